@@ -1,0 +1,47 @@
+/**
+ * nebula-faas: run functions as WebAssembly components or Docker containers and measure each
+ * invocation's cold start, run time and energy on your own hardware.
+ *
+ * @example
+ * ```ts
+ * import { Nebula } from 'nebula-faas';
+ * const nebula = new Nebula();
+ * const rec = await nebula.invoke('fib', 30, { runtime: 'wasm' });
+ * console.log(rec.result, rec.timing.startupMs, rec.timing.execMs);
+ * await nebula.close();
+ * ```
+ * @module
+ */
+export { Nebula, parseResult } from './nebula.js';
+export type { NebulaOptions } from './nebula.js';
+export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError } from './errors.js';
+export type { ErrorCode, NebulaErrorOptions } from './errors.js';
+export { nowMs, parseRfc3339Ms } from './clock.js';
+export { builtinFunctions, BUILTIN_NAMES } from './builtins.js';
+export type { BuiltinName } from './builtins.js';
+export { WasmRuntime } from './runtimes/wasm/index.js';
+export type { WasmRuntimeOptions } from './runtimes/wasm/index.js';
+export { DockerRuntime } from './runtimes/docker/index.js';
+export type { DockerRuntimeOptions } from './runtimes/docker/index.js';
+export type { Runtime, Prepared, PreparedInfo, RunContext, RunOutcome } from './runtimes/runtime.js';
+export type { Meter, MeterEvents } from './meters/meter.js';
+export { EnergyTracker } from './energy/tracker.js';
+export type { Attribution, EnergyTrackerOptions } from './energy/tracker.js';
+export type {
+  Baseline,
+  DockerSource,
+  FunctionGrants,
+  FunctionInfo,
+  FunctionLimits,
+  FunctionSpec,
+  InvocationEnergy,
+  InvocationError,
+  InvocationMode,
+  InvocationRecord,
+  InvocationTiming,
+  InvokeOptions,
+  NebulaEvents,
+  PowerSample,
+  RuntimeKind,
+  WasmSource,
+} from './types.js';

@@ -1,0 +1,2 @@
+/** Worker thread of the WasmRuntime. PLACEHOLDER. */
+export {};
