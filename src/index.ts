@@ -29,6 +29,7 @@ export { EnergyTracker } from './energy/tracker.js';
 export type { Attribution, EnergyTrackerOptions } from './energy/tracker.js';
 export type {
   Baseline,
+  BatchEnergy,
   DockerSource,
   FunctionGrants,
   FunctionInfo,

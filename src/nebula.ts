@@ -15,6 +15,7 @@ import type { Prepared, RunOutcome, Runtime } from './runtimes/runtime.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtimes/wasm/index.js';
 import type {
   Baseline,
+  BatchEnergy,
   FunctionInfo,
   FunctionSpec,
   InvocationError,
@@ -254,6 +255,16 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: pass `meter` to new Nebula().');
     await this.energy.start();
     return this.energy.measureBaseline(options.durationMs ?? 10_000);
+  }
+
+  /**
+   * Energy per invocation of `n` invocations run back to back in [from, to] (epoch ms), for
+   * functions shorter than the meter's interval. Waits for the meter to cover `to`.
+   * @throws NebulaError `METER_UNAVAILABLE` when no meter is attached or the window has a gap.
+   */
+  async attributeBatch(from: number, to: number, n: number): Promise<BatchEnergy> {
+    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: pass `meter` to new Nebula().');
+    return this.energy.batch(from, to, n);
   }
 
   /** Releases everything: waits for running invocations, closes runtimes, stops the meter, closes the results file. */

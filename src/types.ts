@@ -196,3 +196,27 @@ export interface NebulaEvents {
   /** A function was removed. */
   undeploy: (name: string) => void;
 }
+
+/**
+ * Energy per invocation of a batch: N invocations back to back over a window long enough for
+ * many meter samples, for functions shorter than the sampling interval.
+ * `energyPerInvocationJ = (integral of P over the window - baselineW x T) / N`.
+ */
+export interface BatchEnergy {
+  meter: string;
+  estimate: boolean;
+  /** Invocations in the batch. */
+  n: number;
+  window: { from: number; to: number };
+  samples: number;
+  avgPowerW: number;
+  baselineW: number;
+  /** Whole-window energy divided by N (baseline not subtracted), J and Wh. */
+  energyPerInvocationJ: number;
+  energyPerInvocationWh: number;
+  /** Energy above the baseline per invocation, J and Wh. */
+  isolatedEnergyPerInvocationJ: number;
+  isolatedEnergyPerInvocationWh: number;
+  /** 95% confidence interval of the isolated energy per invocation, Wh. */
+  ci95Wh: [number, number];
+}

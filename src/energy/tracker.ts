@@ -4,7 +4,7 @@
  * PLACEHOLDER: the Energy issue replaces the body; the signatures are what Nebula uses.
  */
 import type { Meter } from '../meters/meter.js';
-import type { Baseline, InvocationEnergy } from '../types.js';
+import type { Baseline, BatchEnergy, InvocationEnergy } from '../types.js';
 
 /** Options of {@link EnergyTracker}. */
 export interface EnergyTrackerOptions {
@@ -33,6 +33,11 @@ export class EnergyTracker {
   /** Energy of [from, to] (epoch ms); waits up to about one meter interval for samples that cover `to`. */
   async attribute(_from: number, _to: number, _options: { wait?: boolean; signal?: AbortSignal } = {}): Promise<Attribution> {
     return { energy: null, note: 'energy attribution not implemented yet' };
+  }
+
+  /** Energy per invocation of `n` back-to-back invocations in [from, to]; see {@link BatchEnergy}. */
+  async batch(_from: number, _to: number, _n: number): Promise<BatchEnergy> {
+    throw new Error('not implemented');
   }
 
   /** Measures idle power for `durationMs` and keeps it as the baseline. */
