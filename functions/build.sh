@@ -2,7 +2,7 @@
 # Builds the built-in functions from functions/src/*.c, twice from the same source:
 #   wasm/core/<name>.wasm   WASI preview1 command module  (clang --target=wasm32-wasi -O2)
 #   wasm/<name>.wasm        WASI 0.2 command component    (the core module + jco's preview1 command adapter)
-#   bin/linux-amd64/<name>  static Linux binary for a FROM scratch image (musl-gcc -static -O2)
+#   bin/linux-<host>/<name> static Linux binary (amd64 or arm64, the machine it runs on) for a FROM scratch image (musl-gcc -static -O2)
 #   bin/linux-arm64/<name>  the same for arm64 (Raspberry Pi), when CC_ARM64 names a static-capable cross compiler
 # Usage: npm run build:functions   (or: bash functions/build.sh [name ...])
 set -euo pipefail
@@ -19,15 +19,16 @@ need musl-gcc musl-tools
 ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 ||
   { echo "build.sh: the wasm32 compiler runtime is missing; install 'libclang-rt-14-dev-wasm32'" >&2; exit 1; }
 
-mkdir -p wasm/core bin/linux-amd64
+case "$(uname -m)" in x86_64) host=amd64 ;; aarch64) host=arm64 ;; *) host="$(uname -m)" ;; esac
+mkdir -p wasm/core "bin/linux-$host"
 for name in "${names[@]}"; do
   src="src/$name.c"
   [ -f "$src" ] || { echo "build.sh: no source $src" >&2; exit 1; }
   echo "== $name"
   clang --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-all "$src" -o "wasm/core/$name.wasm"
   node ../node_modules/@bytecodealliance/jco/dist/jco.js new "wasm/core/$name.wasm" --wasi-command -o "wasm/$name.wasm" >/dev/null
-  musl-gcc -static -O2 -Wall -Wextra -Werror -s "$src" -o "bin/linux-amd64/$name"
-  if [ -n "${CC_ARM64:-}" ]; then
+  musl-gcc -static -O2 -Wall -Wextra -Werror -s "$src" -o "bin/linux-$host/$name"
+  if [ -n "${CC_ARM64:-}" ] && [ "$host" != arm64 ]; then
     mkdir -p bin/linux-arm64
     "$CC_ARM64" -static -O2 -s "$src" -o "bin/linux-arm64/$name"
   fi
