@@ -318,9 +318,14 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   }
 
   private async run(entry: Entry, kind: RuntimeKind, input: string, ctx: Parameters<Prepared['run']>[1]): Promise<RunOutcome> {
+    const t = nowMs();
     const prepared = await this.prepareEntry(entry, kind);
+    const preparedMs = nowMs() - t;
     try {
-      return await prepared.run(input, ctx);
+      const outcome = await prepared.run(input, ctx);
+      // A function prepared on first use: the wait is part of this invocation's start-up, and shown.
+      if (preparedMs > 1) outcome.phases = { prepare: preparedMs, ...outcome.phases };
+      return outcome;
     } catch (e) {
       const end = nowMs();
       return {

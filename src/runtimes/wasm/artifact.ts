@@ -1,0 +1,191 @@
+/**
+ * Deploy-time work on a wasm artifact, done once per content hash and cached in memory and on
+ * disk: recognise a component or a preview1 module, adapt preview1 modules with jco's preview1
+ * command adapter, transpile components with jco, refuse what cannot run, cap the memory.
+ *
+ * What runs per invocation is the command's main core module over a per-instance preview1 host
+ * (`preview1-host.ts`). A component built from a preview1 module (clang, Rust wasm32-wasip1,
+ * TinyGo -target=wasip1, then `jco new` / `wasm-tools component new` with the command adapter)
+ * holds that module byte for byte, beside the adapter that maps its preview1 calls onto WASI 0.2;
+ * our host gives the same calls the same meaning directly. Instantiating jco's generated glue
+ * afresh per call costs ~2.7 ms here against ~20 us for the core module alone (measured with
+ * `bench/wasm-coldstart.mjs`), which is why the glue is used at deploy time only.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NebulaError } from '../../errors.js';
+import { capMemory } from './memory-cap.js';
+import { PREVIEW1_FUNCTIONS } from './preview1-host.js';
+
+/** Bump when the cached artifact format or its preparation changes. */
+const CACHE_VERSION = 1;
+const CORE_MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+const COMPONENT_MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+/** A function ready to instantiate. */
+export interface WasmArtifact {
+  /** Cache key: content hash of the input plus the preparation settings. */
+  key: string;
+  /** sha256 of the deployed bytes. */
+  digest: string;
+  /** What was deployed. */
+  source: 'component' | 'preview1-module';
+  sizeBytes: number;
+  /** The compiled main core module (preview1 command). */
+  module: WebAssembly.Module;
+  /** True when nothing was cached and this process adapted/transpiled it. */
+  built: boolean;
+  /** Deploy-time work, ms. */
+  phases: Record<string, number>;
+}
+
+export function defaultCacheDir(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  if (xdg) return join(xdg, 'nebula-faas');
+  try {
+    return join(homedir(), '.cache', 'nebula-faas');
+  } catch {
+    return join(tmpdir(), 'nebula-faas-cache');
+  }
+}
+
+function startsWith(bytes: Uint8Array, magic: number[]): boolean {
+  return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
+}
+
+function refuse(name: string, why: string, cause?: unknown): NebulaError {
+  return new NebulaError('INVALID_FUNCTION', `Function "${name}": ${why}`, { cause });
+}
+
+/** Checks that a core module is a preview1 command this host can run; returns nothing or throws. */
+function checkCommandModule(name: string, module: WebAssembly.Module): void {
+  const exports = WebAssembly.Module.exports(module);
+  const names = new Set(exports.map((e) => e.name));
+  if (!names.has('_start')) {
+    throw refuse(
+      name,
+      names.has('_initialize')
+        ? 'the module is a library (reactor) with no command entry: build it as a command (a main function; clang without -mexec-model=reactor).'
+        : 'the module has no `_start` export, so it is not a WASI command.',
+    );
+  }
+  if (!exports.some((e) => e.name === 'memory' && e.kind === 'memory'))
+    throw refuse(name, 'the module exports no memory, so it cannot exchange data with the host.');
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.module !== 'wasi_snapshot_preview1' || imp.kind !== 'function' || !PREVIEW1_FUNCTIONS.has(imp.name))
+      throw refuse(
+        name,
+        `it imports "${imp.module}.${imp.name}" (${imp.kind}), which the runtime does not provide: only WASI preview1 / 0.2 CLI interfaces (stdio, args, env, clocks, random) are available.`,
+      );
+  }
+}
+
+async function compile(name: string, bytes: Uint8Array): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes as BufferSource);
+  } catch (e) {
+    throw refuse(name, `the module does not validate: ${(e as Error).message}`, e);
+  }
+}
+
+/** Turns a component into its preview1 main module, refusing components it cannot run. */
+async function mainModuleOfComponent(name: string, bytes: Uint8Array): Promise<Uint8Array> {
+  const { transpile } = await import('@bytecodealliance/jco');
+  let out: Awaited<ReturnType<typeof transpile>>;
+  try {
+    out = await transpile(bytes, { name: 'fn', instantiation: 'sync', noTypescript: true, quiet: true });
+  } catch (e) {
+    throw refuse(name, `the component cannot be read: ${(e as Error).message}`, e);
+  }
+  if (!out.exports.some(([n]) => n.startsWith('wasi:cli/run@0.2')))
+    throw refuse(name, 'the component does not export wasi:cli/run, so it is not a WASI command component.');
+  const allowed = /^wasi:(cli|clocks|filesystem|io|random)\//;
+  const foreign = out.imports.filter((i) => !allowed.test(i));
+  if (foreign.length) throw refuse(name, `it imports ${foreign.join(', ')}, which the runtime does not provide (no sockets, no custom imports).`);
+  for (const [file, data] of Object.entries(out.files)) {
+    if (!file.endsWith('.wasm')) continue;
+    const module = await WebAssembly.compile(data as BufferSource);
+    if (WebAssembly.Module.imports(module).some((i) => i.module === 'wasi_snapshot_preview1')) return data;
+  }
+  throw refuse(
+    name,
+    'this is a native WASI 0.2 component (not built from a preview1 module with the command adapter); such components are not supported yet. Deploy the preview1 module (e.g. Rust --target wasm32-wasip1, TinyGo -target=wasip1) instead.',
+  );
+}
+
+async function adapt(name: string, bytes: Uint8Array): Promise<void> {
+  const { componentNew, preview1AdapterCommandPath } = await import('@bytecodealliance/jco');
+  const adapter = await readFile(preview1AdapterCommandPath());
+  try {
+    await componentNew(bytes, [['wasi_snapshot_preview1', adapter]]);
+  } catch (e) {
+    throw refuse(name, `the preview1 command adapter rejects the module: ${(e as Error).message}`, e);
+  }
+}
+
+const memoryCache = new Map<string, Promise<WasmArtifact>>();
+
+/**
+ * Prepares `bytes` (a component or a preview1 module) for running, from cache when possible.
+ * @throws NebulaError `INVALID_FUNCTION` for anything that is not a runnable WASI command.
+ */
+export function prepareArtifact(name: string, bytes: Uint8Array, options: { cacheDir: string; memoryMaxBytes: number }): Promise<WasmArtifact> {
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  const key = createHash('sha256').update(`${CACHE_VERSION}:${digest}:${options.memoryMaxBytes}`).digest('hex').slice(0, 32);
+  const hit = memoryCache.get(key);
+  // Only the preparation that did the work reports it as built; later ones reuse it.
+  if (hit) return hit.then((a) => ({ ...a, built: false }));
+  const p = build(name, bytes, digest, key, options);
+  memoryCache.set(key, p);
+  p.catch(() => memoryCache.delete(key));
+  return p;
+}
+
+async function build(
+  name: string,
+  bytes: Uint8Array,
+  digest: string,
+  key: string,
+  options: { cacheDir: string; memoryMaxBytes: number },
+): Promise<WasmArtifact> {
+  const isComponent = startsWith(bytes, COMPONENT_MAGIC);
+  if (!isComponent && !startsWith(bytes, CORE_MAGIC))
+    throw refuse(name, 'the file is not a WebAssembly module or component (no \\0asm header).');
+  const source = isComponent ? 'component' : 'preview1-module';
+  const phases: Record<string, number> = {};
+  const cached = join(options.cacheDir, `${key}.wasm`);
+  let t = performance.now();
+  const hit = await readFile(cached).catch(() => null);
+  if (hit) {
+    const module = await compile(name, hit);
+    phases.compile = performance.now() - t;
+    return { key, digest, source, sizeBytes: bytes.length, module, built: false, phases };
+  }
+
+  let main: Uint8Array;
+  if (isComponent) {
+    main = await mainModuleOfComponent(name, bytes);
+    phases.transpile = performance.now() - t;
+  } else {
+    checkCommandModule(name, await compile(name, bytes));
+    await adapt(name, bytes);
+    phases.adapt = performance.now() - t;
+    main = bytes;
+  }
+  t = performance.now();
+  const capped = capMemory(main, options.memoryMaxBytes);
+  const module = await compile(name, capped);
+  checkCommandModule(name, module);
+  phases.compile = performance.now() - t;
+  try {
+    await mkdir(options.cacheDir, { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    await writeFile(tmp, capped);
+    await rename(tmp, cached);
+  } catch {
+    // A read-only or full cache directory only costs the next process the same work again.
+  }
+  return { key, digest, source, sizeBytes: bytes.length, module, built: true, phases };
+}
