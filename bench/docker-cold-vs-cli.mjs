@@ -1,0 +1,49 @@
+// A cold Docker invocation's totalMs against `docker run --rm -i --network none` of the same image
+// from the CLI, median of N each, interleaved A B A B; then how much of the cold start the warm
+// pool removes. Run: npm run build && node bench/docker-cold-vs-cli.mjs [N]   (needs a Docker engine)
+import { spawn } from 'node:child_process';
+import { Nebula } from 'nebula-faas';
+import { median } from './stats.mjs';
+
+const N = Number(process.argv[2] ?? 10);
+const nebula = new Nebula();
+await nebula.prepare(['fib'], ['docker']);
+const image = (await nebula.functions()).find((f) => f.name === 'fib').dockerImage;
+
+function cli(input) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn('docker', ['run', '--rm', '-i', '--network', 'none', image], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (b) => (out += b));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - t0, out: out.trim() }) : reject(new Error(`exit ${code}`))));
+    p.stdin.end(String(input));
+  });
+}
+
+await cli(20);
+await nebula.invoke('fib', 20, { runtime: 'docker' });
+const ours = [];
+const theirs = [];
+for (let i = 0; i < N; i++) {
+  const rec = await nebula.invoke('fib', 20, { runtime: 'docker' });
+  if (!rec.ok || rec.result !== 6765) throw new Error(JSON.stringify(rec.error));
+  ours.push(rec.timing.totalMs);
+  const c = await cli(20);
+  if (c.out !== '6765') throw new Error(`cli printed ${c.out}`);
+  theirs.push(c.ms);
+}
+const cold = [];
+const warm = [];
+for (let i = 0; i < N; i++) {
+  cold.push((await nebula.invoke('fib', 20, { runtime: 'docker' })).timing.startupMs);
+  warm.push((await nebula.invoke('fib', 20, { runtime: 'docker', mode: 'warm' })).timing.startupMs);
+  await new Promise((r) => setTimeout(r, 300)); // let the pool refill, as between requests
+}
+await nebula.close();
+console.log(`fib(20) on docker, median of ${N} each, interleaved`);
+console.log(`nebula cold invoke totalMs                 ${median(ours).toFixed(1)} ms`);
+console.log(`docker run --rm -i --network none (wall)   ${median(theirs).toFixed(1)} ms`);
+console.log(`ratio nebula / CLI: ${(median(ours) / median(theirs)).toFixed(2)}   (target <= 1.0, aim 0.8)`);
+console.log(`startupMs cold ${median(cold).toFixed(1)} ms, warm ${median(warm).toFixed(1)} ms: the pool removes ${(100 * (1 - median(warm) / median(cold))).toFixed(0)}% of the cold start`);

@@ -1,0 +1,130 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerRuntime, Nebula } from '../../../src/index.js';
+import { dockerAvailable, noLeftovers } from './engine.js';
+
+const PROGRAMS = {
+  // Not one of ours: reads stdin, answers with the length and the upper-cased text.
+  upper: `#include <stdio.h>
+#include <ctype.h>
+int main(void){char b[256];size_t n=fread(b,1,255,stdin);b[n]=0;printf("{\\"len\\":%zu,\\"up\\":\\"",n);for(size_t i=0;i<n;i++)if(b[i]!='"')putchar(toupper((unsigned char)b[i]));printf("\\"}\\n");return 0;}`,
+  exit7: `#include <stdio.h>
+int main(void){fprintf(stderr,"exit7: giving up\\n");return 7;}`,
+  sleeper: `#include <unistd.h>
+int main(void){for(;;)sleep(1);}`,
+  // Lists network interfaces (no traffic) and tries to write to the root filesystem.
+  probe: `#include <stdio.h>
+#include <string.h>
+int main(void){char l[256];int ifs=0,lo=0;FILE*f=fopen("/proc/net/dev","r");if(f){while(fgets(l,sizeof l,f))if(strchr(l,':')){ifs++;if(strstr(l,"lo:"))lo++;}fclose(f);}
+FILE*w=fopen("/written","w");printf("{\\"interfaces\\":%d,\\"loopback\\":%d,\\"rootWritable\\":%s}\\n",ifs,lo,w?"true":"false");return 0;}`,
+} as const;
+
+const enabled = dockerAvailable();
+const d = enabled ? describe : describe.skip;
+
+d('DockerRuntime on a real engine', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nebula-docker-'));
+  const bins: Record<string, string> = {};
+  let nebula: Nebula;
+
+  beforeAll(() => {
+    for (const [name, src] of Object.entries(PROGRAMS)) {
+      writeFileSync(join(dir, `${name}.c`), src);
+      execFileSync('musl-gcc', ['-static', '-O2', join(dir, `${name}.c`), '-o', join(dir, name)]);
+      bins[name] = join(dir, name);
+    }
+    // An image built outside nebula-faas, then saved as an archive.
+    const ctx = join(dir, 'ctx');
+    execFileSync('mkdir', ['-p', ctx]);
+    execFileSync('cp', [bins.upper!, join(ctx, 'upper')]);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY upper /upper\nENTRYPOINT ["/upper"]\n');
+    execFileSync('docker', ['build', '-q', '-t', 'nebula-test/upper:1', ctx], { stdio: 'pipe' });
+    execFileSync('docker', ['save', '-o', join(dir, 'upper.tar'), 'nebula-test/upper:1']);
+    nebula = new Nebula({ builtins: false });
+  });
+  afterAll(async () => {
+    await nebula?.close();
+    expect(await noLeftovers()).toEqual([]);
+  });
+
+  it('runs an image already in the engine, and one loaded from a docker save archive', async () => {
+    const [info] = await nebula.deploy({ name: 'upper', docker: { image: 'nebula-test/upper:1' } });
+    expect(info!.dockerImage).toBe('nebula-test/upper:1');
+    const rec = await nebula.invoke('upper', 'hello', { runtime: 'docker' });
+    expect(rec.result).toEqual({ len: 7, up: 'HELLO' });
+    expect(rec.timing.startupMs).toBeGreaterThan(0);
+    expect(Object.keys(rec.timing.phases)).toEqual(['create', 'attach', 'start', 'wait', 'collect']);
+
+    await noLeftovers();
+    execFileSync('docker', ['rmi', '-f', 'nebula-test/upper:1'], { stdio: 'ignore' });
+    await nebula.deploy({ name: 'upper2', docker: { tarball: join(dir, 'upper.tar') } });
+    expect((await nebula.invoke('upper2', 'ab')).result).toEqual({ len: 4, up: 'AB' });
+  });
+
+  it('refuses an image that does not exist, and archives that are not images, at deploy time', async () => {
+    const missing = await nebula.deploy({ name: 'ghost', docker: { image: 'nebula-test/does-not-exist:0' } }).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 'INVALID_FUNCTION' });
+    expect((missing as Error).message).toMatch(/not in the engine, and nothing is pulled/);
+    writeFileSync(join(dir, 'junk.tar'), 'not a tar file at all');
+    await expect(nebula.deploy({ name: 'junk', docker: { tarball: join(dir, 'junk.tar') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
+    await expect(nebula.deploy({ name: 'nofile', docker: { tarball: join(dir, 'none.tar') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
+    await expect(nebula.deploy({ name: 'notelf', docker: { binary: join(dir, 'upper.c') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
+    expect(nebula.has('ghost')).toBe(false);
+  });
+
+  it('reports an image that exits non-zero with its code and stderr', async () => {
+    await nebula.deploy({ name: 'exit7', docker: { binary: bins.exit7! } });
+    const rec = await nebula.invoke('exit7', null);
+    expect(rec.ok).toBe(false);
+    expect(rec.error).toMatchObject({ code: 'FUNCTION_FAILED', exitCode: 7 });
+    expect(rec.error?.stderr).toContain('exit7: giving up');
+  });
+
+  it('kills a container that sleeps forever at its timeout and leaves nothing behind', async () => {
+    await nebula.deploy({ name: 'sleeper', docker: { binary: bins.sleeper! } });
+    const rec = await nebula.invoke('sleeper', null, { timeoutMs: 1500 });
+    expect(rec.ok).toBe(false);
+    expect(rec.error?.code).toBe('TIMEOUT');
+    expect(await noLeftovers()).toEqual([]);
+  });
+
+  it('isolates by default: no network interface but loopback, read-only root', async () => {
+    await nebula.deploy({ name: 'probe', docker: { binary: bins.probe! } });
+    const rec = await nebula.invoke('probe', null);
+    expect(rec.result).toEqual({ interfaces: 1, loopback: 1, rootWritable: false });
+  });
+
+  it('runs warm invocations from the pool, each container used once, none left after close', async () => {
+    const n = new Nebula({ builtins: false, docker: { warmContainers: 2 } });
+    await n.deploy({ name: 'upper', docker: { binary: bins.upper! } });
+    const recs = [];
+    for (const s of ['a', 'bb', 'ccc', 'dddd']) {
+      recs.push(await n.invoke('upper', s, { mode: 'warm' }));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(recs.map((r) => r.result)).toEqual([
+      { len: 3, up: 'A' },
+      { len: 4, up: 'BB' },
+      { len: 5, up: 'CCC' },
+      { len: 6, up: 'DDDD' },
+    ]);
+    // Later warm invocations took a pre-created container: no create phase of their own.
+    expect(recs.slice(1).some((r) => !('create' in r.timing.phases))).toBe(true);
+    await n.close();
+    expect(await noLeftovers()).toEqual([]);
+  });
+
+  it('gives RUNTIME_UNAVAILABLE, saying how to start an engine, when none answers', async () => {
+    const n = new Nebula({ builtins: false, runtimes: { docker: new DockerRuntime({ connection: { socketPath: '/nonexistent/docker.sock' } }) } });
+    const err = await n.deploy({ name: 'x', docker: { image: 'anything' } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'RUNTIME_UNAVAILABLE' });
+    expect((err as Error).message).toMatch(/\/nonexistent\/docker\.sock.*dockerd/);
+    const withBuiltins = new Nebula({ runtimes: { docker: new DockerRuntime({ connection: { socketPath: '/nonexistent/docker.sock' } }) } });
+    await expect(withBuiltins.invoke('fib', 5, { runtime: 'docker' })).rejects.toMatchObject({ code: 'RUNTIME_UNAVAILABLE' });
+    expect((await withBuiltins.invoke('fib', 5, { runtime: 'wasm' })).result).toBe(5);
+    await Promise.all([n.close(), withBuiltins.close()]);
+  });
+});
