@@ -25,6 +25,16 @@ export { DockerRuntime } from './runtimes/docker/index.js';
 export type { DockerRuntimeOptions } from './runtimes/docker/index.js';
 export type { Runtime, Prepared, PreparedInfo, RunContext, RunOutcome } from './runtimes/runtime.js';
 export type { Meter, MeterEvents } from './meters/meter.js';
+export { GudeMeter, GudeSimulator, RaplMeter, EstimateMeter, decodeBlock, encodeBlock, sensorBase, BLOCK_REGISTERS } from './meters/index.js';
+export type {
+  GudeMeterOptions,
+  GudeSimulatorOptions,
+  PowerTrace,
+  GudeReading,
+  GudeTarget,
+  RaplMeterOptions,
+  EstimateMeterOptions,
+} from './meters/index.js';
 export { EnergyTracker } from './energy/tracker.js';
 export type { Attribution, EnergyTrackerOptions } from './energy/tracker.js';
 export type {

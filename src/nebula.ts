@@ -198,6 +198,8 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * ```
    */
   async invoke<R = unknown>(name: string, input: unknown, options: InvokeOptions = {}): Promise<InvocationRecord<R>> {
+    // Starting the meter (once, until its first sample) is set-up, not part of the invocation.
+    if (this.energy && !this.closed) await this.energy.start().catch(() => undefined);
     const requestAt = nowMs();
     this.assertOpen();
     const entry = this.entry(name);
@@ -215,7 +217,6 @@ export class Nebula extends EventEmitter<NebulaEvents> {
 
     const id = newId();
     this.emit('invocation:start', { id, function: name, runtime, mode, input });
-    const energyStart = this.energy?.start();
     const work = this.run(entry, runtime, inputJson, { mode, timeoutMs, signal: options.signal, requestAt });
     this.inflight.add(work);
     let outcome: RunOutcome;
@@ -228,7 +229,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
 
     if (this.energy) {
       try {
-        await energyStart;
+        await this.energy.start();
         const wait = options.waitForEnergy ?? true;
         const a = await this.energy.attribute(requestAt, record.timing.functionEndAt, { wait, signal: options.signal });
         record.energy = a.energy;

@@ -1,0 +1,66 @@
+/**
+ * Energy from a power trace: samples joined by straight lines (piecewise-linear), integrated
+ * exactly (trapezoids), with the window's ends interpolated between the samples around them.
+ */
+import type { PowerSample } from '../types.js';
+
+/** Power at `t` on the line between the samples around it (samples sorted by t, t inside their span). */
+export function powerAt(samples: PowerSample[], t: number): number {
+  let lo = 0;
+  let hi = samples.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (samples[mid]!.t <= t) lo = mid;
+    else hi = mid;
+  }
+  const a = samples[lo]!;
+  const b = samples[hi]!;
+  if (b.t === a.t) return b.powerW;
+  return a.powerW + ((b.powerW - a.powerW) * (t - a.t)) / (b.t - a.t);
+}
+
+/** Integral of power over [from, to], joules. Needs samples at or before `from` and at or after `to`. */
+export function integrateJ(samples: PowerSample[], from: number, to: number): number {
+  if (to <= from) return 0;
+  let joules = 0;
+  let prevT = from;
+  let prevP = powerAt(samples, from);
+  for (const s of samples) {
+    if (s.t <= from) continue;
+    if (s.t >= to) break;
+    joules += ((prevP + s.powerW) / 2) * (s.t - prevT);
+    prevT = s.t;
+    prevP = s.powerW;
+  }
+  joules += ((prevP + powerAt(samples, to)) / 2) * (to - prevT);
+  return joules / 1000; // W x ms -> J
+}
+
+/** Why a window cannot be measured from these samples, or null when it can. */
+export function coverageProblem(samples: PowerSample[], from: number, to: number, maxGapMs: number): string | null {
+  if (samples.length < 2) return 'the meter has fewer than two samples';
+  const first = samples[0]!.t;
+  const last = samples[samples.length - 1]!.t;
+  if (first > from) return `the meter's samples start ${(first - from).toFixed(0)} ms after the window`;
+  if (last < to) return `the meter's samples end ${(to - last).toFixed(0)} ms before the window's end`;
+  let prev = first;
+  for (const s of samples) {
+    if (s.t > to && prev >= to) break;
+    if (s.t >= from || prev >= from) {
+      if (s.t - prev > maxGapMs && s.t > from && prev < to) return `the meter had a gap of ${(s.t - prev).toFixed(0)} ms inside the window`;
+    }
+    prev = s.t;
+  }
+  return null;
+}
+
+/** Two-sided 95% Student t quantile for `df` degrees of freedom. */
+export function t95(df: number): number {
+  const table = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086];
+  if (df < 1) return Number.NaN;
+  if (df <= table.length) return table[df - 1]!;
+  if (df <= 30) return 2.086 - ((df - 20) * (2.086 - 2.042)) / 10;
+  if (df <= 60) return 2.042 - ((df - 30) * (2.042 - 2.0)) / 30;
+  if (df <= 120) return 2.0 - ((df - 60) * (2.0 - 1.98)) / 60;
+  return 1.96;
+}
