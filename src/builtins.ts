@@ -8,11 +8,11 @@ export const BUILTIN_NAMES = ['fib', 'exponential', 'factorial', 'prime', 'hash'
 export type BuiltinName = (typeof BUILTIN_NAMES)[number];
 
 const DESCRIPTIONS: Record<BuiltinName, string> = {
-  fib: 'n-th Fibonacci number, naive recursion (input: n, 0..92)',
-  exponential: 'e^n as a 64-bit float (input: n)',
-  factorial: 'n! exactly, as an unsigned 64-bit integer (input: n, 0..20)',
-  prime: 'n-th prime number by brute-force trial division (input: n >= 1)',
-  hash: 'SHA-256 over a generated buffer of n KiB (input: n)',
+  fib: 'n-th Fibonacci number by naive recursion (input: n, 0..78)',
+  exponential: 'e^n as a 64-bit float, Taylor series (input: n, -708..709)',
+  factorial: 'n! exactly, as a decimal string (input: n, 0..20)',
+  prime: 'n-th prime by brute-force trial division (input: n, 1..10000000)',
+  hash: 'SHA-256 over a generated buffer of n KiB (input: n, 0..1048576)',
 };
 
 /** Linux architecture name of this host as Docker spells it. */

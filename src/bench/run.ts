@@ -1,0 +1,43 @@
+/** `runExperiment()`: an experiment from config to reports in one call. */
+import type { Meter } from '../meters/meter.js';
+import { Nebula, type NebulaOptions } from '../nebula.js';
+import { Experiment, type ExperimentConfig, type ExperimentEvents, type ExperimentResult } from './experiment.js';
+import { writeReports } from './render.js';
+
+/** Options of {@link runExperiment}. */
+export interface RunExperimentOptions {
+  /** Run on this instance (kept open); default: a new one with the built-ins, closed at the end. */
+  nebula?: Nebula;
+  /** Meter for a new instance. */
+  meter?: Meter;
+  /** Other options for a new instance. */
+  nebulaOptions?: NebulaOptions;
+  signal?: AbortSignal;
+  /** Progress callbacks. */
+  on?: Partial<ExperimentEvents>;
+}
+
+/**
+ * Runs an experiment and writes summary.json, records.jsonl, report.md and report.html into
+ * `config.outDir`. Returns the result with the reports' paths.
+ * @example
+ * ```ts
+ * const result = await runExperiment({ functions: ['fib', 'prime'], repetitions: 10, outDir: 'out' });
+ * console.log(result.reports.html);
+ * ```
+ */
+export async function runExperiment(
+  config: ExperimentConfig,
+  options: RunExperimentOptions = {},
+): Promise<ExperimentResult & { reports: { markdown: string; html: string } }> {
+  const own = !options.nebula;
+  const nebula = options.nebula ?? new Nebula({ ...options.nebulaOptions, ...(options.meter ? { meter: options.meter } : {}) });
+  try {
+    const exp = new Experiment(nebula, config);
+    for (const [event, fn] of Object.entries(options.on ?? {})) if (fn) exp.on(event as keyof ExperimentEvents, fn as never);
+    const result = await exp.run(options.signal);
+    return { ...result, reports: writeReports(config.outDir, result) };
+  } finally {
+    if (own) await nebula.close();
+  }
+}

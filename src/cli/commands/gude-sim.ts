@@ -1,0 +1,42 @@
+/** `nebula gude-sim`: the Gude simulator, until Ctrl-C. */
+import { GudeSimulator, type PowerTrace } from '../../meters/index.js';
+import { CliError, parse, parseDuration, parsePositiveInt } from '../args.js';
+
+export const usage = `Usage: nebula gude-sim [--port 5020] [--host 127.0.0.1] [--trace constant:60|sine:MEAN:AMPLITUDE:PERIOD|cpu]
+
+Serves the Gude Expert Power Control register map over Modbus TCP with a simulated power trace,
+so the energy loop can be tried without the hardware. Point a meter at it:
+  nebula bench --meter gude://127.0.0.1:5020/port1`;
+
+export function parseTrace(text: string): PowerTrace {
+  if (text === 'cpu') return 'cpu';
+  let m = /^constant:(\d+(?:\.\d+)?)$/.exec(text);
+  if (m) return Number(m[1]);
+  m = /^sine:(\d+(?:\.\d+)?):(\d+(?:\.\d+)?):(\S+)$/.exec(text);
+  if (m) {
+    const mean = Number(m[1]);
+    const amp = Number(m[2]);
+    const period = parseDuration(m[3]!, '--trace period');
+    return (t: number) => mean + amp * Math.sin((2 * Math.PI * t) / period);
+  }
+  throw new CliError(`--trace is constant:W, sine:MEAN:AMPLITUDE:PERIOD (e.g. sine:50:10:10s) or cpu, got "${text}".`);
+}
+
+export async function gudeSim(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, trace: { type: 'string' } }, usage);
+  if (values.help) return void console.log(usage), 0;
+  if (positionals.length) throw new CliError(`nebula gude-sim takes no positional arguments. (see --help).`);
+  const sim = new GudeSimulator({
+    port: values.port ? parsePositiveInt(values.port, '--port') : 5020,
+    host: values.host ?? '127.0.0.1',
+    trace: parseTrace(values.trace ?? 'cpu'),
+  });
+  const { host, port } = await sim.start();
+  console.log(`Gude simulator on ${host}:${port} (outlets 1-8, line 1); meter URL gude://${host}:${port}/port1. Ctrl-C stops it.`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await sim.stop();
+  return 0;
+}
