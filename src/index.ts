@@ -36,6 +36,8 @@ export type {
   EstimateMeterOptions,
 } from './meters/index.js';
 export { EnergyTracker } from './energy/tracker.js';
+export { createServer } from './server/index.js';
+export type { ServerOptions, NebulaServer } from './server/index.js';
 export { Experiment, runExperiment, DEFAULT_INPUTS, summarize, quantile, medianRatio, renderReports, writeReports, summarizeRecords } from './bench/index.js';
 export type { RunExperimentOptions, ExperimentConfig, ExperimentResult, ExperimentEvents, CellSummary, Comparison, Summary, MicroResult } from './bench/index.js';
 export type { Attribution, EnergyTrackerOptions } from './energy/tracker.js';

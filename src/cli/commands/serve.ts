@@ -1,10 +1,31 @@
 /** `nebula serve`: the REST API and web page. */
-import { CliError, parse } from '../args.js';
+import { meterFromSpec } from '../meter-spec.js';
+import { Nebula } from '../../nebula.js';
+import { createServer } from '../../server/index.js';
+import { CliError, parse, parsePositiveInt } from '../args.js';
 
-export const usage = `Usage: nebula serve [--port 3090] [--host 127.0.0.1] [--token T]`;
+export const usage = `Usage: nebula serve [--port 3090] [--host 127.0.0.1] [--token T] [--meter estimate|rapl|gude://HOST[:PORT][/portN]|none]
+
+Serves the REST API and the web page (http://127.0.0.1:3090/). Listening on another address
+than loopback needs --token (clients send "Authorization: Bearer T"). See docs/server.md.`;
 
 export async function serve(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } }, usage);
+  const { values, positionals } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, meter: { type: 'string' } }, usage);
   if (values.help) return void console.log(usage), 0;
-  throw new CliError('nebula serve is not available in this build yet.');
+  if (positionals.length) throw new CliError('nebula serve takes no positional arguments (see --help).');
+  const meter = values.meter ? meterFromSpec(values.meter) : undefined;
+  const nebula = new Nebula(meter ? { meter } : {});
+  const api = createServer(nebula, values.token ? { token: values.token } : {});
+  try {
+    const { url } = await api.listen(values.port ? parsePositiveInt(values.port, '--port') : 3090, values.host ?? '127.0.0.1');
+    console.log(`nebula-faas serving on ${url}/ (Ctrl-C stops it)`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  } finally {
+    await api.close();
+    await nebula.close();
+  }
+  return 0;
 }

@@ -1,0 +1,129 @@
+/** The REST API's routes: invoke, results, functions, health, metrics, samples, the page. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Nebula } from '../nebula.js';
+import type { FunctionSpec, InvocationMode, RuntimeKind } from '../types.js';
+import { HttpError, invalid, readBody, readJson, send } from './http.js';
+import type { Metrics } from './metrics.js';
+import { PAGE } from './page.js';
+import type { ResultsStore } from './results-store.js';
+
+export interface RouteContext {
+  nebula: Nebula;
+  store: ResultsStore;
+  metrics: Metrics;
+  jsonLimit: number;
+  uploadLimit: number;
+  startedAt: number;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, ctx: RouteContext, params: string[], url: URL) => Promise<void> | void;
+
+async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
+  const body = await readJson(req, ctx.jsonLimit);
+  const fn = body.function;
+  if (typeof fn !== 'string' || !fn) throw invalid('function', 'must be the name of a deployed function');
+  const runtime = body.runtime;
+  if (runtime !== undefined && runtime !== 'wasm' && runtime !== 'docker') throw invalid('runtime', 'must be "wasm" or "docker"');
+  const mode = body.mode;
+  if (mode !== undefined && mode !== 'cold' && mode !== 'warm') throw invalid('mode', 'must be "cold" or "warm"');
+  const timeoutMs = body.timeoutMs;
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > 600_000))
+    throw invalid('timeoutMs', 'must be a number of milliseconds from 1 to 600000');
+  const ac = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) ac.abort();
+  });
+  const rec = await ctx.nebula.invoke(fn, body.input ?? null, {
+    ...(runtime ? { runtime: runtime as RuntimeKind } : {}),
+    ...(mode ? { mode: mode as InvocationMode } : {}),
+    ...(typeof timeoutMs === 'number' ? { timeoutMs } : {}),
+    signal: ac.signal,
+  });
+  send(res, 200, rec);
+}
+
+function results(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): void {
+  const limitText = url.searchParams.get('limit') ?? '50';
+  const limit = Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid('limit', 'must be a whole number from 1 to 1000');
+  const runtime = url.searchParams.get('runtime') ?? undefined;
+  if (runtime && runtime !== 'wasm' && runtime !== 'docker') throw invalid('runtime', 'must be "wasm" or "docker"');
+  const q = { limit, ...(runtime ? { runtime } : {}) } as Parameters<ResultsStore['query']>[0];
+  const fn = url.searchParams.get('function');
+  if (fn) q.function = fn;
+  const cursor = url.searchParams.get('cursor');
+  if (cursor) q.cursor = cursor;
+  send(res, 200, ctx.store.query(q));
+}
+
+function result(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, [id]: string[]): void {
+  const r = ctx.store.get(id!);
+  if (!r) throw new HttpError(404, 'RESULT_NOT_FOUND', `No result with id "${id}" (the server keeps the most recent ones).`);
+  send(res, 200, r);
+}
+
+async function deploy(req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): Promise<void> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  let spec: FunctionSpec;
+  if (type === 'application/wasm' || type === 'application/octet-stream') {
+    const name = url.searchParams.get('name');
+    if (!name) throw invalid('name', 'is required as a query parameter (?name=) with a wasm upload');
+    const bytes = await readBody(req, ctx.uploadLimit);
+    if (bytes.length === 0) throw invalid('body', 'must hold the wasm module or component');
+    spec = { name, wasm: new Uint8Array(bytes) };
+  } else if (type === 'application/json') {
+    const body = await readJson(req, ctx.jsonLimit);
+    if (typeof body.name !== 'string') throw invalid('name', 'must be a string');
+    const docker = body.docker as { image?: unknown } | undefined;
+    if (!docker || typeof docker !== 'object' || typeof docker.image !== 'string' || !docker.image)
+      throw invalid('docker', 'must be { "image": "<name:tag of an image in the engine>" } (or upload wasm as application/wasm)');
+    spec = { name: body.name, docker: { image: docker.image } };
+    if (typeof body.description === 'string') spec.description = body.description;
+  } else {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Deploy with application/wasm (the module as the body) or application/json ({ name, docker: { image } }), got "${type || 'none'}".`);
+  }
+  const [info] = await ctx.nebula.deploy(spec);
+  send(res, 201, info);
+}
+
+async function undeploy(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, [name]: string[]): Promise<void> {
+  if (!(await ctx.nebula.undeploy(name!))) throw new HttpError(404, 'FUNCTION_NOT_FOUND', `No function named "${name}" is deployed.`);
+  res.writeHead(204).end();
+}
+
+function samples(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): void {
+  const since = Number(url.searchParams.get('since') ?? 0);
+  if (!Number.isFinite(since)) throw invalid('since', 'must be epoch milliseconds');
+  const meter = ctx.nebula.meter;
+  send(res, 200, { meter: meter ? { name: meter.name, estimate: meter.estimate, intervalMs: meter.intervalMs } : null, samples: ctx.store.samplesSince(since) });
+}
+
+/** Method, path pattern (segments; `:x` captures), handler, and whether it is open without a token. */
+export const ROUTES: Array<[string, string, Handler, boolean?]> = [
+  ['GET', '/', (_q, res) => send(res, 200, PAGE, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" }), true],
+  ['GET', '/healthz', (_q, res, ctx) => send(res, 200, { status: 'ok', uptimeS: (Date.now() - ctx.startedAt) / 1000 }), true],
+  ['GET', '/metrics', (_q, res, ctx) => send(res, 200, ctx.metrics.render(ctx.store.lastSample, ctx.nebula.meter?.name), { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })],
+  ['POST', '/invoke', invoke],
+  ['POST', '/invoke_function', invoke],
+  ['GET', '/results', results],
+  ['GET', '/results/:id', result],
+  ['GET', '/functions', async (_q, res, ctx) => send(res, 200, { functions: await ctx.nebula.functions() })],
+  ['POST', '/functions', deploy],
+  ['DELETE', '/functions/:name', undeploy],
+  ['GET', '/samples', samples],
+];
+
+/** Finds the route for a request: the handler and its captures, or the methods the path allows. */
+export function match(method: string, path: string): { handler: Handler; params: string[]; open: boolean } | { allowed: string[] } {
+  const parts = path.split('/').filter(Boolean);
+  const allowed: string[] = [];
+  for (const [m, pattern, handler, open] of ROUTES) {
+    const want = pattern.split('/').filter(Boolean);
+    if (want.length !== parts.length) continue;
+    const params: string[] = [];
+    if (!want.every((w, i) => (w.startsWith(':') ? (params.push(decodeURIComponent(parts[i]!)), true) : w === parts[i]))) continue;
+    if (m === method || (m === 'GET' && method === 'HEAD')) return { handler, params, open: open === true };
+    allowed.push(m);
+  }
+  return { allowed };
+}
