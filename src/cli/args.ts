@@ -58,3 +58,10 @@ export function parseInput(text: string): unknown {
     return text;
   }
 }
+
+/** A TCP port, 0 (any free one) to 65535. */
+export function parsePort(text: string, flag = '--port'): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new CliError(`${flag} takes a port from 0 to 65535, got "${text}".`);
+  return v;
+}

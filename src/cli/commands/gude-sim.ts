@@ -1,6 +1,6 @@
 /** `nebula gude-sim`: the Gude simulator, until Ctrl-C. */
 import { GudeSimulator, type PowerTrace } from '../../meters/index.js';
-import { CliError, parse, parseDuration, parsePositiveInt } from '../args.js';
+import { CliError, parse, parseDuration, parsePort } from '../args.js';
 
 export const usage = `Usage: nebula gude-sim [--port 5020] [--host 127.0.0.1] [--trace constant:60|sine:MEAN:AMPLITUDE:PERIOD|cpu]
 
@@ -27,7 +27,7 @@ export async function gudeSim(argv: string[]): Promise<number> {
   if (values.help) return void console.log(usage), 0;
   if (positionals.length) throw new CliError(`nebula gude-sim takes no positional arguments. (see --help).`);
   const sim = new GudeSimulator({
-    port: values.port ? parsePositiveInt(values.port, '--port') : 5020,
+    port: values.port ? parsePort(values.port) : 5020,
     host: values.host ?? '127.0.0.1',
     trace: parseTrace(values.trace ?? 'cpu'),
   });

@@ -2,7 +2,7 @@
 import { meterFromSpec } from '../meter-spec.js';
 import { Nebula } from '../../nebula.js';
 import { createServer } from '../../server/index.js';
-import { CliError, parse, parsePositiveInt } from '../args.js';
+import { CliError, parse, parsePort } from '../args.js';
 
 export const usage = `Usage: nebula serve [--port 3090] [--host 127.0.0.1] [--token T] [--meter estimate|rapl|gude://HOST[:PORT][/portN]|none]
 
@@ -17,7 +17,7 @@ export async function serve(argv: string[]): Promise<number> {
   const nebula = new Nebula(meter ? { meter } : {});
   const api = createServer(nebula, values.token ? { token: values.token } : {});
   try {
-    const { url } = await api.listen(values.port ? parsePositiveInt(values.port, '--port') : 3090, values.host ?? '127.0.0.1');
+    const { url } = await api.listen(values.port ? parsePort(values.port) : 3090, values.host ?? '127.0.0.1');
     console.log(`nebula-faas serving on ${url}/ (Ctrl-C stops it)`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

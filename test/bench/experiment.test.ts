@@ -1,0 +1,91 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Experiment, GudeMeter, GudeSimulator, Nebula, renderReports, runExperiment, type ExperimentResult, type InvocationRecord } from '../../src/index.js';
+import { dockerAvailable } from '../runtimes/docker/engine.js';
+
+const docker = dockerAvailable();
+let sim: GudeSimulator;
+let addr: { host: string; port: number };
+beforeAll(async () => {
+  sim = new GudeSimulator({ trace: 'cpu' });
+  addr = await sim.start();
+});
+afterAll(async () => {
+  await sim.stop();
+});
+
+const out = () => mkdtempSync(join(tmpdir(), 'nebula-exp-'));
+const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as InvocationRecord);
+
+describe('the experiment runner', () => {
+  it('runs a small matrix on both runtimes with the Gude simulator as meter and writes every report', async () => {
+    const dir = out();
+    const runtimes = docker ? (['wasm', 'docker'] as const) : (['wasm'] as const);
+    const phases: string[] = [];
+    const result = await runExperiment(
+      { functions: ['fib', 'factorial'], runtimes: [...runtimes], inputs: { fib: [15], factorial: [10] }, repetitions: 3, warmup: 1, baselineMs: 300, batchWindowMs: 300, micro: false, outDir: dir },
+      { meter: new GudeMeter({ ...addr, intervalMs: 20 }), on: { phase: (p) => phases.push(p) } },
+    );
+    expect(phases).toEqual(expect.arrayContaining(['prepare', 'baseline', 'warmup', 'run']));
+    expect(result.cells).toHaveLength(2 * runtimes.length);
+    for (const c of result.cells) {
+      expect(c.ok).toBe(3);
+      expect(c.metrics.startupMs?.n).toBe(3);
+      expect(c.metrics.execMs?.median).toBeGreaterThan(0);
+    }
+    expect(result.baseline?.meter).toContain('gude:');
+    const recs = lines(join(dir, 'records.jsonl'));
+    expect(recs).toHaveLength(3 * 2 * runtimes.length);
+    // Interleaved: the first round visits every cell once before any repeats.
+    expect(new Set(recs.slice(0, result.cells.length).map((r) => `${r.function}|${r.runtime}`)).size).toBe(result.cells.length);
+    if (docker) {
+      expect(result.comparisons.some((c) => c.function === 'fib' && c.metric === 'startupMs' && c.ratio > 1)).toBe(true);
+    }
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as ExperimentResult;
+    expect(summary.interrupted).toBe(false);
+    const md = readFileSync(result.reports.markdown, 'utf8');
+    expect(md).toContain('| function | input | runtime | mode |');
+    expect(md).toContain('## Energy per invocation');
+    const html = readFileSync(result.reports.html, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(3);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(html.trim().endsWith('</html>')).toBe(true);
+  });
+
+  it('keeps every record of an interrupted run and marks the summary interrupted', async () => {
+    const dir = out();
+    const nebula = new Nebula();
+    const exp = new Experiment(nebula, { functions: ['fib'], runtimes: ['wasm'], inputs: { fib: [18] }, repetitions: 1000, warmup: 0, micro: false, outDir: dir });
+    const ac = new AbortController();
+    exp.on('progress', (done) => {
+      if (done === 25) ac.abort();
+    });
+    const result = await exp.run(ac.signal);
+    await nebula.close();
+    expect(result.interrupted).toBe(true);
+    const recs = lines(join(dir, 'records.jsonl'));
+    expect(recs).toHaveLength(25);
+    expect(recs.every((r) => r.ok && r.result === 2584)).toBe(true);
+    expect(result.cells[0]!.ok).toBe(25);
+  });
+
+  it('re-renders reports from recorded data, skipping a truncated last line', async () => {
+    const dir = out();
+    await runExperiment({ functions: ['prime'], runtimes: ['wasm'], inputs: { prime: [50] }, repetitions: 4, warmup: 0, micro: false, outDir: dir });
+    writeFileSync(join(dir, 'records.jsonl'), readFileSync(join(dir, 'records.jsonl'), 'utf8') + '{"id":"cut-off');
+    const r = renderReports(dir);
+    expect(r.records).toBe(4);
+    expect(readFileSync(r.markdown, 'utf8')).toContain('| prime | 50 | wasm | cold | 4 |');
+    expect(() => renderReports(join(dir, 'nothing-here'))).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+  });
+
+  it('refuses a config it cannot run', async () => {
+    const nebula = new Nebula();
+    expect(() => new Experiment(nebula, { repetitions: 0, outDir: out() })).toThrow(/repetitions/);
+    await expect(new Experiment(nebula, { functions: ['nope'], outDir: out() }).run()).rejects.toMatchObject({ code: 'FUNCTION_NOT_FOUND' });
+    await nebula.close();
+  });
+});
