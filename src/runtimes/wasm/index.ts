@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { nowMs } from '../../clock.js';
-import { NebulaError } from '../../errors.js';
+import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
 import type { FunctionSpec } from '../../types.js';
 import type { Prepared, RunContext, RunOutcome, Runtime } from '../runtime.js';
 import { defaultCacheDir, prepareArtifact, type WasmArtifact } from './artifact.js';
@@ -88,6 +88,12 @@ export class WasmRuntime implements Runtime {
       maxOutputBytes: this.options.maxOutputBytes ?? MiB,
       warm: this.options.warmInstances ?? 2,
     });
+    // Worker start-up (tens of ms) belongs to deployment, not to the first invocation's cold start.
+    try {
+      await this.pool.ready();
+    } catch (e) {
+      throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${(e as Error).message}`, { cause: e });
+    }
     return new PreparedWasm(this.pool, key, artifact, memoryMaxBytes);
   }
 

@@ -135,6 +135,12 @@ export class WorkerPool {
     for (const s of this.slots) void s.ready.then(() => s.worker.postMessage(fn));
   }
 
+  /** Resolves when every worker has started and holds the loaded functions. */
+  async ready(): Promise<void> {
+    this.start();
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
   drop(key: string): void {
     this.loaded.delete(key);
     for (const s of this.slots) void s.ready.then(() => s.worker.postMessage({ type: 'drop', key }));

@@ -1,0 +1,21 @@
+// Invoke a built-in function once on WebAssembly and print what the record says.
+// Run: node examples/invoke.mjs   (after `npm run build`, or with nebula-faas installed)
+import { Nebula } from 'nebula-faas';
+
+const nebula = new Nebula();
+try {
+  // Prepare ahead (load, compile, start the workers), so the invocation measures a cold start,
+  // not the first-ever deployment. Without it, the first invocation shows a `prepare` phase.
+  await nebula.prepare(['fib'], ['wasm']);
+  const rec = await nebula.invoke('fib', 25, { runtime: 'wasm' });
+  if (!rec.ok) throw new Error(`${rec.error.code}: ${rec.error.message}`);
+  console.log(`fib(25) = ${rec.result}`);
+  console.log(`cold start ${rec.timing.startupMs.toFixed(3)} ms, run ${rec.timing.execMs.toFixed(3)} ms, total ${rec.timing.totalMs.toFixed(3)} ms`);
+  console.log('phases (ms):', rec.timing.phases);
+
+  // A failing function is a record, not an exception.
+  const bad = await nebula.invoke('fib', 'not a number', { runtime: 'wasm' });
+  console.log(`fib("not a number"): ok=${bad.ok}, ${bad.error.code}: ${bad.error.message}`);
+} finally {
+  await nebula.close();
+}
