@@ -63,14 +63,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   };
   const sim = new GudeSimulator({ trace: truth, powerFactor: 1 });
   const addr = await sim.start();
-  const tracker = new EnergyTracker(new GudeMeter({ ...addr, intervalMs: 10 }));
+  const tracker = new EnergyTracker(new GudeMeter({ ...addr, intervalMs: 4 }));
   await tracker.start();
   await tracker.measureBaseline(1000);
   let seed = 12345;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const from = nowMs() + 50;
   let t = from;
-  while (t < from + 5000 - 2) {
+  while (t < from + 8000 - 2) {
     windows.push([t, t + 1]);
     t += 1 + 0.2 + 1.6 * rand();
   }

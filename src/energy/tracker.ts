@@ -56,6 +56,11 @@ export class EnergyTracker {
     await this.meter.stop();
   }
 
+  /** A longer pause between samples is a gap: 2.5 intervals, but at least 100 ms (timer jitter). */
+  private get maxGapMs(): number {
+    return Math.max(this.meter.intervalMs * 2.5, 100);
+  }
+
   /** Samples currently held (oldest first). */
   get history(): readonly PowerSample[] {
     return this.samples;
@@ -102,7 +107,7 @@ export class EnergyTracker {
   async attribute(from: number, to: number, options: { wait?: boolean; signal?: AbortSignal } = {}): Promise<Attribution> {
     if (options.wait !== false) await this.until(to, options.signal);
     const samples = this.window(from, to);
-    const problem = coverageProblem(samples, from, to, this.meter.intervalMs * 2.5);
+    const problem = coverageProblem(samples, from, to, this.maxGapMs);
     if (problem) return { energy: null, note: `no energy figure: ${problem}` };
     if (this.errors.some((e) => e >= from - this.meter.intervalMs && e <= to + this.meter.intervalMs))
       return { energy: null, note: 'no energy figure: the meter reported an error during the window' };
@@ -139,7 +144,7 @@ export class EnergyTracker {
   async batch(from: number, to: number, n: number): Promise<BatchEnergy> {
     await this.until(to);
     const samples = this.window(from, to);
-    const problem = coverageProblem(samples, from, to, this.meter.intervalMs * 2.5);
+    const problem = coverageProblem(samples, from, to, this.maxGapMs);
     if (problem) throw new MeterError('METER_UNAVAILABLE', `Batch energy: ${problem}.`);
     const baselineW = this.baseline?.powerW ?? 0;
     const joules = integrateJ(samples, from, to);
@@ -179,7 +184,7 @@ export class EnergyTracker {
     const to = nowMs();
     await this.until(to);
     const samples = this.window(from, to);
-    const problem = coverageProblem(samples, from, to, this.meter.intervalMs * 2.5);
+    const problem = coverageProblem(samples, from, to, this.maxGapMs);
     if (problem) throw new MeterError('METER_UNAVAILABLE', `Cannot measure the baseline: ${problem}.`);
     const powerW = integrateJ(samples, from, to) / ((to - from) / 1000);
     const inside = samples.filter((s) => s.t >= from && s.t <= to);
