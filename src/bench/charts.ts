@@ -11,6 +11,18 @@ export interface ChartRow {
 
 const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/** A log-scale x axis: the decade grid lines and labels, and the value-to-x function. */
+function logAxis(lo: number, hi: number, left: number, plot: number, top: number, height: number, format: (v: number) => string) {
+  const x = (v: number) => left + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / Math.max(1, hi - lo)) * plot;
+  const parts: string[] = [];
+  for (let d = lo; d <= hi; d++) {
+    const xv = x(10 ** d);
+    parts.push(`<line x1="${xv}" y1="${top - 4}" x2="${xv}" y2="${height - 34}" class="grid"/>`);
+    parts.push(`<text x="${xv}" y="${height - 20}" class="ax" text-anchor="middle">${esc(format(10 ** d))}</text>`);
+  }
+  return { x, grid: parts.join('') };
+}
+
 /** Horizontal box plots on a log axis: box q1-q3, whiskers min to p95, a tick at the median. */
 export function logBoxChart(title: string, rows: ChartRow[], format: (v: number) => string = fmtMs): string {
   const values = rows.flatMap((r) => [r.s.min, r.s.p95, r.s.max]).filter((v) => v > 0 && Number.isFinite(v));
@@ -23,14 +35,8 @@ export function logBoxChart(title: string, rows: ChartRow[], format: (v: number)
   const rowH = 22;
   const top = 30;
   const height = top + rows.length * rowH + 40;
-  const x = (v: number) => left + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / Math.max(1, hi - lo)) * plot;
-  const parts: string[] = [];
-  parts.push(`<text x="0" y="16" class="t">${esc(title)}</text>`);
-  for (let d = lo; d <= hi; d++) {
-    const xv = x(10 ** d);
-    parts.push(`<line x1="${xv}" y1="${top - 4}" x2="${xv}" y2="${height - 34}" class="grid"/>`);
-    parts.push(`<text x="${xv}" y="${height - 20}" class="ax" text-anchor="middle">${esc(format(10 ** d))}</text>`);
-  }
+  const { x, grid } = logAxis(lo, hi, left, plot, top, height, format);
+  const parts: string[] = [`<text x="0" y="16" class="t">${esc(title)}</text>`, grid];
   let lastGroup = '';
   rows.forEach((r, i) => {
     const y = top + i * rowH + rowH / 2;
@@ -60,13 +66,8 @@ export function logBarChart(title: string, rows: Array<{ label: string; group: s
   const rowH = 22;
   const top = 30;
   const height = top + rows.length * rowH + 40;
-  const x = (v: number) => left + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / Math.max(1, hi - lo)) * plot;
-  const parts: string[] = [`<text x="0" y="16" class="t">${esc(title)}</text>`];
-  for (let d = lo; d <= hi; d++) {
-    const xv = x(10 ** d);
-    parts.push(`<line x1="${xv}" y1="${top - 4}" x2="${xv}" y2="${height - 34}" class="grid"/>`);
-    parts.push(`<text x="${xv}" y="${height - 20}" class="ax" text-anchor="middle">${esc(format(10 ** d))}</text>`);
-  }
+  const { x, grid } = logAxis(lo, hi, left, plot, top, height, format);
+  const parts: string[] = [`<text x="0" y="16" class="t">${esc(title)}</text>`, grid];
   rows.forEach((r, i) => {
     const y = top + i * rowH + rowH / 2;
     parts.push(`<text x="${left - 8}" y="${y + 4}" class="lb" text-anchor="end">${esc(r.label)}</text>`);

@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import { nowMs } from '../clock.js';
 import type { Meter, MeterEvents } from './meter.js';
+import { cpuTimes } from './cpu-load.js';
 import { Ticker } from './polling.js';
 
 /** Options of {@link EstimateMeter}. */
@@ -21,18 +22,6 @@ export interface EstimateMeterOptions {
   maxWPerCore?: number;
   /** Cores counted. Default: this host's. */
   cores?: number;
-}
-
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of cpus()) {
-    const t = c.times;
-    const all = t.user + t.nice + t.sys + t.irq + t.idle;
-    total += all;
-    busy += all - t.idle;
-  }
-  return { busy, total };
 }
 
 /** Estimates power from CPU utilisation (not a measurement: every sample says `estimate: true`). */

@@ -3,9 +3,9 @@
  * programmable power trace, so the whole energy loop can be tried without the hardware.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { cpus } from 'node:os';
 import Modbus from 'jsmodbus';
 import { nowMs } from '../../clock.js';
+import { cpuTimes } from '../cpu-load.js';
 import { encodeBlock, sensorBase } from './register-map.js';
 
 /** Power over time: constant watts, a function of epoch ms, or this host's CPU load. */
@@ -119,16 +119,4 @@ export class GudeSimulator {
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-}
-
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of cpus()) {
-    const t = c.times;
-    const all = t.user + t.nice + t.sys + t.irq + t.idle;
-    total += all;
-    busy += all - t.idle;
-  }
-  return { busy, total };
 }
