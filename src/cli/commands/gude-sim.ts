@@ -32,11 +32,13 @@ export async function gudeSim(argv: string[]): Promise<number> {
     trace: parseTrace(values.trace ?? 'cpu'),
   });
   const { host, port } = await sim.start();
-  console.log(`Gude simulator on ${host}:${port} (outlets 1-8, line 1); meter URL gude://${host}:${port}/port1. Ctrl-C stops it.`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  // Listen for Ctrl-C before saying we are ready, so a signal right after the line is handled.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
+  console.log(`Gude simulator on ${host}:${port} (outlets 1-8, line 1); meter URL gude://${host}:${port}/port1. Ctrl-C stops it.`);
+  await stopped;
   await sim.stop();
   return 0;
 }

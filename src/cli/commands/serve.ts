@@ -18,11 +18,13 @@ export async function serve(argv: string[]): Promise<number> {
   const api = createServer(nebula, values.token ? { token: values.token } : {});
   try {
     const { url } = await api.listen(values.port ? parsePort(values.port) : 3090, values.host ?? '127.0.0.1');
-    console.log(`nebula-faas serving on ${url}/ (Ctrl-C stops it)`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    // Listen for Ctrl-C before saying we are ready, so a signal right after the line is handled.
+    const stopped = new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
     });
+    console.log(`nebula-faas serving on ${url}/ (Ctrl-C stops it)`);
+    await stopped;
   } finally {
     await api.close();
     await nebula.close();
