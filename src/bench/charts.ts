@@ -31,7 +31,7 @@ export function logBoxChart(title: string, rows: ChartRow[], format: (v: number)
   const hi = Math.ceil(Math.log10(Math.max(...values)) + 1e-9);
   const left = 220;
   const width = 760;
-  const plot = width - left - 20;
+  const plot = width - left - 40;
   const rowH = 22;
   const top = 30;
   const height = top + rows.length * rowH + 40;
