@@ -71,11 +71,15 @@ export class EnergyTracker {
     const last = this.samples[this.samples.length - 1];
     if (last && s.t <= last.t) return;
     this.samples.push(s);
-    const keepFrom = s.t - (this.options.historyMs ?? 600_000);
+    // Trimmed in steps (at 110% of the bounds), so adding stays O(1) amortised.
+    const historyMs = this.options.historyMs ?? 600_000;
     const max = this.options.maxSamples ?? 200_000;
-    let drop = 0;
-    while (drop < this.samples.length - 2 && (this.samples[drop]!.t < keepFrom || this.samples.length - drop > max)) drop++;
-    if (drop > 1024 || this.samples.length > max) this.samples.splice(0, drop);
+    const keepFrom = s.t - historyMs;
+    if (this.samples.length > max * 1.1 || this.samples[0]!.t < keepFrom - historyMs * 0.1) {
+      let drop = 0;
+      while (drop < this.samples.length - 2 && (this.samples[drop]!.t < keepFrom || this.samples.length - drop > max)) drop++;
+      this.samples.splice(0, drop);
+    }
     for (const w of this.waiters) w();
   }
 
