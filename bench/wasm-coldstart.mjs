@@ -15,11 +15,16 @@ for (const i of WebAssembly.Module.imports(module)) (stubs[i.module] ??= {})[i.n
 
 const nebula = new Nebula();
 await nebula.prepare(['fib'], ['wasm']);
+// The same component instantiated through jco's generated glue on every call, for comparison.
+const viaGlue = new Nebula({ wasm: { componentHost: 'glue' } });
+await viaGlue.prepare(['fib'], ['wasm']);
+for (let i = 0; i < 20; i++) await viaGlue.invoke('fib', 1);
 for (let i = 0; i < 50; i++) await nebula.invoke('fib', 1); // let both workers start and warm up
 
 const bare = [];
 const cold = [];
 const warm = [];
+const glue = [];
 for (let i = 0; i < N; i++) {
   // Interleaved, so drift of the machine affects all three alike.
   const t0 = performance.now();
@@ -27,13 +32,16 @@ for (let i = 0; i < N; i++) {
   bare.push(performance.now() - t0);
   cold.push((await nebula.invoke('fib', 1)).timing.startupMs);
   warm.push((await nebula.invoke('fib', 1, { mode: 'warm' })).timing.startupMs);
+  if (i % 4 === 0) glue.push((await viaGlue.invoke('fib', 1)).timing.startupMs);
 }
 await nebula.close();
+await viaGlue.close();
 
 const row = (name, xs) => console.log(`${name.padEnd(40)} p50 ${fmt(median(xs)).padStart(10)}   p95 ${fmt(quantile(xs, 0.95)).padStart(10)}`);
 console.log(`wasm cold start, ${N} invocations each, fib(1)`);
 row('bare new WebAssembly.Instance', bare);
 row('nebula invoke, cold (startupMs)', cold);
 row('nebula invoke, warm (startupMs)', warm);
+row('nebula invoke, cold, through jco glue', glue);
 console.log(`ratio cold / bare instance (p50): ${(median(cold) / median(bare)).toFixed(1)}x   (target <= 15x)`);
 console.log(`ratio warm / bare instance (p50): ${(median(warm) / median(bare)).toFixed(1)}x`);

@@ -8,11 +8,12 @@
  * TinyGo -target=wasip1, then `jco new` / `wasm-tools component new` with the command adapter)
  * holds that module byte for byte, beside the adapter that maps its preview1 calls onto WASI 0.2;
  * our host gives the same calls the same meaning directly. Instantiating jco's generated glue
- * afresh per call costs ~2.7 ms here against ~20 us for the core module alone (measured with
- * `bench/wasm-coldstart.mjs`), which is why the glue is used at deploy time only.
+ * afresh per call costs ~3 ms here against ~20-80 us for the core module alone (measured with
+ * `bench/wasm-coldstart.mjs`), which is why such components skip the glue. Native WASI 0.2
+ * components (no preview1 module inside) do run through the glue, over `preview2-host.ts`.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NebulaError } from '../../errors.js';
@@ -33,8 +34,12 @@ export interface WasmArtifact {
   /** What was deployed. */
   source: 'component' | 'preview1-module';
   sizeBytes: number;
-  /** The compiled main core module (preview1 command). */
-  module: WebAssembly.Module;
+  /** How it runs: `preview1`, the command's main core module over a preview1 host; `glue`, jco's generated glue over a WASI 0.2 host. */
+  kind: 'preview1' | 'glue';
+  /** The compiled main core module (preview1 command); for `glue`, unused. */
+  module?: WebAssembly.Module;
+  /** For `glue`: the generated instantiation script and its compiled core modules by file name. */
+  glue?: { jsPath: string; modules: Record<string, WebAssembly.Module> };
   /** True when nothing was cached and this process adapted/transpiled it. */
   built: boolean;
   /** Deploy-time work, ms. */
@@ -90,8 +95,10 @@ async function compile(name: string, bytes: Uint8Array): Promise<WebAssembly.Mod
   }
 }
 
-/** Turns a component into its preview1 main module, refusing components it cannot run. */
-async function mainModuleOfComponent(name: string, bytes: Uint8Array): Promise<Uint8Array> {
+type Transpiled = { files: Record<string, Uint8Array> };
+
+/** Transpiles a component with jco, refusing components that are not commands or import more than WASI CLI. */
+async function transpileCommand(name: string, bytes: Uint8Array): Promise<Transpiled> {
   const { transpile } = await import('@bytecodealliance/jco');
   let out: Awaited<ReturnType<typeof transpile>>;
   try {
@@ -104,15 +111,43 @@ async function mainModuleOfComponent(name: string, bytes: Uint8Array): Promise<U
   const allowed = /^wasi:(cli|clocks|filesystem|io|random)\//;
   const foreign = out.imports.filter((i) => !allowed.test(i));
   if (foreign.length) throw refuse(name, `it imports ${foreign.join(', ')}, which the runtime does not provide (no sockets, no custom imports).`);
+  return out;
+}
+
+/** The preview1 main module inside a component built with the command adapter, if it is one. */
+async function preview1Main(out: Transpiled): Promise<Uint8Array | undefined> {
   for (const [file, data] of Object.entries(out.files)) {
     if (!file.endsWith('.wasm')) continue;
     const module = await WebAssembly.compile(data as BufferSource);
     if (WebAssembly.Module.imports(module).some((i) => i.module === 'wasi_snapshot_preview1')) return data;
   }
-  throw refuse(
-    name,
-    'this is a native WASI 0.2 component (not built from a preview1 module with the command adapter); such components are not supported yet. Deploy the preview1 module (e.g. Rust --target wasm32-wasip1, TinyGo -target=wasip1) instead.',
-  );
+  return undefined;
+}
+
+/** Writes jco's glue and the (memory-capped) core modules into `dir`, and compiles the modules. */
+async function prepareGlue(name: string, out: Transpiled, dir: string, memoryMaxBytes: number): Promise<WasmArtifact['glue']> {
+  await mkdir(dir, { recursive: true });
+  const modules: Record<string, WebAssembly.Module> = {};
+  for (const [file, data] of Object.entries(out.files)) {
+    if (file.endsWith('.wasm')) {
+      const capped = capMemory(data, memoryMaxBytes);
+      await writeFile(join(dir, file), capped);
+      modules[file] = await compile(name, capped);
+    } else if (file === 'fn.js') await writeFile(join(dir, 'fn.mjs'), data);
+  }
+  return { jsPath: join(dir, 'fn.mjs'), modules };
+}
+
+async function loadGlue(name: string, dir: string): Promise<WasmArtifact['glue'] | undefined> {
+  try {
+    const files = await readdir(dir);
+    if (!files.includes('fn.mjs')) return undefined;
+    const modules: Record<string, WebAssembly.Module> = {};
+    for (const f of files.filter((f) => f.endsWith('.wasm'))) modules[f] = await compile(name, await readFile(join(dir, f)));
+    return { jsPath: join(dir, 'fn.mjs'), modules };
+  } catch {
+    return undefined;
+  }
 }
 
 async function adapt(name: string, bytes: Uint8Array): Promise<void> {
@@ -131,9 +166,16 @@ const memoryCache = new Map<string, Promise<WasmArtifact>>();
  * Prepares `bytes` (a component or a preview1 module) for running, from cache when possible.
  * @throws NebulaError `INVALID_FUNCTION` for anything that is not a runnable WASI command.
  */
-export function prepareArtifact(name: string, bytes: Uint8Array, options: { cacheDir: string; memoryMaxBytes: number }): Promise<WasmArtifact> {
+export interface ArtifactOptions {
+  cacheDir: string;
+  memoryMaxBytes: number;
+  /** Run components through jco's glue even when they hold a preview1 module. */
+  forceGlue?: boolean;
+}
+
+export function prepareArtifact(name: string, bytes: Uint8Array, options: ArtifactOptions): Promise<WasmArtifact> {
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const key = createHash('sha256').update(`${CACHE_VERSION}:${digest}:${options.memoryMaxBytes}`).digest('hex').slice(0, 32);
+  const key = createHash('sha256').update(`${CACHE_VERSION}:${digest}:${options.memoryMaxBytes}:${options.forceGlue ? 'glue' : 'direct'}`).digest('hex').slice(0, 32);
   const hit = memoryCache.get(key);
   // Only the preparation that did the work reports it as built; later ones reuse it.
   if (hit) return hit.then((a) => ({ ...a, built: false }));
@@ -148,7 +190,7 @@ async function build(
   bytes: Uint8Array,
   digest: string,
   key: string,
-  options: { cacheDir: string; memoryMaxBytes: number },
+  options: ArtifactOptions,
 ): Promise<WasmArtifact> {
   const isComponent = startsWith(bytes, COMPONENT_MAGIC);
   if (!isComponent && !startsWith(bytes, CORE_MAGIC))
@@ -156,18 +198,32 @@ async function build(
   const source = isComponent ? 'component' : 'preview1-module';
   const phases: Record<string, number> = {};
   const cached = join(options.cacheDir, `${key}.wasm`);
+  const glueDir = join(options.cacheDir, key);
   let t = performance.now();
   const hit = await readFile(cached).catch(() => null);
   if (hit) {
     const module = await compile(name, hit);
     phases.compile = performance.now() - t;
-    return { key, digest, source, sizeBytes: bytes.length, module, built: false, phases };
+    return { key, digest, source, sizeBytes: bytes.length, kind: 'preview1', module, built: false, phases };
+  }
+  const glueHit = isComponent ? await loadGlue(name, glueDir) : undefined;
+  if (glueHit) {
+    phases.compile = performance.now() - t;
+    return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue: glueHit, built: false, phases };
   }
 
-  let main: Uint8Array;
+  let main: Uint8Array | undefined;
   if (isComponent) {
-    main = await mainModuleOfComponent(name, bytes);
+    const out = await transpileCommand(name, bytes);
     phases.transpile = performance.now() - t;
+    main = options.forceGlue ? undefined : await preview1Main(out);
+    if (!main) {
+      // A native WASI 0.2 component: jco's glue over a per-instance WASI 0.2 host.
+      t = performance.now();
+      const glue = await prepareGlue(name, out, glueDir, options.memoryMaxBytes);
+      phases.compile = performance.now() - t;
+      return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue, built: true, phases };
+    }
   } else {
     checkCommandModule(name, await compile(name, bytes));
     await adapt(name, bytes);
@@ -187,5 +243,5 @@ async function build(
   } catch {
     // A read-only or full cache directory only costs the next process the same work again.
   }
-  return { key, digest, source, sizeBytes: bytes.length, module, built: true, phases };
+  return { key, digest, source, sizeBytes: bytes.length, kind: 'preview1', module, built: true, phases };
 }

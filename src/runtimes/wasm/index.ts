@@ -28,6 +28,12 @@ export interface WasmRuntimeOptions {
    * process-wide V8 flag, set once before the first compile. Default true.
    */
   wasmInlining?: boolean;
+  /**
+   * `auto` (default): a component built from a preview1 module runs its main module over the
+   * preview1 host (fast); a native WASI 0.2 component runs through jco's glue. `glue`: every
+   * component through jco's glue (slower to instantiate; for comparison).
+   */
+  componentHost?: 'auto' | 'glue';
 }
 
 const decoder = new TextDecoder();
@@ -74,14 +80,15 @@ export class WasmRuntime implements Runtime {
     } else bytes = fn.wasm;
     if (this.options.wasmInlining !== false) enableWasmInlining();
     const memoryMaxBytes = (fn.limits?.memoryMiB ?? 256) * MiB;
-    const artifact = await prepareArtifact(fn.name, bytes, { cacheDir: this.cacheDir, memoryMaxBytes });
+    const artifact = await prepareArtifact(fn.name, bytes, { cacheDir: this.cacheDir, memoryMaxBytes, forceGlue: this.options.componentHost === 'glue' });
     this.pool ??= new WorkerPool(this.options.workers ?? availableParallelism());
     // One key per preparation: the same bytes deployed twice may differ in grants and limits.
     const key = `${artifact.key}:${++loadCounter}`;
     this.pool.load({
       type: 'load',
       key,
-      module: artifact.module,
+      ...(artifact.module ? { module: artifact.module } : {}),
+      ...(artifact.glue ? { glue: artifact.glue } : {}),
       args: [fn.name, ...(fn.grants?.args ?? [])],
       env: fn.grants?.env ?? {},
       memoryMaxBytes,

@@ -3,7 +3,10 @@
 export interface LoadMessage {
   type: 'load';
   key: string;
-  module: WebAssembly.Module;
+  /** The preview1 command's main core module (kind `preview1`). */
+  module?: WebAssembly.Module;
+  /** jco's instantiation script and its core modules (kind `glue`). */
+  glue?: { jsPath: string; modules: Record<string, WebAssembly.Module> };
   args: string[];
   env: Record<string, string>;
   memoryMaxBytes: number;

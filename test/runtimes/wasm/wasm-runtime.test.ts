@@ -137,3 +137,17 @@ describe('WasmRuntime invocations', () => {
     await expect(n.invoke('echo', 'hi')).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });
+
+describe('WasmRuntime through jco glue over a WASI 0.2 host', () => {
+  it('runs components with componentHost: "glue", with the same answers and failures as records', async () => {
+    const n = new Nebula({ wasm: { componentHost: 'glue', cacheDir, workers: 1 } });
+    const [fib, fact, cold2] = [await n.invoke('fib', 20), await n.invoke('factorial', 20), await n.invoke('prime', 1000, { mode: 'warm' })];
+    expect([fib.result, fact.result, cold2.result]).toEqual([6765, '2432902008176640000', 7919]);
+    // WASI 0.2 `exit` carries success or failure only, so a failing exit is code 1.
+    const bad = await n.invoke('fib', 'abc');
+    expect(bad.error).toMatchObject({ code: 'FUNCTION_FAILED', exitCode: 1 });
+    expect(bad.error?.stderr).toContain('fib: input must be an integer');
+    await n.close();
+  });
+});
+
