@@ -13,6 +13,10 @@ const PROGRAMS = {
 int main(void){char b[256];size_t n=fread(b,1,255,stdin);b[n]=0;printf("{\\"len\\":%zu,\\"up\\":\\"",n);for(size_t i=0;i<n;i++)if(b[i]!='"')putchar(toupper((unsigned char)b[i]));printf("\\"}\\n");return 0;}`,
   exit7: `#include <stdio.h>
 int main(void){fprintf(stderr,"exit7: giving up\\n");return 7;}`,
+  hog: `#include <stdlib.h>
+#include <string.h>
+char *volatile keep;
+int main(void){for(;;){char*p=malloc(1<<20);if(!p)return 3;memset(p,1,1<<20);keep=p;}}`,
   sleeper: `#include <unistd.h>
 int main(void){for(;;)sleep(1);}`,
   // Lists network interfaces (no traffic) and tries to write to the root filesystem.
@@ -89,6 +93,13 @@ d('DockerRuntime on a real engine', () => {
     expect(rec.ok).toBe(false);
     expect(rec.error?.code).toBe('TIMEOUT');
     expect(await noLeftovers()).toEqual([]);
+  });
+
+  it('reports a container killed at its memory limit as MEMORY_LIMIT', async () => {
+    await nebula.deploy({ name: 'hog', docker: { binary: bins.hog! }, limits: { memoryMiB: 16 } });
+    const rec = await nebula.invoke('hog', null, { timeoutMs: 30_000 });
+    expect(rec.ok).toBe(false);
+    expect(rec.error?.code).toBe('MEMORY_LIMIT');
   });
 
   it('isolates by default: no network interface but loopback, read-only root', async () => {
