@@ -1,9 +1,11 @@
 /** report.md: tables a person reads in a terminal or a pull request. */
-import type { ExperimentResult } from './experiment.js';
+import type { CellSummary, ExperimentResult } from './experiment.js';
 import { fmtInput, fmtMs, fmtRatio, fmtW, fmtWh } from './format.js';
 
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 const rule = (n: number) => row(Array.from({ length: n }, () => '---'));
+/** The columns that name a cell. */
+const cellCols = (c: CellSummary) => [c.function, fmtInput(c.input), c.runtime, c.mode];
 
 export function renderMarkdown(r: ExperimentResult): string {
   const out: string[] = [];
@@ -25,10 +27,7 @@ export function renderMarkdown(r: ExperimentResult): string {
     const m = c.metrics;
     out.push(
       row([
-        c.function,
-        fmtInput(c.input),
-        c.runtime,
-        c.mode,
+        ...cellCols(c),
         String(c.ok),
         `${fmtMs(m.startupMs?.median)} [${fmtMs(m.startupMs?.ci95[0])}, ${fmtMs(m.startupMs?.ci95[1])}]`,
         `${fmtMs(m.execMs?.median)} [${fmtMs(m.execMs?.ci95[0])}, ${fmtMs(m.execMs?.ci95[1])}]`,
@@ -58,10 +57,7 @@ export function renderMarkdown(r: ExperimentResult): string {
       const b = c.batch;
       out.push(
         row([
-          c.function,
-          fmtInput(c.input),
-          c.runtime,
-          c.mode,
+          ...cellCols(c),
           fmtW(m.avgPowerW?.median),
           fmtW(m.isolatedPowerW?.median),
           fmtWh(m.energyWh?.median),

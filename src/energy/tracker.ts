@@ -102,9 +102,23 @@ export class EnergyTracker {
     });
   }
 
+  /** The samples within three intervals of [from, to]; found by binary search, as this runs per invocation. */
   private window(from: number, to: number): PowerSample[] {
     const pad = this.meter.intervalMs * 3;
-    return this.samples.filter((s) => s.t >= from - pad && s.t <= to + pad);
+    return this.samples.slice(this.firstAfter(from - pad, false), this.firstAfter(to + pad, true));
+  }
+
+  /** Index of the first sample with t >= `t` (or t > `t` when `strict`). */
+  private firstAfter(t: number, strict: boolean): number {
+    let lo = 0;
+    let hi = this.samples.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const st = this.samples[mid]!.t;
+      if (st < t || (strict && st === t)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Energy of [from, to] (epoch ms); with `wait`, first waits for the meter to cover `to`. */

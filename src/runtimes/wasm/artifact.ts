@@ -224,17 +224,23 @@ async function build(
       phases.compile = performance.now() - t;
       return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue, built: true, phases };
     }
-  } else {
-    checkCommandModule(name, await compile(name, bytes));
-    await adapt(name, bytes);
-    phases.adapt = performance.now() - t;
-    main = bytes;
   }
-  t = performance.now();
-  const capped = capMemory(main, options.memoryMaxBytes);
+  const tc = performance.now();
+  // Malformed bytes cannot be capped; compiling them unchanged then reports why they do not validate.
+  let capped = main ?? bytes;
+  try {
+    capped = capMemory(capped, options.memoryMaxBytes);
+  } catch {
+    // left as is
+  }
   const module = await compile(name, capped);
   checkCommandModule(name, module);
-  phases.compile = performance.now() - t;
+  phases.compile = performance.now() - tc;
+  if (!isComponent) {
+    t = performance.now();
+    await adapt(name, bytes);
+    phases.adapt = performance.now() - t;
+  }
   try {
     await mkdir(options.cacheDir, { recursive: true });
     const tmp = `${cached}.${process.pid}.tmp`;

@@ -100,6 +100,18 @@ export function preview1Imports(ctx: HostContext): Record<string, (...args: neve
       ctx.stderrBytes += kept.length;
     }
   };
+  /** Walks an iovec array; `fn` returns the bytes it moved, and a short move ends the walk. */
+  const eachIovec = (iovs: number, count: number, fn: (ptr: number, len: number) => number): number => {
+    const v = view();
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const len = v.getUint32(iovs + i * 8 + 4, true);
+      const moved = fn(v.getUint32(iovs + i * 8, true), len);
+      total += moved;
+      if (moved < len) break;
+    }
+    return total;
+  };
   const nowNs = (id: number): bigint =>
     id === 0 ? BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) : process.hrtime.bigint();
 
@@ -124,34 +136,25 @@ export function preview1Imports(ctx: HostContext): Record<string, (...args: neve
       return ERRNO.SUCCESS;
     }) as never,
     fd_read: ((fd: number, iovs: number, iovsLen: number, nread: number) => {
-      if (fd !== 0) return fd <= 2 ? ERRNO.BADF : ERRNO.BADF;
-      const v = view();
+      if (fd !== 0) return ERRNO.BADF;
       const mem = bytes();
-      let total = 0;
-      for (let i = 0; i < iovsLen; i++) {
-        const ptr = v.getUint32(iovs + i * 8, true);
-        const len = v.getUint32(iovs + i * 8 + 4, true);
+      const total = eachIovec(iovs, iovsLen, (ptr, len) => {
         const chunk = ctx.stdin.subarray(ctx.stdinPos, ctx.stdinPos + len);
         mem.set(chunk, ptr);
         ctx.stdinPos += chunk.length;
-        total += chunk.length;
-        if (chunk.length < len) break;
-      }
-      v.setUint32(nread, total, true);
+        return chunk.length;
+      });
+      view().setUint32(nread, total, true);
       return ERRNO.SUCCESS;
     }) as never,
     fd_write: ((fd: number, iovs: number, iovsLen: number, nwritten: number) => {
       if (fd !== 1 && fd !== 2) return ERRNO.BADF;
-      const v = view();
       const mem = bytes();
-      let total = 0;
-      for (let i = 0; i < iovsLen; i++) {
-        const ptr = v.getUint32(iovs + i * 8, true);
-        const len = v.getUint32(iovs + i * 8 + 4, true);
+      const total = eachIovec(iovs, iovsLen, (ptr, len) => {
         output(fd, mem.subarray(ptr, ptr + len));
-        total += len;
-      }
-      v.setUint32(nwritten, total, true);
+        return len;
+      });
+      view().setUint32(nwritten, total, true);
       return ERRNO.SUCCESS;
     }) as never,
     fd_fdstat_get: ((fd: number, out: number) =>

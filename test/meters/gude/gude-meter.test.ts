@@ -80,14 +80,8 @@ describe('GudeMeter against the simulator over a real socket', () => {
   it('keeps going when the server disappears and comes back', async () => {
     const sim = new GudeSimulator({ trace: 42 });
     const { host, port } = await sim.start();
-    const meter = new GudeMeter({ host, port, intervalMs: 20, timeoutMs: 200 });
-    const samples: PowerSample[] = [];
-    const errors: Error[] = [];
-    meter.on('sample', (s) => samples.push(s));
-    meter.on('error', (e) => errors.push(e));
-    await meter.start();
-    stops.push(() => meter.stop());
-    await new Promise((r) => setTimeout(r, 150));
+    // collect() returns the live arrays: they keep filling after it resolves.
+    const { samples, errors } = await collect(new GudeMeter({ host, port, intervalMs: 20, timeoutMs: 200 }), 150);
     await sim.stop();
     const before = samples.length;
     await new Promise((r) => setTimeout(r, 400));
