@@ -8,7 +8,7 @@ import { median } from './stats.mjs';
 const N = Number(process.argv[2] ?? 10);
 const nebula = new Nebula();
 await nebula.prepare(['fib'], ['docker']);
-const image = (await nebula.functions()).find((f) => f.name === 'fib').dockerImage;
+const image = (await nebula.functions()).find((f) => f.name === 'fib').artifacts.docker.image;
 
 function cli(input) {
   return new Promise((resolve, reject) => {
@@ -38,7 +38,7 @@ const cold = [];
 const warm = [];
 for (let i = 0; i < N; i++) {
   cold.push((await nebula.invoke('fib', 20, { runtime: 'docker' })).timing.startupMs);
-  warm.push((await nebula.invoke('fib', 20, { runtime: 'docker', mode: 'warm' })).timing.startupMs);
+  warm.push((await nebula.invoke('fib', 20, { runtime: 'docker', mode: 'prewarmed' })).timing.startupMs);
   await new Promise((r) => setTimeout(r, 300)); // let the pool refill, as between requests
 }
 await nebula.close();

@@ -12,7 +12,7 @@ const input = process.argv[3] ? JSON.parse(process.argv[3]) : 100;
 const nebula = new Nebula({ builtins: false });
 try {
   const [info] = await nebula.deploy({ name: 'my-function', wasm: await readFile(path) });
-  console.log(`deployed ${info.name} (${info.wasmBytes} bytes) on: ${info.runtimes.join(', ')}`);
+  console.log(`deployed ${info.name} (${info.artifacts.wasm?.sizeBytes} bytes) on: ${info.runtimes.join(', ')}`);
   const rec = await nebula.invoke('my-function', input);
   console.log(rec.ok ? `result: ${JSON.stringify(rec.result)}` : `failed: ${rec.error.code}: ${rec.error.message}`);
 

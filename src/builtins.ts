@@ -32,6 +32,6 @@ export function builtinFunctions(): FunctionSpec[] {
     description: DESCRIPTIONS[name],
     builtin: true,
     wasm: join(dir, 'wasm', `${name}.wasm`),
-    docker: { binary: join(dir, 'bin', `linux-${arch}`, name), arch },
+    docker: { binary: join(dir, 'bin', `linux-${arch}`, name) },
   }));
 }

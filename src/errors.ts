@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'FUNCTION_FAILED'
   /** The function went over its memory cap. */
   | 'MEMORY_LIMIT'
+  /** The function wrote more on stdout than the output cap; its result is not returned cut. */
+  | 'OUTPUT_LIMIT'
   /** The runtime (Docker engine, Wasm workers) cannot be reached or started. */
   | 'RUNTIME_UNAVAILABLE'
   /** The runtime failed for a reason that is not the function's fault. */
@@ -35,6 +37,28 @@ export type ErrorCode =
   | 'CLOSED'
   /** A config file or experiment config is malformed. */
   | 'INVALID_CONFIG'
+  /** A record could not be appended to the results file (disk full, file removed); the record itself is kept. */
+  | 'RESULTS_WRITE_FAILED'
+  /** HTTP: no such route. */
+  | 'NOT_FOUND'
+  /** HTTP: the route exists but not for this method. */
+  | 'METHOD_NOT_ALLOWED'
+  /** HTTP: a bearer token is required and was missing or wrong. */
+  | 'UNAUTHORIZED'
+  /** HTTP: the request's Host is not one this server answers (DNS rebinding protection). */
+  | 'FORBIDDEN_HOST'
+  /** HTTP: the body's content type is not accepted here. */
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  /** HTTP: the body is over the size limit. */
+  | 'PAYLOAD_TOO_LARGE'
+  /** HTTP: the request (headers or body) did not arrive in time. */
+  | 'REQUEST_TIMEOUT'
+  /** HTTP: the body is not valid JSON. */
+  | 'MALFORMED_JSON'
+  /** HTTP: the request is malformed (bad percent-encoding, bad framing). */
+  | 'BAD_REQUEST'
+  /** HTTP: no result with that id is kept. */
+  | 'RESULT_NOT_FOUND'
   /** Something went wrong on our side; please report it. */
   | 'INTERNAL';
 

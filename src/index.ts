@@ -7,23 +7,35 @@
  * import { Nebula } from 'nebula-faas';
  * const nebula = new Nebula();
  * const rec = await nebula.invoke('fib', 30, { runtime: 'wasm' });
- * console.log(rec.result, rec.timing.startupMs, rec.timing.execMs);
+ * if (rec.ok) console.log(rec.result, rec.timing.startupMs, rec.timing.execMs);
  * await nebula.close();
  * ```
  * @module
  */
-export { Nebula, parseResult } from './nebula.js';
-export type { NebulaOptions } from './nebula.js';
+export { Nebula, MAX_TIMEOUT_MS } from './nebula.js';
+export type { NebulaOptions, NebulaCoreOptions } from './nebula.js';
+export { parseResult, MAX_RESULT_DEPTH } from './record.js';
 export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError } from './errors.js';
 export type { ErrorCode, NebulaErrorOptions } from './errors.js';
 export { nowMs, parseRfc3339Ms } from './clock.js';
 export { builtinFunctions, BUILTIN_NAMES } from './builtins.js';
 export type { BuiltinName } from './builtins.js';
-export { WasmRuntime } from './runtimes/wasm/index.js';
-export type { WasmRuntimeOptions } from './runtimes/wasm/index.js';
-export { DockerRuntime } from './runtimes/docker/index.js';
-export type { DockerRuntimeOptions } from './runtimes/docker/index.js';
-export type { Runtime, Prepared, PreparedInfo, RunContext, RunOutcome } from './runtimes/runtime.js';
+export { RUNTIMES, RUNTIME_KINDS, isRuntimeKind, WasmRuntime, DockerRuntime } from './runtimes/index.js';
+export type {
+  RuntimeKind,
+  RuntimeSources,
+  RuntimeOptionsByKind,
+  WasmRuntimeOptions,
+  WasmSource,
+  DockerRuntimeOptions,
+  DockerSource,
+  Runtime,
+  RuntimeDescriptor,
+  Prepared,
+  PreparedInfo,
+  RunContext,
+  RunOutcome,
+} from './runtimes/index.js';
 export type { Meter, MeterEvents } from './meters/meter.js';
 export { GudeMeter, GudeSimulator, RaplMeter, EstimateMeter, decodeBlock, encodeBlock, sensorBase, BLOCK_REGISTERS } from './meters/index.js';
 export type {
@@ -36,27 +48,34 @@ export type {
   EstimateMeterOptions,
 } from './meters/index.js';
 export { EnergyTracker } from './energy/tracker.js';
+export type { Attribution, EnergyTrackerOptions } from './energy/tracker.js';
+export { summarize, quantile, medianRatio, medianInterval, mannWhitney } from './stats.js';
+export type { Summary } from './stats.js';
 export { createServer } from './server/index.js';
 export type { ServerOptions, NebulaServer } from './server/index.js';
-export { Experiment, runExperiment, DEFAULT_INPUTS, summarize, quantile, medianRatio, renderReports, writeReports, summarizeRecords } from './bench/index.js';
-export type { RunExperimentOptions, ExperimentConfig, ExperimentResult, ExperimentEvents, CellSummary, Comparison, Summary, MicroResult } from './bench/index.js';
-export type { Attribution, EnergyTrackerOptions } from './energy/tracker.js';
+export { Experiment, runExperiment, DEFAULT_INPUTS, renderReports, writeReports, summarizeRecords } from './experiment/index.js';
+export type { RunExperimentOptions, ExperimentConfig, ExperimentResult, ExperimentEvents, CellSummary, Comparison, MicroResult } from './experiment/index.js';
+export { INVOCATION_MODES } from './types.js';
 export type {
+  ArtifactInfo,
   Baseline,
   BatchEnergy,
-  DockerSource,
+  BuiltinSignatures,
   FunctionGrants,
   FunctionInfo,
   FunctionLimits,
   FunctionSpec,
+  FunctionSpecBase,
   InvocationEnergy,
   InvocationError,
+  InvocationFailure,
   InvocationMode,
   InvocationRecord,
+  InvocationRecordBase,
+  InvocationSuccess,
   InvocationTiming,
   InvokeOptions,
   NebulaEvents,
   PowerSample,
-  RuntimeKind,
-  WasmSource,
+  SandboxUse,
 } from './types.js';

@@ -2,32 +2,35 @@
  * The Nebula core: the function registry, `invoke()`, events, the results file and the meter.
  * Runtimes and meters are plugged in through their interfaces; nothing here knows their insides.
  */
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { builtinFunctions } from './builtins.js';
-import { isoFromMs, nowMs } from './clock.js';
+import { nowMs } from './clock.js';
 import { EnergyTracker } from './energy/tracker.js';
-import { UsageError, toNebulaError } from './errors.js';
+import { isNebulaError, NebulaError, UsageError, toNebulaError } from './errors.js';
 import type { Meter } from './meters/meter.js';
+import { failedOutcome, newId, serialiseInput, toRecord } from './record.js';
 import { RecordLog } from './record-log.js';
-import { DockerRuntime, type DockerRuntimeOptions } from './runtimes/docker/index.js';
-import type { Prepared, RunOutcome, Runtime } from './runtimes/runtime.js';
-import { WasmRuntime, type WasmRuntimeOptions } from './runtimes/wasm/index.js';
-import type {
-  Baseline,
-  BatchEnergy,
-  FunctionInfo,
-  FunctionSpec,
-  InvocationError,
-  InvocationMode,
-  InvocationRecord,
-  InvokeOptions,
-  NebulaEvents,
-  RuntimeKind,
+import { isRuntimeKind, RUNTIME_KINDS, runtimeDescriptor, type RuntimeOptionsByKind } from './runtimes/index.js';
+import type { Prepared, RunContext, RunOutcome, Runtime } from './runtimes/runtime.js';
+import {
+  INVOCATION_MODES,
+  type Baseline,
+  type BatchEnergy,
+  type BuiltinSignatures,
+  type FunctionInfo,
+  type FunctionSpec,
+  type InvocationMode,
+  type InvocationRecord,
+  type InvokeOptions,
+  type NebulaEvents,
+  type RuntimeKind,
 } from './types.js';
 
-/** Options of {@link Nebula}. */
-export interface NebulaOptions {
+/** Options of {@link Nebula}: the core's, then each runtime's options under its kind (`wasm`, `docker`, ...). */
+export type NebulaOptions = NebulaCoreOptions & RuntimeOptionsByKind;
+
+/** The core options of {@link Nebula}. */
+export interface NebulaCoreOptions {
   /** Register the built-in functions (fib, exponential, factorial, prime, hash). Default true. */
   builtins?: boolean;
   /** The meter whose samples give each record its energy. Default: none (energy is `null`). */
@@ -36,14 +39,10 @@ export interface NebulaOptions {
   resultsFile?: string;
   /** Largest accepted input, as JSON text, in bytes. Default 1 MiB. */
   maxInputBytes?: number;
-  /** Default `timeoutMs` of `invoke()`. Default 30 000. */
+  /** Default `timeoutMs` of `invoke()`. Default 30 000; at most 2 147 483 647. */
   timeoutMs?: number;
   /** Largest stderr kept in a failed record, bytes. Default 4 KiB. */
   maxStderrBytes?: number;
-  /** Options of the default Wasm runtime. */
-  wasm?: WasmRuntimeOptions;
-  /** Options of the default Docker runtime. */
-  docker?: DockerRuntimeOptions;
   /** Runtimes to use instead of the defaults (e.g. a `DockerRuntime` on a remote engine). */
   runtimes?: Partial<Record<RuntimeKind, Runtime>>;
 }
@@ -51,33 +50,33 @@ export interface NebulaOptions {
 interface Entry {
   spec: FunctionSpec;
   prepared: Partial<Record<RuntimeKind, Promise<Prepared>>>;
+  /** The prepared functions once ready, so an invocation of a prepared function awaits nothing before its run. */
+  ready: Partial<Record<RuntimeKind, Prepared>>;
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
-const KINDS: readonly RuntimeKind[] = ['wasm', 'docker'];
-const MODES: readonly InvocationMode[] = ['cold', 'warm'];
-let idCounter = 0;
+/** The largest delay a Node.js timer takes (2^31 - 1 ms); longer ones would fire at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+let warmWarned = false;
 
-/** A time-ordered unique id: 9 base-36 characters of epoch ms, then a counter and randomness. */
-function newId(): string {
-  idCounter = (idCounter + 1) % 1296;
-  return Date.now().toString(36).padStart(9, '0') + idCounter.toString(36).padStart(2, '0') + randomBytes(4).toString('hex');
+/**
+ * `mode: 'warm'` meant "prepared ahead, used once" before 0.1.0 was released; that is now
+ * `prewarmed`, and `warm` reuses a kept sandbox. Said once per process, so old scripts notice.
+ */
+function warnWarmOnce(): void {
+  if (warmWarned) return;
+  warmWarned = true;
+  process.emitWarning(
+    "mode 'warm' reuses a sandbox kept alive between invocations; the former meaning (prepared ahead, used once) is now mode 'prewarmed'.",
+    { type: 'NebulaWarning', code: 'NEBULA_WARM_MODE' },
+  );
 }
 
-function capText(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text;
-  return Buffer.from(text).subarray(0, maxBytes).toString('utf8') + '\n[stderr truncated]';
-}
-
-/** stdout that parses as JSON is returned parsed, otherwise as trimmed text (DESIGN.md §3). */
-export function parseResult(stdout: string): unknown {
-  const text = stdout.trim();
-  if (text === '') return '';
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+/** Checks a timeout in ms. @throws UsageError `INVALID_ARGUMENT` */
+export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0) || value > MAX_TIMEOUT_MS)
+    throw new UsageError('INVALID_ARGUMENT', `${what} must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days), got ${String(value)}.`);
+  return value;
 }
 
 /**
@@ -102,8 +101,10 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   private readonly inflight = new Set<Promise<unknown>>();
   private closed = false;
 
+  /** @throws UsageError `INVALID_ARGUMENT` for an option out of range (e.g. `timeoutMs`). */
   constructor(readonly options: NebulaOptions = {}) {
     super();
+    if (options.timeoutMs !== undefined) checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');
     for (const [kind, rt] of Object.entries(options.runtimes ?? {})) if (rt) this.runtimes.set(kind as RuntimeKind, rt);
     this.meter = options.meter;
     if (options.meter) {
@@ -120,11 +121,12 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     return this.energy?.baseline ?? null;
   }
 
-  /** The runtime of that kind (created on first use). */
+  /** The runtime of that kind (created on first use from the registry, with its options). */
   runtime(kind: RuntimeKind): Runtime {
     let rt = this.runtimes.get(kind);
     if (!rt) {
-      rt = kind === 'wasm' ? new WasmRuntime(this.options.wasm) : new DockerRuntime(this.options.docker);
+      if (!isRuntimeKind(kind)) throw unknownRuntime(kind);
+      rt = runtimeDescriptor(kind).create(this.options[kind]);
       this.runtimes.set(kind, rt);
     }
     return rt;
@@ -143,8 +145,8 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     const infos: FunctionInfo[] = [];
     for (const s of specs) {
       validateSpec(s);
-      const entry: Entry = { spec: s, prepared: {} };
-      const prepared = this.kindsOf(s).map((kind) => this.prepareEntry(entry, kind));
+      const entry: Entry = { spec: s, prepared: {}, ready: {} };
+      const prepared = kindsOf(s).map((kind) => this.prepareEntry(entry, kind));
       await Promise.all(prepared);
       await this.replace(s.name, entry);
       infos.push(await this.info(entry));
@@ -166,12 +168,14 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * Prepares functions ahead of their first invocation (compiles wasm, builds Docker images), so
    * the first invocation measures a cold start and not a build. Default: every function on every
    * runtime it has.
+   * @throws NebulaError `FUNCTION_NOT_FOUND`, `INVALID_ARGUMENT` (unknown runtime), `INVALID_FUNCTION`, `RUNTIME_UNAVAILABLE`.
    */
-  async prepare(names?: string[], runtimes: RuntimeKind[] = [...KINDS]): Promise<void> {
+  async prepare(names?: string[], runtimes: readonly RuntimeKind[] = RUNTIME_KINDS): Promise<void> {
+    for (const kind of runtimes) if (!isRuntimeKind(kind)) throw unknownRuntime(kind);
     const list = names ?? [...this.registry.keys()];
     for (const name of list) {
       const entry = this.entry(name);
-      for (const kind of runtimes) if (this.kindsOf(entry.spec).includes(kind)) await this.prepareEntry(entry, kind);
+      for (const kind of runtimes) if (kindsOf(entry.spec).includes(kind)) await this.prepareEntry(entry, kind);
     }
   }
 
@@ -188,44 +192,54 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   /**
    * Invokes a function once with `input` (passed as JSON on stdin) and returns its record. A
    * failing function gives a record with `ok: false`; it never throws for the function's fault.
-   * Times are ms on one clock (see `InvocationTiming`).
+   * Times are ms on one clock (see `InvocationTiming`). The built-ins are typed: `invoke('fib', 30)`
+   * gives a record whose `result` is a number once `ok` is checked.
    * @throws NebulaError `FUNCTION_NOT_FOUND`, `RUNTIME_NOT_DEPLOYED`, `INVALID_INPUT`,
-   * `INVALID_ARGUMENT` (bad options), `RUNTIME_UNAVAILABLE`, `CLOSED`.
+   * `INVALID_ARGUMENT` (bad options), `CLOSED`.
    * @example
    * ```ts
-   * const rec = await nebula.invoke('prime', 1000, { runtime: 'docker', mode: 'warm' });
-   * if (rec.ok) console.log(rec.result, rec.timing.totalMs); else console.error(rec.error?.code);
+   * const rec = await nebula.invoke('prime', 1000, { runtime: 'docker', mode: 'prewarmed' });
+   * if (rec.ok) console.log(rec.result, rec.timing.totalMs); else console.error(rec.error.code);
    * ```
    */
+  invoke<N extends keyof BuiltinSignatures>(
+    name: N,
+    input: BuiltinSignatures[N]['input'],
+    options?: InvokeOptions,
+  ): Promise<InvocationRecord<BuiltinSignatures[N]['result']>>;
+  invoke<R = unknown>(name: string, input: unknown, options?: InvokeOptions): Promise<InvocationRecord<R>>;
   async invoke<R = unknown>(name: string, input: unknown, options: InvokeOptions = {}): Promise<InvocationRecord<R>> {
     // Starting the meter (once, until its first sample) is set-up, not part of the invocation.
     if (this.energy && !this.closed) await this.energy.start().catch(() => undefined);
     const requestAt = nowMs();
     this.assertOpen();
     const entry = this.entry(name);
-    const kinds = this.kindsOf(entry.spec);
-    const runtime = options.runtime ?? kinds[0];
-    if (!KINDS.includes(runtime)) throw new UsageError('INVALID_ARGUMENT', `Unknown runtime "${String(runtime)}": use "wasm" or "docker".`);
+    const kinds = kindsOf(entry.spec);
+    const runtime = options.runtime ?? kinds[0]!;
+    if (!isRuntimeKind(runtime)) throw unknownRuntime(runtime);
     if (!kinds.includes(runtime))
       throw new UsageError('RUNTIME_NOT_DEPLOYED', `Function "${name}" has no ${runtime} artifact; it runs on: ${kinds.join(', ')}.`);
     const mode = options.mode ?? 'cold';
-    if (!MODES.includes(mode)) throw new UsageError('INVALID_ARGUMENT', `Unknown mode "${String(mode)}": use "cold" or "warm".`);
-    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 30_000;
-    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
-      throw new UsageError('INVALID_ARGUMENT', `timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}.`);
-    const inputJson = this.serialiseInput(input);
+    if (!INVOCATION_MODES.includes(mode))
+      throw new UsageError('INVALID_ARGUMENT', `Unknown mode "${String(mode)}": use ${INVOCATION_MODES.map((m) => `"${m}"`).join(', ')}.`);
+    if (mode === 'warm') warnWarmOnce();
+    const timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
+    const inputJson = serialiseInput(input, this.options.maxInputBytes ?? 1024 * 1024);
 
     const id = newId();
-    this.emit('invocation:start', { id, function: name, runtime, mode, input });
-    const work = this.run(entry, runtime, inputJson, { mode, timeoutMs, signal: options.signal, requestAt });
+    this.safeEmit('invocation:start', { id, function: name, runtime, mode, input });
+    const work = this.run(entry, runtime, inputJson, { mode, timeoutMs, deadlineAt: requestAt + timeoutMs, signal: options.signal, requestAt });
     this.inflight.add(work);
-    let outcome: RunOutcome;
+    let ran: { outcome: RunOutcome; prepareMs: number };
     try {
-      outcome = await work;
+      ran = await work;
     } finally {
       this.inflight.delete(work);
     }
-    const record = this.toRecord<R>(id, name, runtime, mode, input, requestAt, outcome);
+    const record = toRecord<R>(
+      { id, name, runtime, mode, input, requestAt, prepareMs: ran.prepareMs, maxStderrBytes: this.options.maxStderrBytes ?? 4096 },
+      ran.outcome,
+    );
 
     if (this.energy) {
       try {
@@ -238,11 +252,11 @@ export class Nebula extends EventEmitter<NebulaEvents> {
         record.energyNote = `meter: ${toNebulaError(e).message}`;
       }
     }
-    outcome.cleanup?.then(
+    ran.outcome.cleanup?.then(
       (ms) => (record.timing.cleanupMs = ms),
       () => undefined,
     );
-    this.log?.append(record);
+    this.persist(record as InvocationRecord);
     this.safeEmit('invocation:end', record as InvocationRecord);
     return record;
   }
@@ -282,7 +296,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
 
   private register(spec: FunctionSpec): void {
     validateSpec(spec);
-    this.registry.set(spec.name, { spec, prepared: {} });
+    this.registry.set(spec.name, { spec, prepared: {}, ready: {} });
   }
 
   private async replace(name: string, entry: Entry): Promise<void> {
@@ -301,122 +315,71 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     return entry;
   }
 
-  private kindsOf(spec: FunctionSpec): RuntimeKind[] {
-    return KINDS.filter((k) => spec[k] !== undefined);
-  }
-
   /** The prepared function for a runtime, prepared once; a failed preparation is retried next time. */
   private prepareEntry(entry: Entry, kind: RuntimeKind): Promise<Prepared> {
     let p = entry.prepared[kind];
     if (!p) {
-      p = this.runtime(kind).prepare(entry.spec);
-      entry.prepared[kind] = p;
-      p.catch(() => {
-        if (entry.prepared[kind] === p) delete entry.prepared[kind];
-      });
+      const promise = this.runtime(kind).prepare(entry.spec);
+      p = promise;
+      entry.prepared[kind] = promise;
+      promise.then(
+        (prepared) => {
+          if (entry.prepared[kind] === promise) entry.ready[kind] = prepared;
+        },
+        () => {
+          if (entry.prepared[kind] === promise) delete entry.prepared[kind];
+        },
+      );
     }
     return p;
   }
 
-  private async run(entry: Entry, kind: RuntimeKind, input: string, ctx: Parameters<Prepared['run']>[1]): Promise<RunOutcome> {
-    const t = nowMs();
-    const prepared = await this.prepareEntry(entry, kind);
-    const preparedMs = nowMs() - t;
-    try {
-      const outcome = await prepared.run(input, ctx);
-      // A function prepared on first use: the wait is part of this invocation's start-up, and shown.
-      if (preparedMs > 1) outcome.phases = { prepare: preparedMs, ...outcome.phases };
-      return outcome;
-    } catch (e) {
-      const end = nowMs();
-      return {
-        exitCode: null,
-        stdout: '',
-        stderr: '',
-        functionStartAt: end,
-        functionEndAt: end,
-        phases: {},
-        compiled: false,
-        error: toNebulaError(e, 'RUNTIME_ERROR'),
-      };
+  /** Runs once; a function prepared on first use waits here, and that wait is `prepareMs`, not start-up. */
+  private async run(entry: Entry, kind: RuntimeKind, input: string, ctx: RunContext): Promise<{ outcome: RunOutcome; prepareMs: number }> {
+    let prepared = entry.ready[kind];
+    let waited = 0;
+    if (!prepared) {
+      const t = nowMs();
+      try {
+        prepared = await this.prepareEntry(entry, kind);
+      } catch (e) {
+        return { outcome: failedOutcome(e), prepareMs: nowMs() - t };
+      }
+      waited = nowMs() - t;
     }
+    // The function's own time budget starts once set-up is done.
+    const run: RunContext = waited > 0 ? { ...ctx, deadlineAt: ctx.deadlineAt + waited } : ctx;
+    let outcome: RunOutcome;
+    try {
+      outcome = await prepared.run(input, run);
+    } catch (e) {
+      outcome = failedOutcome(e);
+    }
+    return { outcome, prepareMs: waited + (outcome.setupWaitMs ?? 0) };
   }
 
-  private toRecord<R>(
-    id: string,
-    name: string,
-    runtime: RuntimeKind,
-    mode: InvocationMode,
-    input: unknown,
-    requestAt: number,
-    o: RunOutcome,
-  ): InvocationRecord<R> {
-    const maxStderr = this.options.maxStderrBytes ?? 4096;
-    let error: InvocationError | undefined;
-    if (o.error) {
-      error = { code: o.error.code, message: o.error.message, exitCode: o.exitCode, stderr: capText(o.stderr, maxStderr) };
-    } else if (o.exitCode !== 0) {
-      const first = o.stderr.trim().split('\n')[0] ?? '';
-      error = {
-        code: 'FUNCTION_FAILED',
-        message: `Function "${name}" exited with code ${String(o.exitCode)}${first ? `: ${first}` : ''}`,
-        exitCode: o.exitCode,
-        stderr: capText(o.stderr, maxStderr),
-      };
-    }
-    const result = error ? null : (parseResult(o.stdout) as R);
-    const start = Math.max(o.functionStartAt, requestAt);
-    const end = Math.max(o.functionEndAt, start);
-    const record: InvocationRecord<R> = {
-      id,
-      function: name,
-      runtime,
-      mode,
-      input,
-      ok: !error,
-      result,
-      startedAt: isoFromMs(requestAt),
-      timing: {
-        startupMs: start - requestAt,
-        execMs: end - start,
-        totalMs: nowMs() - requestAt,
-        cleanupMs: null,
-        phases: o.phases,
-        compiled: o.compiled,
-        requestAt,
-        functionStartAt: start,
-        functionEndAt: end,
-      },
-      energy: null,
-    };
-    if (error) record.error = error;
-    return record;
-  }
-
-  private serialiseInput(input: unknown): string {
-    let json: string | undefined;
+  /** Appends to the results file; a failed write is reported, never thrown: the record is returned all the same. */
+  private persist(record: InvocationRecord): void {
+    if (!this.log) return;
     try {
-      json = JSON.stringify(input);
+      this.log.append(record);
     } catch (e) {
-      throw new UsageError('INVALID_INPUT', `The input cannot be serialised to JSON: ${(e as Error).message}`, { cause: e });
+      const error = isNebulaError(e) ? e : new NebulaError('RESULTS_WRITE_FAILED', String(e), { cause: e });
+      if (this.listenerCount('results:error') > 0) this.safeEmit('results:error', error, record);
+      else process.emitWarning(`nebula-faas: ${error.message}`, { type: 'NebulaWarning', code: 'NEBULA_RESULTS_WRITE_FAILED' });
     }
-    if (json === undefined) throw new UsageError('INVALID_INPUT', 'The input cannot be serialised to JSON (undefined, a function or a symbol).');
-    const max = this.options.maxInputBytes ?? 1024 * 1024;
-    const size = Buffer.byteLength(json);
-    if (size > max) throw new UsageError('INVALID_INPUT', `The input is ${size} bytes as JSON, over the ${max}-byte cap (option maxInputBytes).`, { details: { size, max } });
-    return json;
   }
 
   private async info(entry: Entry): Promise<FunctionInfo> {
     const s = entry.spec;
-    const info: FunctionInfo = { name: s.name, builtin: s.builtin === true, runtimes: this.kindsOf(s) };
+    const kinds = kindsOf(s);
+    const info: FunctionInfo = { name: s.name, builtin: s.builtin === true, runtimes: kinds, artifacts: {} };
     if (s.description) info.description = s.description;
-    const wasm = entry.prepared.wasm ? await entry.prepared.wasm.catch(() => undefined) : undefined;
-    if (wasm?.info.sizeBytes !== undefined) info.wasmBytes = wasm.info.sizeBytes;
-    else if (s.wasm instanceof Uint8Array) info.wasmBytes = s.wasm.byteLength;
-    const docker = entry.prepared.docker ? await entry.prepared.docker.catch(() => undefined) : undefined;
-    if (docker?.info.image) info.dockerImage = docker.info.image;
-    else if (s.docker && 'image' in s.docker) info.dockerImage = s.docker.image;
+    for (const kind of kinds) {
+      const described = runtimeDescriptor(kind).describe(s[kind] as never);
+      const prepared = entry.prepared[kind] ? await entry.prepared[kind]!.catch(() => undefined) : undefined;
+      info.artifacts[kind] = { ...described, ...prepared?.info };
+    }
     return info;
   }
 
@@ -434,7 +397,17 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   }
 }
 
+function unknownRuntime(kind: unknown): UsageError {
+  return new UsageError('INVALID_ARGUMENT', `Unknown runtime "${String(kind)}": use one of ${RUNTIME_KINDS.join(', ')}.`);
+}
+
+/** The runtimes a spec has an artifact for, in registry order. */
+function kindsOf(spec: FunctionSpec): RuntimeKind[] {
+  return RUNTIME_KINDS.filter((k) => spec[k] !== undefined);
+}
+
 async function releaseEntry(entry: Entry): Promise<void> {
+  entry.ready = {};
   await Promise.allSettled(
     Object.values(entry.prepared).map(async (p) => {
       const prepared = await p;
@@ -444,15 +417,16 @@ async function releaseEntry(entry: Entry): Promise<void> {
 }
 
 function validateSpec(spec: FunctionSpec): void {
-  if (typeof spec !== 'object' || spec === null) throw new UsageError('INVALID_ARGUMENT', 'deploy() takes { name, wasm?, docker? }.');
+  if (typeof spec !== 'object' || spec === null)
+    throw new UsageError('INVALID_ARGUMENT', `deploy() takes { name, ${RUNTIME_KINDS.map((k) => `${k}?`).join(', ')} }.`);
   if (typeof spec.name !== 'string' || !NAME.test(spec.name))
     throw new UsageError(
       'INVALID_ARGUMENT',
       `Invalid function name ${JSON.stringify(spec.name)}: use 1-63 lower-case letters, digits, "-" or "_", starting with a letter.`,
     );
-  if (spec.wasm === undefined && spec.docker === undefined)
-    throw new UsageError('INVALID_ARGUMENT', `Function "${spec.name}" needs a "wasm" artifact, a "docker" source, or both.`);
-  if (spec.wasm !== undefined && typeof spec.wasm !== 'string' && !(spec.wasm instanceof Uint8Array))
-    throw new UsageError('INVALID_ARGUMENT', `Function "${spec.name}": "wasm" must be a file path or the bytes (Uint8Array).`);
+  const kinds = kindsOf(spec);
+  if (kinds.length === 0)
+    throw new UsageError('INVALID_ARGUMENT', `Function "${spec.name}" needs an artifact for at least one runtime: ${RUNTIME_KINDS.map((k) => `"${k}"`).join(', ')}.`);
+  for (const kind of kinds) runtimeDescriptor(kind).validate(spec[kind], spec.name);
 }
 

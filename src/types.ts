@@ -2,25 +2,29 @@
  * The records, options and events of the public API. Every time is epoch milliseconds on the
  * one clock of `clock.ts`; every duration is milliseconds; units are in the field names.
  */
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode, NebulaError } from './errors.js';
+import type { RuntimeKind, RuntimeSources } from './runtimes/index.js';
 
-/** Where a function runs. */
-export type RuntimeKind = 'wasm' | 'docker';
+/** Where a function runs: a kind registered in `runtimes/index.ts` (`wasm`, `docker`, ...). */
+export type { RuntimeKind } from './runtimes/index.js';
 
-/** `cold`: a fresh instance/container per invocation. `warm`: prepared ahead, still used once. */
-export type InvocationMode = 'cold' | 'warm';
+/**
+ * `cold`: a fresh sandbox (instance, container, process) created inside the invocation.
+ * `prewarmed`: a sandbox prepared ahead of time and used once, never shared.
+ * `warm`: a sandbox kept alive and reused by successive invocations of the same function,
+ * until it has been idle for its keep-alive time.
+ */
+export type InvocationMode = 'cold' | 'prewarmed' | 'warm';
 
-/** Bytes of a wasm component or WASI preview1 command module, or a path to one. */
-export type WasmSource = string | Uint8Array;
+/** The modes, in the order reports list them. */
+export const INVOCATION_MODES: readonly InvocationMode[] = ['cold', 'prewarmed', 'warm'];
 
-/** How to get a function's container image. */
-export type DockerSource =
-  /** An image already in the engine (name:tag or id). */
-  | { image: string }
-  /** A `docker save` archive to load first. */
-  | { tarball: string }
-  /** A static Linux binary to wrap in a `FROM scratch` image (built on first use). */
-  | { binary: string; arch?: string };
+/**
+ * What the invocation's sandbox was: `fresh` (created inside this invocation, and counted in
+ * its cold start), `prewarmed` (created ahead, used for the first time) or `reused` (an earlier
+ * invocation ran in it).
+ */
+export type SandboxUse = 'fresh' | 'prewarmed' | 'reused';
 
 /** What the function may touch. Nothing is granted unless listed. */
 export interface FunctionGrants {
@@ -40,18 +44,36 @@ export interface FunctionLimits {
   pids?: number;
 }
 
-/** What `nebula.deploy()` takes. At least one of `wasm` and `docker`. */
-export interface FunctionSpec {
+/** The parts of a function spec every runtime shares. */
+export interface FunctionSpecBase {
   /** 1-63 characters: lower-case letters, digits, `-` and `_`, starting with a letter. */
   name: string;
   /** One line saying what the function does. */
   description?: string;
-  wasm?: WasmSource;
-  docker?: DockerSource;
   grants?: FunctionGrants;
   limits?: FunctionLimits;
   /** Marks the functions shipped with nebula-faas. */
   builtin?: boolean;
+}
+
+/**
+ * What `nebula.deploy()` takes: a name and, under each runtime's kind, that runtime's artifact
+ * (`wasm`: a path or bytes; `docker`: `{ image }`, `{ tarball }` or `{ binary }`). At least one.
+ */
+export type FunctionSpec = FunctionSpecBase & RuntimeSources;
+
+/** Facts about one runtime's artifact of a function. */
+export interface ArtifactInfo {
+  /** Size in bytes (wasm bytes, image size). */
+  sizeBytes?: number;
+  /** Content digest. */
+  digest?: string;
+  /** Image reference (Docker). */
+  image?: string;
+  /** Path on disk, when it came from a file. */
+  path?: string;
+  /** The compiler that built it, when known. */
+  compiler?: string;
 }
 
 /** A deployed function as `nebula.functions()` lists it. */
@@ -60,19 +82,22 @@ export interface FunctionInfo {
   description?: string;
   builtin: boolean;
   runtimes: RuntimeKind[];
-  /** Size of the wasm artifact in bytes, when there is one. */
-  wasmBytes?: number;
-  /** The Docker image reference, when known. */
-  dockerImage?: string;
+  /** Each runtime's artifact: what is known before preparing, completed once prepared. */
+  artifacts: Partial<Record<RuntimeKind, ArtifactInfo>>;
 }
 
 /** How long each step of one invocation took, in ms. */
 export interface InvocationTiming {
-  /** Cold start: from the `invoke()` call until the function's own code starts. */
+  /**
+   * Time this invocation waited for set-up that is not part of a cold start (the runtime's
+   * threads starting, a function prepared on first use); 0 when it waited for nothing.
+   */
+  prepareMs: number;
+  /** Cold start: from the `invoke()` call (after any `prepareMs` wait) until the function's own code starts. */
   startupMs: number;
   /** From function start to function end. */
   execMs: number;
-  /** From the `invoke()` call until the result is available to the caller. */
+  /** From the `invoke()` call until the result is available to the caller (includes `prepareMs`). */
   totalMs: number;
   /** Clean-up after the result (container removal, worker reset); `null` while unknown. */
   cleanupMs: number | null;
@@ -122,18 +147,16 @@ export interface InvocationError {
   stderr?: string;
 }
 
-/** The result of one invocation. Failing invocations are records too (`ok: false`). */
-export interface InvocationRecord<R = unknown> {
+/** The fields every invocation record has, successful or not. */
+export interface InvocationRecordBase {
   /** Unique id (time-ordered). */
   id: string;
   function: string;
   runtime: RuntimeKind;
   mode: InvocationMode;
+  /** What the sandbox was: created in this invocation, prepared ahead, or reused. */
+  sandbox: SandboxUse;
   input: unknown;
-  ok: boolean;
-  /** stdout parsed as JSON, or the trimmed text when it is not JSON; `null` on failure. */
-  result: R | null;
-  error?: InvocationError;
   /** ISO 8601 time of the `invoke()` call. */
   startedAt: string;
   timing: InvocationTiming;
@@ -143,13 +166,34 @@ export interface InvocationRecord<R = unknown> {
   energyNote?: string;
 }
 
+/** A successful invocation: the function exited 0 and its whole output was kept. */
+export interface InvocationSuccess<R = unknown> extends InvocationRecordBase {
+  ok: true;
+  /** stdout parsed as JSON, or the trimmed text when it is not JSON. */
+  result: R;
+  error?: undefined;
+}
+
+/** A failed invocation: `error` says why, with a stable code. */
+export interface InvocationFailure extends InvocationRecordBase {
+  ok: false;
+  result: null;
+  error: InvocationError;
+}
+
+/**
+ * The record of one invocation. Failing invocations are records too: check `ok` first, then
+ * `result` has the function's result type, or `error` says what went wrong.
+ */
+export type InvocationRecord<R = unknown> = InvocationSuccess<R> | InvocationFailure;
+
 /** Options of one `invoke()`. */
 export interface InvokeOptions {
-  /** Default: `wasm` when the function has wasm, else `docker`. */
+  /** Default: the first runtime the function has, in registry order (`wasm`, then `docker`, ...). */
   runtime?: RuntimeKind;
   /** Default `cold`. */
   mode?: InvocationMode;
-  /** Default 30 000 ms. */
+  /** Default 30 000 ms; at most 2 147 483 647 (about 24.8 days). */
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Wait for the meter to cover the window before returning (default true when a meter is attached). */
@@ -195,6 +239,8 @@ export interface NebulaEvents {
   deploy: (info: FunctionInfo) => void;
   /** A function was removed. */
   undeploy: (name: string) => void;
+  /** A record could not be appended to the results file (`RESULTS_WRITE_FAILED`); the record itself was returned. */
+  'results:error': (error: NebulaError, record: InvocationRecord) => void;
 }
 
 /**
@@ -219,4 +265,21 @@ export interface BatchEnergy {
   isolatedEnergyPerInvocationWh: number;
   /** 95% confidence interval of the isolated energy per invocation, Wh. */
   ci95Wh: [number, number];
+}
+
+/**
+ * The built-in functions' input and result types, so `invoke('fib', 30)` is typed. A function
+ * deployed under one of these names replaces the built-in; type its calls yourself then.
+ */
+export interface BuiltinSignatures {
+  /** n-th Fibonacci number. */
+  fib: { input: number; result: number };
+  /** e^n as a 64-bit float. */
+  exponential: { input: number; result: number };
+  /** n! exactly, as a decimal string. */
+  factorial: { input: number; result: string };
+  /** The n-th prime. */
+  prime: { input: number; result: number };
+  /** SHA-256 (hex) over a generated buffer of n KiB. */
+  hash: { input: number; result: string };
 }

@@ -44,7 +44,60 @@ describe('Nebula registry and input validation', () => {
     await expect(n.invoke('fib', 1, { runtime: 'lambda' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(n.invoke('fib', 1, { mode: 'hot' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(n.invoke('fib', 1, { timeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // A Node.js timer fires at once past 2^31 - 1 ms: such a timeout is refused, not silently 1 ms.
+    await expect(n.invoke('fib', 1, { timeoutMs: 2 ** 31 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(() => new Nebula({ timeoutMs: Number.POSITIVE_INFINITY })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
+    expect((await n.invoke('fib', 1, { timeoutMs: 2 ** 31 - 1 })).result).toBe(1);
     await n.close();
     await expect(n.invoke('fib', 1)).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
+
+describe('the runtime registry', () => {
+  it('lists every kind once, and every place validates against it', async () => {
+    const { RUNTIMES, RUNTIME_KINDS, isRuntimeKind } = await import('../src/index.js');
+    expect(RUNTIME_KINDS).toEqual(RUNTIMES.map((d) => d.kind));
+    expect(new Set(RUNTIME_KINDS).size).toBe(RUNTIME_KINDS.length);
+    for (const d of RUNTIMES) {
+      expect(isRuntimeKind(d.kind)).toBe(true);
+      expect(d.label.length).toBeGreaterThan(0);
+      expect(d.color).toMatch(/^#[0-9a-f]{6}$/);
+    }
+    expect(isRuntimeKind('lambda')).toBe(false);
+  });
+
+  it('refuses a malformed source for a runtime, naming the runtime and what it must be', async () => {
+    const n = new Nebula({ builtins: false });
+    await expect(n.deploy({ name: 'a', docker: { image: '' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/"docker" must be/) as string });
+    await expect(n.deploy({ name: 'b', docker: { image: 'x', binary: 'y' } as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(n.deploy({ name: 'c', wasm: 42 as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/"wasm" must be/) as string });
+    await n.close();
+  });
+
+  it('shows each artifact in functions(), known before anything is prepared', async () => {
+    const n = new Nebula();
+    const fib = (await n.functions()).find((f) => f.name === 'fib')!;
+    expect(fib.runtimes[0]).toBe('wasm');
+    expect(fib.artifacts.wasm?.sizeBytes).toBeGreaterThan(1000);
+    expect(fib.artifacts.docker?.path).toMatch(/fib$/);
+    await n.close();
+  });
+});
+
+describe('typed records', () => {
+  it('narrows on ok: a success has a result and no error, a failure an error and a null result', async () => {
+    const n = new Nebula();
+    const good = await n.invoke('fib', 10);
+    const bad = await n.invoke('fib', -1);
+    await n.close();
+    if (!good.ok) throw new Error('fib(10) failed');
+    const doubled: number = good.result * 2; // typed as number for the built-in fib
+    expect(doubled).toBe(110);
+    expect(good.error).toBeUndefined();
+    if (bad.ok) throw new Error('fib(-1) succeeded');
+    expect(bad.result).toBeNull();
+    expect(bad.error.code).toBe('FUNCTION_FAILED');
+    expect(good.sandbox).toBe('fresh');
+    expect(good.timing.prepareMs).toBeGreaterThanOrEqual(0);
   });
 });

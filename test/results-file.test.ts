@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,5 +29,39 @@ describe('resultsFile', () => {
     expect(parsed[1]!.error?.code).toBe('FUNCTION_FAILED');
     expect(typeof parsed[2]!.timing.startupMs).toBe('number');
     expect(seen).toEqual(lines);
+  });
+});
+
+describe('records survive what the disk and the function throw at them', () => {
+  it('returns the record and reports RESULTS_WRITE_FAILED when the results file cannot be written (a full disk)', async () => {
+    // /dev/full answers every write with ENOSPC, as a full disk does.
+    const nebula = new Nebula({ resultsFile: '/dev/full' });
+    const failures: Array<{ code: string; id: string }> = [];
+    nebula.on('results:error', (e, rec) => failures.push({ code: e.code, id: rec.id }));
+    const rec = await nebula.invoke('fib', 10);
+    expect(rec).toMatchObject({ ok: true, result: 55 });
+    expect(failures).toEqual([{ code: 'RESULTS_WRITE_FAILED', id: rec.id }]);
+    const again = await nebula.invoke('fib', 11);
+    expect(again.result).toBe(89);
+    expect(failures).toHaveLength(2);
+    await nebula.close();
+  });
+
+  it('keeps a record whose stdout is JSON nested 6,000 deep: returned as text, written to the file, parsed back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nebula-deep-'));
+    const src = join(dir, 'deep.c');
+    writeFileSync(src, '#include <stdio.h>\nint main(void){for(int i=0;i<6000;i++)putchar(91);for(int i=0;i<6000;i++)putchar(93);putchar(10);return 0;}\n');
+    execFileSync('clang', ['--target=wasm32-wasi', '-O2', src, '-o', join(dir, 'deep.wasm')]);
+    const file = join(dir, 'records.jsonl');
+    const nebula = new Nebula({ builtins: false, resultsFile: file });
+    await nebula.deploy({ name: 'deep', wasm: join(dir, 'deep.wasm') });
+    const rec = await nebula.invoke('deep', null);
+    await nebula.close();
+    expect(rec.ok).toBe(true);
+    expect(typeof rec.result).toBe('string');
+    expect((rec.result as string).length).toBe(12_000);
+    const back = JSON.parse(readFileSync(file, 'utf8').trim()) as InvocationRecord;
+    expect(back.id).toBe(rec.id);
+    expect(back.result).toBe(rec.result);
   });
 });

@@ -28,12 +28,17 @@ export function parse(argv: string[], options: NonNullable<ParseArgsConfig['opti
   }
 }
 
-/** "30s", "500ms", "2m", "1500" (ms) to milliseconds. */
+/** The longest duration a flag takes (a Node.js timer's limit, about 24.8 days), ms. */
+const MAX_DURATION_MS = 2_147_483_647;
+
+/** "30s", "500ms", "2m", "1h", "1500" (ms) to milliseconds, from 0 to about 24.8 days. */
 export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m) throw new CliError(`${flag} takes a duration such as 30s, 500ms or 2m, got "${text}".`);
   const v = Number(m[1]);
-  return m[2] === 's' ? v * 1000 : m[2] === 'm' ? v * 60_000 : v;
+  const ms = m[2] === 's' ? v * 1000 : m[2] === 'm' ? v * 60_000 : m[2] === 'h' ? v * 3_600_000 : v;
+  if (!(ms <= MAX_DURATION_MS)) throw new CliError(`${flag} is at most 596h (about 24.8 days), got "${text}".`);
+  return ms;
 }
 
 export function parsePositiveInt(text: string, flag: string): number {

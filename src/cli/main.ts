@@ -2,7 +2,7 @@
 /** The `nebula` command: invoke, bench, report, functions, gude-sim, serve. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isNebulaError } from '../errors.js';
+import { isNebulaError, UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { bench } from './commands/bench.js';
 import { functions } from './commands/functions.js';
@@ -58,7 +58,8 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (isNebulaError(e)) {
-      const usageError = e.name === 'CliError' || e.code === 'INVALID_CONFIG' || e.code === 'INVALID_ARGUMENT';
+      // A usage mistake (bad flag, unknown function, bad config) is exit 2; anything else that went wrong is 1.
+      const usageError = e instanceof UsageError;
       console.error(`nebula: ${e.code === 'INVALID_ARGUMENT' ? '' : `${e.code}: `}${e.message}`);
       if (e.code === 'RUNTIME_UNAVAILABLE') console.error('nebula: to measure without Docker, add --runtimes wasm (bench) or --runtime wasm (invoke).');
       process.exitCode = usageError ? 2 : 1;

@@ -53,14 +53,3 @@ export function coverageProblem(samples: PowerSample[], from: number, to: number
   }
   return null;
 }
-
-/** Two-sided 95% Student t quantile for `df` degrees of freedom. */
-export function t95(df: number): number {
-  const table = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086];
-  if (df < 1) return Number.NaN;
-  if (df <= table.length) return table[df - 1]!;
-  if (df <= 30) return 2.086 - ((df - 20) * (2.086 - 2.042)) / 10;
-  if (df <= 60) return 2.042 - ((df - 30) * (2.042 - 2.0)) / 30;
-  if (df <= 120) return 2.0 - ((df - 60) * (2.0 - 1.98)) / 60;
-  return 1.96;
-}

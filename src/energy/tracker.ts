@@ -7,7 +7,8 @@ import { nowMs } from '../clock.js';
 import { MeterError } from '../errors.js';
 import type { Meter } from '../meters/meter.js';
 import type { Baseline, BatchEnergy, InvocationEnergy, PowerSample } from '../types.js';
-import { coverageProblem, integrateJ, t95 } from './integrate.js';
+import { t95 } from '../stats.js';
+import { coverageProblem, integrateJ } from './integrate.js';
 
 /** Options of {@link EnergyTracker}. */
 export interface EnergyTrackerOptions {

@@ -1,15 +1,18 @@
 /**
- * The Runtime interface: where a function runs. `Nebula` sees only this; `wasm/` (jco) and
- * `docker/` (dockerode) are the two implementations.
+ * The Runtime interface: where a function runs, and the descriptor that registers a kind of
+ * runtime (`index.ts` lists them). `Nebula` sees only these; each folder beside this file
+ * (`wasm/` with jco, `docker/` with dockerode, ...) is one implementation.
  */
 import type { NebulaError } from '../errors.js';
-import type { FunctionSpec, InvocationMode, RuntimeKind } from '../types.js';
+import type { FunctionSpec, InvocationMode, SandboxUse } from '../types.js';
 
 /** What one run gets from Nebula. */
 export interface RunContext {
   mode: InvocationMode;
   /** Stop the function after this many ms and report `TIMEOUT`. */
   timeoutMs: number;
+  /** Epoch ms (nebula's clock) by which the run, and every engine call or wait it makes, has ended: `requestAt + timeoutMs`. */
+  deadlineAt: number;
   signal?: AbortSignal;
   /** Epoch ms of the `invoke()` call (the start of `startupMs`). */
   requestAt: number;
@@ -32,6 +35,17 @@ export interface RunOutcome {
   error?: NebulaError;
   /** Resolves with the clean-up time in ms once the instance/container is gone. */
   cleanup?: Promise<number>;
+  /** `fresh`: created in this invocation; `prewarmed`: created ahead, first use; `reused`: an earlier invocation ran in it. */
+  sandbox: SandboxUse;
+  /**
+   * ms this run waited for the runtime's own set-up (threads starting, code loading) before its
+   * own work began. Reported as `timing.prepareMs`, never inside `startupMs`.
+   */
+  setupWaitMs?: number;
+  /** stdout went over the output cap and was cut (the record becomes `OUTPUT_LIMIT`). */
+  stdoutTruncated?: boolean;
+  /** stderr went over the output cap and was cut. */
+  stderrTruncated?: boolean;
 }
 
 /** Deploy-time facts about a prepared function. */
@@ -42,6 +56,10 @@ export interface PreparedInfo {
   digest?: string;
   /** Image reference (Docker). */
   image?: string;
+  /** Path of the artifact on disk, when it came from a file. */
+  path?: string;
+  /** The compiler that built the artifact, when known (from the built-ins' manifest). */
+  compiler?: string;
 }
 
 /** A function made ready for a runtime: everything that can be done once is done. */
@@ -55,7 +73,8 @@ export interface Prepared {
 
 /** A place where functions run. */
 export interface Runtime {
-  readonly kind: RuntimeKind;
+  /** The registered kind (`wasm`, `docker`, ...). */
+  readonly kind: string;
   /**
    * Does the deploy-time work (validate, adapt, compile / check and build the image).
    * @throws NebulaError `INVALID_FUNCTION` for an artifact that cannot run, `RUNTIME_UNAVAILABLE`
@@ -64,4 +83,34 @@ export interface Runtime {
   prepare(fn: FunctionSpec): Promise<Prepared>;
   /** Releases everything (workers, pooled containers, connections). */
   close(): Promise<void>;
+}
+
+/**
+ * Registers a kind of runtime: how a function spec names its artifact (`spec[kind]`), how that
+ * source is checked, how the runtime is created, and how reports show it. `S` is the source type
+ * (e.g. a wasm path or bytes), `O` the runtime's options.
+ */
+export interface RuntimeDescriptor<K extends string = string, S = unknown, O = unknown> {
+  /** The kind, also the key of the function spec holding its source and of Nebula's options for it. */
+  readonly kind: K;
+  /** How reports and the CLI name it, e.g. `Wasm`. */
+  readonly label: string;
+  /** Its colour in charts (CSS colour). */
+  readonly color: string;
+  /** One line saying what it runs. */
+  readonly summary: string;
+  /**
+   * Checks the shape of a spec's source for this runtime and returns it typed.
+   * @throws UsageError `INVALID_ARGUMENT` saying what the source must be.
+   */
+  validate(source: unknown, functionName: string): S;
+  /** Creates the runtime with its options. */
+  create(options?: O): Runtime;
+  /** What `nebula.functions()` shows of the source before it is prepared (path, size, image). */
+  describe(source: S): PreparedInfo;
+}
+
+/** Declares a runtime descriptor with its types inferred. */
+export function defineRuntime<K extends string, S, O>(descriptor: RuntimeDescriptor<K, S, O>): RuntimeDescriptor<K, S, O> {
+  return descriptor;
 }

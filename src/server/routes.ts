@@ -1,7 +1,8 @@
 /** The REST API's routes: invoke, results, functions, health, metrics, samples, the page. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Nebula } from '../nebula.js';
-import type { FunctionSpec, InvocationMode, RuntimeKind } from '../types.js';
+import { isRuntimeKind, RUNTIME_KINDS } from '../runtimes/index.js';
+import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
 import { HttpError, invalid, readBody, readJson, send } from './http.js';
 import type { Metrics } from './metrics.js';
 import { PAGE } from './page.js';
@@ -23,9 +24,9 @@ async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteConte
   const fn = body.function;
   if (typeof fn !== 'string' || !fn) throw invalid('function', 'must be the name of a deployed function');
   const runtime = body.runtime;
-  if (runtime !== undefined && runtime !== 'wasm' && runtime !== 'docker') throw invalid('runtime', 'must be "wasm" or "docker"');
+  if (runtime !== undefined && !isRuntimeKind(runtime)) throw invalid('runtime', `must be one of ${RUNTIME_KINDS.join(', ')}`);
   const mode = body.mode;
-  if (mode !== undefined && mode !== 'cold' && mode !== 'warm') throw invalid('mode', 'must be "cold" or "warm"');
+  if (mode !== undefined && !INVOCATION_MODES.includes(mode as InvocationMode)) throw invalid('mode', `must be one of ${INVOCATION_MODES.join(', ')}`);
   const timeoutMs = body.timeoutMs;
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > 600_000))
     throw invalid('timeoutMs', 'must be a number of milliseconds from 1 to 600000');
@@ -34,7 +35,7 @@ async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteConte
     if (!res.writableFinished) ac.abort();
   });
   const rec = await ctx.nebula.invoke(fn, body.input ?? null, {
-    ...(runtime ? { runtime: runtime as RuntimeKind } : {}),
+    ...(runtime ? { runtime } : {}),
     ...(mode ? { mode: mode as InvocationMode } : {}),
     ...(typeof timeoutMs === 'number' ? { timeoutMs } : {}),
     signal: ac.signal,
@@ -47,7 +48,7 @@ function results(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, 
   const limit = Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid('limit', 'must be a whole number from 1 to 1000');
   const runtime = url.searchParams.get('runtime') ?? undefined;
-  if (runtime && runtime !== 'wasm' && runtime !== 'docker') throw invalid('runtime', 'must be "wasm" or "docker"');
+  if (runtime && !isRuntimeKind(runtime)) throw invalid('runtime', `must be one of ${RUNTIME_KINDS.join(', ')}`);
   const q = { limit, ...(runtime ? { runtime } : {}) } as Parameters<ResultsStore['query']>[0];
   const fn = url.searchParams.get('function');
   if (fn) q.function = fn;

@@ -37,10 +37,11 @@ describe('the nebula command', () => {
 
   it('says what went wrong in one line with a non-zero exit code, never a stack trace', () => {
     const cases: Array<[string[], number, RegExp]> = [
-      [['invoke', 'nope', '1'], 1, /FUNCTION_NOT_FOUND: No function named "nope"/],
+      [['invoke', 'nope', '1'], 2, /FUNCTION_NOT_FOUND: No function named "nope"/],
+      [['invoke', 'fib', '1', '--timeout', '600h'], 2, /--timeout is at most 596h/],
       [['invoke', 'fib', 'abc'], 1, /FUNCTION_FAILED/],
       [['invoke', 'fib'], 2, /takes a function and an input/],
-      [['invoke', 'fib', '1', '--runtime', 'lambda'], 2, /--runtime is wasm or docker/],
+      [['invoke', 'fib', '1', '--runtime', 'lambda'], 2, /--runtime is one of wasm, docker/],
       [['bench', '--meter', 'gude:/bad'], 2, /Unknown meter "gude:\/bad"/],
       [['bench', '--bogus'], 2, /Unknown option '--bogus'/],
       [['bench', '--repetitions', 'many'], 2, /--repetitions takes a whole number/],

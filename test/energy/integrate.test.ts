@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { coverageProblem, integrateJ, powerAt, t95 } from '../../src/energy/integrate.js';
+import { coverageProblem, integrateJ, powerAt } from '../../src/energy/integrate.js';
+import { t95 } from '../../src/stats.js';
 
 const s = (t: number, powerW: number) => ({ t, powerW });
 

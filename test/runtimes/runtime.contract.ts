@@ -1,5 +1,5 @@
 /**
- * The contract every Runtime honours (DESIGN.md §3-4), run by each implementation's test file:
+ * The contract every Runtime honours (docs/function-contract.md, docs/timing.md), run by each implementation's test file:
  * the same built-in functions give the same answers, failures become records, timings are sane.
  */
 import { createHash } from 'node:crypto';
@@ -77,10 +77,10 @@ export function runtimeContract(kind: RuntimeKind, makeNebula: () => Nebula = ()
       });
     }
 
-    it('runs warm invocations, each on its own instance, with the same answers', async () => {
-      const recs = await Promise.all([1, 2, 3, 4].map((n) => nebula.invoke('fib', 10 + n, { runtime: kind, mode: 'warm' })));
+    it('runs prewarmed invocations, each on its own instance, with the same answers', async () => {
+      const recs = await Promise.all([1, 2, 3, 4].map((n) => nebula.invoke('fib', 10 + n, { runtime: kind, mode: 'prewarmed' })));
       expect(recs.map((r) => r.result)).toEqual([89, 144, 233, 377]);
-      expect(recs.every((r) => r.mode === 'warm')).toBe(true);
+      expect(recs.every((r) => r.mode === 'prewarmed' && r.sandbox !== 'reused')).toBe(true);
     });
 
     it('answers concurrent invocations correctly', async () => {

@@ -28,7 +28,7 @@ describe('REST API over real HTTP', () => {
     expect(a.status).toBe(200);
     const rec = (await a.json()) as InvocationRecord;
     expect(rec).toMatchObject({ function: 'fib', runtime: 'wasm', ok: true, result: 6765 });
-    const b = await post('/invoke_function', { function: 'factorial', input: 5, mode: 'warm' });
+    const b = await post('/invoke_function', { function: 'factorial', input: 5, mode: 'prewarmed' });
     expect(((await b.json()) as InvocationRecord).result).toBe('120');
   });
 

@@ -1,13 +1,14 @@
 /** `nebula bench`: run an experiment and write its reports. */
 import { join } from 'node:path';
-import { runExperiment } from '../../bench/run.js';
+import { runExperiment } from '../../experiment/run.js';
 import { BUILTIN_NAMES } from '../../builtins.js';
 import { EstimateMeter } from '../../meters/index.js';
-import type { InvocationMode, RuntimeKind } from '../../types.js';
+import { RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
+import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
 import { CliError, parse, parseDuration, parseInput, parseList, parsePositiveInt } from '../args.js';
 import { meterFromSpec } from '../meter-spec.js';
 import { Progress } from '../progress.js';
-import { fmtMs, fmtRatio } from '../../bench/format.js';
+import { fmtMs, fmtRatio } from '../../experiment/format.js';
 
 export const usage = `Usage: nebula bench [options]
 
@@ -15,8 +16,9 @@ Benchmarks functions on Wasm and Docker: cold start, run time and energy per inv
 
 Options:
   --functions a,b        functions to run (default: all built-ins)
-  --runtimes wasm,docker runtimes (default: both)
-  --modes cold,warm      modes (default: cold)
+  --runtimes LIST        runtimes, from ${RUNTIME_KINDS.join(',')} (default: all)
+  --baseline-runtime R   the runtime the others are compared against (default: process if run, else the first)
+  --modes LIST           modes, from ${INVOCATION_MODES.join(',')} (default: cold)
   --inputs fib=30,prime=5000   inputs per function; repeat a name for several inputs
   --repetitions N        measured invocations per cell (default 20)
   --warmup N             unrecorded invocations per cell first (default 2)
@@ -26,7 +28,7 @@ Options:
   --seed N               seed of the shuffle and the bootstrap (default 1)
   --timeout DURATION     per invocation (default 60s)
   --no-micro             skip the tinybench engine-overhead benchmarks
-  --quick                a short run of every built-in on both runtimes, cold and warm (under 2 minutes)
+  --quick                a short run of every built-in on every runtime, cold and prewarmed (under 2 minutes)
   --out DIR              where records and reports go (default nebula-results/<time>)
   -h, --help`;
 
@@ -38,6 +40,7 @@ export async function bench(argv: string[]): Promise<number> {
     {
       functions: { type: 'string' },
       runtimes: { type: 'string' },
+      'baseline-runtime': { type: 'string' },
       modes: { type: 'string' },
       inputs: { type: 'string', multiple: true },
       repetitions: { type: 'string' },
@@ -85,8 +88,9 @@ export async function bench(argv: string[]): Promise<number> {
     const result = await runExperiment(
       {
         functions: values.functions ? parseList(values.functions, '--functions') : [...BUILTIN_NAMES],
-        runtimes: values.runtimes ? parseList<RuntimeKind>(values.runtimes, '--runtimes', ['wasm', 'docker']) : ['wasm', 'docker'],
-        modes: values.modes ? parseList<InvocationMode>(values.modes, '--modes', ['cold', 'warm']) : quick ? ['cold', 'warm'] : ['cold'],
+        runtimes: values.runtimes ? parseList<RuntimeKind>(values.runtimes, '--runtimes', RUNTIME_KINDS) : [...RUNTIME_KINDS],
+        ...(values['baseline-runtime'] ? { baseline: parseList<RuntimeKind>(values['baseline-runtime'], '--baseline-runtime', RUNTIME_KINDS)[0]! } : {}),
+        modes: values.modes ? parseList<InvocationMode>(values.modes, '--modes', INVOCATION_MODES) : quick ? ['cold', 'prewarmed'] : ['cold'],
         inputs,
         repetitions: values.repetitions ? parsePositiveInt(values.repetitions, '--repetitions') : quick ? 5 : 20,
         warmup: values.warmup !== undefined ? Number(values.warmup) : quick ? 1 : 2,
@@ -115,7 +119,7 @@ export async function bench(argv: string[]): Promise<number> {
     );
     console.log('');
     for (const c of result.comparisons.filter((c) => c.metric === 'startupMs' || c.metric === 'totalMs'))
-      console.log(`${c.function}(${JSON.stringify(c.input)}) ${c.mode}: docker/wasm ${c.metric} ${fmtRatio(c.ratio)} [${fmtRatio(c.ci95[0])}, ${fmtRatio(c.ci95[1])}]`);
+      console.log(`${c.function}(${JSON.stringify(c.input)}) ${c.mode}: ${c.runtime}/${c.baseline} ${c.metric} ${fmtRatio(c.ratio)} [${fmtRatio(c.ci95[0])}, ${fmtRatio(c.ci95[1])}]`);
     console.log(`\n${result.interrupted ? 'Interrupted; partial ' : ''}reports: ${result.reports.html}\n         ${result.reports.markdown}`);
     return result.interrupted ? 130 : 0;
   } finally {

@@ -1,10 +1,11 @@
 /** `nebula invoke <function> <input>`. */
+import { fmtMs } from '../../experiment/format.js';
 import { Nebula } from '../../nebula.js';
-import type { InvocationMode, RuntimeKind } from '../../types.js';
+import { isRuntimeKind, RUNTIME_KINDS } from '../../runtimes/index.js';
+import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
 import { CliError, parse, parseDuration, parseInput } from '../args.js';
-import { fmtMs } from '../../bench/format.js';
 
-export const usage = `Usage: nebula invoke <function> <input> [--runtime wasm|docker] [--mode cold|warm] [--timeout 30s] [--json]
+export const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KINDS.join('|')}] [--mode ${INVOCATION_MODES.join('|')}] [--timeout 30s] [--json]
 
 Invokes a function once; the input is JSON (42, '{"n":5}') or else taken as a string.
 Prints the result and the timings, or the whole record with --json. Exit code 1 when the function fails.`;
@@ -18,10 +19,10 @@ export async function invoke(argv: string[]): Promise<number> {
   if (values.help) return void console.log(usage), 0;
   if (positionals.length !== 2) throw new CliError(`nebula invoke takes a function and an input. (see --help).`);
   const [name, text] = positionals as [string, string];
-  const runtime = values.runtime as RuntimeKind | undefined;
-  if (runtime && runtime !== 'wasm' && runtime !== 'docker') throw new CliError(`--runtime is wasm or docker, got "${runtime}".`);
+  const runtime: unknown = values.runtime;
+  if (runtime !== undefined && !isRuntimeKind(runtime)) throw new CliError(`--runtime is one of ${RUNTIME_KINDS.join(', ')}, got "${String(runtime)}".`);
   const mode = values.mode as InvocationMode | undefined;
-  if (mode && mode !== 'cold' && mode !== 'warm') throw new CliError(`--mode is cold or warm, got "${mode}".`);
+  if (mode !== undefined && !INVOCATION_MODES.includes(mode)) throw new CliError(`--mode is one of ${INVOCATION_MODES.join(', ')}, got "${mode}".`);
   const nebula = new Nebula();
   try {
     const rec = await nebula.invoke(name, parseInput(text), {
@@ -33,9 +34,10 @@ export async function invoke(argv: string[]): Promise<number> {
     else if (rec.ok) {
       console.log(typeof rec.result === 'string' ? rec.result : JSON.stringify(rec.result));
       const t = rec.timing;
-      console.error(`${rec.runtime} ${rec.mode}: startup ${fmtMs(t.startupMs)}, exec ${fmtMs(t.execMs)}, total ${fmtMs(t.totalMs)}`);
+      const waited = t.prepareMs > 0 ? ` (after ${fmtMs(t.prepareMs)} of set-up: prepareMs)` : '';
+      console.error(`${rec.runtime} ${rec.mode}: startup ${fmtMs(t.startupMs)}, exec ${fmtMs(t.execMs)}, total ${fmtMs(t.totalMs)}${waited}`);
     } else {
-      console.error(`nebula: ${rec.error?.code}: ${rec.error?.message}`);
+      console.error(`nebula: ${rec.error.code}: ${rec.error.message}`);
     }
     return rec.ok ? 0 : 1;
   } finally {

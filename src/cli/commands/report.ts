@@ -1,5 +1,5 @@
 /** `nebula report <dir>`: re-render the reports of a recorded experiment. */
-import { renderReports } from '../../bench/render.js';
+import { renderReports } from '../../experiment/render.js';
 import { CliError, parse } from '../args.js';
 
 export const usage = `Usage: nebula report <dir>

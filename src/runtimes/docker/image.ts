@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { NebulaError } from '../../errors.js';
-import type { DockerSource } from '../../types.js';
+import type { DockerSource } from './descriptor.js';
 import { engineError } from './engine.js';
 
 /** The image a function runs, as the engine knows it. */

@@ -32,7 +32,7 @@ describe('WasmRuntime deploy', () => {
     expect([a.result, b.result]).toEqual([541, 541]);
     const info = (await nebula.functions()).find((f) => f.name === 'prime-component');
     expect(info?.runtimes).toEqual(['wasm']);
-    expect(info?.wasmBytes).toBeGreaterThan(1000);
+    expect(info?.artifacts.wasm?.sizeBytes).toBeGreaterThan(1000);
   });
 
   it.each([

@@ -1,7 +1,9 @@
 /** `runExperiment()`: an experiment from config to reports in one call. */
 import type { Meter } from '../meters/meter.js';
 import { Nebula, type NebulaOptions } from '../nebula.js';
-import { Experiment, type ExperimentConfig, type ExperimentEvents, type ExperimentResult } from './experiment.js';
+import type { ExperimentConfig } from './config.js';
+import { Experiment, type ExperimentEvents } from './experiment.js';
+import type { ExperimentResult } from './summary.js';
 import { writeReports } from './render.js';
 
 /** Options of {@link runExperiment}. */

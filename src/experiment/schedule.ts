@@ -1,11 +1,13 @@
 /** The order of an experiment's invocations: cells interleaved so drift favours no runtime. */
-import { rng } from './stats.js';
+import type { RuntimeKind } from '../runtimes/index.js';
+import { rng } from '../stats.js';
+import type { InvocationMode } from '../types.js';
 
 /** One cell of the matrix. */
 export interface Cell {
   function: string;
-  runtime: 'wasm' | 'docker';
-  mode: 'cold' | 'warm';
+  runtime: RuntimeKind;
+  mode: InvocationMode;
   input: unknown;
 }
 

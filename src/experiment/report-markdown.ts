@@ -1,5 +1,5 @@
 /** report.md: tables a person reads in a terminal or a pull request. */
-import type { CellSummary, ExperimentResult } from './experiment.js';
+import type { CellSummary, ExperimentResult } from './summary.js';
 import { fmtInput, fmtMs, fmtRatio, fmtW, fmtWh } from './format.js';
 
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -20,7 +20,7 @@ export function renderMarkdown(r: ExperimentResult): string {
   else out.push('No meter: no energy figures.', '');
   for (const n of r.notes) out.push(`> Note: ${n}`, '');
 
-  out.push('## Timing (medians, 95% CI of the mean in brackets)', '');
+  out.push('## Timing (medians, distribution-free 95% interval of the median in brackets)', '');
   out.push(row(['function', 'input', 'runtime', 'mode', 'n', 'startup', 'exec', 'total', 'p95 total', 'failed']));
   out.push(rule(10));
   for (const c of r.cells) {
@@ -40,11 +40,11 @@ export function renderMarkdown(r: ExperimentResult): string {
   out.push('');
 
   if (r.comparisons.length) {
-    out.push('## Docker / Wasm (ratio of medians, 95% bootstrap interval)', '');
-    out.push(row(['function', 'input', 'mode', 'metric', 'docker / wasm', '95% interval']));
-    out.push(rule(6));
+    out.push(`## Each runtime against ${r.config.baseline ?? 'the baseline'} (ratio of medians, 95% bootstrap interval)`, '');
+    out.push(row(['function', 'input', 'mode', 'metric', 'runtime / baseline', 'ratio', '95% interval']));
+    out.push(rule(7));
     for (const c of r.comparisons)
-      out.push(row([c.function, fmtInput(c.input), c.mode, c.metric, fmtRatio(c.ratio), `${fmtRatio(c.ci95[0])} – ${fmtRatio(c.ci95[1])}`]));
+      out.push(row([c.function, fmtInput(c.input), c.mode, c.metric, `${c.runtime} / ${c.baseline}`, fmtRatio(c.ratio), `${fmtRatio(c.ci95[0])} – ${fmtRatio(c.ci95[1])}`]));
     out.push('');
   }
 

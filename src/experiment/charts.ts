@@ -1,6 +1,6 @@
 /** Inline SVG charts for the HTML report: no script, no external asset. */
 import { fmtMs } from './format.js';
-import type { Summary } from './stats.js';
+import type { Summary } from '../stats.js';
 
 export interface ChartRow {
   label: string;

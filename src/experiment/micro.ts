@@ -67,8 +67,8 @@ export async function microBenchmarks(nebula: Nebula, timeMs = 400): Promise<Mic
     .add('nebula.invoke fib(1), wasm cold', async () => {
       await nebula.invoke('fib', 1, { runtime: 'wasm', mode: 'cold', waitForEnergy: false });
     })
-    .add('nebula.invoke fib(1), wasm warm', async () => {
-      await nebula.invoke('fib', 1, { runtime: 'wasm', mode: 'warm', waitForEnergy: false });
+    .add('nebula.invoke fib(1), wasm prewarmed', async () => {
+      await nebula.invoke('fib', 1, { runtime: 'wasm', mode: 'prewarmed', waitForEnergy: false });
     });
   await bench.run();
   return bench.tasks.map((t) => {

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { InvocationRecord } from '../types.js';
-import { summarizeRecords, type ExperimentResult } from './experiment.js';
+import { summarizeRecords, type ExperimentResult } from './summary.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';
 
@@ -45,7 +45,7 @@ export function renderReports(dir: string): { markdown: string; html: string; re
   }
   if (records.length) {
     const batches = new Map(result.cells.map((c) => [`${c.function}|${c.runtime}|${c.mode}|${JSON.stringify(c.input)}`, c.batch]));
-    const again = summarizeRecords(records, result.cells, result.config.seed);
+    const again = summarizeRecords(records, result.cells, { seed: result.config.seed, baseline: result.config.baseline ?? result.config.runtimes[0] });
     result.cells = again.cells.map((c) => {
       const batch = batches.get(`${c.function}|${c.runtime}|${c.mode}|${JSON.stringify(c.input)}`);
       return batch ? { ...c, batch } : c;

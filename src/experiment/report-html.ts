@@ -1,16 +1,24 @@
 /** report.html: one self-contained page (inline CSS and SVG) with the charts and tables. */
 import { logBarChart, logBoxChart, type ChartRow } from './charts.js';
-import type { CellSummary, ExperimentResult } from './experiment.js';
+import { runtimeDescriptor, type RuntimeKind } from '../runtimes/index.js';
+import type { InvocationMode } from '../types.js';
+import type { CellSummary, ExperimentResult } from './summary.js';
 import { fmtInput, fmtMs, fmtRatio, fmtW, fmtWh } from './format.js';
 
-const COLORS: Record<string, string> = { 'wasm|cold': '#6f42c1', 'wasm|warm': '#a07ee0', 'docker|cold': '#0b7fab', 'docker|warm': '#49b8e0' };
+/** A cell's colour: its runtime's (from the registry), lighter for prewarmed and warm. */
+function colorOf(runtime: RuntimeKind, mode: InvocationMode): string {
+  const base = runtimeDescriptor(runtime)?.color ?? '#555555';
+  const mix = mode === 'cold' ? 0 : mode === 'prewarmed' ? 0.35 : 0.6;
+  const ch = (i: number) => Math.round(parseInt(base.slice(i, i + 2), 16) * (1 - mix) + 255 * mix).toString(16).padStart(2, '0');
+  return `#${ch(1)}${ch(3)}${ch(5)}`;
+}
 const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const label = (c: CellSummary) => `${c.function}(${fmtInput(c.input)}) ${c.runtime} ${c.mode}`;
 
 function rows(r: ExperimentResult, metric: string): ChartRow[] {
   return r.cells
     .filter((c) => c.metrics[metric])
-    .map((c) => ({ label: label(c), group: c.function, color: COLORS[`${c.runtime}|${c.mode}`] ?? '#555', s: c.metrics[metric]! }));
+    .map((c) => ({ label: label(c), group: c.function, color: colorOf(c.runtime, c.mode), s: c.metrics[metric]! }));
 }
 
 function table(head: string[], body: string[][]): string {
@@ -23,7 +31,7 @@ export function renderHtml(r: ExperimentResult): string {
   const energyRows = r.cells.map((c) => ({
     label: label(c),
     group: c.function,
-    color: COLORS[`${c.runtime}|${c.mode}`] ?? '#555',
+    color: colorOf(c.runtime, c.mode),
     value: c.batch?.isolatedEnergyPerInvocationWh ?? c.metrics.isolatedEnergyWh?.median ?? c.metrics.energyWh?.median ?? Number.NaN,
   }));
   const sections: string[] = [];
@@ -41,8 +49,8 @@ export function renderHtml(r: ExperimentResult): string {
   if (r.comparisons.length)
     sections.push(
       `<section><h2>Docker / Wasm</h2>${table(
-        ['function', 'input', 'mode', 'metric', 'docker / wasm', '95% interval'],
-        r.comparisons.map((c) => [c.function, fmtInput(c.input), c.mode, c.metric, fmtRatio(c.ratio), `${fmtRatio(c.ci95[0])} – ${fmtRatio(c.ci95[1])}`]),
+        ['function', 'input', 'mode', 'metric', 'runtime / baseline', 'ratio', '95% interval'],
+        r.comparisons.map((c) => [c.function, fmtInput(c.input), c.mode, c.metric, `${c.runtime} / ${c.baseline}`, fmtRatio(c.ratio), `${fmtRatio(c.ci95[0])} – ${fmtRatio(c.ci95[1])}`]),
       )}</section>`,
     );
   sections.push(
@@ -76,8 +84,12 @@ export function renderHtml(r: ExperimentResult): string {
   if (r.baseline) machine.push(['baseline', `${fmtW(r.baseline.powerW)} ± ${fmtW(r.baseline.stdW)}`]);
   machine.push(['repetitions', `${r.config.repetitions} per cell, ${r.config.order} (seed ${r.config.seed}), warm-up ${r.config.warmup}`]);
   sections.push(`<section><h2>Machine and configuration</h2>${table(['', ''], machine)}</section>`);
-  const legend = Object.entries(COLORS)
-    .map(([k, c]) => `<span class="key"><i style="background:${c}"></i>${esc(k.replace('|', ' '))}</span>`)
+  const seen = [...new Set(r.cells.map((c) => `${c.runtime}|${c.mode}`))];
+  const legend = seen
+    .map((k) => {
+      const [rt, mode] = k.split('|') as [RuntimeKind, InvocationMode];
+      return `<span class="key"><i style="background:${colorOf(rt, mode)}"></i>${esc(`${rt} ${mode}`)}</span>`;
+    })
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

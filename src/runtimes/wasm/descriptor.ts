@@ -1,0 +1,26 @@
+/** Registers the Wasm runtime: a function's `wasm` source is a path to, or the bytes of, a component or preview1 module. */
+import { statSync } from 'node:fs';
+import { UsageError } from '../../errors.js';
+import { defineRuntime } from '../runtime.js';
+import { WasmRuntime, type WasmRuntimeOptions } from './index.js';
+
+/** Bytes of a WASI 0.2 command component or WASI preview1 command module, or a path to one. */
+export type WasmSource = string | Uint8Array;
+
+export const wasmRuntime = defineRuntime<'wasm', WasmSource, WasmRuntimeOptions>({
+  kind: 'wasm',
+  label: 'Wasm',
+  color: '#6f42c1',
+  summary: 'WebAssembly: a WASI command component or preview1 module, a fresh instance per invocation',
+  validate(source, name) {
+    if (typeof source === 'string' && source !== '') return source;
+    if (source instanceof Uint8Array) return source;
+    throw new UsageError('INVALID_ARGUMENT', `Function "${name}": "wasm" must be a file path or the bytes (Uint8Array) of a module or component.`);
+  },
+  create: (options) => new WasmRuntime(options),
+  describe(source) {
+    if (typeof source !== 'string') return { sizeBytes: source.byteLength };
+    const size = statSync(source, { throwIfNoEntry: false })?.size;
+    return size === undefined ? { path: source } : { path: source, sizeBytes: size };
+  },
+});
