@@ -35,6 +35,28 @@ export type ErrorCode =
   | 'CLOSED'
   /** A config file or experiment config is malformed. */
   | 'INVALID_CONFIG'
+  /** The function's stdout went over the output cap and was cut. */
+  | 'OUTPUT_LIMIT'
+  /** The results file could not be written; the record is still returned. */
+  | 'RESULTS_WRITE_FAILED'
+  /** HTTP: no route for that path. */
+  | 'NOT_FOUND'
+  /** HTTP: the route exists, not with that method. */
+  | 'METHOD_NOT_ALLOWED'
+  /** HTTP: the server has a token and the request did not carry it. */
+  | 'UNAUTHORIZED'
+  /** HTTP: the body's content type is not one the route takes. */
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  /** HTTP: the body is over the route's size limit. */
+  | 'PAYLOAD_TOO_LARGE'
+  /** HTTP: the request did not arrive whole in time. */
+  | 'REQUEST_TIMEOUT'
+  /** HTTP: the body is not valid JSON. */
+  | 'INVALID_JSON'
+  /** HTTP: no kept result with that id. */
+  | 'RESULT_NOT_FOUND'
+  /** HTTP: the request's Host header is not one the server answers. */
+  | 'FORBIDDEN_HOST'
   /** Something went wrong on our side; please report it. */
   | 'INTERNAL';
 
