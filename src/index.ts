@@ -29,6 +29,7 @@ export { GudeMeter, GudeSimulator, RaplMeter, EstimateMeter, decodeBlock, encode
 export type {
   GudeMeterOptions,
   GudeSimulatorOptions,
+  GudeFault,
   PowerTrace,
   GudeReading,
   GudeTarget,
