@@ -26,6 +26,8 @@ export interface ResultsStoreOptions {
   maxBytes: number;
   /** Power samples kept. Default 3000. */
   maxSamples?: number;
+  /** How long a record is held live before only its JSON is kept, ms. Default 60 000. */
+  settleMs?: number;
 }
 
 interface Entry {
@@ -150,7 +152,7 @@ export class ResultsStore {
 
   /** Swaps settled records for their JSON text, which is what the byte bound counts. */
   private settle(): void {
-    const before = Date.now() - SETTLE_MS;
+    const before = Date.now() - (this.options.settleMs ?? SETTLE_MS);
     for (; this.liveSeq < this.nextSeq; this.liveSeq++) {
       const first = this.entries[this.head];
       if (!first || this.liveSeq < first.seq) continue;

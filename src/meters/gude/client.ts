@@ -67,6 +67,7 @@ export class GudeMeter extends EventEmitter<MeterEvents> implements Meter {
   /** No connection attempt before this (epoch ms). */
   private retryAt = 0;
   private lastError: MeterError | undefined;
+  private starting: Promise<void> | undefined;
 
   /** @throws UsageError `INVALID_ARGUMENT` for a missing host or an option out of range. */
   constructor(readonly options: GudeMeterOptions) {
@@ -91,7 +92,12 @@ export class GudeMeter extends EventEmitter<MeterEvents> implements Meter {
    * @throws MeterError `METER_UNAVAILABLE` (cannot connect, no reply in `timeoutMs`, connection closed)
    * or `METER_PROTOCOL` (a Modbus exception, e.g. an outlet the device lacks; garbage; an implausible reading).
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.begin().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
     if (this.running) return;
     const waitMs = this.retryAt - nowMs();
     if (this.lastError && waitMs > 0) throw this.error(this.lastError, { retryInMs: Math.ceil(waitMs) }, ` Next attempt in ${Math.ceil(waitMs)} ms.`);

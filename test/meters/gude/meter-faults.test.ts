@@ -75,6 +75,14 @@ describe('GudeMeter start against a faulty peer', () => {
     await served.stop();
   });
 
+  it('concurrent start() calls share one attempt and its outcome', async () => {
+    const { sim, host, port } = await simulator({ outlets: 8 });
+    const meter = new GudeMeter({ host, port, outlet: { port: 9 } });
+    const outcomes = await Promise.allSettled([meter.start(), meter.start()]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(sim.connections).toBe(1);
+  });
+
   it('a raw peer answering Modbus exceptions: METER_PROTOCOL with the exception code', async () => {
     const peer = await rawPeer((s, c) => s.write(exceptionReply(c, 4)));
     const meter = new GudeMeter({ host: '127.0.0.1', port: peer.port });
