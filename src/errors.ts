@@ -53,10 +53,8 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   /** HTTP: the request (headers or body) did not arrive in time. */
   | 'REQUEST_TIMEOUT'
-  /** HTTP: the body is not valid JSON. */
-  | 'MALFORMED_JSON'
-  /** HTTP: the request is malformed (bad percent-encoding, bad framing). */
-  | 'BAD_REQUEST'
+  /** HTTP: the body is not valid JSON (was MALFORMED_JSON before 0.1.0). */
+  | 'INVALID_JSON'
   /** HTTP: no result with that id is kept. */
   | 'RESULT_NOT_FOUND'
   /** Something went wrong on our side; please report it. */

@@ -41,6 +41,7 @@ export { GudeMeter, GudeSimulator, RaplMeter, EstimateMeter, decodeBlock, encode
 export type {
   GudeMeterOptions,
   GudeSimulatorOptions,
+  GudeFault,
   PowerTrace,
   GudeReading,
   GudeTarget,

@@ -10,6 +10,18 @@ import type { Baseline, BatchEnergy, InvocationEnergy, PowerSample } from '../ty
 import { t95 } from '../stats.js';
 import { coverageProblem, integrateJ } from './integrate.js';
 
+/** Longest wait for a meter's `start()`, ms: past it the tracker gives up (the meter may still start). */
+export const START_DEADLINE_MS = 30_000;
+
+/** `promise`, or a `METER_UNAVAILABLE` rejection after `ms`. */
+function withDeadline(promise: Promise<void>, ms: number, meter: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MeterError('METER_UNAVAILABLE', `The meter ${meter} did not start within ${ms / 1000} s.`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** Options of {@link EnergyTracker}. */
 export interface EnergyTrackerOptions {
   /** Sample history kept, ms. Default 10 minutes. */
@@ -30,7 +42,7 @@ export class EnergyTracker {
   private samples: PowerSample[] = [];
   private errors: number[] = [];
   private started: Promise<void> | undefined;
-  private waiters = new Set<() => void>();
+  private waiters = new Set<(stopping?: boolean) => void>();
 
   constructor(
     readonly meter: Meter,
@@ -43,17 +55,20 @@ export class EnergyTracker {
     });
   }
 
-  /** Starts the meter once; later calls return the same promise. */
+  /**
+   * Starts the meter once; later calls return the same promise. Resolves after the first sample
+   * (so the first window has a sample before it), or at the wait's deadline without one.
+   * @throws MeterError `METER_UNAVAILABLE` when the meter's start takes longer than {@link START_DEADLINE_MS}.
+   */
   start(): Promise<void> {
-    // Started once; resolves after the first sample, so the first window has a sample before it.
-    this.started ??= this.meter.start().then(() => this.until(nowMs()));
+    this.started ??= withDeadline(this.meter.start(), START_DEADLINE_MS, this.meter.name).then(() => this.until(nowMs()));
     this.started.catch(() => (this.started = undefined));
     return this.started;
   }
 
   async stop(): Promise<void> {
     this.started = undefined;
-    for (const w of this.waiters) w();
+    for (const w of this.waiters) w(true);
     await this.meter.stop();
   }
 
@@ -84,21 +99,35 @@ export class EnergyTracker {
     for (const w of this.waiters) w();
   }
 
-  /** Waits until a sample at or after `t` arrives, at most ~1.5 intervals plus a second for the meter's own timeout. */
-  private async until(t: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits until a sample at or after `t` arrives, at most until `t` + 1.5 intervals + 1 s (the
+   * meter's own request timeout), or until `signal` aborts or the tracker stops.
+   */
+  private until(t: number, signal?: AbortSignal): Promise<void> {
     const last = () => this.samples[this.samples.length - 1]?.t ?? -Infinity;
-    if (last() >= t) return;
+    if (last() >= t) return Promise.resolve();
     const deadline = t + this.meter.intervalMs * 1.5 + 1000;
-    await new Promise<void>((resolve) => {
-      const check = () => {
-        if (last() >= t || nowMs() >= deadline || signal?.aborted) {
-          clearTimeout(timer);
-          this.waiters.delete(check);
-          resolve();
-        }
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const check = (stopping = false) => {
+        if (!stopping && last() < t && nowMs() < deadline && !signal?.aborted) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
       };
-      const timer = setTimeout(check, Math.max(0, deadline - nowMs()) + 1);
+      const onAbort = () => check();
+      // Timers run on the event loop's coarser clock and can fire before nowMs() reaches the
+      // deadline: each firing that is early arms the timer again.
+      const arm = () => {
+        timer = setTimeout(() => {
+          check();
+          if (this.waiters.has(check)) arm();
+        }, Math.max(1, Math.ceil(deadline - nowMs())));
+      };
       this.waiters.add(check);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      arm();
       check();
     });
   }

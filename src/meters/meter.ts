@@ -9,7 +9,7 @@ import type { PowerSample } from '../types.js';
 export interface MeterEvents {
   /** A reading arrived. */
   sample: (sample: PowerSample) => void;
-  /** A reading failed (a gap in the samples follows); the meter keeps trying. */
+  /** A reading failed (a gap in the samples follows); the meter keeps trying. A MeterError: `details.reason` says why. */
   error: (error: Error) => void;
 }
 
@@ -21,7 +21,10 @@ export interface Meter extends EventEmitter<MeterEvents> {
   readonly intervalMs: number;
   /** True when the meter only estimates power. */
   readonly estimate: boolean;
-  /** Starts sampling. Resolves once the meter is running; rejects with `METER_UNAVAILABLE`. */
+  /**
+   * Starts sampling. Resolves once the meter is running; rejects with a MeterError:
+   * `METER_UNAVAILABLE` (cannot be reached or read) or `METER_PROTOCOL` (it answers, but not with a reading).
+   */
   start(): Promise<void>;
   /** Stops sampling and releases connections and timers. */
   stop(): Promise<void>;

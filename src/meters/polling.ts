@@ -32,6 +32,9 @@ export class Ticker {
     this.timer = setTimeout(async () => {
       try {
         await this.work();
+      } catch {
+        // The work reports its own failures; what escapes is a listener's throw, which must
+        // neither stop the polling nor become an unhandled rejection that ends the host.
       } finally {
         this.next();
       }

@@ -3,27 +3,35 @@
  * a body reader are fewer lines than adapting one).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { UsageError } from '../errors.js';
 import type { Nebula } from '../nebula.js';
-import { HttpError, sendError } from './http.js';
+import { answerClientError, hostOf, HttpError, isLoopbackName, sendError } from './http.js';
 import { Metrics } from './metrics.js';
 import { ResultsStore } from './results-store.js';
 import { match, type RouteContext } from './routes.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
-  /** When set, every route but `/` and `/healthz` needs `Authorization: Bearer <token>`. */
+  /** When set, every route but `/` and `/healthz` needs `Authorization: Bearer <token>`, and any Host header is answered. */
   token?: string;
+  /**
+   * Without a token, the server answers only requests whose Host header names this machine
+   * (`localhost`, `*.localhost`, 127.x.x.x, `[::1]`), so a web page cannot reach it through DNS
+   * rebinding. These host names (no port, e.g. `['pi.local', '10.0.0.5']`) are answered too.
+   */
+  allowedHosts?: string[];
   /** Largest JSON body, bytes. Default 1 MiB. */
   jsonLimitBytes?: number;
   /** Largest wasm upload, bytes. Default 8 MiB. */
   uploadLimitBytes?: number;
-  /** A request (headers and body) must arrive within this, ms. Default 30 000. */
+  /** A request (headers and body) must arrive within this, ms; else 408. Default 30 000. */
   requestTimeoutMs?: number;
-  /** Records kept for `/results`. Default 10 000. */
+  /** Records kept for `/results`, at most. Default 10 000. */
   historySize?: number;
+  /** Bytes of the kept records' JSON, at most (the oldest go first). Default 64 MiB. */
+  historyBytes?: number;
   /** Allow listening on a non-loopback address without a token. Default false. */
   allowPublic?: boolean;
 }
@@ -31,7 +39,7 @@ export interface ServerOptions {
 /** A running (or ready) API server. */
 export interface NebulaServer {
   readonly server: Server;
-  /** Starts listening; resolves with the URL. @throws UsageError for a public host without a token. */
+  /** Starts listening; resolves with the URL. @throws UsageError `INVALID_ARGUMENT` for a public host without a token. */
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops listening and closes connections (the Nebula instance stays open). */
   close(): Promise<void>;
@@ -40,9 +48,17 @@ export interface NebulaServer {
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
+function whole(name: string, value: unknown, min: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+    throw new UsageError('INVALID_ARGUMENT', `Server option ${name} must be a whole number from ${min}, got ${String(value)}.`);
+  return value;
+}
+
 /**
  * Serves a Nebula instance over HTTP: `POST /invoke`, `GET /results`, `GET|POST /functions`,
  * `DELETE /functions/:name`, `GET /healthz`, `GET /metrics` (Prometheus), `GET /samples` and the page at `/`.
+ * @throws UsageError `INVALID_ARGUMENT` for an option out of range.
  * @example
  * ```ts
  * const api = createServer(new Nebula(), { token: process.env.NEBULA_TOKEN });
@@ -50,30 +66,44 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  * ```
  */
 export function createServer(nebula: Nebula, options: ServerOptions = {}): NebulaServer {
-  const store = new ResultsStore(options.historySize ?? 10_000);
-  const metrics = new Metrics();
-  nebula.on('invocation:end', (r) => {
-    store.add(r);
-    metrics.record(r);
+  const requestTimeout = whole('requestTimeoutMs', options.requestTimeoutMs, 1, 30_000);
+  const store = new ResultsStore({
+    maxRecords: whole('historySize', options.historySize, 1, 10_000),
+    maxBytes: whole('historyBytes', options.historyBytes, 0, 64 * 1024 * 1024),
   });
+  const allowed = new Set((options.allowedHosts ?? []).map((h) => hostOf(String(h))));
+  const metrics = new Metrics();
+  // Each on its own: a record one of them cannot take must not keep it from the other.
+  nebula.on('invocation:end', (r) => store.add(r));
+  nebula.on('invocation:end', (r) => metrics.record(r));
   nebula.on('sample', (s) => store.addSample(s));
   const ctx: RouteContext = {
     nebula,
     store,
     metrics,
-    jsonLimit: options.jsonLimitBytes ?? 1024 * 1024,
-    uploadLimit: options.uploadLimitBytes ?? 8 * 1024 * 1024,
+    jsonLimit: whole('jsonLimitBytes', options.jsonLimitBytes, 1, 1024 * 1024),
+    uploadLimit: whole('uploadLimitBytes', options.uploadLimitBytes, 1, 8 * 1024 * 1024),
     startedAt: Date.now(),
   };
   const token = options.token ? digest(options.token) : undefined;
-  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // The response being answered on each socket, so a parser error does not write over it.
+  const answering = new WeakMap<Socket, ServerResponse>();
 
   const server = createHttpServer(
     { requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.max(100, Math.min(1000, requestTimeout / 4)) },
     (req, res) => {
+      answering.set(req.socket, res);
       void (async () => {
         try {
-          const url = new URL(req.url ?? '/', 'http://localhost');
+          const host = req.headers.host;
+          if (!token && host !== undefined && !isLoopbackName(hostOf(host)) && !allowed.has(hostOf(host)))
+            throw new HttpError(403, 'FORBIDDEN_HOST', `This server answers Host "${hostOf(host)}" only with a token or when it is listed in allowedHosts.`);
+          let url: URL;
+          try {
+            url = new URL(req.url ?? '/', 'http://localhost');
+          } catch {
+            throw new HttpError(400, 'INVALID_ARGUMENT', 'The request target is not a valid URL path.');
+          }
           const m = match(req.method ?? 'GET', url.pathname);
           if ('allowed' in m) {
             if (m.allowed.length) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${m.allowed.join(' or ')}.`);
@@ -93,10 +123,7 @@ export function createServer(nebula: Nebula, options: ServerOptions = {}): Nebul
       })();
     },
   );
-  server.on('clientError', (_e, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', (e: NodeJS.ErrnoException, socket: Socket) => answerClientError(e, socket, answering.get(socket), requestTimeout));
 
   return {
     server,
@@ -116,4 +143,3 @@ export function createServer(nebula: Nebula, options: ServerOptions = {}): Nebul
     },
   };
 }
-

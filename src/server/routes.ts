@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Nebula } from '../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../runtimes/index.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
-import { HttpError, invalid, readBody, readJson, send } from './http.js';
+import { HttpError, invalid, readBody, readJson, send, sendJsonText } from './http.js';
 import type { Metrics } from './metrics.js';
 import { PAGE } from './page.js';
 import type { ResultsStore } from './results-store.js';
@@ -23,6 +23,7 @@ async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteConte
   const body = await readJson(req, ctx.jsonLimit);
   const fn = body.function;
   if (typeof fn !== 'string' || !fn) throw invalid('function', 'must be the name of a deployed function');
+  // Which runtimes and modes exist is Nebula's to say (it answers INVALID_ARGUMENT naming them).
   const runtime = body.runtime;
   if (runtime !== undefined && !isRuntimeKind(runtime)) throw invalid('runtime', `must be one of ${RUNTIME_KINDS.join(', ')}`);
   const mode = body.mode;
@@ -40,7 +41,13 @@ async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteConte
     ...(typeof timeoutMs === 'number' ? { timeoutMs } : {}),
     signal: ac.signal,
   });
-  send(res, 200, rec);
+  let text: string;
+  try {
+    text = JSON.stringify(rec);
+  } catch (e) {
+    throw new HttpError(500, 'INTERNAL', `The record of invocation ${rec.id} could not be serialised as JSON (${(e as Error).message}); it is kept, and GET /results lists it under "omitted".`);
+  }
+  sendJsonText(res, 200, text);
 }
 
 function results(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): void {
@@ -54,13 +61,14 @@ function results(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, 
   if (fn) q.function = fn;
   const cursor = url.searchParams.get('cursor');
   if (cursor) q.cursor = cursor;
-  send(res, 200, ctx.store.query(q));
+  sendJsonText(res, 200, ctx.store.query(q));
 }
 
 function result(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, [id]: string[]): void {
   const r = ctx.store.get(id!);
   if (!r) throw new HttpError(404, 'RESULT_NOT_FOUND', `No result with id "${id}" (the server keeps the most recent ones).`);
-  send(res, 200, r);
+  if ('failure' in r) throw new HttpError(500, 'INTERNAL', `The result "${id}" could not be serialised as JSON (${r.failure}); the other results are served.`);
+  sendJsonText(res, 200, r.json);
 }
 
 async function deploy(req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): Promise<void> {
@@ -114,6 +122,15 @@ export const ROUTES: Array<[string, string, Handler, boolean?]> = [
   ['GET', '/samples', samples],
 ];
 
+/** A path segment, percent-decoded. @throws HttpError 400 `INVALID_ARGUMENT` for a malformed escape such as `%` or `%zz`. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'INVALID_ARGUMENT', `The path segment "${segment}" has a malformed percent-encoding.`);
+  }
+}
+
 /** Finds the route for a request: the handler and its captures, or the methods the path allows. */
 export function match(method: string, path: string): { handler: Handler; params: string[]; open: boolean } | { allowed: string[] } {
   const parts = path.split('/').filter(Boolean);
@@ -122,7 +139,7 @@ export function match(method: string, path: string): { handler: Handler; params:
     const want = pattern.split('/').filter(Boolean);
     if (want.length !== parts.length) continue;
     const params: string[] = [];
-    if (!want.every((w, i) => (w.startsWith(':') ? (params.push(decodeURIComponent(parts[i]!)), true) : w === parts[i]))) continue;
+    if (!want.every((w, i) => (w.startsWith(':') ? (params.push(decodeSegment(parts[i]!)), true) : w === parts[i]))) continue;
     if (m === method || (m === 'GET' && method === 'HEAD')) return { handler, params, open: open === true };
     allowed.push(m);
   }

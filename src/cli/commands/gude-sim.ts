@@ -1,12 +1,14 @@
 /** `nebula gude-sim`: the Gude simulator, until Ctrl-C. */
-import { GudeSimulator, type PowerTrace } from '../../meters/index.js';
-import { CliError, parse, parseDuration, parsePort } from '../args.js';
+import { GudeSimulator, type GudeFault, type PowerTrace } from '../../meters/index.js';
+import { CliError, parse, parseDuration, parsePort, parsePositiveInt } from '../args.js';
 
 export const usage = `Usage: nebula gude-sim [--port 5020] [--host 127.0.0.1] [--trace constant:60|sine:MEAN:AMPLITUDE:PERIOD|cpu]
+                       [--outlets 8] [--fault none|exception|all-ff|garbage|frozen|close]
 
 Serves the Gude Expert Power Control register map over Modbus TCP with a simulated power trace,
 so the energy loop can be tried without the hardware. Point a meter at it:
-  nebula bench --meter gude://127.0.0.1:5020/port1`;
+  nebula bench --meter gude://127.0.0.1:5020/port1
+--fault plays a broken device (see docs/energy.md); an outlet past --outlets is a Modbus exception.`;
 
 export function parseTrace(text: string): PowerTrace {
   if (text === 'cpu') return 'cpu';
@@ -23,13 +25,19 @@ export function parseTrace(text: string): PowerTrace {
 }
 
 export async function gudeSim(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, trace: { type: 'string' } }, usage);
+  const { values, positionals } = parse(
+    argv,
+    { port: { type: 'string' }, host: { type: 'string' }, trace: { type: 'string' }, outlets: { type: 'string' }, fault: { type: 'string' } },
+    usage,
+  );
   if (values.help) return void console.log(usage), 0;
   if (positionals.length) throw new CliError(`nebula gude-sim takes no positional arguments. (see --help).`);
   const sim = new GudeSimulator({
     port: values.port ? parsePort(values.port) : 5020,
     host: values.host ?? '127.0.0.1',
     trace: parseTrace(values.trace ?? 'cpu'),
+    ...(values.outlets ? { outlets: parsePositiveInt(values.outlets, '--outlets') } : {}),
+    ...(values.fault ? { fault: values.fault as GudeFault } : {}),
   });
   const { host, port } = await sim.start();
   // Listen for Ctrl-C before saying we are ready, so a signal right after the line is handled.
@@ -37,7 +45,8 @@ export async function gudeSim(argv: string[]): Promise<number> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  console.log(`Gude simulator on ${host}:${port} (outlets 1-8, line 1); meter URL gude://${host}:${port}/port1. Ctrl-C stops it.`);
+  const fault = sim.fault === 'none' ? '' : `, playing the fault "${sim.fault}"`;
+  console.log(`Gude simulator on ${host}:${port} (outlets 1-${values.outlets ?? 8}, line 1${fault}); meter URL gude://${host}:${port}/port1. Ctrl-C stops it.`);
   await stopped;
   await sim.stop();
   return 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BLOCK_REGISTERS, decodeBlock, encodeBlock, sensorBase } from '../../../src/index.js';
+import { checkReading } from '../../../src/meters/gude/register-map.js';
 
 describe('Gude register map', () => {
   it('places outlet and line sensor blocks as the device does (1-based options)', () => {
@@ -7,7 +8,9 @@ describe('Gude register map', () => {
     expect(sensorBase({ port: 2 })).toBe(0x3a00 + 0x120);
     expect(sensorBase({ line: 1 })).toBe(0x400);
     expect(sensorBase({ line: 3 })).toBe(0x400 + 2 * 0x120);
-    expect(() => sensorBase({ port: 0 })).toThrow(/outlet must be a whole number/);
+    expect(() => sensorBase({ port: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/outlet must be a whole number/) }));
+    expect(sensorBase({ port: 64 })).toBe(0x3a00 + 63 * 0x120);
+    expect(sensorBase({ line: 48 })).toBe(0x400 + 47 * 0x120);
     expect(BLOCK_REGISTERS).toBe(26);
   });
 
@@ -28,5 +31,26 @@ describe('Gude register map', () => {
 
   it('refuses a block of the wrong length with METER_PROTOCOL', () => {
     expect(() => decodeBlock(Buffer.alloc(50))).toThrow(expect.objectContaining({ code: 'METER_PROTOCOL' }));
+  });
+
+  it('reads every field as signed, as the device sends it: an all-0xFF block is -1 everywhere', () => {
+    const r = decodeBlock(Buffer.alloc(52, 0xff));
+    expect(r).toMatchObject({ energyWh: -1, activePowerW: -1, voltageV: -1, currentA: -0.001, powerFactor: -0.001 });
+  });
+
+  it('refuses implausible readings with METER_PROTOCOL naming the field; accepts real ones', () => {
+    const good = decodeBlock(encodeBlock({ energyWh: 12, activePowerW: 60, voltageV: 230, currentA: 0.27, frequencyHz: 50, powerFactor: 0.95, powerAngleDeg: 18, apparentPowerVA: 63, reactivePowerVAR: 20, resettableEnergyWh: 12, secondsSinceReset: 5 }));
+    expect(() => checkReading(good)).not.toThrow();
+    const cases: Array<[Partial<typeof good>, string]> = [
+      [{ voltageV: -1 }, 'voltageV'],
+      [{ voltageV: 0xffffffff }, 'voltageV'],
+      [{ currentA: 4_294_967.295 }, 'currentA'],
+      [{ activePowerW: 50_000 }, 'activePowerW'],
+      [{ powerFactor: 1.2 }, 'powerFactor'],
+      [{ powerFactor: Number.NaN }, 'powerFactor'],
+      [{ energyWh: -5 }, 'energyWh'],
+    ];
+    for (const [change, field] of cases)
+      expect(() => checkReading({ ...good, ...change })).toThrow(expect.objectContaining({ code: 'METER_PROTOCOL', details: expect.objectContaining({ reason: 'implausible', field }) }));
   });
 });
