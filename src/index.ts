@@ -74,6 +74,7 @@ export type {
   InvocationRecordBase,
   InvocationSuccess,
   InvocationTiming,
+  LimitState,
   InvokeOptions,
   NebulaEvents,
   PowerSample,
