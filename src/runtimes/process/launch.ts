@@ -149,6 +149,7 @@ export class Launch {
   async cleanup(): Promise<number> {
     const t = nowMs();
     if (this.alive) {
+      this.hold(true); // a parked helper: the wait for its exit must keep the event loop alive
       this.host.end();
       this.stop();
       const gone = await Promise.race([this.done.then(() => true), delay(2000).then(() => false)]);

@@ -185,6 +185,19 @@ describe('ProcessRuntime with real processes', () => {
     expect(processesIn(work)).toEqual([]);
   });
 
+  for (const how of ['close', 'exit'] as const) {
+    it(`leaves no helper or directory behind when the host ${how === 'close' ? 'closes Nebula' : 'exits without close()'}`, async () => {
+      const dir = mkdtempSync(join(work, `parked-${how}-`));
+      const r = spawnSync(process.execPath, [join(here, 'parked-host.mjs'), bins.probe, dir, how], { encoding: 'utf8', cwd: packageRoot(), timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe(how);
+      // Without close(), the parked helpers go when their host does (parent-death signal): wait for that, with a deadline.
+      for (let i = 0; i < 100 && (processesIn(dir).length > 0 || readdirSync(dir).length > 0); i++) await new Promise((res) => setTimeout(res, 50));
+      expect(processesIn(dir)).toEqual([]);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
+
   it('reports a binary that disappeared after deploy as FUNCTION_FAILED (execve ENOENT)', async () => {
     const copy = join(fixtures, 'vanishing');
     copyFileSync(bins.probe, copy);

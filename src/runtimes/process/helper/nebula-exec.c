@@ -13,6 +13,7 @@
  *   end <wait status> <t> <max RSS KiB> <user us> <system us>      the function exited; its group was swept
  * SIGTERM (from the host on timeout or abort) kills the function's process group with SIGKILL; the end line
  * follows as usual. When the host dies, the helper gets SIGTERM (parent-death signal) and does the same.
+ * Released while parked (end of file on fd 3, or SIGTERM), it removes its still empty working directory.
  * Build: build.sh beside this file (static, musl or glibc).
  */
 #define _GNU_SOURCE
@@ -41,12 +42,19 @@ extern char **environ;
 
 /* > 0: the running function (its pid is its process group); 0: not started; -1: gone. */
 static volatile pid_t fn_pid;
+/* The working directory the host made for this run, removed (when still empty) if released while parked. */
+static char parked_dir[4096];
+
+static void released(void) {
+  if (parked_dir[0]) rmdir(parked_dir);
+  _exit(0);
+}
 
 static void on_term(int sig) {
   (void)sig;
   pid_t p = fn_pid;
   if (p > 0) kill(-p, SIGKILL);
-  else if (p == 0) _exit(0);
+  else if (p == 0) released();
 }
 
 static long long now_ns(void) {
@@ -119,6 +127,7 @@ int main(int argc, char **argv) {
     return 64;
   }
   close_from(HOST_FD + 1);
+  if (!getcwd(parked_dir, sizeof parked_dir)) parked_dir[0] = 0;
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -127,7 +136,7 @@ int main(int argc, char **argv) {
 
   unsigned long long lim[4];
   int go = read_go(lim);
-  if (go == 0) return 0;
+  if (go == 0) released();
   if (go < 0) {
     tell("fail %d\n", EINVAL);
     return 64;
