@@ -93,7 +93,6 @@ class PreparedProcess implements Prepared {
         return notRun(new NebulaError('RUNTIME_ERROR', `The process could not be launched: ${(e as Error).message}`, { cause: e }));
       }
     }
-    if (ctx.mode !== 'cold') this.refill();
     const outcome = await runOnce(launch, input, ctx, {
       plan: planLimits(this.fn, ctx.timeoutMs, this.options.maxFileBytes ?? 64 * MiB),
       cpus: this.fn.limits?.cpus ?? 1,
@@ -101,6 +100,7 @@ class PreparedProcess implements Prepared {
       binary: this.plan.binary,
     });
     outcome.cleanup = this.track(launch.cleanup());
+    if (ctx.mode !== 'cold') this.refill();
     return outcome;
   }
 
@@ -116,7 +116,10 @@ class PreparedProcess implements Prepared {
     return undefined;
   }
 
-  /** Keeps `prewarmedProcesses` helpers started and parked, made after the current run's launch. */
+  /**
+   * Keeps `prewarmedProcesses` helpers started and parked. Spawning blocks the event loop while
+   * Node forks, so it waits until the current invocation's record is built (a macrotask later).
+   */
   private refill(): void {
     const want = this.options.prewarmedProcesses ?? 2;
     setImmediate(() => {
