@@ -1,4 +1,5 @@
 /** The built-in benchmark functions: one C source each, built for wasm32-wasi and as a static Linux binary. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionsDir } from './paths.js';
 import type { FunctionSpec } from './types.js';
@@ -22,16 +23,21 @@ export function dockerArch(arch: string = process.arch): string {
 
 /**
  * The built-in functions as deployable specs: the committed wasm components in
- * `functions/wasm/` and the static binaries in `functions/bin/linux-<arch>/`.
+ * `functions/wasm/` and the static binaries in `functions/bin/linux-<arch>/`, run in a container
+ * and, on Linux where the binary for this machine exists, as a plain process.
  */
 export function builtinFunctions(): FunctionSpec[] {
   const dir = functionsDir();
   const arch = dockerArch();
-  return BUILTIN_NAMES.map((name) => ({
-    name,
-    description: DESCRIPTIONS[name],
-    builtin: true,
-    wasm: join(dir, 'wasm', `${name}.wasm`),
-    docker: { binary: join(dir, 'bin', `linux-${arch}`, name) },
-  }));
+  return BUILTIN_NAMES.map((name) => {
+    const binary = join(dir, 'bin', `linux-${arch}`, name);
+    return {
+      name,
+      description: DESCRIPTIONS[name],
+      builtin: true,
+      wasm: join(dir, 'wasm', `${name}.wasm`),
+      docker: { binary },
+      ...(process.platform === 'linux' && existsSync(binary) ? { process: { binary } } : {}),
+    };
+  });
 }

@@ -11,13 +11,24 @@
  * - the Docker engine: RFC 3339 timestamps with nanoseconds (`State.StartedAt`) from the same
  *   host's wall clock, parsed by {@link parseRfc3339Ms} without losing the sub-millisecond part;
  * - meters: the sample time is taken on this clock when the reading is received (the middle of
- *   the request for polled meters).
+ *   the request for polled meters);
+ * - helper processes (the process runtime's): CLOCK_MONOTONIC nanoseconds, the clock under
+ *   `performance.now()` and `process.hrtime` on Linux, converted by {@link fromMonotonicNs}.
  */
 import { performance } from 'node:perf_hooks';
 
 /** Now, in epoch milliseconds with sub-millisecond resolution. */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/**
+ * A CLOCK_MONOTONIC reading in ns (from this machine, e.g. a child process's `clock_gettime`) as
+ * epoch ms on this clock: `process.hrtime` reads the same clock, so the conversion is exact.
+ */
+export function fromMonotonicNs(ns: bigint): number {
+  const now = nowMs();
+  return now - Number(process.hrtime.bigint() - ns) / 1e6;
 }
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/;

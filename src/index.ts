@@ -75,6 +75,7 @@ export type {
   InvocationRecordBase,
   InvocationSuccess,
   InvocationTiming,
+  LimitState,
   InvokeOptions,
   NebulaEvents,
   PowerSample,

@@ -150,6 +150,7 @@ export function toRecord<R>(f: RecordFacts, o: RunOutcome): InvocationRecord<R> 
       functionEndAt: end,
     },
     energy: null,
+    ...(o.limits ? { limits: o.limits } : {}),
   };
   if (error) return { ...base, ok: false, result: null, error };
   return { ...base, ok: true, result: parseResult(o.stdout) as R };

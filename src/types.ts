@@ -137,6 +137,16 @@ export interface InvocationEnergy {
   quality: 'measured' | 'interpolated';
 }
 
+/** One resource limit of a run: the value asked for, and whether the operating system or engine enforced it. */
+export interface LimitState {
+  /** The limit, in the unit its key names (`memoryMiB`, `cpuSeconds`, `processes`, ...). */
+  value: number;
+  /** True when it was in force for this run. */
+  held: boolean;
+  /** How it was enforced (e.g. `RLIMIT_AS`), or why it was not. */
+  how: string;
+}
+
 /** A failure inside a record. */
 export interface InvocationError {
   code: ErrorCode;
@@ -164,6 +174,8 @@ export interface InvocationRecordBase {
   energy: InvocationEnergy | null;
   /** Why `energy` is null, when a meter is attached. */
   energyNote?: string;
+  /** The resource limits the run was under and which of them held, when the runtime reports them (the process runtime does). */
+  limits?: Record<string, LimitState>;
 }
 
 /** A successful invocation: the function exited 0 and its whole output was kept. */

@@ -5,10 +5,11 @@
  */
 import type { Runtime, RuntimeDescriptor } from './runtime.js';
 import { dockerRuntime } from './docker/descriptor.js';
+import { processRuntime } from './process/descriptor.js';
 import { wasmRuntime } from './wasm/descriptor.js';
 
 /** Every runtime kind, in the order a function's default runtime is chosen. */
-export const RUNTIMES = [wasmRuntime, dockerRuntime] as const;
+export const RUNTIMES = [wasmRuntime, dockerRuntime, processRuntime] as const;
 
 type Descriptors = (typeof RUNTIMES)[number];
 type SourceOf<D> = D extends { validate(source: unknown, name: string): infer S } ? S : never;

@@ -4,7 +4,7 @@
  * (`wasm/` with jco, `docker/` with dockerode, ...) is one implementation.
  */
 import type { NebulaError } from '../errors.js';
-import type { FunctionSpec, InvocationMode, SandboxUse } from '../types.js';
+import type { FunctionSpec, InvocationMode, LimitState, SandboxUse } from '../types.js';
 
 /** What one run gets from Nebula. */
 export interface RunContext {
@@ -46,6 +46,8 @@ export interface RunOutcome {
   stdoutTruncated?: boolean;
   /** stderr went over the output cap and was cut. */
   stderrTruncated?: boolean;
+  /** The resource limits this run was under and which held (copied to the record's `limits`). */
+  limits?: Record<string, LimitState>;
 }
 
 /** Deploy-time facts about a prepared function. */

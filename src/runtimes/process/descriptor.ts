@@ -1,0 +1,26 @@
+/** Registers the process runtime: a function's `process` source is a path to a native executable. */
+import { statSync } from 'node:fs';
+import { UsageError } from '../../errors.js';
+import { defineRuntime } from '../runtime.js';
+import { ProcessRuntime, type ProcessRuntimeOptions } from './index.js';
+
+/** A native executable for this machine (an ELF file; a static one runs anywhere, as in a `FROM scratch` image). */
+export type ProcessSource = { binary: string };
+
+export const processRuntime = defineRuntime<'process', ProcessSource, ProcessRuntimeOptions>({
+  kind: 'process',
+  label: 'Process',
+  color: '#2f9e44',
+  summary: 'Native process: the binary run as a plain child process with setrlimit limits, not a sandbox (the baseline)',
+  validate(source, name) {
+    const binary = typeof source === 'object' && source !== null ? (source as { binary?: unknown }).binary : undefined;
+    if (typeof binary !== 'string' || binary === '' || Object.keys(source as object).length !== 1)
+      throw new UsageError('INVALID_ARGUMENT', `Function "${name}": "process" must be { binary }, the path of a native executable.`);
+    return { binary };
+  },
+  create: (options) => new ProcessRuntime(options),
+  describe(source) {
+    const size = statSync(source.binary, { throwIfNoEntry: false })?.size;
+    return size === undefined ? { path: source.binary } : { path: source.binary, sizeBytes: size };
+  },
+});

@@ -1,0 +1,179 @@
+/**
+ * One launch of the helper (helper/nebula-exec.c): a private working directory, the helper
+ * spawned in a session of its own with a clean environment, parked until its go line; then the
+ * lines it reports (start, fail, end) and the function's capped stdout and stderr.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { nowMs } from '../../clock.js';
+
+/** What the helper needs to start a function. */
+export interface LaunchPlan {
+  helper: string;
+  /** Absolute path of the function's binary. */
+  binary: string;
+  /** argv[0] and the granted arguments. */
+  argv: string[];
+  /** The granted environment: nothing else is passed. */
+  env: Record<string, string>;
+  /** Parent folder of the private working directory. */
+  tmpDir: string;
+  maxOutputBytes: number;
+}
+
+/** The lines the helper wrote; times are CLOCK_MONOTONIC ns. */
+export interface HelperReport {
+  start?: { pid: number; ns: bigint; limitErrnos: number[] };
+  /** errno of a failed execve. */
+  fail?: number;
+  end?: { status: number; ns: bigint; maxRssKiB: number; cpuUs: number };
+}
+
+/** Keeps the first `max` bytes of a stream, drains the rest. */
+export class CappedOutput {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  truncated = false;
+
+  constructor(stream: Readable, private readonly max: number) {
+    stream.on('data', (b: Buffer) => {
+      if (this.kept + b.length > this.max) this.truncated = true;
+      if (this.kept >= this.max) return;
+      const part = b.length <= this.max - this.kept ? b : b.subarray(0, this.max - this.kept);
+      this.chunks.push(part);
+      this.kept += part.length;
+    });
+    stream.on('error', () => undefined);
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/** ms the function's stdout/stderr may stay open after the helper exited (a descendant that left its process group). */
+const CLOSE_GRACE_MS = 500;
+
+/** A spawned helper. */
+export class Launch {
+  readonly child: ChildProcess;
+  readonly stdout: CappedOutput;
+  readonly stderr: CappedOutput;
+  readonly report: HelperReport = {};
+  /** The private working directory (removed by {@link Launch.cleanup}). */
+  readonly dir: string;
+  /** ms: creating the private working directory; spawning the helper (fork and exec, until it runs). */
+  readonly phases: { dir: number; spawn: number };
+  /** Set when spawning failed or the helper died before reporting. */
+  spawnError: Error | undefined;
+  /** Resolves once the helper exited and the function's output is in (or the grace after the exit passed). */
+  readonly done: Promise<void>;
+  private readonly host: Socket;
+  private lines = '';
+  private exited = false;
+
+  constructor(readonly plan: LaunchPlan) {
+    const t0 = nowMs();
+    this.dir = mkdtempSync(join(plan.tmpDir, 'nebula-process-'));
+    const t1 = nowMs();
+    try {
+      // detached: a session (and process group) of its own, with no controlling terminal.
+      this.child = spawn(plan.helper, [plan.binary, ...plan.argv], {
+        cwd: this.dir,
+        env: plan.env,
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        detached: true,
+      });
+    } catch (e) {
+      rmSync(this.dir, { recursive: true, force: true });
+      throw e;
+    }
+    this.phases = { dir: t1 - t0, spawn: nowMs() - t1 };
+    this.host = this.child.stdio[3] as Socket;
+    this.stdout = new CappedOutput(this.child.stdout!, plan.maxOutputBytes);
+    this.stderr = new CappedOutput(this.child.stderr!, plan.maxOutputBytes);
+    this.child.stdin!.on('error', () => undefined);
+    this.host.on('error', () => undefined);
+    this.host.setEncoding('latin1');
+    this.host.on('data', (s: string) => this.read(s));
+    const exited = new Promise<void>((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.once('error', (e) => {
+        this.spawnError = e;
+        resolve();
+      });
+    }).then(() => (this.exited = true));
+    const closed = new Promise<void>((resolve) => this.child.once('close', () => resolve()));
+    this.done = exited.then(() => Promise.race([closed, delay(CLOSE_GRACE_MS)]));
+  }
+
+  /** True while the helper has not exited (its pid is still its own). */
+  get alive(): boolean {
+    return !this.exited && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Hands the function its input and releases the parked helper. */
+  go(input: string, line: string): void {
+    this.child.stdin!.end(input);
+    this.host.write(line);
+  }
+
+  /** Asks the helper to kill the function's process group (it then reports the end as usual). */
+  stop(): void {
+    if (this.alive) this.child.kill('SIGTERM');
+  }
+
+  /** The last resort when the helper does not answer: SIGKILL to its whole session's group. */
+  kill(): void {
+    if (!this.alive) return;
+    try {
+      process.kill(-this.child.pid!, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL');
+    }
+  }
+
+  /** Parked helpers must not keep the host's event loop alive; one in use must. */
+  hold(on: boolean): void {
+    for (const s of [this.child, this.child.stdin, this.child.stdout, this.child.stderr, this.host] as Array<{ ref?(): void; unref?(): void } | null>) {
+      if (on) s?.ref?.();
+      else s?.unref?.();
+    }
+  }
+
+  /** Releases a parked helper (end of file on its socket), then removes the directory. Resolves with the ms it took. */
+  async cleanup(): Promise<number> {
+    const t = nowMs();
+    if (this.alive) {
+      this.hold(true); // a parked helper: the wait for its exit must keep the event loop alive
+      this.host.end();
+      this.stop();
+      const gone = await Promise.race([this.done.then(() => true), delay(2000).then(() => false)]);
+      if (!gone) this.kill();
+    }
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr, this.host] as Array<Readable | Writable | null>) s?.destroy();
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 2 });
+    return nowMs() - t;
+  }
+
+  private read(chunk: string): void {
+    this.lines += chunk;
+    let nl: number;
+    while ((nl = this.lines.indexOf('\n')) >= 0) {
+      const [word, ...f] = this.lines.slice(0, nl).split(' ');
+      this.lines = this.lines.slice(nl + 1);
+      if (word === 'start' && f.length >= 6) this.report.start = { pid: Number(f[0]), ns: BigInt(f[1]!), limitErrnos: f.slice(2, 6).map(Number) };
+      else if (word === 'fail') this.report.fail = Number(f[0]);
+      else if (word === 'end' && f.length >= 5)
+        this.report.end = { status: Number(f[0]), ns: BigInt(f[1]!), maxRssKiB: Number(f[2]), cpuUs: Number(f[3]) + Number(f[4]) };
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,131 @@
+/**
+ * One run on a launched helper: hand over the input and the limits, stop the function at the
+ * deadline or on abort, and turn what the helper reported into a RunOutcome.
+ */
+import { constants } from 'node:os';
+import { fromMonotonicNs, nowMs } from '../../clock.js';
+import { NebulaError } from '../../errors.js';
+import type { RunContext, RunOutcome } from '../runtime.js';
+import type { Launch } from './launch.js';
+import { byNumber, goLine, limitReport, type RlimitPlan } from './limits.js';
+
+/** What a run needs besides its launch. */
+export interface RunFacts {
+  plan: RlimitPlan;
+  /** `limits.cpus`, reported (not enforced). */
+  cpus: number;
+  /** The launch was made ahead of the invocation (a parked helper). */
+  prewarmed: boolean;
+  binary: string;
+}
+
+/** ms the helper gets to kill the function's group after SIGTERM before its session is SIGKILLed. */
+const KILL_GRACE_MS = 1000;
+/**
+ * A failed run whose peak resident memory reached this share of RLIMIT_AS is MEMORY_LIMIT: an
+ * allocation refused at the limit shows up as the function's own failure, not as a signal.
+ */
+const MEMORY_NEAR = 0.75;
+const MiB = 1024 * 1024;
+/** The longest delay a Node.js timer takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+const SIGNAL_NAMES = byNumber(constants.signals);
+const ERRNO_NAMES = byNumber(constants.errno);
+
+type Stop = 'TIMEOUT' | 'ABORTED';
+
+/** Runs the function once on `launch`; never throws for the function's fault. */
+export async function runOnce(launch: Launch, input: string, ctx: RunContext, facts: RunFacts): Promise<RunOutcome> {
+  let stopped: Stop | undefined;
+  let backup: NodeJS.Timeout | undefined;
+  const stop = (why: Stop) => {
+    if (stopped) return;
+    stopped = why;
+    launch.stop();
+    backup = setTimeout(() => launch.kill(), KILL_GRACE_MS);
+  };
+  const goAt = nowMs();
+  launch.go(input, goLine(facts.plan));
+  const timer = setTimeout(() => stop('TIMEOUT'), Math.min(MAX_TIMER_MS, Math.max(0, ctx.deadlineAt - nowMs())));
+  const onAbort = () => stop('ABORTED');
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal?.aborted) stop('ABORTED');
+  try {
+    await launch.done;
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(backup);
+    ctx.signal?.removeEventListener('abort', onAbort);
+  }
+  return toOutcome(launch, facts, ctx, stopped, goAt, nowMs());
+}
+
+/** The outcome of a run that never started a process. */
+export function notRun(error: NebulaError): RunOutcome {
+  const at = nowMs();
+  return { exitCode: null, stdout: '', stderr: '', functionStartAt: at, functionEndAt: at, phases: {}, compiled: false, sandbox: 'fresh', error };
+}
+
+function toOutcome(launch: Launch, facts: RunFacts, ctx: RunContext, stopped: Stop | undefined, goAt: number, doneAt: number): RunOutcome {
+  const r = launch.report;
+  const startAt = r.start ? fromMonotonicNs(r.start.ns) : doneAt;
+  const endAt = r.end ? fromMonotonicNs(r.end.ns) : r.start ? doneAt : startAt;
+  const phases: Record<string, number> = facts.prewarmed ? {} : { ...launch.phases };
+  if (r.start) {
+    phases.exec = startAt - goAt;
+    phases.wait = endAt - startAt;
+  }
+  phases.collect = doneAt - endAt;
+  const status = r.end?.status;
+  const signal = status !== undefined && (status & 0x7f) !== 0 ? status & 0x7f : undefined;
+  const exitCode = status !== undefined && signal === undefined ? (status >> 8) & 0xff : null;
+  const outcome: RunOutcome = {
+    exitCode: stopped ? null : exitCode,
+    stdout: launch.stdout.text(),
+    stderr: launch.stderr.text(),
+    functionStartAt: startAt,
+    functionEndAt: endAt,
+    phases,
+    compiled: false,
+    // A process cannot take a second input on stdin: `warm` runs on a parked helper too, never a reused process.
+    sandbox: facts.prewarmed ? 'prewarmed' : 'fresh',
+    limits: limitReport(facts.plan, facts.cpus, r.start?.limitErrnos),
+  };
+  if (launch.stdout.truncated) outcome.stdoutTruncated = true;
+  if (launch.stderr.truncated) outcome.stderrTruncated = true;
+  const error = failure(launch, facts, ctx, stopped, signal, exitCode);
+  if (error) outcome.error = error;
+  return outcome;
+}
+
+function failure(launch: Launch, facts: RunFacts, ctx: RunContext, stopped: Stop | undefined, signal: number | undefined, exitCode: number | null): NebulaError | undefined {
+  const r = launch.report;
+  if (stopped === 'TIMEOUT')
+    return new NebulaError('TIMEOUT', `The process ran longer than its timeout of ${ctx.timeoutMs} ms; its process group was killed.`);
+  if (stopped === 'ABORTED') return new NebulaError('ABORTED', 'The invocation was aborted by its signal; the process group was killed.');
+  if (r.fail !== undefined) {
+    const errno = ERRNO_NAMES.get(r.fail) ?? `errno ${r.fail}`;
+    return new NebulaError('FUNCTION_FAILED', `Could not start ${facts.binary}: execve failed with ${errno}.`, { details: { errno } });
+  }
+  if (!r.end) {
+    const why = launch.spawnError
+      ? `could not be started: ${launch.spawnError.message}`
+      : `ended (${launch.child.signalCode ?? `exit code ${String(launch.child.exitCode)}`}) without reporting the function's end`;
+    return new NebulaError('RUNTIME_ERROR', `The process runtime's helper ${why}.`);
+  }
+  const name = signal === undefined ? undefined : (SIGNAL_NAMES.get(signal) ?? `signal ${signal}`);
+  const details = name ? { signal: name } : {};
+  if (name === 'SIGXCPU' || (name === 'SIGKILL' && r.end.cpuUs >= facts.plan.cpuSeconds * 1e6))
+    return new NebulaError('TIMEOUT', `The function used up its CPU-time limit of ${facts.plan.cpuSeconds} s (RLIMIT_CPU: timeoutMs x limits.cpus) and was killed.`, { details });
+  if (name === 'SIGXFSZ')
+    return new NebulaError('FUNCTION_FAILED', `The function wrote a file over its size limit of ${facts.plan.fileSizeBytes / MiB} MiB (RLIMIT_FSIZE, option maxFileBytes).`, { details });
+  const failed = name !== undefined || exitCode !== 0;
+  if (failed && r.end.maxRssKiB * 1024 >= MEMORY_NEAR * facts.plan.addressSpaceBytes)
+    return new NebulaError(
+      'MEMORY_LIMIT',
+      `The function failed with ${(r.end.maxRssKiB / 1024).toFixed(1)} MiB resident, at its address-space limit of ${facts.plan.addressSpaceBytes / MiB} MiB (RLIMIT_AS, limits.memoryMiB).`,
+      { details },
+    );
+  if (name) return new NebulaError('FUNCTION_FAILED', `The function was killed by ${name}.`, { details });
+  return undefined;
+}
