@@ -20,7 +20,7 @@ export type { ErrorCode, NebulaErrorOptions } from './errors.js';
 export { nowMs, parseRfc3339Ms } from './clock.js';
 export { builtinFunctions, BUILTIN_NAMES } from './builtins.js';
 export type { BuiltinName } from './builtins.js';
-export { RUNTIMES, RUNTIME_KINDS, isRuntimeKind, WasmRuntime, DockerRuntime } from './runtimes/index.js';
+export { RUNTIMES, RUNTIME_KINDS, isRuntimeKind, WasmRuntime, DockerRuntime, ProcessRuntime } from './runtimes/index.js';
 export type {
   RuntimeKind,
   RuntimeSources,
@@ -29,6 +29,8 @@ export type {
   WasmSource,
   DockerRuntimeOptions,
   DockerSource,
+  ProcessRuntimeOptions,
+  ProcessSource,
   Runtime,
   RuntimeDescriptor,
   Prepared,

@@ -44,4 +44,6 @@ export { WasmRuntime, type WasmRuntimeOptions } from './wasm/index.js';
 export type { WasmSource } from './wasm/descriptor.js';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker/index.js';
 export type { DockerSource } from './docker/descriptor.js';
+export { ProcessRuntime, type ProcessRuntimeOptions } from './process/index.js';
+export type { ProcessSource } from './process/descriptor.js';
 export type { Runtime, RuntimeDescriptor, Prepared, PreparedInfo, RunContext, RunOutcome } from './runtime.js';
