@@ -84,8 +84,7 @@ describe('the packed package', () => {
 
 describe('a consumer project with the package installed', () => {
   it('type-checks with skipLibCheck off, under moduleResolution node16 and bundler', async () => {
-    await tsc('tsconfig.json');
-    await tsc('tsconfig.bundler.json');
+    await Promise.all([tsc('tsconfig.json'), tsc('tsconfig.bundler.json')]);
   }, 180_000);
 
   it('imports it as ESM under --disallow-code-generation-from-strings and invokes a Wasm function', async () => {
@@ -101,5 +100,11 @@ describe('a consumer project with the package installed', () => {
 
   it('runs the nebula command from node_modules/.bin', async () => {
     expect((await run([NO_EVAL, 'node_modules/.bin/nebula', 'invoke', 'fib', '10', '--runtime', 'wasm'])).trim()).toBe('55');
+  }, 180_000);
+
+  it('runs a shipped example that adapts a preview1 module with the vendored adapter', async () => {
+    const out = await run([NO_EVAL, 'node_modules/nebula-faas/examples/deploy-component.mjs']);
+    expect(out).toContain('result: 541');
+    expect(out).toMatch(/refused as expected: INVALID_FUNCTION/);
   }, 180_000);
 });
