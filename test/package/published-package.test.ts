@@ -98,6 +98,13 @@ describe('a consumer project with the package installed', () => {
     expect(out).toEqual({ prime10: 29, wrong: 'number', entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/index\.cjs$/) });
   }, 180_000);
 
+  it('loads dockerode only for the Docker runtime, which says why it cannot run under the flag', async () => {
+    const plain = JSON.parse(await run(['out/docker-load.mjs']));
+    expect(plain).toEqual({ code: 'RUNTIME_UNAVAILABLE', message: expect.stringContaining('No Docker engine answers at /nonexistent/docker.sock') });
+    const noEval = JSON.parse(await run([NO_EVAL, 'out/docker-load.mjs']));
+    expect(noEval).toEqual({ code: 'RUNTIME_UNAVAILABLE', message: expect.stringMatching(/dockerode\) cannot be loaded: Code generation from strings disallowed/) });
+  }, 180_000);
+
   it('runs the nebula command from node_modules/.bin', async () => {
     expect((await run([NO_EVAL, 'node_modules/.bin/nebula', 'invoke', 'fib', '10', '--runtime', 'wasm'])).trim()).toBe('55');
   }, 180_000);
