@@ -1,7 +1,8 @@
 // What installing nebula-faas costs a user: packs the package (or takes given tarballs), installs
 // each into an empty project with `npm install --omit=dev`, and prints the tarball, the packages
 // npm added, the size of node_modules (disk use as `du -sk` counts it, and the bytes of the files)
-// and the largest packages. With two tarballs it prints them side by side with the ratio.
+// and the largest packages, and how long `import('nebula-faas')` takes in a fresh node process
+// (median of 11, the projects alternating). With two tarballs it prints the ratios.
 // Run: node bench/package-size.mjs [--top N] [before.tgz] [after.tgz]
 //   no tarball: builds and packs this tree; one: compares it (before) with this tree (after).
 //   A before.tgz is `npm pack` of another revision (e.g. a clone at that commit).
@@ -11,6 +12,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -65,24 +67,36 @@ function measure(tarball, label) {
   };
 }
 
+/** Wall time of `node -e "await import('nebula-faas')"` in each project, ms, runs alternating between projects. */
+function importTimes(projects, runs = 11) {
+  const times = projects.map(() => []);
+  const script = "const t = performance.now(); await import('nebula-faas'); console.log(performance.now() - t);";
+  for (let i = 0; i < runs; i++)
+    for (const [j, p] of projects.entries())
+      times[j].push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: p, encoding: 'utf8' })));
+  return times.map(median);
+}
+
 const MB = (b) => `${(b / 1e6).toFixed(1)} MB`;
 const given = args.map((a) => resolve(a));
 const tarballs = given.length === 0 ? [packThisTree()] : given.length === 1 ? [given[0], packThisTree()] : given.slice(0, 2);
 const labels = tarballs.length === 1 ? ['this-tree'] : ['before', 'after'];
 try {
   const results = tarballs.map((t, i) => measure(t, labels[i]));
+  const imports = importTimes(labels.map((l) => join(work, l)));
   for (const [i, r] of results.entries()) {
     console.log(`${r.label}: ${basename(tarballs[i])}`);
     console.log(`  tarball ${MB(r.tarballBytes)}; npm install --omit=dev in an empty project: ${r.packages} packages`);
     console.log(`  node_modules: ${MB(r.duBytes)} on disk (du -sk), ${MB(r.fileBytes)} of files`);
     console.log(`  largest: ${r.largest.map(([n, b]) => `${n} ${MB(b)}`).join(', ')}`);
+    console.log(`  import('nebula-faas'): median ${imports[i].toFixed(1)} ms`);
   }
   if (results.length === 2) {
     const [a, b] = results;
     console.log(
       `after/before: packages ${b.packages}/${a.packages} = ${(b.packages / a.packages).toFixed(2)}x, ` +
         `disk ${MB(b.duBytes)}/${MB(a.duBytes)} = ${(b.duBytes / a.duBytes).toFixed(2)}x, ` +
-        `tarball ${(b.tarballBytes / a.tarballBytes).toFixed(2)}x`,
+        `tarball ${(b.tarballBytes / a.tarballBytes).toFixed(2)}x, import ${imports[1].toFixed(1)}/${imports[0].toFixed(1)} ms = ${(imports[1] / imports[0]).toFixed(2)}x`,
     );
   }
 } finally {
