@@ -1,11 +1,45 @@
 /**
  * The connection to the Docker engine and the one place where engine errors become NebulaErrors.
  */
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
 import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
 
-/** dockerode's connection settings (socketPath, or host + port + protocol with ca/cert/key). */
-export type DockerConnection = Docker.DockerOptions;
+/**
+ * How to reach a Docker engine (the subset of dockerode's settings nebula-faas documents): a unix
+ * socket, or a host and port over http, https (with `ca`, `cert`, `key`) or ssh.
+ */
+export interface DockerConnection {
+  /** Unix socket of the engine, e.g. `/var/run/docker.sock`. */
+  socketPath?: string;
+  host?: string;
+  port?: number | string;
+  protocol?: 'http' | 'https' | 'ssh';
+  /** ssh user name. */
+  username?: string;
+  /** TLS: the CA certificate(s), PEM. */
+  ca?: string | string[] | Buffer | Buffer[];
+  /** TLS: the client certificate, PEM. */
+  cert?: string | string[] | Buffer | Buffer[];
+  /** TLS: the client key, PEM. */
+  key?: string | string[] | Buffer | Buffer[];
+  /** Engine API version to speak, e.g. `v1.43`. */
+  version?: string;
+  /** Per-request timeout, ms. */
+  timeout?: number;
+  headers?: Record<string, string>;
+}
+
+// dockerode is loaded on first use: its gRPC dependency (protobufjs) generates code when loaded,
+// which `node --disallow-code-generation-from-strings` forbids; only Docker users pay for it.
+const requireHere = createRequire(import.meta.url);
+function dockerode(): typeof Docker {
+  try {
+    return requireHere('dockerode') as typeof Docker;
+  } catch (e) {
+    throw new RuntimeUnavailableError(`The Docker client library (dockerode) cannot be loaded: ${(e as Error).message}`, { cause: e });
+  }
+}
 
 /** How to start an engine, for messages. */
 export const START_ENGINE_HINT =
@@ -14,7 +48,8 @@ export const START_ENGINE_HINT =
 
 /** Connects as the Docker CLI does: DOCKER_HOST when set, else the default socket. */
 export function connect(connection?: DockerConnection): Docker {
-  return new Docker(connection);
+  const Dockerode = dockerode();
+  return new Dockerode(connection);
 }
 
 function where(docker: Docker): string {

@@ -17,6 +17,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NebulaError } from '../../errors.js';
+import { preview1AdapterCommandPath } from '../../paths.js';
 import { capMemory } from './memory-cap.js';
 import { PREVIEW1_FUNCTIONS } from './preview1-host.js';
 
@@ -99,10 +100,11 @@ type Transpiled = { files: Record<string, Uint8Array> };
 
 /** Transpiles a component with jco, refusing components that are not commands or import more than WASI CLI. */
 async function transpileCommand(name: string, bytes: Uint8Array): Promise<Transpiled> {
-  const { transpile } = await import('@bytecodealliance/jco');
-  let out: Awaited<ReturnType<typeof transpile>>;
+  const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
+  let out: Awaited<ReturnType<typeof transpileBytes>>;
   try {
-    out = await transpile(bytes, { name: 'fn', instantiation: 'sync', noTypescript: true, quiet: true });
+    // noComponentErrorWrapping: false keeps what jco's own `transpile` sets.
+    out = await transpileBytes(bytes, { name: 'fn', instantiation: 'sync', emitTypescriptDeclarations: false, noComponentErrorWrapping: false });
   } catch (e) {
     throw refuse(name, `the component cannot be read: ${(e as Error).message}`, e);
   }
@@ -151,7 +153,7 @@ async function loadGlue(name: string, dir: string): Promise<WasmArtifact['glue']
 }
 
 async function adapt(name: string, bytes: Uint8Array): Promise<void> {
-  const { componentNew, preview1AdapterCommandPath } = await import('@bytecodealliance/jco');
+  const { componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
   const adapter = await readFile(preview1AdapterCommandPath());
   try {
     await componentNew(bytes, [['wasi_snapshot_preview1', adapter]]);

@@ -1,0 +1,117 @@
+// The package as a user gets it: packed, installed by npm into an empty project, type-checked by
+// that project's TypeScript with skipLibCheck off, and run as ESM and CJS under
+// --disallow-code-generation-from-strings (nothing evaluates code from strings at load or on a
+// Wasm invocation). Needs `dist/` built and the repository's `npm install` run (see consumer-project.ts).
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installConsumer, packThisTree, repoRoot } from './consumer-project.js';
+
+const NO_EVAL = '--disallow-code-generation-from-strings';
+let work: string;
+let tarball: string;
+let project: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'nebula-pack-'));
+  tarball = await packThisTree(work);
+  project = await installConsumer(tarball);
+  cpSync(join(repoRoot, 'test', 'package', 'consumer'), project, { recursive: true });
+}, 600_000);
+
+afterAll(() => {
+  for (const dir of [work, project]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs node with `args` in the project and returns what it printed (stdout, stderr, exit code). */
+async function node(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, args, { cwd: project, encoding: 'utf8', timeout: 170_000, env: { ...process.env, ...env } });
+    return { ...r, code: 0 };
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; code?: number | string };
+    return { stdout: err.stdout ?? '', stderr: err.stderr ?? String(e), code: typeof err.code === 'number' ? err.code : -1 };
+  }
+}
+
+/** Runs a script of the project with a fresh artifact cache (so jco transpiles there) and returns its stdout. */
+async function run(args: string[]): Promise<string> {
+  const cache = mkdtempSync(join(tmpdir(), 'nebula-consumer-cache-'));
+  try {
+    const r = await node(args, { XDG_CACHE_HOME: cache });
+    if (r.code !== 0) throw new Error(`node ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
+    return r.stdout;
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+async function tsc(config: string): Promise<void> {
+  const r = await node([join(project, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', config]);
+  expect(r.stdout + r.stderr, `tsc -p ${config}`).toBe('');
+  expect(r.code).toBe(0);
+}
+
+describe('the packed package', () => {
+  it('holds the files loaded by path, the vendored adapter with its licence, what the README links, and no source maps', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
+    for (const f of [
+      'dist/index.js',
+      'dist/index.cjs',
+      'dist/index.d.ts',
+      'dist/index.d.cts',
+      'dist/cli/main.js',
+      'dist/runtimes/wasm/worker.js',
+      'functions/wasm/fib.wasm',
+      'vendor/wasi-preview1-adapter/wasi_snapshot_preview1.command.wasm',
+      'vendor/wasi-preview1-adapter/LICENSE',
+      'vendor/wasi-preview1-adapter/README.md',
+    ])
+      expect(files).toContain(f);
+    expect(files.filter((f) => f.endsWith('.map') || f.startsWith('src/') || f.startsWith('test/') || f.startsWith('bench/'))).toEqual([]);
+    // Every relative link of the README (docs, examples, changelog) points into the package.
+    const links = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/\]\(([^)#:]+)\)/g)].map((m) => m[1]!.replace(/\/$/, ''));
+    expect(links.length).toBeGreaterThan(5);
+    for (const link of links) expect(files.some((f) => f === link || f.startsWith(`${link}/`)), link).toBe(true);
+  });
+});
+
+describe('a consumer project with the package installed', () => {
+  it('type-checks with skipLibCheck off, under moduleResolution node16 and bundler', async () => {
+    await Promise.all([tsc('tsconfig.json'), tsc('tsconfig.bundler.json')]);
+  }, 180_000);
+
+  it('imports it as ESM under --disallow-code-generation-from-strings and invokes a Wasm function', async () => {
+    expect(existsSync(join(project, 'out', 'consumer.mjs'))).toBe(true);
+    const out = JSON.parse(await run([NO_EVAL, 'out/consumer.mjs']));
+    expect(out).toEqual({ fib20: 6765, failed: 'FUNCTION_FAILED', entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/index\.js$/) });
+  }, 180_000);
+
+  it('requires it as CJS under --disallow-code-generation-from-strings and invokes a Wasm function', async () => {
+    const out = JSON.parse(await run([NO_EVAL, 'out/consumer.cjs']));
+    expect(out).toEqual({ prime10: 29, wrong: 'number', entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/index\.cjs$/) });
+  }, 180_000);
+
+  it('loads dockerode only for the Docker runtime, which says why it cannot run under the flag', async () => {
+    const plain = JSON.parse(await run(['out/docker-load.mjs']));
+    expect(plain).toEqual({ code: 'RUNTIME_UNAVAILABLE', message: expect.stringContaining('No Docker engine answers at /nonexistent/docker.sock') });
+    const noEval = JSON.parse(await run([NO_EVAL, 'out/docker-load.mjs']));
+    expect(noEval).toEqual({ code: 'RUNTIME_UNAVAILABLE', message: expect.stringMatching(/dockerode\) cannot be loaded: Code generation from strings disallowed/) });
+  }, 180_000);
+
+  it('runs the nebula command from node_modules/.bin', async () => {
+    expect((await run([NO_EVAL, 'node_modules/.bin/nebula', 'invoke', 'fib', '10', '--runtime', 'wasm'])).trim()).toBe('55');
+  }, 180_000);
+
+  it('runs a shipped example that adapts a preview1 module with the vendored adapter', async () => {
+    const out = await run([NO_EVAL, 'node_modules/nebula-faas/examples/deploy-component.mjs']);
+    expect(out).toContain('result: 541');
+    expect(out).toMatch(/refused as expected: INVALID_FUNCTION/);
+  }, 180_000);
+});
