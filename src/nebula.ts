@@ -207,7 +207,11 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     input: BuiltinSignatures[N]['input'],
     options?: InvokeOptions,
   ): Promise<InvocationRecord<BuiltinSignatures[N]['result']>>;
-  invoke<R = unknown>(name: string, input: unknown, options?: InvokeOptions): Promise<InvocationRecord<R>>;
+  invoke<R = unknown, N extends string = string>(
+    name: N & (N extends keyof BuiltinSignatures ? never : N),
+    input: unknown,
+    options?: InvokeOptions,
+  ): Promise<InvocationRecord<R>>;
   async invoke<R = unknown>(name: string, input: unknown, options: InvokeOptions = {}): Promise<InvocationRecord<R>> {
     // Starting the meter (once, until its first sample) is set-up, not part of the invocation.
     if (this.energy && !this.closed) await this.energy.start().catch(() => undefined);

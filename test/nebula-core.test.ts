@@ -32,10 +32,10 @@ describe('Nebula registry and input validation', () => {
     const n = new Nebula({ maxInputBytes: 16 });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    await expect(n.invoke('fib', cyclic)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(n.invoke('fib', 10n)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(n.invoke('fib', undefined)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(n.invoke('fib', 'x'.repeat(100))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(n.invoke('fib', cyclic as never)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(n.invoke('fib', 10n as never)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(n.invoke('fib', undefined as never)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(n.invoke('fib', 'x'.repeat(100) as never)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await n.close();
   });
 

@@ -17,7 +17,7 @@ describe('resultsFile', () => {
     });
     const inputs = [10, 'bad', 12];
     const recs: InvocationRecord[] = [];
-    for (const input of inputs) recs.push(await nebula.invoke('fib', input));
+    for (const input of inputs) recs.push(await nebula.invoke('fib', input as never));
     await nebula.close();
 
     const lines = readFileSync(file, 'utf8').trim().split('\n');

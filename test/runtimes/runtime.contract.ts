@@ -68,7 +68,7 @@ export function runtimeContract(kind: RuntimeKind, makeNebula: () => Nebula = ()
       ['hash', { n: 'x' }],
     ] as const) {
       it(`${fn}(${JSON.stringify(bad)}) fails with FUNCTION_FAILED, exit code 2 and a message on stderr`, async () => {
-        const rec = await nebula.invoke(fn, bad, { runtime: kind });
+        const rec = await nebula.invoke(fn as string, bad, { runtime: kind });
         expect(rec.ok).toBe(false);
         expect(rec.result).toBeNull();
         expect(rec.error?.code).toBe('FUNCTION_FAILED');

@@ -144,7 +144,7 @@ describe('WasmRuntime through jco glue over a WASI 0.2 host', () => {
     const [fib, fact, cold2] = [await n.invoke('fib', 20), await n.invoke('factorial', 20), await n.invoke('prime', 1000, { mode: 'warm' })];
     expect([fib.result, fact.result, cold2.result]).toEqual([6765, '2432902008176640000', 7919]);
     // WASI 0.2 `exit` carries success or failure only, so a failing exit is code 1.
-    const bad = await n.invoke('fib', 'abc');
+    const bad = await n.invoke('fib', 'abc' as never);
     expect(bad.error).toMatchObject({ code: 'FUNCTION_FAILED', exitCode: 1 });
     expect(bad.error?.stderr).toContain('fib: input must be an integer');
     await n.close();
