@@ -37,7 +37,7 @@ export type {
   RunOutcome,
 } from './runtimes/index.js';
 export type { Meter, MeterEvents } from './meters/meter.js';
-export { GudeMeter, GudeSimulator, RaplMeter, EstimateMeter, decodeBlock, encodeBlock, sensorBase, BLOCK_REGISTERS } from './meters/index.js';
+export { GudeMeter, GudeSimulator, RaplMeter, EstimateMeter, defaultMeter, decodeBlock, encodeBlock, sensorBase, BLOCK_REGISTERS } from './meters/index.js';
 export type {
   GudeMeterOptions,
   GudeSimulatorOptions,
@@ -61,6 +61,10 @@ export type {
   Baseline,
   BatchEnergy,
   BuiltinSignatures,
+  EnergyNote,
+  EnergyPart,
+  EnergyReason,
+  EnergyStatus,
   FunctionGrants,
   FunctionInfo,
   FunctionLimits,
