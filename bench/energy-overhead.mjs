@@ -1,18 +1,20 @@
 // What energy attribution costs an invocation, and how soon a record's energy settles.
 // 1. Wall time of `await invoke()` (fib(1), Wasm, prewarmed and cold) with the default meter
-//    attached vs `meter: null`, in the same process, alternating invocation by invocation (pairs in
-//    both orders) so drift and noise from other processes hit both alike.
+//    attached vs `meter: null`, in the same process, on one shared worker pool, alternating
+//    invocation by invocation (pairs in both orders) so drift and noise hit both alike.
 // 2. Settle latency: from invoke() returning to the record's `invocation:settled` event, for the
 //    default meter and for a Gude meter (simulator) polled every 100 ms.
 // Run: npm run build && node bench/energy-overhead.mjs [pairs]
-import { GudeMeter, GudeSimulator, Nebula, medianRatio } from 'nebula-faas';
+import { GudeMeter, GudeSimulator, Nebula, WasmRuntime, medianRatio } from 'nebula-faas';
 import { fmt, median, quantile } from './stats.mjs';
 
 const PAIRS = Number(process.argv[2] ?? 10_000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const off = new Nebula({ meter: null });
-const on = new Nebula();
+// Both instances share one WasmRuntime (one worker pool): the energy path is all that differs.
+const wasm = new WasmRuntime();
+const off = new Nebula({ meter: null, runtimes: { wasm } });
+const on = new Nebula({ runtimes: { wasm } });
 console.log(`default meter here: ${on.meter.name} (${on.meter.estimate ? 'an estimate' : 'measured'}), every ${on.meter.intervalMs} ms`);
 for (const n of [off, on]) {
   await n.prepare(['fib'], ['wasm']);
@@ -89,7 +91,6 @@ for (const mode of ['prewarmed', 'cold']) await compare(on, off, mode, `fib(1) w
 const pendingAtEnd = on.pendingEnergy;
 await on.settled();
 console.log(`\nrecords pending at the end of the timing runs: ${pendingAtEnd}, after settled(): ${on.pendingEnergy}`);
-await off.close();
 
 // 2. Settle latency.
 async function settleLatency(nebula, label) {
@@ -114,6 +115,7 @@ async function settleLatency(nebula, label) {
 console.log('');
 await settleLatency(on, `${on.meter.name} every ${on.meter.intervalMs} ms`);
 await on.close();
+await off.close();
 const sim = new GudeSimulator({ trace: (t) => 50 + 5 * Math.sin(t / 300) });
 const addr = await sim.start();
 const gude = new Nebula({ meter: new GudeMeter({ ...addr, intervalMs: 100 }) });

@@ -35,32 +35,38 @@ export interface InvocationWindow {
   to: number;
 }
 
-/** The record's energy, its two parts, and a note when any of the three is interpolated. */
+/** The record's energy over [from, to] (epoch ms), split at `startAt`, and a note when any of the three figures is interpolated. */
 export function invocationEnergy(
   samples: PowerSample[],
-  w: InvocationWindow,
+  from: number,
+  startAt: number,
+  to: number,
   meter: { name: string; estimate: boolean; intervalMs: number },
   baselineW: number,
 ): { energy: InvocationEnergy; note?: EnergyNote } {
-  const startAt = Math.min(Math.max(w.startAt, w.from), w.to);
-  const whole = energyPart(samples, w.from, w.to, baselineW);
-  const startup = energyPart(samples, w.from, startAt, baselineW);
-  const exec = energyPart(samples, startAt, w.to, baselineW);
+  const split = Math.min(Math.max(startAt, from), to);
+  const whole = energyPart(samples, from, to, baselineW);
+  const startup = energyPart(samples, from, split, baselineW);
+  const exec = energyPart(samples, split, to, baselineW);
   const energy: InvocationEnergy = { meter: meter.name, estimate: meter.estimate, ...whole, baselineW, startup, exec };
-  const coarse = [
-    ['window', whole],
-    ['start-up part', startup],
-    ['run part', exec],
-  ].filter(([, p]) => (p as EnergyPart).quality === 'interpolated') as Array<[string, EnergyPart]>;
-  if (!coarse.length) return { energy };
-  const list = coarse.map(([name, p]) => `the ${name} (${fmt(p.window.to - p.window.from)})`).join(', ');
-  return {
-    energy,
-    note: {
-      reason: 'INTERPOLATED',
-      message: `${list} ${coarse.length > 1 ? 'hold' : 'holds'} fewer than two samples of the meter (one every ${meter.intervalMs} ms): read off the line between the samples around it; batches measure short functions (docs/energy.md).`,
-    },
-  };
+  const mask = (whole.quality === 'interpolated' ? 1 : 0) | (startup.quality === 'interpolated' ? 2 : 0) | (exec.quality === 'interpolated' ? 4 : 0);
+  return mask ? { energy, note: interpolatedNote(mask, meter.intervalMs) } : { energy };
 }
 
-const fmt = (ms: number) => (ms >= 1 ? `${ms.toFixed(1)} ms` : `${(ms * 1000).toFixed(0)} us`);
+/** The notes are few (which parts, which interval): made once and shared, frozen, by every record that needs one. */
+const notes = new Map<string, EnergyNote>();
+
+function interpolatedNote(mask: number, intervalMs: number): EnergyNote {
+  const key = `${mask}/${intervalMs}`;
+  let note = notes.get(key);
+  if (!note) {
+    const parts = [mask & 1 && 'the window', mask & 2 && 'its start-up part', mask & 4 && 'its run part'].filter(Boolean) as string[];
+    const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]!}` : parts[0]!;
+    note = Object.freeze({
+      reason: 'INTERPOLATED' as const,
+      message: `${list} ${parts.length > 1 ? 'hold' : 'holds'} fewer than two samples of the meter (one every ${intervalMs} ms): read off the line between the samples around it; batches measure short functions (docs/energy.md).`,
+    });
+    notes.set(key, note);
+  }
+  return note;
+}

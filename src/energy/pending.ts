@@ -118,7 +118,8 @@ export class PendingEnergy {
     for (const r of records) {
       let a: Attribution | undefined;
       try {
-        a = this.tracker.resolve({ from: r.timing.requestAt + r.timing.prepareMs, startAt: r.timing.functionStartAt, to: r.timing.functionEndAt }, final);
+        const t = r.timing;
+        a = this.tracker.resolveWindow(t.requestAt + t.prepareMs, t.functionStartAt, t.functionEndAt, final);
       } catch (e) {
         a = { energy: null, note: { reason: 'METER_OUTAGE', message: `no energy figure: attribution failed: ${(e as Error)?.message ?? String(e)}` } };
       }

@@ -166,33 +166,34 @@ export class EnergyTracker {
    * later sample may still cover the window; with `final` set, decides (a figure or a reason).
    */
   resolve(w: InvocationWindow, final?: FinalCause): Attribution | undefined {
-    if (this.state === 'failed' && this.samples.lastT < w.to)
-      return off(`the meter did not start: ${this.startError?.message ?? 'unknown error'}`);
-    const samples = this.samples.around(w.from, w.to);
-    const problem = coverageProblem(samples, w.from, w.to, this.maxGapMs);
+    return this.resolveWindow(w.from, w.startAt, w.to, final);
+  }
+
+  /** {@link resolve} with the window's times as numbers (no object per record on the settle path). */
+  resolveWindow(from: number, startAt: number, to: number, final?: FinalCause): Attribution | undefined {
+    if (this.state === 'failed' && this.samples.lastT < to) return off(`the meter did not start: ${this.startError?.message ?? 'unknown error'}`);
+    const samples = this.samples.around(from, to);
+    const problem = coverageProblem(samples, from, to, this.maxGapMs);
     if (problem?.kind === 'start') {
-      if (this.samples.firstT === Number.POSITIVE_INFINITY) {
-        if (!final) return undefined;
-        return this.finalGap(w, final, 'the meter gave no sample');
-      }
-      if (w.from < this.samples.firstT)
-        return unavailable('NOT_YET_SAMPLED', `the window began ${(this.samples.firstT - w.from).toFixed(0)} ms before the meter's first sample`);
+      if (this.samples.firstT === Number.POSITIVE_INFINITY) return final ? this.finalGap(from, final, 'the meter gave no sample') : undefined;
+      if (from < this.samples.firstT)
+        return unavailable('NOT_YET_SAMPLED', `the window began ${(this.samples.firstT - from).toFixed(0)} ms before the meter's first sample`);
       return unavailable('OUT_OF_HISTORY', `the window is older than the ${this.samples.all.length} samples kept (option historyMs)`);
     }
-    if (problem?.kind === 'end') return final ? this.finalGap(w, final, problem.message) : undefined;
+    if (problem?.kind === 'end') return final ? this.finalGap(from, final, problem.message) : undefined;
     const pad = this.meter.intervalMs;
-    const fault = this.samples.faultIn(w.from - pad, w.to + pad);
+    const fault = this.samples.faultIn(from - pad, to + pad);
     if (problem) return unavailable(fault?.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE', `${problem.message}${fault ? ` (${fault.message})` : ''}`);
     if (fault)
       return unavailable(fault.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE', `the meter reported an error during the window: ${fault.message}`);
-    return invocationEnergy(samples, w, this.meter, this.baseline?.powerW ?? 0);
+    return invocationEnergy(samples, from, startAt, to, this.meter, this.baseline?.powerW ?? 0);
   }
 
-  private finalGap(w: InvocationWindow, cause: FinalCause, what: string): Attribution {
+  private finalGap(from: number, cause: FinalCause, what: string): Attribution {
     if (cause === 'stopped') return off(`the meter was stopped (close()) before it covered the window: ${what}`);
     if (cause === 'exit') return off(`the process exited before the meter covered the window: ${what}`);
     if (this.state === 'starting') return off(`the meter had not finished starting by the settle deadline: ${what}`);
-    const fault = this.samples.faultIn(w.from - this.meter.intervalMs, nowMs());
+    const fault = this.samples.faultIn(from - this.meter.intervalMs, nowMs());
     if (fault) return unavailable(fault.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE', `${what}; the meter reported: ${fault.message}`);
     return unavailable('METER_OUTAGE', `${what} before the settle deadline (the meter stopped sampling)`);
   }
