@@ -12,6 +12,14 @@ try {
   console.log(`fib(25) = ${rec.result}`);
   console.log(`cold start ${rec.timing.startupMs.toFixed(3)} ms, run ${rec.timing.execMs.toFixed(3)} ms, total ${rec.timing.totalMs.toFixed(3)} ms`);
   console.log('phases (ms):', rec.timing.phases);
+  // Energy settles once the meter's covering sample arrives (RAPL, or a CPU-based estimate by default).
+  await nebula.settled();
+  const e = rec.energy;
+  console.log(
+    e
+      ? `energy ${(e.energyJ * 1000).toFixed(3)} mJ from ${e.meter}${e.estimate ? ' (an estimate)' : ''}, ${e.quality}`
+      : `no energy figure: ${rec.energyNote?.reason}: ${rec.energyNote?.message}`,
+  );
 
   // A failing function is a record, not an exception.
   const bad = await nebula.invoke('fib', 'not a number', { runtime: 'wasm' });

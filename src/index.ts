@@ -39,7 +39,7 @@ export type {
   RunOutcome,
 } from './runtimes/index.js';
 export type { Meter, MeterEvents } from './meters/meter.js';
-export { GudeMeter, GudeSimulator, RaplMeter, EstimateMeter, decodeBlock, encodeBlock, sensorBase, BLOCK_REGISTERS } from './meters/index.js';
+export { GudeMeter, GudeSimulator, RaplMeter, EstimateMeter, defaultMeter, decodeBlock, encodeBlock, sensorBase, BLOCK_REGISTERS } from './meters/index.js';
 export type {
   GudeMeterOptions,
   GudeSimulatorOptions,
@@ -64,6 +64,10 @@ export type {
   Baseline,
   BatchEnergy,
   BuiltinSignatures,
+  EnergyNote,
+  EnergyPart,
+  EnergyReason,
+  EnergyStatus,
   FunctionGrants,
   FunctionInfo,
   FunctionLimits,

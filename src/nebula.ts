@@ -5,8 +5,10 @@
 import { EventEmitter } from 'eventemitter3';
 import { builtinFunctions } from './builtins.js';
 import { nowMs } from './clock.js';
+import { PendingEnergy } from './energy/pending.js';
 import { EnergyTracker } from './energy/tracker.js';
 import { isNebulaError, NebulaError, UsageError, toNebulaError } from './errors.js';
+import { defaultMeter } from './meters/default-meter.js';
 import type { Meter } from './meters/meter.js';
 import { failedOutcome, newId, serialiseInput, toRecord } from './record.js';
 import { RecordLog } from './record-log.js';
@@ -33,9 +35,22 @@ export type NebulaOptions = NebulaCoreOptions & RuntimeOptionsByKind;
 export interface NebulaCoreOptions {
   /** Register the built-in functions (fib, exponential, factorial, prime, hash). Default true. */
   builtins?: boolean;
-  /** The meter whose samples give each record its energy. Default: none (energy is `null`). */
-  meter?: Meter;
-  /** Append every record to this JSONL file, one line per record, written through. */
+  /**
+   * The meter whose samples give each record its energy. Default: RAPL where this host's
+   * powercap counters can be read, otherwise the CPU-utilisation estimate (`energy.estimate:
+   * true`). `null` turns energy off (`energyStatus: 'off'`). The meter starts when the instance
+   * is created, without delaying anything, and stops at `close()`.
+   */
+  meter?: Meter | null;
+  /**
+   * How long after a function's end its energy may wait for the meter's covering sample, ms;
+   * past it the record settles `unavailable` (`METER_OUTAGE`). Default: 2 meter intervals + 1 000.
+   */
+  energyDeadlineMs?: number;
+  /**
+   * Append every record to this JSONL file, one line per record, written (synchronously) once
+   * its energy has settled. See docs/energy.md for what a crash can lose.
+   */
   resultsFile?: string;
   /** Largest accepted input, as JSON text, in bytes. Default 1 MiB. */
   maxInputBytes?: number;
@@ -92,11 +107,12 @@ export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
  * ```
  */
 export class Nebula extends EventEmitter<NebulaEvents> {
-  /** The attached meter, if any. */
+  /** The attached meter (the default one unless `meter` was given); undefined with `meter: null`. */
   readonly meter: Meter | undefined;
   private readonly registry = new Map<string, Entry>();
   private readonly runtimes = new Map<RuntimeKind, Runtime>();
   private readonly energy: EnergyTracker | undefined;
+  private readonly pending: PendingEnergy | undefined;
   private readonly log: RecordLog | undefined;
   private readonly inflight = new Set<Promise<unknown>>();
   private closed = false;
@@ -106,13 +122,19 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     super();
     if (options.timeoutMs !== undefined) checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');
     for (const [kind, rt] of Object.entries(options.runtimes ?? {})) if (rt) this.runtimes.set(kind as RuntimeKind, rt);
-    this.meter = options.meter;
-    if (options.meter) {
-      this.energy = new EnergyTracker(options.meter);
-      options.meter.on('sample', (s) => this.emit('sample', s));
-      options.meter.on('error', (e) => this.emit('meter:error', e));
-    }
+    if (options.energyDeadlineMs !== undefined) checkTimeoutMs(options.energyDeadlineMs, 'options.energyDeadlineMs');
     if (options.resultsFile) this.log = new RecordLog(options.resultsFile);
+    const meter = options.meter === null ? undefined : (options.meter ?? defaultMeter());
+    this.meter = meter;
+    if (meter) {
+      this.energy = new EnergyTracker(meter);
+      meter.on('sample', (s) => this.safeEmit('sample', s));
+      meter.on('error', (e) => this.safeEmit('meter:error', e));
+      this.energy.onStartFailed = (e) => this.safeEmit('meter:error', e);
+      this.pending = new PendingEnergy(this.energy, options.energyDeadlineMs ?? meter.intervalMs * 2 + 1000, (records) => this.settle(records));
+      // Started now, in the background: samples exist by the first invocation, which never waits for them.
+      this.energy.kick();
+    }
     if (options.builtins !== false) for (const spec of builtinFunctions()) this.register(spec);
   }
 
@@ -213,8 +235,8 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     options?: InvokeOptions,
   ): Promise<InvocationRecord<R>>;
   async invoke<R = unknown>(name: string, input: unknown, options: InvokeOptions = {}): Promise<InvocationRecord<R>> {
-    // Starting the meter (once, until its first sample) is set-up, not part of the invocation.
-    if (this.energy && !this.closed) await this.energy.start().catch(() => undefined);
+    // Waiting for the meter's first sample is set-up, before the request; only with waitForEnergy.
+    if (options.waitForEnergy && this.energy && !this.closed) await this.energy.ready().catch(() => undefined);
     const requestAt = nowMs();
     this.assertOpen();
     const entry = this.entry(name);
@@ -245,24 +267,35 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       ran.outcome,
     );
 
-    if (this.energy) {
-      try {
-        await this.energy.start();
-        const wait = options.waitForEnergy ?? true;
-        const a = await this.energy.attribute(requestAt, record.timing.functionEndAt, { wait, signal: options.signal });
-        record.energy = a.energy;
-        if (a.note) record.energyNote = a.note;
-      } catch (e) {
-        record.energyNote = `meter: ${toNebulaError(e).message}`;
-      }
-    }
     ran.outcome.cleanup?.then(
       (ms) => (record.timing.cleanupMs = ms),
       () => undefined,
     );
-    this.persist(record as InvocationRecord);
     this.safeEmit('invocation:end', record as InvocationRecord);
+    if (!this.pending) {
+      record.energyStatus = 'off';
+      record.energyNote = { reason: 'NO_METER', message: 'energy measurement is off (meter: null)' };
+      this.settle([record as InvocationRecord]);
+    } else {
+      this.energy!.kick();
+      this.pending.track(record as InvocationRecord);
+      if (options.waitForEnergy) await this.pending.settled([record as InvocationRecord]);
+    }
     return record;
+  }
+
+  /**
+   * Resolves once the energy of every record pending now has settled (each has fired
+   * `invocation:settled` and is in the results file). Never rejects; bounded by the settle
+   * deadline (`energyDeadlineMs`), so a meter that stopped sampling cannot hold it up.
+   */
+  settled(): Promise<void> {
+    return this.pending?.settled() ?? Promise.resolve();
+  }
+
+  /** Records whose energy is still pending. */
+  get pendingEnergy(): number {
+    return this.pending?.size ?? 0;
   }
 
   /**
@@ -271,9 +304,21 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    */
   async measureBaseline(options: { durationMs?: number } = {}): Promise<Baseline> {
     this.assertOpen();
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: pass `meter` to new Nebula().');
-    await this.energy.start();
+    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    await this.energy.ready();
     return this.energy.measureBaseline(options.durationMs ?? 10_000);
+  }
+
+  /**
+   * Mean power drawn over the next `durationMs`, without changing the baseline (e.g. with
+   * sandboxes kept warm).
+   * @throws NebulaError `METER_UNAVAILABLE` when no meter is attached or it cannot be read.
+   */
+  async measurePower(options: { durationMs?: number } = {}): Promise<Baseline> {
+    this.assertOpen();
+    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    await this.energy.ready();
+    return this.energy.measurePower(options.durationMs ?? 10_000);
   }
 
   /**
@@ -282,17 +327,25 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * @throws NebulaError `METER_UNAVAILABLE` when no meter is attached or the window has a gap.
    */
   async attributeBatch(from: number, to: number, n: number): Promise<BatchEnergy> {
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: pass `meter` to new Nebula().');
+    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
     return this.energy.batch(from, to, n);
   }
 
-  /** Releases everything: waits for running invocations, closes runtimes, stops the meter, closes the results file. */
+  /**
+   * Releases everything: waits for running invocations, closes runtimes, lets pending energy
+   * settle (at most until its deadline), settles what is left as `METER_OFF`, writes every
+   * record, stops the meter, closes the results file.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.inflight]);
-    await Promise.allSettled([...this.registry.values()].map(releaseEntry));
-    await Promise.allSettled([...this.runtimes.values()].map((rt) => rt.close()));
+    await Promise.allSettled([
+      ...[...this.registry.values()].map(releaseEntry),
+      ...[...this.runtimes.values()].map((rt) => rt.close()),
+      this.pending?.settled(),
+    ]);
+    this.pending?.flush('stopped');
     await this.energy?.stop().catch(() => undefined);
     this.log?.close();
     this.removeAllListeners();
@@ -362,14 +415,20 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     return { outcome, prepareMs: waited + (outcome.setupWaitMs ?? 0) };
   }
 
-  /** Appends to the results file; a failed write is reported, never thrown: the record is returned all the same. */
-  private persist(record: InvocationRecord): void {
+  /** Records whose energy settled: written to the results file in one write, then `invocation:settled` each. */
+  private settle(records: InvocationRecord[]): void {
+    this.persist(records);
+    for (const r of records) this.safeEmit('invocation:settled', r);
+  }
+
+  /** Appends to the results file; a failed write is reported, never thrown: the records are kept all the same. */
+  private persist(records: InvocationRecord[]): void {
     if (!this.log) return;
     try {
-      this.log.append(record);
+      this.log.appendMany(records);
     } catch (e) {
       const error = isNebulaError(e) ? e : new NebulaError('RESULTS_WRITE_FAILED', String(e), { cause: e });
-      if (this.listenerCount('results:error') > 0) this.safeEmit('results:error', error, record);
+      if (this.listenerCount('results:error') > 0) for (const r of records) this.safeEmit('results:error', error, r);
       else process.emitWarning(`nebula-faas: ${error.message}`, { type: 'NebulaWarning', code: 'NEBULA_RESULTS_WRITE_FAILED' });
     }
   }

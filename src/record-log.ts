@@ -25,10 +25,15 @@ export class RecordLog {
 
   /** Appends one record. @throws NebulaError `RESULTS_WRITE_FAILED` */
   append(record: unknown): void {
-    if (this.fd === null) return;
-    let line: string;
+    this.appendMany([record]);
+  }
+
+  /** Appends records, one line each, in one write. @throws NebulaError `RESULTS_WRITE_FAILED` */
+  appendMany(records: readonly unknown[]): void {
+    if (this.fd === null || records.length === 0) return;
+    let line = '';
     try {
-      line = JSON.stringify(record) + '\n';
+      for (const record of records) line += JSON.stringify(record) + '\n';
     } catch (e) {
       throw new NebulaError('RESULTS_WRITE_FAILED', `A record could not be serialised for ${this.path}: ${(e as Error).message}`, { cause: e });
     }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { isoFromMs, nowMs } from './clock.js';
 import { NebulaError, UsageError, toNebulaError, type ErrorCode } from './errors.js';
 import type { RunOutcome } from './runtimes/runtime.js';
-import type { InvocationError, InvocationMode, InvocationRecord, RuntimeKind } from './types.js';
+import type { EnergyStatus, InvocationError, InvocationMode, InvocationRecord, RuntimeKind } from './types.js';
 
 /** Deepest JSON nesting parsed from a function's stdout; deeper output is returned as text. */
 export const MAX_RESULT_DEPTH = 512;
@@ -150,6 +150,7 @@ export function toRecord<R>(f: RecordFacts, o: RunOutcome): InvocationRecord<R> 
       functionEndAt: end,
     },
     energy: null,
+    energyStatus: 'pending' as EnergyStatus,
     ...(o.limits ? { limits: o.limits } : {}),
   };
   if (error) return { ...base, ok: false, result: null, error };

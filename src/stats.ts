@@ -1,7 +1,8 @@
 /**
  * The statistics of nebula-faas, in one place: quantiles, summaries with a distribution-free
- * interval for the median, Student t quantiles, seeded bootstrap ratios and the Mann-Whitney U
- * test. Used by energy attribution, experiments, reports and `nebula compare`.
+ * interval for the median, Student t quantiles, seeded bootstrap ratios, the Mann-Whitney U
+ * test, least-squares lines, differences of estimates and quantiles of mixtures. Used by energy
+ * attribution, experiments, reports, the energy advisor and `nebula compare`.
  */
 
 /** Summary of one sample of values. */
@@ -182,4 +183,88 @@ export function mannWhitney(a: number[], b: number[]): { u: number; z: number; p
   if (!(variance > 0)) return { u, z: 0, p: 1 };
   const z = (u - mean - Math.sign(u - mean) * 0.5) / Math.sqrt(variance);
   return { u, z, p: Math.min(1, 2 * (1 - normalCdf(Math.abs(z)))) };
+}
+
+/** A least-squares line `y = intercept + slope x`, with 95% Student t intervals. */
+export interface LinearFit {
+  n: number;
+  slope: number;
+  intercept: number;
+  /** 95% interval of the slope (t with n - 2 degrees of freedom); NaN with fewer than 3 points. */
+  slopeCi95: [number, number];
+  interceptCi95: [number, number];
+  /** Share of the variance of y the line explains (0..1). */
+  r2: number;
+}
+
+/** Fits a straight line to finite (x, y) pairs by ordinary least squares. */
+export function linearFit(xs: number[], ys: number[]): LinearFit {
+  const pts = xs.map((x, i) => [x, ys[i]!] as const).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const n = pts.length;
+  const nan: [number, number] = [Number.NaN, Number.NaN];
+  if (n < 2) return { n, slope: Number.NaN, intercept: Number.NaN, slopeCi95: nan, interceptCi95: nan, r2: Number.NaN };
+  const mx = pts.reduce((a, [x]) => a + x, 0) / n;
+  const my = pts.reduce((a, [, y]) => a + y, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (const [x, y] of pts) {
+    sxx += (x - mx) ** 2;
+    sxy += (x - mx) * (y - my);
+    syy += (y - my) ** 2;
+  }
+  if (!(sxx > 0)) return { n, slope: Number.NaN, intercept: my, slopeCi95: nan, interceptCi95: nan, r2: Number.NaN };
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  const sse = pts.reduce((a, [x, y]) => a + (y - intercept - slope * x) ** 2, 0);
+  const r2 = syy > 0 ? 1 - sse / syy : 1;
+  if (n < 3) return { n, slope, intercept, slopeCi95: nan, interceptCi95: nan, r2 };
+  const s2 = sse / (n - 2);
+  const t = t95(n - 2);
+  const seSlope = Math.sqrt(s2 / sxx);
+  const seIntercept = Math.sqrt(s2 * (1 / n + (mx * mx) / sxx));
+  return {
+    n,
+    slope,
+    intercept,
+    slopeCi95: [slope - t * seSlope, slope + t * seSlope],
+    interceptCi95: [intercept - t * seIntercept, intercept + t * seIntercept],
+    r2,
+  };
+}
+
+/**
+ * The difference `a - b` of two independent estimates given with symmetric 95% intervals, and
+ * its 95% interval (half-widths added in quadrature: the normal approximation, slightly
+ * conservative when each half-width came from a t quantile with few degrees of freedom).
+ */
+export function differenceCi95(a: number, aCi95: [number, number], b: number, bCi95: [number, number]): { value: number; ci95: [number, number] } {
+  const ha = (aCi95[1] - aCi95[0]) / 2;
+  const hb = (bCi95[1] - bCi95[0]) / 2;
+  const h = Math.sqrt(ha * ha + hb * hb);
+  const value = a - b;
+  return { value, ci95: [value - h, value + h] };
+}
+
+/**
+ * Quantile `q` of a mixture of empirical distributions: with probability `weight` (summing to
+ * 1) a value is drawn from that group's sample. Exact for the empirical distributions (the
+ * smallest value whose mixture CDF reaches `q`).
+ */
+export function mixtureQuantile(groups: Array<{ values: number[]; weight: number }>, q: number): number {
+  const pts: Array<[number, number]> = [];
+  for (const g of groups) {
+    const xs = g.values.filter(Number.isFinite);
+    if (!xs.length || !(g.weight > 0)) continue;
+    for (const x of xs) pts.push([x, g.weight / xs.length]);
+  }
+  if (!pts.length) return Number.NaN;
+  pts.sort((a, b) => a[0] - b[0]);
+  const total = pts.reduce((a, [, w]) => a + w, 0);
+  let acc = 0;
+  for (const [x, w] of pts) {
+    acc += w / total;
+    if (acc >= q - 1e-12) return x;
+  }
+  return pts[pts.length - 1]![0];
 }

@@ -111,13 +111,12 @@ export interface InvocationTiming {
   functionEndAt: number;
 }
 
-/** Energy attributed to one invocation. */
-export interface InvocationEnergy {
-  /** Name of the meter that produced the samples (e.g. `gude:10.0.0.7:502/port1`, `estimate`). */
-  meter: string;
-  /** True when the meter only estimates power (no hardware reading). */
-  estimate: boolean;
-  /** The window the energy covers: from the request to the function end (epoch ms). */
+/**
+ * Energy of part of an invocation's window: the whole, the start-up part or the run part.
+ * Powers are W, energies J or Wh, times epoch ms on the one clock.
+ */
+export interface EnergyPart {
+  /** The window this figure covers (epoch ms). */
   window: { from: number; to: number };
   /** Number of meter samples inside the window. */
   samples: number;
@@ -127,13 +126,14 @@ export interface InvocationEnergy {
   energyJ: number;
   /** `energyJ / 3600`, Wh. */
   energyWh: number;
-  /** Idle power subtracted, W (0 when no baseline was measured). */
-  baselineW: number;
   /** `avgPowerW - baselineW`, W. */
   isolatedPowerW: number;
   /** Energy above the baseline, Wh. */
   isolatedEnergyWh: number;
-  /** `measured`: enough samples inside the window; `interpolated`: the window was shorter than the sampling. */
+  /**
+   * `measured`: two or more samples inside the window; `interpolated`: the window is shorter
+   * than the sampling, its figure is read off the line between the samples around it.
+   */
   quality: 'measured' | 'interpolated';
 }
 
@@ -145,6 +145,53 @@ export interface LimitState {
   held: boolean;
   /** How it was enforced (e.g. `RLIMIT_AS`), or why it was not. */
   how: string;
+}
+
+/**
+ * Energy attributed to one invocation over [function ready, function end]: `timing.requestAt +
+ * timing.prepareMs` (set-up waits are excluded, as from `startupMs`) to `timing.functionEndAt`.
+ * `startup + exec` is the whole, exactly.
+ */
+export interface InvocationEnergy extends EnergyPart {
+  /** Name of the meter that produced the samples (e.g. `gude:10.0.0.7:502/port1`, `estimate`). */
+  meter: string;
+  /** True when the meter only estimates power (no hardware reading). */
+  estimate: boolean;
+  /** Idle power subtracted, W (0 when no baseline was measured). */
+  baselineW: number;
+  /** The start-up part: from the function ready (`requestAt + prepareMs`) to the function's start. */
+  startup: EnergyPart;
+  /** The run part: from the function's start to its end (the window of `execMs`). */
+  exec: EnergyPart;
+}
+
+/**
+ * Where a record's energy stands. `pending`: the covering meter sample has not arrived yet
+ * (the record gains its energy in place, then `invocation:settled` fires); `settled`: `energy` is
+ * set; `unavailable`: the meter could not give a figure (`energyNote` says why); `off`: no meter
+ * is attached (`meter: null`).
+ */
+export type EnergyStatus = 'pending' | 'settled' | 'unavailable' | 'off';
+
+/**
+ * Why a record has no energy figure, or why a figure is coarse.
+ * - `NO_METER`: energy measurement is off (`new Nebula({ meter: null })`).
+ * - `METER_OFF`: the meter was not running: it did not start (the message says why), or it was
+ *   stopped (`close()`, the process exiting) before it covered the window.
+ * - `NOT_YET_SAMPLED`: the window began before the meter's first sample.
+ * - `METER_OUTAGE`: a gap in the samples inside the window, a read error during it, or no sample
+ *   covering its end within the settle deadline (the meter stopped sampling).
+ * - `METER_PROTOCOL`: the meter answered with something that is not a valid reading during the window.
+ * - `OUT_OF_HISTORY`: the window is older than the samples kept.
+ * - `INTERPOLATED` (with a figure): the window, or its start-up or run part, is shorter than the
+ *   sampling; that figure is read off the line between two samples (use batches, docs/energy.md).
+ */
+export type EnergyReason = 'NO_METER' | 'METER_OFF' | 'NOT_YET_SAMPLED' | 'METER_OUTAGE' | 'METER_PROTOCOL' | 'OUT_OF_HISTORY' | 'INTERPOLATED';
+
+/** Why a record has no energy, or why its figure is coarse: a stable reason and a sentence. */
+export interface EnergyNote {
+  reason: EnergyReason;
+  message: string;
 }
 
 /** A failure inside a record. */
@@ -170,10 +217,12 @@ export interface InvocationRecordBase {
   /** ISO 8601 time of the `invoke()` call. */
   startedAt: string;
   timing: InvocationTiming;
-  /** `null` when no meter is attached or the meter had a gap (see `energyNote`). */
+  /** Set once `energyStatus` is `settled`; `null` before, and when there is no figure (see `energyNote`). */
   energy: InvocationEnergy | null;
-  /** Why `energy` is null, when a meter is attached. */
-  energyNote?: string;
+  /** `pending` until the meter covers the window, then `settled`, `unavailable` or `off`. */
+  energyStatus: EnergyStatus;
+  /** Why `energy` is null (`unavailable`, `off`), or why a settled figure is coarse (`INTERPOLATED`). */
+  energyNote?: EnergyNote;
   /** The resource limits the run was under and which of them held, when the runtime reports them (the process runtime does). */
   limits?: Record<string, LimitState>;
 }
@@ -208,7 +257,11 @@ export interface InvokeOptions {
   /** Default 30 000 ms; at most 2 147 483 647 (about 24.8 days). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Wait for the meter to cover the window before returning (default true when a meter is attached). */
+  /**
+   * Return only once the record's energy is settled (the covering sample arrived, or its
+   * deadline passed), as before 0.2. Default false: `invoke()` returns when the result is ready
+   * and the energy settles afterwards (`invocation:settled`, `nebula.settled()`).
+   */
   waitForEnergy?: boolean;
 }
 
@@ -241,8 +294,17 @@ export interface Baseline {
 export interface NebulaEvents {
   /** An invocation was requested (before any work). */
   'invocation:start': (info: { id: string; function: string; runtime: RuntimeKind; mode: InvocationMode; input: unknown }) => void;
-  /** An invocation ended, successfully or not; carries the final record. */
+  /**
+   * An invocation ended, successfully or not: its result is ready. Its energy may still be
+   * `pending`; `invocation:settled` follows once it is not.
+   */
   'invocation:end': (record: InvocationRecord) => void;
+  /**
+   * A record's energy settled (`settled`, `unavailable` or `off`): the same record object as
+   * `invocation:end`, now final. Fires once per record, after `invocation:end`, after the record
+   * was written to the results file.
+   */
+  'invocation:settled': (record: InvocationRecord) => void;
   /** A meter sample arrived. */
   sample: (sample: PowerSample) => void;
   /** The meter failed (the record of the affected invocations says so too). */

@@ -10,9 +10,9 @@ describe('resultsFile', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'nebula-results-')), 'sub', 'records.jsonl');
     const nebula = new Nebula({ resultsFile: file });
     const seen: string[] = [];
-    nebula.on('invocation:end', (rec) => {
-      // Already on disk when the event fires.
-      seen.push(readFileSync(file, 'utf8').trim().split('\n').at(-1)!);
+    nebula.on('invocation:settled', (rec) => {
+      // Already on disk when the event fires (records settle in batches: find its own line).
+      seen.push(readFileSync(file, 'utf8').trim().split('\n').find((l) => l.includes(rec.id))!);
       throw new Error('a listener that throws loses nothing');
     });
     const inputs = [10, 'bad', 12];
@@ -40,8 +40,10 @@ describe('records survive what the disk and the function throw at them', () => {
     nebula.on('results:error', (e, rec) => failures.push({ code: e.code, id: rec.id }));
     const rec = await nebula.invoke('fib', 10);
     expect(rec).toMatchObject({ ok: true, result: 55 });
+    // The record is written once its energy settles.
+    await nebula.settled();
     expect(failures).toEqual([{ code: 'RESULTS_WRITE_FAILED', id: rec.id }]);
-    const again = await nebula.invoke('fib', 11);
+    const again = await nebula.invoke('fib', 11, { waitForEnergy: true });
     expect(again.result).toBe(89);
     expect(failures).toHaveLength(2);
     await nebula.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mannWhitney, medianInterval, medianRatio, quantile, summarize } from '../src/index.js';
-import { t95 } from '../src/stats.js';
+import { differenceCi95, linearFit, mixtureQuantile, t95 } from '../src/stats.js';
 import { schedule, cellKey, type Cell } from '../src/experiment/schedule.js';
 
 describe('statistics against hand-computed values', () => {
@@ -116,5 +116,47 @@ describe('the Mann-Whitney U test', () => {
   it('keeps the t table the energy and the summaries share', () => {
     expect(t95(1)).toBe(12.706);
     expect(t95(1000)).toBe(1.96);
+  });
+});
+
+describe('least-squares lines, differences and mixtures', () => {
+  it('recovers an exact line, and gives an interval that holds the slope of a noisy one', () => {
+    const exact = linearFit([0, 1, 2, 3], [1, 3, 5, 7]);
+    expect(exact.slope).toBeCloseTo(2, 12);
+    expect(exact.intercept).toBeCloseTo(1, 12);
+    expect(exact.r2).toBeCloseTo(1, 12);
+    expect(exact.slopeCi95[1] - exact.slopeCi95[0]).toBeCloseTo(0, 9);
+    // y = 40 + 0.5 x with a +-0.1 alternating error: the slope is 0.5, the interval is narrow and holds it.
+    const xs = [0, 0, 1, 1, 10, 10, 50, 50];
+    const noisy = linearFit(xs, xs.map((x, i) => 40 + 0.5 * x + (i % 2 ? 0.1 : -0.1)));
+    expect(noisy.slope).toBeCloseTo(0.5, 9);
+    expect(noisy.slopeCi95[0]).toBeLessThan(0.5);
+    expect(noisy.slopeCi95[1]).toBeGreaterThan(0.5);
+    expect(noisy.slopeCi95[1] - noisy.slopeCi95[0]).toBeLessThan(0.01);
+    // Hand check of the slope's interval: x = 0..3 (Sxx = 5), y = 1, 2, 5, 6: slope 1.8, intercept 0.8,
+    // residuals 0.2, -0.6, 0.6, -0.2 (SSE 0.8), s^2 = 0.4, half-width = t(2) x sqrt(0.4 / 5).
+    const hand = linearFit([0, 1, 2, 3], [1, 2, 5, 6]);
+    expect(hand.slope).toBeCloseTo(1.8, 12);
+    expect(hand.intercept).toBeCloseTo(0.8, 12);
+    expect((hand.slopeCi95[1] - hand.slopeCi95[0]) / 2).toBeCloseTo(t95(2) * Math.sqrt(0.4 / 5), 12);
+    expect(Number.isNaN(linearFit([1, 1], [2, 3]).slope)).toBe(true);
+    expect(linearFit([1], [2]).n).toBe(1);
+  });
+
+  it('adds the half-widths of two independent intervals in quadrature', () => {
+    const d = differenceCi95(10, [7, 13], 4, [0, 8]);
+    expect(d.value).toBe(6);
+    expect(d.ci95[0]).toBeCloseTo(6 - 5, 12);
+    expect(d.ci95[1]).toBeCloseTo(6 + 5, 12);
+  });
+
+  it('takes quantiles of a weighted mixture of samples', () => {
+    const fast = Array.from({ length: 100 }, (_, i) => 1 + i / 100);
+    const slow = Array.from({ length: 100 }, (_, i) => 100 + i);
+    expect(mixtureQuantile([{ values: fast, weight: 1 }], 0.99)).toBe(fast[98]);
+    // 0.5% slow: the p99 stays among the fast values; 2% slow: it moves into the slow ones.
+    expect(mixtureQuantile([{ values: fast, weight: 0.995 }, { values: slow, weight: 0.005 }], 0.99)).toBeLessThan(2);
+    expect(mixtureQuantile([{ values: fast, weight: 0.98 }, { values: slow, weight: 0.02 }], 0.99)).toBeGreaterThanOrEqual(100);
+    expect(Number.isNaN(mixtureQuantile([], 0.5))).toBe(true);
   });
 });

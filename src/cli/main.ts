@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNebulaError, UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { adviseCommand } from './commands/advise.js';
 import { bench } from './commands/bench.js';
 import { functions } from './commands/functions.js';
 import { gudeSim } from './commands/gude-sim.js';
@@ -19,6 +20,7 @@ Commands:
   invoke <function> <input>   invoke a function once
   bench                       benchmark functions on Wasm and Docker (try: nebula bench --quick)
   report <dir>                re-render the reports of a recorded experiment
+  advise <dir> --rate 2/s     the runtime and mode using the least energy at an arrival rate
   functions                   list the deployed functions
   gude-sim                    run a Gude power meter simulator (Modbus TCP)
   serve                       REST API and web page
@@ -29,6 +31,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   invoke,
   bench,
   report,
+  advise: adviseCommand,
   functions,
   'gude-sim': gudeSim,
   serve,

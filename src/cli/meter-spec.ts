@@ -3,8 +3,9 @@ import { UsageError } from '../errors.js';
 import type { Meter } from '../meters/meter.js';
 import { EstimateMeter, GudeMeter, RaplMeter } from '../meters/index.js';
 
-export function meterFromSpec(spec: string): Meter | undefined {
-  if (spec === 'none') return undefined;
+/** `none` is `null`: energy off. */
+export function meterFromSpec(spec: string): Meter | null {
+  if (spec === 'none') return null;
   if (spec === 'estimate') return new EstimateMeter();
   if (spec === 'rapl') return new RaplMeter();
   const m = /^gude:\/\/([^/:]+)(?::(\d+))?(?:\/(port|line)(\d+))?$/.exec(spec);

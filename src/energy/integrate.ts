@@ -36,19 +36,23 @@ export function integrateJ(samples: PowerSample[], from: number, to: number): nu
   return joules / 1000; // W x ms -> J
 }
 
-/** Why a window cannot be measured from these samples, or null when it can. */
-export function coverageProblem(samples: PowerSample[], from: number, to: number, maxGapMs: number): string | null {
-  if (samples.length < 2) return 'the meter has fewer than two samples';
+/** Why a window cannot be measured: no sample before its start, none after its end, or a gap inside. */
+export interface CoverageProblem {
+  kind: 'start' | 'end' | 'gap';
+  message: string;
+}
+
+/** Why a window cannot be measured from these samples (sorted by t), or null when it can. */
+export function coverageProblem(samples: PowerSample[], from: number, to: number, maxGapMs: number): CoverageProblem | null {
+  if (samples.length === 0) return { kind: 'start', message: 'the meter has no sample yet' };
   const first = samples[0]!.t;
   const last = samples[samples.length - 1]!.t;
-  if (first > from) return `the meter's samples start ${(first - from).toFixed(0)} ms after the window`;
-  if (last < to) return `the meter's samples end ${(to - last).toFixed(0)} ms before the window's end`;
+  if (first > from) return { kind: 'start', message: `the meter's samples start ${(first - from).toFixed(0)} ms after the window's start` };
+  if (last < to) return { kind: 'end', message: `the meter's samples end ${(to - last).toFixed(0)} ms before the window's end` };
   let prev = first;
   for (const s of samples) {
-    if (s.t > to && prev >= to) break;
-    if (s.t >= from || prev >= from) {
-      if (s.t - prev > maxGapMs && s.t > from && prev < to) return `the meter had a gap of ${(s.t - prev).toFixed(0)} ms inside the window`;
-    }
+    if (prev >= to) break;
+    if (s.t - prev > maxGapMs && s.t > from) return { kind: 'gap', message: `the meter had a gap of ${(s.t - prev).toFixed(0)} ms inside the window` };
     prev = s.t;
   }
   return null;

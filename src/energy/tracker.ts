@@ -1,16 +1,19 @@
 /**
- * Energy attribution: keeps a bounded window of meter samples and turns an invocation's time
- * window into an `InvocationEnergy` (time-weighted over the piecewise-linear trace), a batch of
- * short invocations into a `BatchEnergy`, and an idle period into a `Baseline`.
+ * Energy attribution: follows one meter (started once, restarted with back-off after a failed
+ * start), keeps a bounded history of its samples, and turns a time window into an
+ * `InvocationEnergy` (whole, start-up and run parts), a batch of short invocations into a
+ * `BatchEnergy`, and an idle period into a `Baseline`.
  */
 import { nowMs } from '../clock.js';
-import { MeterError } from '../errors.js';
+import { isNebulaError, MeterError, toNebulaError, type NebulaError } from '../errors.js';
 import type { Meter } from '../meters/meter.js';
-import type { Baseline, BatchEnergy, InvocationEnergy, PowerSample } from '../types.js';
+import type { Baseline, BatchEnergy, EnergyNote, InvocationEnergy, PowerSample } from '../types.js';
 import { t95 } from '../stats.js';
+import { invocationEnergy, type InvocationWindow } from './attribute.js';
 import { coverageProblem, integrateJ } from './integrate.js';
+import { SampleHistory, type SampleHistoryOptions } from './samples.js';
 
-/** Longest wait for a meter's `start()`, ms: past it the tracker gives up (the meter may still start). */
+/** Longest wait for a meter's `start()`, ms: past it the start counts as failed (and is retried later). */
 export const START_DEADLINE_MS = 30_000;
 
 /** `promise`, or a `METER_UNAVAILABLE` rejection after `ms`. */
@@ -18,168 +21,214 @@ function withDeadline(promise: Promise<void>, ms: number, meter: string): Promis
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new MeterError('METER_UNAVAILABLE', `The meter ${meter} did not start within ${ms / 1000} s.`)), ms);
+    timer.unref?.();
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** Options of {@link EnergyTracker}. */
-export interface EnergyTrackerOptions {
-  /** Sample history kept, ms. Default 10 minutes. */
-  historyMs?: number;
-  /** Samples kept at most. Default 200 000. */
-  maxSamples?: number;
+export interface EnergyTrackerOptions extends SampleHistoryOptions {
+  /** After a failed start, try again at most this often, ms. Default 5 000. */
+  retryMs?: number;
 }
 
 /** The energy of one window, or why there is none. */
 export interface Attribution {
   energy: InvocationEnergy | null;
-  note?: string;
+  /** Why `energy` is null, or why it is coarse (`INTERPOLATED`). */
+  note?: EnergyNote;
 }
+
+/** Why a window's energy is being decided now for good: the deadline passed, the meter stopped, the process exits. */
+export type FinalCause = 'deadline' | 'stopped' | 'exit';
+
+type State = 'idle' | 'starting' | 'running' | 'failed' | 'stopped';
 
 /** Follows one meter and attributes energy to time windows. */
 export class EnergyTracker {
   baseline: Baseline | null = null;
-  private samples: PowerSample[] = [];
-  private errors: number[] = [];
-  private started: Promise<void> | undefined;
-  private waiters = new Set<(stopping?: boolean) => void>();
+  /** Called after each accepted sample with its time (the pending records settle here). */
+  onSample: ((t: number) => void) | undefined;
+  /** Called when the meter failed to start (the pending records settle as `METER_OFF`). */
+  onStartFailed: ((error: NebulaError) => void) | undefined;
+  private readonly samples: SampleHistory;
+  private state: State = 'idle';
+  private startError: NebulaError | undefined;
+  private retryAt = 0;
+  private starting: Promise<void> | undefined;
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     readonly meter: Meter,
     readonly options: EnergyTrackerOptions = {},
   ) {
-    meter.on('sample', (s) => this.add(s));
-    meter.on('error', () => {
-      this.errors.push(nowMs());
-      if (this.errors.length > 1000) this.errors.splice(0, 500);
+    this.samples = new SampleHistory(options);
+    meter.on('sample', (s) => {
+      if (!this.samples.add(s)) return;
+      for (const w of this.waiters) w();
+      this.onSample?.(s.t);
     });
-  }
-
-  /**
-   * Starts the meter once; later calls return the same promise. Resolves after the first sample
-   * (so the first window has a sample before it), or at the wait's deadline without one.
-   * @throws MeterError `METER_UNAVAILABLE` when the meter's start takes longer than {@link START_DEADLINE_MS}.
-   */
-  start(): Promise<void> {
-    this.started ??= withDeadline(this.meter.start(), START_DEADLINE_MS, this.meter.name).then(() => this.until(nowMs()));
-    this.started.catch(() => (this.started = undefined));
-    return this.started;
-  }
-
-  async stop(): Promise<void> {
-    this.started = undefined;
-    for (const w of this.waiters) w(true);
-    await this.meter.stop();
-  }
-
-  /** A longer pause between samples is a gap: 2.5 intervals, but at least 100 ms (timer jitter). */
-  private get maxGapMs(): number {
-    return Math.max(this.meter.intervalMs * 2.5, 100);
+    meter.on('error', (e) => this.samples.fault({ t: nowMs(), code: isNebulaError(e) ? e.code : 'METER_UNAVAILABLE', message: e?.message ?? String(e) }));
   }
 
   /** Samples currently held (oldest first). */
   get history(): readonly PowerSample[] {
-    return this.samples;
+    return this.samples.all;
   }
 
-  private add(s: PowerSample): void {
-    if (!Number.isFinite(s.t) || !Number.isFinite(s.powerW)) return;
-    const last = this.samples[this.samples.length - 1];
-    if (last && s.t <= last.t) return;
-    this.samples.push(s);
-    // Trimmed in steps (at 110% of the bounds), so adding stays O(1) amortised.
-    const historyMs = this.options.historyMs ?? 600_000;
-    const max = this.options.maxSamples ?? 200_000;
-    const keepFrom = s.t - historyMs;
-    if (this.samples.length > max * 1.1 || this.samples[0]!.t < keepFrom - historyMs * 0.1) {
-      let drop = 0;
-      while (drop < this.samples.length - 2 && (this.samples[drop]!.t < keepFrom || this.samples.length - drop > max)) drop++;
-      this.samples.splice(0, drop);
-    }
-    for (const w of this.waiters) w();
+  /** True while the meter's last start failed (until a retry). */
+  get failed(): boolean {
+    return this.state === 'failed';
+  }
+
+  /** True once `stop()` was called. */
+  get stopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  /** Time of the newest sample held, epoch ms (-Infinity before the first). */
+  get lastSampleT(): number {
+    return this.samples.lastT;
+  }
+
+  /** True once the meter has started and has not been stopped. */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** A longer pause between samples is a gap: 2.5 intervals, but at least 100 ms (timer jitter). */
+  get maxGapMs(): number {
+    return Math.max(this.meter.intervalMs * 2.5, 100);
   }
 
   /**
-   * Waits until a sample at or after `t` arrives, at most until `t` + 1.5 intervals + 1 s (the
-   * meter's own request timeout), or until `signal` aborts or the tracker stops.
+   * Starts the meter once; later calls return the same promise. A failed start is retried by the
+   * next call (or {@link kick}) after `retryMs`.
+   * @throws MeterError `METER_UNAVAILABLE` when the meter cannot start, or after `stop()`.
    */
-  private until(t: number, signal?: AbortSignal): Promise<void> {
-    const last = () => this.samples[this.samples.length - 1]?.t ?? -Infinity;
-    if (last() >= t) return Promise.resolve();
-    const deadline = t + this.meter.intervalMs * 1.5 + 1000;
+  start(): Promise<void> {
+    if (this.state === 'running') return Promise.resolve();
+    if (this.state === 'stopped') return Promise.reject(new MeterError('METER_UNAVAILABLE', 'The meter was stopped (the Nebula instance is closed).'));
+    if (this.starting) return this.starting;
+    this.state = 'starting';
+    this.samples.restarted();
+    const p = Promise.resolve()
+      .then(() => withDeadline(this.meter.start(), START_DEADLINE_MS, this.meter.name))
+      .then(
+        () => {
+          if (this.state === 'starting') this.state = 'running';
+          this.starting = undefined;
+        },
+        (e: unknown) => {
+          const error = toNebulaError(e, 'METER_UNAVAILABLE');
+          this.starting = undefined;
+          if (this.state === 'starting') {
+            this.state = 'failed';
+            this.startError = error;
+            this.retryAt = nowMs() + (this.options.retryMs ?? 5000);
+            this.onStartFailed?.(error);
+          }
+          throw error;
+        },
+      );
+    this.starting = p;
+    return p;
+  }
+
+  /** Starts the meter in the background when it is not running (after a failure, at most every `retryMs`). Never throws. */
+  kick(): void {
+    if (this.state === 'idle' || (this.state === 'failed' && nowMs() >= this.retryAt)) this.start().catch(() => undefined);
+  }
+
+  /** Starts the meter and, before its first sample, waits for one (at most `waitMs`). @throws MeterError `METER_UNAVAILABLE` */
+  async ready(waitMs = this.meter.intervalMs * 2 + 1000): Promise<void> {
+    await this.start();
+    if (this.samples.firstT !== Number.POSITIVE_INFINITY) return;
+    const now = nowMs();
+    await this.until(now, now + waitMs);
+  }
+
+  /** Stops the meter; it is not restarted. */
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    for (const w of this.waiters) w();
+    await this.meter.stop();
+  }
+
+  /** Waits until a sample at or after `t` arrives, or `deadlineAt` (epoch ms) passes, or the signal aborts. */
+  until(t: number, deadlineAt: number, signal?: AbortSignal): Promise<void> {
+    if (this.samples.lastT >= t) return Promise.resolve();
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const check = (stopping = false) => {
-        if (!stopping && last() < t && nowMs() < deadline && !signal?.aborted) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
+      let done = false;
+      const check = () => {
+        if (done) return;
+        if (this.samples.lastT >= t || nowMs() >= deadlineAt || signal?.aborted || this.state === 'stopped' || this.state === 'failed') {
+          done = true;
+          clearTimeout(timer);
+          this.waiters.delete(check);
+          signal?.removeEventListener('abort', check);
+          resolve();
+        }
       };
-      const onAbort = () => check();
-      // Timers run on the event loop's coarser clock and can fire before nowMs() reaches the
-      // deadline: each firing that is early arms the timer again.
+      // Node timers can fire a fraction of a millisecond early: an early firing arms the timer again.
       const arm = () => {
         timer = setTimeout(() => {
           check();
-          if (this.waiters.has(check)) arm();
-        }, Math.max(1, Math.ceil(deadline - nowMs())));
+          if (!done) arm();
+        }, Math.max(1, Math.ceil(deadlineAt - nowMs()) + 1));
       };
       this.waiters.add(check);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      arm();
+      signal?.addEventListener('abort', check);
       check();
+      if (!done) arm();
     });
   }
 
-  /** The samples within three intervals of [from, to]; found by binary search, as this runs per invocation. */
-  private window(from: number, to: number): PowerSample[] {
-    const pad = this.meter.intervalMs * 3;
-    return this.samples.slice(this.firstAfter(from - pad, false), this.firstAfter(to + pad, true));
+  /**
+   * The energy of an invocation's window from the samples held now. Returns `undefined` while a
+   * later sample may still cover the window; with `final` set, decides (a figure or a reason).
+   */
+  resolve(w: InvocationWindow, final?: FinalCause): Attribution | undefined {
+    return this.resolveWindow(w.from, w.startAt, w.to, final);
   }
 
-  /** Index of the first sample with t >= `t` (or t > `t` when `strict`). */
-  private firstAfter(t: number, strict: boolean): number {
-    let lo = 0;
-    let hi = this.samples.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const st = this.samples[mid]!.t;
-      if (st < t || (strict && st === t)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Energy of [from, to] (epoch ms); with `wait`, first waits for the meter to cover `to`. */
-  async attribute(from: number, to: number, options: { wait?: boolean; signal?: AbortSignal } = {}): Promise<Attribution> {
-    if (options.wait !== false) await this.until(to, options.signal);
-    const samples = this.window(from, to);
+  /** {@link resolve} with the window's times as numbers (no object per record on the settle path). */
+  resolveWindow(from: number, startAt: number, to: number, final?: FinalCause): Attribution | undefined {
+    if (this.state === 'failed' && this.samples.lastT < to) return off(`the meter did not start: ${this.startError?.message ?? 'unknown error'}`);
+    const samples = this.samples.around(from, to);
     const problem = coverageProblem(samples, from, to, this.maxGapMs);
-    if (problem) return { energy: null, note: `no energy figure: ${problem}` };
-    if (this.errors.some((e) => e >= from - this.meter.intervalMs && e <= to + this.meter.intervalMs))
-      return { energy: null, note: 'no energy figure: the meter reported an error during the window' };
-    const joules = integrateJ(samples, from, to);
-    const seconds = Math.max((to - from) / 1000, 1e-9);
-    const avgPowerW = to > from ? joules / seconds : samples[0]!.powerW;
-    const baselineW = this.baseline?.powerW ?? 0;
-    const inside = samples.filter((s) => s.t >= from && s.t <= to).length;
-    const isolatedJ = joules - baselineW * ((to - from) / 1000);
-    return {
-      energy: {
-        meter: this.meter.name,
-        estimate: this.meter.estimate,
-        window: { from, to },
-        samples: inside,
-        avgPowerW,
-        energyJ: joules,
-        energyWh: joules / 3600,
-        baselineW,
-        isolatedPowerW: avgPowerW - baselineW,
-        isolatedEnergyWh: isolatedJ / 3600,
-        quality: inside >= 2 ? 'measured' : 'interpolated',
-      },
-    };
+    if (problem?.kind === 'start') {
+      if (this.samples.firstT === Number.POSITIVE_INFINITY) return final ? this.finalGap(from, final, 'the meter gave no sample') : undefined;
+      if (from < this.samples.firstT)
+        return unavailable('NOT_YET_SAMPLED', `the window began ${(this.samples.firstT - from).toFixed(0)} ms before the meter's first sample`);
+      return unavailable('OUT_OF_HISTORY', `the window is older than the ${this.samples.all.length} samples kept (option historyMs)`);
+    }
+    if (problem?.kind === 'end') return final ? this.finalGap(from, final, problem.message) : undefined;
+    const pad = this.meter.intervalMs;
+    const fault = this.samples.faultIn(from - pad, to + pad);
+    if (problem) return unavailable(fault?.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE', `${problem.message}${fault ? ` (${fault.message})` : ''}`);
+    if (fault)
+      return unavailable(fault.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE', `the meter reported an error during the window: ${fault.message}`);
+    return invocationEnergy(samples, from, startAt, to, this.meter, this.baseline?.powerW ?? 0);
+  }
+
+  private finalGap(from: number, cause: FinalCause, what: string): Attribution {
+    if (cause === 'stopped') return off(`the meter was stopped (close()) before it covered the window: ${what}`);
+    if (cause === 'exit') return off(`the process exited before the meter covered the window: ${what}`);
+    if (this.state === 'starting') return off(`the meter had not finished starting by the settle deadline: ${what}`);
+    const fault = this.samples.faultIn(from - this.meter.intervalMs, nowMs());
+    if (fault) return unavailable(fault.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE', `${what}; the meter reported: ${fault.message}`);
+    return unavailable('METER_OUTAGE', `${what} before the settle deadline (the meter stopped sampling)`);
+  }
+
+  /**
+   * Energy of [from, to] (epoch ms), split at `startAt` (default `from`); with `wait` (default
+   * true), first waits for the meter to cover `to`, at most 2 intervals plus a second.
+   */
+  async attribute(from: number, to: number, options: { wait?: boolean; signal?: AbortSignal; startAt?: number } = {}): Promise<Attribution> {
+    if (options.wait !== false) await this.until(to, Math.max(to, nowMs()) + this.meter.intervalMs * 2 + 1000, options.signal);
+    return this.resolve({ from, startAt: options.startAt ?? from, to }, 'deadline')!;
   }
 
   /**
@@ -190,10 +239,10 @@ export class EnergyTracker {
    * @throws MeterError `METER_UNAVAILABLE` when the meter does not cover the window.
    */
   async batch(from: number, to: number, n: number): Promise<BatchEnergy> {
-    await this.until(to);
-    const samples = this.window(from, to);
+    await this.until(to, Math.max(to, nowMs()) + this.meter.intervalMs * 2 + 1000);
+    const samples = this.samples.around(from, to);
     const problem = coverageProblem(samples, from, to, this.maxGapMs);
-    if (problem) throw new MeterError('METER_UNAVAILABLE', `Batch energy: ${problem}.`);
+    if (problem) throw new MeterError('METER_UNAVAILABLE', `Batch energy: ${problem.message}.`);
     const baselineW = this.baseline?.powerW ?? 0;
     const joules = integrateJ(samples, from, to);
     const isolatedJ = joules - (baselineW * (to - from)) / 1000;
@@ -224,21 +273,36 @@ export class EnergyTracker {
     };
   }
 
-  /** Measures idle power for `durationMs` (time-weighted mean and the samples' spread) and keeps it. */
-  async measureBaseline(durationMs: number): Promise<Baseline> {
-    await this.until(nowMs());
-    const from = this.samples[this.samples.length - 1]?.t ?? nowMs();
+  /**
+   * Mean power over the next `durationMs` (time-weighted) and the samples' spread, W.
+   * @throws MeterError `METER_UNAVAILABLE` when the meter does not cover the period.
+   */
+  async measurePower(durationMs: number): Promise<Baseline> {
+    const waitMs = this.meter.intervalMs * 2 + 1000;
+    await this.until(nowMs(), nowMs() + waitMs);
+    const from = Number.isFinite(this.samples.lastT) ? this.samples.lastT : nowMs();
     await new Promise((r) => setTimeout(r, durationMs));
     const to = nowMs();
-    await this.until(to);
-    const samples = this.window(from, to);
+    await this.until(to, to + waitMs);
+    const samples = this.samples.around(from, to);
     const problem = coverageProblem(samples, from, to, this.maxGapMs);
-    if (problem) throw new MeterError('METER_UNAVAILABLE', `Cannot measure the baseline: ${problem}.`);
+    if (problem) throw new MeterError('METER_UNAVAILABLE', `Cannot measure power: ${problem.message}.`);
     const powerW = integrateJ(samples, from, to) / ((to - from) / 1000);
     const inside = samples.filter((s) => s.t >= from && s.t <= to);
     const mean = inside.reduce((a, s) => a + s.powerW, 0) / Math.max(1, inside.length);
     const stdW = Math.sqrt(inside.reduce((a, s) => a + (s.powerW - mean) ** 2, 0) / Math.max(1, inside.length - 1));
-    this.baseline = { powerW, stdW, samples: inside.length, durationMs: to - from, meter: this.meter.name };
+    return { powerW, stdW, samples: inside.length, durationMs: to - from, meter: this.meter.name };
+  }
+
+  /** Measures idle power for `durationMs` and keeps it as the baseline. @throws MeterError `METER_UNAVAILABLE` */
+  async measureBaseline(durationMs: number): Promise<Baseline> {
+    this.baseline = await this.measurePower(durationMs);
     return this.baseline;
   }
 }
+
+function unavailable(reason: EnergyNote['reason'], message: string): Attribution {
+  return { energy: null, note: { reason, message: `no energy figure: ${message}` } };
+}
+
+const off = (message: string) => unavailable('METER_OFF', message);

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { checkTimeoutMs } from '../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
 import { INVOCATION_MODES, type InvocationMode } from '../types.js';
+import { resolveKeepWarm, type KeepWarmConfig, type ResolvedKeepWarm } from './keep-warm.js';
 
 /** What to run. Every field but `outDir` has a default. */
 export interface ExperimentConfig {
@@ -32,6 +33,11 @@ export interface ExperimentConfig {
   micro?: boolean;
   /** Per-invocation timeout, ms. Default 60 000. */
   timeoutMs?: number;
+  /**
+   * Measure the power and memory of kept-warm sandboxes (needs a meter; see docs/energy.md).
+   * `true` or settings turn it on; default: on when `modes` include `warm`.
+   */
+  keepWarm?: KeepWarmConfig | boolean;
   /** Drop a runtime that is unavailable (saying so in the result) instead of failing. Default false. */
   skipUnavailable?: boolean;
   /** Where records.jsonl and summary.json go. */
@@ -39,7 +45,11 @@ export interface ExperimentConfig {
 }
 
 /** A configuration with every default filled in (as written to summary.json). */
-export type ResolvedConfig = Required<Omit<ExperimentConfig, 'inputs' | 'baseline'>> & { inputs: Record<string, unknown[]>; baseline: RuntimeKind };
+export type ResolvedConfig = Required<Omit<ExperimentConfig, 'inputs' | 'baseline' | 'keepWarm'>> & {
+  inputs: Record<string, unknown[]>;
+  baseline: RuntimeKind;
+  keepWarm: ResolvedKeepWarm | false;
+};
 
 /** Inputs of the built-in functions when none are given. */
 export const DEFAULT_INPUTS: Record<string, unknown[]> = { fib: [30], exponential: [500], factorial: [20], prime: [20000], hash: [1024] };
@@ -102,6 +112,7 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
     micro: config.micro ?? true,
     timeoutMs,
     skipUnavailable: config.skipUnavailable ?? false,
+    keepWarm: resolveKeepWarm(config.keepWarm, modes),
     outDir: config.outDir,
   };
 }

@@ -15,11 +15,12 @@ import { resolveConfig, type ExperimentConfig, type ResolvedConfig } from './con
 import { machineInfo } from './machine.js';
 import { microBenchmarks, type MicroResult } from './micro.js';
 import { schedule, type Cell } from './schedule.js';
+import { runEnergyStep } from './energy-step.js';
 import { summarizeRecords, type ExperimentResult } from './summary.js';
 
 /** Progress events of an experiment. */
 export interface ExperimentEvents {
-  /** A phase started (`prepare`, `baseline`, `warmup`, `run`, `batch`, `micro`, `report`). */
+  /** A phase started (`prepare`, `baseline`, `warmup`, `run`, `batch`, `keep-warm`, `micro`, `report`). */
   phase: (phase: string) => void;
   /** One measured invocation ended: `done` of `total`. */
   progress: (done: number, total: number, record: InvocationRecord) => void;
@@ -116,6 +117,10 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       }
     }
 
+    const energy = meter && !signal?.aborted
+      ? await runEnergyStep(this.nebula, { records, cells: summary.cells, runtimes, keepWarm: cfg.keepWarm, timeoutMs: cfg.timeoutMs, signal, phase: (p) => this.emit('phase', p), note })
+      : undefined;
+
     let micro: MicroResult[] = [];
     if (cfg.micro && runtimes.includes('wasm') && names.includes('fib') && !signal?.aborted) {
       this.emit('phase', 'micro');
@@ -134,6 +139,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       cells: summary.cells,
       comparisons: summary.comparisons,
       micro,
+      ...(energy ? { energy } : {}),
     };
     writeFileSync(join(cfg.outDir, 'summary.json'), JSON.stringify(result, null, 2) + '\n');
     return result;

@@ -4,6 +4,7 @@ import { runtimeDescriptor, type RuntimeKind } from '../runtimes/index.js';
 import type { InvocationMode } from '../types.js';
 import type { CellSummary, ExperimentResult } from './summary.js';
 import { fmtInput, fmtMs, fmtRatio, fmtW, fmtWh } from './format.js';
+import { energyHtml } from './report-energy.js';
 
 /** A cell's colour: its runtime's (from the registry), lighter for prewarmed and warm. */
 function colorOf(runtime: RuntimeKind, mode: InvocationMode): string {
@@ -72,6 +73,7 @@ export function renderHtml(r: ExperimentResult): string {
       ]),
     )}</section>`,
   );
+  sections.push(energyHtml(r));
   if (r.micro.length)
     sections.push(
       `<section><h2>Engine overhead (tinybench)</h2>${table(

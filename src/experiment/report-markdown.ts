@@ -1,6 +1,7 @@
 /** report.md: tables a person reads in a terminal or a pull request. */
 import type { CellSummary, ExperimentResult } from './summary.js';
 import { fmtInput, fmtMs, fmtRatio, fmtW, fmtWh } from './format.js';
+import { energyMarkdown } from './report-energy.js';
 
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 const rule = (n: number) => row(Array.from({ length: n }, () => '---'));
@@ -69,6 +70,7 @@ export function renderMarkdown(r: ExperimentResult): string {
     out.push('');
   }
 
+  out.push(energyMarkdown(r));
   if (r.micro.length) {
     out.push('## Engine overhead (tinybench)', '');
     out.push(row(['task', 'samples', 'median', 'mean', 'p99', '± (rme)']));

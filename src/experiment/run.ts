@@ -10,8 +10,8 @@ import { writeReports } from './render.js';
 export interface RunExperimentOptions {
   /** Run on this instance (kept open); default: a new one with the built-ins, closed at the end. */
   nebula?: Nebula;
-  /** Meter for a new instance. */
-  meter?: Meter;
+  /** Meter for a new instance (default: the default meter of `new Nebula()`; `null`: no energy). */
+  meter?: Meter | null;
   /** Other options for a new instance. */
   nebulaOptions?: NebulaOptions;
   signal?: AbortSignal;
@@ -33,7 +33,7 @@ export async function runExperiment(
   options: RunExperimentOptions = {},
 ): Promise<ExperimentResult & { reports: { markdown: string; html: string } }> {
   const own = !options.nebula;
-  const nebula = options.nebula ?? new Nebula({ ...options.nebulaOptions, ...(options.meter ? { meter: options.meter } : {}) });
+  const nebula = options.nebula ?? new Nebula({ ...options.nebulaOptions, ...(options.meter !== undefined ? { meter: options.meter } : {}) });
   try {
     const exp = new Experiment(nebula, config);
     for (const [event, fn] of Object.entries(options.on ?? {})) if (fn) exp.on(event as keyof ExperimentEvents, fn as never);

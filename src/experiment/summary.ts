@@ -7,6 +7,7 @@ import type { RuntimeKind } from '../runtimes/index.js';
 import { medianRatio, summarize, type Summary } from '../stats.js';
 import type { Baseline, BatchEnergy, InvocationMode, InvocationRecord } from '../types.js';
 import type { ResolvedConfig } from './config.js';
+import type { EnergyAnalysis } from './energy-analysis.js';
 import type { MicroResult } from './micro.js';
 import { cellKey, type Cell } from './schedule.js';
 
@@ -46,6 +47,8 @@ export interface ExperimentResult {
   cells: CellSummary[];
   comparisons: Comparison[];
   micro: MicroResult[];
+  /** Start-up and run energy, keep-warm cost, the advisor's inputs (with a meter; `energy-analysis.ts`). */
+  energy?: EnergyAnalysis;
 }
 
 export const METRICS = ['startupMs', 'execMs', 'totalMs', 'avgPowerW', 'isolatedPowerW', 'energyWh', 'isolatedEnergyWh'] as const;

@@ -30,6 +30,7 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
   readonly intervalMs: number;
   readonly estimate = true;
   private prev = cpuTimes();
+  private prevT = 0;
   private readonly ticker: Ticker;
 
   constructor(readonly options: EstimateMeterOptions = {}) {
@@ -48,6 +49,7 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
 
   async start(): Promise<void> {
     this.prev = cpuTimes();
+    this.prevT = nowMs();
     this.ticker.start();
   }
 
@@ -57,9 +59,13 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
 
   private read(): void {
     const now = cpuTimes();
+    const t = nowMs();
     const total = now.total - this.prev.total;
     const u = total > 0 ? (now.busy - this.prev.busy) / total : 0;
+    const from = this.prevT;
     this.prev = now;
-    this.emit('sample', { t: nowMs(), powerW: this.powerAt(u), estimate: true });
+    this.prevT = t;
+    // The utilisation is the interval's mean: its power belongs to the interval's middle.
+    this.emit('sample', { t: (from + t) / 2, powerW: this.powerAt(u), estimate: true });
   }
 }

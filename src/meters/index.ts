@@ -5,3 +5,4 @@ export { GudeSimulator, type GudeSimulatorOptions, type GudeFault, type PowerTra
 export { decodeBlock, encodeBlock, sensorBase, BLOCK_REGISTERS, type GudeReading, type GudeTarget } from './gude/register-map.js';
 export { RaplMeter, type RaplMeterOptions } from './rapl.js';
 export { EstimateMeter, type EstimateMeterOptions } from './estimate.js';
+export { defaultMeter, raplUnavailableReason, DEFAULT_METER_INTERVAL_MS } from './default-meter.js';

@@ -43,38 +43,20 @@ export class RaplMeter extends EventEmitter<MeterEvents> implements Meter {
     this.ticker = new Ticker(this.intervalMs, () => this.read());
   }
 
+  /**
+   * Whether RAPL can be read here (a readable `package-*` or `dram` zone), without starting a
+   * meter: `null` when it can, else why not. Cheap (a directory listing and a few small reads).
+   */
+  static probe(root = '/sys/class/powercap'): string | null {
+    const found = findZones(root);
+    return found.zones.length ? null : found.problem;
+  }
+
   /** @throws MeterError `METER_UNAVAILABLE` when no readable RAPL zone exists. */
   async start(): Promise<void> {
-    const root = this.options.root ?? '/sys/class/powercap';
-    const wanted = (n: string) => (this.options.zones ? this.options.zones.includes(n) : n.startsWith('package') || n === 'dram');
-    const zones: Zone[] = [];
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(root).filter((d) => d.startsWith('intel-rapl:'));
-    } catch (e) {
-      throw new MeterError('METER_UNAVAILABLE', `RAPL is not available: ${root} cannot be read (${(e as Error).message}). Linux with Intel or AMD RAPL is needed.`, { cause: e });
-    }
-    const problems: string[] = [];
-    for (const d of entries) {
-      const dir = join(root, d);
-      try {
-        const name = readFileSync(join(dir, 'name'), 'utf8').trim();
-        if (!wanted(name)) continue;
-        const file = join(dir, 'energy_uj');
-        const last = Number(readFileSync(file, 'utf8'));
-        const maxUj = Number(readFileSync(join(dir, 'max_energy_range_uj'), 'utf8'));
-        if (!Number.isFinite(last) || !(maxUj > 0)) throw new Error('counter is not a number');
-        zones.push({ name, file, maxUj, last });
-      } catch (e) {
-        problems.push(`${d}: ${(e as Error).message}`);
-      }
-    }
-    if (zones.length === 0)
-      throw new MeterError(
-        'METER_UNAVAILABLE',
-        `No readable RAPL zone under ${root}${problems.length ? ` (${problems.join('; ')}; energy_uj is often root-only)` : ''}.`,
-      );
-    this.zones = zones;
+    const found = findZones(this.options.root ?? '/sys/class/powercap', this.options.zones);
+    if (!found.zones.length) throw new MeterError('METER_UNAVAILABLE', found.problem, found.cause === undefined ? {} : { cause: found.cause });
+    this.zones = found.zones;
     this.lastT = nowMs();
     this.ticker.start();
   }
@@ -94,12 +76,42 @@ export class RaplMeter extends EventEmitter<MeterEvents> implements Meter {
         z.last = v;
         joules += delta / 1e6;
       }
-      const dt = (t - this.lastT) / 1000;
+      const from = this.lastT;
+      const dt = (t - from) / 1000;
       this.lastT = t;
       this.totalJ += joules;
-      if (dt > 0) this.emit('sample', { t, powerW: joules / dt, energyWh: this.totalJ / 3600 });
+      // The power is the interval's mean: it belongs to the interval's middle, not its end.
+      if (dt > 0) this.emit('sample', { t: (from + t) / 2, powerW: joules / dt, energyWh: this.totalJ / 3600 });
     } catch (e) {
       this.emit('error', new MeterError('METER_UNAVAILABLE', `RAPL read failed: ${(e as Error).message}`, { cause: e }));
     }
   }
+}
+
+/** The readable zones under `root` (all `package-*` and `dram` ones, or those named in `only`), or why there are none. */
+function findZones(root: string, only?: string[]): { zones: Zone[]; problem: string; cause?: unknown } {
+  const wanted = (n: string) => (only ? only.includes(n) : n.startsWith('package') || n === 'dram');
+  let entries: string[];
+  try {
+    entries = readdirSync(root).filter((d) => d.startsWith('intel-rapl:'));
+  } catch (e) {
+    return { zones: [], problem: `RAPL is not available: ${root} cannot be read (${(e as Error).message}). Linux with Intel or AMD RAPL is needed.`, cause: e };
+  }
+  const zones: Zone[] = [];
+  const problems: string[] = [];
+  for (const d of entries) {
+    const dir = join(root, d);
+    try {
+      const name = readFileSync(join(dir, 'name'), 'utf8').trim();
+      if (!wanted(name)) continue;
+      const file = join(dir, 'energy_uj');
+      const last = Number(readFileSync(file, 'utf8'));
+      const maxUj = Number(readFileSync(join(dir, 'max_energy_range_uj'), 'utf8'));
+      if (!Number.isFinite(last) || !(maxUj > 0)) throw new Error('counter is not a number');
+      zones.push({ name, file, maxUj, last });
+    } catch (e) {
+      problems.push(`${d}: ${(e as Error).message}`);
+    }
+  }
+  return { zones, problem: `No readable RAPL zone under ${root}${problems.length ? ` (${problems.join('; ')}; energy_uj is often root-only)` : ''}.` };
 }

@@ -57,7 +57,7 @@ describe('the experiment runner', () => {
 
   it('keeps every record of an interrupted run and marks the summary interrupted', async () => {
     const dir = out();
-    const nebula = new Nebula();
+    const nebula = new Nebula({ meter: null });
     const exp = new Experiment(nebula, { functions: ['fib'], runtimes: ['wasm'], inputs: { fib: [18] }, repetitions: 1000, warmup: 0, micro: false, outDir: dir });
     const ac = new AbortController();
     exp.on('progress', (done) => {
@@ -74,7 +74,7 @@ describe('the experiment runner', () => {
 
   it('re-renders reports from recorded data, skipping a truncated last line', async () => {
     const dir = out();
-    await runExperiment({ functions: ['prime'], runtimes: ['wasm'], inputs: { prime: [50] }, repetitions: 4, warmup: 0, micro: false, outDir: dir });
+    await runExperiment({ functions: ['prime'], runtimes: ['wasm'], inputs: { prime: [50] }, repetitions: 4, warmup: 0, micro: false, outDir: dir }, { meter: null });
     writeFileSync(join(dir, 'records.jsonl'), readFileSync(join(dir, 'records.jsonl'), 'utf8') + '{"id":"cut-off');
     const r = renderReports(dir);
     expect(r.records).toBe(4);

@@ -104,7 +104,7 @@ export async function bench(argv: string[]): Promise<number> {
         outDir,
       },
       {
-        ...(meter ? { meter } : {}),
+        meter,
         signal: ac.signal,
         on: {
           phase: (p) => {

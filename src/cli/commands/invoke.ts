@@ -1,5 +1,5 @@
 /** `nebula invoke <function> <input>`. */
-import { fmtMs } from '../../experiment/format.js';
+import { fmtMs, fmtWh } from '../../experiment/format.js';
 import { Nebula } from '../../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../../runtimes/index.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
@@ -29,6 +29,7 @@ export async function invoke(argv: string[]): Promise<number> {
       ...(runtime ? { runtime } : {}),
       ...(mode ? { mode } : {}),
       ...(values.timeout ? { timeoutMs: parseDuration(values.timeout, '--timeout') } : {}),
+      waitForEnergy: true,
     });
     if (values.json) console.log(JSON.stringify(rec, null, 2));
     else if (rec.ok) {
@@ -36,6 +37,8 @@ export async function invoke(argv: string[]): Promise<number> {
       const t = rec.timing;
       const waited = t.prepareMs > 0 ? ` (after ${fmtMs(t.prepareMs)} of set-up: prepareMs)` : '';
       console.error(`${rec.runtime} ${rec.mode}: startup ${fmtMs(t.startupMs)}, exec ${fmtMs(t.execMs)}, total ${fmtMs(t.totalMs)}${waited}`);
+      const e = rec.energy;
+      console.error(e ? `energy: ${fmtWh(e.energyWh)} (${e.meter}${e.estimate ? ', an estimate' : ''})` : `energy: ${rec.energyNote?.message ?? rec.energyStatus}`);
     } else {
       console.error(`nebula: ${rec.error.code}: ${rec.error.message}`);
     }

@@ -14,7 +14,7 @@ export async function serve(argv: string[]): Promise<number> {
   if (values.help) return void console.log(usage), 0;
   if (positionals.length) throw new CliError('nebula serve takes no positional arguments (see --help).');
   const meter = values.meter ? meterFromSpec(values.meter) : undefined;
-  const nebula = new Nebula(meter ? { meter } : {});
+  const nebula = new Nebula(meter !== undefined ? { meter } : {});
   const api = createServer(nebula, values.token ? { token: values.token } : {});
   try {
     const { url } = await api.listen(values.port ? parsePort(values.port) : 3090, values.host ?? '127.0.0.1');

@@ -30,7 +30,8 @@ describe('waits on a Gude meter that yields no samples', () => {
     const results = await Promise.all(waits);
     for (const r of results) {
       expect(r.energy).toBeNull();
-      expect(r.note).toMatch(/no energy figure/);
+      expect(r.note?.message).toMatch(/no energy figure/);
+      expect(['METER_OUTAGE', 'METER_PROTOCOL']).toContain(r.note?.reason);
     }
   });
 
@@ -38,13 +39,13 @@ describe('waits on a Gude meter that yields no samples', () => {
     const { sim, meter } = await faultySetup('exception');
     const nebula = new Nebula({ meter });
     stops.push(() => nebula.close());
-    const first = await nebula.invoke('fib', 10);
+    const first = await nebula.invoke('fib', 10, { waitForEnergy: true });
     expect(first.energy).not.toBeNull();
     sim.fault = 'exception';
     await once(meter as never, 'error');
-    const rec = await nebula.invoke('fib', 10);
-    expect(rec).toMatchObject({ ok: true, result: 55, energy: null });
-    expect(rec.energyNote).toMatch(/no energy figure/);
+    const rec = await nebula.invoke('fib', 10, { waitForEnergy: true });
+    expect(rec).toMatchObject({ ok: true, result: 55, energy: null, energyStatus: 'unavailable' });
+    expect(rec.energyNote?.message).toMatch(/no energy figure/);
     await expect(nebula.measureBaseline({ durationMs: 50 })).rejects.toMatchObject({ code: 'METER_UNAVAILABLE' });
     const from = nowMs();
     await expect(nebula.attributeBatch(from, from + 10, 5)).rejects.toMatchObject({ code: 'METER_UNAVAILABLE' });

@@ -1,0 +1,65 @@
+/** `nebula advise <dir> --rate 2/s [--p99 50ms]`: the runtime and mode using the least energy per invocation. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { advise, parseRate, type AdvisorOption } from '../../energy/advisor.js';
+import { UsageError } from '../../errors.js';
+import { fmtInput, fmtMs } from '../../experiment/format.js';
+import { fmtFigure, fmtJ, fmtS } from '../../experiment/report-energy.js';
+import type { ExperimentResult } from '../../experiment/summary.js';
+import { CliError, parse, parseDuration } from '../args.js';
+
+export const usage = `Usage: nebula advise <dir> --rate 2/s [--p99 50ms] [--function NAME] [--json]
+
+From the energy figures of a recorded experiment (nebula bench with a meter; add --modes
+cold,prewarmed,warm for the keep-warm cost), says which runtime and mode spends the least energy
+per invocation at an arrival rate, and the keep-alive to use. The model assumes Poisson arrivals
+and one sandbox per function (docs/energy.md).
+
+Options:
+  --rate R          arrivals, e.g. 2/s, 30/min, 10/h (required)
+  --p99 DURATION    a latency target for the p99 of total time, e.g. 50ms
+  --function NAME   only this function
+  --json            the whole answer as JSON`;
+
+export async function adviseCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { rate: { type: 'string' }, p99: { type: 'string' }, function: { type: 'string' }, json: { type: 'boolean' } }, usage);
+  if (values.help) return void console.log(usage), 0;
+  if (positionals.length !== 1) throw new CliError('nebula advise takes one experiment folder. (see --help).');
+  if (!values.rate) throw new CliError('nebula advise needs --rate, e.g. --rate 2/s. (see --help).');
+  const rate = parseRate(values.rate as string);
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new CliError(`--rate takes arrivals such as 2/s, 30/min or 10/h, got "${values.rate as string}".`);
+  const p99 = values.p99 ? parseDuration(values.p99 as string, '--p99') : undefined;
+  const dir = positionals[0]!;
+  let result: ExperimentResult;
+  try {
+    result = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as ExperimentResult;
+  } catch (e) {
+    throw new UsageError('INVALID_CONFIG', `${dir} holds no readable summary.json of an experiment: ${(e as Error).message}`, { cause: e });
+  }
+  if (!result.energy)
+    throw new UsageError('INVALID_CONFIG', `${dir} has no energy figures: run the experiment with a meter (nebula bench --meter estimate|rapl|gude://...).`);
+  const inputs = result.energy.inputs.filter((i) => !values.function || i.function === values.function);
+  if (!inputs.length) throw new CliError(`${dir} has no figures for function "${values.function as string}".`);
+  const a = advise(inputs, rate, p99);
+  if (values.json) return void console.log(JSON.stringify(a, null, 2)), 0;
+
+  const est = result.energy.estimate ? ' (ESTIMATES from the CPU-utilisation model, not measurements)' : '';
+  console.log(`At ${rate.toPrecision(3)} invocations/s${p99 !== undefined ? `, p99 at most ${fmtMs(p99)}` : ''}; energy above idle from ${result.energy.meter}${est}:\n`);
+  const line = (o: AdvisorOption) =>
+    `${o.function}(${fmtInput(o.input)}) ${o.runtime} ${o.mode}${o.mode === 'warm' ? ` keep-alive ${fmtS(o.keepAliveS)}` : ''}: ${fmtJ(o.energyPerInvocationJ)} per invocation ` +
+    `(run ${fmtJ(o.parts.runJ)} + start-up ${fmtJ(o.parts.startupJ)} + kept warm ${fmtJ(o.parts.keepWarmJ)}; ${(o.coldShare * 100).toFixed(1)}% cold), p99 ${fmtMs(o.p99Ms ?? undefined)}` +
+    (o.meetsP99 === false ? ' MISSES the target' : '');
+  for (const b of a.best) console.log(`best: ${line(b)}`);
+  if (!a.best.length) console.log(p99 !== undefined ? 'No option meets the p99 target with these figures.' : 'No option could be costed with these figures.');
+  console.log('\nAll options, least energy first:');
+  for (const o of a.options) console.log(`  ${line(o)}`);
+  if (a.breakEven.length) {
+    console.log('\nBreak-even keep-alive (keep warm when invocations come more often than this):');
+    for (const b of a.breakEven) console.log(`  ${b.function}(${fmtInput(b.input)}) ${b.runtime}: ${fmtS(b.seconds)}`);
+  }
+  console.log('\nFigures used:');
+  for (const i of inputs)
+    console.log(`  ${i.function}(${fmtInput(i.input)}) ${i.runtime}: run ${fmtFigure(i.execJ)}; start-up ${fmtFigure(i.startupJ)}; kept warm ${fmtFigure(i.keepWarmW, (w) => `${(w * 1000).toPrecision(3)} mW`)}`);
+  for (const n of a.notes) console.log(`note: ${n}`);
+  return 0;
+}
