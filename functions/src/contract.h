@@ -107,4 +107,12 @@ static request read_request(const char *fn, long long lo, long long hi) {
   return rq;
 }
 
+/*
+ * The work of one pass (or, where a pass is one long loop, of one step of it) is a function of its
+ * own that is never inlined: an engine that optimises function by function, as V8 does, runs the
+ * optimised code from the next call on, and cannot switch inside a running call (a loop in one
+ * call would stay in baseline code for the whole first invocation). Native code pays one call.
+ */
+#define PASS __attribute__((noinline))
+
 #endif

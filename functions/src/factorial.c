@@ -1,6 +1,12 @@
 /* factorial: n! exactly, as an unsigned 64-bit integer, printed as a JSON string. */
 #include "contract.h"
 
+PASS static unsigned long long factorial(long long n) {
+  unsigned long long f = 1;
+  for (long long i = 2; i <= n; i++) f *= (unsigned long long)i;
+  return f;
+}
+
 int main(void) {
   /* 20! = 2432902008176640000 is the largest factorial an unsigned 64-bit integer holds. */
   request rq = read_request("factorial", 0, 1000000);
@@ -10,9 +16,7 @@ int main(void) {
   }
   unsigned long long f = 1;
   for (long long pass = 0; pass < rq.repeat; pass++) {
-    long long n = pass_n;
-    f = 1;
-    for (long long i = 2; i <= n; i++) f *= (unsigned long long)i;
+    f = factorial(pass_n);
     pass_out = f;
   }
   /* A string, because JSON numbers lose precision past 2^53. */

@@ -7,7 +7,7 @@
  * operands clang's x86-64 code divides in 32 bits whenever the values fit, while a wasm engine
  * compiles i64.rem_u to a full 64-bit division: the same source would not do the same work.
  */
-static int is_prime(uint32_t k) {
+PASS static int is_prime(uint32_t k) {
   if (k < 2) return 0;
   if (k % 2 == 0) return k == 2;
   for (uint32_t d = 3; d * d <= k; d += 2)
