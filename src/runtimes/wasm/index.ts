@@ -54,7 +54,7 @@ let processTiering: V8Tiering | undefined;
  * Sets V8's wasm flags for the process before its first compile (measured with
  * bench/wasm-vs-native.mjs on Node 20). `--no-wasm-lazy-compilation`: the first invocation of a
  * short function no longer spends milliseconds compiling printf and the rest on first call.
- * `--experimental-wasm-inlining` (Node 20 and 21; on by default later): fib(38) about 1.6x faster.
+ * `--experimental-wasm-inlining` (Node 20 and 21; on by default later): fib(38) about 2x faster.
  * Not `--no-liftoff`: TurboFan-only compilation of every function of every module in the process
  * made V8 compile jco's own wasm (2-3 MiB, used to adapt and transpile at deploy) for minutes.
  * @throws UsageError `INVALID_ARGUMENT` for an unknown setting or one that differs from the process's.
