@@ -18,14 +18,15 @@ export { parseResult, MAX_RESULT_DEPTH } from './record.js';
 export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError } from './errors.js';
 export type { ErrorCode, NebulaErrorOptions } from './errors.js';
 export { nowMs, parseRfc3339Ms } from './clock.js';
-export { builtinFunctions, BUILTIN_NAMES } from './builtins.js';
-export type { BuiltinName } from './builtins.js';
+export { builtinFunctions, BUILTIN_NAMES, BUILTINS, builtinInputs, builtinBinary, builtinBinaryArchs, builtinManifest, dockerArch } from './builtins.js';
+export type { BuiltinName, BuiltinInfo, BuiltinInput, BuiltinArtifact, BuiltinManifest } from './builtins.js';
 export { RUNTIMES, RUNTIME_KINDS, isRuntimeKind, WasmRuntime, DockerRuntime, ProcessRuntime } from './runtimes/index.js';
 export type {
   RuntimeKind,
   RuntimeSources,
   RuntimeOptionsByKind,
   WasmRuntimeOptions,
+  V8Tiering,
   WasmSource,
   DockerRuntimeOptions,
   DockerSource,

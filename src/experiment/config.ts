@@ -1,4 +1,5 @@
 /** An experiment's configuration: what the user gives, and the one place its defaults are resolved. */
+import { builtinInputs } from '../builtins.js';
 import { UsageError } from '../errors.js';
 import { checkTimeoutMs } from '../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
@@ -52,7 +53,7 @@ export type ResolvedConfig = Required<Omit<ExperimentConfig, 'inputs' | 'baselin
 };
 
 /** Inputs of the built-in functions when none are given. */
-export const DEFAULT_INPUTS: Record<string, unknown[]> = { fib: [30], exponential: [500], factorial: [20], prime: [20000], hash: [1024] };
+export const DEFAULT_INPUTS: Record<string, unknown[]> = builtinInputs('default');
 
 const bad = (field: string, what: string, got: unknown) =>
   new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${JSON.stringify(got) ?? String(got)}.`, { details: { field } });

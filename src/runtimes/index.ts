@@ -40,7 +40,7 @@ export function runtimeKindList(sep = ', '): string {
   return RUNTIME_KINDS.join(sep);
 }
 
-export { WasmRuntime, type WasmRuntimeOptions } from './wasm/index.js';
+export { WasmRuntime, type WasmRuntimeOptions, type V8Tiering } from './wasm/index.js';
 export type { WasmSource } from './wasm/descriptor.js';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker/index.js';
 export type { DockerSource } from './docker/descriptor.js';

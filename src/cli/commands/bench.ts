@@ -1,7 +1,7 @@
 /** `nebula bench`: run an experiment and write its reports. */
 import { join } from 'node:path';
 import { runExperiment } from '../../experiment/run.js';
-import { BUILTIN_NAMES } from '../../builtins.js';
+import { BUILTIN_NAMES, builtinInputs } from '../../builtins.js';
 import { EstimateMeter } from '../../meters/index.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
@@ -32,7 +32,7 @@ Options:
   --out DIR              where records and reports go (default nebula-results/<time>)
   -h, --help`;
 
-export const QUICK_INPUTS: Record<string, unknown[]> = { fib: [25], exponential: [100], factorial: [20], prime: [2000], hash: [64] };
+export const QUICK_INPUTS: Record<string, unknown[]> = builtinInputs('quick');
 
 export async function bench(argv: string[]): Promise<number> {
   const { values, positionals } = parse(

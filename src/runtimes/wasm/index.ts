@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { nowMs } from '../../clock.js';
-import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
+import { NebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
 import type { FunctionSpec } from '../../types.js';
 import type { Prepared, RunContext, RunOutcome, Runtime } from '../runtime.js';
 import { defaultCacheDir, prepareArtifact, type WasmArtifact } from './artifact.js';
@@ -23,11 +23,16 @@ export interface WasmRuntimeOptions {
   /** Largest stdout and stderr kept per invocation, bytes. Default 1 MiB. */
   maxOutputBytes?: number;
   /**
-   * Turn on V8's wasm-into-wasm inlining on Node 20 and 21, where it is still behind
-   * `--experimental-wasm-inlining` (later V8 versions have it on by default). It is a
-   * process-wide V8 flag, set once before the first compile. Default true.
+   * How V8 compiles wasm. `eager` (default): every function of the module is compiled when the
+   * function is deployed (by V8's baseline compiler, Liftoff), so no invocation compiles code;
+   * V8 still recompiles hot functions with its optimising compiler (TurboFan) in the background,
+   * with wasm-into-wasm inlining (behind a flag on Node 20 and 21). `default`: V8's own settings:
+   * each function is compiled on its first call, and Node 20 does not inline. V8's flags are
+   * process-wide: the first deploy of a process sets them, and a later `WasmRuntime` asking for
+   * the other setting is refused. See docs/wasm.md, "V8's tiers".
+   * @default 'eager'
    */
-  wasmInlining?: boolean;
+  v8Tiering?: V8Tiering;
   /**
    * `auto` (default): a component built from a preview1 module runs its main module over the
    * preview1 host (fast); a native WASI 0.2 component runs through jco's glue. `glue`: every
@@ -39,14 +44,34 @@ export interface WasmRuntimeOptions {
 const decoder = new TextDecoder();
 const MiB = 1024 * 1024;
 let loadCounter = 0;
-let inliningSet = false;
 
-/** fib(35) ran in ~50 ms without and ~36 ms with inlining on Node 20 (`bench/wasm-fib.mjs`). */
-function enableWasmInlining(): void {
-  if (inliningSet) return;
-  inliningSet = true;
+/** The values of {@link WasmRuntimeOptions.v8Tiering}. */
+export type V8Tiering = 'eager' | 'default';
+/** The setting this process compiles wasm with, fixed by its first deploy. */
+let processTiering: V8Tiering | undefined;
+
+/**
+ * Sets V8's wasm flags for the process before its first compile (measured with
+ * bench/wasm-vs-native.mjs on Node 20). `--no-wasm-lazy-compilation`: the first invocation of a
+ * short function no longer spends milliseconds compiling printf and the rest on first call.
+ * `--experimental-wasm-inlining` (Node 20 and 21; on by default later): fib(38) about 2x faster.
+ * Not `--no-liftoff`: TurboFan-only compilation of every function of every module in the process
+ * made V8 compile jco's own wasm (2-3 MiB, used to adapt and transpile at deploy) for minutes.
+ * @throws UsageError `INVALID_ARGUMENT` for an unknown setting or one that differs from the process's.
+ */
+function applyV8Tiering(tiering: V8Tiering): void {
+  if (tiering !== 'eager' && tiering !== 'default')
+    throw new UsageError('INVALID_ARGUMENT', `v8Tiering must be 'eager' or 'default', not ${JSON.stringify(tiering)}.`);
+  if (processTiering === tiering) return;
+  if (processTiering !== undefined)
+    throw new UsageError(
+      'INVALID_ARGUMENT',
+      `This process already compiles wasm with v8Tiering '${processTiering}'; V8's flags are process-wide, so '${tiering}' needs a process of its own.`,
+    );
+  processTiering = tiering;
+  if (tiering === 'default') return;
   const major = Number(process.versions.node.split('.')[0]);
-  if (major <= 21) v8.setFlagsFromString('--experimental-wasm-inlining');
+  v8.setFlagsFromString(['--no-wasm-lazy-compilation', ...(major <= 21 ? ['--experimental-wasm-inlining'] : [])].join(' '));
 }
 
 /**
@@ -78,7 +103,7 @@ export class WasmRuntime implements Runtime {
         throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": cannot read ${fn.wasm}: ${(e as Error).message}`, { cause: e });
       }
     } else bytes = fn.wasm;
-    if (this.options.wasmInlining !== false) enableWasmInlining();
+    applyV8Tiering(this.options.v8Tiering ?? 'eager');
     const memoryMaxBytes = (fn.limits?.memoryMiB ?? 256) * MiB;
     const artifact = await prepareArtifact(fn.name, bytes, { cacheDir: this.cacheDir, memoryMaxBytes, forceGlue: this.options.componentHost === 'glue' });
     this.pool ??= new WorkerPool(this.options.workers ?? availableParallelism());
