@@ -3,32 +3,34 @@ import { fmtMs } from '../../experiment/format.js';
 import { Nebula } from '../../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../../runtimes/index.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
-import { CliError, parse, parseDuration, parseInput } from '../args.js';
+import { CliError, nearest, parse, parseDuration, parseInput, type Command } from '../args.js';
 
-export const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KINDS.join('|')}] [--mode ${INVOCATION_MODES.join('|')}] [--timeout 30s] [--json]
+const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KINDS.join('|')}] [--mode ${INVOCATION_MODES.join('|')}] [--timeout 30s] [--json]
 
 Invokes a function once; the input is JSON (42, '{"n":5}') or else taken as a string.
 Prints the result and the timings, or the whole record with --json. Exit code 1 when the function fails.`;
 
-export async function invoke(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    { runtime: { type: 'string' }, mode: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } },
-    usage,
-  );
+const options = { runtime: { type: 'string' }, mode: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, command);
   if (values.help) return void console.log(usage), 0;
-  if (positionals.length !== 2) throw new CliError(`nebula invoke takes a function and an input. (see --help).`);
+  if (positionals.length !== 2) throw new CliError('nebula invoke takes a function and an input; see --help.');
   const [name, text] = positionals as [string, string];
   const runtime: unknown = values.runtime;
-  if (runtime !== undefined && !isRuntimeKind(runtime)) throw new CliError(`--runtime is one of ${RUNTIME_KINDS.join(', ')}, got "${String(runtime)}".`);
+  if (runtime !== undefined && !isRuntimeKind(runtime)) {
+    const near = nearest(String(runtime), RUNTIME_KINDS);
+    throw new CliError(`--runtime is one of ${RUNTIME_KINDS.join(', ')}, got "${String(runtime)}"${near ? ` (did you mean ${near}?)` : ''}.`);
+  }
   const mode = values.mode as InvocationMode | undefined;
   if (mode !== undefined && !INVOCATION_MODES.includes(mode)) throw new CliError(`--mode is one of ${INVOCATION_MODES.join(', ')}, got "${mode}".`);
+  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : undefined;
   const nebula = new Nebula();
   try {
     const rec = await nebula.invoke(name, parseInput(text), {
       ...(runtime ? { runtime } : {}),
       ...(mode ? { mode } : {}),
-      ...(values.timeout ? { timeoutMs: parseDuration(values.timeout, '--timeout') } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
     if (values.json) console.log(JSON.stringify(rec, null, 2));
     else if (rec.ok) {
@@ -44,3 +46,5 @@ export async function invoke(argv: string[]): Promise<number> {
     await nebula.close();
   }
 }
+
+export const command: Command = { name: 'invoke', summary: 'invoke a function once', usage, options, run };
