@@ -48,7 +48,10 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
       const k = `${c.function}|${fmtInput(c.input)}|${c.mode}|${c.runtime}`;
       (groups.get(k) ?? groups.set(k, []).get(k)!).push(c);
     }
-    const anyEnergy = r.comparisons.some((c) => c.metric === 'energy');
+    // The energy column is there whenever cells have energy, saying why when a ratio is missing.
+    const anyEnergy = hasEnergy;
+    const cellOf = (c: Comparison, runtime: string) => r.cells.find((x) => x.function === c.function && x.mode === c.mode && x.runtime === runtime && fmtInput(x.input) === fmtInput(c.input));
+    const noRatio = (c: Comparison) => (cellOf(c, c.baseline)?.energy?.aboveIdle === false ? `– (${runtimeLabel(c.baseline)} not distinguishable from idle)` : '–');
     out.push('', `Ratios: each runtime / ${runtimeLabel(r.config.baseline)} (ratio of medians per invocation, 95% bootstrap interval${anyEnergy ? '; energy: ratio of the energy figures above, as "runtime side / baseline side"' : ''})`);
     out.push(
       textTable(
@@ -65,7 +68,7 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
             ratio(get('startupMs')),
             `${ratio(get('execMs'))}${execNote(c0.runtime) || execNote(c0.baseline) ? ' †' : ''}`,
             ratio(get('totalMs')),
-            ...(anyEnergy ? [e ? `${ratio(e)} (${e.sources ? `${e.sources.runtime} / ${e.sources.baseline}` : e.quantity})` : '–'] : []),
+            ...(anyEnergy ? [e ? `${ratio(e)} (${e.sources ? `${e.sources.runtime} / ${e.sources.baseline}` : e.quantity})` : noRatio(c0)] : []),
           ];
         }),
         'llllrrrl',

@@ -27,10 +27,17 @@ export interface EnergyFigure {
   aboveIdle: boolean;
   /** True when the meter only estimates power. */
   estimate: boolean;
+  /** Records only: most records' windows were shorter than the sampling, so their energy is interpolated. */
+  interpolated?: boolean;
 }
 
 /** The figure of a cell from its batch or its per-record summaries; undefined without energy. */
-export function energyFigure(cell: { batch?: BatchEnergy; metrics: Record<string, Summary> }, isolated: boolean, estimate: boolean): EnergyFigure | undefined {
+export function energyFigure(
+  cell: { batch?: BatchEnergy; metrics: Record<string, Summary> },
+  isolated: boolean,
+  estimate: boolean,
+  interpolated = false,
+): EnergyFigure | undefined {
   const b = cell.batch;
   if (b && Number.isFinite(b.isolatedEnergyPerInvocationWh)) {
     const value = isolated ? b.isolatedEnergyPerInvocationWh : b.energyPerInvocationWh;
@@ -40,12 +47,12 @@ export function energyFigure(cell: { batch?: BatchEnergy; metrics: Record<string
   }
   const s = cell.metrics[isolated ? 'isolatedEnergyWh' : 'energyWh'];
   if (!s || s.n === 0) return undefined;
-  return { isolated, valueWh: s.median, ci95Wh: s.ci95, source: 'records', n: s.n, aboveIdle: s.ci95[0] > 0, estimate };
+  return { isolated, valueWh: s.median, ci95Wh: s.ci95, source: 'records', n: s.n, aboveIdle: s.ci95[0] > 0, estimate, ...(interpolated ? { interpolated } : {}) };
 }
 
 /** The name of the figure's statistic, e.g. `batch mean of 880` or `median of 20 records`. */
 export function figureSource(f: EnergyFigure): string {
-  return f.source === 'batch' ? `batch mean of ${f.n}` : `median of ${f.n} record${f.n === 1 ? '' : 's'}`;
+  return f.source === 'batch' ? `batch mean of ${f.n}` : `median of ${f.n}${f.interpolated ? ' interpolated' : ''} record${f.n === 1 ? '' : 's'}`;
 }
 
 /**

@@ -198,8 +198,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
         const rec = await this.invoke(c);
         log.append(rec);
         records.push(rec);
-        this.emit('tick', 'run', records.length, order.length);
         this.emit('progress', records.length, order.length, rec);
+        this.emit('tick', 'run', records.length, order.length);
       }
     } finally {
       log.close();

@@ -15,7 +15,10 @@ export function comparisonsSection(r: ExperimentResult): ReportSection | null {
     const k = `${c.function}|${fmtInput(c.input)}|${c.mode}|${c.runtime}`;
     (groups.get(k) ?? groups.set(k, []).get(k)!).push(c);
   }
-  const anyEnergy = r.comparisons.some((c) => c.metric === 'energy');
+  // The energy column is there whenever cells have energy, saying why when a ratio is missing.
+  const anyEnergy = r.cells.some((c) => c.energy);
+  const baseFigure = (c: Comparison) =>
+    r.cells.find((x) => x.function === c.function && x.mode === c.mode && x.runtime === c.baseline && fmtInput(x.input) === fmtInput(c.input))?.energy;
   const energyHead = r.baseline ? 'energy above idle' : 'energy (idle included)';
   const head = ['function', 'input', 'mode', 'runtime / baseline', 'startup', 'exec', 'total', ...(anyEnergy ? [energyHead] : [])];
   // In HTML an interval stays on one line (non-breaking space) below its ratio.
@@ -35,7 +38,9 @@ export function comparisonsSection(r: ExperimentResult): ReportSection | null {
         cells.push(
           e
             ? `${fmtRatio(e.ratio)}${sep}${ci(e, sep)}${sep}(${e.sources ? `${e.sources.runtime} / ${e.sources.baseline}` : e.quantity})`
-            : '–',
+            : baseFigure(c0)?.aboveIdle === false
+              ? `–${sep}(${runtimeLabel(c0.baseline)} not distinguishable from idle)`
+              : '–',
         );
       }
       return cells;
@@ -46,9 +51,7 @@ export function comparisonsSection(r: ExperimentResult): ReportSection | null {
     (anyEnergy
       ? `Energy: ratio of the cells' energy figures (the same quantity as the energy chart; which statistic each side is, in brackets); ` +
         'where a side is a batch, the interval comes from the two 95% intervals (at least 90% joint coverage). '
-      : r.cells.some((c) => c.energy)
-        ? 'Energy: no ratio, since the baseline runtime\'s energy figures are not distinguishable from idle (see Energy per invocation). '
-        : '') +
+      : '') +
     (r.cells.some((c) => execNote(c.runtime)) ? '† divides exec times measured differently (see Run time).' : '');
   return { id: 'ratios', title: `Each runtime / ${runtimeLabel(base)}`, hint, html: htmlTable(head, body('\n'), 4), markdown: mdTable(head, body(' ')) };
 }

@@ -123,7 +123,8 @@ export function summarizeRecords(
     const batch = options.batches?.get(cellKey(c));
     const cell: CellSummary = { ...c, ok: ok.length, failed: recs.length - ok.length, errors, mismatched: ok.filter((r) => bad.has(r.id)).length, metrics };
     if (batch) cell.batch = batch;
-    const energy = energyFigure(cell, options.isolated ?? true, options.estimate ?? false);
+    const interpolated = ok.filter((r) => (r.energy as { quality?: string } | null)?.quality === 'interpolated').length > ok.length / 2;
+    const energy = energyFigure(cell, options.isolated ?? true, options.estimate ?? false, interpolated);
     if (energy) cell.energy = energy;
     return cell;
   });

@@ -1,6 +1,6 @@
 /** `nebula bench`: run an experiment on the built-ins or your own functions, write its reports, print a summary. */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { isNebulaError } from '../../errors.js';
 import { recordsToCsv } from '../../experiment/csv.js';
 import { EXPERIMENT_PHASES, Experiment, type ExperimentPhase } from '../../experiment/experiment.js';
@@ -82,6 +82,12 @@ const options = {
   'dry-run': { type: 'boolean' },
 } as const;
 
+/** A path as the user would type it: relative when under the current folder. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
 /** The cells the plan makes (before any runtime is skipped) and its invocation count. */
 function planText(plan: BenchPlan): { text: string; json: unknown } {
   const c = plan.config;
@@ -96,7 +102,7 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
     `  runtimes: ${c.runtimes.join(', ')}; modes: ${c.modes.join(', ')}; ratios against ${c.baseline}`,
     `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
     `  meter: ${plan.meter}${plan.meter === 'none' ? '' : `, idle baseline ${c.baselineMs} ms first`}`,
-    `  out: ${c.outDir}`,
+    `  out: ${shown(c.outDir)}`,
   ].join('\n');
   return { text, json };
 }
