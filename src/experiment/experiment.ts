@@ -52,7 +52,7 @@ export interface ExperimentEvents {
  */
 export class Experiment extends EventEmitter<ExperimentEvents> {
   private readonly config: ResolvedConfig;
-  private run_: RunFile | undefined;
+  private runFile: RunFile | undefined;
   private readonly pending: string[] = [];
 
   /** @throws UsageError `INVALID_CONFIG` naming the field that is wrong. */
@@ -75,7 +75,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     for (const n of names) if (!this.nebula.has(n)) throw new UsageError('FUNCTION_NOT_FOUND', `No function named "${n}" is deployed.`);
     claimOutDir(cfg.outDir);
     const meter = this.nebula.meter;
-    const run: RunFile = (this.run_ = {
+    const run: RunFile = (this.runFile = {
       format: 'nebula-run/1',
       startedAt: isoFromMs(nowMs()),
       config: cfg,
@@ -133,13 +133,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   }
 
   private save(): void {
-    if (this.run_) writeJsonAtomic(join(this.config.outDir, RUN_FILES.run), this.run_);
+    if (this.runFile) writeJsonAtomic(join(this.config.outDir, RUN_FILES.run), this.runFile);
   }
 
   /** Adds a note to the result (and run.json); before `run()`, it is kept for the run. */
   note(text: string): void {
-    if (!this.run_) return void this.pending.push(text);
-    this.run_.notes.push(text);
+    if (!this.runFile) return void this.pending.push(text);
+    this.runFile.notes.push(text);
     this.save();
     this.emit('note', text);
   }
@@ -162,7 +162,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       }
       this.emit('tick', 'prepare', ++done, cfg.runtimes.length);
     }
-    if (!runtimes.length) throw new RuntimeUnavailableError(`No runtime of ${cfg.runtimes.join(', ')} is available: ${this.run_?.notes.join(' ')}`);
+    if (!runtimes.length) throw new RuntimeUnavailableError(`No runtime of ${cfg.runtimes.join(', ')} is available: ${this.runFile?.notes.join(' ')}`);
     return runtimes;
   }
 

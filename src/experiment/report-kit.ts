@@ -63,5 +63,5 @@ export function cellLabel(c: Cell): string {
 
 /** The registry's note on how a runtime's `execMs` is measured, when it has one. */
 export function execNote(kind: RuntimeKind): string | undefined {
-  return (runtimeDescriptor(kind) as { execNote?: string } | undefined)?.execNote;
+  return runtimeDescriptor(kind)?.execNote;
 }

@@ -16,8 +16,9 @@ function legend(r: ExperimentResult): string {
   const base = r.baseline ? `above the idle baseline (${fmtW(r.baseline.powerW)}, measured before the runs)` : 'including idle power (no baseline was measured)';
   return (
     `Energy one invocation draws ${base}, in Wh. From a batch (mean per invocation over back-to-back invocations for a window of many meter samples) when one invocation is shorter than three meter intervals, else the median of the per-record values. ` +
-    'Dot: the figure; whiskers: its 95% interval (batch: Student t over sub-windows; records: order statistics of the median). Log scale: equal distances are equal ratios. ' +
-    '"Not distinguishable from idle (± x)": the interval reaches zero, so the invocation drew no energy this meter can tell from idle, up to x; drawn as an open circle at the left edge with a dashed line to its upper bound. ' +
+    'The 95% interval: batch, Student t over sub-windows; records, order statistics of the median. ' +
+    '"Not distinguishable from idle (± x)": the interval reaches zero, so the invocation drew no energy this meter can tell from idle, up to x. ' +
+    'In report.html each figure is a dot with its interval as whiskers on a log axis (equal distances are equal ratios); a cell not distinguishable from idle is an open circle at the left edge with a dashed line to its upper bound. ' +
     '"Interpolated records": their windows were shorter than the meter\'s sampling, so their energy is interpolated between samples; batches exist to avoid that. ' +
     'Ratios between runtimes use these same figures.'
   );

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/experiment/report-html.js';
 import { EstimateMeter, runExperiment } from '../../src/index.js';
 import { packageRoot } from '../../src/paths.js';
@@ -35,14 +35,25 @@ async function layoutProblems(page: Page): Promise<string[]> {
   });
 }
 
+/** Opens `file` in a fresh headless Chromium (launched only for this, so a long run before it cannot outlive it). */
+async function withPage<T>(file: string, fn: (page: Page, external: string[]) => Promise<T>): Promise<T> {
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+    const external: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) external.push(r.url());
+    });
+    await page.goto(pathToFileURL(file).href);
+    return await fn(page, external);
+  } finally {
+    await browser.close();
+  }
+}
+
 (available ? describe : describe.skip)('report.html in headless Chromium', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  beforeAll(() => {
     mkdirSync(artifacts, { recursive: true });
-  });
-  afterAll(async () => {
-    await browser?.close();
   });
 
   it('shows a real run readably: every section fits, no label is cut, the estimate warning stands out, nothing is fetched', async () => {
@@ -52,33 +63,27 @@ async function layoutProblems(page: Page): Promise<string[]> {
       { functions: ['fib', 'exponential'], runtimes: [...runtimes], modes: ['cold', 'prewarmed'], inputs: { fib: [20], exponential: [50] }, repetitions: 4, warmup: 1, baselineMs: 500, batchWindowMs: 500, micro: false, outDir: dir },
       { meter: new EstimateMeter({ intervalMs: 50 }) },
     );
-    const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-    const external: string[] = [];
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:')) external.push(r.url());
+    await withPage(result.reports.html, async (page, external) => {
+      await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
+      expect(await layoutProblems(page)).toEqual([]);
+      const ids = await page.$$eval('section', (s) => s.map((e) => e.id));
+      expect(ids).toEqual(expect.arrayContaining(['outputs', 'cold-start', 'sandbox-start', 'run-time', 'total', 'energy', 'cells', 'machine', ...(runtimes.length > 1 ? ['ratios'] : [])]));
+      expect(await page.textContent('#cold-start svg')).not.toContain('prewarmed');
+      expect(await page.isVisible('#estimate-warning')).toBe(true);
+      expect(external).toEqual([]);
     });
-    await page.goto(pathToFileURL(result.reports.html).href);
-    await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
-    expect(await layoutProblems(page)).toEqual([]);
-    const ids = await page.$$eval('section', (s) => s.map((e) => e.id));
-    expect(ids).toEqual(expect.arrayContaining(['outputs', 'cold-start', 'sandbox-start', 'run-time', 'total', 'energy', 'cells', 'machine', ...(runtimes.length > 1 ? ['ratios'] : [])]));
-    expect(await page.textContent('#cold-start svg')).not.toContain('prewarmed');
-    expect(await page.isVisible('#estimate-warning')).toBe(true);
-    expect(external).toEqual([]);
-    await page.close();
   });
 
   it('draws an idle cell as an open marker with its text, and a mismatch as a red banner', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'nebula-page-')), 'report.html');
     writeFileSync(file, renderHtml(fixtureResult({ mismatch: true }).result));
-    const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-    await page.goto(pathToFileURL(file).href);
-    await page.screenshot({ path: join(artifacts, 'report-edge-cases.png'), fullPage: true });
-    expect(await layoutProblems(page)).toEqual([]);
-    expect(await page.textContent('#energy svg')).toContain('not distinguishable from idle');
-    const banner = await page.$eval('p.error', (e) => ({ text: e.textContent, color: getComputedStyle(e).backgroundColor }));
-    expect(banner.text).toContain('Outputs differ: fib(30) on docker cold gave 2 instead of 1');
-    expect(banner.color).toBe('rgb(253, 226, 225)');
-    await page.close();
+    await withPage(file, async (page) => {
+      await page.screenshot({ path: join(artifacts, 'report-edge-cases.png'), fullPage: true });
+      expect(await layoutProblems(page)).toEqual([]);
+      expect(await page.textContent('#energy svg')).toContain('not distinguishable from idle');
+      const banner = await page.$eval('p.error', (e) => ({ text: e.textContent, color: getComputedStyle(e).backgroundColor }));
+      expect(banner.text).toContain('Outputs differ: fib(30) on docker cold gave 2 instead of 1');
+      expect(banner.color).toBe('rgb(253, 226, 225)');
+    });
   });
 });

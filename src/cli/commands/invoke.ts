@@ -1,5 +1,6 @@
 /** `nebula invoke <function> <input>`. */
 import { fmtMs } from '../../experiment/format.js';
+import { execNote } from '../../experiment/report-kit.js';
 import { Nebula } from '../../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../../runtimes/index.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
@@ -37,7 +38,9 @@ async function run(argv: string[]): Promise<number> {
       console.log(typeof rec.result === 'string' ? rec.result : JSON.stringify(rec.result));
       const t = rec.timing;
       const waited = t.prepareMs > 0 ? ` (after ${fmtMs(t.prepareMs)} of set-up: prepareMs)` : '';
-      console.error(`${rec.runtime} ${rec.mode}: startup ${fmtMs(t.startupMs)}, exec ${fmtMs(t.execMs)}, total ${fmtMs(t.totalMs)}${waited}`);
+      const note = execNote(rec.runtime);
+      console.error(`${rec.runtime} ${rec.mode}: startup ${fmtMs(t.startupMs)}, exec ${fmtMs(t.execMs)}${note ? ' †' : ''}, total ${fmtMs(t.totalMs)}${waited}`);
+      if (note) console.error(`† ${note}`);
     } else {
       console.error(`nebula: ${rec.error.code}: ${rec.error.message}`);
     }
