@@ -166,11 +166,20 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     return runtimes;
   }
 
-  /** Idle power before the runs; none without a meter or with `baselineMs: 0`. */
+  /**
+   * Idle power before the runs; none without a meter or with `baselineMs: 0`. A meter that fails
+   * here costs the baseline (a note says so, and energy figures then include idle), not the run.
+   */
   private async measureBaseline(signal?: AbortSignal): Promise<Baseline | null> {
     const ms = this.config.baselineMs;
     if (!this.nebula.meter || ms === 0 || signal?.aborted) return null;
-    return this.timed('baseline', ms, this.nebula.measureBaseline({ durationMs: ms }));
+    try {
+      return await this.timed('baseline', ms, this.nebula.measureBaseline({ durationMs: ms }));
+    } catch (e) {
+      if (!isNebulaError(e) || (e.code !== 'METER_UNAVAILABLE' && e.code !== 'METER_PROTOCOL')) throw e;
+      this.note(`no idle baseline (energy figures include idle power): ${e.message}`);
+      return null;
+    }
   }
 
   private async warmup(cells: Cell[], signal?: AbortSignal): Promise<void> {

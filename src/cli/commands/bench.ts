@@ -144,8 +144,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(json ? JSON.stringify(p.json, null, 2) : p.text);
     return 0;
   }
-  // --quick samples every 50 ms so its batches (at least 20 samples each) stay short.
-  const meter = plan.meter === 'estimate' && plan.quick ? new EstimateMeter({ intervalMs: 50 }) : meterFromSpec(plan.meter);
+  const meter = plan.meter === 'estimate' && plan.quick ? new EstimateMeter({ intervalMs: 100 }) : meterFromSpec(plan.meter);
   const progress = new Progress();
   const nebula = new Nebula(meter ? { meter } : {});
   const ac = new AbortController();
