@@ -1,9 +1,12 @@
 // Run a small experiment from code: two functions on Wasm (and Docker when an engine answers),
-// energy from the CPU-utilisation estimate, reports written to a folder.
+// energy from the CPU-utilisation estimate, reports written to a new folder.
 // Run: node examples/run-experiment.mjs [outDir]
 import { EstimateMeter, runExperiment } from 'nebula-faas';
 
-const outDir = process.argv[2] ?? 'nebula-results/example';
+// Each run needs its own folder (a used one is refused, so runs are never mixed).
+const outDir = process.argv[2] ?? `nebula-results/example-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+// A progress line redrawn in place on a terminal; plain lines when the output goes to a file.
+const tty = process.stdout.isTTY;
 const result = await runExperiment(
   {
     functions: ['fib', 'prime'],
@@ -18,12 +21,19 @@ const result = await runExperiment(
   },
   {
     meter: new EstimateMeter({ intervalMs: 100 }),
-    on: { progress: (done, total) => process.stdout.write(`\r${done}/${total}`) },
+    on: {
+      progress: (done, total) => {
+        if (tty) process.stdout.write(`\r${done}/${total}`);
+        else if (done === total) console.log(`${done}/${total} invocations`);
+      },
+    },
   },
 );
-console.log('');
+if (tty) console.log('');
 for (const c of result.cells) {
-  console.log(`${c.function.padEnd(6)} ${c.runtime.padEnd(6)} startup ${c.metrics.startupMs.median.toFixed(3)} ms, exec ${c.metrics.execMs.median.toFixed(3)} ms`);
+  const energy = c.energy ? (c.energy.aboveIdle ? `${(c.energy.valueWh * 1e6).toFixed(3)} µWh above idle` : 'energy not distinguishable from idle') : 'no energy';
+  console.log(`${c.function.padEnd(6)} ${c.runtime.padEnd(6)} startup ${c.metrics.startupMs.median.toFixed(3)} ms, exec ${c.metrics.execMs.median.toFixed(3)} ms, ${energy}`);
 }
+console.log(result.outputCheck.mismatches.length ? `outputs differ: ${JSON.stringify(result.outputCheck.mismatches)}` : 'outputs: the same on every runtime');
 for (const n of result.notes) console.log(`note: ${n}`);
 console.log(`reports: ${result.reports.html}`);

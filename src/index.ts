@@ -57,8 +57,37 @@ export { summarize, quantile, medianRatio, medianInterval, mannWhitney } from '.
 export type { Summary } from './stats.js';
 export { createServer } from './server/index.js';
 export type { ServerOptions, NebulaServer } from './server/index.js';
-export { Experiment, runExperiment, DEFAULT_INPUTS, renderReports, writeReports, summarizeRecords } from './experiment/index.js';
-export type { RunExperimentOptions, ExperimentConfig, ExperimentResult, ExperimentEvents, CellSummary, Comparison, MicroResult } from './experiment/index.js';
+export {
+  Experiment,
+  EXPERIMENT_PHASES,
+  runExperiment,
+  DEFAULT_INPUTS,
+  QUICK_INPUTS,
+  renderReports,
+  writeReports,
+  summarizeRecords,
+  checkOutputs,
+  loadRun,
+  compareRuns,
+  recordsToCsv,
+} from './experiment/index.js';
+export type {
+  RunExperimentOptions,
+  ExperimentConfig,
+  ExperimentResult,
+  ExperimentEvents,
+  ExperimentPhase,
+  PhaseSize,
+  CellSummary,
+  Comparison,
+  EnergyFigure,
+  OutputCheck,
+  OutputMismatch,
+  LoadedRun,
+  CompareRow,
+  RunComparison,
+  MicroResult,
+} from './experiment/index.js';
 export { INVOCATION_MODES } from './types.js';
 export type {
   ArtifactInfo,

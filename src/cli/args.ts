@@ -10,6 +10,22 @@ export class CliError extends UsageError {
   }
 }
 
+/** The options a command takes, as util.parseArgs declares them. */
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** One `nebula` command. */
+export interface Command {
+  name: string;
+  /** One line for `nebula --help`. */
+  summary: string;
+  /** Its `--help` text, starting `Usage: nebula <name>`. */
+  usage: string;
+  /** Its flags (also what shell completion offers). */
+  options: Options;
+  /** Runs it; resolves with the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
 /** Parsed flags and positionals. */
 export interface Parsed {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,14 +33,41 @@ export interface Parsed {
   positionals: string[];
 }
 
-/** Parses `argv`; a mistake is one line naming the command's --help. */
-export function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>, usage: string): Parsed {
+/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The candidate nearest to `word` (a prefix, or within a third of its length in edits), if any is near. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  const prefixed = candidates.filter((c) => c.startsWith(word) || word.startsWith(c));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = distance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
+/** Parses `argv` against `command`'s options; a mistake is one line naming the nearest flag and the command's --help. */
+export function parse(argv: string[], command: Pick<Command, 'name' | 'options'>): Parsed {
+  const options: Options = { ...command.options, help: { type: 'boolean', short: 'h' } };
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    const first = (e as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '.');
-    const cmd = /^Usage: (nebula [\w-]+)/.exec(usage)?.[1] ?? 'nebula';
-    throw new CliError(`${first} (${cmd} --help lists the options)`);
+    let first = (e as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '.');
+    const unknown = /^Unknown option '--([^'=]+)'/.exec(first)?.[1];
+    const near = unknown ? nearest(unknown, Object.keys(options)) : undefined;
+    if (near) first = `${first.replace(/\.$/, '')}; did you mean --${near}?`;
+    throw new CliError(`${first} (nebula ${command.name} --help lists the options)`);
   }
 }
 
@@ -41,17 +84,23 @@ export function parseDuration(text: string, flag: string): number {
   return ms;
 }
 
-export function parsePositiveInt(text: string, flag: string): number {
+/** A whole number of at least `min` (default 1). */
+export function parseWhole(text: string, flag: string, min = 1): number {
   const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) throw new CliError(`${flag} takes a whole number >= 1, got "${text}".`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < min) throw new CliError(`${flag} takes a whole number >= ${min}, got "${text}".`);
   return v;
 }
 
-/** `a,b,c` to a list, each checked against `allowed` when given. */
+/** `a,b,c` to a list, each checked against `allowed` when given (naming the nearest allowed value). */
 export function parseList<T extends string>(text: string, flag: string, allowed?: readonly T[]): T[] {
   const items = text.split(',').map((s) => s.trim()).filter(Boolean) as T[];
   if (!items.length) throw new CliError(`${flag} needs at least one value.`);
-  if (allowed) for (const i of items) if (!allowed.includes(i)) throw new CliError(`${flag}: "${i}" is not one of ${allowed.join(', ')}.`);
+  if (allowed)
+    for (const i of items)
+      if (!allowed.includes(i)) {
+        const near = nearest(i, allowed);
+        throw new CliError(`${flag}: "${i}" is not one of ${allowed.join(', ')}${near ? ` (did you mean ${near}?)` : ''}.`);
+      }
   return items;
 }
 
@@ -69,4 +118,15 @@ export function parsePort(text: string, flag = '--port'): number {
   const v = Number(text);
   if (!Number.isInteger(v) || v < 0 || v > 65535) throw new CliError(`${flag} takes a port from 0 to 65535, got "${text}".`);
   return v;
+}
+
+/** `name=value` pairs from repeatable flags (each may hold several, comma-separated unless `whole`). */
+export function parsePairs(values: string[] | undefined, flag: string, whole = false): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const pair of (values ?? []).flatMap((s) => (whole ? [s] : s.split(',')))) {
+    const eq = pair.indexOf('=');
+    if (eq < 1 || eq === pair.length - 1) throw new CliError(`${flag} takes name=value, got "${pair}".`);
+    out.push([pair.slice(0, eq).trim(), pair.slice(eq + 1)]);
+  }
+  return out;
 }

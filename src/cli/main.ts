@@ -1,58 +1,55 @@
 #!/usr/bin/env node
-/** The `nebula` command: invoke, bench, report, functions, gude-sim, serve. */
+/** The `nebula` command: one module per command under commands/, listed once in COMMANDS. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNebulaError, UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { adviseCommand } from './commands/advise.js';
-import { bench } from './commands/bench.js';
-import { functions } from './commands/functions.js';
-import { gudeSim } from './commands/gude-sim.js';
-import { invoke } from './commands/invoke.js';
-import { report } from './commands/report.js';
-import { serve } from './commands/serve.js';
+import { RUNTIME_KINDS, RUNTIMES } from '../runtimes/index.js';
+import { nearest, type Command } from './args.js';
+import { command as advise } from './commands/advise.js';
+import { command as bench } from './commands/bench.js';
+import { command as compare } from './commands/compare.js';
+import { completionCommand } from './commands/completion.js';
+import { command as functions } from './commands/functions.js';
+import { command as gudeSim } from './commands/gude-sim.js';
+import { command as invoke } from './commands/invoke.js';
+import { command as report } from './commands/report.js';
+import { command as serve } from './commands/serve.js';
 
-const usage = `Usage: nebula <command> [options]
+/** Every command, in the order `nebula --help` lists them. */
+const COMMANDS: Command[] = [invoke, bench, report, compare, advise, functions, gudeSim, serve];
+COMMANDS.push(completionCommand(() => COMMANDS));
 
-Run functions as WebAssembly or Docker and measure cold start, run time and energy.
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `Usage: nebula <command> [options]
+
+Measures functions' cold start, run time and energy on every runtime (${RUNTIMES.map((d) => d.label).join(', ')}).
 
 Commands:
-  invoke <function> <input>   invoke a function once
-  bench                       benchmark functions on Wasm and Docker (try: nebula bench --quick)
-  report <dir>                re-render the reports of a recorded experiment
-  advise <dir> --rate 2/s     the runtime and mode using the least energy at an arrival rate
-  functions                   list the deployed functions
-  gude-sim                    run a Gude power meter simulator (Modbus TCP)
-  serve                       REST API and web page
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-nebula <command> --help shows a command's options. nebula --version prints the version.`;
-
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  invoke,
-  bench,
-  report,
-  advise: adviseCommand,
-  functions,
-  'gude-sim': gudeSim,
-  serve,
-};
+nebula <command> --help shows a command's options; --json gives machine output. nebula --version prints the version.
+Exit codes: 0 done, 1 something failed, 2 a usage mistake, 130 interrupted (143 by SIGTERM), 70 an internal error.`;
+}
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    console.log(usage);
-    return cmd ? 0 : 2;
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    (name ? console.log : console.error)(usage());
+    return name ? 0 : 2;
   }
-  if (cmd === '--version' || cmd === '-v') {
+  if (name === '--version' || name === '-v') {
     console.log((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version);
     return 0;
   }
-  const run = commands[cmd];
-  if (!run) {
-    console.error(`nebula: unknown command "${cmd}".\n\n${usage}`);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    const near = nearest(name, COMMANDS.map((c) => c.name));
+    console.error(`nebula: unknown command "${name}".${near ? ` Did you mean "nebula ${near}"?` : ''} (nebula --help lists the commands)`);
     return 2;
   }
-  return run(rest);
+  return command.run(rest);
 }
 
 main(process.argv.slice(2)).then(
@@ -64,7 +61,7 @@ main(process.argv.slice(2)).then(
       // A usage mistake (bad flag, unknown function, bad config) is exit 2; anything else that went wrong is 1.
       const usageError = e instanceof UsageError;
       console.error(`nebula: ${e.code === 'INVALID_ARGUMENT' ? '' : `${e.code}: `}${e.message}`);
-      if (e.code === 'RUNTIME_UNAVAILABLE') console.error('nebula: to measure without Docker, add --runtimes wasm (bench) or --runtime wasm (invoke).');
+      if (e.code === 'RUNTIME_UNAVAILABLE') console.error(`nebula: to measure without it, choose other runtimes (bench --runtimes, invoke --runtime; registered: ${RUNTIME_KINDS.join(', ')}).`);
       process.exitCode = usageError ? 2 : 1;
     } else {
       console.error(`nebula: internal error (please report it): ${(e as Error)?.stack ?? String(e)}`);

@@ -1,36 +1,69 @@
-/** A progress bar with an ETA on a terminal; plain lines when output is not a TTY. */
+/**
+ * Progress of every phase of an experiment, with an ETA: a redrawn bar on a terminal, plain
+ * lines (no carriage returns, no escape codes) when the output is a file or a pipe.
+ */
 import type { WriteStream } from 'node:tty';
+import type { ExperimentPhase, PhaseSize } from '../experiment/experiment.js';
+
+const fmtSeconds = (s: number) => (s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`);
 
 export class Progress {
   private readonly tty: boolean;
+  private phaseName = '';
+  private size: PhaseSize = { total: 0, unit: 'invocations' };
   private started = Date.now();
   private lastLine = 0;
+  private drawn = false;
+  private finished = false;
 
   constructor(private readonly out: NodeJS.WriteStream | WriteStream = process.stderr) {
     this.tty = Boolean((out as WriteStream).isTTY);
   }
 
-  reset(): void {
+  /** A phase starts: `index` of `count` phases planned. */
+  phase(name: ExperimentPhase, size: PhaseSize, index: number, count: number): void {
+    this.clear();
+    this.phaseName = `${name} ${index}/${count}`;
+    this.size = size;
     this.started = Date.now();
+    this.lastLine = 0;
+    this.finished = false;
+    const unit = size.total === 1 ? size.unit.replace(/s$/, '') : size.unit;
+    const what = size.unit === 'ms' ? `about ${fmtSeconds(size.total / 1000)}` : `${size.total} ${unit}`;
+    this.out.write(`== ${name} (phase ${index} of ${count}): ${what}\n`);
   }
 
-  update(done: number, total: number, label: string): void {
+  /** Progress inside the phase; `label` says what just happened. */
+  tick(done: number, total: number, label = ''): void {
+    if (this.finished) return;
+    this.finished = done >= total;
     const elapsed = (Date.now() - this.started) / 1000;
     const eta = done > 0 ? (elapsed / done) * (total - done) : Number.NaN;
-    const etaText = Number.isFinite(eta) ? `ETA ${eta < 60 ? `${eta.toFixed(0)}s` : `${(eta / 60).toFixed(1)}m`}` : 'ETA …';
+    const etaText = done >= total ? 'done' : Number.isFinite(eta) ? `ETA ${fmtSeconds(eta)}` : 'ETA …';
+    const count = this.size.unit === 'ms' ? `${(done / 1000).toFixed(1)}/${(total / 1000).toFixed(1)} s` : `${done}/${total}`;
     if (this.tty) {
-      const width = 28;
-      const filled = Math.round((done / Math.max(1, total)) * width);
-      const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-      this.out.write(`\r\x1b[2K${bar} ${done}/${total} ${etaText}  ${label.slice(0, 50)}`);
-      if (done >= total) this.out.write('\n');
-    } else if (done === total || Date.now() - this.lastLine > 2000 || done === 1) {
+      const width = 24;
+      const filled = Math.round((Math.min(done, total) / Math.max(1, total)) * width);
+      const columns = (this.out as WriteStream).columns ?? 100;
+      const line = `[${this.phaseName}] ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${count} ${etaText}  ${label}`;
+      this.out.write(`\r\x1b[2K${line.slice(0, columns - 1)}`);
+      this.drawn = true;
+      if (done >= total) this.clear();
+    } else if (done >= total || done === 1 || Date.now() - this.lastLine > 5000) {
+      // A file or a pipe gets a line now and then, never a redraw.
       this.lastLine = Date.now();
-      this.out.write(`${done}/${total} ${etaText} ${label}\n`);
+      this.out.write(`${this.phaseName.split(' ')[0]} ${count} ${etaText}${label ? `  ${label}` : ''}\n`);
     }
   }
 
+  /** A line of its own (a note), above the bar. */
   line(text: string): void {
-    this.out.write(this.tty ? `\r\x1b[2K${text}\n` : `${text}\n`);
+    this.clear();
+    this.out.write(`${text}\n`);
+  }
+
+  private clear(): void {
+    if (this.tty && this.drawn) this.out.write('\r\x1b[2K');
+    this.drawn = false;
   }
 }

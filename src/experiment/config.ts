@@ -26,7 +26,7 @@ export interface ExperimentConfig {
   order?: 'interleaved' | 'shuffled';
   /** Seed of the shuffle and the bootstrap. Default 1. */
   seed?: number;
-  /** Idle power measurement before the runs, ms (only with a meter). Default 10 000. */
+  /** Idle power measurement before the runs, ms (only with a meter). Default 10 000; 0 measures none (energy figures then include idle). */
   baselineMs?: number;
   /** Batch energy for cells shorter than a few meter intervals; window at least this long, ms. Default 2 000; false to skip. */
   batchWindowMs?: number | false;
@@ -52,8 +52,14 @@ export type ResolvedConfig = Required<Omit<ExperimentConfig, 'inputs' | 'baselin
   keepWarm: ResolvedKeepWarm | false;
 };
 
-/** Inputs of the built-in functions when none are given. */
+/**
+ * Inputs of the built-in functions when none are given. Every default input of the experiment
+ * runner and the CLI comes from here and {@link QUICK_INPUTS}.
+ */
 export const DEFAULT_INPUTS: Record<string, unknown[]> = builtinInputs('default');
+
+/** Small inputs of the built-ins for `nebula bench --quick` (about a minute for everything). */
+export const QUICK_INPUTS: Record<string, unknown[]> = builtinInputs('quick');
 
 const bad = (field: string, what: string, got: unknown) =>
   new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${JSON.stringify(got) ?? String(got)}.`, { details: { field } });

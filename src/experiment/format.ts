@@ -1,31 +1,92 @@
-/** Number formatting shared by the reports. */
+/** Number formatting shared by the reports, the terminal summary and `nebula compare`. */
 
-/** A duration in ms as a person reads it: us below 1 ms, ms below 10 s, else s. */
+/** A duration in ms as a person reads it: µs below 1 ms, ms below 1 s, else s; three significant digits. */
 export function fmtMs(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '–';
-  if (Math.abs(ms) < 1) return `${(ms * 1000).toFixed(ms < 0.01 ? 2 : 1)} µs`;
-  if (Math.abs(ms) < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const a = Math.abs(ms);
+  if (a < 1) return `${sig(ms * 1000)} µs`;
+  if (a < 1000) return `${sig(ms)} ms`;
+  return `${sig(ms / 1000)} s`;
 }
 
-/** Energy in Wh with an SI prefix (µWh, mWh, Wh). */
+/** Three significant digits, never in exponent notation ("0.531", "12.3", "1517"). */
+function sig(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(3);
+}
+
+/** Energy in Wh with an SI prefix (nWh, µWh, mWh, Wh), three significant digits. */
 export function fmtWh(wh: number | undefined): string {
   if (wh === undefined || !Number.isFinite(wh)) return '–';
   const a = Math.abs(wh);
-  if (a < 1e-3) return `${(wh * 1e6).toPrecision(3)} µWh`;
-  if (a < 1) return `${(wh * 1e3).toPrecision(3)} mWh`;
-  return `${wh.toPrecision(3)} Wh`;
+  if (a === 0) return '0 Wh';
+  if (a < 1e-12) return `${sig(wh * 1e15)} fWh`;
+  if (a < 1e-9) return `${sig(wh * 1e12)} pWh`;
+  if (a < 1e-6) return `${sig(wh * 1e9)} nWh`;
+  if (a < 1e-3) return `${sig(wh * 1e6)} µWh`;
+  if (a < 1) return `${sig(wh * 1e3)} mWh`;
+  return `${sig(wh)} Wh`;
 }
 
+/** Power in W, two decimals. */
 export function fmtW(w: number | undefined): string {
   return w === undefined || !Number.isFinite(w) ? '–' : `${w.toFixed(2)} W`;
 }
 
-export function fmtRatio(r: number): string {
-  if (!Number.isFinite(r)) return '–';
-  return r >= 100 ? `${r.toFixed(0)}x` : r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`;
+/** A ratio such as `1.06x`, `12.3x`, `581x`. */
+export function fmtRatio(r: number | undefined): string {
+  if (r === undefined || !Number.isFinite(r)) return '–';
+  return `${sig(r)}x`;
+}
+
+/** A ratio with its interval: `167x [76.6x, 581x]`. */
+export function fmtRatioCi(ratio: number, ci: [number, number]): string {
+  return Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? `${fmtRatio(ratio)} [${fmtRatio(ci[0])}, ${fmtRatio(ci[1])}]` : fmtRatio(ratio);
+}
+
+/** A value with its interval in one unit: `2.42 ms [990 µs, 5.28 ms]`. */
+export function fmtWithCi(value: number | undefined, ci: [number, number] | undefined, fmt: (v: number) => string): string {
+  if (value === undefined || !Number.isFinite(value)) return '–';
+  return ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? `${fmt(value)} [${fmt(ci[0])}, ${fmt(ci[1])}]` : fmt(value);
+}
+
+/** A p value: `0.003`, `< 0.001`. */
+export function fmtP(p: number): string {
+  if (!Number.isFinite(p)) return '–';
+  return p < 0.001 ? '< 0.001' : p.toFixed(3);
 }
 
 export function fmtInput(input: unknown): string {
-  return JSON.stringify(input);
+  return JSON.stringify(input) ?? 'null';
 }
+
+const TIME_TICKS: Array<[number, string]> = [
+  [1e-6, 'ns'],
+  [1e-3, 'µs'],
+  [1, 'ms'],
+  [1000, 's'],
+];
+const ENERGY_TICKS: Array<[number, string]> = [
+  [1e-15, 'fWh'],
+  [1e-12, 'pWh'],
+  [1e-9, 'nWh'],
+  [1e-6, 'µWh'],
+  [1e-3, 'mWh'],
+  [1, 'Wh'],
+];
+
+/** An axis tick at a power of ten, in whole numbers of one unit ("1 µs", "10 µs", "100 µs", "1 ms"). */
+function tick(value: number, units: Array<[number, string]>): string {
+  let unit = units[0]!;
+  for (const u of units) if (value >= u[0] * 0.999) unit = u;
+  const n = value / unit[0];
+  return `${n < 0.999 ? Number(n.toPrecision(1)) : Math.round(n)} ${unit[1]}`;
+}
+
+/** Axis tick label of a duration in ms at a power of ten. */
+export const tickMs = (ms: number): string => tick(ms, TIME_TICKS);
+/** Axis tick label of an energy in Wh at a power of ten. */
+export const tickWh = (wh: number): string => tick(wh, ENERGY_TICKS);

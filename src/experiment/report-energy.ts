@@ -3,6 +3,7 @@
  * keeping sandboxes warm, break-even keep-alive times and the advisor at a few arrival rates.
  * Empty when the experiment had no energy step.
  */
+import { htmlTable, mdTable, type ReportSection } from './report-kit.js';
 import { advise, type Advice, type EnergyFigure } from '../energy/advisor.js';
 import type { EnergyAnalysis } from './energy-analysis.js';
 import { fmtInput, fmtMs } from './format.js';
@@ -102,30 +103,14 @@ function tables(e: EnergyAnalysis): Table[] {
   return out;
 }
 
-/** The energy sections as Markdown ('' without an energy step). */
-export function energyMarkdown(r: ExperimentResult): string {
-  if (!r.energy) return '';
-  const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  const out: string[] = [];
-  for (const t of tables(r.energy)) {
-    out.push(`## ${t.title}`, '');
-    if (t.hint) out.push(t.hint, '');
-    out.push(row(t.head), row(t.head.map(() => '---')), ...t.rows.map(row), '');
-  }
-  return out.join('\n');
-}
-
-const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-/** The energy sections as HTML `<section>`s ('' without an energy step). */
-export function energyHtml(r: ExperimentResult): string {
-  if (!r.energy) return '';
-  return tables(r.energy)
-    .map(
-      (t) =>
-        `<section><h2>${esc(t.title)}</h2>${t.hint ? `<p class="hint">${esc(t.hint)}</p>` : ''}<table><thead><tr>${t.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
-          .map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
-          .join('')}</tbody></table></section>`,
-    )
-    .join('\n');
+/** The energy step's sections (start-up and run parts, keep-warm cost, break-even, the advisor), in report order. */
+export function energyAnalysisSections(r: ExperimentResult): ReportSection[] {
+  if (!r.energy) return [];
+  return tables(r.energy).map((t, i) => ({
+    id: `energy-analysis-${i + 1}`,
+    title: t.title,
+    ...(t.hint ? { hint: t.hint } : {}),
+    html: htmlTable(t.head, t.rows),
+    markdown: mdTable(t.head, t.rows),
+  }));
 }

@@ -102,6 +102,11 @@ export interface RuntimeDescriptor<K extends string = string, S = unknown, O = u
   /** One line saying what it runs. */
   readonly summary: string;
   /**
+   * How this runtime's `execMs` differs from the function's own run time, when it does (reports
+   * print it beside every exec figure of this runtime).
+   */
+  readonly execNote?: string;
+  /**
    * Checks the shape of a spec's source for this runtime and returns it typed.
    * @throws UsageError `INVALID_ARGUMENT` saying what the source must be.
    */

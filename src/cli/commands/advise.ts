@@ -6,9 +6,9 @@ import { UsageError } from '../../errors.js';
 import { fmtInput, fmtMs } from '../../experiment/format.js';
 import { fmtFigure, fmtJ, fmtS } from '../../experiment/report-energy.js';
 import type { ExperimentResult } from '../../experiment/summary.js';
-import { CliError, parse, parseDuration } from '../args.js';
+import { CliError, parse, parseDuration, type Command } from '../args.js';
 
-export const usage = `Usage: nebula advise <dir> --rate 2/s [--p99 50ms] [--function NAME] [--json]
+const usage = `Usage: nebula advise <dir> --rate 2/s [--p99 50ms] [--function NAME] [--json]
 
 From the energy figures of a recorded experiment (nebula bench with a meter; add --modes
 cold,prewarmed,warm for the keep-warm cost), says which runtime and mode spends the least energy
@@ -21,8 +21,10 @@ Options:
   --function NAME   only this function
   --json            the whole answer as JSON`;
 
-export async function adviseCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { rate: { type: 'string' }, p99: { type: 'string' }, function: { type: 'string' }, json: { type: 'boolean' } }, usage);
+const options = { rate: { type: 'string' }, p99: { type: 'string' }, function: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, command);
   if (values.help) return void console.log(usage), 0;
   if (positionals.length !== 1) throw new CliError('nebula advise takes one experiment folder. (see --help).');
   if (!values.rate) throw new CliError('nebula advise needs --rate, e.g. --rate 2/s. (see --help).');
@@ -63,3 +65,11 @@ export async function adviseCommand(argv: string[]): Promise<number> {
   for (const n of a.notes) console.log(`note: ${n}`);
   return 0;
 }
+
+export const command: Command = {
+  name: 'advise',
+  summary: 'the runtime and mode using the least energy per invocation at an arrival rate',
+  usage,
+  options,
+  run,
+};

@@ -1,128 +1,197 @@
-/** `nebula bench`: run an experiment and write its reports. */
-import { join } from 'node:path';
-import { runExperiment } from '../../experiment/run.js';
-import { BUILTIN_NAMES, builtinInputs } from '../../builtins.js';
+/** `nebula bench`: run an experiment on the built-ins or your own functions, write its reports, print a summary. */
+import { writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { isNebulaError } from '../../errors.js';
+import { recordsToCsv } from '../../experiment/csv.js';
+import { EXPERIMENT_PHASES, Experiment, type ExperimentPhase } from '../../experiment/experiment.js';
+import { fmtMs } from '../../experiment/format.js';
+import { writeReports } from '../../experiment/render.js';
+import { readRecords, RUN_FILES } from '../../experiment/run-folder.js';
+import { cellKey } from '../../experiment/schedule.js';
 import { EstimateMeter } from '../../meters/index.js';
+import { Nebula } from '../../nebula.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
-import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
-import { CliError, parse, parseDuration, parseInput, parseList, parsePositiveInt } from '../args.js';
+import type { FunctionSpec } from '../../types.js';
+import { INVOCATION_MODES } from '../../types.js';
+import { CliError, parse, type Command } from '../args.js';
+import { benchSummary } from '../bench-summary.js';
+import { configSchema } from '../config-schema.js';
+import { planBench, type BenchPlan } from '../bench-plan.js';
+import { onInterrupt } from '../interrupt.js';
 import { meterFromSpec } from '../meter-spec.js';
 import { Progress } from '../progress.js';
-import { fmtMs, fmtRatio } from '../../experiment/format.js';
 
-export const usage = `Usage: nebula bench [options]
+const usage = `Usage: nebula bench [options]
 
-Benchmarks functions on Wasm and Docker: cold start, run time and energy per invocation.
+Benchmarks functions on every runtime (${RUNTIME_KINDS.join(', ')}): cold start, run time and energy per
+invocation. Writes run.json, records.jsonl, summary.json, report.md and report.html into a new folder.
 
-Options:
-  --functions a,b        functions to run (default: all built-ins)
-  --runtimes LIST        runtimes, from ${RUNTIME_KINDS.join(',')} (default: all)
-  --baseline-runtime R   the runtime the others are compared against (default: process if run, else the first)
-  --modes LIST           modes, from ${INVOCATION_MODES.join(',')} (default: cold)
+Functions:
+  --functions a,b        which to run (default: every built-in, or the ones you add)
+  --wasm NAME=PATH       your own WASI component or preview1 module (repeatable)
+  --docker NAME=IMAGE    your own image, already in the engine (repeatable)
+  --binary NAME=PATH     a static Linux binary, deployed to every runtime that takes one (repeatable)
+  --config FILE          a nebula.config.json (functions, inputs, runtimes, ...; flags override it)
+  --config-schema        print the JSON Schema of that file (docs/nebula.config.schema.json) and exit
   --inputs fib=30,prime=5000   inputs per function; repeat a name for several inputs
+
+Experiment:
+  --runtimes LIST        from ${RUNTIME_KINDS.join(',')} (default: all; one that cannot run here is skipped with a note)
+  --baseline-runtime R   the runtime ratios divide by (default: process if run, else the first)
+  --modes LIST           from ${INVOCATION_MODES.join(',')} (default: cold)
   --repetitions N        measured invocations per cell (default 20)
   --warmup N             unrecorded invocations per cell first (default 2)
-  --meter SPEC           estimate | rapl | gude://HOST[:PORT][/portN|/lineN] | none (default estimate)
-  --baseline DURATION    idle power measurement first, e.g. 30s (default 10s)
   --order interleaved|shuffled   (default interleaved)
   --seed N               seed of the shuffle and the bootstrap (default 1)
   --timeout DURATION     per invocation (default 60s)
+  --meter SPEC           estimate | rapl | gude://HOST[:PORT][/portN|/lineN] | none (default estimate)
+  --baseline DURATION    idle power measured first, e.g. 30s (default 10s; 0 for none)
   --no-micro             skip the tinybench engine-overhead benchmarks
-  --quick                a short run of every built-in on every runtime, cold and prewarmed (under 2 minutes)
-  --out DIR              where records and reports go (default nebula-results/<time>)
+  --quick                every built-in with small inputs on every runtime, cold and prewarmed (about a minute)
+
+Output:
+  --out DIR              a new or empty folder (default nebula-results/<time>)
+  --export-csv FILE      also write every record as one CSV row
+  --json                 print the result as JSON on stdout (progress stays on stderr)
+  --dry-run              check everything and print the plan; run nothing
   -h, --help`;
 
-export const QUICK_INPUTS: Record<string, unknown[]> = builtinInputs('quick');
+const options = {
+  config: { type: 'string' },
+  'config-schema': { type: 'boolean' },
+  functions: { type: 'string' },
+  wasm: { type: 'string', multiple: true },
+  docker: { type: 'string', multiple: true },
+  binary: { type: 'string', multiple: true },
+  inputs: { type: 'string', multiple: true },
+  runtimes: { type: 'string' },
+  'baseline-runtime': { type: 'string' },
+  modes: { type: 'string' },
+  repetitions: { type: 'string' },
+  warmup: { type: 'string' },
+  order: { type: 'string' },
+  seed: { type: 'string' },
+  timeout: { type: 'string' },
+  meter: { type: 'string' },
+  baseline: { type: 'string' },
+  'no-micro': { type: 'boolean' },
+  quick: { type: 'boolean' },
+  out: { type: 'string' },
+  'export-csv': { type: 'string' },
+  json: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const;
 
-export async function bench(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    {
-      functions: { type: 'string' },
-      runtimes: { type: 'string' },
-      'baseline-runtime': { type: 'string' },
-      modes: { type: 'string' },
-      inputs: { type: 'string', multiple: true },
-      repetitions: { type: 'string' },
-      warmup: { type: 'string' },
-      meter: { type: 'string' },
-      baseline: { type: 'string' },
-      order: { type: 'string' },
-      seed: { type: 'string' },
-      timeout: { type: 'string' },
-      'no-micro': { type: 'boolean' },
-      quick: { type: 'boolean' },
-      out: { type: 'string' },
-    },
-    usage,
-  );
-  if (values.help) return void console.log(usage), 0;
-  if (positionals.length) throw new CliError(`nebula bench takes no positional arguments (got "${positionals[0]}"). (see --help).`);
-  const quick = values.quick === true;
-  const inputs: Record<string, unknown[]> = quick ? { ...QUICK_INPUTS } : {};
-  const given = new Set<string>();
-  for (const pair of ((values.inputs ?? []) as string[]).flatMap((s) => s.split(','))) {
-    const eq = pair.indexOf('=');
-    if (eq < 1) throw new CliError(`--inputs takes name=value pairs such as fib=30, got "${pair}".`);
-    const name = pair.slice(0, eq);
-    if (!given.has(name)) inputs[name] = [];
-    given.add(name);
-    inputs[name]!.push(parseInput(pair.slice(eq + 1)));
-  }
-  const order = values.order ?? 'interleaved';
-  if (order !== 'interleaved' && order !== 'shuffled') throw new CliError(`--order is interleaved or shuffled, got "${order}".`);
-  const meterSpec = values.meter ?? 'estimate';
-  const meter = meterSpec === 'estimate' && quick ? new EstimateMeter({ intervalMs: 100 }) : meterFromSpec(meterSpec);
-  const outDir = values.out ?? join('nebula-results', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19));
+/** A path as the user would type it: relative when under the current folder. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
 
-  const progress = new Progress();
-  const ac = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    if (++interrupts > 1) process.exit(130);
-    progress.line('Stopping after the current invocation (Ctrl-C again to quit at once); everything recorded so far is kept.');
-    ac.abort();
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    const result = await runExperiment(
-      {
-        functions: values.functions ? parseList(values.functions, '--functions') : [...BUILTIN_NAMES],
-        runtimes: values.runtimes ? parseList<RuntimeKind>(values.runtimes, '--runtimes', RUNTIME_KINDS) : [...RUNTIME_KINDS],
-        ...(values['baseline-runtime'] ? { baseline: parseList<RuntimeKind>(values['baseline-runtime'], '--baseline-runtime', RUNTIME_KINDS)[0]! } : {}),
-        modes: values.modes ? parseList<InvocationMode>(values.modes, '--modes', INVOCATION_MODES) : quick ? ['cold', 'prewarmed'] : ['cold'],
-        inputs,
-        repetitions: values.repetitions ? parsePositiveInt(values.repetitions, '--repetitions') : quick ? 5 : 20,
-        warmup: values.warmup !== undefined ? Number(values.warmup) : quick ? 1 : 2,
-        order,
-        seed: values.seed ? parsePositiveInt(values.seed, '--seed') : 1,
-        baselineMs: values.baseline ? parseDuration(values.baseline, '--baseline') : quick ? 2000 : 10_000,
-        batchWindowMs: quick ? 1000 : 2000,
-        timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout') : 60_000,
-        micro: values['no-micro'] !== true,
-        skipUnavailable: quick || !values.runtimes,
-        outDir,
-      },
-      {
-        meter,
-        signal: ac.signal,
-        on: {
-          phase: (p) => {
-            progress.reset();
-            progress.line(`== ${p}`);
-          },
-          progress: (done, total, rec) =>
-            progress.update(done, total, `${rec.function} ${rec.runtime} ${rec.mode} ${rec.ok ? fmtMs(rec.timing.totalMs) : rec.error?.code}`),
-          note: (text) => progress.line(`note: ${text}${text.includes('docker') ? ' (run with --runtimes wasm to measure Wasm only)' : ''}`),
-        },
-      },
-    );
-    console.log('');
-    for (const c of result.comparisons.filter((c) => c.metric === 'startupMs' || c.metric === 'totalMs'))
-      console.log(`${c.function}(${JSON.stringify(c.input)}) ${c.mode}: ${c.runtime}/${c.baseline} ${c.metric} ${fmtRatio(c.ratio)} [${fmtRatio(c.ci95[0])}, ${fmtRatio(c.ci95[1])}]`);
-    console.log(`\n${result.interrupted ? 'Interrupted; partial ' : ''}reports: ${result.reports.html}\n         ${result.reports.markdown}`);
-    return result.interrupted ? 130 : 0;
-  } finally {
-    process.off('SIGINT', onSigint);
+/** The cells the plan makes (before any runtime is skipped) and its invocation count. */
+function planText(plan: BenchPlan): { text: string; json: unknown } {
+  const c = plan.config;
+  const perFunction = c.functions.map((f) => ({ function: f, inputs: c.inputs[f] ?? [null] }));
+  const cells = perFunction.reduce((n, f) => n + f.inputs.length, 0) * c.runtimes.length * c.modes.length;
+  const invocations = cells * (c.warmup + c.repetitions);
+  const json = { config: c, meter: plan.meter, functions: plan.specs, cells, invocations };
+  const text = [
+    'Plan (nothing was run):',
+    `  functions: ${perFunction.map((f) => `${f.function}(${f.inputs.map((i) => JSON.stringify(i)).join(', ')})`).join(', ')}`,
+    ...plan.specs.map((s) => `  your ${s.name}: ${RUNTIME_KINDS.filter((k) => k in s).join(', ')}`),
+    `  runtimes: ${c.runtimes.join(', ')}; modes: ${c.modes.join(', ')}; ratios against ${c.baseline}`,
+    `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
+    `  meter: ${plan.meter}${plan.meter === 'none' ? '' : `, idle baseline ${c.baselineMs} ms first`}`,
+    `  out: ${shown(c.outDir)}`,
+  ].join('\n');
+  return { text, json };
+}
+
+/** Deploys the user's functions; an artifact for a runtime that cannot run here is dropped with a note when allowed. */
+async function deployOwn(nebula: Nebula, specs: FunctionSpec[], skip: boolean, note: (t: string) => void): Promise<void> {
+  for (const spec of specs) {
+    try {
+      await nebula.deploy(spec);
+    } catch (e) {
+      if (!skip || !isNebulaError(e) || e.code !== 'RUNTIME_UNAVAILABLE') throw e;
+      const kinds = RUNTIME_KINDS.filter((k) => k in spec);
+      const working: RuntimeKind[] = [];
+      for (const k of kinds) {
+        const only = Object.fromEntries(Object.entries(spec).filter(([key]) => key === k || !(RUNTIME_KINDS as readonly string[]).includes(key))) as FunctionSpec;
+        try {
+          await nebula.deploy(only);
+          working.push(k);
+        } catch (err) {
+          if (!isNebulaError(err) || err.code !== 'RUNTIME_UNAVAILABLE') throw err;
+          note(`${spec.name} on ${k} skipped: ${err.message}`);
+        }
+      }
+      if (!working.length) throw e;
+      await nebula.deploy(Object.fromEntries(Object.entries(spec).filter(([key]) => working.includes(key as RuntimeKind) || !(RUNTIME_KINDS as readonly string[]).includes(key))) as FunctionSpec);
+    }
   }
 }
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, command);
+  if (values.help) return void console.log(usage), 0;
+  if (positionals.length) throw new CliError(`nebula bench takes no positional arguments (got "${positionals[0]}"); see --help.`);
+  if (values['config-schema']) return void console.log(JSON.stringify(configSchema(), null, 2)), 0;
+  const plan = planBench(values);
+  const json = values.json === true;
+  if (values['dry-run']) {
+    const p = planText(plan);
+    console.log(json ? JSON.stringify(p.json, null, 2) : p.text);
+    return 0;
+  }
+  const meter = plan.meter === 'estimate' && plan.quick ? new EstimateMeter({ intervalMs: 100 }) : meterFromSpec(plan.meter);
+  const progress = new Progress();
+  const nebula = new Nebula({ meter });
+  const ac = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const dispose = onInterrupt((signal) => {
+    stoppedBy = signal;
+    progress.line('Stopping after the current invocation (again to quit at once); everything recorded so far is kept.');
+    ac.abort();
+  });
+  try {
+    const exp = new Experiment(nebula, plan.config);
+    await deployOwn(nebula, plan.specs, plan.config.skipUnavailable, (t) => (exp.note(t), progress.line(`note: ${t}`)));
+    const phases = EXPERIMENT_PHASES;
+    let phase: ExperimentPhase = 'prepare';
+    let label = '';
+    exp.on('phase', (p, size) => {
+      phase = p;
+      label = '';
+      progress.phase(p, size, phases.indexOf(p) + 1, phases.length);
+    });
+    exp.on('progress', (_d, _t, rec) => (label = `${rec.function} ${rec.runtime} ${rec.mode} ${rec.ok ? fmtMs(rec.timing.totalMs) : rec.error?.code}`));
+    exp.on('tick', (p, done, total) => progress.tick(done, total, p === phase ? label : ''));
+    exp.on('note', (t) => progress.line(`note: ${t}`));
+    const result = await exp.run(ac.signal);
+    const dir = plan.config.outDir;
+    const reports = writeReports(dir, result);
+    const files: Record<string, string> = {
+      'run.json': join(dir, RUN_FILES.run),
+      'records.jsonl': join(dir, RUN_FILES.records),
+      'summary.json': join(dir, RUN_FILES.summary),
+      'report.md': reports.markdown,
+      'report.html': reports.html,
+    };
+    if (plan.exportCsv) {
+      const mismatched = new Set(result.outputCheck.mismatches.flatMap((m) => m.recordIds));
+      const cells = new Set(result.cells.map(cellKey));
+      const records = readRecords(files['records.jsonl']!).records.filter((r) => cells.has(cellKey(r)));
+      writeFileSync(plan.exportCsv, recordsToCsv(records, mismatched));
+      files.csv = plan.exportCsv;
+    }
+    if (json) console.log(JSON.stringify({ files, result }, null, 2));
+    else console.log(`\n${benchSummary(result, files)}`);
+    return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;
+  } finally {
+    dispose();
+    await nebula.close();
+  }
+}
+
+export const command: Command = { name: 'bench', summary: 'benchmark functions on every runtime (try: nebula bench --quick)', usage, options, run };

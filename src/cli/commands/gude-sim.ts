@@ -1,14 +1,15 @@
-/** `nebula gude-sim`: the Gude simulator, until Ctrl-C. */
+/** `nebula gude-sim`: the Gude simulator, until Ctrl-C or SIGTERM. */
 import { GudeSimulator, type GudeFault, type PowerTrace } from '../../meters/index.js';
-import { CliError, parse, parseDuration, parsePort, parsePositiveInt } from '../args.js';
+import { CliError, parse, parseDuration, parsePort, parseWhole, type Command } from '../args.js';
 
-export const usage = `Usage: nebula gude-sim [--port 5020] [--host 127.0.0.1] [--trace constant:60|sine:MEAN:AMPLITUDE:PERIOD|cpu]
-                       [--outlets 8] [--fault none|exception|all-ff|garbage|frozen|close]
+const usage = `Usage: nebula gude-sim [--port 5020] [--host 127.0.0.1] [--trace constant:60|sine:MEAN:AMPLITUDE:PERIOD|cpu]
+                       [--outlets 8] [--fault none|exception|all-ff|garbage|frozen|close] [--json]
 
 Serves the Gude Expert Power Control register map over Modbus TCP with a simulated power trace,
 so the energy loop can be tried without the hardware. Point a meter at it:
   nebula bench --meter gude://127.0.0.1:5020/port1
---fault plays a broken device (see docs/energy.md); an outlet past --outlets is a Modbus exception.`;
+--fault plays a broken device (see docs/energy.md); an outlet past --outlets is a Modbus exception.
+--json prints the ready line as JSON ({"host", "port", "meter"}).`;
 
 export function parseTrace(text: string): PowerTrace {
   if (text === 'cpu') return 'cpu';
@@ -24,19 +25,24 @@ export function parseTrace(text: string): PowerTrace {
   throw new CliError(`--trace is constant:W, sine:MEAN:AMPLITUDE:PERIOD (e.g. sine:50:10:10s) or cpu, got "${text}".`);
 }
 
-export async function gudeSim(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    { port: { type: 'string' }, host: { type: 'string' }, trace: { type: 'string' }, outlets: { type: 'string' }, fault: { type: 'string' } },
-    usage,
-  );
+const options = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  trace: { type: 'string' },
+  outlets: { type: 'string' },
+  fault: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, command);
   if (values.help) return void console.log(usage), 0;
-  if (positionals.length) throw new CliError(`nebula gude-sim takes no positional arguments. (see --help).`);
+  if (positionals.length) throw new CliError('nebula gude-sim takes no positional arguments; see --help.');
   const sim = new GudeSimulator({
     port: values.port ? parsePort(values.port) : 5020,
     host: values.host ?? '127.0.0.1',
     trace: parseTrace(values.trace ?? 'cpu'),
-    ...(values.outlets ? { outlets: parsePositiveInt(values.outlets, '--outlets') } : {}),
+    ...(values.outlets ? { outlets: parseWhole(values.outlets, '--outlets') } : {}),
     ...(values.fault ? { fault: values.fault as GudeFault } : {}),
   });
   const { host, port } = await sim.start();
@@ -45,9 +51,13 @@ export async function gudeSim(argv: string[]): Promise<number> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  const meter = `gude://${host}:${port}/port1`;
   const fault = sim.fault === 'none' ? '' : `, playing the fault "${sim.fault}"`;
-  console.log(`Gude simulator on ${host}:${port} (outlets 1-${values.outlets ?? 8}, line 1${fault}); meter URL gude://${host}:${port}/port1. Ctrl-C stops it.`);
+  if (values.json) console.log(JSON.stringify({ host, port, meter, fault: sim.fault }));
+  else console.log(`Gude simulator on ${host}:${port} (outlets 1-${values.outlets ?? 8}, line 1${fault}); meter URL ${meter}. Ctrl-C stops it.`);
   await stopped;
   await sim.stop();
   return 0;
 }
+
+export const command: Command = { name: 'gude-sim', summary: 'run a Gude power meter simulator (Modbus TCP)', usage, options, run };

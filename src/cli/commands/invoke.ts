@@ -1,34 +1,38 @@
 /** `nebula invoke <function> <input>`. */
 import { fmtMs, fmtWh } from '../../experiment/format.js';
+import { execNote } from '../../experiment/report-kit.js';
 import { Nebula } from '../../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../../runtimes/index.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
-import { CliError, parse, parseDuration, parseInput } from '../args.js';
+import { CliError, nearest, parse, parseDuration, parseInput, type Command } from '../args.js';
 
-export const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KINDS.join('|')}] [--mode ${INVOCATION_MODES.join('|')}] [--timeout 30s] [--json]
+const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KINDS.join('|')}] [--mode ${INVOCATION_MODES.join('|')}] [--timeout 30s] [--json]
 
 Invokes a function once; the input is JSON (42, '{"n":5}') or else taken as a string.
 Prints the result and the timings, or the whole record with --json. Exit code 1 when the function fails.`;
 
-export async function invoke(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    { runtime: { type: 'string' }, mode: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } },
-    usage,
-  );
+const options = { runtime: { type: 'string' }, mode: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, command);
   if (values.help) return void console.log(usage), 0;
-  if (positionals.length !== 2) throw new CliError(`nebula invoke takes a function and an input. (see --help).`);
+  if (positionals.length !== 2) throw new CliError('nebula invoke takes a function and an input; see --help.');
   const [name, text] = positionals as [string, string];
   const runtime: unknown = values.runtime;
-  if (runtime !== undefined && !isRuntimeKind(runtime)) throw new CliError(`--runtime is one of ${RUNTIME_KINDS.join(', ')}, got "${String(runtime)}".`);
+  if (runtime !== undefined && !isRuntimeKind(runtime)) {
+    const near = nearest(String(runtime), RUNTIME_KINDS);
+    throw new CliError(`--runtime is one of ${RUNTIME_KINDS.join(', ')}, got "${String(runtime)}"${near ? ` (did you mean ${near}?)` : ''}.`);
+  }
   const mode = values.mode as InvocationMode | undefined;
   if (mode !== undefined && !INVOCATION_MODES.includes(mode)) throw new CliError(`--mode is one of ${INVOCATION_MODES.join(', ')}, got "${mode}".`);
+  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : undefined;
   const nebula = new Nebula();
   try {
     const rec = await nebula.invoke(name, parseInput(text), {
       ...(runtime ? { runtime } : {}),
       ...(mode ? { mode } : {}),
-      ...(values.timeout ? { timeoutMs: parseDuration(values.timeout, '--timeout') } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      // A single invocation from the command line shows its energy, so it waits for the meter.
       waitForEnergy: true,
     });
     if (values.json) console.log(JSON.stringify(rec, null, 2));
@@ -36,7 +40,9 @@ export async function invoke(argv: string[]): Promise<number> {
       console.log(typeof rec.result === 'string' ? rec.result : JSON.stringify(rec.result));
       const t = rec.timing;
       const waited = t.prepareMs > 0 ? ` (after ${fmtMs(t.prepareMs)} of set-up: prepareMs)` : '';
-      console.error(`${rec.runtime} ${rec.mode}: startup ${fmtMs(t.startupMs)}, exec ${fmtMs(t.execMs)}, total ${fmtMs(t.totalMs)}${waited}`);
+      const note = execNote(rec.runtime);
+      console.error(`${rec.runtime} ${rec.mode}: startup ${fmtMs(t.startupMs)}, exec ${fmtMs(t.execMs)}${note ? ' †' : ''}, total ${fmtMs(t.totalMs)}${waited}`);
+      if (note) console.error(`† ${note}`);
       const e = rec.energy;
       console.error(e ? `energy: ${fmtWh(e.energyWh)} (${e.meter}${e.estimate ? ', an estimate' : ''})` : `energy: ${rec.energyNote?.message ?? rec.energyStatus}`);
     } else {
@@ -47,3 +53,5 @@ export async function invoke(argv: string[]): Promise<number> {
     await nebula.close();
   }
 }
+
+export const command: Command = { name: 'invoke', summary: 'invoke a function once', usage, options, run };

@@ -1,16 +1,38 @@
-/** `nebula report <dir>`: re-render the reports of a recorded experiment. */
+/** `nebula report <dir>`: re-render the reports of a recorded experiment, finished or not. */
+import { writeFileSync } from 'node:fs';
+import { recordsToCsv } from '../../experiment/csv.js';
 import { renderReports } from '../../experiment/render.js';
-import { CliError, parse } from '../args.js';
+import { loadRun } from '../../experiment/run-folder.js';
+import { CliError, parse, type Command } from '../args.js';
 
-export const usage = `Usage: nebula report <dir>
+const usage = `Usage: nebula report <dir> [--export-csv FILE] [--json]
 
-Re-renders report.md and report.html in <dir> from its summary.json and records.jsonl.`;
+Re-renders report.md and report.html in <dir> from its records.jsonl, with summary.json (a finished
+run) or run.json (a run that was stopped or killed midway). A line cut off by a crash is skipped.
+  --export-csv FILE   also write every record of the run as one CSV row
+  --json              print the summary as JSON on stdout`;
 
-export async function report(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {}, usage);
+const options = { 'export-csv': { type: 'string' }, json: { type: 'boolean' } } as const;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, command);
   if (values.help) return void console.log(usage), 0;
-  if (positionals.length !== 1) throw new CliError(`nebula report takes one folder. (see --help).`);
-  const r = renderReports(positionals[0]!);
-  console.log(`${r.records} records; reports: ${r.html}\n         ${r.markdown}`);
+  if (positionals.length !== 1) throw new CliError('nebula report takes one folder; see --help.');
+  const dir = positionals[0]!;
+  const r = renderReports(dir);
+  const files: Record<string, string> = { 'report.md': r.markdown, 'report.html': r.html };
+  if (values['export-csv']) {
+    const { result, records } = loadRun(dir);
+    writeFileSync(values['export-csv'], recordsToCsv(records, new Set(result.outputCheck.mismatches.flatMap((m) => m.recordIds))));
+    files.csv = values['export-csv'];
+  }
+  if (values.json) console.log(JSON.stringify({ files, records: r.records, result: r.result }, null, 2));
+  else {
+    console.log(`${r.records} records${r.result.interrupted ? ' (an interrupted run: partial results)' : ''}.`);
+    for (const n of r.result.notes) console.log(`note: ${n}`);
+    for (const [what, path] of Object.entries(files)) console.log(`${what.padEnd(11)}  ${path}`);
+  }
   return 0;
 }
+
+export const command: Command = { name: 'report', summary: 're-render the reports of a recorded experiment (also one that was stopped)', usage, options, run };

@@ -2,28 +2,33 @@
 import { meterFromSpec } from '../meter-spec.js';
 import { Nebula } from '../../nebula.js';
 import { createServer } from '../../server/index.js';
-import { CliError, parse, parsePort } from '../args.js';
+import { CliError, parse, parsePort, type Command } from '../args.js';
 
-export const usage = `Usage: nebula serve [--port 3090] [--host 127.0.0.1] [--token T] [--meter estimate|rapl|gude://HOST[:PORT][/portN]|none]
+const usage = `Usage: nebula serve [--port 3090] [--host 127.0.0.1] [--token T] [--meter estimate|rapl|gude://HOST[:PORT][/portN]|none] [--json]
 
 Serves the REST API and the web page (http://127.0.0.1:3090/). Listening on another address
-than loopback needs --token (clients send "Authorization: Bearer T"). See docs/server.md.`;
+than loopback needs --token (clients send "Authorization: Bearer T"). See docs/server.md.
+--json prints the ready line as JSON ({"url"}).`;
 
-export async function serve(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, meter: { type: 'string' } }, usage);
+const options = { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, meter: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, command);
   if (values.help) return void console.log(usage), 0;
-  if (positionals.length) throw new CliError('nebula serve takes no positional arguments (see --help).');
+  if (positionals.length) throw new CliError('nebula serve takes no positional arguments; see --help.');
   const meter = values.meter ? meterFromSpec(values.meter) : undefined;
+  const port = values.port ? parsePort(values.port) : 3090;
   const nebula = new Nebula(meter !== undefined ? { meter } : {});
   const api = createServer(nebula, values.token ? { token: values.token } : {});
   try {
-    const { url } = await api.listen(values.port ? parsePort(values.port) : 3090, values.host ?? '127.0.0.1');
+    const { url } = await api.listen(port, values.host ?? '127.0.0.1');
     // Listen for Ctrl-C before saying we are ready, so a signal right after the line is handled.
     const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
     });
-    console.log(`nebula-faas serving on ${url}/ (Ctrl-C stops it)`);
+    if (values.json) console.log(JSON.stringify({ url: `${url}/` }));
+    else console.log(`nebula-faas serving on ${url}/ (Ctrl-C stops it)`);
     await stopped;
   } finally {
     await api.close();
@@ -31,3 +36,5 @@ export async function serve(argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const command: Command = { name: 'serve', summary: 'REST API and web page', usage, options, run };

@@ -19,6 +19,8 @@ export const dockerRuntime = defineRuntime<'docker', DockerSource, DockerRuntime
   label: 'Docker',
   color: '#0b7fab',
   summary: 'Docker: a container per invocation from an image in the engine, an archive or a static binary',
+  execNote:
+    'Docker execMs is engine-reported (State.StartedAt to State.FinishedAt): it includes starting the process inside the container, so it is not the compute time alone.',
   validate(source, name) {
     const given = typeof source === 'object' && source !== null ? KEYS.filter((k) => k in source) : [];
     const key = given[0];

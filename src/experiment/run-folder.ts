@@ -1,0 +1,212 @@
+/**
+ * An experiment's folder: `run.json` (the resolved configuration and plan, written when the run
+ * starts and at each phase), `records.jsonl` (one line per measured invocation, written through),
+ * `summary.json` (written when the run ends). A folder is reportable from `run.json` and the
+ * records alone, so a run killed midway (kill -9, power loss) loses nothing it recorded.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
+import type { Baseline, BatchEnergy, InvocationRecord } from '../types.js';
+import { resolveConfig, type ResolvedConfig } from './config.js';
+import { cellKey, type Cell } from './schedule.js';
+import { summarizeRecords, type ExperimentResult } from './summary.js';
+
+/** The files of an experiment folder. */
+export const RUN_FILES = { run: 'run.json', records: 'records.jsonl', summary: 'summary.json' } as const;
+
+/** What `run.json` holds: enough to summarise the records without `summary.json`. */
+export interface RunFile {
+  /** Format marker of the file. */
+  format: 'nebula-run/1';
+  startedAt: string;
+  config: ResolvedConfig;
+  machine: Record<string, string | number>;
+  meter: ExperimentResult['meter'];
+  baseline: Baseline | null;
+  notes: string[];
+  /** The planned cells (empty until the runtimes are prepared). */
+  cells: Cell[];
+}
+
+/**
+ * Checks that `dir` can take a new run: it does not exist yet, or is an empty folder.
+ * @throws UsageError `INVALID_CONFIG` when it holds anything (runs are never mixed) or is a file.
+ */
+export function checkOutDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw outDirError(dir, 'is a file, not a folder');
+  const entries = readdirSync(dir);
+  if (entries.length)
+    throw outDirError(dir, `already holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}; each run needs its own empty folder, so runs are never mixed (choose another one, or leave it out for a new timestamped folder)`);
+}
+
+/**
+ * Makes `dir` ready for a new run: checks it ({@link checkOutDir}) and creates it.
+ * @throws UsageError `INVALID_CONFIG` when it is not empty or cannot be created.
+ */
+export function claimOutDir(dir: string): void {
+  checkOutDir(dir);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw outDirError(dir, `cannot be created: ${(e as Error).message}`);
+  }
+}
+
+function outDirError(dir: string, what: string): UsageError {
+  return new UsageError('INVALID_CONFIG', `Experiment config: outDir ${dir} ${what}.`, { details: { field: 'outDir' } });
+}
+
+/** Writes a JSON file atomically (a temporary file renamed over it), so a crash leaves the old or the new one. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+/** The records of a records.jsonl; lines that do not parse (cut off by a crash) are counted, not fatal. */
+export function readRecords(path: string): { records: InvocationRecord[]; skipped: number } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return { records: [], skipped: 0 };
+  }
+  const records: InvocationRecord[] = [];
+  let skipped = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const r = JSON.parse(line) as InvocationRecord;
+      if (r && typeof r === 'object' && typeof r.id === 'string' && r.timing) records.push(r);
+      else skipped++;
+    } catch {
+      skipped++;
+    }
+  }
+  return { records, skipped };
+}
+
+function readJson<T>(path: string): T | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (e) {
+    throw new UsageError('INVALID_CONFIG', `${path} is not readable JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** A recorded experiment, summarised again from its records. */
+export interface LoadedRun {
+  result: ExperimentResult;
+  records: InvocationRecord[];
+}
+
+/**
+ * Loads an experiment folder and summarises its records again. Uses summary.json when the run
+ * finished, else run.json (an interrupted run), else the records alone; says which in the notes.
+ * Records from outside the run's time span (another run's) are left out and counted in a note.
+ * @throws UsageError `INVALID_CONFIG` when the folder holds no experiment.
+ */
+export function loadRun(dir: string): LoadedRun {
+  const summary = readJson<ExperimentResult>(join(dir, RUN_FILES.summary));
+  const run = summary ? undefined : readJson<RunFile>(join(dir, RUN_FILES.run));
+  const recordsPath = join(dir, RUN_FILES.records);
+  if (!summary && !run && !existsSync(recordsPath))
+    throw new UsageError('INVALID_CONFIG', `${dir} holds no experiment: no summary.json, run.json or records.jsonl.`, { details: { field: 'dir' } });
+  const read = readRecords(recordsPath);
+  const notes: string[] = [];
+  if (read.skipped) notes.push(`${read.skipped} line${read.skipped === 1 ? '' : 's'} of records.jsonl could not be read (cut off when the run was stopped?) and ${read.skipped === 1 ? 'was' : 'were'} skipped.`);
+  let result: ExperimentResult;
+  if (summary) result = { ...summary, notes: [...summary.notes] };
+  else if (run) {
+    notes.push(`This run did not finish (no summary.json): the report is made from run.json and the records written before it stopped.`);
+    result = fromRunFile(run, read.records);
+  } else {
+    notes.push('No run.json or summary.json: the report is made from records.jsonl alone (configuration unknown; cells as found in the records).');
+    result = fromRecords(dir, read.records);
+  }
+  const from = Date.parse(result.startedAt);
+  const to = summary ? Date.parse(result.finishedAt) : Number.POSITIVE_INFINITY;
+  const records = read.records.filter((r) => {
+    const t = Date.parse(r.startedAt);
+    return !(t < from || t > to);
+  });
+  const outside = read.records.length - records.length;
+  if (outside) notes.push(`${outside} record${outside === 1 ? '' : 's'} from outside this run's time span (another run's?) ${outside === 1 ? 'was' : 'were'} left out.`);
+  const batches = new Map<string, BatchEnergy>();
+  for (const c of result.cells) if (c.batch) batches.set(cellKey(c), c.batch);
+  const again = summarizeRecords(records, result.cells, {
+    seed: result.config.seed,
+    baseline: result.config.baseline,
+    batches,
+    isolated: result.baseline !== null,
+    estimate: result.meter?.estimate ?? false,
+  });
+  result.cells = again.cells;
+  result.comparisons = again.comparisons;
+  result.outputCheck = again.outputCheck;
+  result.notes.push(...notes);
+  result.micro ??= [];
+  return { result, records };
+}
+
+function lastRecordTime(records: InvocationRecord[], fallback: string): string {
+  return records.length ? records[records.length - 1]!.startedAt : fallback;
+}
+
+function fromRunFile(run: RunFile, records: InvocationRecord[]): ExperimentResult {
+  const cells = run.cells.length ? run.cells : cellsOf(records);
+  return {
+    startedAt: run.startedAt,
+    finishedAt: lastRecordTime(records, run.startedAt),
+    interrupted: true,
+    config: run.config,
+    machine: run.machine,
+    meter: run.meter,
+    baseline: run.baseline,
+    notes: [...run.notes],
+    cells: cells.map((c) => ({ ...c, ok: 0, failed: 0, errors: {}, mismatched: 0, metrics: {} })),
+    comparisons: [],
+    outputCheck: { groups: 0, records: 0, mismatches: [] },
+    micro: [],
+  };
+}
+
+function fromRecords(dir: string, records: InvocationRecord[]): ExperimentResult {
+  const cells = cellsOf(records);
+  const runtimes = RUNTIME_KINDS.filter((k) => cells.some((c) => c.runtime === k));
+  const config = resolveConfig({ outDir: dir, functions: [...new Set(cells.map((c) => c.function))], runtimes: runtimes.length ? runtimes : [...RUNTIME_KINDS] });
+  const withEnergy = records.find((r) => r.energy);
+  const first = records[0]?.startedAt ?? new Date(0).toISOString();
+  return {
+    startedAt: first,
+    finishedAt: lastRecordTime(records, first),
+    interrupted: true,
+    config,
+    machine: {},
+    meter: withEnergy?.energy ? { name: withEnergy.energy.meter, estimate: withEnergy.energy.estimate, intervalMs: Number.NaN } : null,
+    // The records carry the baseline that was subtracted from them.
+    baseline: withEnergy?.energy && withEnergy.energy.baselineW > 0
+      ? { powerW: withEnergy.energy.baselineW, stdW: Number.NaN, samples: 0, durationMs: 0, meter: withEnergy.energy.meter }
+      : null,
+    notes: [],
+    cells: cells.map((c) => ({ ...c, ok: 0, failed: 0, errors: {}, mismatched: 0, metrics: {} })),
+    comparisons: [],
+    outputCheck: { groups: 0, records: 0, mismatches: [] },
+    micro: [],
+  };
+}
+
+/** The distinct cells of some records, in the order first seen. */
+function cellsOf(records: InvocationRecord[]): Cell[] {
+  const seen = new Map<string, Cell>();
+  for (const r of records) {
+    if (!isRuntimeKind(r.runtime)) continue;
+    const c: Cell = { function: r.function, runtime: r.runtime as RuntimeKind, mode: r.mode, input: r.input };
+    if (!seen.has(cellKey(c))) seen.set(cellKey(c), c);
+  }
+  return [...seen.values()];
+}
