@@ -23,6 +23,10 @@ export type ErrorCode =
   | 'FUNCTION_FAILED'
   /** The function went over its memory cap. */
   | 'MEMORY_LIMIT'
+  /** The function wrote more than the output cap to stdout; the cut result is not returned. */
+  | 'OUTPUT_LIMIT'
+  /** The results file could not be written; the record is still returned. */
+  | 'RESULTS_WRITE_FAILED'
   /** The runtime (Docker engine, Wasm workers) cannot be reached or started. */
   | 'RUNTIME_UNAVAILABLE'
   /** The runtime failed for a reason that is not the function's fault. */

@@ -55,7 +55,7 @@ interface Entry {
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 const KINDS: readonly RuntimeKind[] = ['wasm', 'docker'];
-const MODES: readonly InvocationMode[] = ['cold', 'warm'];
+const MODES: readonly InvocationMode[] = ['cold', 'prewarmed', 'warm'];
 let idCounter = 0;
 
 /** A time-ordered unique id: 9 base-36 characters of epoch ms, then a counter and randomness. */
@@ -209,7 +209,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     if (!kinds.includes(runtime))
       throw new UsageError('RUNTIME_NOT_DEPLOYED', `Function "${name}" has no ${runtime} artifact; it runs on: ${kinds.join(', ')}.`);
     const mode = options.mode ?? 'cold';
-    if (!MODES.includes(mode)) throw new UsageError('INVALID_ARGUMENT', `Unknown mode "${String(mode)}": use "cold" or "warm".`);
+    if (!MODES.includes(mode)) throw new UsageError('INVALID_ARGUMENT', `Unknown mode "${String(mode)}": use "cold", "prewarmed" or "warm".`);
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 30_000;
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
       throw new UsageError('INVALID_ARGUMENT', `timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}.`);
@@ -217,7 +217,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
 
     const id = newId();
     this.emit('invocation:start', { id, function: name, runtime, mode, input });
-    const work = this.run(entry, runtime, inputJson, { mode, timeoutMs, signal: options.signal, requestAt });
+    const work = this.run(entry, runtime, inputJson, { mode, timeoutMs, deadlineAt: requestAt + timeoutMs, signal: options.signal, requestAt });
     this.inflight.add(work);
     let outcome: RunOutcome;
     try {
@@ -337,6 +337,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
         functionEndAt: end,
         phases: {},
         compiled: false,
+        sandbox: 'fresh',
         error: toNebulaError(e, 'RUNTIME_ERROR'),
       };
     }
@@ -353,7 +354,14 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   ): InvocationRecord<R> {
     const maxStderr = this.options.maxStderrBytes ?? 4096;
     let error: InvocationError | undefined;
-    if (o.error) {
+    if (o.stdoutTruncated && (!o.error || o.error.code === 'OUTPUT_LIMIT')) {
+      error = {
+        code: 'OUTPUT_LIMIT',
+        message: o.error?.message ?? `Function "${name}" wrote more than the output cap to stdout; the cut result is not returned.`,
+        exitCode: o.exitCode,
+        stderr: capText(o.stderr, maxStderr),
+      };
+    } else if (o.error) {
       error = { code: o.error.code, message: o.error.message, exitCode: o.exitCode, stderr: capText(o.stderr, maxStderr) };
     } else if (o.exitCode !== 0) {
       const first = o.stderr.trim().split('\n')[0] ?? '';
@@ -365,6 +373,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       };
     }
     const result = error ? null : (parseResult(o.stdout) as R);
+    const prepareMs = o.setupWaitMs ?? 0;
     const start = Math.max(o.functionStartAt, requestAt);
     const end = Math.max(o.functionEndAt, start);
     const record: InvocationRecord<R> = {
@@ -374,12 +383,14 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       mode,
       input,
       ok: !error,
+      sandbox: o.sandbox,
       result,
       startedAt: isoFromMs(requestAt),
       timing: {
-        startupMs: start - requestAt,
+        startupMs: Math.max(0, start - requestAt - prepareMs),
         execMs: end - start,
         totalMs: nowMs() - requestAt,
+        prepareMs,
         cleanupMs: null,
         phases: o.phases,
         compiled: o.compiled,

@@ -7,8 +7,12 @@ import type { ErrorCode } from './errors.js';
 /** Where a function runs. */
 export type RuntimeKind = 'wasm' | 'docker';
 
-/** `cold`: a fresh instance/container per invocation. `warm`: prepared ahead, still used once. */
-export type InvocationMode = 'cold' | 'warm';
+/**
+ * `cold`: a fresh sandbox (instance / container) created inside the invocation (default).
+ * `prewarmed`: a sandbox prepared ahead of time (pre-instantiated, or created and not started), used once.
+ * `warm`: a sandbox kept alive and reused by successive invocations of the same function, with an idle expiry.
+ */
+export type InvocationMode = 'cold' | 'prewarmed' | 'warm';
 
 /** Bytes of a wasm component or WASI preview1 command module, or a path to one. */
 export type WasmSource = string | Uint8Array;
@@ -74,6 +78,8 @@ export interface InvocationTiming {
   execMs: number;
   /** From the `invoke()` call until the result is available to the caller. */
   totalMs: number;
+  /** Waited for the runtime's own set-up (threads starting, code loading); never part of `startupMs`. 0 when no wait. */
+  prepareMs: number;
   /** Clean-up after the result (container removal, worker reset); `null` while unknown. */
   cleanupMs: number | null;
   /** The breakdown: wasm `load`, `compile`, `instantiate`; docker `create`, `start`, `wait`, `collect`. */
@@ -131,6 +137,8 @@ export interface InvocationRecord<R = unknown> {
   mode: InvocationMode;
   input: unknown;
   ok: boolean;
+  /** fresh: created in this invocation; prewarmed: created ahead, first use; reused: an earlier invocation ran in it. */
+  sandbox: 'fresh' | 'prewarmed' | 'reused';
   /** stdout parsed as JSON, or the trimmed text when it is not JSON; `null` on failure. */
   result: R | null;
   error?: InvocationError;

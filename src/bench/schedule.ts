@@ -1,11 +1,12 @@
 /** The order of an experiment's invocations: cells interleaved so drift favours no runtime. */
+import type { InvocationMode } from '../types.js';
 import { rng } from './stats.js';
 
 /** One cell of the matrix. */
 export interface Cell {
   function: string;
   runtime: 'wasm' | 'docker';
-  mode: 'cold' | 'warm';
+  mode: InvocationMode;
   input: unknown;
 }
 

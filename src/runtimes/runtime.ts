@@ -10,6 +10,8 @@ export interface RunContext {
   mode: InvocationMode;
   /** Stop the function after this many ms and report `TIMEOUT`. */
   timeoutMs: number;
+  /** Epoch ms (nebula clock) = requestAt + timeoutMs: every engine call/wait ends by then. */
+  deadlineAt: number;
   signal?: AbortSignal;
   /** Epoch ms of the `invoke()` call (the start of `startupMs`). */
   requestAt: number;
@@ -32,6 +34,15 @@ export interface RunOutcome {
   error?: NebulaError;
   /** Resolves with the clean-up time in ms once the instance/container is gone. */
   cleanup?: Promise<number>;
+  /** fresh: created in this invocation; prewarmed: created ahead, first use; reused: an earlier invocation ran in it. */
+  sandbox: 'fresh' | 'prewarmed' | 'reused';
+  /** ms this run waited for the runtime's own set-up (worker threads starting, code loading) before its
+   *  own work began. Nebula reports it as `timing.prepareMs` and never counts it in `startupMs`. */
+  setupWaitMs?: number;
+  /** stdout / stderr went over the output cap and were cut. Nebula makes a cut stdout an `ok: false`
+   *  record with code `OUTPUT_LIMIT` (a cut result is never returned as if whole). */
+  stdoutTruncated?: boolean;
+  stderrTruncated?: boolean;
 }
 
 /** Deploy-time facts about a prepared function. */

@@ -118,6 +118,7 @@ export async function fire(armed: Armed, input: string, ctx: RunContext): Promis
       functionEndAt: Number.isFinite(endAt) ? endAt : now,
       phases,
       compiled: false,
+      sandbox: 'fresh',
     };
     if (stopped === 'TIMEOUT')
       outcome.error = new NebulaError('TIMEOUT', `The container ran longer than its timeout of ${ctx.timeoutMs} ms and was killed.`);
@@ -127,7 +128,7 @@ export async function fire(armed: Armed, input: string, ctx: RunContext): Promis
     return outcome;
   } catch (e) {
     const now = nowMs();
-    return { exitCode: null, stdout: '', stderr: '', functionStartAt: now, functionEndAt: now, phases, compiled: false, error: engineError(e, 'running a container') };
+    return { exitCode: null, stdout: '', stderr: '', functionStartAt: now, functionEndAt: now, phases, compiled: false, sandbox: 'fresh', error: engineError(e, 'running a container') };
   } finally {
     clearTimeout(timer);
     ctx.signal?.removeEventListener('abort', onAbort);

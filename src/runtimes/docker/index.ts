@@ -116,7 +116,7 @@ class PreparedDocker implements Prepared {
     let armed: Armed;
     let warmHit = false;
     try {
-      const pooled = ctx.mode === 'warm' ? this.pool.shift() : undefined;
+      const pooled = ctx.mode !== 'cold' ? this.pool.shift() : undefined;
       if (pooled) {
         armed = await pooled;
         warmHit = true;
@@ -125,11 +125,12 @@ class PreparedDocker implements Prepared {
       }
     } catch (e) {
       const now = nowMs();
-      return { exitCode: null, stdout: '', stderr: '', functionStartAt: now, functionEndAt: now, phases: {}, compiled: false, error: e as NebulaError };
+      return { exitCode: null, stdout: '', stderr: '', functionStartAt: now, functionEndAt: now, phases: {}, compiled: false, sandbox: 'fresh', error: e as NebulaError };
     }
-    if (ctx.mode === 'warm') this.refill();
+    if (ctx.mode !== 'cold') this.refill();
     const outcome = await fire(armed, input, ctx);
     if (warmHit) {
+      outcome.sandbox = 'prewarmed';
       // Created and attached ahead of time: not part of this invocation.
       delete outcome.phases.create;
       delete outcome.phases.attach;

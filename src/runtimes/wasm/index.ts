@@ -129,7 +129,7 @@ class PreparedWasm implements Prepared {
     const compiled = this.firstRun;
     this.firstRun = false;
     const dispatchAt = nowMs();
-    const r = await this.pool.run(this.key, input, { warm: ctx.mode === 'warm', timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+    const r = await this.pool.run(this.key, input, { warm: ctx.mode !== 'cold', timeoutMs: ctx.timeoutMs, signal: ctx.signal });
     return toOutcome(r, ctx, dispatchAt, compiled, this.memoryMaxBytes);
   }
 
@@ -155,6 +155,7 @@ function toOutcome(r: PoolResult, ctx: RunContext, dispatchAt: number, compiled:
       functionEndAt: r.at,
       phases: {},
       compiled,
+      sandbox: ctx.mode === 'cold' ? 'fresh' : 'prewarmed',
       error: new NebulaError(code, message),
     };
   }
@@ -174,6 +175,7 @@ function toOutcome(r: PoolResult, ctx: RunContext, dispatchAt: number, compiled:
       exec: m.endAt - m.startAt,
     },
     compiled,
+    sandbox: ctx.mode === 'cold' ? 'fresh' : 'prewarmed',
   };
   const failed = m.exitCode !== 0;
   const atCap = m.memoryBytes + 65536 * 16 > memoryMaxBytes;
