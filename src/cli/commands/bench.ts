@@ -16,7 +16,7 @@ Benchmarks functions on Wasm and Docker: cold start, run time and energy per inv
 Options:
   --functions a,b        functions to run (default: all built-ins)
   --runtimes wasm,docker runtimes (default: both)
-  --modes cold,warm      modes (default: cold)
+  --modes cold,prewarmed,warm   modes (default: cold)
   --inputs fib=30,prime=5000   inputs per function; repeat a name for several inputs
   --repetitions N        measured invocations per cell (default 20)
   --warmup N             unrecorded invocations per cell first (default 2)
@@ -74,19 +74,23 @@ export async function bench(argv: string[]): Promise<number> {
 
   const progress = new Progress();
   const ac = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    if (++interrupts > 1) process.exit(130);
-    progress.line('Stopping after the current invocation (Ctrl-C again to quit at once); everything recorded so far is kept.');
+  // SIGINT (Ctrl-C) and SIGTERM (kill, a CI timeout, a container stop) end the run the same way:
+  // after the current invocation, with its containers removed and what was recorded kept.
+  let stopSignal: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopSignal) process.exit(signal === 'SIGTERM' ? 143 : 130);
+    stopSignal = signal;
+    progress.line(`Stopping after the current invocation (${signal} again to quit at once); everything recorded so far is kept.`);
     ac.abort();
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const result = await runExperiment(
       {
         functions: values.functions ? parseList(values.functions, '--functions') : [...BUILTIN_NAMES],
         runtimes: values.runtimes ? parseList<RuntimeKind>(values.runtimes, '--runtimes', ['wasm', 'docker']) : ['wasm', 'docker'],
-        modes: values.modes ? parseList<InvocationMode>(values.modes, '--modes', ['cold', 'warm']) : quick ? ['cold', 'warm'] : ['cold'],
+        modes: values.modes ? parseList<InvocationMode>(values.modes, '--modes', ['cold', 'prewarmed', 'warm']) : quick ? ['cold', 'warm'] : ['cold'],
         inputs,
         repetitions: values.repetitions ? parsePositiveInt(values.repetitions, '--repetitions') : quick ? 5 : 20,
         warmup: values.warmup !== undefined ? Number(values.warmup) : quick ? 1 : 2,
@@ -117,8 +121,9 @@ export async function bench(argv: string[]): Promise<number> {
     for (const c of result.comparisons.filter((c) => c.metric === 'startupMs' || c.metric === 'totalMs'))
       console.log(`${c.function}(${JSON.stringify(c.input)}) ${c.mode}: docker/wasm ${c.metric} ${fmtRatio(c.ratio)} [${fmtRatio(c.ci95[0])}, ${fmtRatio(c.ci95[1])}]`);
     console.log(`\n${result.interrupted ? 'Interrupted; partial ' : ''}reports: ${result.reports.html}\n         ${result.reports.markdown}`);
-    return result.interrupted ? 130 : 0;
+    return result.interrupted ? (stopSignal === 'SIGTERM' ? 143 : 130) : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

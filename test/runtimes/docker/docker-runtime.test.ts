@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, Nebula } from '../../../src/index.js';
-import { dockerAvailable, noLeftovers } from './engine.js';
+import { compile, dockerAvailable, noLeftovers } from './engine.js';
 
 const PROGRAMS = {
   // Not one of ours: reads stdin, answers with the length and the upper-cased text.
@@ -26,44 +25,46 @@ int main(void){char l[256];int ifs=0,lo=0;FILE*f=fopen("/proc/net/dev","r");if(f
 FILE*w=fopen("/written","w");printf("{\\"interfaces\\":%d,\\"loopback\\":%d,\\"rootWritable\\":%s}\\n",ifs,lo,w?"true":"false");return 0;}`,
 } as const;
 
+/** Per test run, so runs of this file elsewhere on the same engine do not collide. */
+const TAG = `t${process.pid}`;
 const enabled = dockerAvailable();
 const d = enabled ? describe : describe.skip;
 
 d('DockerRuntime on a real engine', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nebula-docker-'));
-  const bins: Record<string, string> = {};
+  let bins: Record<string, string> = {};
+  let dir: string;
   let nebula: Nebula;
+  let runtime: DockerRuntime;
 
   beforeAll(() => {
-    for (const [name, src] of Object.entries(PROGRAMS)) {
-      writeFileSync(join(dir, `${name}.c`), src);
-      execFileSync('musl-gcc', ['-static', '-O2', join(dir, `${name}.c`), '-o', join(dir, name)]);
-      bins[name] = join(dir, name);
-    }
+    bins = compile(PROGRAMS);
+    dir = dirname(bins.upper!);
     // An image built outside nebula-faas, then saved as an archive.
     const ctx = join(dir, 'ctx');
-    execFileSync('mkdir', ['-p', ctx]);
+    mkdirSync(ctx);
     execFileSync('cp', [bins.upper!, join(ctx, 'upper')]);
     writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY upper /upper\nENTRYPOINT ["/upper"]\n');
-    execFileSync('docker', ['build', '-q', '-t', 'nebula-test/upper:1', ctx], { stdio: 'pipe' });
-    execFileSync('docker', ['save', '-o', join(dir, 'upper.tar'), 'nebula-test/upper:1']);
-    nebula = new Nebula({ builtins: false });
+    execFileSync('docker', ['build', '-q', '-t', `nebula-test/upper:${TAG}`, ctx], { stdio: 'pipe' });
+    execFileSync('docker', ['save', '-o', join(dir, 'upper.tar'), `nebula-test/upper:${TAG}`]);
+    runtime = new DockerRuntime();
+    nebula = new Nebula({ builtins: false, runtimes: { docker: runtime } });
   });
   afterAll(async () => {
     await nebula?.close();
-    expect(await noLeftovers()).toEqual([]);
+    if (runtime) expect(await noLeftovers(runtime.instanceId)).toEqual([]);
   });
 
   it('runs an image already in the engine, and one loaded from a docker save archive', async () => {
-    const [info] = await nebula.deploy({ name: 'upper', docker: { image: 'nebula-test/upper:1' } });
-    expect(info!.dockerImage).toBe('nebula-test/upper:1');
+    const [info] = await nebula.deploy({ name: 'upper', docker: { image: `nebula-test/upper:${TAG}` } });
+    expect(info!.dockerImage).toBe(`nebula-test/upper:${TAG}`);
     const rec = await nebula.invoke('upper', 'hello', { runtime: 'docker' });
     expect(rec.result).toEqual({ len: 7, up: 'HELLO' });
     expect(rec.timing.startupMs).toBeGreaterThan(0);
     expect(Object.keys(rec.timing.phases)).toEqual(['create', 'attach', 'start', 'wait', 'collect']);
+    expect(rec.sandbox).toBe('fresh');
 
-    await noLeftovers();
-    execFileSync('docker', ['rmi', '-f', 'nebula-test/upper:1'], { stdio: 'ignore' });
+    expect(await noLeftovers(runtime.instanceId)).toEqual([]);
+    execFileSync('docker', ['rmi', '-f', `nebula-test/upper:${TAG}`], { stdio: 'ignore' });
     await nebula.deploy({ name: 'upper2', docker: { tarball: join(dir, 'upper.tar') } });
     expect((await nebula.invoke('upper2', 'ab')).result).toEqual({ len: 4, up: 'AB' });
   });
@@ -92,7 +93,7 @@ d('DockerRuntime on a real engine', () => {
     const rec = await nebula.invoke('sleeper', null, { timeoutMs: 1500 });
     expect(rec.ok).toBe(false);
     expect(rec.error?.code).toBe('TIMEOUT');
-    expect(await noLeftovers()).toEqual([]);
+    expect(await noLeftovers(runtime.instanceId)).toEqual([]);
   });
 
   it('reports a container killed at its memory limit as MEMORY_LIMIT', async () => {
@@ -108,12 +109,13 @@ d('DockerRuntime on a real engine', () => {
     expect(rec.result).toEqual({ interfaces: 1, loopback: 1, rootWritable: false });
   });
 
-  it('runs warm invocations from the pool, each container used once, none left after close', async () => {
-    const n = new Nebula({ builtins: false, docker: { warmContainers: 2 } });
+  it('runs prewarmed invocations from the pool, each container used once, none left after close', async () => {
+    const rt = new DockerRuntime({ prewarmedContainers: 2 });
+    const n = new Nebula({ builtins: false, runtimes: { docker: rt } });
     await n.deploy({ name: 'upper', docker: { binary: bins.upper! } });
     const recs = [];
     for (const s of ['a', 'bb', 'ccc', 'dddd']) {
-      recs.push(await n.invoke('upper', s, { mode: 'warm' }));
+      recs.push(await n.invoke('upper', s, { mode: 'prewarmed' }));
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(recs.map((r) => r.result)).toEqual([
@@ -122,10 +124,13 @@ d('DockerRuntime on a real engine', () => {
       { len: 5, up: 'CCC' },
       { len: 6, up: 'DDDD' },
     ]);
-    // Later warm invocations took a pre-created container: no create phase of their own.
-    expect(recs.slice(1).some((r) => !('create' in r.timing.phases))).toBe(true);
+    // Later invocations took a pre-created container: no create phase of their own, and they say so.
+    const pooled = recs.filter((r) => r.sandbox === 'prewarmed');
+    expect(pooled.length).toBeGreaterThan(0);
+    expect(pooled.every((r) => !('create' in r.timing.phases))).toBe(true);
+    expect(recs.every((r) => r.mode === 'prewarmed' && (r.sandbox === 'prewarmed' || r.sandbox === 'fresh'))).toBe(true);
     await n.close();
-    expect(await noLeftovers()).toEqual([]);
+    expect(await noLeftovers(rt.instanceId)).toEqual([]);
   });
 
   it('gives RUNTIME_UNAVAILABLE, saying how to start an engine, when none answers', async () => {

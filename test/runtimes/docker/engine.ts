@@ -1,5 +1,13 @@
-/** Whether a Docker engine answers; with NEBULA_REQUIRE_DOCKER=1 a missing engine fails the suite instead of skipping it. */
+/**
+ * Helpers of the Docker tests: whether an engine answers (with NEBULA_REQUIRE_DOCKER=1 a missing
+ * engine fails the suite instead of skipping it), this runtime instance's containers, small C
+ * programs compiled static, and a proxy in front of the real engine that can freeze or cut it.
+ */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export function dockerAvailable(): boolean {
   try {
@@ -13,18 +21,124 @@ export function dockerAvailable(): boolean {
   }
 }
 
-/** IDs of containers nebula-faas created that still exist. */
-export function leftovers(): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', 'label=nebula-faas'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+/** IDs of the containers (any state) carrying this label filter, e.g. `nebula-faas.runtime=<id>`. */
+export function containers(filter: string): string[] {
+  return execFileSync('docker', ['ps', '-aq', '--filter', `label=${filter}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
 }
 
-/** Waits until no nebula-faas container is left (removal runs after the result), up to `ms`. */
-export async function noLeftovers(ms = 15_000): Promise<string[]> {
+/** IDs of the containers a DockerRuntime instance created that still exist. */
+export function leftovers(instanceId: string): string[] {
+  return containers(`nebula-faas.runtime=${instanceId}`);
+}
+
+/** Waits until `instanceId` has no container left (removal runs after the result), up to `ms`; returns what is left. */
+export async function noLeftovers(instanceId: string, ms = 20_000): Promise<string[]> {
   const end = Date.now() + ms;
-  let left = leftovers();
+  let left = leftovers(instanceId);
   while (left.length && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 250));
-    left = leftovers();
+    left = leftovers(instanceId);
   }
   return left;
+}
+
+/** Polls `check` every 100 ms until it returns true or `ms` pass; returns its last answer. */
+export async function eventually(check: () => boolean, ms = 20_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+/** Compiles C programs (static, musl by default) into a temporary folder; returns name -> binary path. */
+export function compile(programs: Record<string, string>, flags: string[] = ['-static'], cc = 'musl-gcc'): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'nebula-docker-'));
+  const bins: Record<string, string> = {};
+  for (const [name, src] of Object.entries(programs)) {
+    writeFileSync(join(dir, `${name}.c`), src);
+    execFileSync(cc, [...flags, '-O2', join(dir, `${name}.c`), '-o', join(dir, name)]);
+    bins[name] = join(dir, name);
+  }
+  return bins;
+}
+
+/**
+ * A unix-socket proxy in front of the real engine: `freeze()` holds every byte both ways (an
+ * engine that stopped answering), `cut()` drops every connection and refuses new ones (an engine
+ * that died); `thaw()` / `restore()` undo them.
+ */
+export class EngineProxy {
+  private frozen = false;
+  private refused = false;
+  private held: Array<() => void> = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    readonly socketPath: string,
+    private readonly server: Server,
+    private readonly dir: string,
+  ) {}
+
+  static async start(target = '/var/run/docker.sock'): Promise<EngineProxy> {
+    const dir = mkdtempSync(join(tmpdir(), 'nebula-proxy-'));
+    const socketPath = join(dir, 'docker.sock');
+    let proxy!: EngineProxy;
+    const server = createServer((client) => proxy.accept(client, target));
+    proxy = new EngineProxy(socketPath, server, dir);
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    return proxy;
+  }
+
+  private accept(client: Socket, target: string): void {
+    if (this.refused) return void client.destroy();
+    const upstream = createConnection(target);
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('close', () => {
+        this.sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+      s.on('error', () => undefined);
+    }
+    const relay = (from: Socket, to: Socket) => {
+      from.on('data', (b) => this.pass(() => to.write(b)));
+      from.on('end', () => this.pass(() => to.end()));
+    };
+    relay(client, upstream);
+    relay(upstream, client);
+  }
+
+  private pass(send: () => void): void {
+    if (this.frozen) this.held.push(send);
+    else send();
+  }
+
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const send of this.held.splice(0)) send();
+  }
+
+  cut(): void {
+    this.refused = true;
+    this.held = [];
+    for (const s of this.sockets) s.destroy();
+  }
+
+  restore(): void {
+    this.refused = false;
+    this.frozen = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise((r) => this.server.close(r));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

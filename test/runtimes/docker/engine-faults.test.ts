@@ -1,0 +1,127 @@
+/**
+ * Faults between nebula-faas and the Docker engine, against the real engine: aborts before the
+ * container started, an engine that freezes or dies while a container is awaited (through a
+ * proxy on a unix socket in front of the real engine), and removals that fail during the outage.
+ */
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerRuntime, Nebula, type InvocationMode, type InvocationRecord } from '../../../src/index.js';
+import { compile, containers, dockerAvailable, EngineProxy, eventually, leftovers, noLeftovers } from './engine.js';
+
+const PROGRAMS = {
+  spin: 'int main(void){volatile unsigned long n=0;for(;;)n++;}',
+  sleeper: '#include <unistd.h>\nint main(void){for(;;)sleep(1);}',
+};
+
+/** The record, or 'pending' when the invocation has not settled after `ms` (it must always settle). */
+function settled(p: Promise<InvocationRecord>, ms = 30_000): Promise<InvocationRecord | 'pending'> {
+  return Promise.race([p, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
+}
+
+const running = (instanceId: string) => containers(`nebula-faas.runtime=${instanceId}`).filter((id) => inspect(id).State?.Running);
+function inspect(id: string): { State?: { Running?: boolean } } {
+  try {
+    return JSON.parse(execFileSync('docker', ['inspect', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))[0] ?? {};
+  } catch {
+    return {};
+  }
+}
+/** Processes in a container, as the engine lists them. */
+function processes(id: string): string[] {
+  try {
+    return execFileSync('docker', ['top', id, '-o', 'pid,comm'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').slice(1);
+  } catch {
+    return [];
+  }
+}
+
+const d = dockerAvailable() ? describe : describe.skip;
+
+d('Docker engine faults', () => {
+  let bins: Record<string, string>;
+  beforeAll(() => {
+    bins = compile(PROGRAMS);
+  });
+
+  describe('aborts before the container started', () => {
+    const runtime = new DockerRuntime({ prewarmedContainers: 1 });
+    const nebula = new Nebula({ builtins: false, runtimes: { docker: runtime } });
+    beforeAll(async () => {
+      await nebula.deploy({ name: 'spin', docker: { binary: bins.spin! } });
+    });
+    afterAll(async () => {
+      await nebula.close();
+      expect(await noLeftovers(runtime.instanceId)).toEqual([]);
+    });
+
+    for (const mode of ['cold', 'prewarmed', 'warm'] as InvocationMode[]) {
+      it(`${mode}: an already-aborted signal, or an abort 0-50 ms in, ends the invocation as ABORTED and leaves nothing running`, async () => {
+        const recs: Array<InvocationRecord | 'pending'> = [];
+        const gone = new AbortController();
+        gone.abort();
+        recs.push(await settled(nebula.invoke('spin', null, { mode, signal: gone.signal, timeoutMs: 120_000 })));
+        for (const delayMs of [0, 1, 5, 10, 20, 30, 50]) {
+          const ac = new AbortController();
+          setTimeout(() => ac.abort(), delayMs);
+          recs.push(await settled(nebula.invoke('spin', null, { mode, signal: ac.signal, timeoutMs: 120_000 })));
+        }
+        expect(recs.map((r) => (r === 'pending' ? r : r.error?.code))).toEqual(Array(8).fill('ABORTED'));
+        // Cold and prewarmed containers are gone (pooled ones are created, never started); a kept
+        // warm container stays, with only its supervisor left in it.
+        if (mode !== 'warm') expect(await eventually(() => running(runtime.instanceId).length === 0)).toBe(true);
+        else
+          for (const id of running(runtime.instanceId))
+            expect(await eventually(() => processes(id).length === 1 && processes(id)[0]!.includes('nebula-supervis'))).toBe(true);
+      });
+    }
+  });
+
+  for (const mode of ['cold', 'warm'] as InvocationMode[]) {
+    it(`${mode}: an engine that freezes while the container runs gives RUNTIME_UNAVAILABLE after the timeout, close() resolves, and the container is removed once it answers again`, async () => {
+      const proxy = await EngineProxy.start();
+      const runtime = new DockerRuntime({ connection: { socketPath: proxy.socketPath } });
+      const nebula = new Nebula({ builtins: false, runtimes: { docker: runtime } });
+      try {
+        await nebula.deploy({ name: 'sleeper', docker: { binary: bins.sleeper! } });
+        // Warm: a first invocation leaves a kept container; the frozen one runs in it.
+        if (mode === 'warm') expect((await nebula.invoke('sleeper', null, { mode, timeoutMs: 2000 })).error?.code).toBe('TIMEOUT');
+        const invocation = nebula.invoke('sleeper', null, { mode, timeoutMs: 4000 });
+        expect(await eventually(() => running(runtime.instanceId).length > 0)).toBe(true);
+        proxy.freeze();
+        const rec = await settled(invocation);
+        expect(rec !== 'pending' && rec.error?.code).toBe('RUNTIME_UNAVAILABLE');
+        expect(await settled(nebula.close().then(() => rec as InvocationRecord))).not.toBe('pending');
+        expect(leftovers(runtime.instanceId).length).toBeGreaterThan(0);
+        proxy.thaw();
+        expect(await noLeftovers(runtime.instanceId, 60_000)).toEqual([]);
+      } finally {
+        proxy.thaw();
+        await nebula.close();
+        await proxy.close();
+      }
+    });
+  }
+
+  it('an engine that dies while containers run: every invocation settles as RUNTIME_UNAVAILABLE, and their containers are removed when it is back', async () => {
+    const proxy = await EngineProxy.start();
+    const runtime = new DockerRuntime({ connection: { socketPath: proxy.socketPath } });
+    const nebula = new Nebula({ builtins: false, runtimes: { docker: runtime } });
+    try {
+      await nebula.deploy({ name: 'sleeper', docker: { binary: bins.sleeper! } });
+      await nebula.invoke('sleeper', null, { mode: 'warm', timeoutMs: 1000 });
+      const modes: InvocationMode[] = ['cold', 'cold', 'cold', 'prewarmed', 'warm'];
+      const invocations = modes.map((mode) => settled(nebula.invoke('sleeper', null, { mode, timeoutMs: 60_000 })));
+      expect(await eventually(() => running(runtime.instanceId).length >= modes.length)).toBe(true);
+      proxy.cut();
+      const recs = await Promise.all(invocations);
+      expect(recs.map((r) => (r === 'pending' ? r : r.error?.code))).toEqual(modes.map(() => 'RUNTIME_UNAVAILABLE'));
+      expect(leftovers(runtime.instanceId).length).toBeGreaterThan(0);
+      proxy.restore();
+      expect(await noLeftovers(runtime.instanceId, 60_000)).toEqual([]);
+    } finally {
+      proxy.restore();
+      await nebula.close();
+      await proxy.close();
+    }
+  });
+});
