@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import type { Prepared, PreparedInfo, RunContext, RunOutcome } from '../runtime.js';
 import { arm, fire, type Armed } from './container.js';
-import { ABORTED, by, untilAborted } from './deadline.js';
+import { ABORTED, by, sleep, untilAborted } from './deadline.js';
 import { engineFailure, failed, stopError } from './failures.js';
 import { DEPLOY_CALL_MS } from './image.js';
 import { warmOptions } from './isolation.js';
@@ -29,6 +29,8 @@ export interface DockerParts {
 
 export class PreparedDocker implements Prepared {
   private readonly prewarmed: Array<{ armed?: Armed }> = [];
+  /** Prewarmed containers being created. */
+  private readonly arming = new Set<Promise<unknown>>();
   private released = false;
 
   constructor(
@@ -89,10 +91,13 @@ export class PreparedDocker implements Prepared {
     while (!this.released && this.prewarmed.length < prewarmedContainers) {
       const slot: { armed?: Armed } = {};
       this.prewarmed.push(slot);
-      arm(docker, this.once, maxOutputBytes, nowMs() + DEPLOY_CALL_MS, reaper).then(
+      const arming = arm(docker, this.once, maxOutputBytes, nowMs() + DEPLOY_CALL_MS, reaper).then(
         (a) => {
           if (a === ABORTED) return;
-          if (this.released || !this.prewarmed.includes(slot)) return void reaper.remove(a.container.id).catch(() => undefined);
+          if (this.released || !this.prewarmed.includes(slot)) {
+            a.stream.destroy();
+            return void reaper.remove(a.container.id).catch(() => undefined);
+          }
           slot.armed = a;
           // Its attach stream ends only when the engine connection breaks: drop it then.
           void a.ended.then(() => {
@@ -107,6 +112,8 @@ export class PreparedDocker implements Prepared {
           if (i >= 0) this.prewarmed.splice(i, 1);
         },
       );
+      this.arming.add(arming);
+      void arming.finally(() => this.arming.delete(arming));
     }
   }
 
@@ -178,7 +185,10 @@ export class PreparedDocker implements Prepared {
     }
   }
 
-  /** Removes its prewarmed and kept containers (in the background: the runtime's close() waits for them). */
+  /**
+   * Removes its prewarmed and kept containers (in the background: the runtime's close() waits for
+   * the removals); waits up to 5 s for prewarmed containers still being created, to remove them too.
+   */
   async release(): Promise<void> {
     this.released = true;
     this.parts.warm.drop(this);
@@ -187,6 +197,7 @@ export class PreparedDocker implements Prepared {
       armed.stream.destroy();
       void this.parts.reaper.remove(armed.container.id).catch(() => undefined);
     }
+    await Promise.race([Promise.allSettled([...this.arming]), sleep(5000)]);
     this.onRelease();
   }
 }

@@ -81,8 +81,8 @@ export class Reaper {
 
   /** Waits for pending removals until `deadlineAt`; returns how many are still pending then. */
   async drain(deadlineAt: number): Promise<number> {
-    const all = Promise.allSettled([...this.pending.values()]);
-    await Promise.race([all, sleep(Math.max(0, deadlineAt - nowMs()))]);
+    while (this.pending.size > 0 && nowMs() < deadlineAt)
+      await Promise.race([Promise.allSettled([...this.pending.values()]), sleep(Math.max(0, deadlineAt - nowMs()))]);
     return this.pending.size;
   }
 }

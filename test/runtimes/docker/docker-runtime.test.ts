@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, Nebula } from '../../../src/index.js';
-import { compile, dockerAvailable, noLeftovers } from './engine.js';
+import { compile, compileProgram, dockerAvailable, noLeftovers } from './engine.js';
 
 const PROGRAMS = {
   // Not one of ours: reads stdin, answers with the length and the upper-cased text.
@@ -77,7 +77,14 @@ d('DockerRuntime on a real engine', () => {
     await expect(nebula.deploy({ name: 'junk', docker: { tarball: join(dir, 'junk.tar') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
     await expect(nebula.deploy({ name: 'nofile', docker: { tarball: join(dir, 'none.tar') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
     await expect(nebula.deploy({ name: 'notelf', docker: { binary: join(dir, 'upper.c') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
-    expect(nebula.has('ghost')).toBe(false);
+    // Binaries that cannot run alone in a FROM scratch image: dynamically linked, or only an ELF magic.
+    await expect(nebula.deploy({ name: 'ls', docker: { binary: '/bin/ls' } })).rejects.toMatchObject({
+      code: 'INVALID_FUNCTION',
+      message: expect.stringMatching(/dynamically linked/),
+    });
+    writeFileSync(join(dir, 'magic'), '\x7fELF', 'latin1');
+    await expect(nebula.deploy({ name: 'magic', docker: { binary: join(dir, 'magic') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
+    expect(nebula.has('ghost') || nebula.has('ls') || nebula.has('magic')).toBe(false);
   });
 
   it('reports an image that exits non-zero with its code and stderr', async () => {
@@ -103,10 +110,30 @@ d('DockerRuntime on a real engine', () => {
     expect(rec.error?.code).toBe('MEMORY_LIMIT');
   });
 
-  it('isolates by default: no network interface but loopback, read-only root', async () => {
+  it('isolates by default: no network interface but loopback, read-only root, user nobody, a 1 MiB /dev/shm', async () => {
     await nebula.deploy({ name: 'probe', docker: { binary: bins.probe! } });
     const rec = await nebula.invoke('probe', null);
     expect(rec.result).toEqual({ interfaces: 1, loopback: 1, rootWritable: false });
+    await nebula.deploy({ name: 'limits', docker: { binary: compileProgram('probe') } });
+    expect((await nebula.invoke('limits', 'limits')).result).toEqual({ uid: 65534, shmBytes: 1024 * 1024, rootWritable: false });
+    expect((await nebula.invoke('limits', 'limits', { mode: 'warm' })).result).toEqual({ uid: 65534, shmBytes: 1024 * 1024, rootWritable: false });
+  });
+
+  it("runs as the image's own user when asked (user: 'image'), root included", async () => {
+    const rt = new DockerRuntime({ user: 'image' });
+    const n = new Nebula({ builtins: false, runtimes: { docker: rt } });
+    await n.deploy({ name: 'limits', docker: { binary: compileProgram('probe') } });
+    expect((await n.invoke<{ uid: number }>('limits', 'limits')).result!.uid).toBe(0);
+    expect((await n.invoke<{ uid: number }>('limits', 'limits', { mode: 'warm' })).result!.uid).toBe(0);
+    await n.close();
+    expect(await noLeftovers(rt.instanceId)).toEqual([]);
+  });
+
+  it('turns stdout over maxOutputBytes into OUTPUT_LIMIT (a 2.4 MB JSON array is never returned cut)', async () => {
+    await nebula.deploy({ name: 'flood', docker: { binary: compileProgram('probe') } });
+    const rec = await nebula.invoke('flood', 'flood');
+    expect(rec).toMatchObject({ ok: false, result: null, error: { code: 'OUTPUT_LIMIT' } });
+    expect(rec.error?.message).toMatch(/more than 1048576 bytes/);
   });
 
   it('runs prewarmed invocations from the pool, each container used once, none left after close', async () => {

@@ -4,10 +4,11 @@
  * programs compiled static, and a proxy in front of the real engine that can freeze or cut it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export function dockerAvailable(): boolean {
   try {
@@ -18,6 +19,15 @@ export function dockerAvailable(): boolean {
       throw new Error('NEBULA_REQUIRE_DOCKER=1 but no Docker engine answers (`docker info` failed): start dockerd.');
     console.warn('Docker tests skipped: no Docker engine answers (`docker info` failed). Set NEBULA_REQUIRE_DOCKER=1 to make this an error.');
     return false;
+  }
+}
+
+/** `docker inspect` of a container, or null when it is gone. */
+export function inspect(id: string): Record<string, any> | null {
+  try {
+    return JSON.parse(execFileSync('docker', ['inspect', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))[0] ?? null;
+  } catch {
+    return null;
   }
 }
 
@@ -50,6 +60,12 @@ export async function eventually(check: () => boolean, ms = 20_000): Promise<boo
     await new Promise((r) => setTimeout(r, 100));
   }
   return true;
+}
+
+/** Compiles test/runtimes/docker/programs/<name>.c (static, musl); returns its binary's path. */
+export function compileProgram(name: string): string {
+  const src = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'programs', `${name}.c`), 'utf8');
+  return compile({ [name]: src })[name]!;
 }
 
 /** Compiles C programs (static, musl by default) into a temporary folder; returns name -> binary path. */
