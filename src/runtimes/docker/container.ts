@@ -41,7 +41,7 @@ export async function arm(
 ): Promise<Armed | typeof ABORTED> {
   const drop = (c: Docker.Container) => void reaper.remove(c.id).catch(() => undefined);
   let t = nowMs();
-  const creating = by(deadlineAt, 'creating a container', (abortSignal) => docker.createContainer({ ...options, abortSignal }));
+  const creating = reaper.create(options, deadlineAt, 'creating a container');
   const container = await untilAborted(creating, signal, drop);
   if (container === ABORTED) return ABORTED;
   const create = nowMs() - t;

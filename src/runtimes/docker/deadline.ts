@@ -26,7 +26,8 @@ export async function by<T>(deadlineAt: number, doing: string, call: (signal: Ab
       ac.abort(e);
       reject(e);
     };
-    timer = setTimeout(() => end(new DeadlineError(doing)), Math.max(0, deadlineAt - nowMs()));
+    // Unref'd: the pending call's own socket keeps the process alive while it matters.
+    timer = setTimeout(() => end(new DeadlineError(doing)), Math.max(0, deadlineAt - nowMs())).unref();
     onCancel = () => end(cancel?.reason);
     cancel?.addEventListener('abort', onCancel, { once: true });
   });

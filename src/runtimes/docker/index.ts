@@ -66,7 +66,7 @@ export class DockerRuntime implements Runtime {
     if (this.closed) return Promise.reject(new NebulaError('CLOSED', 'This DockerRuntime is closed; create a new one.'));
     if (!this.parts) {
       const docker = connect(this.options.connection);
-      const reaper = new Reaper(docker);
+      const reaper = new Reaper(docker, this.instanceId);
       const warm = new WarmPool(this.options.maxWarmContainers ?? 8, this.options.keepAliveMs ?? 60_000, (wc) => {
         wc.close();
         void reaper.remove(wc.container.id).catch(() => undefined);

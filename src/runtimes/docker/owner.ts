@@ -16,6 +16,8 @@ export const FUNCTION_LABEL = 'nebula-faas.function';
 export const OWNER_LABEL = 'nebula-faas.owner';
 /** The id of the owning DockerRuntime instance. */
 export const RUNTIME_LABEL = 'nebula-faas.runtime';
+/** Unique to one create call, to find a container whose creation answer was lost. */
+export const CREATE_LABEL = 'nebula-faas.create';
 /** How the container is used: `cold`, `prewarmed` or `warm`. */
 export const MODE_LABEL = 'nebula-faas.mode';
 

@@ -159,7 +159,7 @@ export class PreparedDocker implements Prepared {
     const { docker, reaper, warm } = this.parts;
     let t = nowMs();
     const options = warmOptions(this.once, this.command, volume);
-    const container = await by(deadlineAt, 'creating a warm container', (abortSignal) => docker.createContainer({ ...options, abortSignal }));
+    const container = await reaper.create(options, deadlineAt, 'creating a warm container');
     phases.create = nowMs() - t;
     let wc: WarmContainer | undefined;
     try {

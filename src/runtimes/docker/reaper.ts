@@ -3,10 +3,11 @@
  * until the engine answers again, and containers whose owner is gone are swept at start-up and
  * on close (see owner.ts), so neither an outage nor a killed process leaves containers behind.
  */
+import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { by, sleep } from './deadline.js';
-import { LABEL, ownerGone } from './owner.js';
+import { CREATE_LABEL, LABEL, ownerGone, RUNTIME_LABEL } from './owner.js';
 
 /** One removal call's own deadline, ms. */
 const CALL_MS = 10_000;
@@ -20,8 +21,17 @@ const status = (e: unknown) => (e as { statusCode?: number })?.statusCode;
 
 export class Reaper {
   private readonly pending = new Map<string, Promise<number>>();
+  /** Containers this runtime created and has not removed yet. */
+  private readonly known = new Set<string>();
+  /** Create calls under way (their CREATE_LABEL values). */
+  private readonly creating = new Set<string>();
+  private searching: Promise<void> | undefined;
+  private unknownRounds = 0;
 
-  constructor(private readonly docker: Docker) {}
+  constructor(
+    private readonly docker: Docker,
+    private readonly instance: string,
+  ) {}
 
   /** Containers whose removal has not succeeded yet. */
   get size(): number {
@@ -37,8 +47,13 @@ export class Reaper {
     if (p) return p;
     p = this.attempt(id);
     this.pending.set(id, p);
-    const done = () => this.pending.delete(id);
-    p.then(done, done);
+    p.then(
+      () => {
+        this.pending.delete(id);
+        this.known.delete(id);
+      },
+      () => this.pending.delete(id),
+    );
     return p;
   }
 
@@ -59,6 +74,54 @@ export class Reaper {
       await sleep(wait);
       wait = Math.min(wait * 2, RETRY_LAST_MS);
     }
+  }
+
+  /**
+   * Creates a container by `deadlineAt`, and remembers it until it is removed. When the engine's
+   * answer is lost (deadline, dropped connection) the container may exist all the same, with an
+   * id nobody knows: containers of this runtime that it does not know (and that no pending create
+   * may still claim) are then looked for and removed once the engine answers again.
+   */
+  async create(options: Docker.ContainerCreateOptions, deadlineAt: number, doing: string): Promise<Docker.Container> {
+    const tag = randomUUID();
+    this.creating.add(tag);
+    try {
+      const labelled = { ...options, Labels: { ...options.Labels, [CREATE_LABEL]: tag } };
+      const c = await by(deadlineAt, doing, (abortSignal) => this.docker.createContainer({ ...labelled, abortSignal }));
+      if (!c.id) throw new Error('The engine answered a create without an id.');
+      this.known.add(c.id);
+      return c;
+    } catch (e) {
+      if (status(e) === undefined || status(e)! < 400) this.sweepUnknown();
+      throw e;
+    } finally {
+      this.creating.delete(tag);
+    }
+  }
+
+  /** Starts (or asks for one more round of) the search for this runtime's unknown containers. */
+  private sweepUnknown(): void {
+    this.unknownRounds = 2;
+    if (this.searching) return;
+    this.searching = (async () => {
+      const t0 = nowMs();
+      let wait = RETRY_FIRST_MS;
+      while (this.unknownRounds > 0 && nowMs() - t0 < GIVE_UP_MS) {
+        try {
+          const found = await by(nowMs() + CALL_MS, 'listing containers', (abortSignal) =>
+            this.docker.listContainers({ all: true, filters: { label: [`${RUNTIME_LABEL}=${this.instance}`] }, abortSignal } as Docker.ContainerListOptions),
+          );
+          for (const c of found) if (!this.known.has(c.Id) && !this.creating.has(c.Labels?.[CREATE_LABEL] ?? '')) this.remove(c.Id).catch(() => undefined);
+          this.unknownRounds--;
+          // A second look a little later: the engine may finish a create it got just before the outage.
+          wait = 5000;
+        } catch {
+          wait = Math.min(wait * 2, RETRY_LAST_MS);
+        }
+        if (this.unknownRounds > 0) await sleep(wait);
+      }
+      this.searching = undefined;
+    })();
   }
 
   /**

@@ -49,15 +49,16 @@ export async function ensureSupervisorVolume(docker: Docker, arch: string, label
       docker.createVolume({ Name: volume, Labels: { [LABEL]: '1' }, abortSignal } as Docker.VolumeCreateOptions),
     );
     // The engine copies the image's files into an empty volume when a container mounting it is created.
-    const filler = await by(deadline(), 'filling the supervisor volume', (abortSignal) =>
-      docker.createContainer({
+    const filler = await reaper.create(
+      {
         Image: ref.image,
         Cmd: [SUPERVISOR_PATH],
         Labels: labels,
         NetworkDisabled: true,
         HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume, Target: SUPERVISOR_DIR }] },
-        abortSignal,
-      }),
+      },
+      deadline(),
+      'filling the supervisor volume',
     );
     await reaper.remove(filler.id);
   } catch (e) {
