@@ -36,7 +36,7 @@ let ended = 0;
 nebula.on('invocation:end', () => ended++);
 for (const mode of MODES) await nebula.invoke('chaos', 'ok', { mode });
 globalThis.gc?.();
-const rssBefore = process.memoryUsage().rss;
+const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
 
 const plan = Array.from({ length: N }, () => ({ kind: pick(Object.keys(KINDS)), mode: pick(MODES), abortMs: Math.floor(random() * 200) }));
 const wrong = [];
@@ -65,7 +65,7 @@ await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 const seconds = (Date.now() - t0) / 1000;
 await nebula.close();
 globalThis.gc?.();
-const rssAfter = process.memoryUsage().rss;
+const { rss: rssAfter, heapUsed: heapAfter } = process.memoryUsage();
 const left = execFileSync('docker', ['ps', '-aq', '--filter', `label=nebula-faas.runtime=${runtime.instanceId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
 
 console.log(`${N} invocations in ${seconds.toFixed(0)} s, ${CONCURRENCY} at a time (kind/mode: count)`);
@@ -74,5 +74,7 @@ console.log(`lost records (never settled, or no invocation:end event): ${lost + 
 console.log(`wrong results: ${wrong.length}`);
 for (const w of wrong.slice(0, 20)) console.log('  ', JSON.stringify(w));
 console.log(`leftover containers after close: ${left.length}`);
-console.log(`RSS: ${(rssBefore / 2 ** 20).toFixed(1)} MiB before, ${(rssAfter / 2 ** 20).toFixed(1)} MiB after (${(((rssAfter - rssBefore) / rssBefore) * 100).toFixed(1)}%)${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
+const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const growth = (a, b) => `${(((b - a) / a) * 100).toFixed(1)}%`;
+console.log(`RSS: ${mib(rssBefore)} before, ${mib(rssAfter)} after (${growth(rssBefore, rssAfter)}); JS heap used: ${mib(heapBefore)} before, ${mib(heapAfter)} after (${growth(heapBefore, heapAfter)})${globalThis.gc ? '' : ' (run with --expose-gc for steadier figures)'}`);
 process.exitCode = lost || wrong.length || left.length ? 1 : 0;

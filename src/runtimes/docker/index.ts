@@ -18,8 +18,6 @@ import { Reaper } from './reaper.js';
 import { ensureSupervisorVolume } from './supervisor-volume.js';
 import { WarmPool } from './warm-pool.js';
 
-export { LABEL as CONTAINER_LABEL, OWNER_LABEL, RUNTIME_LABEL } from './owner.js';
-
 /** Options of {@link DockerRuntime}. */
 export interface DockerRuntimeOptions {
   /** dockerode connection settings (socketPath, or host/port/protocol with ca/cert/key). Default: DOCKER_HOST or the default socket. */
