@@ -43,6 +43,7 @@ export class WarmContainer {
   private readonly hello = deferred<void>();
   private exit: ReturnType<typeof deferred<ExitFrame>> | undefined;
   private clean = deferred<void>();
+  private cleaning: Promise<boolean> = Promise.resolve(true);
   private out: CappedOutput | undefined;
   private err: CappedOutput | undefined;
   private dead = false;
@@ -91,15 +92,13 @@ export class WarmContainer {
     return this.cleaning;
   }
 
-  private cleaning: Promise<boolean> = Promise.resolve(true);
-
   private async awaitClean(): Promise<boolean> {
     const r = await Promise.race([this.clean.promise.then(() => 'clean' as const), this.ended, sleep(CLEAN_MS).then(() => 'late' as const)]);
     if (r !== 'clean') this.close();
     return r === 'clean';
   }
 
-  /** Closes the connection to the supervisor (which then kills everything and exits). */
+  /** Drops the connection to the supervisor; the container is not usable after (its owner removes it). */
   close(): void {
     this.dead = true;
     this.stream.destroy();

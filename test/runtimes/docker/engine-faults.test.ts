@@ -3,10 +3,11 @@
  * container started, an engine that freezes or dies while a container is awaited (through a
  * proxy on a unix socket in front of the real engine), and removals that fail during the outage.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, Nebula, type InvocationMode, type InvocationRecord } from '../../../src/index.js';
-import { compile, containers, dockerAvailable, EngineProxy, eventually, inspect, leftovers, noLeftovers } from './engine.js';
+import { compile, dockerAvailable, EngineProxy, eventually, leftovers, list, noLeftovers } from './engine.js';
 
 const PROGRAMS = {
   spin: 'int main(void){volatile unsigned long n=0;for(;;)n++;}',
@@ -18,11 +19,12 @@ function settled(p: Promise<InvocationRecord>, ms = 30_000): Promise<InvocationR
   return Promise.race([p, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
 }
 
-const running = (instanceId: string) => containers(`nebula-faas.runtime=${instanceId}`).filter((id) => inspect(id)?.State?.Running);
+const running = async (instanceId: string) => (await list(`nebula-faas.runtime=${instanceId}`)).filter((c) => c.state === 'running').map((c) => c.id);
 /** Processes in a container, as the engine lists them. */
-function processes(id: string): string[] {
+async function processes(id: string): Promise<string[]> {
   try {
-    return execFileSync('docker', ['top', id, '-o', 'pid,comm'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').slice(1);
+    const { stdout } = await promisify(execFile)('docker', ['top', id, '-o', 'pid,comm'], { encoding: 'utf8' });
+    return stdout.trim().split('\n').slice(1);
   } catch {
     return [];
   }
@@ -61,10 +63,10 @@ d('Docker engine faults', () => {
         expect(recs.map((r) => (r === 'pending' ? r : r.error?.code))).toEqual(Array(8).fill('ABORTED'));
         // Cold and prewarmed containers are gone (pooled ones are created, never started); a kept
         // warm container stays, with only its supervisor left in it.
-        if (mode !== 'warm') expect(await eventually(() => running(runtime.instanceId).length === 0)).toBe(true);
+        if (mode !== 'warm') expect(await eventually(async () => (await running(runtime.instanceId)).length === 0)).toBe(true);
         else
-          for (const id of running(runtime.instanceId))
-            expect(await eventually(() => processes(id).length === 1 && processes(id)[0]!.includes('nebula-supervis'))).toBe(true);
+          for (const id of await running(runtime.instanceId))
+            expect(await eventually(async () => (await processes(id)).join().includes('nebula-supervis') && (await processes(id)).length === 1)).toBe(true);
       });
     }
   });
@@ -79,12 +81,12 @@ d('Docker engine faults', () => {
         // Warm: a first invocation leaves a kept container; the frozen one runs in it.
         if (mode === 'warm') expect((await nebula.invoke('sleeper', null, { mode, timeoutMs: 2000 })).error?.code).toBe('TIMEOUT');
         const invocation = nebula.invoke('sleeper', null, { mode, timeoutMs: 4000 });
-        expect(await eventually(() => running(runtime.instanceId).length > 0)).toBe(true);
+        expect(await eventually(async () => (await running(runtime.instanceId)).length > 0)).toBe(true);
         proxy.freeze();
         const rec = await settled(invocation);
         expect(rec !== 'pending' && rec.error?.code).toBe('RUNTIME_UNAVAILABLE');
         expect(await settled(nebula.close().then(() => rec as InvocationRecord))).not.toBe('pending');
-        expect(leftovers(runtime.instanceId).length).toBeGreaterThan(0);
+        expect((await leftovers(runtime.instanceId)).length).toBeGreaterThan(0);
         proxy.thaw();
         expect(await noLeftovers(runtime.instanceId, 60_000)).toEqual([]);
       } finally {
@@ -104,16 +106,16 @@ d('Docker engine faults', () => {
       await nebula.invoke('sleeper', null, { mode: 'warm', timeoutMs: 1000 });
       const modes: InvocationMode[] = ['cold', 'cold', 'cold', 'prewarmed', 'warm'];
       const invocations = modes.map((mode) => settled(nebula.invoke('sleeper', null, { mode, timeoutMs: 60_000 })));
-      expect(await eventually(() => running(runtime.instanceId).length >= modes.length)).toBe(true);
+      expect(await eventually(async () => (await running(runtime.instanceId)).length >= modes.length)).toBe(true);
       proxy.cut();
       const recs = await Promise.all(invocations);
       expect(recs.map((r) => (r === 'pending' ? r : r.error?.code))).toEqual(modes.map(() => 'RUNTIME_UNAVAILABLE'));
-      expect(leftovers(runtime.instanceId).length).toBeGreaterThan(0);
+      expect((await leftovers(runtime.instanceId)).length).toBeGreaterThan(0);
       proxy.restore();
       // What remains is at most the prewarmed pool, refilled after the outage: created, never started.
-      const onlyPool = () => {
-        const left = leftovers(runtime.instanceId).map((id) => inspect(id)?.State);
-        return left.length <= 2 && left.every((s) => s?.Status === 'created');
+      const onlyPool = async () => {
+        const left = await list(`nebula-faas.runtime=${runtime.instanceId}`);
+        return left.length <= 2 && left.every((c) => c.state === 'created');
       };
       expect(await eventually(onlyPool, 60_000)).toBe(true);
     } finally {

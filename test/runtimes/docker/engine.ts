@@ -3,12 +3,13 @@
  * engine fails the suite instead of skipping it), this runtime instance's containers, small C
  * programs compiled static, and a proxy in front of the real engine that can freeze or cut it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export function dockerAvailable(): boolean {
   try {
@@ -22,40 +23,63 @@ export function dockerAvailable(): boolean {
   }
 }
 
-/** `docker inspect` of a container, or null when it is gone. */
-export function inspect(id: string): Record<string, any> | null {
+const execFileAsync = promisify(execFile);
+/** The docker CLI, asynchronously (a slow engine must not block the test worker); stdout, or '' on failure. */
+async function docker(...args: string[]): Promise<string> {
   try {
-    return JSON.parse(execFileSync('docker', ['inspect', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))[0] ?? null;
+    return (await execFileAsync('docker', args, { encoding: 'utf8' })).stdout;
   } catch {
-    return null;
+    return '';
   }
 }
 
-/** IDs of the containers (any state) carrying this label filter, e.g. `nebula-faas.runtime=<id>`. */
-export function containers(filter: string): string[] {
-  return execFileSync('docker', ['ps', '-aq', '--filter', `label=${filter}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+/** `docker inspect` of a container, or null when it is gone. */
+export async function inspect(id: string): Promise<Record<string, any> | null> {
+  const out = await docker('inspect', id);
+  return out ? (JSON.parse(out)[0] ?? null) : null;
+}
+
+/** A container as `docker ps -a` lists it. */
+export interface Listed {
+  id: string;
+  /** created, running, exited, ... */
+  state: string;
+  labels: Record<string, string>;
+}
+
+/** The containers (any state) carrying this label filter, e.g. `nebula-faas.runtime=<id>`, in one CLI call. */
+export async function list(filter: string): Promise<Listed[]> {
+  const out = await docker('ps', '-a', '--no-trunc', '--filter', `label=${filter}`, '--format', '{{json .}}');
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const c = JSON.parse(line) as { ID: string; State: string; Labels: string };
+      const labels = Object.fromEntries(c.Labels.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+      return { id: c.ID, state: c.State, labels };
+    });
 }
 
 /** IDs of the containers a DockerRuntime instance created that still exist. */
-export function leftovers(instanceId: string): string[] {
-  return containers(`nebula-faas.runtime=${instanceId}`);
+export async function leftovers(instanceId: string): Promise<string[]> {
+  return (await list(`nebula-faas.runtime=${instanceId}`)).map((c) => c.id.slice(0, 12));
 }
 
 /** Waits until `instanceId` has no container left (removal runs after the result), up to `ms`; returns what is left. */
 export async function noLeftovers(instanceId: string, ms = 20_000): Promise<string[]> {
   const end = Date.now() + ms;
-  let left = leftovers(instanceId);
+  let left = await leftovers(instanceId);
   while (left.length && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 250));
-    left = leftovers(instanceId);
+    left = await leftovers(instanceId);
   }
   return left;
 }
 
 /** Polls `check` every 100 ms until it returns true or `ms` pass; returns its last answer. */
-export async function eventually(check: () => boolean, ms = 20_000): Promise<boolean> {
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) return false;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DockerRuntime, Nebula } from '../../../src/index.js';
-import { containers, dockerAvailable, eventually, inspect, leftovers, noLeftovers } from './engine.js';
+import { dockerAvailable, eventually, leftovers, list, noLeftovers } from './engine.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const dist = join(root, 'dist', 'index.js');
 
 /** Containers whose owner label names process `pid` on this host. */
-const ownedBy = (pid: number) =>
-  containers('nebula-faas.owner').filter((id) => String(inspect(id)?.Config?.Labels?.['nebula-faas.owner']).startsWith(`${hostname()}/${pid}/`));
+const ownedBy = async (pid: number) =>
+  (await list('nebula-faas.owner')).filter((c) => String(c.labels['nebula-faas.owner']).startsWith(`${hostname()}/${pid}/`)).map((c) => c.id);
 
 function exited(p: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => (p.exitCode !== null ? resolve(p.exitCode) : p.once('exit', (code) => resolve(code))));
@@ -46,10 +46,10 @@ d('leftover containers of processes that are gone', () => {
     });
     const { instance } = JSON.parse(line) as { instance: string };
     // The kept warm container and the prewarmed pool (refilled in the background).
-    expect(await eventually(() => leftovers(instance).length >= 3)).toBe(true);
+    expect(await eventually(async () => (await leftovers(instance)).length >= 3)).toBe(true);
     child.kill('SIGKILL');
     await exited(child);
-    expect(leftovers(instance).length).toBeGreaterThanOrEqual(3);
+    expect((await leftovers(instance)).length).toBeGreaterThanOrEqual(3);
 
     const next = new DockerRuntime();
     const n = new Nebula({ runtimes: { docker: next } });
@@ -67,11 +67,11 @@ d('leftover containers of processes that are gone', () => {
     let text = '';
     child.stdout!.on('data', (b) => (text += b));
     child.stderr!.on('data', (b) => (text += b));
-    expect(await eventually(() => ownedBy(child.pid!).length >= 2, 60_000)).toBe(true);
+    expect(await eventually(async () => (await ownedBy(child.pid!)).length >= 2, 60_000)).toBe(true);
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(143);
     expect(text).toMatch(/Stopping after the current invocation \(SIGTERM/);
-    expect(ownedBy(child.pid!)).toEqual([]);
+    expect(await ownedBy(child.pid!)).toEqual([]);
     expect(existsSync(join(out, 'records.jsonl'))).toBe(true);
     expect(readFileSync(join(out, 'records.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThan(0);
   });

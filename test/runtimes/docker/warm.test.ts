@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, Nebula } from '../../../src/index.js';
-import { compileProgram, containers, dockerAvailable, eventually, inspect, leftovers, noLeftovers } from './engine.js';
+import { compileProgram, dockerAvailable, eventually, inspect, list, noLeftovers } from './engine.js';
 
 const d = dockerAvailable() ? describe : describe.skip;
 
@@ -65,13 +65,13 @@ d('DockerRuntime warm mode', () => {
   it('gives a kept container the same isolation settings as a cold one', async () => {
     const cold = nebula.invoke('probe', 'sleep');
     let coldId: string | undefined;
-    const modeOf = (id: string) => inspect(id)?.Config?.Labels?.['nebula-faas.mode'];
-    expect(await eventually(() => (coldId = leftovers(runtime.instanceId).find((id) => inspect(id)?.State?.Running && !modeOf(id))) !== undefined)).toBe(true);
-    const coldInfo = inspect(coldId!)!;
+    const mine = () => list(`nebula-faas.runtime=${runtime.instanceId}`);
+    expect(await eventually(async () => (coldId = (await mine()).find((c) => c.state === 'running' && !c.labels['nebula-faas.mode'])?.id) !== undefined)).toBe(true);
+    const coldInfo = (await inspect(coldId!))!;
     expect((await cold).ok).toBe(true);
     expect((await nebula.invoke('probe', 'host', { mode: 'warm' })).sandbox).toBe('reused');
-    const warmId = leftovers(runtime.instanceId).find((id) => modeOf(id) === 'warm' && inspect(id)?.Config?.Labels?.['nebula-faas.function'] === 'probe');
-    const warmInfo = inspect(warmId!)!;
+    const warmId = (await mine()).find((c) => c.labels['nebula-faas.mode'] === 'warm' && c.labels['nebula-faas.function'] === 'probe')?.id;
+    const warmInfo = (await inspect(warmId!))!;
     const flags = (i: Record<string, any>) => ({
       user: i.Config.User,
       networkDisabled: i.Config.NetworkDisabled,
@@ -122,10 +122,10 @@ d('DockerRuntime warm mode', () => {
       ]);
       expect((await n.invoke('a', 'host', { mode: 'warm' })).ok).toBe(true);
       expect((await n.invoke('b', 'host', { mode: 'warm' })).ok).toBe(true);
-      const kept = () => containers(`nebula-faas.runtime=${rt.instanceId}`).map((id) => inspect(id)?.Config?.Labels?.['nebula-faas.function']);
-      expect(await eventually(() => kept().join() === 'b')).toBe(true);
+      const kept = async () => (await list(`nebula-faas.runtime=${rt.instanceId}`)).map((c) => c.labels['nebula-faas.function']);
+      expect(await eventually(async () => (await kept()).join() === 'b')).toBe(true);
       expect((await n.invoke('a', 'host', { mode: 'warm' })).sandbox).toBe('fresh');
-      expect(await eventually(() => kept().length === 0)).toBe(true);
+      expect(await eventually(async () => (await kept()).length === 0)).toBe(true);
       expect((await n.invoke('a', 'host', { mode: 'warm' })).sandbox).toBe('fresh');
     } finally {
       await n.close();
