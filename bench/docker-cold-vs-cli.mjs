@@ -1,6 +1,7 @@
 // A cold Docker invocation's totalMs against `docker run --rm -i --network none` of the same image
-// from the CLI, median of N each, interleaved A B A B; then how much of the cold start the warm
-// pool removes. Run: npm run build && node bench/docker-cold-vs-cli.mjs [N]   (needs a Docker engine)
+// from the CLI, median of N each, interleaved A B A B; then how much of the cold start the
+// prewarmed pool removes. bench/docker-modes.mjs compares all modes at once.
+// Run: npm run build && node bench/docker-cold-vs-cli.mjs [N]   (needs a Docker engine)
 import { spawn } from 'node:child_process';
 import { Nebula } from 'nebula-faas';
 import { median } from './stats.mjs';
@@ -35,10 +36,10 @@ for (let i = 0; i < N; i++) {
   theirs.push(c.ms);
 }
 const cold = [];
-const warm = [];
+const prewarmed = [];
 for (let i = 0; i < N; i++) {
   cold.push((await nebula.invoke('fib', 20, { runtime: 'docker' })).timing.startupMs);
-  warm.push((await nebula.invoke('fib', 20, { runtime: 'docker', mode: 'prewarmed' })).timing.startupMs);
+  prewarmed.push((await nebula.invoke('fib', 20, { runtime: 'docker', mode: 'prewarmed' })).timing.startupMs);
   await new Promise((r) => setTimeout(r, 300)); // let the pool refill, as between requests
 }
 await nebula.close();
@@ -46,4 +47,4 @@ console.log(`fib(20) on docker, median of ${N} each, interleaved`);
 console.log(`nebula cold invoke totalMs                 ${median(ours).toFixed(1)} ms`);
 console.log(`docker run --rm -i --network none (wall)   ${median(theirs).toFixed(1)} ms`);
 console.log(`ratio nebula / CLI: ${(median(ours) / median(theirs)).toFixed(2)}   (target <= 1.0, aim 0.8)`);
-console.log(`startupMs cold ${median(cold).toFixed(1)} ms, warm ${median(warm).toFixed(1)} ms: the pool removes ${(100 * (1 - median(warm) / median(cold))).toFixed(0)}% of the cold start`);
+console.log(`startupMs cold ${median(cold).toFixed(1)} ms, prewarmed ${median(prewarmed).toFixed(1)} ms: the pool removes ${(100 * (1 - median(prewarmed) / median(cold))).toFixed(0)}% of the cold start`);

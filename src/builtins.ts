@@ -142,21 +142,27 @@ export function builtinBinary(name: BuiltinName, arch: string = process.arch): s
 }
 
 /**
- * The built-in functions as deployable specs: the committed wasm components in `functions/wasm/`
- * and, when {@link builtinBinaryArchs} includes `arch` (default this machine's), the static binary
- * for it in `functions/bin/linux-<arch>/`; for any other architecture the specs have no `docker`.
+ * The built-in functions as deployable specs: the committed wasm components in `functions/wasm/`;
+ * for Docker, the static binary of every architecture shipped (`{ amd64, arm64 }`: the engine's
+ * architecture picks one, and an engine of another gets `RUNTIME_NOT_DEPLOYED` naming it); for
+ * the process runtime, the binary of `arch` (default this machine's) when it is this machine's.
  */
 export function builtinFunctions(arch: string = process.arch): FunctionSpec[] {
   const dir = functionsDir();
   const a = dockerArch(arch);
   return BUILTIN_NAMES.map((name) => {
     const binary = builtinBinary(name, a);
+    const binaries = Object.fromEntries(builtinBinaryArchs().flatMap((arch) => {
+      const path = builtinBinary(name, arch);
+      return path ? [[arch, path]] : [];
+    }));
     return {
       name,
       description: BUILTINS[name].description,
       builtin: true,
       wasm: join(dir, 'wasm', `${name}.wasm`),
-      ...(binary ? { docker: { binary } } : {}),
+      // Docker picks the binary of the engine's architecture, which may not be this machine's.
+      ...(Object.keys(binaries).length ? { docker: { binary: binaries } } : {}),
       // The process runtime runs the binary on this machine: only where it is this machine's architecture.
       ...(binary && process.platform === 'linux' && a === dockerArch() ? { process: { binary } } : {}),
     };

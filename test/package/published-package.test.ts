@@ -74,10 +74,11 @@ describe('the packed package', () => {
       'vendor/wasi-preview1-adapter/README.md',
       // The process runtime's static helper, run by path.
       `src/runtimes/process/helper/linux-${process.arch === 'x64' ? 'amd64' : process.arch}/nebula-exec`,
+      `src/runtimes/docker/supervisor/linux-${process.arch === 'x64' ? 'amd64' : process.arch}/nebula-supervisor`,
     ])
       expect(files).toContain(f);
     // Sources never ship; the static helper binaries built beside their C source are the one exception.
-    const helper = /^src\/runtimes\/[a-z]+\/helper\/linux-[a-z0-9]+\/nebula-[a-z]+$/;
+    const helper = /^src\/runtimes\/[a-z]+\/[a-z]+\/linux-[a-z0-9]+\/nebula-[a-z]+$/;
     expect(files.filter((f) => f.endsWith('.map') || (f.startsWith('src/') && !helper.test(f)) || f.startsWith('test/') || f.startsWith('bench/'))).toEqual([]);
     // Every relative link of the README (docs, examples, changelog) points into the package.
     const links = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/\]\(([^)#:]+)\)/g)].map((m) => m[1]!.replace(/\/$/, ''));

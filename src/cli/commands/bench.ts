@@ -151,7 +151,7 @@ async function run(argv: string[]): Promise<number> {
   let stoppedBy: NodeJS.Signals | undefined;
   const dispose = onInterrupt((signal) => {
     stoppedBy = signal;
-    progress.line('Stopping after the current invocation (again to quit at once); everything recorded so far is kept.');
+    progress.line(`Stopping after the current invocation (${signal}; again to quit at once); everything recorded so far is kept.`);
     ac.abort();
   });
   try {

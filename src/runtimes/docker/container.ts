@@ -1,137 +1,170 @@
 /**
- * One container's life for one invocation: create and attach (ahead of time in warm mode), then
- * start, feed stdin, wait, collect, and remove after the result.
+ * One container's life for one invocation (cold and prewarmed): create and attach (ahead of time
+ * when prewarmed), then start, feed stdin, wait, collect; removal after the result. Every engine
+ * call ends by the invocation's deadline; an abort or a timeout at any point, even before the
+ * container started, ends the invocation and the container.
  */
-import { PassThrough, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { nowMs, parseRfc3339Ms } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
 import type { RunContext, RunOutcome } from '../runtime.js';
-import { engineError } from './engine.js';
+import { ABORTED, by, sleep, untilAborted } from './deadline.js';
+import { engineAlive, engineFailure, failed, GRACE_MS, stopError, type StopReason } from './failures.js';
+import { CappedOutput } from './output.js';
+import type { Reaper } from './reaper.js';
 
 /** A created container with its stdio attached, not started yet. */
 export interface Armed {
   container: Docker.Container;
   stream: Duplex;
-  stdout: Buffer[];
-  stderr: Buffer[];
+  stdout: CappedOutput;
+  stderr: CappedOutput;
   /** Resolves when the engine closes the attach stream (all output delivered). */
   ended: Promise<void>;
   phases: { create: number; attach: number };
 }
 
-/** Collects a stream into chunks up to `max` bytes; the rest is counted but dropped. */
-function collector(chunks: Buffer[], max: number): PassThrough {
-  let kept = 0;
-  const sink = new PassThrough();
-  sink.on('data', (b: Buffer) => {
-    if (kept >= max) return;
-    const part = b.length <= max - kept ? b : b.subarray(0, max - kept);
-    chunks.push(part);
-    kept += part.length;
-  });
-  return sink;
-}
+const status = (e: unknown) => (e as { statusCode?: number })?.statusCode;
 
-/** Creates the container and attaches to its stdio. */
-export async function arm(docker: Docker, options: Docker.ContainerCreateOptions, maxOutputBytes: number): Promise<Armed> {
+/**
+ * Creates the container and attaches to its stdio, by `deadlineAt`; a container made after an
+ * abort or a failure goes to the reaper. Resolves with {@link ABORTED} when `signal` fired first.
+ */
+export async function arm(
+  docker: Docker,
+  options: Docker.ContainerCreateOptions,
+  maxOutputBytes: number,
+  deadlineAt: number,
+  reaper: Reaper,
+  signal?: AbortSignal,
+): Promise<Armed | typeof ABORTED> {
+  const drop = (c: Docker.Container) => void reaper.remove(c.id).catch(() => undefined);
   let t = nowMs();
-  let container: Docker.Container;
-  try {
-    container = await docker.createContainer(options);
-  } catch (e) {
-    throw engineError(e, `creating a container from ${options.Image}`);
-  }
+  const creating = reaper.create(options, deadlineAt, 'creating a container');
+  const container = await untilAborted(creating, signal, drop);
+  if (container === ABORTED) return ABORTED;
   const create = nowMs() - t;
   t = nowMs();
-  let stream: Duplex;
+  let stream: Duplex | typeof ABORTED;
   try {
-    stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+    const attaching = by(deadlineAt, 'attaching to a container', async (abortSignal) => {
+      const opts = { stream: true, stdin: true, stdout: true, stderr: true, hijack: true, abortSignal };
+      return (await container.attach(opts)) as unknown as Duplex;
+    });
+    stream = await untilAborted(attaching, signal, (s) => s.destroy());
   } catch (e) {
-    void remove(container);
-    throw engineError(e, 'attaching to a container');
+    drop(container);
+    throw e;
   }
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  docker.modem.demuxStream(stream, collector(stdout, maxOutputBytes), collector(stderr, maxOutputBytes));
+  if (stream === ABORTED) {
+    drop(container);
+    return ABORTED;
+  }
+  const stdout = new CappedOutput(maxOutputBytes);
+  const stderr = new CappedOutput(maxOutputBytes);
+  docker.modem.demuxStream(stream, stdout, stderr);
+  const s = stream;
   const ended = new Promise<void>((resolve) => {
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', () => resolve());
+    s.on('end', resolve);
+    s.on('close', resolve);
+    s.on('error', () => resolve());
   });
   return { container, stream, stdout, stderr, ended, phases: { create, attach: nowMs() - t } };
 }
 
-/** Removes the container (and its anonymous volumes); resolves with the ms it took. */
-export async function remove(container: Docker.Container): Promise<number> {
-  const t = nowMs();
-  try {
-    await container.remove({ force: true, v: true });
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode !== 404 && (e as { statusCode?: number }).statusCode !== 409) throw e;
-  }
-  return nowMs() - t;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  return Promise.race([p, new Promise<undefined>((r) => (setTimeout(r, ms) as unknown as NodeJS.Timeout).unref())]);
-}
-
-/** Starts an armed container with `input` on stdin and waits for it; never throws for the function's fault. */
-export async function fire(armed: Armed, input: string, ctx: RunContext): Promise<RunOutcome> {
+/**
+ * Starts an armed container with `input` on stdin and waits for it; never throws. Settles by
+ * `deadlineAt + GRACE_MS` even when the engine stops answering.
+ */
+export async function fire(docker: Docker, armed: Armed, input: string, ctx: RunContext, maxOutputBytes: number): Promise<RunOutcome> {
   const { container, stream } = armed;
   const phases: Record<string, number> = { ...armed.phases };
-  let stopped: 'TIMEOUT' | 'ABORTED' | undefined;
-  const stop = (why: 'TIMEOUT' | 'ABORTED') => {
+  const settleBy = ctx.deadlineAt + GRACE_MS;
+  let stopped: StopReason | undefined;
+  let starting = false;
+  let exited = false;
+
+  // Kill until it takes: a kill before the start is refused (409) and repeated once started.
+  const kill = async () => {
+    while (!exited && nowMs() < settleBy) {
+      try {
+        await by(settleBy, 'killing a container', (abortSignal) => container.kill({ signal: 'SIGKILL', abortSignal }));
+        return;
+      } catch (e) {
+        if (status(e) === 404 || status(e) === 409) return;
+        await sleep(100);
+      }
+    }
+  };
+  const stop = (why: StopReason) => {
     if (stopped) return;
     stopped = why;
-    container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+    if (starting) void kill();
   };
-  const elapsed = nowMs() - ctx.requestAt;
-  const timer = setTimeout(() => stop('TIMEOUT'), Math.max(1, ctx.timeoutMs - elapsed));
+  const timer = setTimeout(() => stop('TIMEOUT'), Math.max(0, ctx.deadlineAt - nowMs()));
   const onAbort = () => stop('ABORTED');
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   if (ctx.signal?.aborted) stop('ABORTED');
+  armed.stdout.onOverflow = () => stop('OUTPUT_LIMIT');
+  const life = new AbortController();
   try {
+    if (stopped) return failed(stopError(stopped, ctx, maxOutputBytes), phases);
     let t = nowMs();
     // Ask for the exit before starting, so a very short run cannot slip past the wait.
-    const exited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
-    exited.catch(() => undefined);
-    await container.start();
+    const exit = by(
+      settleBy,
+      'waiting for a container',
+      (abortSignal) => container.wait({ condition: 'next-exit', abortSignal }) as Promise<{ StatusCode: number }>,
+      life.signal,
+    );
+    exit.catch(() => undefined);
+    starting = true;
+    await by(ctx.deadlineAt, 'starting a container', (abortSignal) => container.start({ abortSignal }));
     phases.start = nowMs() - t;
+    if (stopped) void kill();
     stream.end(input);
     t = nowMs();
-    const { StatusCode } = await exited;
+    // The attach stream ends when the container's output ends, just before the engine reports the
+    // exit; when the report does not follow, the engine may be gone (a wait whose answer had begun
+    // is not ended by a dropped connection): ask it.
+    const first = await Promise.race([exit, armed.ended]);
+    if (first === undefined && (await Promise.race([exit.then(() => 'exit'), sleep(1000)])) !== 'exit')
+      await engineAlive(docker, 'waiting for a container');
+    const { StatusCode } = await exit;
+    exited = true;
     phases.wait = nowMs() - t;
     t = nowMs();
-    await withTimeout(armed.ended, 2000);
-    const info = await container.inspect();
+    await Promise.race([armed.ended, sleep(Math.max(0, Math.min(2000, settleBy - nowMs())))]);
+    const info = await by(settleBy, 'inspecting a container', (abortSignal) => container.inspect({ abortSignal }));
     phases.collect = nowMs() - t;
     const startAt = parseRfc3339Ms(info.State.StartedAt);
     const endAt = parseRfc3339Ms(info.State.FinishedAt);
     const now = nowMs();
     const outcome: RunOutcome = {
       exitCode: stopped ? null : StatusCode,
-      stdout: Buffer.concat(armed.stdout).toString('utf8'),
-      stderr: Buffer.concat(armed.stderr).toString('utf8'),
+      stdout: armed.stdout.text(),
+      stderr: armed.stderr.text(),
       functionStartAt: Number.isFinite(startAt) ? startAt : now,
       functionEndAt: Number.isFinite(endAt) ? endAt : now,
       phases,
       compiled: false,
       sandbox: 'fresh',
     };
-    if (stopped === 'TIMEOUT')
-      outcome.error = new NebulaError('TIMEOUT', `The container ran longer than its timeout of ${ctx.timeoutMs} ms and was killed.`);
-    else if (stopped === 'ABORTED') outcome.error = new NebulaError('ABORTED', 'The invocation was aborted by its signal; the container was killed.');
+    if (armed.stdout.truncated) outcome.stdoutTruncated = true;
+    if (armed.stderr.truncated) outcome.stderrTruncated = true;
+    if (stopped) outcome.error = stopError(stopped, ctx, maxOutputBytes);
     else if (info.State.OOMKilled)
       outcome.error = new NebulaError('MEMORY_LIMIT', 'The container went over its memory limit and was killed (limits.memoryMiB).');
     return outcome;
   } catch (e) {
-    const now = nowMs();
-    return { exitCode: null, stdout: '', stderr: '', functionStartAt: now, functionEndAt: now, phases, compiled: false, sandbox: 'fresh', error: engineError(e, 'running a container') };
+    const outcome = failed(await engineFailure(docker, e, ctx, stopped), phases);
+    if (armed.stdout.truncated) outcome.stdoutTruncated = true;
+    return outcome;
   } finally {
     clearTimeout(timer);
     ctx.signal?.removeEventListener('abort', onAbort);
+    life.abort();
     stream.destroy();
   }
 }

@@ -9,8 +9,11 @@ export type DockerSource =
   | { image: string }
   /** A `docker save` archive to load first. */
   | { tarball: string }
-  /** A static Linux binary to wrap in a `FROM scratch` image (built on first use). */
-  | { binary: string };
+  /**
+   * A static Linux binary to wrap in a `FROM scratch` image (built at deploy): one path, or one
+   * per architecture (Docker's names, `{ amd64: path, arm64: path }`), chosen by the engine's.
+   */
+  | { binary: string | Record<string, string> };
 
 const KEYS = ['image', 'tarball', 'binary'] as const;
 
@@ -25,10 +28,23 @@ export const dockerRuntime = defineRuntime<'docker', DockerSource, DockerRuntime
     const given = typeof source === 'object' && source !== null ? KEYS.filter((k) => k in source) : [];
     const key = given[0];
     const value = key ? (source as Record<string, unknown>)[key] : undefined;
-    if (given.length !== 1 || typeof value !== 'string' || value === '')
-      throw new UsageError('INVALID_ARGUMENT', `Function "${name}": "docker" must be one of { image }, { tarball } or { binary }, each a non-empty string.`);
+    const perArch =
+      key === 'binary' &&
+      typeof value === 'object' &&
+      value !== null &&
+      Object.keys(value).length > 0 &&
+      Object.entries(value).every(([arch, path]) => /^[a-z0-9]+$/.test(arch) && typeof path === 'string' && path !== '');
+    if (given.length !== 1 || !((typeof value === 'string' && value !== '') || perArch))
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `Function "${name}": "docker" must be one of { image }, { tarball } or { binary }, each a non-empty string (binary may also map architectures to paths, e.g. { amd64: PATH, arm64: PATH }).`,
+      );
     return { [key!]: value } as DockerSource;
   },
   create: (options) => new DockerRuntime(options),
-  describe: (source) => ('image' in source ? { image: source.image } : { path: 'binary' in source ? source.binary : source.tarball }),
+  describe(source) {
+    if ('image' in source) return { image: source.image };
+    if ('tarball' in source) return { path: source.tarball };
+    return typeof source.binary === 'string' ? { path: source.binary } : { path: Object.values(source.binary).join(', ') };
+  },
 });

@@ -4,6 +4,8 @@
 import { createRequire } from 'node:module';
 import type Docker from 'dockerode';
 import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
+import { by, DeadlineError } from './deadline.js';
+import { nowMs } from '../../clock.js';
 
 /**
  * How to reach a Docker engine (the subset of dockerode's settings nebula-faas documents): a unix
@@ -65,10 +67,12 @@ export function isConnectionError(e: unknown): boolean {
   return typeof code === 'string' && CONNECTION_CODES.has(code);
 }
 
-/** Asks the engine whether it is there. @throws RuntimeUnavailableError */
-export async function ping(docker: Docker): Promise<void> {
+/** Asks the engine whether it is there, waiting at most `withinMs`. @throws RuntimeUnavailableError */
+export async function ping(docker: Docker, withinMs = 10_000): Promise<void> {
   try {
-    await docker.ping();
+    // dockerode's typings omit the options its ping takes (abortSignal).
+    const pingWith = docker.ping.bind(docker) as unknown as (o: object) => Promise<unknown>;
+    await by(nowMs() + withinMs, 'answering a ping', (abortSignal) => pingWith({ abortSignal }));
   } catch (e) {
     const detail = (e as { code?: string }).code === 'EACCES' ? ' (permission denied: add your user to the "docker" group)' : '';
     throw new RuntimeUnavailableError(`No Docker engine answers at ${where(docker)}${detail}. ${START_ENGINE_HINT}`, { cause: e });
@@ -78,6 +82,7 @@ export async function ping(docker: Docker): Promise<void> {
 /** Translates an engine error (docker-modem puts `statusCode` and the engine's `json` on it). */
 export function engineError(e: unknown, doing: string): NebulaError {
   if (e instanceof NebulaError) return e;
+  if (e instanceof DeadlineError) return new RuntimeUnavailableError(`The Docker engine did not answer in time while ${doing}. ${START_ENGINE_HINT}`, { cause: e });
   if (isConnectionError(e)) return new RuntimeUnavailableError(`The Docker engine stopped answering while ${doing}. ${START_ENGINE_HINT}`, { cause: e });
   const status = (e as { statusCode?: number }).statusCode;
   const json = (e as { json?: { message?: string } }).json;

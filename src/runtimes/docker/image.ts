@@ -7,9 +7,13 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { pack } from 'tar-stream';
+import { nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
 import type { DockerSource } from './descriptor.js';
+import { by } from './deadline.js';
+import { checkStaticElf, MAX_BINARY_BYTES } from './elf.js';
 import { engineError } from './engine.js';
+import { LABEL } from './owner.js';
 
 /** The image a function runs, as the engine knows it. */
 export interface ImageRef {
@@ -17,18 +21,34 @@ export interface ImageRef {
   image: string;
   sizeBytes?: number;
   digest?: string;
+  /** The image's own ENTRYPOINT, CMD and USER (from its inspect). */
+  entrypoint: string[];
+  cmd: string[];
+  user: string;
 }
 
-const refuse = (name: string, why: string, cause?: unknown) =>
-  new NebulaError('INVALID_FUNCTION', `Function "${name}": ${why}`, { cause });
+/** Deadline of one small engine call at deploy time (inspect, version), ms. */
+export const DEPLOY_CALL_MS = 30_000;
+/** Deadline of a build or a load, ms. */
+const BUILD_MS = 10 * 60_000;
 
-async function inspect(docker: Docker, image: string): Promise<Docker.ImageInspectInfo | null> {
+const refuse = (name: string, why: string, cause?: unknown) => new NebulaError('INVALID_FUNCTION', `Function "${name}": ${why}`, { cause });
+
+export async function inspectImage(docker: Docker, image: string): Promise<Docker.ImageInspectInfo | null> {
   try {
-    return await docker.getImage(image).inspect();
+    const handle = docker.getImage(image);
+    const inspect = handle.inspect.bind(handle) as unknown as (o: object) => Promise<Docker.ImageInspectInfo>;
+    return await by(nowMs() + DEPLOY_CALL_MS, `inspecting image ${image}`, (abortSignal) => inspect({ abortSignal }));
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 404) return null;
     throw engineError(e, `inspecting image ${image}`);
   }
+}
+
+function toRef(image: string, info: Docker.ImageInspectInfo): ImageRef {
+  const c = info.Config as { Entrypoint?: string[] | string | null; Cmd?: string[] | null; User?: string } | undefined;
+  const entrypoint = typeof c?.Entrypoint === 'string' ? [c.Entrypoint] : (c?.Entrypoint ?? []);
+  return { image, sizeBytes: info.Size, digest: info.Id, entrypoint, cmd: c?.Cmd ?? [], user: c?.User ?? '' };
 }
 
 /** Reads a build/load progress stream to its end; rejects on an error line. */
@@ -45,33 +65,47 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream): Promise<Array<Re
 
 const DOCKERFILE = 'FROM scratch\nCOPY fn /fn\nENTRYPOINT ["/fn"]\n';
 
-/** Builds (once per content hash) a FROM scratch image whose entrypoint is the static binary. */
-async function fromBinary(docker: Docker, name: string, path: string): Promise<ImageRef> {
-  let binary: Buffer;
-  try {
-    binary = await readFile(path);
-  } catch (e) {
-    throw refuse(name, `cannot read the binary ${path}: ${(e as Error).message}`, e);
-  }
-  if (binary.subarray(0, 4).toString('latin1') !== '\x7fELF') throw refuse(name, `${path} is not a Linux (ELF) binary.`);
-  const hash = createHash('sha256').update(DOCKERFILE).update(binary).digest('hex');
-  const tag = `nebula-faas/${name}:${hash.slice(0, 16)}`;
-  const existing = await inspect(docker, tag);
-  if (existing) return { image: tag, sizeBytes: existing.Size, digest: existing.Id };
-
+/**
+ * Builds (once per content hash) a FROM scratch image holding `files`; returns its tag.
+ * @throws NebulaError `RUNTIME_ERROR` / `RUNTIME_UNAVAILABLE` from the engine.
+ */
+export async function buildScratchImage(docker: Docker, repository: string, dockerfile: string, files: Record<string, Buffer>): Promise<ImageRef> {
+  const hash = createHash('sha256').update(dockerfile);
+  for (const [name, bytes] of Object.entries(files)) hash.update(name).update(bytes);
+  const tag = `${repository}:${hash.digest('hex').slice(0, 16)}`;
+  const existing = await inspectImage(docker, tag);
+  if (existing) return toRef(tag, existing);
   const context = pack();
-  context.entry({ name: 'Dockerfile', mode: 0o644 }, DOCKERFILE);
-  context.entry({ name: 'fn', mode: 0o755 }, binary);
+  context.entry({ name: 'Dockerfile', mode: 0o644 }, dockerfile);
+  for (const [name, bytes] of Object.entries(files)) context.entry({ name, mode: 0o755 }, bytes);
   context.finalize();
   try {
-    const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true, labels: { 'nebula-faas': '1' } });
-    await follow(docker, stream);
+    await by(nowMs() + BUILD_MS, `building ${tag}`, async (abortSignal) => {
+      const options = { t: tag, rm: true, forcerm: true, labels: { [LABEL]: '1' }, abortSignal };
+      return follow(docker, await docker.buildImage(context as unknown as NodeJS.ReadableStream, options));
+    });
   } catch (e) {
-    throw engineError(e, `building the image for "${name}"`);
+    throw engineError(e, `building ${tag}`);
   }
-  const built = await inspect(docker, tag);
+  const built = await inspectImage(docker, tag);
   if (!built) throw new NebulaError('RUNTIME_ERROR', `The engine built ${tag} but does not list it.`);
-  return { image: tag, sizeBytes: built.Size, digest: built.Id };
+  return toRef(tag, built);
+}
+
+/** Checks the binary (ELF, static, the engine's architecture) and wraps it in a FROM scratch image. */
+async function fromBinary(docker: Docker, name: string, path: string, engineArch: string): Promise<ImageRef> {
+  let binary: Buffer;
+  try {
+    const size = (await stat(path)).size;
+    if (size > MAX_BINARY_BYTES) throw refuse(name, `${path} is ${size} bytes, over the ${MAX_BINARY_BYTES}-byte cap for a binary.`);
+    binary = await readFile(path);
+  } catch (e) {
+    if (e instanceof NebulaError) throw e;
+    throw refuse(name, `cannot read the binary ${path}: ${(e as Error).message}`, e);
+  }
+  const check = checkStaticElf(binary, engineArch);
+  if (!check.ok) throw refuse(name, `${path} ${check.why}`);
+  return buildScratchImage(docker, `nebula-faas/${name}`, DOCKERFILE, { fn: binary });
 }
 
 /** Loads a `docker save` archive and returns the image it holds. */
@@ -83,8 +117,9 @@ async function fromTarball(docker: Docker, name: string, path: string): Promise<
   }
   let lines: Array<Record<string, unknown>>;
   try {
-    const stream = await docker.loadImage(createReadStream(path), { quiet: true });
-    lines = await follow(docker, stream);
+    lines = await by(nowMs() + BUILD_MS, `loading ${path}`, async (abortSignal) =>
+      follow(docker, await docker.loadImage(createReadStream(path), { quiet: true, abortSignal } as Record<string, unknown>)),
+    );
   } catch (e) {
     const ne = engineError(e, `loading ${path}`);
     if (ne.code === 'RUNTIME_UNAVAILABLE') throw ne;
@@ -95,23 +130,43 @@ async function fromTarball(docker: Docker, name: string, path: string): Promise<
     .filter((x): x is string => Boolean(x));
   if (loaded.length === 0) throw refuse(name, `${path} holds no image (the engine loaded nothing).`);
   const image = loaded[0]!;
-  const info = await inspect(docker, image);
+  const info = await inspectImage(docker, image);
   if (!info) throw refuse(name, `the engine loaded ${image} from ${path} but cannot find it.`);
-  return { image, sizeBytes: info.Size, digest: info.Id };
+  return toRef(image, info);
 }
 
-/** Makes sure the function's image is in the engine; never pulls. @throws NebulaError `INVALID_FUNCTION` */
-export async function ensureImage(docker: Docker, name: string, source: DockerSource): Promise<ImageRef> {
-  if ('binary' in source) return fromBinary(docker, name, source.binary);
-  if ('tarball' in source) return fromTarball(docker, name, source.tarball);
-  if ('image' in source && typeof source.image === 'string' && source.image) {
-    const info = await inspect(docker, source.image);
+/**
+ * The binary for the engine's architecture: the one path given, or the map's entry for it.
+ * @throws NebulaError `RUNTIME_NOT_DEPLOYED` naming the architecture when the map has none.
+ */
+function binaryFor(name: string, binary: string | Record<string, string>, engineArch: string): string {
+  if (typeof binary === 'string') return binary;
+  const path = binary[engineArch];
+  if (path) return path;
+  throw new NebulaError(
+    'RUNTIME_NOT_DEPLOYED',
+    `Function "${name}" has no binary for the Docker engine's architecture ${engineArch} (it has: ${Object.keys(binary).join(', ') || 'none'}).`,
+    { details: { engineArch, archs: Object.keys(binary) } },
+  );
+}
+
+/**
+ * Makes sure the function's image is in the engine; never pulls.
+ * @param engineArch the engine's architecture (Docker's names: amd64, arm64), for `{ binary }`.
+ * @throws NebulaError `INVALID_FUNCTION` (no such image, bad archive, a binary that cannot run there)
+ */
+export async function ensureImage(docker: Docker, name: string, source: DockerSource, engineArch: string): Promise<ImageRef> {
+  let ref: ImageRef;
+  if ('binary' in source) ref = await fromBinary(docker, name, binaryFor(name, source.binary, engineArch), engineArch);
+  else if ('tarball' in source) ref = await fromTarball(docker, name, source.tarball);
+  else if ('image' in source && typeof source.image === 'string' && source.image) {
+    const info = await inspectImage(docker, source.image);
     if (!info)
       throw refuse(
         name,
         `the image "${source.image}" is not in the engine, and nothing is pulled: build it, or \`docker load\` it, or deploy { tarball } instead.`,
       );
-    return { image: source.image, sizeBytes: info.Size, digest: info.Id };
-  }
-  throw refuse(name, 'docker must be { image }, { tarball } or { binary }.');
+    ref = toRef(source.image, info);
+  } else throw refuse(name, 'docker must be { image }, { tarball } or { binary }.');
+  return ref;
 }

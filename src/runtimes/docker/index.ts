@@ -1,57 +1,44 @@
 /**
- * DockerRuntime: functions as containers on a Docker engine (dockerode), isolated by default,
- * one container per invocation, with a small pool of pre-created containers for `warm` mode.
+ * DockerRuntime: functions as containers on a Docker engine (dockerode), isolated by default, in
+ * three modes: cold (a container per invocation), prewarmed (created ahead, used once) and warm
+ * (kept containers reused by successive invocations, through a supervisor the package supplies).
  */
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
 import type { FunctionSpec } from '../../types.js';
-import type { Prepared, PreparedInfo, RunContext, RunOutcome, Runtime } from '../runtime.js';
-import { arm, fire, remove, type Armed } from './container.js';
-import { connect, ping, type DockerConnection } from './engine.js';
-import { ensureImage } from './image.js';
+import type { Prepared, PreparedInfo, Runtime } from '../runtime.js';
+import { by } from './deadline.js';
+import { connect, engineError, ping, type DockerConnection } from './engine.js';
+import { DEPLOY_CALL_MS, ensureImage } from './image.js';
+import { commandOf, onceOptions } from './isolation.js';
+import { closeInstance, openInstance, ownerLabels } from './owner.js';
+import { PreparedDocker, type DockerParts } from './prepared.js';
+import { Reaper } from './reaper.js';
+import { ensureSupervisorVolume } from './supervisor-volume.js';
+import { WarmPool } from './warm-pool.js';
 
 /** Options of {@link DockerRuntime}. */
 export interface DockerRuntimeOptions {
   /** dockerode connection settings (socketPath, or host/port/protocol with ca/cert/key). Default: DOCKER_HOST or the default socket. */
   connection?: DockerConnection;
-  /** Containers kept created (not started) per function for `warm` mode. Default 2. */
-  warmContainers?: number;
-  /** Largest stdout and stderr kept per invocation, bytes. Default 1 MiB. */
+  /** Containers kept created and attached (not started) per function for `prewarmed` mode. Default 2. */
+  prewarmedContainers?: number;
+  /** How long a `warm` container is kept idle before it is removed, ms. Default 60 000. */
+  keepAliveMs?: number;
+  /** Most `warm` containers kept alive at once, all functions together. Default 8. */
+  maxWarmContainers?: number;
+  /** Largest stdout and stderr kept per invocation, bytes; more stdout is `OUTPUT_LIMIT`. Default 1 MiB. */
   maxOutputBytes?: number;
+  /**
+   * The user functions run as. Default: the image's own user when it is not root, else
+   * `65534:65534` (nobody). `'image'`: whatever the image says, root included. Or any `uid:gid`.
+   */
+  user?: string;
 }
 
-const MiB = 1024 * 1024;
-/** Label on every container nebula-faas creates, so leftovers can be found (`docker ps -a -f label=nebula-faas`). */
-export const CONTAINER_LABEL = 'nebula-faas';
-
-function createOptions(fn: FunctionSpec, image: string): Docker.ContainerCreateOptions {
-  const memory = (fn.limits?.memoryMiB ?? 256) * MiB;
-  return {
-    Image: image,
-    Cmd: fn.grants?.args,
-    Env: Object.entries(fn.grants?.env ?? {}).map(([k, v]) => `${k}=${v}`),
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    OpenStdin: true,
-    StdinOnce: true,
-    Tty: false,
-    NetworkDisabled: true,
-    Labels: { [CONTAINER_LABEL]: '1', 'nebula-faas.function': fn.name },
-    HostConfig: {
-      NetworkMode: 'none',
-      Memory: memory,
-      MemorySwap: memory,
-      NanoCpus: Math.round((fn.limits?.cpus ?? 1) * 1e9),
-      PidsLimit: fn.limits?.pids ?? 64,
-      ReadonlyRootfs: true,
-      SecurityOpt: ['no-new-privileges'],
-      CapDrop: ['ALL'],
-      LogConfig: { Type: 'none', Config: {} },
-    },
-  };
-}
+/** How long close() waits for removals before leaving them to the next sweep, ms. */
+const CLOSE_MS = 10_000;
 
 /**
  * Runs functions as containers: any image whose entrypoint reads the input on stdin and writes
@@ -60,114 +47,114 @@ function createOptions(fn: FunctionSpec, image: string): Docker.ContainerCreateO
  */
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
+  /** This instance's id: the `nebula-faas.runtime` label of every container it creates. */
+  readonly instanceId = openInstance();
   private docker: Docker | undefined;
+  private parts: DockerParts | undefined;
   private reachable: Promise<void> | undefined;
+  private arch: Promise<string> | undefined;
+  private volume: Promise<string> | undefined;
   private readonly prepared = new Set<PreparedDocker>();
+  private closed = false;
 
   constructor(readonly options: DockerRuntimeOptions = {}) {}
 
-  private engine(): Promise<Docker> {
-    this.docker ??= connect(this.options.connection);
-    const docker = this.docker;
-    this.reachable ??= ping(docker);
-    this.reachable.catch(() => (this.reachable = undefined));
-    return this.reachable.then(() => docker);
+  /** Connects (once), and on the first answer sweeps containers left by processes that are gone. */
+  private engine(): Promise<DockerParts> {
+    if (this.closed) return Promise.reject(new NebulaError('CLOSED', 'This DockerRuntime is closed; create a new one.'));
+    if (!this.parts) {
+      const docker = connect(this.options.connection);
+      const reaper = new Reaper(docker, this.instanceId);
+      const warm = new WarmPool(this.options.maxWarmContainers ?? 8, this.options.keepAliveMs ?? 60_000, (wc) => {
+        wc.close();
+        void reaper.remove(wc.container.id).catch(() => undefined);
+      });
+      this.docker = docker;
+      this.parts = {
+        docker,
+        reaper,
+        warm,
+        supervisor: () => this.supervisor(),
+        maxOutputBytes: this.options.maxOutputBytes ?? 1024 * 1024,
+        prewarmedContainers: this.options.prewarmedContainers ?? 2,
+      };
+    }
+    const parts = this.parts;
+    if (!this.reachable) {
+      const r = ping(parts.docker).then(() => void parts.reaper.sweep(nowMs() + DEPLOY_CALL_MS));
+      r.catch(() => (this.reachable = undefined));
+      this.reachable = r;
+    }
+    return this.reachable.then(() => parts);
+  }
+
+  /** The engine's architecture in Docker's names (amd64, arm64, ...). */
+  private engineArch(docker: Docker): Promise<string> {
+    const version = docker.version.bind(docker) as unknown as (o: object) => Promise<Docker.DockerVersion>;
+    this.arch ??= by(nowMs() + DEPLOY_CALL_MS, 'reading its version', (abortSignal) => version({ abortSignal })).then(
+      (v) => v.Arch,
+      (e: unknown) => {
+        this.arch = undefined;
+        throw engineError(e, 'reading its version');
+      },
+    );
+    return this.arch;
+  }
+
+  private supervisor(): Promise<string> {
+    const parts = this.parts!;
+    this.volume ??= this.engineArch(parts.docker)
+      .then((arch) => ensureSupervisorVolume(parts.docker, arch, ownerLabels(this.instanceId), parts.reaper))
+      .catch((e: unknown) => {
+        this.volume = undefined;
+        throw e;
+      });
+    return this.volume;
   }
 
   /**
-   * Gets the image into the engine (building or loading it when needed) and fills the warm pool.
-   * @throws NebulaError `RUNTIME_UNAVAILABLE` (no engine), `INVALID_FUNCTION` (no such image, bad archive or binary).
+   * Gets the image into the engine (building or loading it when needed) and fills the prewarmed pool.
+   * @throws NebulaError `RUNTIME_UNAVAILABLE` (no engine), `INVALID_FUNCTION` (no such image, bad
+   * archive, a binary that cannot run in a FROM scratch image on this engine, nothing to run).
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
     if (!fn.docker) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no docker source.`);
-    const docker = await this.engine();
-    const ref = await ensureImage(docker, fn.name, fn.docker);
+    const parts = await this.engine();
+    const ref = await ensureImage(parts.docker, fn.name, fn.docker, await this.engineArch(parts.docker));
+    const command = commandOf(fn, ref);
+    if (command.length === 0)
+      throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": the image ${ref.image} has no ENTRYPOINT or CMD and grants.args is empty: nothing to run.`);
     const info: PreparedInfo = { image: ref.image };
     if (ref.sizeBytes !== undefined) info.sizeBytes = ref.sizeBytes;
     if (ref.digest) info.digest = ref.digest;
-    const p = new PreparedDocker(docker, createOptions(fn, ref.image), info, this.options.warmContainers ?? 2, this.options.maxOutputBytes ?? MiB, () =>
-      this.prepared.delete(p),
-    );
+    const once = onceOptions(fn, ref, ownerLabels(this.instanceId), this.options.user);
+    const p = new PreparedDocker(parts, once, command, info, () => this.prepared.delete(p));
     this.prepared.add(p);
+    // Ready before the first warm invocation; a failure is reported by that invocation.
+    this.supervisor().catch(() => undefined);
     return p;
   }
 
-  /** Removes pooled containers and waits for pending removals. */
+  /**
+   * Removes every container this runtime made (prewarmed, kept, and any whose creation answered
+   * too late) and those of processes that are gone; resolves within about 10 s even when the
+   * engine does not answer (what is left then is removed by the next runtime on this host).
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    closeInstance(this.instanceId);
     await Promise.allSettled([...this.prepared].map((p) => p.release()));
-  }
-}
-
-class PreparedDocker implements Prepared {
-  private readonly pool: Array<Promise<Armed>> = [];
-  private readonly removals = new Set<Promise<number>>();
-  private released = false;
-
-  constructor(
-    private readonly docker: Docker,
-    private readonly create: Docker.ContainerCreateOptions,
-    readonly info: PreparedInfo,
-    private readonly warmSize: number,
-    private readonly maxOutputBytes: number,
-    private readonly onRelease: () => void,
-  ) {}
-
-  async run(input: string, ctx: RunContext): Promise<RunOutcome> {
-    let armed: Armed;
-    let warmHit = false;
-    try {
-      const pooled = ctx.mode !== 'cold' ? this.pool.shift() : undefined;
-      if (pooled) {
-        armed = await pooled;
-        warmHit = true;
-      } else {
-        armed = await arm(this.docker, this.create, this.maxOutputBytes);
-      }
-    } catch (e) {
-      const now = nowMs();
-      return { exitCode: null, stdout: '', stderr: '', functionStartAt: now, functionEndAt: now, phases: {}, compiled: false, sandbox: 'fresh', error: e as NebulaError };
-    }
-    if (ctx.mode !== 'cold') this.refill();
-    const outcome = await fire(armed, input, ctx);
-    if (warmHit) {
-      outcome.sandbox = 'prewarmed';
-      // Created and attached ahead of time: not part of this invocation.
-      delete outcome.phases.create;
-      delete outcome.phases.attach;
-    }
-    outcome.cleanup = this.track(remove(armed.container));
-    return outcome;
-  }
-
-  /** Keeps `warmSize` containers created ahead, in the background. */
-  private refill(): void {
-    while (!this.released && this.pool.length < this.warmSize) {
-      const p = arm(this.docker, this.create, this.maxOutputBytes);
-      p.catch(() => {
-        const i = this.pool.indexOf(p);
-        if (i >= 0) this.pool.splice(i, 1);
-      });
-      this.pool.push(p);
-    }
-  }
-
-  private track(p: Promise<number>): Promise<number> {
-    this.removals.add(p);
-    p.catch(() => undefined).finally(() => this.removals.delete(p));
-    return p;
-  }
-
-  async release(): Promise<void> {
-    this.released = true;
-    const pooled = this.pool.splice(0);
-    await Promise.allSettled(
-      pooled.map(async (p) => {
-        const a = await p;
-        a.stream.destroy();
-        await this.track(remove(a.container));
-      }),
-    );
-    await Promise.allSettled([...this.removals]);
-    this.onRelease();
+    const parts = this.parts;
+    if (!parts) return;
+    parts.warm.close();
+    const deadline = nowMs() + CLOSE_MS;
+    await parts.reaper.sweep(deadline);
+    const left = await parts.reaper.drain(deadline);
+    if (left > 0)
+      process.emitWarning(
+        `nebula-faas: ${left} container(s) could not be removed yet (the Docker engine does not answer); ` +
+          'they are retried in the background and swept by the next DockerRuntime on this host.',
+      );
   }
 }
