@@ -9,7 +9,9 @@ import { cpus } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import { nowMs } from '../clock.js';
 import type { Meter, MeterEvents } from './meter.js';
-import { cpuTimes } from './cpu-load.js';
+import { coreTimes, utilisation, type CoreTimes } from './cpu-load.js';
+import { MeterError } from '../errors.js';
+import { finiteNumber, wholeNumber } from './gude/options.js';
 import { Ticker } from './polling.js';
 
 /** Options of {@link EstimateMeter}. */
@@ -29,26 +31,32 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
   readonly name = 'estimate';
   readonly intervalMs: number;
   readonly estimate = true;
-  private prev = cpuTimes();
+  private prev: CoreTimes[] = coreTimes();
   private prevT = 0;
+  private readonly idleW: number;
+  private readonly maxW: number;
+  private readonly cores: number | undefined;
   private readonly ticker: Ticker;
 
+  /** @throws UsageError `INVALID_ARGUMENT` for an option out of range (an interval below 1 ms, busy power below idle power, no cores). */
   constructor(readonly options: EstimateMeterOptions = {}) {
     super();
-    this.intervalMs = options.intervalMs ?? 200;
+    const o = options ?? {};
+    this.intervalMs = finiteNumber('EstimateMeter intervalMs', o.intervalMs, 1, 3_600_000, 200);
+    this.idleW = finiteNumber('EstimateMeter idleWPerCore', o.idleWPerCore, 0, 10_000, 4);
+    this.maxW = finiteNumber('EstimateMeter maxWPerCore (at least idleWPerCore)', o.maxWPerCore, this.idleW, 10_000, Math.max(this.idleW, 8));
+    this.cores = o.cores === undefined ? undefined : wholeNumber('EstimateMeter cores', o.cores, 1, 65_536, 1);
     this.ticker = new Ticker(this.intervalMs, () => this.read());
   }
 
   /** The model's power at utilisation `u` (0..1), W. */
   powerAt(u: number): number {
-    const cores = this.options.cores ?? cpus().length;
-    const idle = this.options.idleWPerCore ?? 4;
-    const max = this.options.maxWPerCore ?? 8;
-    return cores * (idle + (max - idle) * Math.min(1, Math.max(0, u)));
+    const cores = this.cores ?? cpus().length;
+    return cores * (this.idleW + (this.maxW - this.idleW) * Math.min(1, Math.max(0, u)));
   }
 
   async start(): Promise<void> {
-    this.prev = cpuTimes();
+    this.prev = coreTimes();
     this.prevT = nowMs();
     this.ticker.start();
   }
@@ -57,15 +65,25 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
     this.ticker.stop();
   }
 
+  /**
+   * One estimate from the utilisation since the last one. No sample when the counters say
+   * nothing: less than a clock tick passed (the next sample covers the longer interval), or the
+   * counters went backwards or a core went on or off line (an `error`; counting starts again).
+   */
   private read(): void {
-    const now = cpuTimes();
+    const now = coreTimes();
     const t = nowMs();
-    const total = now.total - this.prev.total;
-    const u = total > 0 ? (now.busy - this.prev.busy) / total : 0;
+    const r = utilisation(this.prev, now);
+    if (r.u === undefined && r.why === 'still') return;
     const from = this.prevT;
     this.prev = now;
     this.prevT = t;
+    if (r.u === undefined) {
+      const what = r.why === 'changed' ? 'a CPU core went on or off line' : "the CPU time counters went backwards";
+      this.emit('error', new MeterError('METER_PROTOCOL', `The estimate has no reading for this interval: ${what}.`, { details: { reason: r.why, meter: this.name } }));
+      return;
+    }
     // The utilisation is the interval's mean: its power belongs to the interval's middle.
-    this.emit('sample', { t: (from + t) / 2, powerW: this.powerAt(u), estimate: true });
+    this.emit('sample', { t: (from + t) / 2, powerW: this.powerAt(r.u), estimate: true });
   }
 }

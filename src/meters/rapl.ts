@@ -8,6 +8,7 @@ import { EventEmitter } from 'eventemitter3';
 import { nowMs } from '../clock.js';
 import { MeterError } from '../errors.js';
 import type { Meter, MeterEvents } from './meter.js';
+import { finiteNumber, invalidOption } from './gude/options.js';
 import { Ticker } from './polling.js';
 
 /** Options of {@link RaplMeter}. */
@@ -16,7 +17,7 @@ export interface RaplMeterOptions {
   root?: string;
   /** Zone names to sum (from each zone's `name` file). Default: every `package-*` and `dram` zone. */
   zones?: string[];
-  /** Default 100 ms. */
+  /** Time between readings, ms, 1 to 3 600 000. Default 100. */
   intervalMs?: number;
 }
 
@@ -37,9 +38,13 @@ export class RaplMeter extends EventEmitter<MeterEvents> implements Meter {
   private totalJ = 0;
   private readonly ticker: Ticker;
 
+  /** @throws UsageError `INVALID_ARGUMENT` for an `intervalMs` that is not a finite number from 1 to 3 600 000, or `zones` that is not a list of names. */
   constructor(readonly options: RaplMeterOptions = {}) {
     super();
-    this.intervalMs = options.intervalMs ?? 100;
+    this.intervalMs = finiteNumber('RaplMeter intervalMs', options?.intervalMs, 1, 3_600_000, 100);
+    const zones: unknown = options?.zones;
+    if (zones !== undefined && (!Array.isArray(zones) || zones.some((z) => typeof z !== 'string')))
+      throw invalidOption('RaplMeter zones', 'a list of zone names', zones);
     this.ticker = new Ticker(this.intervalMs, () => this.read());
   }
 
@@ -65,27 +70,56 @@ export class RaplMeter extends EventEmitter<MeterEvents> implements Meter {
     this.ticker.stop();
   }
 
+  /**
+   * One reading of every zone. A zone that cannot be read, or reads something that is not a
+   * counter, is an `error` and no sample: nothing is committed, so the next good reading covers
+   * the whole interval since the last one. A counter that dropped by more than half its range
+   * was reset, not wrapped: an `error`, and the counters start again from there.
+   */
   private read(): void {
-    try {
-      const t = nowMs();
-      let joules = 0;
-      for (const z of this.zones) {
-        const v = Number(readFileSync(z.file, 'utf8'));
-        // The counter wraps at max_energy_range_uj.
-        const delta = v >= z.last ? v - z.last : v + z.maxUj - z.last;
-        z.last = v;
-        joules += delta / 1e6;
+    const t = nowMs();
+    const values: number[] = [];
+    for (const z of this.zones) {
+      let text: string;
+      try {
+        text = readFileSync(z.file, 'utf8');
+      } catch (e) {
+        return this.fail('METER_UNAVAILABLE', 'unreadable', `RAPL zone ${z.name} cannot be read (${(e as Error).message})`, e);
       }
-      const from = this.lastT;
-      const dt = (t - from) / 1000;
-      this.lastT = t;
-      this.totalJ += joules;
-      // The power is the interval's mean: it belongs to the interval's middle, not its end.
-      if (dt > 0) this.emit('sample', { t: (from + t) / 2, powerW: joules / dt, energyWh: this.totalJ / 3600 });
-    } catch (e) {
-      this.emit('error', new MeterError('METER_UNAVAILABLE', `RAPL read failed: ${(e as Error).message}`, { cause: e }));
+      const v = counterValue(text);
+      if (v === undefined || v > z.maxUj)
+        return this.fail('METER_PROTOCOL', 'garbage', `RAPL zone ${z.name} reads ${JSON.stringify(text.trim().slice(0, 40))} in ${z.file}, not an energy counter (0 to ${z.maxUj} µJ)`);
+      values.push(v);
     }
+    let joules = 0;
+    const reset: string[] = [];
+    this.zones.forEach((z, i) => {
+      const v = values[i]!;
+      // The counter wraps at max_energy_range_uj; a drop of more than half the range is no wrap.
+      const delta = v >= z.last ? v - z.last : v + z.maxUj - z.last;
+      if (v < z.last && delta > z.maxUj / 2) reset.push(z.name);
+      z.last = v;
+      joules += delta / 1e6;
+    });
+    const from = this.lastT;
+    this.lastT = t;
+    if (reset.length) return this.fail('METER_PROTOCOL', 'reset', `RAPL counter of ${reset.join(', ')} went backwards (reset, not a wrap); this interval has no reading`);
+    const dt = (t - from) / 1000;
+    this.totalJ += joules;
+    // The power is the interval's mean: it belongs to the interval's middle, not its end.
+    if (dt > 0) this.emit('sample', { t: (from + t) / 2, powerW: joules / dt, energyWh: this.totalJ / 3600 });
   }
+
+  private fail(code: 'METER_UNAVAILABLE' | 'METER_PROTOCOL', reason: string, message: string, cause?: unknown): void {
+    this.emit('error', new MeterError(code, `${message}.`, { ...(cause === undefined ? {} : { cause }), details: { reason, meter: this.name } }));
+  }
+}
+
+/** A counter file's value: a whole number of µJ, or undefined for anything else (empty, text, negative). */
+function counterValue(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^\d{1,16}$/.test(trimmed)) return undefined;
+  return Number(trimmed);
 }
 
 /** The readable zones under `root` (all `package-*` and `dram` ones, or those named in `only`), or why there are none. */
@@ -105,9 +139,9 @@ function findZones(root: string, only?: string[]): { zones: Zone[]; problem: str
       const name = readFileSync(join(dir, 'name'), 'utf8').trim();
       if (!wanted(name)) continue;
       const file = join(dir, 'energy_uj');
-      const last = Number(readFileSync(file, 'utf8'));
-      const maxUj = Number(readFileSync(join(dir, 'max_energy_range_uj'), 'utf8'));
-      if (!Number.isFinite(last) || !(maxUj > 0)) throw new Error('counter is not a number');
+      const last = counterValue(readFileSync(file, 'utf8'));
+      const maxUj = counterValue(readFileSync(join(dir, 'max_energy_range_uj'), 'utf8'));
+      if (last === undefined || maxUj === undefined || !(maxUj > 0)) throw new Error('counter is not a number');
       zones.push({ name, file, maxUj, last });
     } catch (e) {
       problems.push(`${d}: ${(e as Error).message}`);

@@ -41,7 +41,7 @@ export class Link {
 
   private constructor(
     private readonly socket: Socket,
-    unitId: number,
+    private readonly unitId: number,
     private readonly timeoutMs: number,
     private readonly describe: Describe,
   ) {
@@ -116,7 +116,12 @@ export class Link {
         return this.received > 0
           ? this.error('garbage', `${this.received} bytes in ${this.timeoutMs} ms that are not a whole Modbus TCP reply`, {}, e)
           : this.error('timeout', `no reply within ${this.timeoutMs} ms`, {}, e);
-      case 'OutOfSync':
+      case 'OutOfSync': {
+        // Framing, unit and function were checked as the bytes came: what is left is the transaction id.
+        const expected = (failure as { request?: { id?: unknown } }).request?.id;
+        const got = this.header.length >= 2 ? this.header.readUInt16BE(0) : undefined;
+        return this.error('garbage', `a reply to another request (transaction id ${got ?? '?'}, expected ${typeof expected === 'number' ? expected : '?'}): a late or duplicated reply`, {}, e);
+      }
       case 'Protocol':
         return this.error('garbage', `a reply that does not match the request (${failure.message})`, {}, e);
       default:
@@ -132,6 +137,8 @@ export class Link {
     if (this.header.length < 9) this.header = Buffer.concat([this.header, chunk.subarray(0, 9 - this.header.length)]);
     const h = this.header;
     if (h.length >= 4 && h.readUInt16BE(2) !== 0) return this.reject(`protocol id ${h.readUInt16BE(2)}, not 0`);
+    // jsmodbus drops a reply from another unit silently, which would end as a timeout.
+    if (h.length >= 7 && h[6] !== this.unitId) return this.reject(`unit id ${h[6]}, not ${this.unitId} (the device must echo the request's unit id)`);
     if (h.length < 8) return;
     const length = h.readUInt16BE(4);
     const fc = h[7]!;
