@@ -6,7 +6,7 @@
  */
 import { medianRatio, type Summary } from '../stats.js';
 import type { BatchEnergy } from '../types.js';
-import { fmtWh } from './format.js';
+import { fmtAboveIdle, fmtWh } from './format.js';
 
 /** The energy of one invocation of a cell, Wh. */
 export interface EnergyFigure {
@@ -56,13 +56,18 @@ export function figureSource(f: EnergyFigure): string {
 }
 
 /**
- * The figure as text. Not distinguishable from idle: `not distinguishable from idle (± 2.1 µWh)`,
- * the ± being the largest distance of the interval from zero; never a bare negative.
+ * The figure as text, never a bare negative (see `fmtAboveIdle`): not distinguishable from idle,
+ * `not distinguishable from idle (± 2.1 µWh)`, the ± being the largest distance of the interval
+ * from zero; wholly below idle (a baseline above the power during the runs), `below idle by ...`.
  */
 export function fmtEnergy(f: EnergyFigure | undefined, withCi = true): string {
   if (!f) return '–';
-  if (!f.aboveIdle) return `not distinguishable from idle (± ${fmtWh(Math.max(Math.abs(f.ci95Wh[0]), Math.abs(f.ci95Wh[1])))})`;
-  return withCi ? `${fmtWh(f.valueWh)} [${fmtWh(f.ci95Wh[0])}, ${fmtWh(f.ci95Wh[1])}]` : fmtWh(f.valueWh);
+  return fmtAboveIdle(f.valueWh, f.ci95Wh, fmtWh, withCi);
+}
+
+/** True when the figure's whole interval is below zero: the idle baseline was above the power drawn. */
+export function belowIdle(f: EnergyFigure | undefined): boolean {
+  return f !== undefined && f.isolated && f.ci95Wh[1] < 0;
 }
 
 /** A cross-runtime energy ratio and how its interval was made. */

@@ -31,6 +31,24 @@ export function fmtWh(wh: number | undefined): string {
   return `${sig(wh)} Wh`;
 }
 
+/**
+ * A quantity above idle (energy or power, which the baseline can make negative) with its 95%
+ * interval, never as a bare negative: `2.10 µWh [1.80 µWh, 2.40 µWh]`; an interval reaching zero
+ * is `not distinguishable from idle (± 2.40 µWh)` (the largest distance of the interval from zero);
+ * one wholly below zero (the baseline was above the power during the runs) is
+ * `below idle by 2.00 µWh [1.60 µWh, 2.40 µWh]`. Without an interval, a value at or below zero is
+ * not distinguishable from idle (± its size).
+ */
+export function fmtAboveIdle(value: number | undefined, ci: readonly [number, number] | null | undefined, fmt: (v: number) => string, withCi = true): string {
+  if (value === undefined || !Number.isFinite(value)) return '–';
+  const bounded = ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1]);
+  if (!bounded) return value > 0 ? fmt(value) : `not distinguishable from idle (± ${fmt(Math.abs(value))})`;
+  const [lo, hi] = ci;
+  if (lo > 0) return withCi ? `${fmt(value)} [${fmt(lo)}, ${fmt(hi)}]` : fmt(value);
+  if (hi < 0) return withCi ? `below idle by ${fmt(-value)} [${fmt(-hi)}, ${fmt(-lo)}]` : `below idle by ${fmt(-value)}`;
+  return `not distinguishable from idle (± ${fmt(Math.max(Math.abs(lo), Math.abs(hi)))})`;
+}
+
 /** Power in W, two decimals. */
 export function fmtW(w: number | undefined): string {
   return w === undefined || !Number.isFinite(w) ? '–' : `${w.toFixed(2)} W`;

@@ -6,7 +6,7 @@
 import { htmlTable, mdTable, type ReportSection } from './report-kit.js';
 import { advise, type Advice, type EnergyFigure } from '../energy/advisor.js';
 import type { EnergyAnalysis } from './energy-analysis.js';
-import { fmtInput, fmtMs } from './format.js';
+import { fmtAboveIdle, fmtInput, fmtMs } from './format.js';
 import type { ExperimentResult } from './summary.js';
 
 /** Arrival rates the reports show the advisor's answer for, per second. */
@@ -23,13 +23,18 @@ export function fmtJ(j: number | undefined | null): string {
   return `${j.toPrecision(3)} J`;
 }
 
-/** A figure and its interval: `1.23 mJ [0.9, 1.5 mJ]`. */
+/**
+ * A figure above idle and its interval, `1.23 mJ [900 µJ, 1.50 mJ]`, never a bare negative: a
+ * figure whose interval reaches zero (or, without one, at or below zero) is not distinguishable
+ * from idle, one wholly below zero is `below idle by ...` (see `fmtAboveIdle`).
+ */
 export function fmtFigure(f: EnergyFigure | null, fmt: (x: number) => string = fmtJ): string {
   if (!f) return '–';
-  return f.ci95 ? `${fmt(f.value)} [${fmt(f.ci95[0])}, ${fmt(f.ci95[1])}]` : fmt(f.value);
+  return fmtAboveIdle(f.value, f.ci95, fmt);
 }
 
 export const fmtW = (w: number) => (Number.isFinite(w) ? `${(w * 1000).toPrecision(3)} mW` : '–');
+const fmtPowerCi = (w: number, ci: [number, number]) => fmtAboveIdle(w, ci, fmtW);
 export const fmtS = (s: number | null) =>
   s === null ? 'always' : !Number.isFinite(s) ? '∞' : s === 0 ? '0 s' : s < 1 ? fmtMs(s * 1000) : s < 120 ? `${s.toPrecision(3)} s` : s < 7200 ? `${(s / 60).toPrecision(3)} min` : `${(s / 3600).toPrecision(3)} h`;
 const fmtMiB = (b: number | null) => (b === null || !Number.isFinite(b) ? '–' : `${(b / 1048576).toPrecision(3)} MiB`);
@@ -67,7 +72,7 @@ function tables(e: EnergyAnalysis): Table[] {
       rows: e.keepWarm.map((k) => [
         k.runtime,
         [...new Set(k.points.map((p) => p.k))].join(', '),
-        `${fmtW(k.wattsPerSandbox)} [${fmtW(k.wattsCi95[0])}, ${fmtW(k.wattsCi95[1])}]`,
+        fmtPowerCi(k.wattsPerSandbox, k.wattsCi95),
         `${k.idleW.toFixed(2)} W`,
         k.bytesPerSandbox === null ? '–' : `${fmtMiB(k.bytesPerSandbox)} [${fmtMiB(k.bytesCi95?.[0] ?? null)}, ${fmtMiB(k.bytesCi95?.[1] ?? null)}]`,
         `${k.reusedAfter} of ${k.heldMax}`,

@@ -1,6 +1,6 @@
 /** The report section on energy per invocation: one figure per cell, as a dot with its 95% interval. */
 import { logIntervalChart, type IntervalRow } from './charts.js';
-import { fmtEnergy, figureSource } from './energy-figures.js';
+import { belowIdle, fmtEnergy, figureSource } from './energy-figures.js';
 import { fmtInput, fmtW, fmtWh, tickWh } from './format.js';
 import { cellLabel, colorOf, htmlTable, mdTable, runtimeLabel, type ReportSection } from './report-kit.js';
 import type { ExperimentResult } from './summary.js';
@@ -18,6 +18,7 @@ function legend(r: ExperimentResult): string {
     `Energy one invocation draws ${base}, in Wh. From a batch (mean per invocation over back-to-back invocations for a window of many meter samples) when one invocation is shorter than three meter intervals, else the median of the per-record values. ` +
     'The 95% interval: batch, Student t over sub-windows; records, order statistics of the median. ' +
     '"Not distinguishable from idle (± x)": the interval reaches zero, so the invocation drew no energy this meter can tell from idle, up to x. ' +
+    '"Below idle by x": the whole interval is below zero, so the idle baseline was above the power drawn during the runs (see the note at the top). ' +
     'In report.html each figure is a dot with its interval as whiskers on a log axis (equal distances are equal ratios); a cell not distinguishable from idle is an open circle at the left edge with a dashed line to its upper bound. ' +
     '"Interpolated records": their windows were shorter than the meter\'s sampling, so their energy is interpolated between samples; batches exist to avoid that. ' +
     'Ratios between runtimes use these same figures.'
@@ -33,7 +34,7 @@ export function energySection(r: ExperimentResult): ReportSection | null {
   const quantity = r.baseline ? 'energy above idle per invocation' : 'energy per invocation (idle included)';
   const chartRows: IntervalRow[] = cells.map((c) => {
     const f = c.energy!;
-    return { label: cellLabel(c), group: c.function, color: colorOf(c.runtime, c.mode), value: f.valueWh, ci95: f.ci95Wh, aboveZero: f.aboveIdle, text: f.aboveIdle ? fmtWh(f.valueWh) : 'not distinguishable from idle' };
+    return { label: cellLabel(c), group: c.function, color: colorOf(c.runtime, c.mode), value: f.valueWh, ci95: f.ci95Wh, aboveZero: f.aboveIdle, text: f.aboveIdle ? fmtWh(f.valueWh) : belowIdle(f) ? 'below idle' : 'not distinguishable from idle' };
   });
   const head = ['function', 'input', 'runtime', 'mode', `${quantity}${warn ? ' (ESTIMATE)' : ''} [95% interval]`, 'from', 'avg power', 'energy incl. idle'];
   const body = cells.map((c) => [

@@ -1,6 +1,7 @@
 /** Report sections on the run as a whole: runtime comparisons, the output check, engine overhead, machine and configuration. */
 import { fmtInput, fmtMs, fmtRatio, fmtW } from './format.js';
 import { describeMismatch } from './output-check.js';
+import { belowIdle } from './energy-figures.js';
 import { execNote, htmlTable, mdTable, runtimeLabel, type ReportSection } from './report-kit.js';
 import type { Comparison, ExperimentResult } from './summary.js';
 
@@ -115,6 +116,12 @@ export function banners(r: ExperimentResult): Array<{ level: 'error' | 'warn'; t
   const out: Array<{ level: 'error' | 'warn'; text: string }> = [];
   if (r.interrupted) out.push({ level: 'warn', text: 'Interrupted: these are the results recorded before the run was stopped.' });
   for (const m of r.outputCheck?.mismatches ?? []) out.push({ level: 'error', text: `Outputs differ: ${describeMismatch(m)}.` });
+  const below = r.cells.filter((c) => belowIdle(c.energy)).length;
+  if (below && r.baseline)
+    out.push({
+      level: 'warn',
+      text: `The idle baseline (${fmtW(r.baseline.powerW)}) is above the power drawn during the runs of ${below} cell${below === 1 ? '' : 's'}: their energy above idle is below zero, so the baseline does not describe this machine's idle state (something else was running while it was measured, or the load changed). Measure it again with the machine idle, or run with --baseline 0.`,
+    });
   for (const n of r.notes) out.push({ level: 'warn', text: n });
   return out;
 }
