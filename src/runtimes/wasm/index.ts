@@ -21,7 +21,7 @@ export interface WasmRuntimeOptions {
   workers?: number;
   /** Where prepared artifacts are cached on disk. Default `$XDG_CACHE_HOME/nebula-faas` or `~/.cache/nebula-faas`. */
   cacheDir?: string;
-  /** Instances made ahead per function and worker for `prewarmed` invocations (0: none). Default 1. */
+  /** Instances made ahead per function and worker for `prewarmed` invocations (0: none). Default 2. */
   prewarmedInstances?: number;
   /** Used instances kept per function and worker for `warm` invocations. Default 4. */
   maxWarmInstances?: number;
@@ -33,6 +33,11 @@ export interface WasmRuntimeOptions {
   instantiateTimeoutMs?: number;
   /** How long an idle worker polls for the next run before it sleeps, microseconds. Default 50. */
   idleSpinUs?: number;
+  /**
+   * How long the host thread polls for the result of a run before it sleeps, microseconds, when
+   * recent runs were that short, and only while it has nothing else to do. Default 50.
+   */
+  resultSpinUs?: number;
   /** JavaScript heap of each worker (not the functions' memories), MiB. Default 256. */
   workerHeapMiB?: number;
   /**
@@ -87,6 +92,7 @@ export class WasmRuntime implements Runtime {
       maxOutputBytes: this.maxOutputBytes,
       instantiateTimeoutMs: options.instantiateTimeoutMs ?? 1000,
       spinMs: (options.idleSpinUs ?? 50) / 1000,
+      hostSpinMs: (options.resultSpinUs ?? 50) / 1000,
       heapMiB: options.workerHeapMiB ?? 256,
     });
     void this.start().catch(() => undefined);
@@ -145,7 +151,7 @@ export class WasmRuntime implements Runtime {
         ...(artifact.glue ? { glue: artifact.glue } : {}),
         args: [fn.name, ...(fn.grants?.args ?? [])],
         env: fn.grants?.env ?? {},
-        prewarmed: this.options.prewarmedInstances ?? 1,
+        prewarmed: this.options.prewarmedInstances ?? 2,
         warmMax: this.options.maxWarmInstances ?? 4,
         keepAliveMs: this.options.keepAliveMs ?? 60_000,
       });

@@ -19,6 +19,8 @@ export interface PoolOptions {
   /** Longest a worker may take to make one instance outside a run, ms. */
   instantiateTimeoutMs: number;
   spinMs: number;
+  /** How long the host polls for a short run's result before it sleeps, ms. */
+  hostSpinMs: number;
   heapMiB: number;
 }
 
@@ -43,7 +45,7 @@ export class WorkerPool {
     };
     const handleOptions = { table: this.table, spinMs: options.spinMs, maxOutputBytes: options.maxOutputBytes, heapMiB: options.heapMiB };
     this.handles = Array.from({ length: options.size }, (_, i) => new WorkerHandle(i, handleOptions, events));
-    this.runs = new RunSlots(this.table, this.handles, () => this.armWatchdog());
+    this.runs = new RunSlots(this.table, this.handles, () => this.armWatchdog(), options.hostSpinMs);
     for (const h of this.handles) h.spawn();
   }
 

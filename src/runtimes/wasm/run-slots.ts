@@ -65,11 +65,14 @@ export class RunSlots {
   private nextRun = 1;
   private ticket = 0;
   private watching = false;
+  /** Moving average of recent runs, from a worker taking one to its end, ms. */
+  private recentRunMs = 0;
 
   constructor(
     private readonly table: SlotTable,
     private readonly handles: WorkerHandle[],
     private readonly onPlaced: () => void,
+    private readonly spinMs: number,
   ) {
     this.buf = Buffer.from(table.sab);
     for (let s = SLOT_COUNT - 1; s >= 0; s--) this.free.push(s);
@@ -99,7 +102,7 @@ export class RunSlots {
     this.active++;
     const base = this.table.data(s);
     const size = run.input.length * 3 <= SLOT_DATA_BYTES ? -1 : Buffer.byteLength(run.input);
-    if (size <= SLOT_DATA_BYTES) i32[this.table.slot(s, S.INPUT_LEN)] = this.buf.write(run.input, base, 'utf8');
+    if (size <= SLOT_DATA_BYTES) i32[this.table.slot(s, S.INPUT_LEN)] = run.input.length === 0 ? 0 : this.buf.write(run.input, base, 'utf8');
     else {
       i32[this.table.slot(s, S.INPUT_LEN)] = -1;
       // Too large for the slot: shared with every worker (no copy); the one that claims the run reads it.
@@ -114,13 +117,21 @@ export class RunSlots {
     this.table.f64[this.table.time(s, T.START_AT)] = 0;
     Atomics.store(i32, this.table.slot(s, S.STATE), State.QUEUED);
     const queued = Atomics.add(i32, G.QUEUED, 1) + 1;
-    // A polling worker takes the first queued run without a wake-up; wake a sleeping one for more.
-    if (queued > (Atomics.load(i32, G.SPINNER) === 0 ? 0 : 1)) for (const h of this.handles) if (h.wake()) break;
-    void this.watch();
+    // Workers awake and idle (polling) take queued runs without a wake-up (a futex call costs the
+    // host several microseconds): wake a sleeping one only for runs beyond them.
+    let awake = 0;
+    for (const h of this.handles) if (h.idleAwake()) awake++;
+    if (queued > awake) for (const h of this.handles) if (h.wake()) break;
+    if (!this.watching) void this.watch();
     this.onPlaced();
   }
 
-  /** Reads finished slots until no run is left in a slot, sleeping on DONE_SEQ in between. */
+  /**
+   * Reads finished slots until no run is left in a slot. In between it sleeps on DONE_SEQ; when
+   * recent runs were short, it first polls for up to `spinMs`, and only once the host has
+   * nothing else to do (a `setImmediate`), so a back-to-back caller does not pay for waking the
+   * event loop while no other work of the host is held up by more than that.
+   */
   private async watch(): Promise<void> {
     if (this.watching) return;
     this.watching = true;
@@ -130,6 +141,12 @@ export class RunSlots {
         const seen = Atomics.load(i32, G.DONE_SEQ);
         for (let s = 0; s < SLOT_COUNT; s++) if (this.slots[s] && Atomics.load(i32, this.table.slot(s, S.STATE)) === State.DONE) this.finish(s);
         if (this.active === 0) break;
+        if (this.spinMs > 0 && this.recentRunMs < this.spinMs) {
+          await new Promise((r) => setImmediate(r));
+          const until = performance.now() + this.spinMs;
+          while (Atomics.load(i32, G.DONE_SEQ) === seen && this.active > 0 && performance.now() < until);
+          if (Atomics.load(i32, G.DONE_SEQ) !== seen) continue;
+        }
         Atomics.store(i32, G.MAIN_WAITING, 1);
         const wait = waitAsync(i32, G.DONE_SEQ, seen);
         if (wait.async) await wait.value;
@@ -164,6 +181,7 @@ export class RunSlots {
       if (errLen) slot.stderr = this.buf.toString('utf8', base + outLen, base + outLen + errLen);
       if (msgLen) slot.message = this.buf.toString('utf8', base + outLen + errLen, base + outLen + errLen + msgLen);
     }
+    this.recentRunMs += (slot.endAt - slot.claimedAt - this.recentRunMs) / 8;
     this.release(s);
     this.settle(run, { kind: 'done', slot, setupWaitMs: run.setupWaitMs, dispatchAt: run.dispatchAt });
   }

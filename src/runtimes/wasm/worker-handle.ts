@@ -10,7 +10,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { nowMs } from '../../clock.js';
 import { packageRoot } from '../../paths.js';
 import type { FromWorker, OutputMessage, ToWorker, WorkerData } from './protocol.js';
-import { K, type SlotTable } from './shared-slots.js';
+import { Busy, K, type SlotTable } from './shared-slots.js';
 
 /** First retry after a failed start, then doubled up to {@link BACKOFF_MAX_MS}. */
 const BACKOFF_FIRST_MS = 100;
@@ -149,6 +149,12 @@ export class WorkerHandle {
     const out = this.outputs.get(runId);
     this.outputs.delete(runId);
     return out;
+  }
+
+  /** True when the worker is neither running nor making an instance nor asleep: it polls for work. */
+  idleAwake(): boolean {
+    const { i32 } = this.options.table;
+    return this.state === 'ready' && Atomics.load(i32, this.options.table.worker(this.index, K.PARKED)) === 0 && Atomics.load(i32, this.options.table.worker(this.index, K.BUSY)) === Busy.IDLE;
   }
 
   /** Wakes the worker if it sleeps; false when it was not parked. */

@@ -30,8 +30,8 @@ const host = { stdout: new OutputWriter(data.maxOutputBytes), stderr: new Output
 host.preview1 = preview1Imports(host);
 host.preview2 = preview2Imports(host);
 const functions = new Map<number, LoadedFunction>();
-/** Functions whose prewarmed stock is below target. */
-const lowStock = new Set<LoadedFunction>();
+/** Functions with work for idle moments: instances to make ahead, to restore, memories to zero. */
+const chores = new Set<LoadedFunction>();
 /** Inputs too large for a slot, by run id (every worker gets them; the oldest are dropped). */
 const inputs = new Map<number, Uint8Array>();
 let stdin = new Uint8Array(4096);
@@ -39,6 +39,9 @@ let controlSeen = 0;
 let nextExpiry = Infinity;
 /** Set by the pool's `go`, sent after the functions it already had: until then no run is claimed. */
 let started = false;
+/** After set-up (start, a function loaded) the first run usually follows at once: poll until then (performance.now() ms). */
+let setupSpinUntil = 0;
+const SETUP_SPIN_MS = 20;
 
 function send(msg: FromWorker): void {
   parentPort!.postMessage(msg);
@@ -64,16 +67,20 @@ function drainControl(): void {
     } else if (msg.type === 'go') started = true;
     else if (msg.type === 'stock-off') {
       const fn = functions.get(msg.fnId);
-      if (fn) (fn.stockOff = msg.reason), lowStock.delete(fn);
+      if (fn) fn.stockOff = msg.reason;
     } else if (msg.type === 'drop') {
       const fn = functions.get(msg.fnId);
       functions.delete(msg.fnId);
-      if (fn) (lowStock.delete(fn), fn.dispose());
+      if (fn) (chores.delete(fn), fn.dispose());
     } else load(msg);
   }
 }
 
-/** Loads a function and makes its first instance now, which tells the pool whether it can be instantiated at all. */
+/**
+ * Loads a function and does its set-up now: the first instance (which tells the pool whether it
+ * can be instantiated at all), the instances made ahead, a spare memory. Instantiating a module
+ * is slow the first few times in a thread (~1 ms, then ~0.2 ms): better here than in a run.
+ */
 function load(msg: LoadMessage): void {
   busy(Busy.INSTANTIATING, msg.fnId);
   let error: string | undefined;
@@ -84,7 +91,8 @@ function load(msg: LoadMessage): void {
       const first = fn.instantiate();
       if (fn.wantsStock()) fn.keepAhead(first);
       else fn.discard(first);
-      if (fn.wantsStock()) lowStock.add(fn);
+      while (fn.wantsStock()) fn.keepAhead(fn.instantiate());
+      fn.spareMemory();
     } catch (e) {
       fn.stockOff = error = describe(e);
     }
@@ -92,6 +100,7 @@ function load(msg: LoadMessage): void {
     error = describe(e);
   }
   busy(Busy.IDLE);
+  setupSpinUntil = performance.now() + SETUP_SPIN_MS;
   send(error === undefined ? { type: 'loaded', fnId: msg.fnId } : { type: 'loaded', fnId: msg.fnId, error });
 }
 
@@ -227,8 +236,9 @@ function runSlot(s: number): void {
   fn.release(inst, mode === Mode.warm, r.endAt);
   if (mode === Mode.warm) nextExpiry = Math.min(nextExpiry, r.endAt + fn.spec.keepAliveMs);
   busy(Busy.IDLE);
-  // An instance made ahead was used: make the next one now, so `prewarmed` stays prewarmed under load.
-  if (r.sandbox === 1 && fn.wantsStock()) makeAhead(fn);
+  chores.add(fn);
+  // The last instance made ahead was used: make the next one now, so `prewarmed` stays prewarmed under load.
+  if (r.sandbox === 1 && fn.stocked === 0 && fn.wantsStock()) makeAhead(fn);
 }
 
 /** Makes one instance ahead for `fn`; a failure stops making them (runs then instantiate in their own time). */
@@ -240,17 +250,15 @@ function makeAhead(fn: LoadedFunction): void {
     fn.stockOff = describe(e);
   }
   busy(Busy.IDLE);
-  if (!fn.wantsStock()) lowStock.delete(fn);
 }
 
+/** One chore of an idle moment (restore a kept instance, zero a memory, make an instance ahead); false when none is left. */
 function background(): boolean {
-  for (const fn of lowStock) {
-    if (!fn.wantsStock() || !functions.has(fn.spec.fnId)) {
-      lowStock.delete(fn);
-      continue;
-    }
-    makeAhead(fn);
-    return true;
+  for (const fn of chores) {
+    if (!functions.has(fn.spec.fnId)) chores.delete(fn);
+    else if (fn.tidy()) return true;
+    else if (fn.wantsStock()) return makeAhead(fn), true;
+    else chores.delete(fn);
   }
   return false;
 }
@@ -277,12 +285,14 @@ function serve(): never {
     }
     if (background()) continue;
     expire();
-    // One worker at a time polls a little before sleeping: back-to-back runs skip a wake-up each,
-    // and the others leave the cores to the host.
-    if (data.spinMs > 0 && Atomics.compareExchange(i32, G.SPINNER, 0, me + 1) === 0) {
-      const until = performance.now() + data.spinMs;
+    // One worker at a time polls for idleSpinUs before sleeping (back-to-back runs skip a wake-up
+    // each); the others poll a tenth of that, so a burst does not put them to sleep between runs.
+    if (data.spinMs > 0) {
+      const spinner = Atomics.compareExchange(i32, G.SPINNER, 0, me + 1) === 0;
+      const until = spinner ? Math.max(performance.now() + data.spinMs, setupSpinUntil) : performance.now() + data.spinMs / 10;
+      if (spinner) setupSpinUntil = 0;
       while (!workWaiting() && performance.now() < until);
-      Atomics.store(i32, G.SPINNER, 0);
+      if (spinner) Atomics.store(i32, G.SPINNER, 0);
     }
     if (workWaiting()) continue;
     Atomics.store(i32, w(K.PARKED), 1);

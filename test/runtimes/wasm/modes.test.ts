@@ -78,11 +78,11 @@ describe('modes', () => {
   });
 
   it('drops a kept instance after keepAliveMs idle', async () => {
-    const short = new Nebula({ builtins: false, wasm: { cacheDir, workers: 1, keepAliveMs: 100 } });
+    const short = new Nebula({ builtins: false, wasm: { cacheDir, workers: 1, keepAliveMs: 1000 } });
     await short.deploy({ name: 'counter', wasm: fx.counter });
     await short.invoke('counter', 'a', { mode: 'warm' });
     expect((await short.invoke('counter', 'a', { mode: 'warm' })).sandbox).toBe('reused');
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 3000));
     expect((await short.invoke('counter', 'a', { mode: 'warm' })).sandbox).not.toBe('reused');
     await short.close();
   });
