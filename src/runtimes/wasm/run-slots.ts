@@ -120,7 +120,8 @@ export class RunSlots {
     // Workers awake and idle (polling) take queued runs without a wake-up (a futex call costs the
     // host several microseconds): wake a sleeping one only for runs beyond them.
     let awake = 0;
-    for (const h of this.handles) if (h.idleAwake()) awake++;
+    const now = nowMs();
+    for (const h of this.handles) if (h.idleAwake(now)) awake++;
     if (queued > awake) for (const h of this.handles) if (h.wake()) break;
     if (!this.watching) void this.watch();
     this.onPlaced();

@@ -17,6 +17,7 @@ const BACKOFF_FIRST_MS = 100;
 const BACKOFF_MAX_MS = 30_000;
 /** A worker that exits sooner than this after starting counts as a failed start. */
 const STABLE_MS = 1000;
+const SHORT_CHORE_MS = 0.02;
 
 export function workerFile(): string | null {
   const file = join(packageRoot(), 'dist', 'runtimes', 'wasm', 'worker.js');
@@ -151,10 +152,16 @@ export class WorkerHandle {
     return out;
   }
 
-  /** True when the worker is neither running nor making an instance nor asleep: it polls for work. */
-  idleAwake(): boolean {
-    const { i32 } = this.options.table;
-    return this.state === 'ready' && Atomics.load(i32, this.options.table.worker(this.index, K.PARKED)) === 0 && Atomics.load(i32, this.options.table.worker(this.index, K.BUSY)) === Busy.IDLE;
+  /**
+   * True when the worker will look for work within microseconds: awake, and polling or busy with a
+   * chore that began less than {@link SHORT_CHORE_MS} ago (making an instance ahead takes ~10 us);
+   * waking another costs the host a futex call and that worker ~10-20 us to wake.
+   */
+  idleAwake(now: number): boolean {
+    const t = this.options.table;
+    if (this.state !== 'ready' || Atomics.load(t.i32, t.worker(this.index, K.PARKED)) !== 0) return false;
+    const busy = Atomics.load(t.i32, t.worker(this.index, K.BUSY));
+    return busy === Busy.IDLE || (busy === Busy.INSTANTIATING && now - t.f64[t.busySince(this.index)]! < SHORT_CHORE_MS);
   }
 
   /** Wakes the worker if it sleeps; false when it was not parked. */

@@ -252,12 +252,12 @@ function makeAhead(fn: LoadedFunction): void {
   busy(Busy.IDLE);
 }
 
-/** One chore of an idle moment (restore a kept instance, zero a memory, make an instance ahead); false when none is left. */
+/** One chore of an idle moment (make an instance ahead, restore a kept instance, zero a memory); false when none is left. */
 function background(): boolean {
   for (const fn of chores) {
     if (!functions.has(fn.spec.fnId)) chores.delete(fn);
-    else if (fn.tidy()) return true;
     else if (fn.wantsStock()) return makeAhead(fn), true;
+    else if (fn.tidy()) return true;
     else chores.delete(fn);
   }
   return false;
