@@ -72,14 +72,19 @@ const weights = [40, 8, 8, 4, 20, 2, 4, 2, 4, 1];
 const pick = []; weights.forEach((w, k) => { for (let j = 0; j < w; j++) pick.push(k); });
 const wrong = {}; let lost = 0; let invocations = 0; let deploys = 0;
 const rss0 = process.memoryUsage().rss;
+const rssSeries = [];
 let next = 0;
+let finished = 0;
 const t0 = performance.now();
 await Promise.all(Array.from({ length: ${CALLERS} }, async () => {
   for (let i = next++; i < ${N}; i = next++) {
     const k = pick[(i * 2654435761 >>> 0) % pick.length];
     const [p, check] = cases[k](i);
     if (k === 9) deploys++; else invocations++;
-    const r = await Promise.race([p, new Promise((res) => setTimeout(() => res('lost'), 120_000).unref())]);
+    let timer;
+    const r = await Promise.race([p, new Promise((res) => (timer = setTimeout(() => res('lost'), 120_000)))]);
+    clearTimeout(timer);
+    if (++finished % ${Math.max(1, Math.floor(N / 10))} === 0) rssSeries.push(Math.round(process.memoryUsage().rss / 2 ** 20));
     if (r === 'lost') { lost++; continue; }
     const complaint = check(r);
     if (complaint) { wrong[complaint] = (wrong[complaint] ?? 0) + 1; if (wrong[complaint] <= 3) console.error('wrong', complaint, JSON.stringify(r).slice(0, 400)); }
@@ -88,7 +93,7 @@ await Promise.all(Array.from({ length: ${CALLERS} }, async () => {
 const seconds = (performance.now() - t0) / 1000;
 const rss1 = process.memoryUsage().rss;
 await nebula.close();
-console.log(JSON.stringify({ invocations, deploys, seconds, records: ends, lost, wrong, unhandled, rssStartMiB: rss0 / 2 ** 20, rssEndMiB: rss1 / 2 ** 20 }));
+console.log(JSON.stringify({ invocations, deploys, seconds, records: ends, lost, wrong, unhandled, rssStartMiB: rss0 / 2 ** 20, rssEndMiB: rss1 / 2 ** 20, rssSeries }));
 `;
 writeFileSync(join(dir, 'soak.mjs'), child);
 const started = performance.now();
@@ -105,6 +110,6 @@ if (line.startsWith('{')) {
   console.log(`invocations ${s.invocations}, records ${s.records} (lost ${s.lost + (s.invocations - s.records)}), hostile deploys ${s.deploys}, in ${s.seconds.toFixed(1)} s`);
   console.log(`wrong results: ${wrongTotal} ${wrongTotal ? JSON.stringify(s.wrong) : ''}`);
   console.log(`unhandled rejections: ${s.unhandled}`);
-  console.log(`RSS: ${s.rssStartMiB.toFixed(0)} MiB after warm-up -> ${s.rssEndMiB.toFixed(0)} MiB at the end (+${(s.rssEndMiB - s.rssStartMiB).toFixed(0)} MiB)`);
+  console.log(`RSS: ${s.rssStartMiB.toFixed(0)} MiB after start-up -> ${s.rssEndMiB.toFixed(0)} MiB at the end (+${(s.rssEndMiB - s.rssStartMiB).toFixed(0)} MiB); every tenth of the run: ${s.rssSeries.join(', ')} MiB`);
 } else console.log('no summary from the host (it crashed before the end)');
 process.exitCode = code === 0 && line.startsWith('{') ? 0 : 1;

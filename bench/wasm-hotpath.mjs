@@ -71,9 +71,13 @@ const steps = [
     recs[mode].push(rec);
   }),
 ];
+let seed = 12345;
+const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
 for (let i = 0; i < N; i++) {
-  // Interleaved, and in a rotating order, so drift of the machine (and what ran just before) affects every series alike.
-  for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]();
+  // Interleaved, in a new random order each round, so drift of the machine and what ran just
+  // before (a 100 us instantiation on this thread, during which a worker may go to sleep) affect every series alike.
+  const order = steps.map((step) => [random(), step]).sort((a, b) => a[0] - b[0]);
+  for (const [, step] of order) await step();
 }
 const floor = median(bare);
 const p50 = (xs, f) => median(xs.map(f));

@@ -32,11 +32,12 @@ export interface StockOffMessage {
   reason: string;
 }
 
-/** An input too large for its slot, sent to every worker; the one that claims the run takes it. */
-export interface InputMessage {
-  type: 'input';
-  runId: number;
-  bytes: Uint8Array;
+/** A slot's large-input buffer (inputs over the slot's own room), shared with every worker when it is made or replaced. */
+export interface InputBufferMessage {
+  type: 'input-buffer';
+  slot: number;
+  generation: number;
+  buffer: SharedArrayBuffer;
 }
 
 /** Everything the pool had for a (re)started worker has been sent: it may claim runs. */
@@ -44,7 +45,7 @@ export interface GoMessage {
   type: 'go';
 }
 
-export type ToWorker = LoadMessage | DropMessage | StockOffMessage | InputMessage | GoMessage;
+export type ToWorker = LoadMessage | DropMessage | StockOffMessage | InputBufferMessage | GoMessage;
 
 /** Worker to pool, as events: started; a function's first instance was made (or could not be). */
 export type FromWorker = { type: 'ready' } | { type: 'loaded'; fnId: number; error?: string };

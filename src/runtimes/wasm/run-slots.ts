@@ -36,8 +36,6 @@ export interface Run {
   fnId: number;
   mode: number;
   input: string;
-  /** An input too large for a slot, shared with the workers. */
-  bytes: Uint8Array | undefined;
   slot: number;
   dispatchAt: number;
   /** Set while the run waits for a worker to start (set-up, not start-up). */
@@ -62,6 +60,8 @@ export class RunSlots {
   private readonly slots: Array<Run | undefined> = new Array(SLOT_COUNT);
   private readonly free: number[] = [];
   private readonly overflow: Run[] = [];
+  /** Each slot's large-input buffer and its generation (shared with the workers when made). */
+  private readonly bigInputs: Array<{ buffer: SharedArrayBuffer; generation: number } | undefined> = new Array(SLOT_COUNT);
   private nextRun = 1;
   private ticket = 0;
   private watching = false;
@@ -84,7 +84,7 @@ export class RunSlots {
       const dispatchAt = nowMs();
       if (signal?.aborted) return resolve({ kind: 'aborted', at: dispatchAt, started: false, startAt: 0, setupWaitMs: 0, dispatchAt });
       const run: Run = {
-        id: this.nextRun++, fnId, mode, input, bytes: undefined, slot: -1, dispatchAt, setupFrom: waitingForSetup ? dispatchAt : 0, setupWaitMs: 0,
+        id: this.nextRun++, fnId, mode, input, slot: -1, dispatchAt, setupFrom: waitingForSetup ? dispatchAt : 0, setupWaitMs: 0,
         signal, resolve, timer: undefined as unknown as NodeJS.Timeout, onAbort: () => this.stop(run, 'aborted'),
       };
       run.timer = setTimeout(() => this.stop(run, 'timeout'), Math.max(0, deadlineAt - dispatchAt));
@@ -104,11 +104,15 @@ export class RunSlots {
     const size = run.input.length * 3 <= SLOT_DATA_BYTES ? -1 : Buffer.byteLength(run.input);
     if (size <= SLOT_DATA_BYTES) i32[this.table.slot(s, S.INPUT_LEN)] = run.input.length === 0 ? 0 : this.buf.write(run.input, base, 'utf8');
     else {
+      // Too large for the slot: into the slot's large-input buffer, made (or replaced by a larger one) and shared only when needed.
+      let big = this.bigInputs[s];
+      if (!big || big.buffer.byteLength < size) {
+        big = this.bigInputs[s] = { buffer: new SharedArrayBuffer(Math.max(size, 2 * (big?.buffer.byteLength ?? 0))), generation: (big?.generation ?? 0) + 1 };
+        for (const h of this.handles) h.post({ type: 'input-buffer', slot: s, generation: big.generation, buffer: big.buffer });
+      }
       i32[this.table.slot(s, S.INPUT_LEN)] = -1;
-      // Too large for the slot: shared with every worker (no copy); the one that claims the run reads it.
-      const bytes = (run.bytes = new Uint8Array(new SharedArrayBuffer(size)));
-      Buffer.from(bytes.buffer).write(run.input, 'utf8');
-      for (const h of this.handles) h.post({ type: 'input', runId: run.id, bytes });
+      i32[this.table.slot(s, S.BIG_LEN)] = Buffer.from(big.buffer).write(run.input, 'utf8');
+      i32[this.table.slot(s, S.BIG_GEN)] = big.generation;
     }
     i32[this.table.slot(s, S.FN)] = run.fnId;
     i32[this.table.slot(s, S.MODE)] = run.mode;
@@ -245,10 +249,10 @@ export class RunSlots {
     for (const run of [...this.slots, ...this.overflow]) if (run && !run.setupFrom) run.setupFrom = at;
   }
 
-  /** A worker is ready: waiting runs stop counting set-up, and it gets the large inputs of queued runs. */
+  /** A worker is ready: waiting runs stop counting set-up, and it gets the slots' large-input buffers. */
   setupDone(h: WorkerHandle, at: number): void {
     for (const run of [...this.slots, ...this.overflow]) if (run?.setupFrom) (run.setupWaitMs += at - run.setupFrom), (run.setupFrom = 0);
-    for (const run of this.slots) if (run?.bytes) h.post({ type: 'input', runId: run.id, bytes: run.bytes });
+    this.bigInputs.forEach((big, slot) => big && h.post({ type: 'input-buffer', slot, generation: big.generation, buffer: big.buffer }));
   }
 
   /** Worker `h` is gone: its stopped runs' slots are free again, the run it was in the middle of crashed. */

@@ -4,8 +4,9 @@
  * claims it with one compare-and-swap, writes the result into the same slot and flips the state
  * again. Sleeping and waking use `Atomics.wait` / `notify` (workers) and `Atomics.waitAsync`
  * (main thread), so a hand-over costs no message, no structured clone and no event-loop turn
- * on the worker. Inputs and outputs up to {@link SLOT_DATA_BYTES} travel inside the slot;
- * larger ones go through the worker's message port.
+ * on the worker. Inputs and outputs up to {@link SLOT_DATA_BYTES} travel inside the slot; a
+ * larger input goes into the slot's own large-input buffer (shared with the workers once, and
+ * again only when a larger one replaces it), a larger output through the worker's message port.
  *
  * Ownership: the main thread writes a slot only while it is FREE (then QUEUED); a worker only after
  * claiming it (RUNNING + its index) until it sets DONE; the main thread frees it after reading it.
@@ -49,7 +50,7 @@ export const S = {
   TICKET: 1,
   FN: 2,
   MODE: 3,
-  /** Input bytes in the slot, or -1: the input comes through the port. */
+  /** Input bytes in the slot, or -1: in the slot's large-input buffer (BIG_LEN bytes, buffer BIG_GEN). */
   INPUT_LEN: 4,
   RUN_ID: 5,
   RESULT: 6,
@@ -61,6 +62,9 @@ export const S = {
   MEMORY_PAGES: 12,
   /** The worker that ran it. */
   WORKER: 13,
+  BIG_LEN: 14,
+  /** Which large-input buffer of the slot holds the input (bumped each time the buffer is replaced by a larger one). */
+  BIG_GEN: 15,
 } as const;
 
 /** Per-slot times (Float64 indices), epoch ms on the main thread's clock. */

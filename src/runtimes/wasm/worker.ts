@@ -32,8 +32,8 @@ host.preview2 = preview2Imports(host);
 const functions = new Map<number, LoadedFunction>();
 /** Functions with work for idle moments: instances to make ahead, to restore, memories to zero. */
 const chores = new Set<LoadedFunction>();
-/** Inputs too large for a slot, by run id (every worker gets them; the oldest are dropped). */
-const inputs = new Map<number, Uint8Array>();
+/** Each slot's large-input buffer, as last shared by the pool. */
+const bigInputs: Array<{ generation: number; bytes: Uint8Array } | undefined> = [];
 let stdin = new Uint8Array(4096);
 let controlSeen = 0;
 let nextExpiry = Infinity;
@@ -61,10 +61,8 @@ function drainControl(): void {
   controlSeen = Atomics.load(i32, w(K.CONTROL));
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
     const msg = m.message as ToWorker;
-    if (msg.type === 'input') {
-      inputs.set(msg.runId, msg.bytes);
-      if (inputs.size > SLOT_COUNT) inputs.delete(inputs.keys().next().value!);
-    } else if (msg.type === 'go') started = true;
+    if (msg.type === 'input-buffer') bigInputs[msg.slot] = { generation: msg.generation, bytes: new Uint8Array(msg.buffer) };
+    else if (msg.type === 'go') started = true;
     else if (msg.type === 'stock-off') {
       const fn = functions.get(msg.fnId);
       if (fn) fn.stockOff = msg.reason;
@@ -126,11 +124,10 @@ function claim(): number {
 function readInput(s: number): Uint8Array | undefined {
   const len = i32[table.slot(s, S.INPUT_LEN)]!;
   if (len < 0) {
-    const id = i32[table.slot(s, S.RUN_ID)]!;
-    if (!inputs.has(id)) drainControl();
-    const bytes = inputs.get(id);
-    inputs.delete(id);
-    return bytes;
+    const generation = i32[table.slot(s, S.BIG_GEN)]!;
+    if (bigInputs[s]?.generation !== generation) drainControl();
+    const big = bigInputs[s];
+    return big?.generation === generation ? big.bytes.subarray(0, i32[table.slot(s, S.BIG_LEN)]) : undefined;
   }
   if (stdin.length < len) stdin = new Uint8Array(Math.max(len, stdin.length * 2));
   const base = table.data(s);
