@@ -3,8 +3,8 @@
  * disk: recognise a component or a preview1 module, adapt preview1 modules with jco's preview1
  * command adapter, transpile components with jco, refuse what cannot run, cap the memory.
  *
- * What runs per invocation is the command's main core module over a per-instance preview1 host
- * (`preview1-host.ts`). A component built from a preview1 module (clang, Rust wasm32-wasip1,
+ * What runs per invocation is the command's main core module, rewritten once (`module-rewrite.ts`),
+ * over the preview1 bindings (`preview1-host.ts`). A component built from a preview1 module (clang, Rust wasm32-wasip1,
  * TinyGo -target=wasip1, then `jco new` / `wasm-tools component new` with the command adapter)
  * holds that module byte for byte, beside the adapter that maps its preview1 calls onto WASI 0.2;
  * our host gives the same calls the same meaning directly. Instantiating jco's generated glue
@@ -19,10 +19,12 @@ import { join } from 'node:path';
 import { NebulaError } from '../../errors.js';
 import { preview1AdapterCommandPath } from '../../paths.js';
 import { capMemory } from './memory-cap.js';
+import { MEMORY_IMPORT, rewriteModule, type ModuleFacts } from './module-rewrite.js';
 import { PREVIEW1_FUNCTIONS } from './preview1-host.js';
 
-/** Bump when the cached artifact format or its preparation changes. */
-const CACHE_VERSION = 1;
+/** Bump when the cached artifact format or its preparation changes (2: rewritten module plus its facts). */
+const CACHE_VERSION = 2;
+const MiB = 1024 * 1024;
 const CORE_MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 const COMPONENT_MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
@@ -39,6 +41,8 @@ export interface WasmArtifact {
   kind: 'preview1' | 'glue';
   /** The compiled main core module (preview1 command); for `glue`, unused. */
   module?: WebAssembly.Module;
+  /** What the deploy-time rewrite of that module found and did. */
+  facts?: ModuleFacts;
   /** For `glue`: the generated instantiation script and its compiled core modules by file name. */
   glue?: { jsPath: string; modules: Record<string, WebAssembly.Module> };
   /** True when nothing was cached and this process adapted/transpiled it. */
@@ -65,8 +69,18 @@ function refuse(name: string, why: string, cause?: unknown): NebulaError {
   return new NebulaError('INVALID_FUNCTION', `Function "${name}": ${why}`, { cause });
 }
 
+/** Refuses a memory whose initial size alone is over the cap: instantiating it would already pass the limit. */
+function checkInitialMemory(name: string, initialPages: number, maxBytes: number): void {
+  const initial = initialPages * 65536;
+  if (initial > maxBytes)
+    throw refuse(
+      name,
+      `it declares ${(initial / MiB).toFixed(0)} MiB of initial memory, over its memory cap of ${(maxBytes / MiB).toFixed(0)} MiB (limits.memoryMiB): raise the cap or build it with less initial memory.`,
+    );
+}
+
 /** Checks that a core module is a preview1 command this host can run; returns nothing or throws. */
-function checkCommandModule(name: string, module: WebAssembly.Module): void {
+function checkCommandModule(name: string, module: WebAssembly.Module, facts: ModuleFacts): void {
   const exports = WebAssembly.Module.exports(module);
   const names = new Set(exports.map((e) => e.name));
   if (!names.has('_start')) {
@@ -80,6 +94,7 @@ function checkCommandModule(name: string, module: WebAssembly.Module): void {
   if (!exports.some((e) => e.name === 'memory' && e.kind === 'memory'))
     throw refuse(name, 'the module exports no memory, so it cannot exchange data with the host.');
   for (const imp of WebAssembly.Module.imports(module)) {
+    if (facts.pooledMemory && imp.module === MEMORY_IMPORT.module && imp.name === MEMORY_IMPORT.name && imp.kind === 'memory') continue;
     if (imp.module !== 'wasi_snapshot_preview1' || imp.kind !== 'function' || !PREVIEW1_FUNCTIONS.has(imp.name))
       throw refuse(
         name,
@@ -126,17 +141,23 @@ async function preview1Main(out: Transpiled): Promise<Uint8Array | undefined> {
   return undefined;
 }
 
-/** Writes jco's glue and the (memory-capped) core modules into `dir`, and compiles the modules. */
+/**
+ * Writes jco's glue and the (memory-capped) core modules into `dir`, and compiles the modules.
+ * The script is written last: its presence marks a complete cache entry.
+ */
 async function prepareGlue(name: string, out: Transpiled, dir: string, memoryMaxBytes: number): Promise<WasmArtifact['glue']> {
+  const files = Object.entries(out.files).filter(([file]) => file.endsWith('.wasm'));
+  const capped = files.map(([file, data]) => [file, capMemory(data, memoryMaxBytes)] as const);
+  for (const [, c] of capped) checkInitialMemory(name, c.initialPages, memoryMaxBytes);
   await mkdir(dir, { recursive: true });
   const modules: Record<string, WebAssembly.Module> = {};
-  for (const [file, data] of Object.entries(out.files)) {
-    if (file.endsWith('.wasm')) {
-      const capped = capMemory(data, memoryMaxBytes);
-      await writeFile(join(dir, file), capped);
-      modules[file] = await compile(name, capped);
-    } else if (file === 'fn.js') await writeFile(join(dir, 'fn.mjs'), data);
+  for (const [file, c] of capped) {
+    await writeFile(join(dir, file), c.bytes);
+    modules[file] = await compile(name, c.bytes);
   }
+  const script = out.files['fn.js'];
+  if (!script) throw refuse(name, 'jco produced no instantiation script for the component.');
+  await writeFile(join(dir, 'fn.mjs'), script);
   return { jsPath: join(dir, 'fn.mjs'), modules };
 }
 
@@ -203,10 +224,11 @@ async function build(
   const glueDir = join(options.cacheDir, key);
   let t = performance.now();
   const hit = await readFile(cached).catch(() => null);
-  if (hit) {
+  const hitFacts = hit ? await readFile(`${cached}.json`, 'utf8').then((t) => JSON.parse(t) as ModuleFacts).catch(() => null) : null;
+  if (hit && hitFacts) {
     const module = await compile(name, hit);
     phases.compile = performance.now() - t;
-    return { key, digest, source, sizeBytes: bytes.length, kind: 'preview1', module, built: false, phases };
+    return { key, digest, source, sizeBytes: bytes.length, kind: 'preview1', module, facts: hitFacts, built: false, phases };
   }
   const glueHit = isComponent ? await loadGlue(name, glueDir) : undefined;
   if (glueHit) {
@@ -228,15 +250,17 @@ async function build(
     }
   }
   const tc = performance.now();
-  // Malformed bytes cannot be capped; compiling them unchanged then reports why they do not validate.
-  let capped = main ?? bytes;
+  // Malformed bytes cannot be rewritten; compiling them unchanged then reports why they do not validate.
+  let prepared = main ?? bytes;
+  let facts: ModuleFacts = { initialPages: 0, maximumPages: 0, pooledMemory: false, growProbe: false, mutableGlobals: [], restorable: false };
   try {
-    capped = capMemory(capped, options.memoryMaxBytes);
+    ({ bytes: prepared, facts } = rewriteModule(prepared, options.memoryMaxBytes));
   } catch {
     // left as is
   }
-  const module = await compile(name, capped);
-  checkCommandModule(name, module);
+  checkInitialMemory(name, facts.initialPages, options.memoryMaxBytes);
+  const module = await compile(name, prepared);
+  checkCommandModule(name, module, facts);
   phases.compile = performance.now() - tc;
   if (!isComponent) {
     t = performance.now();
@@ -246,10 +270,12 @@ async function build(
   try {
     await mkdir(options.cacheDir, { recursive: true });
     const tmp = `${cached}.${process.pid}.tmp`;
-    await writeFile(tmp, capped);
+    await writeFile(`${tmp}.json`, JSON.stringify(facts));
+    await rename(`${tmp}.json`, `${cached}.json`);
+    await writeFile(tmp, prepared);
     await rename(tmp, cached);
   } catch {
     // A read-only or full cache directory only costs the next process the same work again.
   }
-  return { key, digest, source, sizeBytes: bytes.length, kind: 'preview1', module, built: true, phases };
+  return { key, digest, source, sizeBytes: bytes.length, kind: 'preview1', module, facts, built: true, phases };
 }

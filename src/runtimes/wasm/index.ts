@@ -1,6 +1,6 @@
 /**
  * WasmRuntime: WASI command components and preview1 modules, prepared once (adapt, transpile,
- * compile, cached by content hash) and instantiated afresh per invocation on worker threads.
+ * rewrite, compile, cached by content hash) and run on worker threads started with the runtime.
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -9,19 +9,41 @@ import { nowMs } from '../../clock.js';
 import { NebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
 import type { FunctionSpec } from '../../types.js';
 import type { Prepared, RunContext, RunOutcome, Runtime } from '../runtime.js';
-import { defaultCacheDir, prepareArtifact, type WasmArtifact } from './artifact.js';
-import { WorkerPool, type PoolResult } from './pool.js';
+import { defaultCacheDir, prepareArtifact } from './artifact.js';
+import { toOutcome, type OutcomeFacts } from './outcome.js';
+import { WorkerPool } from './pool.js';
+import { SELF_TEST_FN } from './self-test.js';
+import { Mode, MAX_WORKERS } from './shared-slots.js';
 
 /** Options of {@link WasmRuntime}. */
 export interface WasmRuntimeOptions {
-  /** Worker threads running instances. Default: the number of cores. */
+  /** Worker threads running instances (at most 64). Default: the number of cores. */
   workers?: number;
   /** Where prepared artifacts are cached on disk. Default `$XDG_CACHE_HOME/nebula-faas` or `~/.cache/nebula-faas`. */
   cacheDir?: string;
-  /** Instances kept ready per function and worker for `warm` invocations. Default 2. */
-  warmInstances?: number;
+  /** Instances made ahead per function and worker for `prewarmed` invocations (0: none). Default 2. */
+  prewarmedInstances?: number;
+  /** Used instances kept per function and worker for `warm` invocations. Default 4. */
+  maxWarmInstances?: number;
+  /** How long a kept `warm` instance may stay unused before it is dropped, ms. Default 60 000. */
+  keepAliveMs?: number;
   /** Largest stdout and stderr kept per invocation, bytes. Default 1 MiB. */
   maxOutputBytes?: number;
+  /** Longest making one instance may take outside an invocation (deploy, ahead of time), ms. Default 1000. */
+  instantiateTimeoutMs?: number;
+  /**
+   * How long one idle worker polls for the next run before it sleeps, microseconds (the others
+   * poll a tenth of it). Longer saves back-to-back invocations a wake-up (~15-20 us here) at the
+   * cost of that much CPU after a burst. Default 200.
+   */
+  idleSpinUs?: number;
+  /**
+   * How long the host thread polls for the result of a run before it sleeps, microseconds, when
+   * recent runs were that short, and only while it has nothing else to do. Default 50.
+   */
+  resultSpinUs?: number;
+  /** JavaScript heap of each worker (not the functions' memories), MiB. Default 256. */
+  workerHeapMiB?: number;
   /**
    * How V8 compiles wasm. `eager` (default): every function of the module is compiled when the
    * function is deployed (by V8's baseline compiler, Liftoff), so no invocation compiles code;
@@ -35,15 +57,14 @@ export interface WasmRuntimeOptions {
   v8Tiering?: V8Tiering;
   /**
    * `auto` (default): a component built from a preview1 module runs its main module over the
-   * preview1 host (fast); a native WASI 0.2 component runs through jco's glue. `glue`: every
+   * preview1 bindings (fast); a native WASI 0.2 component runs through jco's glue. `glue`: every
    * component through jco's glue (slower to instantiate; for comparison).
    */
   componentHost?: 'auto' | 'glue';
 }
 
-const decoder = new TextDecoder();
 const MiB = 1024 * 1024;
-let loadCounter = 0;
+let fnCounter = SELF_TEST_FN;
 
 /** The values of {@link WasmRuntimeOptions.v8Tiering}. */
 export type V8Tiering = 'eager' | 'default';
@@ -76,22 +97,61 @@ function applyV8Tiering(tiering: V8Tiering): void {
 
 /**
  * Runs functions as WebAssembly: a WASI 0.2 command component or a WASI preview1 command module
- * (adapted with jco's preview1 command adapter). Each invocation gets a fresh instance with its
- * own stdin/stdout/stderr, on a pool of worker threads, so the host's event loop never blocks.
+ * (adapted with jco's preview1 command adapter), on worker threads, so the host's event loop never
+ * runs a function. The threads start with the runtime, in the background, and never keep the host
+ * alive; waiting for them is set-up (`timing.prepareMs`), never cold start.
  */
 export class WasmRuntime implements Runtime {
   readonly kind = 'wasm' as const;
-  private pool: WorkerPool | undefined;
+  private readonly pool: WorkerPool;
   private readonly cacheDir: string;
+  private readonly maxOutputBytes: number;
+  /** Workers running and the main thread's own path compiled by a few self-test runs; unset again when starting failed. */
+  private started: Promise<void> | undefined;
 
+  /** @throws NebulaError `INVALID_ARGUMENT` for an option out of range. */
   constructor(readonly options: WasmRuntimeOptions = {}) {
     this.cacheDir = options.cacheDir ?? defaultCacheDir();
+    this.maxOutputBytes = options.maxOutputBytes ?? MiB;
+    const workers = options.workers ?? availableParallelism();
+    if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)
+      throw new NebulaError('INVALID_ARGUMENT', `workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}.`);
+    this.pool = new WorkerPool({
+      size: workers,
+      maxOutputBytes: this.maxOutputBytes,
+      instantiateTimeoutMs: options.instantiateTimeoutMs ?? 1000,
+      spinMs: (options.idleSpinUs ?? 200) / 1000,
+      hostSpinMs: (options.resultSpinUs ?? 50) / 1000,
+      heapMiB: options.workerHeapMiB ?? 256,
+    });
+    void this.start().catch(() => undefined);
+  }
+
+  private start(): Promise<void> {
+    if (!this.started) {
+      const started = this.pool.ready().then(() => this.warmUp());
+      started.catch(() => {
+        if (this.started === started) this.started = undefined;
+      });
+      this.started = started;
+    }
+    return this.started;
+  }
+
+  private async warmUp(): Promise<void> {
+    const facts: OutcomeFacts = { compiled: false, memoryMaxBytes: MiB, growProbe: true, maxOutputBytes: this.maxOutputBytes };
+    const selfTest = new PreparedWasm(this.pool, SELF_TEST_FN, facts, { sizeBytes: 0, digest: '' });
+    for (let i = 0; i < 20; i++) {
+      const at = nowMs();
+      await selfTest.run('{}', { mode: (['cold', 'prewarmed', 'warm'] as const)[i % 3]!, timeoutMs: 5000, deadlineAt: at + 5000, requestAt: at });
+    }
   }
 
   /**
-   * Adapts, transpiles and compiles the function's wasm (or takes it from the cache) and loads it
-   * into the workers.
-   * @throws NebulaError `INVALID_FUNCTION` for bytes that are not a runnable WASI command.
+   * Adapts, transpiles, rewrites and compiles the function's wasm (or takes it from the cache),
+   * loads it into the workers and makes a first instance.
+   * @throws NebulaError `INVALID_FUNCTION` for bytes that are not a runnable WASI command (or whose
+   * instance cannot be created), `RUNTIME_UNAVAILABLE` when no worker thread can start.
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
     if (fn.wasm === undefined) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);
@@ -106,112 +166,56 @@ export class WasmRuntime implements Runtime {
     applyV8Tiering(this.options.v8Tiering ?? 'eager');
     const memoryMaxBytes = (fn.limits?.memoryMiB ?? 256) * MiB;
     const artifact = await prepareArtifact(fn.name, bytes, { cacheDir: this.cacheDir, memoryMaxBytes, forceGlue: this.options.componentHost === 'glue' });
-    this.pool ??= new WorkerPool(this.options.workers ?? availableParallelism());
-    // One key per preparation: the same bytes deployed twice may differ in grants and limits.
-    const key = `${artifact.key}:${++loadCounter}`;
-    this.pool.load({
-      type: 'load',
-      key,
-      ...(artifact.module ? { module: artifact.module } : {}),
-      ...(artifact.glue ? { glue: artifact.glue } : {}),
-      args: [fn.name, ...(fn.grants?.args ?? [])],
-      env: fn.grants?.env ?? {},
-      memoryMaxBytes,
-      maxOutputBytes: this.options.maxOutputBytes ?? MiB,
-      warm: this.options.warmInstances ?? 2,
-    });
-    // Worker start-up (tens of ms) belongs to deployment, not to the first invocation's cold start.
     try {
-      await this.pool.ready();
+      await this.start();
     } catch (e) {
       throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${(e as Error).message}`, { cause: e });
     }
-    return new PreparedWasm(this.pool, key, artifact, memoryMaxBytes);
+    const fnId = ++fnCounter;
+    try {
+      await this.pool.load({
+        type: 'load',
+        fnId,
+        ...(artifact.module ? { module: artifact.module, facts: artifact.facts! } : {}),
+        ...(artifact.glue ? { glue: artifact.glue } : {}),
+        args: [fn.name, ...(fn.grants?.args ?? [])],
+        env: fn.grants?.env ?? {},
+        prewarmed: this.options.prewarmedInstances ?? 2,
+        warmMax: this.options.maxWarmInstances ?? 4,
+        keepAliveMs: this.options.keepAliveMs ?? 60_000,
+      });
+    } catch (e) {
+      this.pool.drop(fnId);
+      const why = (e as Error).message;
+      if (this.pool.unavailable()) throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${why}`, { cause: e });
+      throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": its instance cannot be created: ${why}`, { cause: e });
+    }
+    const facts: OutcomeFacts = { compiled: artifact.built, memoryMaxBytes, growProbe: artifact.facts?.growProbe === true, maxOutputBytes: this.maxOutputBytes };
+    return new PreparedWasm(this.pool, fnId, facts, { sizeBytes: artifact.sizeBytes, digest: `sha256:${artifact.digest}` });
   }
 
   /** Terminates the workers. */
   async close(): Promise<void> {
-    await this.pool?.close();
-    this.pool = undefined;
+    await this.pool.close();
   }
 }
 
 class PreparedWasm implements Prepared {
-  readonly info;
-  private firstRun: boolean;
-
   constructor(
     private readonly pool: WorkerPool,
-    private readonly key: string,
-    artifact: WasmArtifact,
-    private readonly memoryMaxBytes: number,
-  ) {
-    this.info = { sizeBytes: artifact.sizeBytes, digest: `sha256:${artifact.digest}` };
-    this.firstRun = artifact.built;
-  }
+    private readonly fnId: number,
+    private facts: OutcomeFacts,
+    readonly info: { sizeBytes: number; digest: string },
+  ) {}
 
-  async run(input: string, ctx: RunContext): Promise<RunOutcome> {
-    const compiled = this.firstRun;
-    this.firstRun = false;
-    const dispatchAt = nowMs();
-    const r = await this.pool.run(this.key, input, { warm: ctx.mode !== 'cold', timeoutMs: ctx.timeoutMs, signal: ctx.signal });
-    return toOutcome(r, ctx, dispatchAt, compiled, this.memoryMaxBytes);
+  run(input: string, ctx: RunContext): Promise<RunOutcome> {
+    const facts = this.facts;
+    // Only the first run after a preparation that compiled reports it.
+    if (facts.compiled) this.facts = { ...facts, compiled: false };
+    return this.pool.run(this.fnId, Mode[ctx.mode], input, ctx.deadlineAt, ctx.signal).then((r) => toOutcome(r, ctx, facts));
   }
 
   async release(): Promise<void> {
-    this.pool.drop(this.key);
+    this.pool.drop(this.fnId);
   }
-}
-
-function toOutcome(r: PoolResult, ctx: RunContext, dispatchAt: number, compiled: boolean, memoryMaxBytes: number): RunOutcome {
-  if (r.kind !== 'done') {
-    const code = r.kind === 'timeout' ? 'TIMEOUT' : r.kind === 'aborted' ? 'ABORTED' : 'RUNTIME_ERROR';
-    const message =
-      r.kind === 'timeout'
-        ? `The function ran longer than its timeout of ${ctx.timeoutMs} ms and was stopped.`
-        : r.kind === 'aborted'
-          ? 'The invocation was aborted by its signal.'
-          : `The wasm worker crashed: ${r.message ?? 'unknown reason'}.`;
-    return {
-      exitCode: null,
-      stdout: '',
-      stderr: '',
-      functionStartAt: r.at,
-      functionEndAt: r.at,
-      phases: {},
-      compiled,
-      sandbox: 'fresh',
-      error: new NebulaError(code, message),
-    };
-  }
-  const m = r.msg;
-  const toOurs = (t: number) => t - r.offsetMs;
-  const startAt = toOurs(m.startAt);
-  const receivedAt = toOurs(m.receivedAt);
-  const outcome: RunOutcome = {
-    exitCode: m.exitCode,
-    stdout: decoder.decode(m.stdout),
-    stderr: decoder.decode(m.stderr),
-    functionStartAt: startAt,
-    functionEndAt: toOurs(m.endAt),
-    phases: {
-      dispatch: Math.max(0, receivedAt - dispatchAt),
-      instantiate: m.instantiateMs,
-      exec: m.endAt - m.startAt,
-    },
-    compiled,
-    sandbox: m.warmHit ? 'prewarmed' : 'fresh',
-  };
-  if (m.outputTruncated) outcome.stdoutTruncated = true;
-  const failed = m.exitCode !== 0;
-  const atCap = m.memoryBytes + 65536 * 16 > memoryMaxBytes;
-  if (failed && atCap) {
-    outcome.error = new NebulaError(
-      'MEMORY_LIMIT',
-      `The function failed after growing its memory to ${(m.memoryBytes / MiB).toFixed(1)} MiB, at its cap of ${memoryMaxBytes / MiB} MiB (limits.memoryMiB)${m.trap ? `: ${m.trap}` : ''}.`,
-    );
-  } else if (m.trap !== undefined) {
-    outcome.error = new NebulaError('FUNCTION_FAILED', `The function trapped: ${m.trap}`);
-  }
-  return outcome;
 }

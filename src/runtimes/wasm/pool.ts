@@ -1,171 +1,176 @@
 /**
- * The pool of worker threads that run wasm instances off the host's event loop. A run that
- * passes its timeout (or is aborted) terminates its worker, which is replaced at once; runs
- * queued behind it move to the replacement. Idle workers are unref'd so the host can exit.
+ * The pool of worker threads that run wasm instances off the host's event loop: their start and
+ * restart (`worker-handle.ts`), the functions loaded into them, and the runs (`run-slots.ts`).
+ * Making instances is bounded: a worker stuck instantiating (a start function that never returns)
+ * is stopped by a watchdog, and the function is refused or no longer instantiated ahead. Workers
+ * are unref'd: an idle pool never keeps the host alive.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { nowMs } from '../../clock.js';
-import { RuntimeUnavailableError } from '../../errors.js';
-import { packageRoot } from '../../paths.js';
-import type { DoneMessage, FromWorker, LoadMessage, RunMessage } from './protocol.js';
+import type { FromWorker, LoadMessage } from './protocol.js';
+import { RunSlots, type PoolResult } from './run-slots.js';
+import { Busy, K, offsetToMonotonic, SlotTable } from './shared-slots.js';
+import { WorkerHandle } from './worker-handle.js';
 
-/** How a run ended, as the pool sees it. `offsetMs` converts worker times to ours. */
-export type PoolResult =
-  | { kind: 'done'; msg: DoneMessage; offsetMs: number }
-  | { kind: 'timeout' | 'aborted' | 'crashed'; at: number; message?: string };
+export type { PoolResult } from './run-slots.js';
 
-interface Pending {
-  msg: RunMessage;
-  resolve: (r: PoolResult) => void;
-  cleanup: () => void;
+export interface PoolOptions {
+  size: number;
+  maxOutputBytes: number;
+  /** Longest a worker may take to make one instance outside a run, ms. */
+  instantiateTimeoutMs: number;
+  spinMs: number;
+  /** How long the host polls for a short run's result before it sleeps, ms. */
+  hostSpinMs: number;
+  heapMiB: number;
 }
 
-function workerFile(): string {
-  const file = join(packageRoot(), 'dist', 'runtimes', 'wasm', 'worker.js');
-  if (!existsSync(file))
-    throw new RuntimeUnavailableError(`The wasm worker script ${file} is missing: run \`npm run build\` in the nebula-faas package.`);
-  return file;
-}
-
-class Slot {
-  worker!: Worker;
-  offsetMs = 0;
-  ready!: Promise<void>;
-  readonly pending = new Map<number, Pending>();
-
-  constructor(private readonly pool: WorkerPool) {
-    this.spawn();
-  }
-
-  spawn(): void {
-    const worker = new Worker(workerFile());
-    this.worker = worker;
-    this.ready = new Promise<void>((resolve, reject) => {
-      const pings: Array<{ rtt: number; offset: number }> = [];
-      worker.on('message', (m: FromWorker) => {
-        if (m.type === 'ready' || m.type === 'pong') {
-          // Clock hand-shake: the worker's clock minus ours, from the ping with the shortest round trip.
-          if (m.type === 'pong') {
-            const back = nowMs();
-            pings.push({ rtt: back - m.t, offset: m.workerT - (m.t + back) / 2 });
-          }
-          if (pings.length < 5) return worker.postMessage({ type: 'ping', t: nowMs() });
-          this.offsetMs = pings.sort((a, b) => a.rtt - b.rtt)[0]!.offset;
-          for (const fn of this.pool.loaded.values()) worker.postMessage(fn);
-          this.idle();
-          return resolve();
-        }
-        const p = this.pending.get(m.id);
-        if (!p) return;
-        this.pending.delete(m.id);
-        p.cleanup();
-        this.idle();
-        p.resolve({ kind: 'done', msg: m, offsetMs: this.offsetMs });
-      });
-      worker.on('error', (e) => {
-        reject(e);
-        this.fail(`the wasm worker failed: ${e.message}`);
-      });
-      worker.on('exit', () => {
-        if (this.worker === worker && !this.pool.closed) this.fail('the wasm worker exited unexpectedly');
-      });
-    });
-    this.ready.catch(() => undefined);
-  }
-
-  /** Ends every pending run as crashed and starts a new worker. */
-  private fail(message: string): void {
-    const runs = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of runs) {
-      p.cleanup();
-      p.resolve({ kind: 'crashed', at: nowMs(), message });
-    }
-    if (!this.pool.closed) this.spawn();
-  }
-
-  /** Stops the worker running `id` (timeout/abort); the runs queued behind it move to a new one. */
-  kill(id: number, kind: 'timeout' | 'aborted'): void {
-    const p = this.pending.get(id);
-    if (!p) return;
-    const at = nowMs();
-    this.pending.delete(id);
-    p.cleanup();
-    const requeue = [...this.pending.values()];
-    this.pending.clear();
-    const old = this.worker;
-    this.spawn();
-    void old.terminate();
-    p.resolve({ kind, at });
-    for (const q of requeue) this.post(q);
-  }
-
-  post(p: Pending): void {
-    this.pending.set(p.msg.id, p);
-    this.worker.ref();
-    void this.ready.then(() => {
-      if (this.pending.get(p.msg.id) === p) this.worker.postMessage(p.msg);
-    });
-  }
-
-  private idle(): void {
-    if (this.pending.size === 0) this.worker.unref();
-  }
-}
-
-/** A fixed set of worker threads; runs go to the one with the fewest pending runs. */
 export class WorkerPool {
-  readonly loaded = new Map<string, LoadMessage>();
+  readonly table = new SlotTable();
+  readonly handles: WorkerHandle[];
   closed = false;
-  private slots: Slot[] = [];
-  private nextId = 1;
+  private readonly runs: RunSlots;
+  private readonly loaded = new Map<number, LoadMessage>();
+  private readonly loading = new Map<number, { resolve: () => void; reject: (why: string, hung: boolean) => void }>();
+  private readonly readyWaiters: Array<{ resolve: () => void; reject: (e: string) => void }> = [];
+  private watchdog: NodeJS.Timeout | undefined;
+  /** A ref'd timer while someone waits for a worker or a load (runs hold their own deadline timer). */
+  private keepAlive: NodeJS.Timeout | undefined;
 
-  constructor(private readonly size: number) {}
-
-  private start(): void {
-    if (this.slots.length === 0) for (let i = 0; i < this.size; i++) this.slots.push(new Slot(this));
+  constructor(private readonly options: PoolOptions) {
+    this.table.clockOffset = offsetToMonotonic(nowMs);
+    const events = {
+      ready: (h: WorkerHandle) => this.onReady(h),
+      message: (_h: WorkerHandle, m: FromWorker) => this.onMessage(m),
+      gone: (h: WorkerHandle, why: string) => this.onGone(h, why),
+    };
+    const handleOptions = { table: this.table, spinMs: options.spinMs, maxOutputBytes: options.maxOutputBytes, heapMiB: options.heapMiB };
+    this.handles = Array.from({ length: options.size }, (_, i) => new WorkerHandle(i, handleOptions, events));
+    this.runs = new RunSlots(this.table, this.handles, () => this.armWatchdog(), options.hostSpinMs);
+    for (const h of this.handles) h.spawn();
   }
 
-  /** Sends a compiled function to every worker (and to workers started later). */
-  load(fn: LoadMessage): void {
-    this.start();
-    this.loaded.set(fn.key, fn);
-    for (const s of this.slots) void s.ready.then(() => s.worker.postMessage(fn));
+  /** Resolves once a worker runs; rejects with the reason when none can start. */
+  ready(): Promise<void> {
+    if (this.handles.some((h) => h.state === 'ready')) return Promise.resolve();
+    const why = this.unavailable();
+    if (why) return Promise.reject(new Error(why));
+    const waiting = new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject: (e) => reject(new Error(e)) }));
+    this.hold();
+    return waiting;
   }
 
-  /** Resolves when every worker has started and holds the loaded functions. */
-  async ready(): Promise<void> {
-    this.start();
-    await Promise.all(this.slots.map((s) => s.ready));
+  /** Keeps the host alive while it waits for workers or loads, and only then. */
+  private hold(): void {
+    const waiting = this.readyWaiters.length > 0 || this.loading.size > 0;
+    if (waiting && !this.keepAlive && !this.closed) this.keepAlive = setInterval(() => undefined, 1 << 30);
+    else if (!waiting && this.keepAlive) (clearInterval(this.keepAlive), (this.keepAlive = undefined));
   }
 
-  drop(key: string): void {
-    this.loaded.delete(key);
-    for (const s of this.slots) void s.ready.then(() => s.worker.postMessage({ type: 'drop', key }));
+  /** Why no worker can run now (every start failed and waits for its retry), or null. */
+  unavailable(): string | null {
+    if (this.closed) return 'the runtime was closed';
+    if (this.handles.some((h) => h.state !== 'backoff')) return null;
+    const h = this.handles[0]!;
+    return `no wasm worker thread could start (${h.failures} attempt${h.failures === 1 ? '' : 's'}; retrying with back-off): ${h.lastError}`;
   }
 
-  run(key: string, input: string, opts: { warm: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<PoolResult> {
-    this.start();
-    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    const id = this.nextId++;
-    return new Promise<PoolResult>((resolve) => {
-      if (opts.signal?.aborted) return resolve({ kind: 'aborted', at: nowMs() });
-      const timer = setTimeout(() => slot.kill(id, 'timeout'), opts.timeoutMs);
-      const onAbort = () => slot.kill(id, 'aborted');
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = () => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-      };
-      slot.post({ msg: { type: 'run', id, key, input, warm: opts.warm }, resolve, cleanup });
-    });
+  /**
+   * Sends a function to every worker and resolves once one has made a first instance of it.
+   * Rejects with the instantiation error, or `hung` when making the instance passed its time.
+   */
+  load(msg: LoadMessage): Promise<void> {
+    this.loaded.set(msg.fnId, msg);
+    const done = new Promise<void>((resolve, reject) =>
+      this.loading.set(msg.fnId, { resolve, reject: (why, hung) => reject(Object.assign(new Error(why), { hung })) }),
+    );
+    for (const h of this.handles) h.post(msg);
+    this.armWatchdog();
+    this.hold();
+    return done;
+  }
+
+  drop(fnId: number): void {
+    this.loaded.delete(fnId);
+    for (const h of this.handles) h.post({ type: 'drop', fnId });
+  }
+
+  /** Runs function `fnId` once in `mode` (0 cold, 1 prewarmed, 2 warm) with `input` on stdin. */
+  run(fnId: number, mode: number, input: string, deadlineAt: number, signal?: AbortSignal): Promise<PoolResult> {
+    const why = this.unavailable();
+    if (why) {
+      const at = nowMs();
+      return Promise.resolve({ kind: 'unavailable', at, message: why, setupWaitMs: 0, dispatchAt: at });
+    }
+    return this.runs.run(fnId, mode, input, deadlineAt, signal, !this.handles.some((h) => h.state === 'ready'));
+  }
+
+  private onReady(h: WorkerHandle): void {
+    this.runs.setupDone(h, nowMs());
+    for (const msg of this.loaded.values()) h.post(msg);
+    h.post({ type: 'go' });
+    for (const w of this.readyWaiters.splice(0)) w.resolve();
+    this.hold();
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.type !== 'loaded') return;
+    const pending = this.loading.get(m.fnId);
+    if (!pending) return;
+    this.loading.delete(m.fnId);
+    this.hold();
+    if (m.error === undefined) pending.resolve();
+    else pending.reject(m.error, false);
+  }
+
+  private onGone(h: WorkerHandle, why: string): void {
+    this.runs.workerGone(h, why);
+    if (!this.handles.some((x) => x.state === 'ready')) this.runs.setupStarted(nowMs());
+    const unavailable = this.unavailable();
+    if (!unavailable) return;
+    for (const w of this.readyWaiters.splice(0)) w.reject(unavailable);
+    for (const [fnId, l] of this.loading) (this.loading.delete(fnId), l.reject(unavailable, false));
+    this.hold();
+    this.runs.endAll(unavailable, false);
+  }
+
+  /** Checks, while there is work, that no worker is stuck making an instance. */
+  private armWatchdog(): void {
+    if (this.watchdog || this.closed) return;
+    const every = Math.max(25, this.options.instantiateTimeoutMs / 4);
+    this.watchdog = setInterval(() => this.checkInstantiations(), every);
+    this.watchdog.unref();
+  }
+
+  private checkInstantiations(): void {
+    const { i32, f64 } = this.table;
+    let busy = this.runs.active > 0 || this.loading.size > 0;
+    for (const h of this.handles) {
+      if (h.state !== 'ready') continue;
+      const kind = Atomics.load(i32, this.table.worker(h.index, K.BUSY));
+      if (kind !== Busy.IDLE) busy = true;
+      if (kind !== Busy.INSTANTIATING || nowMs() - f64[this.table.busySince(h.index)]! <= this.options.instantiateTimeoutMs) continue;
+      const fnId = Atomics.load(i32, this.table.worker(h.index, K.BUSY_FN));
+      const why = `making an instance did not finish within ${this.options.instantiateTimeoutMs} ms (a start function that does not return?)`;
+      h.terminate();
+      const pending = this.loading.get(fnId);
+      if (pending) (this.loading.delete(fnId), this.loaded.delete(fnId), this.hold(), pending.reject(why, true));
+      else {
+        const msg = this.loaded.get(fnId);
+        if (msg) msg.prewarmed = 0;
+        for (const x of this.handles) x.post({ type: 'stock-off', fnId, reason: why });
+      }
+    }
+    if (!busy) (clearInterval(this.watchdog), (this.watchdog = undefined));
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    this.slots = [];
+    clearInterval(this.watchdog);
+    clearInterval(this.keepAlive);
+    this.runs.endAll('the runtime was closed', true);
+    for (const w of this.readyWaiters.splice(0)) w.reject('the runtime was closed');
+    for (const [, l] of this.loading) l.reject('the runtime was closed', false);
+    this.loading.clear();
+    await Promise.all(this.handles.map((h) => h.close()));
   }
 }

@@ -1,14 +1,25 @@
 /**
- * The WASI 0.2 interfaces a command component imports, made afresh per instance over the same
- * per-invocation state as the preview1 host: stdin from the input, stdout/stderr into capped
- * buffers, no preopens, args and env as granted, `exit` throwing a typed value. Used for native
- * WASI 0.2 components, through jco's generated glue.
+ * The WASI 0.2 interfaces a command component imports, built once per worker over the context of
+ * the instance running now (`host.ctx`), the same context and capped writers as the preview1
+ * bindings: stdin from the input, stdout/stderr capped, no preopens, args and env as granted,
+ * `exit` throwing a typed value. Used for native WASI 0.2 components, through jco's generated glue.
  */
 import { randomBytes } from 'node:crypto';
-import { ProcExit, type HostContext } from './preview1-host.js';
+import { OutputLimitExit, ProcExit } from './host-context.js';
+import type { Host } from './preview1-host.js';
+
+/** The largest random buffer one call may ask for (the glue copies it into the guest's memory). */
+const MAX_RANDOM_BYTES = 1 << 20;
+/** What `check-write` allows per write; the writers themselves cap the total. */
+const WRITE_BUDGET = 1n << 16n;
+
+function random(n: bigint): Uint8Array {
+  if (n > BigInt(MAX_RANDOM_BYTES)) throw new RangeError(`get-random-bytes asked for ${n} bytes; at most ${MAX_RANDOM_BYTES} per call`);
+  return new Uint8Array(randomBytes(Number(n)));
+}
 
 /** Builds the import object for jco's `instantiate(getCoreModule, imports)`. */
-export function preview2Imports(ctx: HostContext): Record<string, Record<string, unknown>> {
+export function preview2Imports(host: Host): Record<string, Record<string, unknown>> {
   class Pollable {
     ready(): boolean {
       return true;
@@ -23,9 +34,11 @@ export function preview2Imports(ctx: HostContext): Record<string, Record<string,
   }
   class InputStream {
     read(len: bigint): Uint8Array {
+      const ctx = host.ctx;
       if (ctx.stdinPos >= ctx.stdin.length) throw { tag: 'closed' };
-      const chunk = ctx.stdin.slice(ctx.stdinPos, ctx.stdinPos + Number(len));
-      ctx.stdinPos += chunk.length;
+      const n = Math.min(Number(len), ctx.stdin.length - ctx.stdinPos);
+      const chunk = ctx.stdin.slice(ctx.stdinPos, ctx.stdinPos + n);
+      ctx.stdinPos += n;
       return chunk;
     }
     blockingRead(len: bigint): Uint8Array {
@@ -44,15 +57,11 @@ export function preview2Imports(ctx: HostContext): Record<string, Record<string,
   class OutputStream {
     constructor(private readonly fd: 1 | 2) {}
     checkWrite(): bigint {
-      return 1n << 20n;
+      return WRITE_BUDGET;
     }
     write(buf: Uint8Array): void {
-      const used = this.fd === 1 ? ctx.stdoutBytes : ctx.stderrBytes;
-      const kept = buf.slice(0, Math.max(0, ctx.maxOutputBytes - used));
-      if (kept.length < buf.length) ctx.truncated = true;
-      (this.fd === 1 ? ctx.stdout : ctx.stderr).push(kept);
-      if (this.fd === 1) ctx.stdoutBytes += kept.length;
-      else ctx.stderrBytes += kept.length;
+      const out = this.fd === 1 ? host.ctx.stdout : host.ctx.stderr;
+      if (!out.write(buf, 0, buf.length) && this.fd === 1) throw new OutputLimitExit();
     }
     blockingWriteAndFlush(buf: Uint8Array): void {
       this.write(buf);
@@ -60,7 +69,8 @@ export function preview2Imports(ctx: HostContext): Record<string, Record<string,
     flush(): void {}
     blockingFlush(): void {}
     writeZeroes(n: bigint): void {
-      this.write(new Uint8Array(Number(n)));
+      const out = this.fd === 1 ? host.ctx.stdout : host.ctx.stderr;
+      if (!out.writeZeroes(Number(n)) && this.fd === 1) throw new OutputLimitExit();
     }
     blockingWriteZeroesAndFlush(n: bigint): void {
       this.writeZeroes(n);
@@ -81,9 +91,8 @@ export function preview2Imports(ctx: HostContext): Record<string, Record<string,
     const ns = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
     return { seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) };
   };
-  const env = ctx.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]);
   return {
-    'wasi:cli/environment': { getEnvironment: () => env, getArguments: () => ctx.args, initialCwd: () => undefined },
+    'wasi:cli/environment': { getEnvironment: () => host.ctx.grants.envPairs, getArguments: () => host.ctx.grants.argStrings, initialCwd: () => undefined },
     'wasi:cli/exit': {
       exit: (status: { tag: string }) => {
         throw new ProcExit(status?.tag === 'err' ? 1 : 0);
@@ -112,14 +121,8 @@ export function preview2Imports(ctx: HostContext): Record<string, Record<string,
     'wasi:io/error': { Error: IoError },
     'wasi:io/poll': { Pollable, poll: (list: unknown[]) => Uint32Array.from(list.map((_, i) => i)) },
     'wasi:io/streams': { InputStream, OutputStream },
-    'wasi:random/random': {
-      getRandomBytes: (n: bigint) => new Uint8Array(randomBytes(Number(n))),
-      getRandomU64: () => randomBytes(8).readBigUInt64LE(),
-    },
-    'wasi:random/insecure': {
-      getInsecureRandomBytes: (n: bigint) => new Uint8Array(randomBytes(Number(n))),
-      getInsecureRandomU64: () => randomBytes(8).readBigUInt64LE(),
-    },
+    'wasi:random/random': { getRandomBytes: random, getRandomU64: () => randomBytes(8).readBigUInt64LE() },
+    'wasi:random/insecure': { getInsecureRandomBytes: random, getInsecureRandomU64: () => randomBytes(8).readBigUInt64LE() },
     'wasi:random/insecure-seed': { insecureSeed: () => [randomBytes(8).readBigUInt64LE(), randomBytes(8).readBigUInt64LE()] },
   };
 }

@@ -1,64 +1,69 @@
-/** Messages between the WasmRuntime (main thread) and its worker threads. */
+/** Control messages between the WasmRuntime's pool (main thread) and its worker threads; runs go through `shared-slots.ts`. */
+import type { MessagePort } from 'node:worker_threads';
+import type { ModuleFacts } from './module-rewrite.js';
 
+/** Sends a compiled function to a worker. */
 export interface LoadMessage {
   type: 'load';
-  key: string;
-  /** The preview1 command's main core module (kind `preview1`). */
+  fnId: number;
+  /** A preview1 command's (rewritten) core module, and what the rewrite found. */
   module?: WebAssembly.Module;
-  /** jco's instantiation script and its core modules (kind `glue`). */
+  facts?: ModuleFacts;
+  /** jco's instantiation script and its compiled core modules by file name (native WASI 0.2 components). */
   glue?: { jsPath: string; modules: Record<string, WebAssembly.Module> };
   args: string[];
   env: Record<string, string>;
-  memoryMaxBytes: number;
-  maxOutputBytes: number;
-  /** Instances to keep ready for `warm` invocations. */
-  warm: number;
-}
-
-export interface RunMessage {
-  type: 'run';
-  id: number;
-  key: string;
-  input: string;
-  warm: boolean;
+  /** Instances kept created ahead for `prewarmed` invocations, per worker (0: none). */
+  prewarmed: number;
+  /** Used instances kept for `warm` invocations, per worker, and how long one may stay idle. */
+  warmMax: number;
+  keepAliveMs: number;
 }
 
 export interface DropMessage {
   type: 'drop';
-  key: string;
+  fnId: number;
 }
 
-export interface PingMessage {
-  type: 'ping';
-  t: number;
+/** Stop making instances of a function ahead (making one hung or failed in some worker). */
+export interface StockOffMessage {
+  type: 'stock-off';
+  fnId: number;
+  reason: string;
 }
 
-export type ToWorker = LoadMessage | RunMessage | DropMessage | PingMessage;
+/** A slot's large-input buffer (inputs over the slot's own room), shared with every worker when it is made or replaced. */
+export interface InputBufferMessage {
+  type: 'input-buffer';
+  slot: number;
+  generation: number;
+  buffer: SharedArrayBuffer;
+}
 
-export interface DoneMessage {
-  type: 'done';
-  id: number;
-  /** `null` when the function trapped. */
-  exitCode: number | null;
+/** Everything the pool had for a (re)started worker has been sent: it may claim runs. */
+export interface GoMessage {
+  type: 'go';
+}
+
+export type ToWorker = LoadMessage | DropMessage | StockOffMessage | InputBufferMessage | GoMessage;
+
+/** Worker to pool, as events: started; a function's first instance was made (or could not be). */
+export type FromWorker = { type: 'ready' } | { type: 'loaded'; fnId: number; error?: string };
+
+/** Outputs too large for the slot, through the port (read synchronously by the pool). */
+export interface OutputMessage {
+  runId: number;
   stdout: Uint8Array;
   stderr: Uint8Array;
-  trap?: string;
-  /** Worker clock (epoch ms): message received, function start, function end. */
-  receivedAt: number;
-  startAt: number;
-  endAt: number;
-  /** ms spent creating the instance (0 for a warm one). */
-  instantiateMs: number;
-  memoryBytes: number;
-  outputTruncated: boolean;
-  /** A warm instance was used. */
-  warmHit: boolean;
+  message: string;
 }
 
-export interface PongMessage {
-  type: 'pong';
-  t: number;
-  workerT: number;
+/** What a worker is started with. */
+export interface WorkerData {
+  sab: SharedArrayBuffer;
+  port: MessagePort;
+  index: number;
+  /** How long an idle worker polls for work before it sleeps, ms. */
+  spinMs: number;
+  maxOutputBytes: number;
 }
-
-export type FromWorker = DoneMessage | PongMessage | { type: 'ready' };

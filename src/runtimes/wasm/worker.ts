@@ -1,158 +1,323 @@
 /**
- * A WasmRuntime worker thread: holds compiled modules, instantiates one fresh instance per
- * invocation (or takes one made ahead for `warm`), runs its `_start`, and reports stdout,
- * stderr, the exit code and timestamps on its own clock (corrected by the main thread).
+ * A WasmRuntime worker thread. It never returns to its event loop: it claims runs from the shared
+ * slot table (`shared-slots.ts`), makes or takes an instance, runs it, writes the result into the
+ * slot, then claims the next. With nothing to run it makes instances ahead, polls briefly, then
+ * sleeps on its wake word. Control messages (functions loaded and dropped, large inputs) arrive on
+ * its port and are read synchronously. Times are reported on the main thread's clock.
  */
-import { parentPort } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
-import { newHostContext, preview1Imports, ProcExit, type HostContext } from './preview1-host.js';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { OutputLimitExit, OutputWriter, ProcExit } from './host-context.js';
+import { preview1Imports } from './preview1-host.js';
 import { preview2Imports } from './preview2-host.js';
-import type { DoneMessage, FromWorker, LoadMessage, RunMessage, ToWorker } from './protocol.js';
+import type { FromWorker, LoadMessage, ToWorker, WorkerData } from './protocol.js';
+import { selfTestModule, SELF_TEST_FN } from './self-test.js';
+import { Busy, Flag, G, K, Mode, offsetToMonotonic, Result, S, SANDBOX_SHIFT, SLOT_COUNT, SLOT_DATA_BYTES, SlotTable, State, T } from './shared-slots.js';
+import { LoadedFunction, type Instance, type WorkerHost } from './worker-function.js';
 
-interface Ready {
-  /** Runs the command: the preview1 `_start`, or the component's `wasi:cli/run` export. */
-  start: () => void;
-  memory: () => number;
-  ctx: HostContext;
-}
-
-type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: Record<string, unknown>) => Record<string, { run: () => void }>;
-
-/** jco glue scripts, imported once per path. */
-const glueScripts = new Map<string, Promise<Instantiate>>();
-function glueScript(path: string): Promise<Instantiate> {
-  let p = glueScripts.get(path);
-  if (!p) glueScripts.set(path, (p = import(pathToFileURL(path).href).then((m: { instantiate: Instantiate }) => m.instantiate)));
-  return p;
-}
-const glueReady = new Map<string, Instantiate>();
-/** Functions whose glue script is still being imported. */
-const pendingLoads = new Map<string, Promise<void>>();
-
-const now = () => performance.timeOrigin + performance.now();
-const loaded = new Map<string, LoadMessage>();
-const ready = new Map<string, Ready[]>();
+const data = workerData as WorkerData;
+const table = new SlotTable(data.sab);
+const { i32, f64, u8 } = table;
+const me = data.index;
+const port = data.port;
+// performance.now() and the monotonic clock are one clock: the main thread's epoch ms is this thread's
+// performance.now() plus both offsets to the monotonic clock.
+const toMainClock = table.clockOffset - offsetToMonotonic(() => performance.now());
+const now = () => performance.now() + toMainClock;
+const w = (field: number) => table.worker(me, field);
 const encoder = new TextEncoder();
-const port = parentPort!;
 
-function instantiate(fn: LoadMessage): Ready {
-  const ctx = newHostContext(fn.args, fn.env, fn.maxOutputBytes);
-  if (fn.glue) {
-    const component = glueReady.get(fn.glue.jsPath)!((name) => fn.glue!.modules[name]!, preview2Imports(ctx));
-    const run = component.run ?? Object.entries(component).find(([k]) => k.startsWith('wasi:cli/run'))?.[1];
-    return { start: () => run!.run(), memory: () => 0, ctx };
-  }
-  const instance = new WebAssembly.Instance(fn.module!, { wasi_snapshot_preview1: preview1Imports(ctx) });
-  ctx.memory = instance.exports.memory as WebAssembly.Memory;
-  return { start: instance.exports._start as () => void, memory: () => ctx.memory!.buffer.byteLength, ctx };
-}
-
-function refill(key: string): void {
-  const fn = loaded.get(key);
-  if (!fn || fn.warm <= 0) return;
-  const queue = ready.get(key) ?? [];
-  ready.set(key, queue);
-  while (queue.length < fn.warm) queue.push(instantiate(fn));
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
+const host = { stdout: new OutputWriter(data.maxOutputBytes), stderr: new OutputWriter(data.maxOutputBytes) } as WorkerHost;
+host.preview1 = preview1Imports(host);
+host.preview2 = preview2Imports(host);
+const functions = new Map<number, LoadedFunction>();
+/** Functions with work for idle moments: instances to make ahead, to restore, memories to zero. */
+const chores = new Set<LoadedFunction>();
+/** Each slot's large-input buffer, as last shared by the pool. */
+const bigInputs: Array<{ generation: number; bytes: Uint8Array } | undefined> = [];
+let stdin = new Uint8Array(4096);
+let controlSeen = 0;
+let nextExpiry = Infinity;
+/** Set by the pool's `go`, sent after the functions it already had: until then no run is claimed. */
+let started = false;
+/** After set-up (start, a function loaded) the first run usually follows at once: poll until then (performance.now() ms). */
+let setupSpinUntil = 0;
+const SETUP_SPIN_MS = 20;
 
 function send(msg: FromWorker): void {
-  port.postMessage(msg);
+  parentPort!.postMessage(msg);
 }
 
-port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'ping') return send({ type: 'pong', t: msg.t, workerT: now() });
-  if (msg.type === 'load') {
-    loaded.set(msg.key, msg);
-    ready.delete(msg.key);
-    if (msg.glue && !glueReady.has(msg.glue.jsPath)) {
-      const path = msg.glue.jsPath;
-      pendingLoads.set(
-        msg.key,
-        glueScript(path).then((f) => {
-          glueReady.set(path, f);
-          setImmediate(() => refill(msg.key));
-        }),
-      );
-      return;
-    }
-    return setImmediate(() => refill(msg.key));
-  }
-  if (msg.type === 'drop') {
-    loaded.delete(msg.key);
-    ready.delete(msg.key);
-    return;
-  }
-  const waiting = pendingLoads.get(msg.key);
-  if (waiting) {
-    // The glue script is still being imported: run once it is there (or report why not).
-    return void waiting.then(
-      () => {
-        pendingLoads.delete(msg.key);
-        onRun(msg);
-      },
-      (e: Error) => {
-        pendingLoads.delete(msg.key);
-        loaded.delete(msg.key);
-        onRun(msg, `the component's glue could not be loaded: ${e.message}`);
-      },
-    );
-  }
-  onRun(msg);
-});
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e);
+}
 
+function busy(kind: number, fnId = 0): void {
+  f64[table.busySince(me)] = now();
+  Atomics.store(i32, w(K.BUSY_FN), fnId);
+  Atomics.store(i32, w(K.BUSY), kind);
+}
 
-function onRun(msg: RunMessage, loadError?: string): void {
-  const receivedAt = now();
-  const fn = loadError ? undefined : loaded.get(msg.key);
-  if (!fn) {
-    const t0 = now();
-    return send({ type: 'done', id: msg.id, exitCode: null, stdout: new Uint8Array(), stderr: new Uint8Array(), trap: loadError ?? 'the function was undeployed', receivedAt, startAt: t0, endAt: t0, instantiateMs: 0, memoryBytes: 0, outputTruncated: false, warmHit: false });
+function drainControl(): void {
+  controlSeen = Atomics.load(i32, w(K.CONTROL));
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+    const msg = m.message as ToWorker;
+    if (msg.type === 'input-buffer') bigInputs[msg.slot] = { generation: msg.generation, bytes: new Uint8Array(msg.buffer) };
+    else if (msg.type === 'go') started = true;
+    else if (msg.type === 'stock-off') {
+      const fn = functions.get(msg.fnId);
+      if (fn) fn.stockOff = msg.reason;
+    } else if (msg.type === 'drop') {
+      const fn = functions.get(msg.fnId);
+      functions.delete(msg.fnId);
+      if (fn) (chores.delete(fn), fn.dispose());
+    } else load(msg);
   }
-  const warmOne = msg.warm ? ready.get(msg.key)?.shift() : undefined;
-  const t = now();
-  const { start, memory, ctx } = warmOne ?? instantiate(fn);
-  ctx.stdin = encoder.encode(msg.input);
-  const startAt = now();
-  const instantiateMs = warmOne ? 0 : startAt - t;
-  let exitCode: number | null = 0;
-  let trap: string | undefined;
+}
+
+/**
+ * Loads a function and does its set-up now: the first instance (which tells the pool whether it
+ * can be instantiated at all), the instances made ahead, a spare memory. Instantiating a module
+ * is slow the first few times in a thread (~1 ms, then ~0.2 ms): better here than in a run.
+ */
+function load(msg: LoadMessage): void {
+  busy(Busy.INSTANTIATING, msg.fnId);
+  let error: string | undefined;
   try {
-    start();
-  } catch (e) {
-    if (e instanceof ProcExit) exitCode = e.code;
-    else {
-      exitCode = null;
-      trap = e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e);
+    const fn = new LoadedFunction(msg, host);
+    functions.set(msg.fnId, fn);
+    try {
+      const first = fn.instantiate();
+      if (fn.wantsStock()) fn.keepAhead(first);
+      else fn.discard(first);
+      while (fn.wantsStock()) fn.keepAhead(fn.instantiate());
+      fn.spareMemory();
+    } catch (e) {
+      fn.stockOff = error = describe(e);
     }
+  } catch (e) {
+    error = describe(e);
   }
-  const endAt = now();
-  const done: DoneMessage = {
-    type: 'done',
-    id: msg.id,
-    exitCode,
-    stdout: concat(ctx.stdout, ctx.stdoutBytes),
-    stderr: concat(ctx.stderr, ctx.stderrBytes),
-    receivedAt,
-    startAt,
-    endAt,
-    instantiateMs,
-    memoryBytes: memory(),
-    outputTruncated: ctx.truncated,
-    warmHit: warmOne !== undefined,
-  };
-  if (trap !== undefined) done.trap = trap;
-  send(done);
-  if (msg.warm) setImmediate(() => refill(msg.key));
+  busy(Busy.IDLE);
+  setupSpinUntil = performance.now() + SETUP_SPIN_MS;
+  send(error === undefined ? { type: 'loaded', fnId: msg.fnId } : { type: 'loaded', fnId: msg.fnId, error });
 }
 
+/** Claims the oldest queued slot, or returns -1. */
+function claim(): number {
+  while (Atomics.load(i32, G.QUEUED) > 0) {
+    let best = -1;
+    let bestTicket = 0;
+    for (let s = 0; s < SLOT_COUNT; s++) {
+      if (Atomics.load(i32, table.slot(s, S.STATE)) !== State.QUEUED) continue;
+      const ticket = i32[table.slot(s, S.TICKET)]!;
+      if (best < 0 || ((ticket - bestTicket) | 0) < 0) (best = s), (bestTicket = ticket);
+    }
+    if (best < 0) return -1;
+    if (Atomics.compareExchange(i32, table.slot(best, S.STATE), State.QUEUED, State.RUNNING + me) === State.QUEUED) {
+      Atomics.sub(i32, G.QUEUED, 1);
+      return best;
+    }
+  }
+  return -1;
+}
+
+function readInput(s: number): Uint8Array | undefined {
+  const len = i32[table.slot(s, S.INPUT_LEN)]!;
+  if (len < 0) {
+    const generation = i32[table.slot(s, S.BIG_GEN)]!;
+    if (bigInputs[s]?.generation !== generation) drainControl();
+    const big = bigInputs[s];
+    return big?.generation === generation ? big.bytes.subarray(0, i32[table.slot(s, S.BIG_LEN)]) : undefined;
+  }
+  if (stdin.length < len) stdin = new Uint8Array(Math.max(len, stdin.length * 2));
+  const base = table.data(s);
+  stdin.set(u8.subarray(base, base + len));
+  return stdin.subarray(0, len);
+}
+
+interface Ran {
+  result: number;
+  exitCode: number;
+  message: string;
+  sandbox: number;
+  claimedAt: number;
+  startAt: number;
+  endAt: number;
+  instantiateMs: number;
+  instance: Instance | null;
+}
+
+/** Writes a run's result into its slot and hands the slot back. */
+function publish(s: number, r: Ran): void {
+  const out = host.stdout.view();
+  const err = host.stderr.view();
+  const message = r.message ? encoder.encode(r.message.slice(0, 2000)) : new Uint8Array(0);
+  let flags = r.sandbox << SANDBOX_SHIFT;
+  if (host.stdout.truncated) flags |= Flag.STDOUT_CUT;
+  if (host.stderr.truncated) flags |= Flag.STDERR_CUT;
+  if (r.instance?.growFailed()) flags |= Flag.GROW_FAILED;
+  if (out.length + err.length + message.length <= SLOT_DATA_BYTES) {
+    const base = table.data(s);
+    u8.set(out, base);
+    u8.set(err, base + out.length);
+    u8.set(message, base + out.length + err.length);
+  } else {
+    flags |= Flag.VIA_PORT;
+    const stdout = out.slice();
+    const stderr = err.slice();
+    port.postMessage({ runId: i32[table.slot(s, S.RUN_ID)], stdout, stderr, message: r.message }, [stdout.buffer, stderr.buffer]);
+  }
+  i32[table.slot(s, S.RESULT)] = r.result;
+  i32[table.slot(s, S.EXIT_CODE)] = r.exitCode;
+  i32[table.slot(s, S.STDOUT_LEN)] = out.length;
+  i32[table.slot(s, S.STDERR_LEN)] = err.length;
+  i32[table.slot(s, S.MESSAGE_LEN)] = message.length;
+  i32[table.slot(s, S.FLAGS)] = flags;
+  i32[table.slot(s, S.MEMORY_PAGES)] = r.instance ? r.instance.memoryBytes() / 65536 : 0;
+  i32[table.slot(s, S.WORKER)] = me;
+  f64[table.time(s, T.CLAIMED_AT)] = r.claimedAt;
+  f64[table.time(s, T.START_AT)] = r.startAt;
+  f64[table.time(s, T.END_AT)] = r.endAt;
+  f64[table.time(s, T.INSTANTIATE_MS)] = r.instantiateMs;
+  Atomics.store(i32, table.slot(s, S.STATE), State.DONE);
+  if (s >= SLOT_COUNT) return; // the self-test's own slot: nobody waits for it
+  Atomics.add(i32, G.DONE_SEQ, 1);
+  if (Atomics.load(i32, G.MAIN_WAITING) === 1) Atomics.notify(i32, G.DONE_SEQ);
+}
+
+function runSlot(s: number): void {
+  const claimedAt = now();
+  const fnId = i32[table.slot(s, S.FN)]!;
+  const mode = i32[table.slot(s, S.MODE)]!;
+  busy(Busy.RUN, fnId);
+  let fn = functions.get(fnId);
+  if (!fn) (drainControl(), (fn = functions.get(fnId)));
+  const input = readInput(s);
+  const r: Ran = { result: Result.EXITED, exitCode: 0, message: '', sandbox: 0, claimedAt, startAt: claimedAt, endAt: claimedAt, instantiateMs: 0, instance: null };
+  host.stdout.reset();
+  host.stderr.reset();
+  if (!fn || !input) {
+    r.result = Result.UNKNOWN_FUNCTION;
+    r.message = fn ? 'the input did not reach the worker' : 'the function was undeployed';
+    return publish(s, r), busy(Busy.IDLE);
+  }
+  let inst = mode === Mode.warm ? fn.takeWarm() : undefined;
+  if (inst) r.sandbox = 2;
+  else if (mode !== Mode.cold && (inst = fn.takePrewarmed())) r.sandbox = 1;
+  if (!inst) {
+    const t0 = now();
+    try {
+      inst = fn.instantiate();
+    } catch (e) {
+      r.result = Result.INSTANTIATE_FAILED;
+      r.message = describe(e);
+      r.startAt = r.endAt = now();
+      return publish(s, r), busy(Busy.IDLE);
+    }
+    r.instantiateMs = now() - t0;
+  }
+  r.instance = inst;
+  inst.ctx.beginRun(input, host.stdout, host.stderr);
+  host.ctx = inst.ctx;
+  r.startAt = now();
+  f64[table.time(s, T.START_AT)] = r.startAt; // read by the pool if it stops the run
+  try {
+    inst.start();
+  } catch (e) {
+    if (e instanceof ProcExit) r.exitCode = e.code;
+    else if (e instanceof OutputLimitExit) r.result = Result.OUTPUT_LIMIT;
+    else (r.result = Result.TRAPPED), (r.message = describe(e));
+  }
+  r.endAt = now();
+  publish(s, r);
+  fn.release(inst, mode === Mode.warm, r.endAt);
+  if (mode === Mode.warm) nextExpiry = Math.min(nextExpiry, r.endAt + fn.spec.keepAliveMs);
+  busy(Busy.IDLE);
+  chores.add(fn);
+  // The last instance made ahead was used: make the next one now, so `prewarmed` stays prewarmed under load.
+  if (r.sandbox === 1 && fn.stocked === 0 && fn.wantsStock()) makeAhead(fn);
+}
+
+/** Makes one instance ahead for `fn`; a failure stops making them (runs then instantiate in their own time). */
+function makeAhead(fn: LoadedFunction): void {
+  busy(Busy.INSTANTIATING, fn.spec.fnId);
+  try {
+    fn.keepAhead(fn.instantiate());
+  } catch (e) {
+    fn.stockOff = describe(e);
+  }
+  busy(Busy.IDLE);
+}
+
+/** One chore of an idle moment (make an instance ahead, restore a kept instance, zero a memory); false when none is left. */
+function background(): boolean {
+  for (const fn of chores) {
+    if (!functions.has(fn.spec.fnId)) chores.delete(fn);
+    else if (fn.wantsStock()) return makeAhead(fn), true;
+    else if (fn.tidy()) return true;
+    else chores.delete(fn);
+  }
+  return false;
+}
+
+function expire(): void {
+  const t = now();
+  if (t < nextExpiry) return;
+  nextExpiry = Infinity;
+  for (const fn of functions.values()) nextExpiry = Math.min(nextExpiry, fn.expire(t));
+}
+
+function workWaiting(): boolean {
+  return Atomics.load(i32, G.QUEUED) > 0 || Atomics.load(i32, w(K.CONTROL)) !== controlSeen;
+}
+
+function serve(): never {
+  for (;;) {
+    const wake = Atomics.load(i32, w(K.WAKE));
+    if (Atomics.load(i32, w(K.CONTROL)) !== controlSeen) drainControl();
+    const s = claim();
+    if (s >= 0) {
+      runSlot(s);
+      continue;
+    }
+    if (background()) continue;
+    expire();
+    // One worker at a time polls for idleSpinUs before sleeping (back-to-back runs skip a wake-up
+    // each); the others poll a tenth of that, so a burst does not put them to sleep between runs.
+    if (data.spinMs > 0) {
+      const spinner = Atomics.compareExchange(i32, G.SPINNER, 0, me + 1) === 0;
+      const until = spinner ? Math.max(performance.now() + data.spinMs, setupSpinUntil) : performance.now() + data.spinMs / 10;
+      if (spinner) setupSpinUntil = 0;
+      while (!workWaiting() && performance.now() < until);
+      if (spinner) Atomics.store(i32, G.SPINNER, 0);
+    }
+    if (workWaiting()) continue;
+    Atomics.store(i32, w(K.PARKED), 1);
+    if (!workWaiting()) Atomics.wait(i32, w(K.WAKE), wake, nextExpiry === Infinity ? undefined : Math.max(0, nextExpiry - now()));
+    Atomics.store(i32, w(K.PARKED), 0);
+  }
+}
+
+/** Runs the self-test through the real run path a few times, in this worker's own slot. */
+function selfTest(): void {
+  const { module, facts } = selfTestModule();
+  load({ type: 'load', fnId: SELF_TEST_FN, module, facts, args: ['self-test'], env: {}, prewarmed: 1, warmMax: 1, keepAliveMs: 60_000 });
+  const s = table.scratch(me);
+  const input = encoder.encode('self-test');
+  for (let i = 0; i < 30; i++) {
+    u8.set(input, table.data(s));
+    i32[table.slot(s, S.FN)] = SELF_TEST_FN;
+    i32[table.slot(s, S.MODE)] = i % 3;
+    i32[table.slot(s, S.INPUT_LEN)] = input.length;
+    runSlot(s);
+  }
+}
+
+selfTest();
 send({ type: 'ready' });
+while (!started) {
+  const wake = Atomics.load(i32, w(K.WAKE));
+  drainControl();
+  if (!started) Atomics.wait(i32, w(K.WAKE), wake);
+}
+serve();

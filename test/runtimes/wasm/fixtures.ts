@@ -1,8 +1,17 @@
-/** Small C programs compiled for the wasm tests with clang --target=wasm32-wasi (Debian clang, lld, wasi-libc). */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+/**
+ * Small programs for the wasm tests: C compiled with clang --target=wasm32-wasi (Debian clang,
+ * lld, wasi-libc), and a few hand-written modules (text format, assembled with jco's wasm-tools
+ * `parse`) for what C cannot express: start functions, declared memory sizes.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from '@bytecodealliance/jco';
+
+const run = promisify(execFile);
 
 export const SOURCES = {
   echo: `#include <stdio.h>
@@ -13,6 +22,11 @@ int main(void){int c; while((c=getchar())!=EOF) putchar(c); return 0;}`,
 #include <stdio.h>
 char *volatile keep;
 int main(void){for(;;){char*p=malloc(1<<20); if(!p){fprintf(stderr,"out of memory\\n"); return 1;} memset(p,1,1<<20); keep=p;}}`,
+  /** One allocation far past a 64 MiB cap: the grow fails while the memory is still small. */
+  bigmalloc: `#include <stdlib.h>
+#include <stdio.h>
+char *volatile keep;
+int main(void){char*p=malloc(200<<20); if(!p){fprintf(stderr,"malloc failed\\n"); return 1;} p[0]=1; keep=p; return 0;}`,
   exit3: `#include <stdio.h>
 int main(void){fprintf(stderr,"something went wrong\\n"); return 3;}`,
   trap: `int main(void){__builtin_trap(); return 0;}`,
@@ -22,23 +36,81 @@ int main(int argc,char**argv){const char*m=getenv("MODE"); printf("{\\"argc\\":%
   reactor: `int add(int a,int b){return a+b;}`,
   foreign: `extern int host_secret(void) __attribute__((import_module("env"),import_name("secret")));
 int main(void){return host_secret();}`,
+  /** A static counter and a static buffer: a reused instance that was not restored would show 2, or the old text. */
+  counter: `#include <stdio.h>
+#include <string.h>
+static int runs; static char seen[64];
+int main(void){char in[32]={0}; fgets(in,sizeof in,stdin); printf("{\\"runs\\":%d,\\"before\\":\\"%s\\"}",++runs,seen); strncpy(seen,in,sizeof seen-1); return 0;}`,
+  /** n one-byte writes straight to a descriptor (no stdio buffering): n host calls. Input: [fd, n]. */
+  bytes: `#include <unistd.h>
+#include <stdio.h>
+int main(void){int fd; long n; if(scanf(" [%d , %ld]",&fd,&n)!=2) return 2; for(long i=0;i<n;i++) write(fd,"x",1); return 0;}`,
+  /** One fd_write with n empty iovecs. */
+  iovecs: `#include <wasi/api.h>
+#include <stdlib.h>
+#include <stdio.h>
+int main(void){long n; if(scanf("%ld",&n)!=1) return 2; __wasi_ciovec_t*v=calloc(n,sizeof *v); if(!v) return 3; __wasi_size_t w=0; __wasi_errno_t e=__wasi_fd_write(1,v,n,&w); printf("{\\"errno\\":%d}",e); return 0;}`,
+  /** n empty writes, one call each. */
+  emptywrites: `#include <wasi/api.h>
+#include <stdio.h>
+int main(void){long n; if(scanf("%ld",&n)!=1) return 2; __wasi_ciovec_t v={0,0}; __wasi_size_t w; for(long i=0;i<n;i++) __wasi_fd_write(1,&v,1,&w); printf("done"); return 0;}`,
+  /** A JSON array of n numbers on stdout. */
+  bigjson: `#include <stdio.h>
+int main(void){long n; if(scanf("%ld",&n)!=1) return 2; putchar('['); for(long i=0;i<n;i++) printf(i?",%ld":"%ld",i); putchar(']'); return 0;}`,
 } as const;
 
-export type Fixture = keyof typeof SOURCES;
+const WASI = `(import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))`;
+const START_CMD = `(memory (export "memory") 1) (func (export "_start") (call $exit (i32.const 0)))`;
 
-/** Compiles every fixture into a temp dir and returns the bytes by name. */
-export function buildFixtures(): Record<Fixture, Uint8Array> {
-  const dir = mkdtempSync(join(tmpdir(), 'nebula-wasm-fixtures-'));
+export const WAT = {
+  /** A command whose start function never returns. */
+  startLoop: `(module ${WASI} ${START_CMD} (func $spin (loop $l (br $l))) (start $spin))`,
+  /** A command whose start function traps. */
+  startTrap: `(module ${WASI} ${START_CMD} (func $boom unreachable) (start $boom))`,
+  /** A command that declares 1 GiB of initial memory and touches its last page. */
+  bigInitial: `(module ${WASI} (memory (export "memory") 16384) (func (export "_start") (i32.store8 (i32.const 1073741823) (i32.const 1)) (call $exit (i32.const 0))))`,
+  /** A command whose start function traps about one time in two (a random bit). */
+  startCoin: `(module ${WASI} (import "wasi_snapshot_preview1" "random_get" (func $rand (param i32 i32) (result i32)))
+    (memory (export "memory") 1) (func (export "_start") (call $exit (i32.const 0)))
+    (func $coin (drop (call $rand (i32.const 0) (i32.const 1))) (if (i32.and (i32.load8_u (i32.const 0)) (i32.const 1)) (then unreachable)))
+    (start $coin))`,
+} as const;
+
+export type Fixture = keyof typeof SOURCES | keyof typeof WAT;
+
+/**
+ * Compiles every fixture (kept in a temp dir by source hash, shared by the test files) and
+ * returns the bytes by name. Compiles asynchronously: a blocked event loop starves vitest's RPC.
+ */
+export async function buildFixtures(): Promise<Record<Fixture, Uint8Array>> {
+  const dir = join(tmpdir(), 'nebula-wasm-fixtures');
+  mkdirSync(dir, { recursive: true });
   const out = {} as Record<Fixture, Uint8Array>;
-  for (const [name, src] of Object.entries(SOURCES) as Array<[Fixture, string]>) {
-    const c = join(dir, `${name}.c`);
-    const wasm = join(dir, `${name}.wasm`);
-    writeFileSync(c, src);
-    const args = ['--target=wasm32-wasi', '-O2', c, '-o', wasm];
+  const compile = async ([name, src]: [keyof typeof SOURCES, string]): Promise<void> => {
+    const args = ['--target=wasm32-wasi', '-O2'];
     if (name === 'reactor') args.push('-mexec-model=reactor', '-Wl,--export=add');
     if (name === 'foreign') args.push('-Wl,--allow-undefined');
-    execFileSync('clang', args, { stdio: 'pipe' });
+    const hash = createHash('sha256').update(`${src}\0${args.join(' ')}`).digest('hex').slice(0, 16);
+    const wasm = join(dir, `${name}-${hash}.wasm`);
+    if (!existsSync(wasm)) {
+      const c = join(dir, `${name}-${hash}-${process.pid}.c`);
+      writeFileSync(c, src);
+      await run('clang', [...args, c, '-o', `${wasm}.${process.pid}`]);
+      renameSync(`${wasm}.${process.pid}`, wasm);
+      rmSync(c);
+    }
     out[name] = readFileSync(wasm);
-  }
+  };
+  const queue = Object.entries(SOURCES) as Array<[keyof typeof SOURCES, string]>;
+  await Promise.all([0, 1].map(async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await compile(next);
+  }));
+  for (const [name, text] of Object.entries(WAT) as Array<[keyof typeof WAT, string]>) out[name] = await parse(text);
   return out;
+}
+
+/** A component made from a preview1 module with jco's preview1 command adapter. */
+export async function componentOf(core: Uint8Array): Promise<Uint8Array> {
+  const { componentNew, preview1AdapterCommandPath } = await import('@bytecodealliance/jco');
+  return componentNew(core, [['wasi_snapshot_preview1', readFileSync(preview1AdapterCommandPath())]]);
 }

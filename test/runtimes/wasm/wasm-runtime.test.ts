@@ -10,8 +10,8 @@ let fx: Record<Fixture, Uint8Array>;
 let cacheDir: string;
 let nebula: Nebula;
 
-beforeAll(() => {
-  fx = buildFixtures();
+beforeAll(async () => {
+  fx = await buildFixtures();
   cacheDir = mkdtempSync(join(tmpdir(), 'nebula-wasm-cache-'));
   nebula = new Nebula({ builtins: false, wasm: { cacheDir } });
 });
@@ -112,10 +112,11 @@ describe('WasmRuntime invocations', () => {
     expect((await nebula.invoke('noenv', 1)).result).toEqual({ argc: 1, mode: '', fopen: 0 });
   });
 
-  it('runs concurrent invocations on fresh instances with their own stdio', async () => {
+  it('runs concurrent invocations in every mode, each with its own stdio', async () => {
     await nebula.deploy({ name: 'echo', wasm: fx.echo });
-    const inputs = Array.from({ length: 16 }, (_, i) => ({ i, pad: 'x'.repeat(i * 100) }));
-    const recs = await Promise.all(inputs.map((input, i) => nebula.invoke('echo', input, { mode: i % 2 ? 'warm' : 'cold' })));
+    const inputs = Array.from({ length: 24 }, (_, i) => ({ i, pad: 'x'.repeat(i * 100) }));
+    const modes = ['cold', 'prewarmed', 'warm'] as const;
+    const recs = await Promise.all(inputs.map((input, i) => nebula.invoke('echo', input, { mode: modes[i % 3] })));
     expect(recs.map((r) => r.result)).toEqual(inputs);
   });
 
@@ -141,7 +142,7 @@ describe('WasmRuntime invocations', () => {
 describe('WasmRuntime through jco glue over a WASI 0.2 host', () => {
   it('runs components with componentHost: "glue", with the same answers and failures as records', async () => {
     const n = new Nebula({ wasm: { componentHost: 'glue', cacheDir, workers: 1 } });
-    const [fib, fact, cold2] = [await n.invoke('fib', 20), await n.invoke('factorial', 20), await n.invoke('prime', 1000, { mode: 'warm' })];
+    const [fib, fact, cold2] = [await n.invoke('fib', 20), await n.invoke('factorial', 20), await n.invoke('prime', 1000, { mode: 'prewarmed' })];
     expect([fib.result, fact.result, cold2.result]).toEqual([6765, '2432902008176640000', 7919]);
     // WASI 0.2 `exit` carries success or failure only, so a failing exit is code 1.
     const bad = await n.invoke('fib', 'abc' as never);

@@ -1,0 +1,94 @@
+/** How a pool result becomes a `RunOutcome`: the coded error of every way a Wasm run can end. */
+import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
+import type { RunContext, RunOutcome } from '../runtime.js';
+import type { PoolResult } from './pool.js';
+import { Flag, Result, Sandbox, SANDBOX_SHIFT } from './shared-slots.js';
+
+const MiB = 1024 * 1024;
+
+/** What the outcome needs to know about the function besides the result. */
+export interface OutcomeFacts {
+  compiled: boolean;
+  memoryMaxBytes: number;
+  /** `memory.grow` failures are reported by the module itself (else: judged by the memory's size). */
+  growProbe: boolean;
+  maxOutputBytes: number;
+}
+
+function ended(r: Exclude<PoolResult, { kind: 'done' }>, error: NebulaError, compiled: boolean, startAt?: number): RunOutcome {
+  const outcome: RunOutcome = {
+    exitCode: null,
+    stdout: '',
+    stderr: '',
+    functionStartAt: startAt ?? r.at,
+    functionEndAt: r.at,
+    phases: {},
+    compiled,
+    sandbox: 'fresh',
+    error,
+  };
+  if (r.setupWaitMs > 0) outcome.setupWaitMs = r.setupWaitMs;
+  return outcome;
+}
+
+function failure(r: Exclude<PoolResult, { kind: 'done' }>, ctx: RunContext): { error: NebulaError; startAt?: number } {
+  switch (r.kind) {
+    case 'timeout':
+      return {
+        error: new NebulaError(
+          'TIMEOUT',
+          r.started
+            ? `The function ran longer than its timeout of ${ctx.timeoutMs} ms and was stopped.`
+            : `The function did not start within its timeout of ${ctx.timeoutMs} ms: every wasm worker was busy, so it was taken off the queue.`,
+        ),
+        ...(r.started && r.startAt > 0 ? { startAt: r.startAt } : {}),
+      };
+    case 'aborted':
+      return {
+        error: new NebulaError('ABORTED', `The invocation was aborted by its signal${r.started ? ' and the function was stopped' : ' before it started'}.`),
+        ...(r.started && r.startAt > 0 ? { startAt: r.startAt } : {}),
+      };
+    case 'crashed':
+      return { error: new NebulaError('RUNTIME_ERROR', `The wasm worker running the function crashed: ${r.message}.`) };
+    case 'unavailable':
+      return { error: new RuntimeUnavailableError(`The Wasm runtime cannot run functions: ${r.message}.`) };
+  }
+}
+
+export function toOutcome(r: PoolResult, ctx: RunContext, f: OutcomeFacts): RunOutcome {
+  if (r.kind !== 'done') {
+    const { error, startAt } = failure(r, ctx);
+    return ended(r, error, f.compiled, startAt);
+  }
+  const d = r.slot;
+  const outcome: RunOutcome = {
+    exitCode: d.result === Result.EXITED ? d.exitCode : null,
+    stdout: d.stdout,
+    stderr: d.stderr,
+    functionStartAt: d.startAt,
+    functionEndAt: d.endAt,
+    phases: { dispatch: Math.max(0, d.claimedAt - r.dispatchAt), instantiate: d.instantiateMs, exec: d.endAt - d.startAt },
+    compiled: f.compiled,
+    sandbox: Sandbox[(d.flags >> SANDBOX_SHIFT) & 3] ?? 'fresh',
+  };
+  if (r.setupWaitMs > 0) outcome.setupWaitMs = r.setupWaitMs;
+  if (d.flags & Flag.STDOUT_CUT) outcome.stdoutTruncated = true;
+  if (d.flags & Flag.STDERR_CUT) outcome.stderrTruncated = true;
+  const cap = f.memoryMaxBytes / MiB;
+  const failed = d.result === Result.TRAPPED || (d.result === Result.EXITED && d.exitCode !== 0);
+  const grewTooFar = f.growProbe ? (d.flags & Flag.GROW_FAILED) !== 0 : d.memoryBytes + 16 * 65536 > f.memoryMaxBytes;
+  if (failed && grewTooFar) {
+    outcome.error = new NebulaError(
+      'MEMORY_LIMIT',
+      `The function failed after asking for more memory than its cap of ${cap} MiB (limits.memoryMiB); it had ${(d.memoryBytes / MiB).toFixed(1)} MiB${d.message ? `: ${d.message}` : ''}.`,
+    );
+  } else if (d.result === Result.TRAPPED) outcome.error = new NebulaError('FUNCTION_FAILED', `The function trapped: ${d.message}`);
+  else if (d.result === Result.OUTPUT_LIMIT)
+    outcome.error = new NebulaError(
+      'OUTPUT_LIMIT',
+      `The function wrote more than ${f.maxOutputBytes} bytes on stdout (the runtime's maxOutputBytes) and was stopped there; its cut result is not returned.`,
+    );
+  else if (d.result === Result.INSTANTIATE_FAILED) outcome.error = new NebulaError('FUNCTION_FAILED', `The function's instance could not be created: ${d.message}`);
+  else if (d.result === Result.UNKNOWN_FUNCTION) outcome.error = new NebulaError('RUNTIME_ERROR', `The wasm worker could not run it: ${d.message}.`);
+  return outcome;
+}

@@ -1,0 +1,162 @@
+/**
+ * The memory the pool (main thread) and its workers share: a table of run slots and a few control
+ * words per worker. A run is handed over by writing its slot and flipping its state word; a worker
+ * claims it with one compare-and-swap, writes the result into the same slot and flips the state
+ * again. Sleeping and waking use `Atomics.wait` / `notify` (workers) and `Atomics.waitAsync`
+ * (main thread), so a hand-over costs no message, no structured clone and no event-loop turn
+ * on the worker. Inputs and outputs up to {@link SLOT_DATA_BYTES} travel inside the slot; a
+ * larger input goes into the slot's own large-input buffer (shared with the workers once, and
+ * again only when a larger one replaces it), a larger output through the worker's message port.
+ *
+ * Ownership: the main thread writes a slot only while it is FREE (then QUEUED); a worker only after
+ * claiming it (RUNNING + its index) until it sets DONE; the main thread frees it after reading it.
+ */
+
+export const MAX_WORKERS = 64;
+/** Slots shared by all workers; after them, one scratch slot per worker for its start-up self-test. */
+export const SLOT_COUNT = 64;
+export const SLOT_DATA_BYTES = 64 * 1024;
+const ALL_SLOTS = SLOT_COUNT + MAX_WORKERS;
+
+/** Global control words (Int32 indices). */
+export const G = {
+  /** Bumped by a worker each time it finishes a run; the main thread waits on it. */
+  DONE_SEQ: 0,
+  /** 1 while the main thread waits on DONE_SEQ (a worker notifies only then). */
+  MAIN_WAITING: 1,
+  /** Slots in state QUEUED (a hint for spinning workers). */
+  QUEUED: 2,
+  /** 1 + the index of the one worker allowed to poll for work before sleeping (0: none polls). */
+  SPINNER: 3,
+} as const;
+
+/** Per-worker control words. */
+export const K = {
+  /** The futex word a parked worker sleeps on. */
+  WAKE: 0,
+  /** 1 while the worker is parked (or about to be). */
+  PARKED: 1,
+  /** Bumped by the main thread after posting a control message to the worker. */
+  CONTROL: 2,
+  /** What the worker is doing: {@link Busy}. */
+  BUSY: 3,
+  /** The function it is instantiating (when BUSY is INSTANTIATING). */
+  BUSY_FN: 4,
+} as const;
+
+/** Per-slot words. */
+export const S = {
+  STATE: 0,
+  TICKET: 1,
+  FN: 2,
+  MODE: 3,
+  /** Input bytes in the slot, or -1: in the slot's large-input buffer (BIG_LEN bytes, buffer BIG_GEN). */
+  INPUT_LEN: 4,
+  RUN_ID: 5,
+  RESULT: 6,
+  EXIT_CODE: 7,
+  STDOUT_LEN: 8,
+  STDERR_LEN: 9,
+  MESSAGE_LEN: 10,
+  FLAGS: 11,
+  MEMORY_PAGES: 12,
+  /** The worker that ran it. */
+  WORKER: 13,
+  BIG_LEN: 14,
+  /** Which large-input buffer of the slot holds the input (bumped each time the buffer is replaced by a larger one). */
+  BIG_GEN: 15,
+} as const;
+
+/** Per-slot times (Float64 indices), epoch ms on the main thread's clock. */
+export const T = { CLAIMED_AT: 0, START_AT: 1, END_AT: 2, INSTANTIATE_MS: 3 } as const;
+
+export const State = { FREE: 0, QUEUED: 1, DONE: 2, RUNNING: 16 } as const;
+export const Mode = { cold: 0, prewarmed: 1, warm: 2 } as const;
+export const Result = { EXITED: 0, TRAPPED: 1, OUTPUT_LIMIT: 2, INSTANTIATE_FAILED: 3, UNKNOWN_FUNCTION: 4 } as const;
+export const Flag = { STDOUT_CUT: 1, STDERR_CUT: 2, VIA_PORT: 4, GROW_FAILED: 8 } as const;
+export const SANDBOX_SHIFT = 4;
+export const Sandbox = ['fresh', 'prewarmed', 'reused'] as const;
+export const Busy = { IDLE: 0, RUN: 1, INSTANTIATING: 2 } as const;
+
+const WORKER_BASE = 8;
+const WORKER_WORDS = 8;
+const SLOT_BASE = WORKER_BASE + MAX_WORKERS * WORKER_WORDS;
+const SLOT_WORDS = 16;
+const INT_WORDS = SLOT_BASE + ALL_SLOTS * SLOT_WORDS;
+/** Float64 area: one busy-since per worker, four times per slot, then the clock offset. */
+const F64_BASE = Math.ceil((INT_WORDS * 4) / 8);
+const F64_WORKER = 0;
+const F64_SLOT = MAX_WORKERS;
+const F64_CLOCK = F64_SLOT + ALL_SLOTS * 4;
+const DATA_BASE = (F64_BASE + F64_CLOCK + 1) * 8;
+const TOTAL = DATA_BASE + ALL_SLOTS * SLOT_DATA_BYTES;
+
+/** Typed views of the shared memory, the same on both sides. */
+export class SlotTable {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly u8: Uint8Array;
+
+  constructor(readonly sab: SharedArrayBuffer = new SharedArrayBuffer(TOTAL)) {
+    this.i32 = new Int32Array(sab, 0, INT_WORDS);
+    this.f64 = new Float64Array(sab, F64_BASE * 8, F64_CLOCK + 1);
+    this.u8 = new Uint8Array(sab);
+  }
+
+  worker(k: number, field: number): number {
+    return WORKER_BASE + k * WORKER_WORDS + field;
+  }
+
+  slot(s: number, field: number): number {
+    return SLOT_BASE + s * SLOT_WORDS + field;
+  }
+
+  time(s: number, field: number): number {
+    return F64_SLOT + s * 4 + field;
+  }
+
+  busySince(k: number): number {
+    return F64_WORKER + k;
+  }
+
+  /** Worker k's own slot, used only by its self-test. */
+  scratch(k: number): number {
+    return SLOT_COUNT + k;
+  }
+
+  /** Byte offset of a slot's data area in `u8`. */
+  data(s: number): number {
+    return DATA_BASE + s * SLOT_DATA_BYTES;
+  }
+
+  /** Epoch ms minus monotonic ms on the main thread, so workers report times on its clock. */
+  get clockOffset(): number {
+    return this.f64[F64_CLOCK]!;
+  }
+
+  set clockOffset(v: number) {
+    this.f64[F64_CLOCK] = v;
+  }
+}
+
+/** Monotonic ms (the same clock in every thread of the process). */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * `clock() - monotonicMs()`, from the reading pair with the shortest gap of 25: a thread
+ * descheduled between two readings (tens of ms on a loaded machine) would otherwise skew every
+ * time reported afterwards.
+ */
+export function offsetToMonotonic(clock: () => number): number {
+  let best = Infinity;
+  let offset = 0;
+  for (let i = 0; i < 25; i++) {
+    const a = clock();
+    const m = monotonicMs();
+    const b = clock();
+    if (b - a < best) (best = b - a), (offset = (a + b) / 2 - m);
+  }
+  return offset;
+}
