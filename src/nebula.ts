@@ -121,7 +121,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   constructor(readonly options: NebulaOptions = {}) {
     super();
     if (options.timeoutMs !== undefined) checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');
-    for (const [kind, rt] of Object.entries(options.runtimes ?? {})) if (rt) this.runtimes.set(kind as RuntimeKind, rt);
+    for (const [kind, rt] of checkRuntimes(options.runtimes)) this.runtimes.set(kind, rt);
     if (options.energyDeadlineMs !== undefined) checkTimeoutMs(options.energyDeadlineMs, 'options.energyDeadlineMs');
     if (options.resultsFile) this.log = new RecordLog(options.resultsFile);
     const meter = options.meter === null ? undefined : (options.meter ?? defaultMeter());
@@ -462,6 +462,27 @@ export class Nebula extends EventEmitter<NebulaEvents> {
 
 function unknownRuntime(kind: unknown): UsageError {
   return new UsageError('INVALID_ARGUMENT', `Unknown runtime "${String(kind)}": use one of ${RUNTIME_KINDS.join(', ')}.`);
+}
+
+/**
+ * `options.runtimes`: runtime instances by kind, each with the `Runtime` methods and its own kind.
+ * @throws UsageError `INVALID_ARGUMENT` naming what is wrong.
+ */
+function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
+  if (runtimes === undefined) return [];
+  const hint = `options.runtimes takes runtime instances by kind, e.g. { docker: new DockerRuntime({ ... }) }; to choose the runtime of an invocation, pass { runtime: 'wasm' } to invoke().`;
+  if (typeof runtimes !== 'object' || runtimes === null || Array.isArray(runtimes)) throw new UsageError('INVALID_ARGUMENT', `${hint} Got ${Array.isArray(runtimes) ? 'an array' : typeof runtimes}.`);
+  const out: Array<[RuntimeKind, Runtime]> = [];
+  for (const [kind, rt] of Object.entries(runtimes)) {
+    if (rt === undefined) continue;
+    if (!isRuntimeKind(kind)) throw new UsageError('INVALID_ARGUMENT', `options.runtimes.${kind}: unknown runtime; known: ${RUNTIME_KINDS.join(', ')}.`);
+    const r = rt as Partial<Runtime> | null;
+    if (typeof r !== 'object' || r === null || typeof r.prepare !== 'function' || typeof r.close !== 'function')
+      throw new UsageError('INVALID_ARGUMENT', `options.runtimes.${kind} is not a runtime (it needs prepare() and close()). ${hint}`);
+    if (r.kind !== kind) throw new UsageError('INVALID_ARGUMENT', `options.runtimes.${kind} is a runtime of kind ${JSON.stringify(r.kind)}.`);
+    out.push([kind, rt as Runtime]);
+  }
+  return out;
 }
 
 /** The runtimes a spec has an artifact for, in registry order. */

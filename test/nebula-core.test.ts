@@ -51,6 +51,14 @@ describe('Nebula registry and input validation', () => {
     await n.close();
     await expect(n.invoke('fib', 1)).rejects.toMatchObject({ code: 'CLOSED' });
   });
+
+  it('refuses runtimes that are not runtime instances by kind, at construction, and close() still works', async () => {
+    for (const runtimes of [['wasm'], 'wasm', { lambda: {} }, { wasm: 'wasm' }, { wasm: { prepare() {}, close() {}, kind: 'docker' } }])
+      expect(() => new Nebula({ meter: null, runtimes: runtimes as never })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
+    expect(() => new Nebula({ runtimes: ['wasm'] as never })).toThrow(/pass \{ runtime: 'wasm' \} to invoke\(\)/);
+    const n = new Nebula({ meter: null, runtimes: { wasm: undefined } });
+    await n.close();
+  });
 });
 
 describe('the runtime registry', () => {
