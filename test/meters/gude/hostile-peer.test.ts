@@ -3,9 +3,10 @@
  * from another unit or to another request, frames cut into pieces, stalled, late or stale.
  */
 import { once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GudeMeter, MeterError, type PowerSample } from '../../../src/index.js';
+import { GudeMeter, MeterError } from '../../../src/index.js';
+import { rawPeer, watch as watchMeter } from './raw-peer.js';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -40,39 +41,17 @@ function reply(request: Buffer, watts: number, o: { tid?: number; unit?: number;
 
 /** A raw Modbus TCP peer: `answer` sees each request (12 bytes) with its socket and its number (from 1, over all connections). */
 async function peer(answer: (socket: Socket, request: Buffer, n: number) => void) {
-  const sockets = new Set<Socket>();
-  const state = { requests: 0, port: 0, server: undefined as unknown as Server };
-  state.server = createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    let pending = Buffer.alloc(0);
-    s.on('data', (chunk) => {
-      pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 12) {
-        const request = pending.subarray(0, 12);
-        pending = pending.subarray(12);
-        answer(s, request, ++state.requests);
-      }
-    });
-  });
-  await new Promise<void>((r) => state.server.listen(0, '127.0.0.1', () => r()));
-  state.port = (state.server.address() as { port: number }).port;
-  stops.push(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => state.server.close(() => r()));
-  });
+  const pending = new WeakMap<Socket, Buffer>();
+  const state = { requests: 0, port: 0 };
+  ({ port: state.port } = await rawPeer(stops, (s, chunk) => {
+    let rest = Buffer.concat([pending.get(s) ?? Buffer.alloc(0), chunk]);
+    for (; rest.length >= 12; rest = rest.subarray(12)) answer(s, rest.subarray(0, 12), ++state.requests);
+    pending.set(s, rest);
+  }));
   return state;
 }
 
-function watch(meter: GudeMeter) {
-  const samples: PowerSample[] = [];
-  const errors: MeterError[] = [];
-  meter.on('sample', (s) => samples.push(s));
-  meter.on('error', (e) => errors.push(e as MeterError));
-  stops.push(() => meter.stop());
-  return { samples, errors };
-}
+const watch = (meter: GudeMeter) => watchMeter(stops, meter);
 
 // A request timeout far longer than these replies take: a check that waited for it would say "in 60000 ms".
 const NEVER = 60_000;

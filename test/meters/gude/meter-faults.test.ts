@@ -1,34 +1,16 @@
 /** GudeMeter against peers that misbehave, over real sockets: the simulator's faults and raw TCP servers. */
 import { once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GudeMeter, GudeSimulator, MeterError, Nebula, type GudeFault, type PowerSample } from '../../../src/index.js';
+import { rawPeer as rawTcpPeer, watch as watchMeter } from './raw-peer.js';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s();
 });
 
-/** A raw TCP peer: `onData` answers each chunk; `connections` counts accepted sockets. */
-async function rawPeer(onData: (socket: Socket, chunk: Buffer) => void, onConnect?: (socket: Socket) => void) {
-  const sockets = new Set<Socket>();
-  const peer = { connections: 0, port: 0, server: undefined as unknown as Server };
-  peer.server = createServer((s) => {
-    peer.connections++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    s.on('data', (c) => onData(s, c));
-    onConnect?.(s);
-  });
-  await new Promise<void>((r) => peer.server.listen(0, '127.0.0.1', () => r()));
-  peer.port = (peer.server.address() as { port: number }).port;
-  stops.push(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => peer.server.close(() => r()));
-  });
-  return peer;
-}
+const rawPeer = (onData: (socket: Socket, chunk: Buffer) => void, onConnect?: (socket: Socket) => void) => rawTcpPeer(stops, onData, onConnect);
 
 /** A Modbus TCP exception reply to the request in `chunk` (same transaction and unit id). */
 function exceptionReply(chunk: Buffer, code: number): Buffer {
@@ -44,14 +26,7 @@ async function simulator(options: ConstructorParameters<typeof GudeSimulator>[0]
   return { sim, ...addr };
 }
 
-function watch(meter: GudeMeter) {
-  const samples: PowerSample[] = [];
-  const errors: MeterError[] = [];
-  meter.on('sample', (s) => samples.push(s));
-  meter.on('error', (e) => errors.push(e as MeterError));
-  stops.push(() => meter.stop());
-  return { samples, errors };
-}
+const watch = (meter: GudeMeter) => watchMeter(stops, meter);
 
 /** Resolves once `n` more errors arrived. */
 async function errorsAfter(meter: GudeMeter, errors: MeterError[], n: number): Promise<void> {
