@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import type { Nebula } from '../nebula.js';
 import { functionsDir } from '../paths.js';
+import { encodeGrants, HostContext, OutputWriter, ProcExit } from '../runtimes/wasm/host-context.js';
+import { preview1Imports } from '../runtimes/wasm/preview1-host.js';
 
 /** One tinybench task's latency, ms. */
 export interface MicroResult {
@@ -19,33 +21,10 @@ export interface MicroResult {
   rmePercent: number;
 }
 
-/** A host for the direct baseline: reads the input, discards the output, turns exit into a throw. */
-function directImports(mem: () => WebAssembly.Memory, input: Uint8Array) {
-  let pos = 0;
-  const exit = new Error('exit');
-  const fns: Record<string, (...a: number[]) => number> = {
-    fd_read: (_fd, iovs, _n, nread) => {
-      const v = new DataView(mem().buffer);
-      const ptr = v.getUint32(iovs, true);
-      const len = v.getUint32(iovs + 4, true);
-      const chunk = input.subarray(pos, pos + len);
-      new Uint8Array(mem().buffer).set(chunk, ptr);
-      pos += chunk.length;
-      v.setUint32(nread, chunk.length, true);
-      return 0;
-    },
-    fd_write: (_fd, iovs, n, nwritten) => {
-      const v = new DataView(mem().buffer);
-      let total = 0;
-      for (let i = 0; i < n; i++) total += v.getUint32(iovs + i * 8 + 4, true);
-      v.setUint32(nwritten, total, true);
-      return 0;
-    },
-    proc_exit: () => {
-      throw exit;
-    },
-  };
-  return new Proxy(fns, { get: (t, name: string) => t[name] ?? (() => 0) });
+/** The runtime's own preview1 bindings over one host context, for the direct baseline on this thread. */
+function directHost(input: Uint8Array) {
+  const host = { ctx: new HostContext(encodeGrants(['fib'], {}), new OutputWriter(4096), new OutputWriter(4096)) };
+  return { host, imports: { wasi_snapshot_preview1: preview1Imports(host) }, input };
 }
 
 /** How long {@link microBenchmarks} takes with its default time, ms (three tasks of 400 ms after 100 ms of warm-up). */
@@ -54,17 +33,18 @@ export const MICRO_EXPECTED_MS = 1600;
 /** Runs the micro-benchmarks (about 1.5 s). */
 export async function microBenchmarks(nebula: Nebula, timeMs = 400): Promise<MicroResult[]> {
   const module = await WebAssembly.compile(await readFile(join(functionsDir(), 'wasm', 'core', 'fib.wasm')));
-  const input = new TextEncoder().encode('1');
+  const direct = directHost(new TextEncoder().encode('1'));
   const bench = new Bench({ time: timeMs, warmupTime: 100 });
   bench
     .add('direct: new WebAssembly.Instance + _start, fib(1), this thread', () => {
-      let memory: WebAssembly.Memory | undefined;
-      const inst = new WebAssembly.Instance(module, { wasi_snapshot_preview1: directImports(() => memory!, input) });
-      memory = inst.exports.memory as WebAssembly.Memory;
+      const { ctx } = direct.host;
+      ctx.beginRun(direct.input, ctx.stdout, ctx.stderr);
+      const inst = new WebAssembly.Instance(module, direct.imports);
+      ctx.memory = inst.exports.memory as WebAssembly.Memory;
       try {
         (inst.exports._start as () => void)();
-      } catch {
-        // exit
+      } catch (e) {
+        if (!(e instanceof ProcExit)) throw e;
       }
     })
     .add('nebula.invoke fib(1), wasm cold', async () => {
