@@ -70,7 +70,18 @@ export interface Advice {
   /** The best option per function and input (meeting the target when one is given). */
   best: AdvisorOption[];
   /** Break-even keep-alive per function and runtime: keep warm when the mean gap between invocations is shorter, s (Infinity when no keep-warm power was measurable). */
-  breakEven: Array<{ function: string; input: unknown; runtime: RuntimeKind; seconds: number; estimate: boolean }>;
+  breakEven: Array<{
+    function: string;
+    input: unknown;
+    runtime: RuntimeKind;
+    seconds: number;
+    estimate: boolean;
+    /**
+     * True when the keep-warm power's interval reaches zero (not distinguishable from idle):
+     * `seconds` is then a lower bound, start-up energy / the interval's upper bound.
+     */
+    atLeast: boolean;
+  }>;
   /** What it could not cost, and why; model limits that apply to these figures. */
   notes: string[];
 }
@@ -105,7 +116,10 @@ export function advise(inputs: AdvisorInput[], ratePerS: number, p99TargetMs?: n
     }
     const keep = clamp(f.keepWarmW.value, `${name}: the keep-warm power`, notes);
     // No measurable keep-warm power: keeping warm never costs more than it saves (infinite break-even).
-    breakEven.push({ function: f.function, input: f.input, runtime: f.runtime, seconds: keep > 0 ? start / keep : Number.POSITIVE_INFINITY, estimate: f.estimate });
+    const ci = f.keepWarmW.ci95;
+    const unresolved = ci !== null && ci[0] <= 0;
+    const bound = unresolved ? ci[1] : keep;
+    breakEven.push({ function: f.function, input: f.input, runtime: f.runtime, seconds: bound > 0 ? start / bound : Number.POSITIVE_INFINITY, estimate: f.estimate, atLeast: unresolved && bound > 0 });
     if (f.latencyMs.prewarmed?.length)
       options.push(option(base, 'prewarmed', null, 1, run, start, keep / lambda, p99([{ values: f.latencyMs.prewarmed, weight: 1 }]), p99TargetMs));
     // warm: the least energy over T, subject to the p99 target.

@@ -144,7 +144,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       keepWarm: this.config.keepWarm,
       timeoutMs: this.config.timeoutMs,
       ...(signal ? { signal } : {}),
-      phase: (p) => this.emit('phase', p as ExperimentPhase, { total: runtimes.length, unit: 'runtimes' }),
+      phase: (p, totalMs) => this.emit('phase', p as ExperimentPhase, { total: totalMs, unit: 'ms' }),
+      tick: (doneMs, totalMs) => this.emit('tick', 'keep-warm', doneMs, totalMs),
       note: (text) => this.note(text),
     });
   }

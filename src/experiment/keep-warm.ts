@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { builtinFunctions } from '../builtins.js';
 import { UsageError } from '../errors.js';
-import type { Nebula } from '../nebula.js';
+import type { Nebula, NebulaOptions } from '../nebula.js';
 import type { RuntimeKind } from '../runtimes/index.js';
 import { linearFit } from '../stats.js';
 import type { FunctionSpec, InvocationMode } from '../types.js';
@@ -80,6 +80,21 @@ export function resolveKeepWarm(value: KeepWarmConfig | boolean | undefined, mod
   return { counts: [...new Set(counts)].sort((a, b) => a - b), windowMs, repeats, function: fn, input: c.input ?? 1 };
 }
 
+/**
+ * Nebula options that let the keep-warm step hold its largest count: the runtimes' default caps
+ * (8 Docker containers, 4 Wasm instances per function and worker) are below the default 50.
+ * Caps the user set higher are kept.
+ */
+export function withKeepWarmCaps(options: NebulaOptions, keepWarm: ResolvedKeepWarm | false): NebulaOptions {
+  if (!keepWarm) return options;
+  const k = Math.max(...keepWarm.counts);
+  return {
+    ...options,
+    docker: { ...options.docker, maxWarmContainers: Math.max(options.docker?.maxWarmContainers ?? 8, k) },
+    wasm: { ...options.wasm, maxWarmInstances: Math.max(options.wasm?.maxWarmInstances ?? 4, k) },
+  };
+}
+
 /** This host's MemAvailable, bytes (null where /proc/meminfo is not readable). */
 export function memAvailableBytes(): number | null {
   try {
@@ -94,7 +109,14 @@ export function memAvailableBytes(): number | null {
  * Measures the keep-warm cost of `runtime` with the instance's meter.
  * @throws NebulaError `METER_UNAVAILABLE` when no meter is attached or it has a gap.
  */
-export async function measureKeepWarm(nebula: Nebula, runtime: RuntimeKind, o: ResolvedKeepWarm, timeoutMs: number, signal?: AbortSignal): Promise<KeepWarmResult> {
+export async function measureKeepWarm(
+  nebula: Nebula,
+  runtime: RuntimeKind,
+  o: ResolvedKeepWarm,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  onWindow?: (edge: 'start' | 'end') => void,
+): Promise<KeepWarmResult> {
   const meter = nebula.meter;
   if (!meter) throw new UsageError('METER_UNAVAILABLE', 'The keep-warm step needs a meter.');
   const builtin = builtinFunctions().find((s) => s.name === o.function)!;
@@ -120,7 +142,9 @@ export async function measureKeepWarm(nebula: Nebula, runtime: RuntimeKind, o: R
       // Let the start-up work of the new sandboxes end before measuring the idle power.
       await new Promise((r) => setTimeout(r, meter.intervalMs * 2 + 200));
       for (let i = 0; i < o.repeats && !signal?.aborted; i++) {
+        onWindow?.('start');
         const p = await nebula.measurePower({ durationMs: o.windowMs });
+        onWindow?.('end');
         points.push({ k, powerW: p.powerW, memAvailableBytes: memAvailableBytes() });
       }
     }

@@ -37,6 +37,12 @@ export const fmtW = (w: number) => (Number.isFinite(w) ? `${(w * 1000).toPrecisi
 const fmtPowerCi = (w: number, ci: [number, number]) => fmtAboveIdle(w, ci, fmtW);
 export const fmtS = (s: number | null) =>
   s === null ? 'always' : !Number.isFinite(s) ? '∞' : s === 0 ? '0 s' : s < 1 ? fmtMs(s * 1000) : s < 120 ? `${s.toPrecision(3)} s` : s < 7200 ? `${(s / 60).toPrecision(3)} min` : `${(s / 3600).toPrecision(3)} h`;
+/** A positive quantity with its interval, never a negative bound: one reaching zero is `not distinguishable from zero (± x)`. */
+function fmtAboveZero(v: number, ci: [number, number] | null | undefined, fmt: (x: number) => string): string {
+  if (!ci) return fmt(v);
+  if (ci[0] > 0) return `${fmt(v)} [${fmt(ci[0])}, ${fmt(ci[1])}]`;
+  return `not distinguishable from zero (± ${fmt(Math.max(Math.abs(ci[0]), Math.abs(ci[1])))})`;
+}
 const fmtMiB = (b: number | null) => (b === null || !Number.isFinite(b) ? '–' : `${(b / 1048576).toPrecision(3)} MiB`);
 const rate = (r: number) => (r >= 1 ? `${r}/s` : `${r * 60}/min`);
 
@@ -74,7 +80,7 @@ function tables(e: EnergyAnalysis): Table[] {
         [...new Set(k.points.map((p) => p.k))].join(', '),
         fmtPowerCi(k.wattsPerSandbox, k.wattsCi95),
         `${k.idleW.toFixed(2)} W`,
-        k.bytesPerSandbox === null ? '–' : `${fmtMiB(k.bytesPerSandbox)} [${fmtMiB(k.bytesCi95?.[0] ?? null)}, ${fmtMiB(k.bytesCi95?.[1] ?? null)}]`,
+        k.bytesPerSandbox === null ? '–' : fmtAboveZero(k.bytesPerSandbox, k.bytesCi95, fmtMiB),
         `${k.reusedAfter} of ${k.heldMax}`,
       ]),
     });
@@ -84,7 +90,7 @@ function tables(e: EnergyAnalysis): Table[] {
       title: `Break-even keep-alive${est}`,
       hint: 'Start-up energy / keep-warm power: keeping a sandbox warm saves energy when invocations arrive more often than once per this time.',
       head: ['function', 'input', 'runtime', 'break-even'],
-      rows: advice[0]!.breakEven.map((b) => [b.function, fmtInput(b.input), b.runtime, fmtS(b.seconds)]),
+      rows: advice[0]!.breakEven.map((b) => [b.function, fmtInput(b.input), b.runtime, b.atLeast ? `at least ${fmtS(b.seconds)} (keep-warm power not distinguishable from idle)` : fmtS(b.seconds)]),
     });
   if (advice.some((a) => a.best.length))
     out.push({

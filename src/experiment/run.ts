@@ -1,8 +1,9 @@
 /** `runExperiment()`: an experiment from config to reports in one call. */
 import type { Meter } from '../meters/meter.js';
 import { Nebula, type NebulaOptions } from '../nebula.js';
-import type { ExperimentConfig } from './config.js';
+import { resolveConfig, type ExperimentConfig } from './config.js';
 import { Experiment, type ExperimentEvents } from './experiment.js';
+import { withKeepWarmCaps } from './keep-warm.js';
 import type { ExperimentResult } from './summary.js';
 import { writeReports } from './render.js';
 
@@ -32,14 +33,15 @@ export async function runExperiment(
   config: ExperimentConfig,
   options: RunExperimentOptions = {},
 ): Promise<ExperimentResult & { reports: { markdown: string; html: string } }> {
-  const own = !options.nebula;
-  const nebula = options.nebula ?? new Nebula({ ...options.nebulaOptions, ...(options.meter !== undefined ? { meter: options.meter } : {}) });
+  const owned = !options.nebula;
+  const own = { ...options.nebulaOptions, ...(options.meter !== undefined ? { meter: options.meter } : {}) };
+  const nebula = options.nebula ?? new Nebula(withKeepWarmCaps(own, resolveConfig(config).keepWarm));
   try {
     const exp = new Experiment(nebula, config);
     for (const [event, fn] of Object.entries(options.on ?? {})) if (fn) exp.on(event as keyof ExperimentEvents, fn as never);
     const result = await exp.run(options.signal);
     return { ...result, reports: writeReports(config.outDir, result) };
   } finally {
-    if (own) await nebula.close();
+    if (owned) await nebula.close();
   }
 }

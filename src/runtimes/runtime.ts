@@ -107,6 +107,11 @@ export interface RuntimeDescriptor<K extends string = string, S = unknown, O = u
    */
   readonly execNote?: string;
   /**
+   * False when `mode: 'warm'` keeps no sandbox alive on this runtime (every run is fresh, and says
+   * so on the record): the keep-warm step of an experiment then has nothing to measure. Default true.
+   */
+  readonly keepsSandboxes?: boolean;
+  /**
    * Checks the shape of a spec's source for this runtime and returns it typed.
    * @throws UsageError `INVALID_ARGUMENT` saying what the source must be.
    */

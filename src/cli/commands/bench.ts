@@ -4,7 +4,9 @@ import { isAbsolute, join, relative } from 'node:path';
 import { isNebulaError } from '../../errors.js';
 import { recordsToCsv } from '../../experiment/csv.js';
 import { EXPERIMENT_PHASES, Experiment, type ExperimentPhase } from '../../experiment/experiment.js';
+import { resolveConfig } from '../../experiment/config.js';
 import { fmtMs } from '../../experiment/format.js';
+import { withKeepWarmCaps } from '../../experiment/keep-warm.js';
 import { writeReports } from '../../experiment/render.js';
 import { readRecords, RUN_FILES } from '../../experiment/run-folder.js';
 import { cellKey } from '../../experiment/schedule.js';
@@ -146,7 +148,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const meter = plan.meter === 'estimate' && plan.quick ? new EstimateMeter({ intervalMs: 100 }) : meterFromSpec(plan.meter);
   const progress = new Progress();
-  const nebula = new Nebula({ meter });
+  const nebula = new Nebula(withKeepWarmCaps({ meter }, resolveConfig(plan.config).keepWarm));
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const dispose = onInterrupt((signal) => {

@@ -12,6 +12,7 @@ export const processRuntime = defineRuntime<'process', ProcessSource, ProcessRun
   label: 'Process',
   color: '#2f9e44',
   summary: 'Native process: the binary run as a plain child process with setrlimit limits, not a sandbox (the baseline)',
+  keepsSandboxes: false,
   validate(source, name) {
     const binary = typeof source === 'object' && source !== null ? (source as { binary?: unknown }).binary : undefined;
     if (typeof binary !== 'string' || binary === '' || Object.keys(source as object).length !== 1)
