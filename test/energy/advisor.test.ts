@@ -18,7 +18,14 @@ const fib: AdvisorInput = {
 
 describe('the energy advisor', () => {
   it('gives the break-even keep-alive as start-up energy over keep-warm power', () => {
-    expect(advise([fib], 1).breakEven).toEqual([{ function: 'fib', input: 30, runtime: 'docker', seconds: 10, estimate: false }]);
+    expect(advise([fib], 1).breakEven).toEqual([{ function: 'fib', input: 30, runtime: 'docker', seconds: 10, estimate: false, atLeast: false }]);
+  });
+
+  it('gives a lower bound when the keep-warm power is not distinguishable from idle (its interval reaches zero)', () => {
+    const idle = { ...fib, keepWarmW: { value: 0.01, ci95: [-0.3, 0.5] as [number, number], source: 'test' } };
+    expect(advise([idle], 1).breakEven[0]).toMatchObject({ seconds: 2, atLeast: true });
+    const none = { ...fib, keepWarmW: { value: -0.1, ci95: [-0.3, 0] as [number, number], source: 'test' } };
+    expect(advise([none], 1).breakEven[0]).toMatchObject({ seconds: Number.POSITIVE_INFINITY, atLeast: false });
   });
 
   it('keeps warm when invocations come more often than the break-even, and starts cold when they come less often', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GudeMeter, GudeSimulator, Nebula, runExperiment, type ExperimentResult } from '../../src/index.js';
 import { resolveConfig } from '../../src/experiment/config.js';
+import { withKeepWarmCaps } from '../../src/experiment/keep-warm.js';
 import { packageRoot } from '../../src/paths.js';
 
 const cli = (...args: string[]) => {
@@ -27,6 +28,13 @@ afterAll(async () => {
 });
 
 describe('the energy step of an experiment', () => {
+  it('raises the runtimes\' caps on kept sandboxes to the largest K, keeping higher ones and other options', () => {
+    const kw = resolveConfig({ modes: ['warm'], outDir: 'x' }).keepWarm;
+    expect(withKeepWarmCaps({ docker: { keepAliveMs: 5 } }, kw)).toEqual({ docker: { keepAliveMs: 5, maxWarmContainers: 50 }, wasm: { maxWarmInstances: 50 } });
+    expect(withKeepWarmCaps({ docker: { maxWarmContainers: 80 } }, kw).docker).toEqual({ maxWarmContainers: 80 });
+    expect(withKeepWarmCaps({ meter: null }, false)).toEqual({ meter: null });
+  });
+
   let dir: string;
   let result: ExperimentResult;
 
@@ -41,6 +49,7 @@ describe('the energy step of an experiment', () => {
       if (r.function.startsWith('keepwarm-')) inflight--;
     });
     const phases: string[] = [];
+    const ticks: Array<[number, number]> = [];
     result = await runExperiment(
       {
         functions: ['fib'],
@@ -55,10 +64,13 @@ describe('the energy step of an experiment', () => {
         keepWarm: { counts: [0, 2, 4], windowMs: 300, repeats: 2 },
         outDir: dir,
       },
-      { nebula, on: { phase: (p) => phases.push(p) } },
+      { nebula, on: { phase: (p) => phases.push(p), tick: (p, done, total) => void (p === 'keep-warm' && ticks.push([done, total])) } },
     );
     await nebula.close();
     expect(phases).toContain('keep-warm');
+    // Progress over the measurement windows: 3 counts x 2 repeats x 300 ms, ending done.
+    expect(ticks.at(-1)).toEqual([1800, 1800]);
+    expect(ticks.every(([d, t], i) => t === 1800 && d <= t && (i === 0 || d >= ticks[i - 1]![0]))).toBe(true);
     const k = result.energy!.keepWarm[0]!;
     expect(k.runtime).toBe('wasm');
     expect(k.points.map((p) => p.k)).toEqual([0, 0, 2, 2, 4, 4]);
