@@ -1,6 +1,6 @@
 /**
- * WasmRuntime: WASI command components and preview1 modules, prepared once (adapt, transpile,
- * rewrite, compile, cached by content hash) and run on worker threads started with the runtime.
+ * WasmRuntime: WASI command components and preview1 modules, prepared once (check, find the
+ * main module, rewrite, compile, cached by content hash) and run on worker threads started with the runtime.
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -58,7 +58,8 @@ export interface WasmRuntimeOptions {
   /**
    * `auto` (default): a component built from a preview1 module runs its main module over the
    * preview1 bindings (fast); a native WASI 0.2 component runs through jco's glue. `glue`: every
-   * component through jco's glue (slower to instantiate; for comparison).
+   * component through jco's glue (slower to instantiate; for comparison). The glue needs the
+   * optional peer dependency `@bytecodealliance/jco-transpile`.
    */
   componentHost?: 'auto' | 'glue';
 }
@@ -148,10 +149,11 @@ export class WasmRuntime implements Runtime {
   }
 
   /**
-   * Adapts, transpiles, rewrites and compiles the function's wasm (or takes it from the cache),
-   * loads it into the workers and makes a first instance.
+   * Checks, rewrites and compiles the function's wasm (transpiling native WASI 0.2 components with
+   * jco), or takes it from the cache, loads it into the workers and makes a first instance.
    * @throws NebulaError `INVALID_FUNCTION` for bytes that are not a runnable WASI command (or whose
-   * instance cannot be created), `RUNTIME_UNAVAILABLE` when no worker thread can start.
+   * instance cannot be created), `RUNTIME_UNAVAILABLE` when no worker thread can start, or when a
+   * native WASI 0.2 component needs `@bytecodealliance/jco-transpile` and it is not installed.
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
     if (fn.wasm === undefined) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);
