@@ -159,7 +159,7 @@ async function build(
     if (!main || options.forceGlue) {
       // A native WASI 0.2 component: jco's glue over a per-instance WASI 0.2 host.
       t = performance.now();
-      const glue = await buildGlue(name, bytes, glueDir, options.memoryMaxBytes);
+      const glue = await buildGlue(name, bytes, glueDir, options.memoryMaxBytes, main !== undefined);
       phases.transpile = performance.now() - t;
       return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue, built: true, phases };
     }

@@ -20,14 +20,14 @@ export interface Glue {
 type JcoTranspile = typeof import('@bytecodealliance/jco-transpile');
 
 /** @throws NebulaError `RUNTIME_UNAVAILABLE` when jco-transpile is not installed or cannot load. */
-async function loadJco(name: string): Promise<JcoTranspile> {
+async function loadJco(name: string, forced: boolean): Promise<JcoTranspile> {
   try {
     return await import('@bytecodealliance/jco-transpile');
   } catch (e) {
     const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(JCO_TRANSPILE);
     throw new NebulaError(
       'RUNTIME_UNAVAILABLE',
-      `Function "${name}" is a native WASI 0.2 component (or componentHost is 'glue'), which runs through jco's generated glue, ` +
+      `Function "${name}" ${forced ? "is a component and componentHost is 'glue'" : 'is a native WASI 0.2 component (no preview1 module inside)'}, which runs through jco's generated glue, ` +
         `and ${JCO_TRANSPILE} ${missing ? 'is not installed' : `cannot be loaded (${(e as Error).message})`}. ` +
         `Install it beside nebula-faas: npm install ${JCO_TRANSPILE}`,
       { cause: e },
@@ -37,11 +37,12 @@ async function loadJco(name: string): Promise<JcoTranspile> {
 
 /**
  * Transpiles a component with jco, writes the glue and its (memory-capped) core modules into `dir`
- * and compiles the modules. The script is written last: its presence marks a complete cache entry.
+ * and compiles the modules (`forced`: the component holds a preview1 module but `componentHost` is
+ * 'glue'). The script is written last: its presence marks a complete cache entry.
  * @throws NebulaError `RUNTIME_UNAVAILABLE` without jco-transpile, `INVALID_FUNCTION` for what jco refuses.
  */
-export async function buildGlue(name: string, bytes: Uint8Array, dir: string, memoryMaxBytes: number): Promise<Glue> {
-  const { transpileBytes } = await loadJco(name);
+export async function buildGlue(name: string, bytes: Uint8Array, dir: string, memoryMaxBytes: number, forced: boolean): Promise<Glue> {
+  const { transpileBytes } = await loadJco(name, forced);
   let out: Awaited<ReturnType<typeof transpileBytes>>;
   try {
     // noComponentErrorWrapping: false keeps what jco's own `transpile` sets.

@@ -78,7 +78,7 @@ let processTiering: V8Tiering | undefined;
  * short function no longer spends milliseconds compiling printf and the rest on first call.
  * `--experimental-wasm-inlining` (Node 20 and 21; on by default later): fib(38) about 2x faster.
  * Not `--no-liftoff`: TurboFan-only compilation of every function of every module in the process
- * made V8 compile jco's own wasm (2-3 MiB, used to adapt and transpile at deploy) for minutes.
+ * made V8 compile jco's own wasm (2-3 MiB, used to transpile native WASI 0.2 components) for minutes.
  * @throws UsageError `INVALID_ARGUMENT` for an unknown setting or one that differs from the process's.
  */
 function applyV8Tiering(tiering: V8Tiering): void {
@@ -98,7 +98,8 @@ function applyV8Tiering(tiering: V8Tiering): void {
 
 /**
  * Runs functions as WebAssembly: a WASI 0.2 command component or a WASI preview1 command module
- * (adapted with jco's preview1 command adapter), on worker threads, so the host's event loop never
+ * (run over a preview1 host that gives each call the meaning jco's preview1 command adapter gives
+ * it; native WASI 0.2 components need the optional `@bytecodealliance/jco-transpile`), on worker threads, so the host's event loop never
  * runs a function. The threads start with the runtime, in the background, and never keep the host
  * alive; waiting for them is set-up (`timing.prepareMs`), never cold start.
  */
