@@ -28,8 +28,3 @@ export function packageRoot(): string {
 export function functionsDir(): string {
   return join(packageRoot(), 'functions');
 }
-
-/** The WASI preview1 command adapter the package ships (`vendor/wasi-preview1-adapter/`, from jco; its README says where from). */
-export function preview1AdapterCommandPath(): string {
-  return join(packageRoot(), 'vendor', 'wasi-preview1-adapter', 'wasi_snapshot_preview1.command.wasm');
-}

@@ -96,7 +96,7 @@ export async function installConsumer(tarball: string): Promise<string> {
   const entries = closure(repoLock, [...Object.keys(pkg.dependencies ?? {}), ...tools]);
   const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
   const self: LockEntry = { version: pkg.version, resolved: `file:${tarball}`, integrity, license: pkg.license };
-  for (const k of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bin', 'engines']) if (pkg[k]) self[k] = pkg[k];
+  for (const k of ['dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines']) if (pkg[k]) self[k] = pkg[k];
   const lock = {
     name: 'nebula-consumer',
     lockfileVersion: 3,

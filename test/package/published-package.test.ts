@@ -1,14 +1,16 @@
 // The package as a user gets it: packed, installed by npm into an empty project, type-checked by
 // that project's TypeScript with skipLibCheck off, and run as ESM and CJS under
 // --disallow-code-generation-from-strings (nothing evaluates code from strings at load or on a
-// Wasm invocation). Needs `dist/` built and the repository's `npm install` run (see consumer-project.ts).
+// Wasm invocation), and without the optional jco-transpile. Needs `dist/` built and the repository's `npm install` run (see consumer-project.ts).
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installConsumer, packThisTree, repoRoot } from './consumer-project.js';
+import { parse } from '@bytecodealliance/jco';
+import { WAT } from '../runtimes/wasm/fixtures.js';
+import { installConsumer, npm, packThisTree, repoRoot } from './consumer-project.js';
 
 const NO_EVAL = '--disallow-code-generation-from-strings';
 let work: string;
@@ -56,7 +58,7 @@ async function tsc(config: string): Promise<void> {
 }
 
 describe('the packed package', () => {
-  it('holds the files loaded by path, the vendored adapter with its licence, what the README links, and no source maps', () => {
+  it('holds the files loaded by path, what the README links, and no source maps', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
       .split('\n')
       .filter(Boolean)
@@ -69,9 +71,6 @@ describe('the packed package', () => {
       'dist/cli/main.js',
       'dist/runtimes/wasm/worker.js',
       'functions/wasm/fib.wasm',
-      'vendor/wasi-preview1-adapter/wasi_snapshot_preview1.command.wasm',
-      'vendor/wasi-preview1-adapter/LICENSE',
-      'vendor/wasi-preview1-adapter/README.md',
       // The process runtime's static helper, run by path.
       `src/runtimes/process/helper/linux-${process.arch === 'x64' ? 'amd64' : process.arch}/nebula-exec`,
       `src/runtimes/docker/supervisor/linux-${process.arch === 'x64' ? 'amd64' : process.arch}/nebula-supervisor`,
@@ -84,6 +83,13 @@ describe('the packed package', () => {
     const links = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/\]\(([^)#:]+)\)/g)].map((m) => m[1]!.replace(/\/$/, ''));
     expect(links.length).toBeGreaterThan(5);
     for (const link of links) expect(files.some((f) => f === link || f.startsWith(`${link}/`)), link).toBe(true);
+  });
+
+  it('asks for jco-transpile only as an optional peer dependency', () => {
+    const pkg = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(pkg.dependencies!)).not.toContain('@bytecodealliance/jco-transpile');
+    expect(pkg.peerDependencies).toMatchObject({ '@bytecodealliance/jco-transpile': expect.any(String) });
+    expect(pkg.peerDependenciesMeta).toEqual({ '@bytecodealliance/jco-transpile': { optional: true } });
   });
 });
 
@@ -114,9 +120,30 @@ describe('a consumer project with the package installed', () => {
     expect((await run([NO_EVAL, 'node_modules/.bin/nebula', 'invoke', 'fib', '10', '--runtime', 'wasm'])).trim()).toBe('55');
   }, 180_000);
 
-  it('runs a shipped example that adapts a preview1 module with the vendored adapter', async () => {
+  it('runs a shipped example that deploys a preview1 module', async () => {
     const out = await run([NO_EVAL, 'node_modules/nebula-faas/examples/deploy-component.mjs']);
     expect(out).toContain('result: 541');
     expect(out).toMatch(/refused as expected: INVALID_FUNCTION/);
   }, 180_000);
+
+  it('runs every built-in on Wasm without jco-transpile, refuses a native WASI 0.2 component naming the install command, and runs it once that command has run', async () => {
+    expect(existsSync(join(project, 'node_modules', '@bytecodealliance', 'jco-transpile'))).toBe(false);
+    expect(existsSync(join(project, 'node_modules', 'binaryen'))).toBe(false);
+    const native = join(project, 'native.wasm');
+    writeFileSync(native, await parse(WAT.nativeOk));
+    const without = JSON.parse(await run(['out/without-jco.mjs', native]));
+    expect(without).toMatchObject({
+      builtins: { fib: 6765, factorial: '3628800', prime: 29, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      jcoTranspile: 'ERR_MODULE_NOT_FOUND',
+      native: { code: 'RUNTIME_UNAVAILABLE', message: expect.stringContaining('is not installed. Install it beside nebula-faas: npm install @bytecodealliance/jco-transpile') },
+    });
+    expect(without.builtins.exponential).toBeCloseTo(Math.E, 12);
+
+    // The command the message names, at the version this repository locks.
+    const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
+    const version = lock.packages['node_modules/@bytecodealliance/jco-transpile']!.version;
+    await npm(project, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', `@bytecodealliance/jco-transpile@${version}`]);
+    const withJco = JSON.parse(await run(['out/without-jco.mjs', native]));
+    expect(withJco).toMatchObject({ jcoTranspile: 'resolved', native: { deployed: true, ok: true } });
+  }, 600_000);
 });

@@ -1,6 +1,6 @@
 /**
- * WasmRuntime: WASI command components and preview1 modules, prepared once (adapt, transpile,
- * rewrite, compile, cached by content hash) and run on worker threads started with the runtime.
+ * WasmRuntime: WASI command components and preview1 modules, prepared once (check, find the
+ * main module, rewrite, compile, cached by content hash) and run on worker threads started with the runtime.
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -58,7 +58,8 @@ export interface WasmRuntimeOptions {
   /**
    * `auto` (default): a component built from a preview1 module runs its main module over the
    * preview1 bindings (fast); a native WASI 0.2 component runs through jco's glue. `glue`: every
-   * component through jco's glue (slower to instantiate; for comparison).
+   * component through jco's glue (slower to instantiate; for comparison). The glue needs the
+   * optional peer dependency `@bytecodealliance/jco-transpile`.
    */
   componentHost?: 'auto' | 'glue';
 }
@@ -77,7 +78,7 @@ let processTiering: V8Tiering | undefined;
  * short function no longer spends milliseconds compiling printf and the rest on first call.
  * `--experimental-wasm-inlining` (Node 20 and 21; on by default later): fib(38) about 2x faster.
  * Not `--no-liftoff`: TurboFan-only compilation of every function of every module in the process
- * made V8 compile jco's own wasm (2-3 MiB, used to adapt and transpile at deploy) for minutes.
+ * made V8 compile jco's own wasm (2-3 MiB, used to transpile native WASI 0.2 components) for minutes.
  * @throws UsageError `INVALID_ARGUMENT` for an unknown setting or one that differs from the process's.
  */
 function applyV8Tiering(tiering: V8Tiering): void {
@@ -97,7 +98,8 @@ function applyV8Tiering(tiering: V8Tiering): void {
 
 /**
  * Runs functions as WebAssembly: a WASI 0.2 command component or a WASI preview1 command module
- * (adapted with jco's preview1 command adapter), on worker threads, so the host's event loop never
+ * (run over a preview1 host that gives each call the meaning jco's preview1 command adapter gives
+ * it; native WASI 0.2 components need the optional `@bytecodealliance/jco-transpile`), on worker threads, so the host's event loop never
  * runs a function. The threads start with the runtime, in the background, and never keep the host
  * alive; waiting for them is set-up (`timing.prepareMs`), never cold start.
  */
@@ -148,10 +150,11 @@ export class WasmRuntime implements Runtime {
   }
 
   /**
-   * Adapts, transpiles, rewrites and compiles the function's wasm (or takes it from the cache),
-   * loads it into the workers and makes a first instance.
+   * Checks, rewrites and compiles the function's wasm (transpiling native WASI 0.2 components with
+   * jco), or takes it from the cache, loads it into the workers and makes a first instance.
    * @throws NebulaError `INVALID_FUNCTION` for bytes that are not a runnable WASI command (or whose
-   * instance cannot be created), `RUNTIME_UNAVAILABLE` when no worker thread can start.
+   * instance cannot be created), `RUNTIME_UNAVAILABLE` when no worker thread can start, or when a
+   * native WASI 0.2 component needs `@bytecodealliance/jco-transpile` and it is not installed.
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
     if (fn.wasm === undefined) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);

@@ -1,10 +1,11 @@
 /**
- * Reading and writing the WebAssembly binary format, as much as `module-rewrite.ts` needs:
- * LEB128 numbers, sections, and the length of every instruction (so code can be scanned for one
- * opcode without mistaking an immediate for it). Unknown encodings throw {@link Unsupported}.
+ * Reading and writing the WebAssembly binary format, as much as `module-rewrite.ts` and
+ * `component-binary.ts` need: LEB128 numbers, sections, import module names, and the length of
+ * every instruction (so code can be scanned for one opcode without mistaking an immediate for it).
+ * Unknown or malformed encodings throw {@link Unsupported}; nothing reads past its bounds.
  */
 
-/** An encoding this reader does not know (GC types, a future opcode): the caller leaves the module as it is. */
+/** An encoding this reader does not know (GC types, a future opcode) or bytes that are malformed. */
 export class Unsupported extends Error {}
 
 export const MAGIC_CORE = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -33,6 +34,13 @@ export class Reader {
       scale *= 128;
     }
     throw new Unsupported('LEB128 number too long');
+  }
+
+  /** An unsigned LEB128 number as the spec bounds a u32: at most 5 bytes, below 2^32. */
+  strictU32(): number {
+    const n = this.u32();
+    if (n > 0xffffffff) throw new Unsupported('LEB128 number over 2^32');
+    return n;
   }
 
   /** Skips a (signed or unsigned) LEB128 number of any width. */
@@ -86,6 +94,37 @@ export function readSections(bytes: Uint8Array): Section[] {
     const start = r.pos;
     r.skip(size);
     out.push({ id, body: bytes.subarray(start, start + size) });
+  }
+  return out;
+}
+
+/** Skips a table's or memory's limits (flags, minimum, maximum, custom page size). */
+function skipLimits(r: Reader): void {
+  const flags = r.byte();
+  if (flags > 0x0f) throw new Unsupported(`limits flags 0x${flags.toString(16)}`);
+  r.skipLeb();
+  if (flags & 0x01) r.skipLeb();
+  if (flags & 0x08) r.skipLeb();
+}
+
+/** The module names a core module imports from (`wasi_snapshot_preview1`, `env`, ...). */
+export function importModules(bytes: Uint8Array): Set<string> {
+  const out = new Set<string>();
+  for (const s of readSections(bytes)) {
+    if (s.id !== 2) continue;
+    const r = new Reader(s.body);
+    const n = r.strictU32();
+    for (let i = 0; i < n; i++) {
+      out.add(r.name());
+      r.name();
+      const kind = r.byte();
+      if (kind === 0x00) r.skipLeb();
+      else if (kind === 0x01) skipValType(r), skipLimits(r);
+      else if (kind === 0x02) skipLimits(r);
+      else if (kind === 0x03) skipValType(r), r.byte();
+      else if (kind === 0x04) r.byte(), r.skipLeb();
+      else throw new Unsupported(`import kind 0x${kind.toString(16)}`);
+    }
   }
   return out;
 }

@@ -1,7 +1,8 @@
 /**
  * Small programs for the wasm tests: C compiled with clang --target=wasm32-wasi (Debian clang,
- * lld, wasi-libc), and a few hand-written modules (text format, assembled with jco's wasm-tools
- * `parse`) for what C cannot express: start functions, declared memory sizes.
+ * lld, wasi-libc), and a few hand-written modules and components (text format, assembled with
+ * jco's wasm-tools `parse`) for what C cannot express: start functions, declared memory sizes,
+ * native WASI 0.2 components.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -59,8 +60,17 @@ int main(void){long n; if(scanf("%ld",&n)!=1) return 2; __wasi_ciovec_t v={0,0};
 int main(void){long n; if(scanf("%ld",&n)!=1) return 2; putchar('['); for(long i=0;i<n;i++) printf(i?",%ld":"%ld",i); putchar(']'); return 0;}`,
 } as const;
 
+/** A native WASI 0.2 command component (no preview1 module inside) whose `run` returns ok or err; `extra` goes first. */
+const nativeComponent = (ok: boolean, extra = '', exportName = 'wasi:cli/run@0.2.0') => `(component ${extra}
+  (core module $m (func (export "run") (result i32) i32.const ${ok ? 0 : 1}))
+  (core instance $i (instantiate $m))
+  (func $run (result (result)) (canon lift (core func $i "run")))
+  (instance $inst (export "run" (func $run)))
+  (export "${exportName}" (instance $inst)))`;
+
 const WASI = `(import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))`;
 const START_CMD = `(memory (export "memory") 1) (func (export "_start") (call $exit (i32.const 0)))`;
+const PREVIEW1_CORE = `${WASI} ${START_CMD}`;
 
 export const WAT = {
   /** A command whose start function never returns. */
@@ -74,6 +84,19 @@ export const WAT = {
     (memory (export "memory") 1) (func (export "_start") (call $exit (i32.const 0)))
     (func $coin (drop (call $rand (i32.const 0) (i32.const 1))) (if (i32.and (i32.load8_u (i32.const 0)) (i32.const 1)) (then unreachable)))
     (start $coin))`,
+  /** A command that exports no memory. */
+  noMemory: `(module ${WASI} (func (export "_start") (call $exit (i32.const 0))))`,
+  /** A command importing a preview1-namespaced function WASI preview1 does not define. */
+  unknownPreview1: `(module ${WASI} (import "wasi_snapshot_preview1" "nebula_backdoor" (func)) ${START_CMD})`,
+  /** Native WASI 0.2 command components: one succeeds, one fails. */
+  nativeOk: nativeComponent(true),
+  nativeErr: nativeComponent(false),
+  /** A component importing WASI sockets. */
+  nativeSockets: nativeComponent(true, '(import "wasi:sockets/tcp@0.2.0" (instance))'),
+  /** A component exporting something other than wasi:cli/run. */
+  nativeNoRun: nativeComponent(true, '', 'example:demo/thing@1.0.0'),
+  /** A component whose one preview1 module sits in a nested component (never instantiated). */
+  nested: `(component (component (component (core module ${PREVIEW1_CORE}))) ${nativeComponent(true).slice('(component '.length)}`,
 } as const;
 
 export type Fixture = keyof typeof SOURCES | keyof typeof WAT;

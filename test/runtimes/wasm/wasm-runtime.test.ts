@@ -40,6 +40,8 @@ describe('WasmRuntime deploy', () => {
     ['a truncated module', () => fx.echo.subarray(0, 100), /does not validate/],
     ['a reactor (library) module', () => fx.reactor, /library \(reactor\)/],
     ['a module importing a host function', () => fx.foreign, /env\.secret/],
+    ['a module importing a preview1 function WASI does not define', () => fx.unknownPreview1, /wasi_snapshot_preview1\.nebula_backdoor/],
+    ['a module that exports no memory', () => fx.noMemory, /exports no memory/],
   ])('refuses %s at deploy time with INVALID_FUNCTION', async (_what, bytes, message) => {
     const err = await nebula.deploy({ name: 'bad', wasm: bytes() }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'INVALID_FUNCTION' });
@@ -140,6 +142,13 @@ describe('WasmRuntime invocations', () => {
 });
 
 describe('WasmRuntime through jco glue over a WASI 0.2 host', () => {
+  it('runs a native WASI 0.2 component (no preview1 module inside) through the glue by default', async () => {
+    await nebula.deploy([{ name: 'native-ok', wasm: fx.nativeOk }, { name: 'native-err', wasm: fx.nativeErr }]);
+    const [ok, err] = [await nebula.invoke('native-ok', null), await nebula.invoke('native-err', null)];
+    expect(ok).toMatchObject({ ok: true, result: '' });
+    expect(err).toMatchObject({ ok: false, error: { code: 'FUNCTION_FAILED' } });
+  });
+
   it('runs components with componentHost: "glue", with the same answers and failures as records', async () => {
     const n = new Nebula({ wasm: { componentHost: 'glue', cacheDir, workers: 1 } });
     const [fib, fact, cold2] = [await n.invoke('fib', 20), await n.invoke('factorial', 20), await n.invoke('prime', 1000, { mode: 'prewarmed' })];
