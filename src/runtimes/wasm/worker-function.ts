@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
-import { HostContext, encodeGrants, type Grants, type OutputWriter } from './host-context.js';
+import { HostContext, ProcExit, encodeGrants, type Grants, type OutputWriter } from './host-context.js';
 import { GROW_FAILED_EXPORT, MEMORY_IMPORT } from './module-rewrite.js';
 import type { Host } from './preview1-host.js';
 import type { LoadMessage } from './protocol.js';
@@ -145,7 +145,17 @@ export class LoadedFunction {
     });
     const run = component.run ?? Object.entries(component).find(([k]) => k.startsWith('wasi:cli/run'))?.[1];
     if (!run) throw new Error('the component has no wasi:cli/run export');
-    return new Instance(ctx, () => run.run(), null, null, false, () => memory);
+    // `run` returns result<_, _>: jco's glue throws a ComponentError for its `err`, which is the
+    // component's way to exit with a failure (WASI 0.2 carries no exit code): exit code 1.
+    const start = () => {
+      try {
+        run.run();
+      } catch (e) {
+        if (typeof e === 'object' && e !== null && (e as object).constructor?.name === 'ComponentError') throw new ProcExit(1);
+        throw e;
+      }
+    };
+    return new Instance(ctx, start, null, null, false, () => memory);
   }
 
   private takeSnapshot(memory: WebAssembly.Memory, exports: WebAssembly.Exports): void {

@@ -146,7 +146,9 @@ describe('WasmRuntime through jco glue over a WASI 0.2 host', () => {
     await nebula.deploy([{ name: 'native-ok', wasm: fx.nativeOk }, { name: 'native-err', wasm: fx.nativeErr }]);
     const [ok, err] = [await nebula.invoke('native-ok', null), await nebula.invoke('native-err', null)];
     expect(ok).toMatchObject({ ok: true, result: '' });
-    expect(err).toMatchObject({ ok: false, error: { code: 'FUNCTION_FAILED' } });
+    // `run` returning err is how a WASI 0.2 command fails: exit code 1, not a trap.
+    expect(err).toMatchObject({ ok: false, error: { code: 'FUNCTION_FAILED', exitCode: 1 } });
+    expect(err.error?.message).not.toMatch(/trapped/);
   });
 
   it('runs components with componentHost: "glue", with the same answers and failures as records', async () => {
