@@ -1,7 +1,8 @@
 // The Wasm hot path, side by side in one process: the floor (a bare `new WebAssembly.Instance`
 // of the same clang-built fib module), cold / prewarmed / warm start-up and engine overhead
 // (totalMs - execMs), each step of the hand-over, fib(1) throughput from 1, 8 and 32 callers,
-// and the first invocation after `new Nebula()` in fresh processes. Medians; ratios to the floor.
+// and the first invocation after `new Nebula()` in fresh processes (with its dispatch and
+// instantiate steps). Medians; ratios to the floor.
 // Run: npm run build && node bench/wasm-hotpath.mjs [invocations] [seconds per throughput cell]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -134,7 +135,7 @@ const cold = [];
 for (let i = 0; i < 2000; i++) cold.push((await nebula.invoke('fib', 1)).timing.startupMs);
 cold.sort((a, b) => a - b);
 await nebula.close();
-console.log(JSON.stringify({ startupMs: first.timing.startupMs, prepareMs: first.timing.prepareMs ?? first.timing.phases.prepare ?? 0, steadyP50: cold[1000] }));
+console.log(JSON.stringify({ startupMs: first.timing.startupMs, prepareMs: first.timing.prepareMs ?? first.timing.phases.prepare ?? 0, dispatch: first.timing.phases.dispatch, instantiate: first.timing.phases.instantiate, steadyP50: cold[1000] }));
 `;
 const childFile = join(mkdtempSync(join(tmpdir(), 'nebula-bench-')), 'first.mjs');
 writeFileSync(childFile, child);
@@ -145,14 +146,16 @@ const runChild = (arg) => {
 };
 const fresh = [];
 const prepared = [];
-for (let i = 0; i < 5; i++) (fresh.push(runChild('fresh')), prepared.push(runChild('prepare')));
+const PROCESSES = 7;
+for (let i = 0; i < PROCESSES; i++) (fresh.push(runChild('fresh')), prepared.push(runChild('prepare')));
 const first = median(fresh.map((f) => f.startupMs));
 const firstPrepared = median(prepared.map((f) => f.startupMs));
 const steady = median([...fresh, ...prepared].map((f) => f.steadyP50));
-console.log(`\nfirst invocation after new Nebula(), 5 fresh processes each, medians:`);
-console.log(`  no prepare: startupMs ${fmt(first)} (prepareMs ${fmt(median(fresh.map((f) => f.prepareMs)))} apart)`);
-console.log(`  after nebula.prepare(): startupMs ${fmt(firstPrepared)}; steady-state cold p50 there ${fmt(steady)}`);
-console.log(`  ratio first / prepared first ${(first / firstPrepared).toFixed(2)}x, first / steady cold ${(first / steady).toFixed(2)}x (target <= 2x)`);
+const firstSteps = (fs) => `dispatch ${fmt(median(fs.map((f) => f.dispatch)))}, instantiate ${fmt(median(fs.map((f) => f.instantiate)))}`;
+console.log(`\nfirst invocation after new Nebula(), ${PROCESSES} fresh processes each, medians:`);
+console.log(`  no prepare: startupMs ${fmt(first)} (prepareMs ${fmt(median(fresh.map((f) => f.prepareMs)))} apart; ${firstSteps(fresh)})`);
+console.log(`  after nebula.prepare(): startupMs ${fmt(firstPrepared)} (${firstSteps(prepared)}); steady-state cold p50 there ${fmt(steady)}`);
+console.log(`  ratio first / prepared first ${(first / firstPrepared).toFixed(2)}x, first / steady cold ${(first / steady).toFixed(2)}x (target <= 2x), prepared first / steady cold ${(firstPrepared / steady).toFixed(2)}x`);
 console.log(`\nratios (p50): cold / floor ${(p50(recs.cold, (r) => r.timing.startupMs) / floor).toFixed(2)}x (target <= 3x); cold / recycled-memory floor ${(p50(recs.cold, (r) => r.timing.startupMs) / median(pooledBare)).toFixed(2)}x`);
 const pre = probe ? 'prewarmed' : 'warm';
 console.log(`              prewarmed / floor ${(p50(recs[pre], (r) => r.timing.startupMs) / floor).toFixed(2)}x (target <= 1.5x); prewarmed / recycled-memory floor ${(p50(recs[pre], (r) => r.timing.startupMs) / median(pooledBare)).toFixed(2)}x`);

@@ -2,7 +2,7 @@
  * Building invocation records: ids, input serialisation, result parsing (bounded), stderr
  * capping, and the one place a runtime's `RunOutcome` becomes an `InvocationRecord`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { isoFromMs, nowMs } from './clock.js';
 import { NebulaError, UsageError, toNebulaError, type ErrorCode } from './errors.js';
 import type { RunOutcome } from './runtimes/runtime.js';
@@ -12,11 +12,17 @@ import type { EnergyStatus, InvocationError, InvocationMode, InvocationRecord, R
 export const MAX_RESULT_DEPTH = 512;
 
 let idCounter = 0;
+/** Random bytes for ids, drawn 4 at a time: one call into the generator per 1 024 ids instead of one (~20 us) per id. */
+const entropy = Buffer.alloc(4096);
+let entropyAt = entropy.length;
 
 /** A time-ordered unique id: 9 base-36 characters of epoch ms, then a counter and randomness. */
 export function newId(): string {
   idCounter = (idCounter + 1) % 1296;
-  return Date.now().toString(36).padStart(9, '0') + idCounter.toString(36).padStart(2, '0') + randomBytes(4).toString('hex');
+  if (entropyAt === entropy.length) (randomFillSync(entropy), (entropyAt = 0));
+  const random = entropy.readUInt32BE(entropyAt);
+  entropyAt += 4;
+  return Date.now().toString(36).padStart(9, '0') + idCounter.toString(36).padStart(2, '0') + random.toString(16).padStart(8, '0');
 }
 
 /** Cuts `text` to at most `maxBytes` bytes of UTF-8, saying so. */

@@ -1,5 +1,9 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Nebula, NebulaError } from '../src/index.js';
+import { newId } from '../src/record.js';
 
 describe('Nebula registry and input validation', () => {
   it('registers the built-in functions by default and none with builtins: false', async () => {
@@ -107,5 +111,29 @@ describe('typed records', () => {
     expect(bad.error.code).toBe('FUNCTION_FAILED');
     expect(good.sandbox).toBe('fresh');
     expect(good.timing.prepareMs).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('set-up when a Nebula is created', () => {
+  it('takes the host side of an invocation through its steps without leaving a record, an event or a results line', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'nebula-rehearsal-')), 'results.jsonl');
+    const n = new Nebula({ meter: null, resultsFile: file });
+    const events: string[] = [];
+    for (const e of ['invocation:start', 'invocation:end', 'invocation:settled', 'deploy'] as const) n.on(e, () => events.push(e));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual([]);
+    expect(n.pendingEnergy).toBe(0);
+    expect((await n.functions()).map((f) => f.name)).not.toContain('rehearsal');
+    await n.close();
+    expect(existsSync(file) ? readFileSync(file, 'utf8') : '').toBe('');
+  });
+
+  it('gives every record its own time-ordered id, past the refills of the random pool behind them', () => {
+    const ids = Array.from({ length: 3000 }, () => newId());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-z]{11}[0-9a-f]{8}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids.map((id) => id.slice(11))).size).toBeGreaterThan(2990);
+    const times = ids.map((id) => parseInt(id.slice(0, 9), 36));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 });

@@ -30,7 +30,8 @@ export class WorkerPool {
   closed = false;
   private readonly runs: RunSlots;
   private readonly loaded = new Map<number, LoadMessage>();
-  private readonly loading = new Map<number, { resolve: () => void; reject: (why: string, hung: boolean) => void }>();
+  /** Loads in progress: the workers still making their first instances, and how many have finished. */
+  private readonly loading = new Map<number, { waiting: Set<number>; done: number; resolve: () => void; reject: (why: string, hung: boolean) => void }>();
   private readonly readyWaiters: Array<{ resolve: () => void; reject: (e: string) => void }> = [];
   private watchdog: NodeJS.Timeout | undefined;
   /** A ref'd timer while someone waits for a worker or a load (runs hold their own deadline timer). */
@@ -40,7 +41,7 @@ export class WorkerPool {
     this.table.clockOffset = offsetToMonotonic(nowMs);
     const events = {
       ready: (h: WorkerHandle) => this.onReady(h),
-      message: (_h: WorkerHandle, m: FromWorker) => this.onMessage(m),
+      message: (h: WorkerHandle, m: FromWorker) => this.onMessage(h, m),
       gone: (h: WorkerHandle, why: string) => this.onGone(h, why),
     };
     const handleOptions = { table: this.table, spinMs: options.spinMs, maxOutputBytes: options.maxOutputBytes, heapMiB: options.heapMiB };
@@ -75,13 +76,15 @@ export class WorkerPool {
   }
 
   /**
-   * Sends a function to every worker and resolves once one has made a first instance of it.
-   * Rejects with the instantiation error, or `hung` when making the instance passed its time.
+   * Sends a function to every worker and resolves once every running worker has done its set-up
+   * for it (first instances, instances ahead, pooled memory), so no run of it shares the CPU with
+   * that work. Rejects with the instantiation error, or `hung` when making the instance passed its time.
    */
   load(msg: LoadMessage): Promise<void> {
     this.loaded.set(msg.fnId, msg);
+    const waiting = new Set(this.handles.filter((h) => h.state === 'ready').map((h) => h.index));
     const done = new Promise<void>((resolve, reject) =>
-      this.loading.set(msg.fnId, { resolve, reject: (why, hung) => reject(Object.assign(new Error(why), { hung })) }),
+      this.loading.set(msg.fnId, { waiting, done: 0, resolve, reject: (why, hung) => reject(Object.assign(new Error(why), { hung })) }),
     );
     for (const h of this.handles) h.post(msg);
     this.armWatchdog();
@@ -107,23 +110,42 @@ export class WorkerPool {
   private onReady(h: WorkerHandle): void {
     this.runs.setupDone(h, nowMs());
     for (const msg of this.loaded.values()) h.post(msg);
+    // A load nobody has finished yet (its workers went away) waits for this worker instead.
+    for (const l of this.loading.values()) if (l.done === 0) l.waiting.add(h.index);
     h.post({ type: 'go' });
     for (const w of this.readyWaiters.splice(0)) w.resolve();
     this.hold();
   }
 
-  private onMessage(m: FromWorker): void {
+  private onMessage(h: WorkerHandle, m: FromWorker): void {
     if (m.type !== 'loaded') return;
     const pending = this.loading.get(m.fnId);
     if (!pending) return;
+    // An error refuses the function unless another worker already made its instances (as before
+    // a first answer decided); that worker then makes instances in its runs, which report failures.
+    if (m.error === undefined || pending.done > 0) {
+      pending.waiting.delete(h.index);
+      pending.done++;
+      this.loadSettled(m.fnId);
+      return;
+    }
     this.loading.delete(m.fnId);
     this.hold();
-    if (m.error === undefined) pending.resolve();
-    else pending.reject(m.error, false);
+    pending.reject(m.error, false);
+  }
+
+  /** Resolves a load once some worker finished it and none is still at it. */
+  private loadSettled(fnId: number): void {
+    const pending = this.loading.get(fnId);
+    if (!pending || pending.waiting.size > 0 || pending.done === 0) return;
+    this.loading.delete(fnId);
+    this.hold();
+    pending.resolve();
   }
 
   private onGone(h: WorkerHandle, why: string): void {
     this.runs.workerGone(h, why);
+    for (const [fnId, l] of this.loading) if (l.waiting.delete(h.index)) this.loadSettled(fnId);
     if (!this.handles.some((x) => x.state === 'ready')) this.runs.setupStarted(nowMs());
     const unavailable = this.unavailable();
     if (!unavailable) return;

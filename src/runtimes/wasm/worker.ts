@@ -35,6 +35,7 @@ const chores = new Set<LoadedFunction>();
 /** Each slot's large-input buffer, as last shared by the pool. */
 const bigInputs: Array<{ generation: number; bytes: Uint8Array } | undefined> = [];
 let stdin = new Uint8Array(4096);
+const NO_INPUT = new Uint8Array(0);
 let controlSeen = 0;
 let nextExpiry = Infinity;
 /** Set by the pool's `go`, sent after the functions it already had: until then no run is claimed. */
@@ -91,6 +92,7 @@ function load(msg: LoadMessage): void {
       else fn.discard(first);
       while (fn.wantsStock()) fn.keepAhead(fn.instantiate());
       fn.spareMemory();
+      rehearse(fn);
     } catch (e) {
       fn.stockOff = error = describe(e);
     }
@@ -100,6 +102,24 @@ function load(msg: LoadMessage): void {
   busy(Busy.IDLE);
   setupSpinUntil = performance.now() + SETUP_SPIN_MS;
   send(error === undefined ? { type: 'loaded', fnId: msg.fnId } : { type: 'loaded', fnId: msg.fnId, error });
+}
+
+/**
+ * Takes a function through a cold run's steps up to, not including, its first instruction: a
+ * fresh instance over a pooled memory, stdio wired, then dropped, its memory zeroed back into the
+ * pool. The first cold instance of a module in a thread costs several times a later one; that is
+ * set-up, paid here. The function's own code never runs (its `_start` is not called).
+ */
+function rehearse(fn: LoadedFunction): void {
+  let inst: Instance;
+  try {
+    inst = fn.instantiate();
+  } catch {
+    return; // a start function that fails now and then: the runs that meet it report it
+  }
+  inst.ctx.beginRun(NO_INPUT, host.stdout, host.stderr);
+  fn.discard(inst);
+  while (fn.tidy());
 }
 
 /** Claims the oldest queued slot, or returns -1. */

@@ -31,6 +31,20 @@ describe('set-up is not cold start', () => {
     expect(t.totalMs).toBeGreaterThanOrEqual(t.prepareMs + t.startupMs + t.execMs - 1e-6);
   });
 
+  it('keeps every step of a first invocation after new Nebula() inside startupMs, and the set-up wait out of them', async () => {
+    const n = new Nebula({ meter: null, wasm: { cacheDir } });
+    const rec = await n.invoke('fib', 5, { runtime: 'wasm' });
+    await n.close();
+    expect(rec.result).toBe(5);
+    expect(rec.sandbox).toBe('fresh');
+    const t = rec.timing;
+    expect(Object.keys(t.phases)).toEqual(['dispatch', 'instantiate', 'exec']);
+    expect(t.prepareMs).toBeGreaterThan(0);
+    // The hand-over and the instance were made after the set-up wait ended: both fall inside startupMs.
+    expect(t.phases.dispatch! + t.phases.instantiate!).toBeLessThanOrEqual(t.startupMs + 1e-6);
+    expect(t.phases.instantiate).toBeGreaterThan(0);
+  });
+
   it('reports prepareMs 0 once the function is prepared', async () => {
     const n = new Nebula({ wasm: { cacheDir } });
     await n.prepare(['fib'], ['wasm']);
