@@ -4,8 +4,8 @@ import { Nebula } from 'nebula-faas';
 
 const nebula = new Nebula();
 try {
-  // Prepare ahead (load, compile, start the workers), so the invocation measures a cold start,
-  // not the first-ever deployment. Without it, the first invocation shows a `prepare` phase.
+  // Prepare ahead (load, compile, start the workers). Without it, the first invocation waits for
+  // that set-up and reports the wait as `timing.prepareMs`, outside its cold start (`startupMs`).
   await nebula.prepare(['fib'], ['wasm']);
   const rec = await nebula.invoke('fib', 25, { runtime: 'wasm' });
   if (!rec.ok) throw new Error(`${rec.error.code}: ${rec.error.message}`);

@@ -126,6 +126,17 @@ describe('a consumer project with the package installed', () => {
     expect(out).toMatch(/refused as expected: INVALID_FUNCTION/);
   }, 180_000);
 
+  it('runs the README\'s code example as written', async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const code = /## Use it from code\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toContain("from 'nebula-faas'");
+    writeFileSync(join(project, 'readme.mjs'), code!);
+    const lines = (await run([NO_EVAL, 'readme.mjs'])).trim().split('\n');
+    expect(lines[0]).toBe('832040');
+    expect(lines.join(' ')).toMatch(/\{\s+prepareMs: [\d.]+,\s+startupMs: [\d.]+,\s+execMs: [\d.]+\s+\}/);
+    expect(lines.at(-1)).toMatch(/^[\d.e-]+ (estimate|rapl\S*)$/);
+  }, 180_000);
+
   it('runs every built-in on Wasm without jco-transpile, refuses a native WASI 0.2 component naming the install command, and runs it once that command has run', async () => {
     expect(existsSync(join(project, 'node_modules', '@bytecodealliance', 'jco-transpile'))).toBe(false);
     expect(existsSync(join(project, 'node_modules', 'binaryen'))).toBe(false);
