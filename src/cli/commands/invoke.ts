@@ -44,7 +44,7 @@ async function run(argv: string[]): Promise<number> {
       console.error(`${rec.runtime} ${rec.mode}: startup ${fmtMs(t.startupMs)}, exec ${fmtMs(t.execMs)}${note ? ' †' : ''}, total ${fmtMs(t.totalMs)}${waited}`);
       if (note) console.error(`† ${note}`);
       const e = rec.energy;
-      console.error(e ? `energy: ${fmtWh(e.energyWh)} (${e.meter}${e.estimate ? ', an estimate' : ''})` : `energy: ${rec.energyNote?.message ?? rec.energyStatus}`);
+      console.error(e ? `energy: ${fmtWh(e.energyWh)} (meter ${e.meter}${e.estimate ? ", an ESTIMATE, not a measurement" : ""})` : `energy: ${rec.energyNote?.message ?? rec.energyStatus}`);
     } else {
       console.error(`nebula: ${rec.error.code}: ${rec.error.message}`);
     }
