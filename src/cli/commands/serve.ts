@@ -22,6 +22,10 @@ async function run(argv: string[]): Promise<number> {
   const api = createServer(nebula, values.token ? { token: values.token } : {});
   try {
     const { url } = await api.listen(port, values.host ?? '127.0.0.1');
+    // A server deploys ahead, as a FaaS platform does: the built-ins are prepared on Wasm in the
+    // background, so a first request finds them ready (prepareMs 0). A failure here shows on the
+    // request that needs the function, as a failed record.
+    void nebula.prepare(undefined, ['wasm']).catch(() => undefined);
     // Listen for Ctrl-C before saying we are ready, so a signal right after the line is handled.
     const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
