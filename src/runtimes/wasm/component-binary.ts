@@ -5,7 +5,7 @@
  * them and nesting is capped, so malformed or hostile bytes end in {@link Unsupported}, never in a
  * read past the end or a deep recursion.
  */
-import { MAGIC_CORE, Reader, Unsupported } from './wasm-binary.js';
+import { MAGIC_CORE, Reader, sectionsOf, Unsupported } from './wasm-binary.js';
 
 /** `\0asm`, version 0x0d, layer 1. */
 export const MAGIC_COMPONENT = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
@@ -40,13 +40,7 @@ export function readComponent(bytes: Uint8Array): ComponentOutline {
 
 function walk(bytes: Uint8Array, depth: number, out: ComponentOutline): void {
   if (!isComponent(bytes)) throw new Unsupported(depth ? 'a nested component has no component header' : 'not a component');
-  const r = new Reader(bytes, 8);
-  while (r.pos < r.end) {
-    const id = r.byte();
-    const size = r.strictU32();
-    const start = r.pos;
-    r.skip(size);
-    const body = bytes.subarray(start, start + size);
+  for (const { id, body, start } of sectionsOf(bytes, true)) {
     if (id > SECTION.lastKnown) throw new Unsupported(`unknown section id ${id} at byte ${start}`);
     if (id === SECTION.coreModule) {
       if (body.length < 8 || MAGIC_CORE.some((b, i) => body[i] !== b)) throw new Unsupported(`a core module section at byte ${start} holds no core module`);

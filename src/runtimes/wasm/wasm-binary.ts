@@ -83,19 +83,25 @@ export interface Section {
   body: Uint8Array;
 }
 
+/**
+ * The sections after a binary's 8-byte preamble (a core module's or a component's), in order, as
+ * views into `bytes`, with the offset of each body. `strict`: section sizes as the spec bounds a u32.
+ */
+export function* sectionsOf(bytes: Uint8Array, strict = false): Generator<Section & { start: number }> {
+  const r = new Reader(bytes, 8);
+  while (r.pos < r.end) {
+    const id = r.byte();
+    const size = strict ? r.strictU32() : r.u32();
+    const start = r.pos;
+    r.skip(size);
+    yield { id, body: bytes.subarray(start, start + size), start };
+  }
+}
+
 /** Splits a core module into its sections, in order. */
 export function readSections(bytes: Uint8Array): Section[] {
   if (bytes.length < 8 || MAGIC_CORE.some((b, i) => bytes[i] !== b)) throw new Unsupported('not a core module');
-  const out: Section[] = [];
-  const r = new Reader(bytes, 8);
-  while (r.pos < bytes.length) {
-    const id = r.byte();
-    const size = r.u32();
-    const start = r.pos;
-    r.skip(size);
-    out.push({ id, body: bytes.subarray(start, start + size) });
-  }
-  return out;
+  return [...sectionsOf(bytes)].map(({ id, body }) => ({ id, body }));
 }
 
 /** Skips a table's or memory's limits (flags, minimum, maximum, custom page size). */
