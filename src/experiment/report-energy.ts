@@ -3,7 +3,7 @@
  * keeping sandboxes warm, break-even keep-alive times and the advisor at a few arrival rates.
  * Empty when the experiment had no energy step.
  */
-import { htmlTable, mdTable, type ReportSection } from './report-kit.js';
+import { htmlTable, mdTable, runtimeLabel, type ReportSection } from './report-kit.js';
 import { advise, type Advice, type EnergyFigure } from '../energy/advisor.js';
 import type { EnergyAnalysis } from './energy-analysis.js';
 import { fmtAboveIdle, fmtInput, fmtMs } from './format.js';
@@ -61,14 +61,14 @@ function tables(e: EnergyAnalysis): Table[] {
     title: `Start-up and run energy per invocation${est}`,
     hint: 'Above idle. Medians of each record’s start-up part (function ready to start) and run part (start to end), with the interval of the median; "measured" counts parts with two or more meter samples, the rest are interpolated between samples.',
     head: ['function', 'input', 'runtime', 'mode', 'n', 'start-up', 'run', 'measured start-up / run'],
-    rows: e.split.map((s) => [s.function, fmtInput(s.input), s.runtime, s.mode, String(s.n), fmtFigure(s.startupJ), fmtFigure(s.execJ), `${s.startupMeasured} / ${s.execMeasured}`]),
+    rows: e.split.map((s) => [s.function, fmtInput(s.input), runtimeLabel(s.runtime), s.mode, String(s.n), fmtFigure(s.startupJ), fmtFigure(s.execJ), `${s.startupMeasured} / ${s.execMeasured}`]),
   });
   if (e.batchStartup.length)
     out.push({
       title: `Start-up energy from batches${est}`,
       hint: 'Energy per cold invocation minus energy per warm (or prewarmed) invocation, from back-to-back batches, with a 95% interval. A prewarmed pool refills in the background inside the batch, so cold - prewarmed understates it.',
       head: ['function', 'input', 'runtime', 'reference', 'start-up energy [95%]'],
-      rows: e.batchStartup.map((b) => [b.function, fmtInput(b.input), b.runtime, b.reference, fmtFigure(b.startupJ)]),
+      rows: e.batchStartup.map((b) => [b.function, fmtInput(b.input), runtimeLabel(b.runtime), b.reference, fmtFigure(b.startupJ)]),
     });
   if (e.keepWarm.length)
     out.push({
@@ -76,7 +76,7 @@ function tables(e: EnergyAnalysis): Table[] {
       hint: 'Power and memory with K kept-warm sandboxes; a straight line over K gives the cost per kept sandbox (95% interval). Memory is the drop in the host’s MemAvailable.',
       head: ['runtime', 'K measured', 'power per sandbox [95%]', 'power at K = 0', 'memory per sandbox [95%]', 'kept after the windows'],
       rows: e.keepWarm.map((k) => [
-        k.runtime,
+        runtimeLabel(k.runtime),
         [...new Set(k.points.map((p) => p.k))].join(', '),
         fmtPowerCi(k.wattsPerSandbox, k.wattsCi95),
         `${k.idleW.toFixed(2)} W`,
@@ -90,7 +90,7 @@ function tables(e: EnergyAnalysis): Table[] {
       title: `Break-even keep-alive${est}`,
       hint: 'Start-up energy / keep-warm power: keeping a sandbox warm saves energy when invocations arrive more often than once per this time.',
       head: ['function', 'input', 'runtime', 'break-even'],
-      rows: advice[0]!.breakEven.map((b) => [b.function, fmtInput(b.input), b.runtime, b.atLeast ? `at least ${fmtS(b.seconds)} (keep-warm power not distinguishable from idle)` : fmtS(b.seconds)]),
+      rows: advice[0]!.breakEven.map((b) => [b.function, fmtInput(b.input), runtimeLabel(b.runtime), b.atLeast ? `at least ${fmtS(b.seconds)} (keep-warm power not distinguishable from idle)` : fmtS(b.seconds)]),
     });
   if (advice.some((a) => a.best.length))
     out.push({
@@ -102,7 +102,7 @@ function tables(e: EnergyAnalysis): Table[] {
           rate(a.ratePerS),
           o.function,
           fmtInput(o.input),
-          o.runtime,
+          runtimeLabel(o.runtime),
           o.mode,
           o.mode === 'warm' ? fmtS(o.keepAliveS) : o.mode === 'prewarmed' ? 'always' : '–',
           `${(o.coldShare * 100).toFixed(o.coldShare < 0.1 ? 1 : 0)}%`,
