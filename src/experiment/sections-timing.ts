@@ -28,7 +28,9 @@ export function coldStartSection(r: ExperimentResult): ReportSection | null {
   return chartSection(
     'cold-start',
     'Cold start (cold mode only)',
-    `startupMs of invocations in a fresh sandbox: from invoke() until the function's own code starts. ${BOX}`,
+    `startupMs of invocations in a fresh sandbox: from invoke() until the function's own code starts. ` +
+      'Invocations run one at a time, interleaved across runtimes, so each arrives at an idle host as a FaaS request does: waking the runtime\'s threads and cold caches are part of it (back to back, a Wasm cold start takes tens of microseconds: docs/wasm.md). ' +
+      BOX,
     'cold start (startupMs), cold mode',
     r.cells.filter((c) => c.mode === 'cold'),
     'startupMs',
