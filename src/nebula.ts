@@ -115,6 +115,8 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   private readonly pending: PendingEnergy | undefined;
   private readonly log: RecordLog | undefined;
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Clean-ups of finished invocations still running (see `cleanedUp()`). */
+  private readonly cleanups = new Set<Promise<void>>();
   private closed = false;
 
   /** @throws UsageError `INVALID_ARGUMENT` for an option out of range (e.g. `timeoutMs`). */
@@ -294,10 +296,14 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       ran.outcome,
     );
 
-    ran.outcome.cleanup?.then(
-      (ms) => (record.timing.cleanupMs = ms),
-      () => undefined,
-    );
+    if (ran.outcome.cleanup) {
+      const cleanup = ran.outcome.cleanup.then(
+        (ms) => void (record.timing.cleanupMs = ms),
+        () => undefined,
+      );
+      this.cleanups.add(cleanup);
+      void cleanup.then(() => this.cleanups.delete(cleanup));
+    }
     this.safeEmit('invocation:end', record as InvocationRecord);
     if (!this.pending) {
       record.energyStatus = 'off';
@@ -318,6 +324,26 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    */
   settled(): Promise<void> {
     return this.pending?.settled() ?? Promise.resolve();
+  }
+
+  /**
+   * Resolves once the sandboxes of finished invocations are gone (a Docker container removed, ...),
+   * or after `timeoutMs`: a benchmark calls it between measured invocations so that one's clean-up
+   * does not share the machine with the next one's start. Resolves false when the deadline came first.
+   * @param timeoutMs at most this long, ms. Default 30 000.
+   */
+  async cleanedUp(timeoutMs = 30_000): Promise<boolean> {
+    if (this.cleanups.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([Promise.all([...this.cleanups]).then(() => true), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Records whose energy is still pending. */

@@ -222,6 +222,9 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     try {
       for (const c of order) {
         if (signal?.aborted) break;
+        // The previous invocation's sandbox is removed before this one starts, so its clean-up
+        // (a container removal, seconds of engine work) never overlaps this measurement.
+        await this.nebula.cleanedUp(cfg.timeoutMs);
         const rec = await this.invoke(c);
         log.append(rec);
         records.push(rec);

@@ -42,6 +42,16 @@ describe('ProcessRuntime with real processes', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
+  it('cleanedUp() resolves once the sandboxes of finished invocations are gone: every record has its cleanupMs', async () => {
+    const n = new Nebula({ meter: null });
+    const recs = await Promise.all([20, 21, 22].map((i) => n.invoke('fib', i, { runtime: 'process' })));
+    expect(recs.map((r) => r.ok)).toEqual([true, true, true]);
+    expect(await n.cleanedUp()).toBe(true);
+    for (const r of recs) expect(r.timing.cleanupMs).toEqual(expect.any(Number));
+    expect(await n.cleanedUp(1)).toBe(true);
+    await n.close();
+  });
+
   it('gives the function only the granted environment and arguments, and a private working directory removed afterwards', async () => {
     const n = new Nebula({ builtins: false, process: { tmpDir: work } });
     await n.deploy({ name: 'probe', process: { binary: bins.probe }, grants: { env: { MODE: 'fast' } } });
