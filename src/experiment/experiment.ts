@@ -9,7 +9,7 @@ import { isoFromMs, nowMs } from '../clock.js';
 import { isNebulaError, RuntimeUnavailableError, UsageError } from '../errors.js';
 import type { Nebula } from '../nebula.js';
 import { RecordLog } from '../record-log.js';
-import type { RuntimeKind } from '../runtimes/index.js';
+import { runtimeDescriptor, type RuntimeKind } from '../runtimes/index.js';
 import { quantile } from '../stats.js';
 import type { Baseline, BatchEnergy, InvocationRecord } from '../types.js';
 import { resolveConfig, type ExperimentConfig, type ResolvedConfig } from './config.js';
@@ -90,6 +90,11 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     this.save();
 
     const runtimes = await this.prepare(names);
+    if (runtimes.length > 1)
+      for (const rt of runtimes) {
+        const effect = runtimeDescriptor(rt).sideEffect;
+        if (effect) this.note(`${runtimeDescriptor(rt).label} beside other runtimes: ${effect}`);
+      }
     const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
     const cells: Cell[] = [];
     for (const fn of names)

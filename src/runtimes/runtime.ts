@@ -112,6 +112,11 @@ export interface RuntimeDescriptor<K extends string = string, S = unknown, O = u
    */
   readonly keepsSandboxes?: boolean;
   /**
+   * How running this runtime disturbs the others in the same host process, when it does (an
+   * experiment that runs it beside other runtimes notes it).
+   */
+  readonly sideEffect?: string;
+  /**
    * Checks the shape of a spec's source for this runtime and returns it typed.
    * @throws UsageError `INVALID_ARGUMENT` saying what the source must be.
    */
