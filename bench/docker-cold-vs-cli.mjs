@@ -2,8 +2,8 @@
 // from the CLI, median of N each, interleaved A B A B; then how much of the cold start the
 // prewarmed pool removes. bench/docker-modes.mjs compares all modes at once.
 // Run: npm run build && node bench/docker-cold-vs-cli.mjs [N]   (needs a Docker engine)
-import { spawn } from 'node:child_process';
 import { Nebula } from 'nebula-faas';
+import { dockerRun } from './docker-cli.mjs';
 import { median } from './stats.mjs';
 
 const N = Number(process.argv[2] ?? 10);
@@ -11,17 +11,7 @@ const nebula = new Nebula();
 await nebula.prepare(['fib'], ['docker']);
 const image = (await nebula.functions()).find((f) => f.name === 'fib').artifacts.docker.image;
 
-function cli(input) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const p = spawn('docker', ['run', '--rm', '-i', '--network', 'none', image], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (b) => (out += b));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - t0, out: out.trim() }) : reject(new Error(`exit ${code}`))));
-    p.stdin.end(String(input));
-  });
-}
+const cli = (input) => dockerRun(image, input);
 
 await cli(20);
 await nebula.invoke('fib', 20, { runtime: 'docker' });

@@ -5,8 +5,8 @@
 // Run: npm run build && node bench/docker-modes.mjs [N]     (needs a Docker engine)
 // NEBULA_MODULE=<path to dist/index.js> runs it on another build (one whose only modes are
 // cold and warm, warm then meaning prewarmed, is measured as such).
-import { spawn } from 'node:child_process';
 import Docker from 'dockerode';
+import { dockerRun } from './docker-cli.mjs';
 import { median, quantile } from './stats.mjs';
 
 const { Nebula } = await import(process.env.NEBULA_MODULE ?? 'nebula-faas');
@@ -25,19 +25,10 @@ const legacy = await nebula.invoke('fib', 1, { runtime: 'docker', mode: 'prewarm
   () => true,
 );
 
-function cli() {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const p = spawn('docker', ['run', '--rm', '-i', '--network', 'none', image], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (b) => (out += b));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      if (code !== 0 || out.trim() !== String(ANSWER)) reject(new Error(`docker run: exit ${code}, printed ${out.trim()}`));
-      else resolve({ totalMs: performance.now() - t0 });
-    });
-    p.stdin.end(String(INPUT));
-  });
+async function cli() {
+  const { ms, out } = await dockerRun(image, INPUT);
+  if (out !== String(ANSWER)) throw new Error(`docker run printed ${out}`);
+  return { totalMs: ms };
 }
 
 // docker exec of the image's command in a running container kept for it (idle process: the

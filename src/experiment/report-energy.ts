@@ -34,6 +34,9 @@ export function fmtFigure(f: EnergyFigure | null, fmt: (x: number) => string = f
 }
 
 export const fmtW = (w: number) => (Number.isFinite(w) ? `${(w * 1000).toPrecision(3)} mW` : '–');
+/** A break-even keep-alive: a lower bound ("at least") when the keep-warm power is not distinguishable from idle. */
+export const fmtBreakEven = (b: { seconds: number; atLeast: boolean }) =>
+  b.atLeast ? `at least ${fmtS(b.seconds)} (keep-warm power not distinguishable from idle)` : fmtS(b.seconds);
 const fmtPowerCi = (w: number, ci: [number, number]) => fmtAboveIdle(w, ci, fmtW);
 export const fmtS = (s: number | null) =>
   s === null ? 'always' : !Number.isFinite(s) ? '∞' : s === 0 ? '0 s' : s < 1 ? fmtMs(s * 1000) : s < 120 ? `${s.toPrecision(3)} s` : s < 7200 ? `${(s / 60).toPrecision(3)} min` : `${(s / 3600).toPrecision(3)} h`;
@@ -90,7 +93,7 @@ function tables(e: EnergyAnalysis): Table[] {
       title: `Break-even keep-alive${est}`,
       hint: 'Start-up energy / keep-warm power: keeping a sandbox warm saves energy when invocations arrive more often than once per this time.',
       head: ['function', 'input', 'runtime', 'break-even'],
-      rows: advice[0]!.breakEven.map((b) => [b.function, fmtInput(b.input), runtimeLabel(b.runtime), b.atLeast ? `at least ${fmtS(b.seconds)} (keep-warm power not distinguishable from idle)` : fmtS(b.seconds)]),
+      rows: advice[0]!.breakEven.map((b) => [b.function, fmtInput(b.input), runtimeLabel(b.runtime), fmtBreakEven(b)]),
     });
   if (advice.some((a) => a.best.length))
     out.push({

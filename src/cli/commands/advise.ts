@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { advise, parseRate, type AdvisorOption } from '../../energy/advisor.js';
 import { UsageError } from '../../errors.js';
 import { fmtInput, fmtMs } from '../../experiment/format.js';
-import { fmtFigure, fmtJ, fmtS } from '../../experiment/report-energy.js';
+import { fmtBreakEven, fmtFigure, fmtJ, fmtS } from '../../experiment/report-energy.js';
 import type { ExperimentResult } from '../../experiment/summary.js';
 import { CliError, parse, parseDuration, type Command } from '../args.js';
 
@@ -57,7 +57,7 @@ async function run(argv: string[]): Promise<number> {
   for (const o of a.options) console.log(`  ${line(o)}`);
   if (a.breakEven.length) {
     console.log('\nBreak-even keep-alive (keep warm when invocations come more often than this):');
-    for (const b of a.breakEven) console.log(`  ${b.function}(${fmtInput(b.input)}) ${b.runtime}: ${b.atLeast ? `at least ${fmtS(b.seconds)} (keep-warm power not distinguishable from idle)` : fmtS(b.seconds)}`);
+    for (const b of a.breakEven) console.log(`  ${b.function}(${fmtInput(b.input)}) ${b.runtime}: ${fmtBreakEven(b)}`);
   }
   console.log('\nFigures used:');
   for (const i of inputs)
