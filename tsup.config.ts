@@ -7,7 +7,7 @@ export default defineConfig([
     // ESM: the public library plus the entry points loaded by path at run time: the CLI
     // (package.json `bin`) and the Wasm worker (started with `new Worker(file)`). Code they share
     // goes into chunks once instead of into each entry.
-    entry: { index: 'src/index.ts', 'cli/main': 'src/cli/main.ts', 'runtimes/wasm/worker': 'src/runtimes/wasm/worker.ts' },
+    entry: { index: 'src/index.ts', 'cli/main': 'src/cli/main.ts', 'runtimes/wasm/worker': 'src/runtimes/wasm/worker/worker.ts' },
     format: ['esm'],
     dts: { entry: { index: 'src/index.ts' } },
     sourcemap: false,

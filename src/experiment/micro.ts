@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import type { Nebula } from '../nebula.js';
 import { functionsDir } from '../paths.js';
-import { encodeGrants, HostContext, OutputWriter, ProcExit } from '../runtimes/wasm/host-context.js';
-import { preview1Imports } from '../runtimes/wasm/preview1-host.js';
+import { encodeGrants, HostContext, OutputWriter, ProcExit } from '../runtimes/wasm/host/context.js';
+import { preview1Imports } from '../runtimes/wasm/host/preview1.js';
 
 /** One tinybench task's latency, ms. */
 export interface MicroResult {

@@ -9,11 +9,11 @@ import { nowMs } from '../../clock.js';
 import { NebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
 import type { FunctionSpec } from '../../types.js';
 import type { Prepared, RunContext, RunOutcome, Runtime } from '../runtime.js';
-import { defaultCacheDir, prepareArtifact } from './artifact.js';
+import { defaultCacheDir, prepareArtifact } from './artifact/prepare.js';
 import { toOutcome, type OutcomeFacts } from './outcome.js';
-import { WorkerPool } from './pool.js';
-import { SELF_TEST_FN } from './self-test.js';
-import { Mode, MAX_WORKERS } from './shared-slots.js';
+import { WorkerPool } from './pool/pool.js';
+import { SELF_TEST_FN } from './worker/self-test.js';
+import { Mode, MAX_WORKERS } from './pool/shared-slots.js';
 
 /** Options of {@link WasmRuntime}. */
 export interface WasmRuntimeOptions {

@@ -1,8 +1,8 @@
 /** How a pool result becomes a `RunOutcome`: the coded error of every way a Wasm run can end. */
 import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
 import type { RunContext, RunOutcome } from '../runtime.js';
-import type { PoolResult } from './pool.js';
-import { Flag, Result, Sandbox, SANDBOX_SHIFT } from './shared-slots.js';
+import type { PoolResult } from './pool/pool.js';
+import { Flag, Result, Sandbox, SANDBOX_SHIFT } from './pool/shared-slots.js';
 
 const MiB = 1024 * 1024;
 

@@ -1,6 +1,6 @@
 /** Control messages between the WasmRuntime's pool (main thread) and its worker threads; runs go through `shared-slots.ts`. */
 import type { MessagePort } from 'node:worker_threads';
-import type { ModuleFacts } from './module-rewrite.js';
+import type { ModuleFacts } from '../binary/module-rewrite.js';
 
 /** Sends a compiled function to a worker. */
 export interface LoadMessage {

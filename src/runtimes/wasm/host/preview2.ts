@@ -5,8 +5,8 @@
  * `exit` throwing a typed value. Used for native WASI 0.2 components, through jco's generated glue.
  */
 import { randomBytes } from 'node:crypto';
-import { OutputLimitExit, ProcExit } from './host-context.js';
-import type { Host } from './preview1-host.js';
+import { OutputLimitExit, ProcExit } from './context.js';
+import type { Host } from './preview1.js';
 
 /** The largest random buffer one call may ask for (the glue copies it into the guest's memory). */
 const MAX_RANDOM_BYTES = 1 << 20;

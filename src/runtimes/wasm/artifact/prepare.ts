@@ -3,27 +3,27 @@
  * disk: recognise a component or a preview1 module, refuse what cannot run, find the command's
  * main core module, rewrite it and cap its memory.
  *
- * What runs per invocation is the command's main core module, rewritten once (`module-rewrite.ts`),
- * over the preview1 bindings (`preview1-host.ts`). A preview1 module is that module itself. A
+ * What runs per invocation is the command's main core module, rewritten once (`binary/module-rewrite.ts`),
+ * over the preview1 bindings (`host/preview1.ts`). A preview1 module is that module itself. A
  * component built from a preview1 module (clang, Rust wasm32-wasip1, TinyGo -target=wasip1, then
  * `jco new` / `wasm-tools component new` with the command adapter) holds that module byte for byte,
  * beside the adapter that maps its preview1 calls onto WASI 0.2; our host gives the same calls the
- * same meaning directly, so the component is only walked (`component-binary.ts`) to find the module
+ * same meaning directly, so the component is only walked (`binary/component.ts`) to find the module
  * and check the component's own imports and exports. Instantiating jco's generated glue afresh per
  * call costs ~3 ms here against ~20-80 us for the core module alone (measured with
  * `bench/wasm-coldstart.mjs`), which is why such components skip the glue. Native WASI 0.2
  * components (no preview1 module inside) do run through the glue (`component-glue.ts`, which needs
- * the optional jco-transpile), over `preview2-host.ts`.
+ * the optional jco-transpile), over `host/preview2.ts`.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isComponent, readComponent } from './component-binary.js';
+import { isComponent, readComponent } from '../binary/component.js';
 import { buildGlue, loadGlue, type Glue } from './component-glue.js';
-import { checkCommandModule, checkComponentInterface, checkInitialMemory, compile, refuse } from './deploy-checks.js';
-import { rewriteModule, type ModuleFacts } from './module-rewrite.js';
-import { importModules, MAGIC_CORE, Unsupported } from './wasm-binary.js';
+import { checkCommandModule, checkComponentInterface, checkInitialMemory, compile, refuse } from './checks.js';
+import { rewriteModule, type ModuleFacts } from '../binary/module-rewrite.js';
+import { importModules, MAGIC_CORE, Unsupported } from '../binary/codec.js';
 
 /**
  * Bump when the cached artifact format or its preparation changes (2: rewritten module plus its

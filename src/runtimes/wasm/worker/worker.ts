@@ -1,18 +1,18 @@
 /**
  * A WasmRuntime worker thread. It never returns to its event loop: it claims runs from the shared
- * slot table (`shared-slots.ts`), makes or takes an instance, runs it, writes the result into the
+ * slot table (`pool/shared-slots.ts`), makes or takes an instance, runs it, writes the result into the
  * slot, then claims the next. With nothing to run it makes instances ahead, polls briefly, then
  * sleeps on its wake word. Control messages (functions loaded and dropped, large inputs) arrive on
  * its port and are read synchronously. Times are reported on the main thread's clock.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { OutputLimitExit, OutputWriter, ProcExit } from './host-context.js';
-import { preview1Imports } from './preview1-host.js';
-import { preview2Imports } from './preview2-host.js';
-import type { FromWorker, LoadMessage, ToWorker, WorkerData } from './protocol.js';
+import { OutputLimitExit, OutputWriter, ProcExit } from '../host/context.js';
+import { preview1Imports } from '../host/preview1.js';
+import { preview2Imports } from '../host/preview2.js';
+import type { FromWorker, LoadMessage, ToWorker, WorkerData } from '../pool/protocol.js';
 import { selfTestModule, SELF_TEST_FN } from './self-test.js';
-import { Busy, Flag, G, K, Mode, offsetToMonotonic, Result, S, SANDBOX_SHIFT, SLOT_COUNT, SLOT_DATA_BYTES, SlotTable, State, T } from './shared-slots.js';
-import { LoadedFunction, type Instance, type WorkerHost } from './worker-function.js';
+import { Busy, Flag, GlobalWord, WorkerWord, Mode, offsetToMonotonic, Result, SlotWord, SANDBOX_SHIFT, SLOT_COUNT, SLOT_DATA_BYTES, SlotTable, State, SlotTime } from '../pool/shared-slots.js';
+import { LoadedFunction, type Instance, type WorkerHost } from './loaded-function.js';
 
 const data = workerData as WorkerData;
 const table = new SlotTable(data.sab);
@@ -54,12 +54,12 @@ function describe(e: unknown): string {
 
 function busy(kind: number, fnId = 0): void {
   f64[table.busySince(me)] = now();
-  Atomics.store(i32, w(K.BUSY_FN), fnId);
-  Atomics.store(i32, w(K.BUSY), kind);
+  Atomics.store(i32, w(WorkerWord.BUSY_FN), fnId);
+  Atomics.store(i32, w(WorkerWord.BUSY), kind);
 }
 
 function drainControl(): void {
-  controlSeen = Atomics.load(i32, w(K.CONTROL));
+  controlSeen = Atomics.load(i32, w(WorkerWord.CONTROL));
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
     const msg = m.message as ToWorker;
     if (msg.type === 'input-buffer') bigInputs[msg.slot] = { generation: msg.generation, bytes: new Uint8Array(msg.buffer) };
@@ -124,17 +124,17 @@ function rehearse(fn: LoadedFunction): void {
 
 /** Claims the oldest queued slot, or returns -1. */
 function claim(): number {
-  while (Atomics.load(i32, G.QUEUED) > 0) {
+  while (Atomics.load(i32, GlobalWord.QUEUED) > 0) {
     let best = -1;
     let bestTicket = 0;
     for (let s = 0; s < SLOT_COUNT; s++) {
-      if (Atomics.load(i32, table.slot(s, S.STATE)) !== State.QUEUED) continue;
-      const ticket = i32[table.slot(s, S.TICKET)]!;
+      if (Atomics.load(i32, table.slot(s, SlotWord.STATE)) !== State.QUEUED) continue;
+      const ticket = i32[table.slot(s, SlotWord.TICKET)]!;
       if (best < 0 || ((ticket - bestTicket) | 0) < 0) (best = s), (bestTicket = ticket);
     }
     if (best < 0) return -1;
-    if (Atomics.compareExchange(i32, table.slot(best, S.STATE), State.QUEUED, State.RUNNING + me) === State.QUEUED) {
-      Atomics.sub(i32, G.QUEUED, 1);
+    if (Atomics.compareExchange(i32, table.slot(best, SlotWord.STATE), State.QUEUED, State.RUNNING + me) === State.QUEUED) {
+      Atomics.sub(i32, GlobalWord.QUEUED, 1);
       return best;
     }
   }
@@ -142,12 +142,12 @@ function claim(): number {
 }
 
 function readInput(s: number): Uint8Array | undefined {
-  const len = i32[table.slot(s, S.INPUT_LEN)]!;
+  const len = i32[table.slot(s, SlotWord.INPUT_LEN)]!;
   if (len < 0) {
-    const generation = i32[table.slot(s, S.BIG_GEN)]!;
+    const generation = i32[table.slot(s, SlotWord.BIG_GEN)]!;
     if (bigInputs[s]?.generation !== generation) drainControl();
     const big = bigInputs[s];
-    return big?.generation === generation ? big.bytes.subarray(0, i32[table.slot(s, S.BIG_LEN)]) : undefined;
+    return big?.generation === generation ? big.bytes.subarray(0, i32[table.slot(s, SlotWord.BIG_LEN)]) : undefined;
   }
   if (stdin.length < len) stdin = new Uint8Array(Math.max(len, stdin.length * 2));
   const base = table.data(s);
@@ -185,30 +185,30 @@ function publish(s: number, r: Ran): void {
     flags |= Flag.VIA_PORT;
     const stdout = out.slice();
     const stderr = err.slice();
-    port.postMessage({ runId: i32[table.slot(s, S.RUN_ID)], stdout, stderr, message: r.message }, [stdout.buffer, stderr.buffer]);
+    port.postMessage({ runId: i32[table.slot(s, SlotWord.RUN_ID)], stdout, stderr, message: r.message }, [stdout.buffer, stderr.buffer]);
   }
-  i32[table.slot(s, S.RESULT)] = r.result;
-  i32[table.slot(s, S.EXIT_CODE)] = r.exitCode;
-  i32[table.slot(s, S.STDOUT_LEN)] = out.length;
-  i32[table.slot(s, S.STDERR_LEN)] = err.length;
-  i32[table.slot(s, S.MESSAGE_LEN)] = message.length;
-  i32[table.slot(s, S.FLAGS)] = flags;
-  i32[table.slot(s, S.MEMORY_PAGES)] = r.instance ? r.instance.memoryBytes() / 65536 : 0;
-  i32[table.slot(s, S.WORKER)] = me;
-  f64[table.time(s, T.CLAIMED_AT)] = r.claimedAt;
-  f64[table.time(s, T.START_AT)] = r.startAt;
-  f64[table.time(s, T.END_AT)] = r.endAt;
-  f64[table.time(s, T.INSTANTIATE_MS)] = r.instantiateMs;
-  Atomics.store(i32, table.slot(s, S.STATE), State.DONE);
+  i32[table.slot(s, SlotWord.RESULT)] = r.result;
+  i32[table.slot(s, SlotWord.EXIT_CODE)] = r.exitCode;
+  i32[table.slot(s, SlotWord.STDOUT_LEN)] = out.length;
+  i32[table.slot(s, SlotWord.STDERR_LEN)] = err.length;
+  i32[table.slot(s, SlotWord.MESSAGE_LEN)] = message.length;
+  i32[table.slot(s, SlotWord.FLAGS)] = flags;
+  i32[table.slot(s, SlotWord.MEMORY_PAGES)] = r.instance ? r.instance.memoryBytes() / 65536 : 0;
+  i32[table.slot(s, SlotWord.WORKER)] = me;
+  f64[table.time(s, SlotTime.CLAIMED_AT)] = r.claimedAt;
+  f64[table.time(s, SlotTime.START_AT)] = r.startAt;
+  f64[table.time(s, SlotTime.END_AT)] = r.endAt;
+  f64[table.time(s, SlotTime.INSTANTIATE_MS)] = r.instantiateMs;
+  Atomics.store(i32, table.slot(s, SlotWord.STATE), State.DONE);
   if (s >= SLOT_COUNT) return; // the self-test's own slot: nobody waits for it
-  Atomics.add(i32, G.DONE_SEQ, 1);
-  if (Atomics.load(i32, G.MAIN_WAITING) === 1) Atomics.notify(i32, G.DONE_SEQ);
+  Atomics.add(i32, GlobalWord.DONE_SEQ, 1);
+  if (Atomics.load(i32, GlobalWord.MAIN_WAITING) === 1) Atomics.notify(i32, GlobalWord.DONE_SEQ);
 }
 
 function runSlot(s: number): void {
   const claimedAt = now();
-  const fnId = i32[table.slot(s, S.FN)]!;
-  const mode = i32[table.slot(s, S.MODE)]!;
+  const fnId = i32[table.slot(s, SlotWord.FN)]!;
+  const mode = i32[table.slot(s, SlotWord.MODE)]!;
   busy(Busy.RUN, fnId);
   let fn = functions.get(fnId);
   if (!fn) (drainControl(), (fn = functions.get(fnId)));
@@ -240,7 +240,7 @@ function runSlot(s: number): void {
   inst.ctx.beginRun(input, host.stdout, host.stderr);
   host.ctx = inst.ctx;
   r.startAt = now();
-  f64[table.time(s, T.START_AT)] = r.startAt; // read by the pool if it stops the run
+  f64[table.time(s, SlotTime.START_AT)] = r.startAt; // read by the pool if it stops the run
   try {
     inst.start();
   } catch (e) {
@@ -288,13 +288,13 @@ function expire(): void {
 }
 
 function workWaiting(): boolean {
-  return Atomics.load(i32, G.QUEUED) > 0 || Atomics.load(i32, w(K.CONTROL)) !== controlSeen;
+  return Atomics.load(i32, GlobalWord.QUEUED) > 0 || Atomics.load(i32, w(WorkerWord.CONTROL)) !== controlSeen;
 }
 
 function serve(): never {
   for (;;) {
-    const wake = Atomics.load(i32, w(K.WAKE));
-    if (Atomics.load(i32, w(K.CONTROL)) !== controlSeen) drainControl();
+    const wake = Atomics.load(i32, w(WorkerWord.WAKE));
+    if (Atomics.load(i32, w(WorkerWord.CONTROL)) !== controlSeen) drainControl();
     const s = claim();
     if (s >= 0) {
       runSlot(s);
@@ -305,16 +305,16 @@ function serve(): never {
     // One worker at a time polls for idleSpinUs before sleeping (back-to-back runs skip a wake-up
     // each); the others poll a tenth of that, so a burst does not put them to sleep between runs.
     if (data.spinMs > 0) {
-      const spinner = Atomics.compareExchange(i32, G.SPINNER, 0, me + 1) === 0;
+      const spinner = Atomics.compareExchange(i32, GlobalWord.SPINNER, 0, me + 1) === 0;
       const until = spinner ? Math.max(performance.now() + data.spinMs, setupSpinUntil) : performance.now() + data.spinMs / 10;
       if (spinner) setupSpinUntil = 0;
       while (!workWaiting() && performance.now() < until);
-      if (spinner) Atomics.store(i32, G.SPINNER, 0);
+      if (spinner) Atomics.store(i32, GlobalWord.SPINNER, 0);
     }
     if (workWaiting()) continue;
-    Atomics.store(i32, w(K.PARKED), 1);
-    if (!workWaiting()) Atomics.wait(i32, w(K.WAKE), wake, nextExpiry === Infinity ? undefined : Math.max(0, nextExpiry - now()));
-    Atomics.store(i32, w(K.PARKED), 0);
+    Atomics.store(i32, w(WorkerWord.PARKED), 1);
+    if (!workWaiting()) Atomics.wait(i32, w(WorkerWord.WAKE), wake, nextExpiry === Infinity ? undefined : Math.max(0, nextExpiry - now()));
+    Atomics.store(i32, w(WorkerWord.PARKED), 0);
   }
 }
 
@@ -326,9 +326,9 @@ function selfTest(): void {
   const input = encoder.encode('self-test');
   for (let i = 0; i < 30; i++) {
     u8.set(input, table.data(s));
-    i32[table.slot(s, S.FN)] = SELF_TEST_FN;
-    i32[table.slot(s, S.MODE)] = i % 3;
-    i32[table.slot(s, S.INPUT_LEN)] = input.length;
+    i32[table.slot(s, SlotWord.FN)] = SELF_TEST_FN;
+    i32[table.slot(s, SlotWord.MODE)] = i % 3;
+    i32[table.slot(s, SlotWord.INPUT_LEN)] = input.length;
     runSlot(s);
   }
 }
@@ -336,8 +336,8 @@ function selfTest(): void {
 selfTest();
 send({ type: 'ready' });
 while (!started) {
-  const wake = Atomics.load(i32, w(K.WAKE));
+  const wake = Atomics.load(i32, w(WorkerWord.WAKE));
   drainControl();
-  if (!started) Atomics.wait(i32, w(K.WAKE), wake);
+  if (!started) Atomics.wait(i32, w(WorkerWord.WAKE), wake);
 }
 serve();

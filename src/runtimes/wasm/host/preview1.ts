@@ -6,7 +6,7 @@
  * bounded (at most 1024 iovecs, like Linux's IOV_MAX) and nothing is allocated per byte written.
  */
 import { randomFillSync } from 'node:crypto';
-import { OutputLimitExit, ProcExit, type HostContext } from './host-context.js';
+import { OutputLimitExit, ProcExit, type HostContext } from './context.js';
 
 const ERRNO = { SUCCESS: 0, BADF: 8, FAULT: 21, INVAL: 28, NOSYS: 52, SPIPE: 70, NOTCAPABLE: 76 } as const;
 const FILETYPE_CHARACTER_DEVICE = 2;

@@ -5,10 +5,10 @@
  * is stopped by a watchdog, and the function is refused or no longer instantiated ahead. Workers
  * are unref'd: an idle pool never keeps the host alive.
  */
-import { nowMs } from '../../clock.js';
+import { nowMs } from '../../../clock.js';
 import type { FromWorker, LoadMessage } from './protocol.js';
 import { RunSlots, type PoolResult } from './run-slots.js';
-import { Busy, K, offsetToMonotonic, SlotTable } from './shared-slots.js';
+import { Busy, WorkerWord, offsetToMonotonic, SlotTable } from './shared-slots.js';
 import { WorkerHandle } from './worker-handle.js';
 
 export type { PoolResult } from './run-slots.js';
@@ -168,10 +168,10 @@ export class WorkerPool {
     let busy = this.runs.active > 0 || this.loading.size > 0;
     for (const h of this.handles) {
       if (h.state !== 'ready') continue;
-      const kind = Atomics.load(i32, this.table.worker(h.index, K.BUSY));
+      const kind = Atomics.load(i32, this.table.worker(h.index, WorkerWord.BUSY));
       if (kind !== Busy.IDLE) busy = true;
       if (kind !== Busy.INSTANTIATING || nowMs() - f64[this.table.busySince(h.index)]! <= this.options.instantiateTimeoutMs) continue;
-      const fnId = Atomics.load(i32, this.table.worker(h.index, K.BUSY_FN));
+      const fnId = Atomics.load(i32, this.table.worker(h.index, WorkerWord.BUSY_FN));
       const why = `making an instance did not finish within ${this.options.instantiateTimeoutMs} ms (a start function that does not return?)`;
       h.terminate();
       const pending = this.loading.get(fnId);

@@ -1,12 +1,12 @@
 /**
  * What deploy refuses, and how it says so: every check gives `INVALID_FUNCTION` naming the
- * function and what to change. Used by `artifact.ts` (preview1 modules, components) and
+ * function and what to change. Used by `prepare.ts` (preview1 modules, components) and
  * `component-glue.ts` (native WASI 0.2 components).
  */
-import { NebulaError } from '../../errors.js';
-import type { ComponentOutline } from './component-binary.js';
-import { MEMORY_IMPORT, type ModuleFacts } from './module-rewrite.js';
-import { PREVIEW1_FUNCTIONS } from './preview1-host.js';
+import { NebulaError } from '../../../errors.js';
+import type { ComponentOutline } from '../binary/component.js';
+import { MEMORY_IMPORT, type ModuleFacts } from '../binary/module-rewrite.js';
+import { PREVIEW1_FUNCTIONS } from '../host/preview1.js';
 
 const MiB = 1024 * 1024;
 /** The WASI 0.2 interfaces the host provides to a component (no sockets, no http, no custom imports). */

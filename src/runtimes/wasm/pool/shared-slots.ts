@@ -19,7 +19,7 @@ export const SLOT_DATA_BYTES = 64 * 1024;
 const ALL_SLOTS = SLOT_COUNT + MAX_WORKERS;
 
 /** Global control words (Int32 indices). */
-export const G = {
+export const GlobalWord = {
   /** Bumped by a worker each time it finishes a run; the main thread waits on it. */
   DONE_SEQ: 0,
   /** 1 while the main thread waits on DONE_SEQ (a worker notifies only then). */
@@ -31,7 +31,7 @@ export const G = {
 } as const;
 
 /** Per-worker control words. */
-export const K = {
+export const WorkerWord = {
   /** The futex word a parked worker sleeps on. */
   WAKE: 0,
   /** 1 while the worker is parked (or about to be). */
@@ -45,7 +45,7 @@ export const K = {
 } as const;
 
 /** Per-slot words. */
-export const S = {
+export const SlotWord = {
   STATE: 0,
   TICKET: 1,
   FN: 2,
@@ -68,7 +68,7 @@ export const S = {
 } as const;
 
 /** Per-slot times (Float64 indices), epoch ms on the main thread's clock. */
-export const T = { CLAIMED_AT: 0, START_AT: 1, END_AT: 2, INSTANTIATE_MS: 3 } as const;
+export const SlotTime = { CLAIMED_AT: 0, START_AT: 1, END_AT: 2, INSTANTIATE_MS: 3 } as const;
 
 export const State = { FREE: 0, QUEUED: 1, DONE: 2, RUNNING: 16 } as const;
 export const Mode = { cold: 0, prewarmed: 1, warm: 2 } as const;

@@ -3,7 +3,7 @@
  * runaway allocation makes `memory.grow` fail inside the guest instead of exhausting the host.
  * Used for the core modules of jco's glue, and for any module `module-rewrite.ts` cannot read.
  */
-import { leb, Reader } from './wasm-binary.js';
+import { leb, Reader } from './codec.js';
 
 const PAGE = 65536;
 

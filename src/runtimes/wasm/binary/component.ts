@@ -5,7 +5,7 @@
  * them and nesting is capped, so malformed or hostile bytes end in {@link Unsupported}, never in a
  * read past the end or a deep recursion.
  */
-import { MAGIC_CORE, Reader, sectionsOf, Unsupported } from './wasm-binary.js';
+import { MAGIC_CORE, Reader, sectionsOf, Unsupported } from './codec.js';
 
 /** `\0asm`, version 0x0d, layer 1. */
 export const MAGIC_COMPONENT = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];

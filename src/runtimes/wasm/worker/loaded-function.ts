@@ -11,10 +11,10 @@
  */
 import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
-import { HostContext, ProcExit, encodeGrants, type Grants, type OutputWriter } from './host-context.js';
-import { GROW_FAILED_EXPORT, MEMORY_IMPORT } from './module-rewrite.js';
-import type { Host } from './preview1-host.js';
-import type { LoadMessage } from './protocol.js';
+import { HostContext, ProcExit, encodeGrants, type Grants, type OutputWriter } from '../host/context.js';
+import { GROW_FAILED_EXPORT, MEMORY_IMPORT } from '../binary/module-rewrite.js';
+import type { Host } from '../host/preview1.js';
+import type { LoadMessage } from '../pool/protocol.js';
 
 const PAGE = 65536;
 /** Memories up to this size are zeroed and reused; zeroing larger ones costs more than mapping new ones. */

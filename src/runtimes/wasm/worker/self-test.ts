@@ -16,7 +16,7 @@
  *     (drop (memory.grow (i32.const 0)))
  *     (call $exit (i32.const 0))))
  */
-import { rewriteModule } from './module-rewrite.js';
+import { rewriteModule } from '../binary/module-rewrite.js';
 
 /** The id the self-test function has in every worker (real functions start at 1). */
 export const SELF_TEST_FN = 0;

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prepareArtifact } from '../../../src/runtimes/wasm/artifact.js';
-import { MAX_COMPONENT_DEPTH, readComponent } from '../../../src/runtimes/wasm/component-binary.js';
-import { importModules, leb } from '../../../src/runtimes/wasm/wasm-binary.js';
-import { functionsDir } from '../../../src/paths.js';
-import { buildFixtures, componentOf, type Fixture } from './fixtures.js';
+import { prepareArtifact } from '../../../../src/runtimes/wasm/artifact/prepare.js';
+import { MAX_COMPONENT_DEPTH, readComponent } from '../../../../src/runtimes/wasm/binary/component.js';
+import { importModules, leb } from '../../../../src/runtimes/wasm/binary/codec.js';
+import { functionsDir } from '../../../../src/paths.js';
+import { buildFixtures, componentOf, type Fixture } from '../fixtures.js';
 
 let fx: Record<Fixture, Uint8Array>;
 let cacheDir: string;

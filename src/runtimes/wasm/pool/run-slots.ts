@@ -4,8 +4,8 @@
  * back from the same slot once the worker says it is done. A run still queued at its deadline or
  * abort is taken off the queue; only a run that is running has its worker stopped.
  */
-import { nowMs } from '../../clock.js';
-import { G, S, SLOT_COUNT, SLOT_DATA_BYTES, State, T, type SlotTable } from './shared-slots.js';
+import { nowMs } from '../../../clock.js';
+import { GlobalWord, SlotWord, SLOT_COUNT, SLOT_DATA_BYTES, State, SlotTime, type SlotTable } from './shared-slots.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 /** How a run ended, as the pool sees it. Times are epoch ms on nebula's clock. */
@@ -102,7 +102,7 @@ export class RunSlots {
     this.active++;
     const base = this.table.data(s);
     const size = run.input.length * 3 <= SLOT_DATA_BYTES ? -1 : Buffer.byteLength(run.input);
-    if (size <= SLOT_DATA_BYTES) i32[this.table.slot(s, S.INPUT_LEN)] = run.input.length === 0 ? 0 : this.buf.write(run.input, base, 'utf8');
+    if (size <= SLOT_DATA_BYTES) i32[this.table.slot(s, SlotWord.INPUT_LEN)] = run.input.length === 0 ? 0 : this.buf.write(run.input, base, 'utf8');
     else {
       // Too large for the slot: into the slot's large-input buffer, made (or replaced by a larger one) and shared only when needed.
       let big = this.bigInputs[s];
@@ -110,17 +110,17 @@ export class RunSlots {
         big = this.bigInputs[s] = { buffer: new SharedArrayBuffer(Math.max(size, 2 * (big?.buffer.byteLength ?? 0))), generation: (big?.generation ?? 0) + 1 };
         for (const h of this.handles) h.post({ type: 'input-buffer', slot: s, generation: big.generation, buffer: big.buffer });
       }
-      i32[this.table.slot(s, S.INPUT_LEN)] = -1;
-      i32[this.table.slot(s, S.BIG_LEN)] = Buffer.from(big.buffer).write(run.input, 'utf8');
-      i32[this.table.slot(s, S.BIG_GEN)] = big.generation;
+      i32[this.table.slot(s, SlotWord.INPUT_LEN)] = -1;
+      i32[this.table.slot(s, SlotWord.BIG_LEN)] = Buffer.from(big.buffer).write(run.input, 'utf8');
+      i32[this.table.slot(s, SlotWord.BIG_GEN)] = big.generation;
     }
-    i32[this.table.slot(s, S.FN)] = run.fnId;
-    i32[this.table.slot(s, S.MODE)] = run.mode;
-    i32[this.table.slot(s, S.RUN_ID)] = run.id;
-    i32[this.table.slot(s, S.TICKET)] = this.ticket = (this.ticket + 1) | 0;
-    this.table.f64[this.table.time(s, T.START_AT)] = 0;
-    Atomics.store(i32, this.table.slot(s, S.STATE), State.QUEUED);
-    const queued = Atomics.add(i32, G.QUEUED, 1) + 1;
+    i32[this.table.slot(s, SlotWord.FN)] = run.fnId;
+    i32[this.table.slot(s, SlotWord.MODE)] = run.mode;
+    i32[this.table.slot(s, SlotWord.RUN_ID)] = run.id;
+    i32[this.table.slot(s, SlotWord.TICKET)] = this.ticket = (this.ticket + 1) | 0;
+    this.table.f64[this.table.time(s, SlotTime.START_AT)] = 0;
+    Atomics.store(i32, this.table.slot(s, SlotWord.STATE), State.QUEUED);
+    const queued = Atomics.add(i32, GlobalWord.QUEUED, 1) + 1;
     // Workers awake and idle (polling) take queued runs without a wake-up (a futex call costs the
     // host several microseconds): wake a sleeping one only for runs beyond them.
     let awake = 0;
@@ -143,19 +143,19 @@ export class RunSlots {
     const { i32 } = this.table;
     try {
       while (this.active > 0) {
-        const seen = Atomics.load(i32, G.DONE_SEQ);
-        for (let s = 0; s < SLOT_COUNT; s++) if (this.slots[s] && Atomics.load(i32, this.table.slot(s, S.STATE)) === State.DONE) this.finish(s);
+        const seen = Atomics.load(i32, GlobalWord.DONE_SEQ);
+        for (let s = 0; s < SLOT_COUNT; s++) if (this.slots[s] && Atomics.load(i32, this.table.slot(s, SlotWord.STATE)) === State.DONE) this.finish(s);
         if (this.active === 0) break;
         if (this.spinMs > 0 && this.recentRunMs < this.spinMs) {
           await new Promise((r) => setImmediate(r));
           const until = performance.now() + this.spinMs;
-          while (Atomics.load(i32, G.DONE_SEQ) === seen && this.active > 0 && performance.now() < until);
-          if (Atomics.load(i32, G.DONE_SEQ) !== seen) continue;
+          while (Atomics.load(i32, GlobalWord.DONE_SEQ) === seen && this.active > 0 && performance.now() < until);
+          if (Atomics.load(i32, GlobalWord.DONE_SEQ) !== seen) continue;
         }
-        Atomics.store(i32, G.MAIN_WAITING, 1);
-        const wait = waitAsync(i32, G.DONE_SEQ, seen);
+        Atomics.store(i32, GlobalWord.MAIN_WAITING, 1);
+        const wait = waitAsync(i32, GlobalWord.DONE_SEQ, seen);
         if (wait.async) await wait.value;
-        Atomics.store(i32, G.MAIN_WAITING, 0);
+        Atomics.store(i32, GlobalWord.MAIN_WAITING, 0);
       }
     } finally {
       this.watching = false;
@@ -166,18 +166,18 @@ export class RunSlots {
     const run = this.slots[s]!;
     const { i32, f64 } = this.table;
     const word = (f: number) => i32[this.table.slot(s, f)]!;
-    const outLen = word(S.STDOUT_LEN);
-    const errLen = word(S.STDERR_LEN);
-    const msgLen = word(S.MESSAGE_LEN);
+    const outLen = word(SlotWord.STDOUT_LEN);
+    const errLen = word(SlotWord.STDERR_LEN);
+    const msgLen = word(SlotWord.MESSAGE_LEN);
     const base = this.table.data(s);
     const slot: DoneSlot = {
-      result: word(S.RESULT), exitCode: word(S.EXIT_CODE), flags: word(S.FLAGS), memoryBytes: word(S.MEMORY_PAGES) * 65536,
+      result: word(SlotWord.RESULT), exitCode: word(SlotWord.EXIT_CODE), flags: word(SlotWord.FLAGS), memoryBytes: word(SlotWord.MEMORY_PAGES) * 65536,
       stdout: '', stderr: '', message: '',
-      claimedAt: f64[this.table.time(s, T.CLAIMED_AT)]!, startAt: f64[this.table.time(s, T.START_AT)]!,
-      endAt: f64[this.table.time(s, T.END_AT)]!, instantiateMs: f64[this.table.time(s, T.INSTANTIATE_MS)]!,
+      claimedAt: f64[this.table.time(s, SlotTime.CLAIMED_AT)]!, startAt: f64[this.table.time(s, SlotTime.START_AT)]!,
+      endAt: f64[this.table.time(s, SlotTime.END_AT)]!, instantiateMs: f64[this.table.time(s, SlotTime.INSTANTIATE_MS)]!,
     };
     if (slot.flags & 4) {
-      const out = this.handles[word(S.WORKER)]?.takeOutput(run.id);
+      const out = this.handles[word(SlotWord.WORKER)]?.takeOutput(run.id);
       slot.stdout = out ? decoder.decode(out.stdout) : '';
       slot.stderr = out ? decoder.decode(out.stderr) : '';
       slot.message = out?.message ?? '';
@@ -200,7 +200,7 @@ export class RunSlots {
 
   /** Gives slot `s` to the next run waiting for one. */
   reuse(s: number): void {
-    Atomics.store(this.table.i32, this.table.slot(s, S.STATE), State.FREE);
+    Atomics.store(this.table.i32, this.table.slot(s, SlotWord.STATE), State.FREE);
     const next = this.overflow.shift();
     if (next) this.place(next, s);
     else this.free.push(s);
@@ -209,8 +209,8 @@ export class RunSlots {
   /** Takes a queued run off its slot; false when a worker claimed it first. */
   private unqueue(s: number): boolean {
     const { i32 } = this.table;
-    if (Atomics.compareExchange(i32, this.table.slot(s, S.STATE), State.QUEUED, State.FREE) !== State.QUEUED) return false;
-    Atomics.sub(i32, G.QUEUED, 1);
+    if (Atomics.compareExchange(i32, this.table.slot(s, SlotWord.STATE), State.QUEUED, State.FREE) !== State.QUEUED) return false;
+    Atomics.sub(i32, GlobalWord.QUEUED, 1);
     this.release(s);
     return true;
   }
@@ -234,14 +234,14 @@ export class RunSlots {
     const s = run.slot;
     if (this.slots[s] !== run) return;
     if (this.unqueue(s)) return this.settle(run, { kind, started: false, startAt: 0, ...base });
-    const state = Atomics.load(this.table.i32, this.table.slot(s, S.STATE));
+    const state = Atomics.load(this.table.i32, this.table.slot(s, SlotWord.STATE));
     if (state === State.DONE) return this.finish(s);
     const h = this.handles[state - State.RUNNING];
     this.slots[s] = undefined;
     this.active--;
     h?.zombies.push(s);
     h?.terminate();
-    this.settle(run, { kind, started: true, startAt: this.table.f64[this.table.time(s, T.START_AT)]!, ...base });
+    this.settle(run, { kind, started: true, startAt: this.table.f64[this.table.time(s, SlotTime.START_AT)]!, ...base });
   }
 
   /** No worker runs: every run from now on waits for set-up. */
@@ -261,7 +261,7 @@ export class RunSlots {
     for (const s of h.zombies.splice(0)) this.reuse(s);
     for (let s = 0; s < SLOT_COUNT; s++) {
       const run = this.slots[s];
-      if (run && Atomics.load(i32, this.table.slot(s, S.STATE)) === State.RUNNING + h.index) {
+      if (run && Atomics.load(i32, this.table.slot(s, SlotWord.STATE)) === State.RUNNING + h.index) {
         this.release(s);
         this.settle(run, { kind: 'crashed', at: nowMs(), message: why, setupWaitMs: run.setupWaitMs, dispatchAt: run.dispatchAt });
       }
@@ -276,7 +276,7 @@ export class RunSlots {
       const run = this.slots[s];
       if (!run) continue;
       if (this.unqueue(s)) ended(run);
-      else if (Atomics.load(this.table.i32, this.table.slot(s, S.STATE)) === State.DONE) this.finish(s);
+      else if (Atomics.load(this.table.i32, this.table.slot(s, SlotWord.STATE)) === State.DONE) this.finish(s);
       else if (running) (this.slots[s] = undefined), this.active--, ended(run);
     }
   }

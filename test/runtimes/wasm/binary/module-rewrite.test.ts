@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '@bytecodealliance/jco';
 import { describe, expect, it } from 'vitest';
-import { capMemory } from '../../../src/runtimes/wasm/memory-cap.js';
-import { GROW_FAILED_EXPORT, MEMORY_IMPORT, rewriteModule } from '../../../src/runtimes/wasm/module-rewrite.js';
-import { functionsDir } from '../../../src/paths.js';
+import { capMemory } from '../../../../src/runtimes/wasm/binary/memory-cap.js';
+import { GROW_FAILED_EXPORT, MEMORY_IMPORT, rewriteModule } from '../../../../src/runtimes/wasm/binary/module-rewrite.js';
+import { functionsDir } from '../../../../src/paths.js';
 
 const MiB = 1024 * 1024;
 const compile = (bytes: Uint8Array) => new WebAssembly.Module(bytes as BufferSource);

@@ -7,10 +7,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { nowMs } from '../../clock.js';
-import { packageRoot } from '../../paths.js';
+import { nowMs } from '../../../clock.js';
+import { packageRoot } from '../../../paths.js';
 import type { FromWorker, OutputMessage, ToWorker, WorkerData } from './protocol.js';
-import { Busy, K, type SlotTable } from './shared-slots.js';
+import { Busy, WorkerWord, type SlotTable } from './shared-slots.js';
 
 /** First retry after a failed start, then doubled up to {@link BACKOFF_MAX_MS}. */
 const BACKOFF_FIRST_MS = 100;
@@ -135,8 +135,8 @@ export class WorkerHandle {
     if (!this.port || this.state !== 'ready') return;
     this.port.postMessage(msg);
     const { i32 } = this.options.table;
-    Atomics.add(i32, this.options.table.worker(this.index, K.CONTROL), 1);
-    const wake = this.options.table.worker(this.index, K.WAKE);
+    Atomics.add(i32, this.options.table.worker(this.index, WorkerWord.CONTROL), 1);
+    const wake = this.options.table.worker(this.index, WorkerWord.WAKE);
     Atomics.add(i32, wake, 1);
     Atomics.notify(i32, wake);
   }
@@ -159,16 +159,16 @@ export class WorkerHandle {
    */
   idleAwake(now: number): boolean {
     const t = this.options.table;
-    if (this.state !== 'ready' || Atomics.load(t.i32, t.worker(this.index, K.PARKED)) !== 0) return false;
-    const busy = Atomics.load(t.i32, t.worker(this.index, K.BUSY));
+    if (this.state !== 'ready' || Atomics.load(t.i32, t.worker(this.index, WorkerWord.PARKED)) !== 0) return false;
+    const busy = Atomics.load(t.i32, t.worker(this.index, WorkerWord.BUSY));
     return busy === Busy.IDLE || (busy === Busy.INSTANTIATING && now - t.f64[t.busySince(this.index)]! < SHORT_CHORE_MS);
   }
 
   /** Wakes the worker if it sleeps; false when it was not parked. */
   wake(): boolean {
     const { i32 } = this.options.table;
-    if (this.state !== 'ready' || Atomics.compareExchange(i32, this.options.table.worker(this.index, K.PARKED), 1, 0) !== 1) return false;
-    const wake = this.options.table.worker(this.index, K.WAKE);
+    if (this.state !== 'ready' || Atomics.compareExchange(i32, this.options.table.worker(this.index, WorkerWord.PARKED), 1, 0) !== 1) return false;
+    const wake = this.options.table.worker(this.index, WorkerWord.WAKE);
     Atomics.add(i32, wake, 1);
     Atomics.notify(i32, wake);
     return true;

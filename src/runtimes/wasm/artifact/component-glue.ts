@@ -5,9 +5,9 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NebulaError } from '../../errors.js';
-import { checkInitialMemory, compile, refuse } from './deploy-checks.js';
-import { capMemory } from './memory-cap.js';
+import { NebulaError } from '../../../errors.js';
+import { checkInitialMemory, compile, refuse } from './checks.js';
+import { capMemory } from '../binary/memory-cap.js';
 
 export const JCO_TRANSPILE = '@bytecodealliance/jco-transpile';
 

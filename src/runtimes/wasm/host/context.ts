@@ -1,8 +1,8 @@
 /**
  * The host state of one instance, the same for WASI preview1 and WASI 0.2 (as Wasmtime's `Store`
  * is apart from its `Linker`): the instance's memory, its args and env, and for the run in
- * progress stdin and the two capped output writers. The bindings (`preview1-host.ts`,
- * `preview2-host.ts`) are built once per worker and read the context of the instance running now.
+ * progress stdin and the two capped output writers. The bindings (`preview1.ts`,
+ * `preview2.ts`) are built once per worker and read the context of the instance running now.
  */
 
 /** Thrown by `proc_exit` / `wasi:cli/exit`; caught by the worker to read the exit code. */

@@ -14,7 +14,7 @@
  * Anything this reader does not understand leaves the module as it was, with only its memory capped.
  */
 import { capMemory } from './memory-cap.js';
-import { encodeName, leb, Op, Reader, readSections, scanInstruction, skipConstExpr, skipValType, Unsupported, writeModule, type Section } from './wasm-binary.js';
+import { encodeName, leb, Op, Reader, readSections, scanInstruction, skipConstExpr, skipValType, Unsupported, writeModule, type Section } from './codec.js';
 
 export const MEMORY_IMPORT = { module: 'nebula', name: 'memory' } as const;
 export const GROW_FAILED_EXPORT = '__nebula_grow_failed';
