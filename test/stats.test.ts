@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mannWhitney, medianInterval, medianRatio, quantile, summarize } from '../src/index.js';
 import { differenceCi95, linearFit, mixtureQuantile, t95 } from '../src/stats.js';
-import { schedule, cellKey, type Cell } from '../src/experiment/schedule.js';
+import { cellKey, type Cell } from '../src/experiment/cell.js';
+import { schedule } from '../src/experiment/run/schedule.js';
 
 describe('statistics against hand-computed values', () => {
   it('summarises a sample: median, quartiles, std (n-1), p95 by linear interpolation, t interval, Tukey outliers', () => {

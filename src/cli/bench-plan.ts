@@ -1,13 +1,13 @@
 /**
  * What `nebula bench` will run, from its flags, a config file and `--quick`, checked in full
  * before anything runs (a mistake is exit 2 before any work). Precedence: flags, then the
- * config file, then `--quick`'s values, then the experiment defaults (`experiment/config.ts`).
+ * config file, then `--quick`'s values, then the experiment defaults (`experiment/run/config.ts`).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_NAMES } from '../builtins.js';
 import { UsageError } from '../errors.js';
-import { QUICK_INPUTS, resolveConfig, type ExperimentConfig, type ResolvedConfig } from '../experiment/config.js';
+import { QUICK_INPUTS, resolveConfig, type ExperimentConfig, type ResolvedConfig } from '../experiment/run/config.js';
 import { checkOutDir } from '../experiment/run-folder.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';

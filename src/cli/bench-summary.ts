@@ -2,12 +2,12 @@
  * What `nebula bench` prints when it ends: absolute medians per cell with their intervals and
  * ranges, the ratios against the baseline runtime, the output check, and every file written.
  */
-import { fmtEnergy, type EnergyFigure } from '../experiment/energy-figures.js';
-import { fmtInput, fmtMs, fmtRatio } from '../experiment/format.js';
-import { describeMismatch } from '../experiment/output-check.js';
-import { execNote, runtimeLabel } from '../experiment/report-kit.js';
+import { fmtEnergy, type EnergyFigure } from '../experiment/analysis/energy-figures.js';
+import { fmtInput, fmtMs, fmtRatio } from '../experiment/report/format.js';
+import { describeMismatch } from '../experiment/analysis/output-check.js';
+import { execNote, runtimeLabel } from '../experiment/report/kit.js';
 import type { Summary } from '../stats.js';
-import type { Comparison, ExperimentResult } from '../experiment/summary.js';
+import type { Comparison, ExperimentResult } from '../experiment/analysis/summary.js';
 import { textTable } from './table.js';
 
 const withCi = (s: Summary | undefined) => (s ? `${fmtMs(s.median)} [${fmtMs(s.ci95[0])}, ${fmtMs(s.ci95[1])}]` : '–');

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BUILTIN_NAMES } from '../builtins.js';
 import { UsageError } from '../errors.js';
-import type { ExperimentConfig } from '../experiment/config.js';
+import type { ExperimentConfig } from '../experiment/run/config.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
 import type { FunctionSpec, InvocationMode } from '../types.js';
 import { configSchema } from './config-schema.js';

@@ -3,7 +3,7 @@
  * lines (no carriage returns, no escape codes) when the output is a file or a pipe.
  */
 import type { WriteStream } from 'node:tty';
-import type { ExperimentPhase, PhaseSize } from '../experiment/experiment.js';
+import type { ExperimentPhase, PhaseSize } from '../experiment/run/experiment.js';
 
 const fmtSeconds = (s: number) => (s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`);
 

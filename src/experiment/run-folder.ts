@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
 import type { Baseline, BatchEnergy, InvocationRecord } from '../types.js';
-import { resolveConfig, type ResolvedConfig } from './config.js';
-import { cellKey, type Cell } from './schedule.js';
-import { summarizeRecords, type ExperimentResult } from './summary.js';
+import { resolveConfig, type ResolvedConfig } from './run/config.js';
+import { cellKey, type Cell } from './cell.js';
+import { summarizeRecords, type ExperimentResult } from './analysis/summary.js';
 
 /** The files of an experiment folder. */
 export const RUN_FILES = { run: 'run.json', records: 'records.jsonl', summary: 'summary.json' } as const;

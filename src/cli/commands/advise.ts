@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { advise, parseRate, type AdvisorOption } from '../../energy/advisor.js';
 import { UsageError } from '../../errors.js';
-import { fmtInput, fmtMs } from '../../experiment/format.js';
-import { fmtBreakEven, fmtFigure, fmtJ, fmtS } from '../../experiment/report-energy.js';
-import type { ExperimentResult } from '../../experiment/summary.js';
+import { fmtInput, fmtMs } from '../../experiment/report/format.js';
+import { fmtBreakEven, fmtFigure, fmtJ, fmtS } from '../../experiment/report/sections-energy-analysis.js';
+import type { ExperimentResult } from '../../experiment/analysis/summary.js';
 import { CliError, parse, parseDuration, type Command } from '../args.js';
 
 const usage = `Usage: nebula advise <dir> --rate 2/s [--p99 50ms] [--function NAME] [--json]

@@ -1,7 +1,7 @@
 /** `nebula compare <dirA> <dirB>`: two recorded runs side by side, with ratios, intervals and a significance test. */
 import { writeFileSync } from 'node:fs';
-import { COMPARE_HEAD, compareCells, compareHtml, compareMarkdown } from '../../experiment/compare-report.js';
-import { compareRuns } from '../../experiment/compare.js';
+import { COMPARE_HEAD, compareCells, compareHtml, compareMarkdown } from '../../experiment/report/compare.js';
+import { compareRuns } from '../../experiment/analysis/compare.js';
 import { CliError, parse, parseWhole, type Command } from '../args.js';
 import { textTable } from '../table.js';
 

@@ -1,6 +1,6 @@
 /** `nebula invoke <function> <input>`. */
-import { fmtMs, fmtWh } from '../../experiment/format.js';
-import { execNote } from '../../experiment/report-kit.js';
+import { fmtMs, fmtWh } from '../../experiment/report/format.js';
+import { execNote } from '../../experiment/report/kit.js';
 import { Nebula } from '../../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../../runtimes/index.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';

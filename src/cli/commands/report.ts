@@ -1,7 +1,7 @@
 /** `nebula report <dir>`: re-render the reports of a recorded experiment, finished or not. */
 import { writeFileSync } from 'node:fs';
-import { recordsToCsv } from '../../experiment/csv.js';
-import { renderReports } from '../../experiment/render.js';
+import { recordsToCsv } from '../../experiment/report/csv.js';
+import { renderReports } from '../../experiment/report/render.js';
 import { loadRun } from '../../experiment/run-folder.js';
 import { CliError, parse, type Command } from '../args.js';
 

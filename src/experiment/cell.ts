@@ -1,0 +1,16 @@
+/** A cell of an experiment's matrix (function x runtime x mode x input): what the runner schedules, the summary groups by and the reports show. */
+import type { RuntimeKind } from '../runtimes/index.js';
+import type { InvocationMode } from '../types.js';
+
+/** One cell of the matrix. */
+export interface Cell {
+  function: string;
+  runtime: RuntimeKind;
+  mode: InvocationMode;
+  input: unknown;
+}
+
+/** A stable key for a cell. */
+export function cellKey(c: Cell): string {
+  return `${c.function}|${c.runtime}|${c.mode}|${JSON.stringify(c.input)}`;
+}

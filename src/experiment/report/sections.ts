@@ -1,0 +1,23 @@
+/**
+ * The sections of report.md and report.html, in order. Each builder returns one section (or
+ * null); a new fragment of the reports is one more line here.
+ */
+import type { SectionBuilder } from './kit.js';
+import { energyAnalysisSections } from './sections-energy-analysis.js';
+import { energySection } from './sections-energy.js';
+import { comparisonsSection, machineSection, microSection, outputCheckSection } from './sections-run.js';
+import { cellsSection, coldStartSection, runTimeSection, sandboxStartSection, totalSection } from './sections-timing.js';
+
+export const REPORT_SECTIONS: SectionBuilder[] = [
+  outputCheckSection,
+  coldStartSection,
+  sandboxStartSection,
+  runTimeSection,
+  totalSection,
+  energySection,
+  energyAnalysisSections,
+  comparisonsSection,
+  cellsSection,
+  microSection,
+  machineSection,
+];

@@ -1,0 +1,125 @@
+/** An experiment's configuration: what the user gives, and the one place its defaults are resolved. */
+import { builtinInputs } from '../../builtins.js';
+import { UsageError } from '../../errors.js';
+import { checkTimeoutMs } from '../../nebula.js';
+import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
+import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
+import { resolveKeepWarm, type KeepWarmConfig, type ResolvedKeepWarm } from './keep-warm.js';
+
+/** What to run. Every field but `outDir` has a default. */
+export interface ExperimentConfig {
+  /** Default: every deployed function. */
+  functions?: string[];
+  /** Default: every registered runtime. */
+  runtimes?: RuntimeKind[];
+  /** The runtime every other one is compared against (ratios are other / baseline). Default: `process` when it runs, else the first runtime. */
+  baseline?: RuntimeKind;
+  /** Default `['cold']`. */
+  modes?: InvocationMode[];
+  /** Inputs per function. Default: {@link DEFAULT_INPUTS}. */
+  inputs?: Record<string, unknown[]>;
+  /** Measured invocations per cell. Default 20. */
+  repetitions?: number;
+  /** Unrecorded invocations per cell first. Default 2. */
+  warmup?: number;
+  /** Default `interleaved`. */
+  order?: 'interleaved' | 'shuffled';
+  /** Seed of the shuffle and the bootstrap. Default 1. */
+  seed?: number;
+  /** Idle power measurement before the runs, ms (only with a meter). Default 10 000; 0 measures none (energy figures then include idle). */
+  baselineMs?: number;
+  /** Batch energy for cells shorter than a few meter intervals; window at least this long, ms. Default 2 000; false to skip. */
+  batchWindowMs?: number | false;
+  /** tinybench micro-benchmarks of the engine's own per-invocation overhead. Default true. */
+  micro?: boolean;
+  /** Per-invocation timeout, ms. Default 60 000. */
+  timeoutMs?: number;
+  /**
+   * Measure the power and memory of kept-warm sandboxes (needs a meter; see docs/energy.md).
+   * `true` or settings turn it on; default: on when `modes` include `warm`.
+   */
+  keepWarm?: KeepWarmConfig | boolean;
+  /** Drop a runtime that is unavailable (saying so in the result) instead of failing. Default false. */
+  skipUnavailable?: boolean;
+  /** Where records.jsonl and summary.json go. */
+  outDir: string;
+}
+
+/** A configuration with every default filled in (as written to summary.json). */
+export type ResolvedConfig = Required<Omit<ExperimentConfig, 'inputs' | 'baseline' | 'keepWarm'>> & {
+  inputs: Record<string, unknown[]>;
+  baseline: RuntimeKind;
+  keepWarm: ResolvedKeepWarm | false;
+};
+
+/**
+ * Inputs of the built-in functions when none are given. Every default input of the experiment
+ * runner and the CLI comes from here and {@link QUICK_INPUTS}.
+ */
+export const DEFAULT_INPUTS: Record<string, unknown[]> = builtinInputs('default');
+
+/** Small inputs of the built-ins for `nebula bench --quick` (about a minute for everything). */
+export const QUICK_INPUTS: Record<string, unknown[]> = builtinInputs('quick');
+
+const bad = (field: string, what: string, got: unknown) =>
+  new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${JSON.stringify(got) ?? String(got)}.`, { details: { field } });
+
+function wholeNumber(field: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw bad(field, `must be a whole number >= ${min}`, value);
+  return value;
+}
+
+/** The baseline runtime when none is chosen: the native process where it runs, else the first one. */
+export function defaultBaseline(runtimes: readonly RuntimeKind[]): RuntimeKind {
+  return (runtimes as readonly string[]).includes('process') ? ('process' as RuntimeKind) : runtimes[0]!;
+}
+
+/**
+ * Validates a configuration and fills in the defaults.
+ * @throws UsageError `INVALID_CONFIG` naming the field and what is wrong.
+ */
+export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
+  if (typeof config !== 'object' || config === null) throw bad('config', 'must be an object', config);
+  if (typeof config.outDir !== 'string' || !config.outDir) throw bad('outDir', 'must name the folder for records and reports', config.outDir);
+  const runtimes = config.runtimes ?? [...RUNTIME_KINDS];
+  if (!Array.isArray(runtimes) || runtimes.length === 0) throw bad('runtimes', `must be a non-empty list of ${RUNTIME_KINDS.join(', ')}`, runtimes);
+  for (const r of runtimes) if (!isRuntimeKind(r)) throw bad('runtimes', `must only hold ${RUNTIME_KINDS.join(', ')}`, r);
+  const modes = config.modes ?? ['cold'];
+  if (!Array.isArray(modes) || modes.length === 0) throw bad('modes', `must be a non-empty list of ${INVOCATION_MODES.join(', ')}`, modes);
+  for (const m of modes) if (!INVOCATION_MODES.includes(m)) throw bad('modes', `must only hold ${INVOCATION_MODES.join(', ')}`, m);
+  const baseline = config.baseline ?? defaultBaseline(runtimes);
+  if (!isRuntimeKind(baseline)) throw bad('baseline', `must be one of ${RUNTIME_KINDS.join(', ')}`, baseline);
+  const order = config.order ?? 'interleaved';
+  if (order !== 'interleaved' && order !== 'shuffled') throw bad('order', 'must be "interleaved" or "shuffled"', order);
+  const functions = config.functions ?? [];
+  if (!Array.isArray(functions) || functions.some((f) => typeof f !== 'string')) throw bad('functions', 'must be a list of function names', functions);
+  const inputs = config.inputs ?? {};
+  if (typeof inputs !== 'object' || inputs === null || Object.values(inputs).some((v) => !Array.isArray(v)))
+    throw bad('inputs', 'must map function names to lists of inputs', inputs);
+  const batch = config.batchWindowMs ?? 2000;
+  if (batch !== false && (typeof batch !== 'number' || !(batch > 0))) throw bad('batchWindowMs', 'must be a positive number of ms or false', batch);
+  let timeoutMs: number;
+  try {
+    timeoutMs = checkTimeoutMs(config.timeoutMs ?? 60_000);
+  } catch {
+    throw bad('timeoutMs', 'must be a number of ms from 1 to 2147483647', config.timeoutMs);
+  }
+  return {
+    functions,
+    runtimes,
+    baseline,
+    modes,
+    inputs: { ...DEFAULT_INPUTS, ...inputs },
+    repetitions: wholeNumber('repetitions', config.repetitions ?? 20, 1),
+    warmup: wholeNumber('warmup', config.warmup ?? 2, 0),
+    order,
+    seed: wholeNumber('seed', config.seed ?? 1, 0),
+    baselineMs: wholeNumber('baselineMs', config.baselineMs ?? 10_000, 0),
+    batchWindowMs: batch,
+    micro: config.micro ?? true,
+    timeoutMs,
+    skipUnavailable: config.skipUnavailable ?? false,
+    keepWarm: resolveKeepWarm(config.keepWarm, modes),
+    outDir: config.outDir,
+  };
+}

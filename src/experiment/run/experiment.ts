@@ -1,0 +1,317 @@
+/**
+ * The experiment runner: a matrix of functions x runtimes x modes x inputs, run in interleaved
+ * rounds after a warm-up and a baseline, every record streamed to disk, summarised per cell.
+ * Configuration lives in `config.ts`, statistics in `../analysis/summary.ts`, the folder's files in `../run-folder.ts`.
+ */
+import { join } from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import { isoFromMs, nowMs } from '../../clock.js';
+import { isNebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
+import type { Nebula } from '../../nebula.js';
+import { RecordLog } from '../../record-log.js';
+import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
+import { quantile } from '../../stats.js';
+import type { Baseline, BatchEnergy, InvocationRecord } from '../../types.js';
+import { resolveConfig, type ExperimentConfig, type ResolvedConfig } from './config.js';
+import { machineInfo } from './machine.js';
+import { MICRO_EXPECTED_MS, microBenchmarks, type MicroResult } from './micro.js';
+import { claimOutDir, RUN_FILES, writeJsonAtomic, type RunFile } from '../run-folder.js';
+import { cellKey, type Cell } from '../cell.js';
+import { schedule } from './schedule.js';
+import type { EnergyAnalysis } from '../analysis/energy-analysis.js';
+import { runEnergyStep } from './energy-step.js';
+import { recordCellKey, summarizeRecords, type CellSummary, type ExperimentResult } from '../analysis/summary.js';
+
+/** The phases of an experiment, in the order they run. */
+export const EXPERIMENT_PHASES = ['prepare', 'baseline', 'warmup', 'run', 'batch', 'keep-warm', 'micro'] as const;
+export type ExperimentPhase = (typeof EXPERIMENT_PHASES)[number];
+
+/** How much work a phase holds: invocations or runtimes counted, or milliseconds expected. */
+export interface PhaseSize {
+  total: number;
+  unit: 'invocations' | 'runtimes' | 'ms';
+}
+
+/** Progress events of an experiment. */
+export interface ExperimentEvents {
+  /** A phase started, with its size. Phases with nothing to do are not announced. */
+  phase: (phase: ExperimentPhase, size: PhaseSize) => void;
+  /** Progress inside the current phase: `done` of `total` in the phase's unit. */
+  tick: (phase: ExperimentPhase, done: number, total: number) => void;
+  /** One measured invocation ended: `done` of `total`. */
+  progress: (done: number, total: number, record: InvocationRecord) => void;
+  /** Something the result will say too (a runtime skipped, a batch that failed). */
+  note: (text: string) => void;
+}
+
+/**
+ * Runs an experiment on a Nebula instance (its meter gives the energy figures).
+ * @example
+ * ```ts
+ * const exp = new Experiment(nebula, { functions: ['fib'], repetitions: 10, outDir: 'out' });
+ * exp.on('progress', (done, total) => console.log(done, '/', total));
+ * const result = await exp.run();
+ * ```
+ */
+export class Experiment extends EventEmitter<ExperimentEvents> {
+  private readonly config: ResolvedConfig;
+  private runFile: RunFile | undefined;
+  private readonly pending: string[] = [];
+
+  /** @throws UsageError `INVALID_CONFIG` naming the field that is wrong. */
+  constructor(
+    private readonly nebula: Nebula,
+    config: ExperimentConfig,
+  ) {
+    super();
+    this.config = resolveConfig(config);
+  }
+
+  /**
+   * Runs it. With `signal` aborted midway, stops after the current invocation and keeps what was
+   * recorded. Writes run.json at the start, records.jsonl as it goes, summary.json at the end.
+   * @throws UsageError `FUNCTION_NOT_FOUND`; `INVALID_CONFIG` when `outDir` is not empty (runs are never mixed).
+   */
+  async run(signal?: AbortSignal): Promise<ExperimentResult> {
+    const cfg = this.config;
+    const names = cfg.functions.length ? cfg.functions : (await this.nebula.functions()).map((f) => f.name);
+    for (const n of names) if (!this.nebula.has(n)) throw new UsageError('FUNCTION_NOT_FOUND', `No function named "${n}" is deployed.`);
+    claimOutDir(cfg.outDir);
+    const meter = this.nebula.meter;
+    const run: RunFile = (this.runFile = {
+      format: 'nebula-run/1',
+      startedAt: isoFromMs(nowMs()),
+      config: cfg,
+      machine: machineInfo(),
+      meter: meter ? { name: meter.name, estimate: meter.estimate, intervalMs: meter.intervalMs } : null,
+      baseline: null,
+      notes: this.pending.splice(0),
+      cells: [],
+    });
+    this.save();
+
+    const runtimes = await this.prepare(names);
+    if (runtimes.length > 1)
+      for (const rt of runtimes) {
+        const effect = runtimeDescriptor(rt).sideEffect;
+        if (effect) this.note(`${runtimeDescriptor(rt).label} beside other runtimes: ${effect}`);
+      }
+    const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
+    const cells: Cell[] = [];
+    for (const fn of names)
+      for (const runtime of runtimes)
+        if (known[fn]?.includes(runtime))
+          for (const mode of cfg.modes) for (const input of cfg.inputs[fn] ?? [null]) cells.push({ function: fn, runtime, mode, input });
+    const baselineRuntime = runtimes.includes(cfg.baseline) ? cfg.baseline : runtimes[0]!;
+    run.cells = cells;
+    run.config = { ...cfg, runtimes, baseline: baselineRuntime };
+    this.save();
+
+    run.baseline = await this.measureBaseline(signal);
+    this.save();
+    await this.warmup(cells, signal);
+    const records = await this.measure(cells, signal);
+    const batches = await this.batches(cells, records, signal);
+    const micro = await this.micro(runtimes, names, signal);
+
+    const summary = summarizeRecords(records, cells, {
+      seed: cfg.seed,
+      baseline: baselineRuntime,
+      batches,
+      isolated: run.baseline !== null,
+      estimate: meter?.estimate ?? false,
+    });
+    const energy = meter && !signal?.aborted ? await this.energyStep(records, summary.cells, runtimes, signal) : undefined;
+    const result: ExperimentResult = {
+      startedAt: run.startedAt,
+      finishedAt: isoFromMs(nowMs()),
+      interrupted: signal?.aborted === true,
+      config: run.config,
+      machine: run.machine,
+      meter: run.meter,
+      baseline: run.baseline,
+      notes: run.notes,
+      cells: summary.cells,
+      comparisons: summary.comparisons,
+      outputCheck: summary.outputCheck,
+      micro,
+      ...(energy ? { energy } : {}),
+    };
+    writeJsonAtomic(join(cfg.outDir, RUN_FILES.summary), result);
+    return result;
+  }
+
+  /** Keep-warm power and memory (when configured) and the energy analysis of the run. */
+  private energyStep(records: InvocationRecord[], cells: CellSummary[], runtimes: RuntimeKind[], signal?: AbortSignal): Promise<EnergyAnalysis | undefined> {
+    return runEnergyStep(this.nebula, {
+      records,
+      cells,
+      runtimes,
+      keepWarm: this.config.keepWarm,
+      timeoutMs: this.config.timeoutMs,
+      ...(signal ? { signal } : {}),
+      phase: (p, totalMs) => this.emit('phase', p as ExperimentPhase, { total: totalMs, unit: 'ms' }),
+      tick: (doneMs, totalMs) => this.emit('tick', 'keep-warm', doneMs, totalMs),
+      note: (text) => this.note(text),
+    });
+  }
+
+  private save(): void {
+    if (this.runFile) writeJsonAtomic(join(this.config.outDir, RUN_FILES.run), this.runFile);
+  }
+
+  /** Adds a note to the result (and run.json); before `run()`, it is kept for the run. */
+  note(text: string): void {
+    if (!this.runFile) return void this.pending.push(text);
+    this.runFile.notes.push(text);
+    this.save();
+    this.emit('note', text);
+  }
+
+  /** Prepares every runtime; an unavailable one is dropped with a note when the config allows. */
+  private async prepare(names: string[]): Promise<RuntimeKind[]> {
+    const cfg = this.config;
+    const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
+    this.emit('phase', 'prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
+    let runtimes = [...cfg.runtimes];
+    let done = 0;
+    for (const rt of cfg.runtimes) {
+      try {
+        await this.nebula.prepare(names.filter((n) => known[n]?.includes(rt)), [rt]);
+      } catch (e) {
+        if (cfg.skipUnavailable && isNebulaError(e) && e.code === 'RUNTIME_UNAVAILABLE') {
+          runtimes = runtimes.filter((r) => r !== rt);
+          this.note(`${rt} skipped: ${e.message}`);
+        } else throw e;
+      }
+      this.emit('tick', 'prepare', ++done, cfg.runtimes.length);
+    }
+    if (!runtimes.length) throw new RuntimeUnavailableError(`No runtime of ${cfg.runtimes.join(', ')} is available: ${this.runFile?.notes.join(' ')}`);
+    return runtimes;
+  }
+
+  /**
+   * Idle power before the runs; none without a meter or with `baselineMs: 0`. A meter that fails
+   * here costs the baseline (a note says so, and energy figures then include idle), not the run.
+   */
+  private async measureBaseline(signal?: AbortSignal): Promise<Baseline | null> {
+    const ms = this.config.baselineMs;
+    if (!this.nebula.meter || ms === 0 || signal?.aborted) return null;
+    try {
+      return await this.timed('baseline', ms, this.nebula.measureBaseline({ durationMs: ms }));
+    } catch (e) {
+      if (!isNebulaError(e) || (e.code !== 'METER_UNAVAILABLE' && e.code !== 'METER_PROTOCOL')) throw e;
+      this.note(`no idle baseline (energy figures include idle power): ${e.message}`);
+      return null;
+    }
+  }
+
+  private async warmup(cells: Cell[], signal?: AbortSignal): Promise<void> {
+    const total = cells.length * this.config.warmup;
+    if (!total) return;
+    this.emit('phase', 'warmup', { total, unit: 'invocations' });
+    let done = 0;
+    for (const c of cells)
+      for (let i = 0; i < this.config.warmup && !signal?.aborted; i++) {
+        await this.invoke(c);
+        this.emit('tick', 'warmup', ++done, total);
+      }
+  }
+
+  /** The measured invocations, each appended to records.jsonl as it ends. */
+  private async measure(cells: Cell[], signal?: AbortSignal): Promise<InvocationRecord[]> {
+    const cfg = this.config;
+    const order = schedule(cells, cfg.repetitions, cfg.order, cfg.seed);
+    this.emit('phase', 'run', { total: order.length, unit: 'invocations' });
+    const log = new RecordLog(join(cfg.outDir, RUN_FILES.records));
+    const records: InvocationRecord[] = [];
+    try {
+      for (const c of order) {
+        if (signal?.aborted) break;
+        // The previous invocation's sandbox is removed before this one starts, so its clean-up
+        // (a container removal, seconds of engine work) never overlaps this measurement.
+        await this.nebula.cleanedUp(cfg.timeoutMs);
+        const rec = await this.invoke(c);
+        log.append(rec);
+        records.push(rec);
+        this.emit('progress', records.length, order.length, rec);
+        this.emit('tick', 'run', records.length, order.length);
+      }
+    } finally {
+      log.close();
+    }
+    return records;
+  }
+
+  /** Batch energy for cells shorter than three meter intervals (their records alone are too short to measure). */
+  private async batches(cells: Cell[], records: InvocationRecord[], signal?: AbortSignal): Promise<Map<string, BatchEnergy>> {
+    const out = new Map<string, BatchEnergy>();
+    const meter = this.nebula.meter;
+    const window = this.config.batchWindowMs;
+    if (!meter || window === false || signal?.aborted) return out;
+    const totals = new Map<string, number[]>();
+    for (const r of records) if (r.ok) (totals.get(recordCellKey(r)) ?? totals.set(recordCellKey(r), []).get(recordCellKey(r))!).push(r.timing.totalMs);
+    const short = cells.filter((c) => {
+      const t = totals.get(cellKey(c));
+      return t && quantile([...t].sort((a, b) => a - b), 0.5) <= meter.intervalMs * 3;
+    });
+    const windowMs = Math.max(window, meter.intervalMs * 20);
+    const each = windowMs + meter.intervalMs * 1.5;
+    if (!short.length) return out;
+    this.emit('phase', 'batch', { total: short.length * each, unit: 'ms' });
+    let done = 0;
+    for (const cell of short) {
+      if (signal?.aborted) break;
+      const b = await this.timed('batch', each, this.batch(cell, windowMs, signal), done, short.length * each);
+      if (b) out.set(cellKey(cell), b);
+      done += each;
+    }
+    return out;
+  }
+
+  /** Back-to-back invocations for at least `windowMs`, energy divided by their number. */
+  private async batch(cell: Cell, windowMs: number, signal?: AbortSignal): Promise<BatchEnergy | undefined> {
+    const opts = { runtime: cell.runtime, mode: cell.mode, timeoutMs: this.config.timeoutMs, waitForEnergy: false };
+    // Let the meter take a sample first: work on this thread (summaries) may have delayed its timer.
+    await new Promise((r) => setTimeout(r, (this.nebula.meter?.intervalMs ?? 0) * 1.5));
+    const from = nowMs();
+    let n = 0;
+    while (nowMs() - from < windowMs && !signal?.aborted) {
+      await this.nebula.invoke(cell.function, cell.input, opts);
+      n++;
+    }
+    const to = nowMs();
+    try {
+      return await this.nebula.attributeBatch(from, to, n);
+    } catch (e) {
+      this.note(`batch energy of ${cell.function} on ${cell.runtime} ${cell.mode}: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async micro(runtimes: RuntimeKind[], names: string[], signal?: AbortSignal): Promise<MicroResult[]> {
+    if (!this.config.micro || !runtimes.includes('wasm' as RuntimeKind) || !names.includes('fib') || signal?.aborted) return [];
+    return this.timed('micro', MICRO_EXPECTED_MS, microBenchmarks(this.nebula));
+  }
+
+  /**
+   * Awaits `work` while ticking `phase` by the clock (every 250 ms) up to `expectedMs`; announces
+   * the phase unless `offset`/`total` say it is one step of a phase already announced.
+   */
+  private async timed<T>(phase: ExperimentPhase, expectedMs: number, work: Promise<T>, offset?: number, total?: number): Promise<T> {
+    if (offset === undefined) this.emit('phase', phase, { total: expectedMs, unit: 'ms' });
+    const all = total ?? expectedMs;
+    const start = nowMs();
+    const timer = setInterval(() => this.emit('tick', phase, (offset ?? 0) + Math.min(expectedMs, nowMs() - start), all), 250);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+      this.emit('tick', phase, (offset ?? 0) + expectedMs, all);
+    }
+  }
+
+  private invoke(c: Cell): Promise<InvocationRecord> {
+    return this.nebula.invoke(c.function, c.input, { runtime: c.runtime, mode: c.mode, timeoutMs: this.config.timeoutMs, waitForEnergy: true });
+  }
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../../../src/experiment/report/html.js';
+import { renderMarkdown } from '../../../src/experiment/report/markdown.js';
+import { logBoxChart } from '../../../src/experiment/report/charts.js';
+import { summarize } from '../../../src/index.js';
+import { fixtureResult } from '../fixtures.js';
+
+describe('the reports', () => {
+  it('show energy at or below idle as "not distinguishable from idle" with its interval, never a blank or a bare negative', () => {
+    const { result } = fixtureResult();
+    const warm = result.cells.find((c) => c.mode === 'prewarmed')!;
+    expect(warm.energy?.aboveIdle).toBe(false);
+    const md = renderMarkdown(result);
+    expect(md).toMatch(/\| fib \| 30 \| Wasm \| prewarmed \| not distinguishable from idle \(± \d+(\.\d+)? nWh\) \|/);
+    expect(md).not.toMatch(/\| -\d/);
+    expect(md).toContain('"Not distinguishable from idle (± x)"');
+    const html = renderHtml(result);
+    expect(html).toContain('not distinguishable from idle (± ');
+  });
+
+  it('draw energy as dots with interval whiskers, never bars, and use the figures in the ratios', () => {
+    const { result } = fixtureResult();
+    const html = renderHtml(result);
+    const energy = /<section id="energy">[\s\S]*?<\/section>/.exec(html)![0];
+    expect(energy).not.toContain('<rect');
+    expect((energy.match(/<circle [^>]*fill="#fff"/g) ?? []).length).toBe(1); // the idle cell: an open circle
+    expect((energy.match(/<circle /g) ?? []).length).toBe(3);
+    const ratio = result.comparisons.find((c) => c.metric === 'energy')!;
+    const docker = result.cells.find((c) => c.runtime === 'docker')!.energy!;
+    expect(ratio.ratio).toBeCloseTo(docker.valueWh / 2e-6, 6);
+    expect(ratio.sources).toEqual({ runtime: 'median of 8 records', baseline: 'batch mean of 900' });
+    expect(renderMarkdown(result)).toContain('(median of 8 records / batch mean of 900)');
+  });
+
+  it('title the cold-start panel for cold rows only, and put prewarmed start-up in its own panel', () => {
+    const html = renderHtml(fixtureResult().result);
+    const cold = /<section id="cold-start">[\s\S]*?<\/section>/.exec(html)![0];
+    expect(cold).toContain('Cold start (cold mode only)');
+    expect(cold).toContain('fib(30) Wasm cold');
+    expect(cold).not.toContain('prewarmed');
+    expect(/<section id="sandbox-start">[\s\S]*?<\/section>/.exec(html)![0]).toContain('fib(30) Wasm prewarmed');
+  });
+
+  it('say where Docker exec times come from, beside the figures', () => {
+    const { result } = fixtureResult();
+    const md = renderMarkdown(result);
+    expect(md).toMatch(/Docker execMs is engine-reported/);
+    expect(md).toMatch(/\| fib \| 30 \| Docker \| cold \| 8 \| 0 \| 0 \| [^|]+ \| [\d.]+ ms † \[/);
+  });
+
+  it('print the estimate warning at the top and on the energy section, as large as the figures', () => {
+    const html = renderHtml(fixtureResult({ estimate: true }).result);
+    expect(html).toContain('<p class="warn" id="estimate-warning">ESTIMATE:');
+    expect(/<section id="energy"><h2>Energy per invocation \(ESTIMATE\)<\/h2><p class="warn">ESTIMATE/.test(html)).toBe(true);
+    expect(renderHtml(fixtureResult({ estimate: false }).result)).not.toContain('ESTIMATE');
+  });
+
+  it('flag outputs that differ between runtimes at the top and in their own section', () => {
+    const { result } = fixtureResult({ mismatch: true });
+    expect(result.outputCheck.mismatches).toHaveLength(1);
+    expect(result.cells.find((c) => c.runtime === 'docker')!.mismatched).toBe(2);
+    const md = renderMarkdown(result);
+    expect(md).toContain('**Outputs differ: fib(30) on docker cold gave 2 instead of 1 (2 records).**');
+    expect(md).toContain('## Output check: OUTPUTS DIFFER');
+    expect(renderHtml(result)).toContain('<p class="error">Outputs differ');
+  });
+
+  it('label log axes at powers of ten in one precision', () => {
+    const svg = logBoxChart('t', [{ label: 'a', group: 'g', color: '#000', s: summarize([0.004, 0.02, 3, 2000]) }]);
+    const ticks = [...svg.matchAll(/class="ax"[^>]*>([^<]+)</g)].map((m) => m[1]);
+    expect(ticks).toEqual(['1 µs', '10 µs', '100 µs', '1 ms', '10 ms', '100 ms', '1 s', '10 s']);
+  });
+});
