@@ -2,7 +2,8 @@
 // the start-up / run split of a window against the integrated truth.
 // Run: npm run build && node bench/energy-accuracy.mjs
 import { execFileSync } from 'node:child_process';
-import { EnergyTracker, GudeMeter, GudeSimulator, Nebula, nowMs } from 'nebula-faas';
+import { EnergyTracker, GudeMeter, Nebula, nowMs } from 'nebula-faas';
+import { GudeSimulator } from 'nebula-faas/gude';
 import { median } from './stats.mjs';
 
 const pct = (x) => `${(x * 100).toFixed(2)}%`;

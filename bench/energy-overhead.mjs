@@ -5,7 +5,9 @@
 // 2. Settle latency: from invoke() returning to the record's `invocation:settled` event, for the
 //    default meter and for a Gude meter (simulator) polled every 100 ms.
 // Run: npm run build && node bench/energy-overhead.mjs [pairs]
-import { GudeMeter, GudeSimulator, Nebula, WasmRuntime, medianRatio } from 'nebula-faas';
+import { GudeMeter, Nebula, WasmRuntime } from 'nebula-faas';
+import { GudeSimulator } from 'nebula-faas/gude';
+import { medianRatio } from 'nebula-faas/stats';
 import { fmt, median, quantile } from './stats.mjs';
 
 const PAIRS = Number(process.argv[2] ?? 10_000);

@@ -2,7 +2,8 @@
 // (default intervalMs 100): invoking in a loop through Nebula, and a running meter whose
 // device turns into such a peer.
 // Run: npm run build && node bench/gude-reconnects.mjs
-import { GudeMeter, GudeSimulator, Nebula } from 'nebula-faas';
+import { GudeMeter, Nebula } from 'nebula-faas';
+import { GudeSimulator } from 'nebula-faas/gude';
 
 const WINDOW_MS = 10_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -10,7 +10,8 @@ const N = 500;
 const MiB = 1024 * 1024;
 
 async function child(mode) {
-  const { createServer, Nebula } = await import('nebula-faas');
+  const { Nebula } = await import('nebula-faas');
+  const { createServer } = await import('nebula-faas/server');
   const nebula = new Nebula();
   const options = { bytes: {}, 'count-only': { historyBytes: Number.MAX_SAFE_INTEGER }, floor: { historySize: 1 } }[mode];
   const api = createServer(nebula, options);

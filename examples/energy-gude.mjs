@@ -1,7 +1,8 @@
 // Measure energy with a Gude Expert Power Control over Modbus TCP.
 // With hardware:    GUDE_HOST=10.0.0.7 GUDE_OUTLET=1 node examples/energy-gude.mjs
 // Without hardware: node examples/energy-gude.mjs   (starts the built-in Gude simulator on localhost)
-import { GudeMeter, GudeSimulator, Nebula } from 'nebula-faas';
+import { GudeMeter, Nebula } from 'nebula-faas';
+import { GudeSimulator } from 'nebula-faas/gude';
 
 let simulator;
 let host = process.env.GUDE_HOST;

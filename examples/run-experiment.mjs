@@ -1,7 +1,8 @@
 // Run a small experiment from code: two functions on Wasm (and Docker when an engine answers),
 // energy from the CPU-utilisation estimate, reports written to a new folder.
 // Run: node examples/run-experiment.mjs [outDir]
-import { EstimateMeter, runExperiment } from 'nebula-faas';
+import { EstimateMeter } from 'nebula-faas';
+import { runExperiment } from 'nebula-faas/experiment';
 
 // Each run needs its own folder (a used one is refused, so runs are never mixed).
 const outDir = process.argv[2] ?? `nebula-results/example-${new Date().toISOString().replace(/[:.]/g, '-')}`;

@@ -1,6 +1,11 @@
 /**
- * nebula-faas: run functions as WebAssembly components or Docker containers and measure each
- * invocation's cold start, run time and energy on your own hardware.
+ * nebula-faas: run functions as WebAssembly components, Docker containers or native processes
+ * and measure each invocation's cold start, run time and energy on your own hardware.
+ *
+ * The package root is the engine: `Nebula`, the runtimes, the meters, the records and their
+ * types, and the errors. The rest has its own entry point: experiments and their reports in
+ * `nebula-faas/experiment`, the REST API in `nebula-faas/server`, the Gude simulator and
+ * register codec in `nebula-faas/gude`, the statistics in `nebula-faas/stats`.
  *
  * @example
  * ```ts
@@ -14,11 +19,10 @@
  */
 export { Nebula, MAX_TIMEOUT_MS } from './nebula.js';
 export type { NebulaOptions, NebulaCoreOptions } from './nebula.js';
-export { parseResult, MAX_RESULT_DEPTH } from './record.js';
 export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError } from './errors.js';
 export type { ErrorCode, NebulaErrorOptions } from './errors.js';
-export { nowMs, parseRfc3339Ms } from './clock.js';
-export { builtinFunctions, BUILTIN_NAMES, BUILTINS, builtinInputs, builtinBinary, builtinBinaryArchs, builtinManifest, dockerArch } from './builtins.js';
+export { nowMs } from './clock.js';
+export { builtinFunctions, BUILTIN_NAMES, BUILTINS, builtinBinary, builtinBinaryArchs, builtinManifest, dockerArch } from './builtins.js';
 export type { BuiltinName, BuiltinInfo, BuiltinInput, BuiltinArtifact, BuiltinManifest } from './builtins.js';
 export { RUNTIMES, RUNTIME_KINDS, isRuntimeKind, WasmRuntime, DockerRuntime, ProcessRuntime } from './runtimes/index.js';
 export type {
@@ -40,54 +44,10 @@ export type {
   RunOutcome,
 } from './runtimes/index.js';
 export type { Meter, MeterEvents } from './meters/meter.js';
-export { GudeMeter, GudeSimulator, RaplMeter, EstimateMeter, defaultMeter, decodeBlock, encodeBlock, sensorBase, BLOCK_REGISTERS } from './meters/index.js';
-export type {
-  GudeMeterOptions,
-  GudeSimulatorOptions,
-  GudeFault,
-  PowerTrace,
-  GudeReading,
-  GudeTarget,
-  RaplMeterOptions,
-  EstimateMeterOptions,
-} from './meters/index.js';
+export { GudeMeter, RaplMeter, EstimateMeter, defaultMeter } from './meters/index.js';
+export type { GudeMeterOptions, GudeTarget, RaplMeterOptions, EstimateMeterOptions } from './meters/index.js';
 export { EnergyTracker } from './energy/tracker.js';
 export type { Attribution, EnergyTrackerOptions } from './energy/tracker.js';
-export { summarize, quantile, medianRatio, medianInterval, mannWhitney } from './stats.js';
-export type { Summary } from './stats.js';
-export { createServer } from './server/index.js';
-export type { ServerOptions, NebulaServer } from './server/index.js';
-export {
-  Experiment,
-  EXPERIMENT_PHASES,
-  runExperiment,
-  DEFAULT_INPUTS,
-  QUICK_INPUTS,
-  renderReports,
-  writeReports,
-  summarizeRecords,
-  checkOutputs,
-  loadRun,
-  compareRuns,
-  recordsToCsv,
-} from './experiment/index.js';
-export type {
-  RunExperimentOptions,
-  ExperimentConfig,
-  ExperimentResult,
-  ExperimentEvents,
-  ExperimentPhase,
-  PhaseSize,
-  CellSummary,
-  Comparison,
-  EnergyFigure,
-  OutputCheck,
-  OutputMismatch,
-  LoadedRun,
-  CompareRow,
-  RunComparison,
-  MicroResult,
-} from './experiment/index.js';
 export { INVOCATION_MODES } from './types.js';
 export type {
   ArtifactInfo,

@@ -2,7 +2,16 @@
  * The statistics of nebula-faas, in one place: quantiles, summaries with a distribution-free
  * interval for the median, Student t quantiles, seeded bootstrap ratios, the Mann-Whitney U
  * test, least-squares lines, differences of estimates and quantiles of mixtures. Used by energy
- * attribution, experiments, reports, the energy advisor and `nebula compare`.
+ * attribution, experiments, reports, the energy advisor and `nebula compare`. Published as
+ * `nebula-faas/stats`.
+ *
+ * @example
+ * ```ts
+ * import { medianRatio, summarize } from 'nebula-faas/stats';
+ * const s = summarize([1.2, 1.1, 1.4, 1.3]); // s.median, s.ci95, s.p99, ...
+ * const { ratio, ci95 } = medianRatio(wasmMs, dockerMs); // median(b) / median(a), bootstrap 95% interval
+ * ```
+ * @module
  */
 
 /** Summary of one sample of values. */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mannWhitney, medianInterval, medianRatio, quantile, summarize } from '../src/index.js';
-import { differenceCi95, linearFit, mixtureQuantile, t95 } from '../src/stats.js';
+import { differenceCi95, linearFit, mannWhitney, medianInterval, medianRatio, mixtureQuantile, quantile, summarize, t95 } from '../src/stats.js';
 import { cellKey, type Cell } from '../src/experiment/cell.js';
 import { schedule } from '../src/experiment/run/schedule.js';
 

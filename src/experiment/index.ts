@@ -1,4 +1,17 @@
-/** Experiments: the runner, its configuration, summaries, reports, run folders and comparisons. */
+/**
+ * `nebula-faas/experiment`: experiments over a `Nebula` instance. The runner (a matrix of
+ * functions x runtimes x modes x inputs in interleaved rounds, after a warm-up and an idle
+ * baseline), its configuration and defaults, the summary per cell, the output check, the
+ * reports (Markdown, HTML, CSV), run folders read back, and two runs compared.
+ *
+ * @example
+ * ```ts
+ * import { runExperiment } from 'nebula-faas/experiment';
+ * const result = await runExperiment({ functions: ['fib', 'prime'], runtimes: ['wasm', 'process'], repetitions: 10, outDir: 'out' });
+ * console.log(result.reports.html);
+ * ```
+ * @module
+ */
 export { Experiment, EXPERIMENT_PHASES } from './run/experiment.js';
 export type { ExperimentEvents, ExperimentPhase, PhaseSize } from './run/experiment.js';
 export { DEFAULT_INPUTS, QUICK_INPUTS, resolveConfig } from './run/config.js';

@@ -1,6 +1,15 @@
 /**
- * The REST API and web page over a Nebula instance (node:http, no framework: eleven routes and
- * a body reader are fewer lines than adapting one).
+ * `nebula-faas/server`: the REST API and web page over a Nebula instance (node:http, no
+ * framework: eleven routes and a body reader are fewer lines than adapting one).
+ *
+ * @example
+ * ```ts
+ * import { Nebula } from 'nebula-faas';
+ * import { createServer } from 'nebula-faas/server';
+ * const api = createServer(new Nebula(), { token: process.env.NEBULA_TOKEN });
+ * const { url } = await api.listen(3090);
+ * ```
+ * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dockerArch } from '../../src/builtins.js';
-import type { ExperimentResult } from '../../src/index.js';
+import type { ExperimentResult } from '../../src/experiment/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { dockerAvailable } from '../runtimes/docker/engine.js';
 import { nebula, pool } from './run-cli.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_NAMES } from '../../src/builtins.js';
-import { EXPERIMENT_PHASES } from '../../src/index.js';
+import { EXPERIMENT_PHASES } from '../../src/experiment/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { dockerAvailable } from '../runtimes/docker/engine.js';
 import { main } from './run-cli.js';

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ExperimentResult } from '../../src/index.js';
+import type { ExperimentResult } from '../../src/experiment/index.js';
 import { main, nebula } from './run-cli.js';
 
 const lineCount = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnergyTracker, GudeMeter, GudeSimulator, Nebula, nowMs } from '../../src/index.js';
+import { EnergyTracker, GudeMeter, Nebula, nowMs } from '../../src/index.js';
+import { GudeSimulator } from '../../src/meters/gude/index.js';
 
 /** A known trace: 40 W, plus 20 W while `busy` windows are open. */
 const busy: Array<[number, number]> = [];

@@ -1,8 +1,8 @@
 /** Experiment results built from synthetic records through the real summary code, for tests of the renderers. */
 import { resolveConfig } from '../../src/experiment/run/config.js';
-import { summarizeRecords, type ExperimentResult, type InvocationRecord } from '../../src/index.js';
+import type { BatchEnergy, InvocationRecord } from '../../src/index.js';
+import { summarizeRecords, type ExperimentResult } from '../../src/experiment/index.js';
 import { cellKey, type Cell } from '../../src/experiment/cell.js';
-import type { BatchEnergy } from '../../src/index.js';
 
 let seq = 0;
 

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILTINS, BUILTIN_NAMES, builtinBinary, builtinBinaryArchs, builtinFunctions, builtinInputs, builtinManifest, dockerArch } from '../../src/index.js';
+import { BUILTINS, BUILTIN_NAMES, builtinBinary, builtinBinaryArchs, builtinFunctions, builtinManifest, dockerArch } from '../../src/index.js';
+import { builtinInputs } from '../../src/builtins.js';
 import { functionsDir } from '../../src/paths.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

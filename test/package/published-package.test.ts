@@ -68,6 +68,7 @@ describe('the packed package', () => {
       'dist/index.cjs',
       'dist/index.d.ts',
       'dist/index.d.cts',
+      ...['experiment', 'server', 'gude', 'stats'].flatMap((entry) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`)),
       'dist/cli/main.js',
       'dist/runtimes/wasm/worker.js',
       'functions/wasm/fib.wasm',
@@ -107,6 +108,13 @@ describe('a consumer project with the package installed', () => {
   it('requires it as CJS under --disallow-code-generation-from-strings and invokes a Wasm function', async () => {
     const out = JSON.parse(await run([NO_EVAL, 'out/consumer.cjs']));
     expect(out).toEqual({ prime10: 29, wrong: 'number', entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/index\.cjs$/) });
+  }, 180_000);
+
+  it('imports every subpath export as ESM and CJS, typed, sharing the root\'s classes', async () => {
+    const esm = JSON.parse(await run([NO_EVAL, 'out/subpaths.mjs']));
+    expect(esm).toEqual({ csv: true, functions: ['fib'], median: 2.5, powerW: 42, outlet1: 0x3a00, simulator: true, shared: true });
+    const cjs = JSON.parse(await run([NO_EVAL, 'out/subpaths.cjs']));
+    expect(cjs).toEqual({ quick: true, registers: 26, p50: 2, shared: true, entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/experiment\.cjs$/) });
   }, 180_000);
 
   it('loads dockerode only for the Docker runtime, which says why it cannot run under the flag', async () => {

@@ -2,7 +2,8 @@ import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, Nebula, type InvocationRecord, type NebulaServer } from '../../src/index.js';
+import { Nebula, type InvocationRecord } from '../../src/index.js';
+import { createServer, type NebulaServer } from '../../src/server/index.js';
 import { functionsDir } from '../../src/paths.js';
 
 let nebula: Nebula;

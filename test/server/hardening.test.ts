@@ -1,7 +1,8 @@
 /** The server against hostile or heavy use, over real HTTP: bad paths, foreign Host headers, big histories, records that cannot be serialised. */
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, Nebula, type InvocationRecord, type NebulaServer, type ServerOptions } from '../../src/index.js';
+import { Nebula, type InvocationRecord } from '../../src/index.js';
+import { createServer, type NebulaServer, type ServerOptions } from '../../src/server/index.js';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {

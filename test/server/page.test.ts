@@ -2,7 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, EstimateMeter, Nebula, type NebulaServer } from '../../src/index.js';
+import { EstimateMeter, Nebula } from '../../src/index.js';
+import { createServer, type NebulaServer } from '../../src/server/index.js';
 import { packageRoot } from '../../src/paths.js';
 
 const executablePath = process.env.NEBULA_CHROMIUM || '/usr/bin/chromium';

@@ -1,5 +1,5 @@
 /** `nebula gude-sim`: the Gude simulator, until Ctrl-C or SIGTERM. */
-import { GudeSimulator, type GudeFault, type PowerTrace } from '../../meters/index.js';
+import { GudeSimulator, type GudeFault, type PowerTrace } from '../../meters/gude/index.js';
 import { CliError, parse, parseDuration, parsePort, parseWhole, type Command } from '../args.js';
 
 const usage = `Usage: nebula gude-sim [--port 5020] [--host 127.0.0.1] [--trace constant:60|sine:MEAN:AMPLITUDE:PERIOD|cpu]

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { energyFigure, energyRatio, fmtEnergy } from '../../../src/experiment/analysis/energy-figures.js';
-import { summarize, type BatchEnergy } from '../../../src/index.js';
+import type { BatchEnergy } from '../../../src/index.js';
+import { summarize } from '../../../src/stats.js';
 
 const batch = (isolatedWh: number, ci: [number, number], n = 100): BatchEnergy => ({
   meter: 'm', estimate: false, n, window: { from: 0, to: 1000 }, samples: 50, avgPowerW: 20, baselineW: 10,

@@ -5,7 +5,8 @@ import { analyseEnergy } from '../../../src/experiment/analysis/energy-analysis.
 import { renderHtml } from '../../../src/experiment/report/html.js';
 import { renderMarkdown } from '../../../src/experiment/report/markdown.js';
 import { cellKey } from '../../../src/experiment/cell.js';
-import { summarizeRecords, type BatchEnergy, type ExperimentResult, type InvocationRecord } from '../../../src/index.js';
+import type { BatchEnergy, InvocationRecord } from '../../../src/index.js';
+import { summarizeRecords, type ExperimentResult } from '../../../src/experiment/index.js';
 import { record, WASM_COLD, WASM_WARM, DOCKER_COLD } from '../fixtures.js';
 
 function belowIdleRun(): ExperimentResult {

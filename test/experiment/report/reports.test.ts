@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderHtml } from '../../../src/experiment/report/html.js';
 import { renderMarkdown } from '../../../src/experiment/report/markdown.js';
 import { logBoxChart } from '../../../src/experiment/report/charts.js';
-import { summarize } from '../../../src/index.js';
+import { summarize } from '../../../src/stats.js';
 import { fixtureResult } from '../fixtures.js';
 
 describe('the reports', () => {

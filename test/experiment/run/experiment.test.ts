@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Experiment, GudeMeter, GudeSimulator, Nebula, renderReports, runExperiment, type ExperimentResult, type InvocationRecord } from '../../../src/index.js';
+import { GudeMeter, Nebula, type InvocationRecord } from '../../../src/index.js';
+import { Experiment, renderReports, runExperiment, type ExperimentResult } from '../../../src/experiment/index.js';
+import { GudeSimulator } from '../../../src/meters/gude/index.js';
 import { dockerAvailable } from '../../runtimes/docker/engine.js';
 
 const docker = dockerAvailable();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GudeMeter, GudeSimulator, UsageError, type GudeMeterOptions, type GudeSimulatorOptions } from '../../../src/index.js';
+import { GudeMeter, UsageError, type GudeMeterOptions } from '../../../src/index.js';
+import { GudeSimulator, type GudeSimulatorOptions } from '../../../src/meters/gude/index.js';
 
 const expectInvalid = (make: () => unknown, option: RegExp) => {
   let thrown: unknown;

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GudeSimulator, type GudeFault } from '../../../src/index.js';
+import { GudeSimulator, type GudeFault } from '../../../src/meters/gude/index.js';
 import { packageRoot } from '../../../src/paths.js';
 
 const stops: Array<() => Promise<void>> = [];

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GudeMeter, GudeSimulator, type PowerSample } from '../../../src/index.js';
+import { GudeMeter, type PowerSample } from '../../../src/index.js';
+import { GudeSimulator } from '../../../src/meters/gude/index.js';
 import { meterContract } from '../meter.contract.js';
 
 const stops: Array<() => Promise<void>> = [];

@@ -2,7 +2,8 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GudeMeter, GudeSimulator, MeterError, Nebula, type GudeFault } from '../../../src/index.js';
+import { GudeMeter, MeterError, Nebula } from '../../../src/index.js';
+import { GudeSimulator, type GudeFault } from '../../../src/meters/gude/index.js';
 import { rawPeer as rawTcpPeer, watch as watchMeter } from './raw-peer.js';
 
 const stops: Array<() => Promise<void>> = [];

@@ -1,7 +1,8 @@
 /** Every wait on a meter ends, also when the meter stops yielding samples (issue: the deadline timer could fire early and was not re-armed). */
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EnergyTracker, GudeMeter, GudeSimulator, Nebula, nowMs } from '../../../src/index.js';
+import { EnergyTracker, GudeMeter, Nebula, nowMs } from '../../../src/index.js';
+import { GudeSimulator } from '../../../src/meters/gude/index.js';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {

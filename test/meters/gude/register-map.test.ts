@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK_REGISTERS, decodeBlock, encodeBlock, sensorBase } from '../../../src/index.js';
+import { BLOCK_REGISTERS, decodeBlock, encodeBlock, sensorBase } from '../../../src/meters/gude/index.js';
 import { checkReading } from '../../../src/meters/gude/register-map.js';
 
 describe('Gude register map', () => {
