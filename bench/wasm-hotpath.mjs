@@ -147,7 +147,10 @@ const runChild = (arg) => {
 const fresh = [];
 const prepared = [];
 const PROCESSES = 7;
-for (let i = 0; i < PROCESSES; i++) (fresh.push(runChild('fresh')), prepared.push(runChild('prepare')));
+for (let i = 0; i < PROCESSES; i++) {
+  fresh.push(runChild('fresh'));
+  prepared.push(runChild('prepare'));
+}
 const first = median(fresh.map((f) => f.startupMs));
 const firstPrepared = median(prepared.map((f) => f.startupMs));
 const steady = median([...fresh, ...prepared].map((f) => f.steadyP50));

@@ -7,7 +7,7 @@ import { builtinFunctions } from './builtins.js';
 import { nowMs } from './clock.js';
 import { PendingEnergy } from './energy/pending.js';
 import { EnergyTracker } from './energy/tracker.js';
-import { isNebulaError, NebulaError, UsageError, toNebulaError } from './errors.js';
+import { isNebulaError, NebulaError, UsageError } from './errors.js';
 import { defaultMeter } from './meters/default-meter.js';
 import type { Meter } from './meters/meter.js';
 import { failedOutcome, newId, serialiseInput, toRecord } from './record.js';
@@ -21,7 +21,6 @@ import {
   type BuiltinSignatures,
   type FunctionInfo,
   type FunctionSpec,
-  type InvocationMode,
   type InvocationRecord,
   type InvokeOptions,
   type NebulaEvents,
@@ -304,15 +303,15 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       this.cleanups.add(cleanup);
       void cleanup.then(() => this.cleanups.delete(cleanup));
     }
-    this.safeEmit('invocation:end', record as InvocationRecord);
+    this.safeEmit('invocation:end', record);
     if (!this.pending) {
       record.energyStatus = 'off';
       record.energyNote = { reason: 'NO_METER', message: 'energy measurement is off (meter: null)' };
-      this.settle([record as InvocationRecord]);
+      this.settle([record]);
     } else {
       this.energy!.kick();
-      this.pending.track(record as InvocationRecord);
-      if (options.waitForEnergy) await this.pending.settled([record as InvocationRecord]);
+      this.pending.track(record);
+      if (options.waitForEnergy) await this.pending.settled([record]);
     }
     return record;
   }
@@ -492,8 +491,8 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     const info: FunctionInfo = { name: s.name, builtin: s.builtin === true, runtimes: kinds, artifacts: {} };
     if (s.description) info.description = s.description;
     for (const kind of kinds) {
-      const described = runtimeDescriptor(kind).describe(s[kind] as never);
-      const prepared = entry.prepared[kind] ? await entry.prepared[kind]!.catch(() => undefined) : undefined;
+      const described = runtimeDescriptor(kind).describe(s[kind]);
+      const prepared = entry.prepared[kind] ? await entry.prepared[kind].catch(() => undefined) : undefined;
       info.artifacts[kind] = { ...described, ...prepared?.info };
     }
     return info;

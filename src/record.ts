@@ -9,7 +9,7 @@ import type { RunOutcome } from './runtimes/runtime.js';
 import type { EnergyStatus, InvocationError, InvocationMode, InvocationRecord, RuntimeKind } from './types.js';
 
 /** Deepest JSON nesting parsed from a function's stdout; deeper output is returned as text. */
-export const MAX_RESULT_DEPTH = 512;
+const MAX_RESULT_DEPTH = 512;
 
 let idCounter = 0;
 /** Random bytes for ids, drawn 4 at a time: one call into the generator per 1 024 ids instead of one (~20 us) per id. */
@@ -19,14 +19,17 @@ let entropyAt = entropy.length;
 /** A time-ordered unique id: 9 base-36 characters of epoch ms, then a counter and randomness. */
 export function newId(): string {
   idCounter = (idCounter + 1) % 1296;
-  if (entropyAt === entropy.length) (randomFillSync(entropy), (entropyAt = 0));
+  if (entropyAt === entropy.length) {
+    randomFillSync(entropy);
+    entropyAt = 0;
+  }
   const random = entropy.readUInt32BE(entropyAt);
   entropyAt += 4;
   return Date.now().toString(36).padStart(9, '0') + idCounter.toString(36).padStart(2, '0') + random.toString(16).padStart(8, '0');
 }
 
 /** Cuts `text` to at most `maxBytes` bytes of UTF-8, saying so. */
-export function capText(text: string, maxBytes: number, what = 'stderr'): string {
+function capText(text: string, maxBytes: number, what = 'stderr'): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
   return Buffer.from(text).subarray(0, maxBytes).toString('utf8') + `\n[${what} truncated]`;
 }
@@ -54,7 +57,7 @@ function jsonDepth(text: string, limit: number): number {
  * JSON nested deeper than {@link MAX_RESULT_DEPTH} levels is returned as text: parsing and
  * storing it would need unbounded stack.
  */
-export function parseResult(stdout: string): unknown {
+function parseResult(stdout: string): unknown {
   const text = stdout.trim();
   if (text === '') return '';
   const first = text.charCodeAt(0);

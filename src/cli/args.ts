@@ -26,12 +26,11 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-/** Parsed flags and positionals. */
-export interface Parsed {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  values: Record<string, any>;
-  positionals: string[];
-}
+/** Every command also takes -h / --help. */
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** Parsed flags, typed by the command's options (a string flag is a string, a boolean flag a boolean), and positionals. */
+export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O & typeof HELP; allowPositionals: true; strict: true }>>;
 
 /** Edit distance (insertions, deletions, substitutions), for "did you mean". */
 function distance(a: string, b: string): number {
@@ -58,8 +57,8 @@ export function nearest(word: string, candidates: readonly string[]): string | u
 }
 
 /** Parses `argv` against `command`'s options; a mistake is one line naming the nearest flag and the command's --help. */
-export function parse(argv: string[], command: Pick<Command, 'name' | 'options'>): Parsed {
-  const options: Options = { ...command.options, help: { type: 'boolean', short: 'h' } };
+export function parse<O extends Options>(argv: string[], name: string, commandOptions: O): Parsed<O> {
+  const options = { ...commandOptions, ...HELP };
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
@@ -67,7 +66,7 @@ export function parse(argv: string[], command: Pick<Command, 'name' | 'options'>
     const unknown = /^Unknown option '--([^'=]+)'/.exec(first)?.[1];
     const near = unknown ? nearest(unknown, Object.keys(options)) : undefined;
     if (near) first = `${first.replace(/\.$/, '')}; did you mean --${near}?`;
-    throw new CliError(`${first} (nebula ${command.name} --help lists the options)`);
+    throw new CliError(`${first} (nebula ${name} --help lists the options)`);
   }
 }
 
@@ -120,13 +119,3 @@ export function parsePort(text: string, flag = '--port'): number {
   return v;
 }
 
-/** `name=value` pairs from repeatable flags (each may hold several, comma-separated unless `whole`). */
-export function parsePairs(values: string[] | undefined, flag: string, whole = false): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const pair of (values ?? []).flatMap((s) => (whole ? [s] : s.split(',')))) {
-    const eq = pair.indexOf('=');
-    if (eq < 1 || eq === pair.length - 1) throw new CliError(`${flag} takes name=value, got "${pair}".`);
-    out.push([pair.slice(0, eq).trim(), pair.slice(eq + 1)]);
-  }
-  return out;
-}

@@ -47,11 +47,38 @@ function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]
   return out;
 }
 
+/** The flags of `nebula bench`. */
+export const benchOptions = {
+  config: { type: 'string' },
+  'config-schema': { type: 'boolean' },
+  functions: { type: 'string' },
+  wasm: { type: 'string', multiple: true },
+  docker: { type: 'string', multiple: true },
+  binary: { type: 'string', multiple: true },
+  inputs: { type: 'string', multiple: true },
+  runtimes: { type: 'string' },
+  'baseline-runtime': { type: 'string' },
+  modes: { type: 'string' },
+  repetitions: { type: 'string' },
+  warmup: { type: 'string' },
+  order: { type: 'string' },
+  seed: { type: 'string' },
+  timeout: { type: 'string' },
+  meter: { type: 'string' },
+  baseline: { type: 'string' },
+  'no-micro': { type: 'boolean' },
+  quick: { type: 'boolean' },
+  out: { type: 'string' },
+  'export-csv': { type: 'string' },
+  json: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
 /**
  * Builds the plan from parsed flags.
  * @throws UsageError (exit 2) naming the flag or config field that is wrong, an unknown function, or a used `--out`.
  */
-export function planBench(values: Parsed['values']): BenchPlan {
+export function planBench(values: Parsed<typeof benchOptions>['values']): BenchPlan {
   const quick = values.quick === true;
   const file = values.config ? loadBenchFile(values.config) : undefined;
   const fromFlags = functionsFromFlags({ wasm: values.wasm, docker: values.docker, binary: values.binary });

@@ -10,7 +10,7 @@ import { INVOCATION_MODES } from '../types.js';
 import type { Schema } from './schema-check.js';
 
 /** The meter specs `--meter` takes. */
-export const METER_PATTERN = '^(estimate|rapl|none|gude://[^/:]+(:[0-9]+)?(/(port|line)[0-9]+)?)$';
+const METER_PATTERN = '^(estimate|rapl|none|gude://[^/:]+(:[0-9]+)?(/(port|line)[0-9]+)?)$';
 
 const str = (description: string): Schema => ({ type: 'string', minLength: 1, description });
 const only = (key: string, description: string): Schema => ({ type: 'object', required: [key], additionalProperties: false, properties: { [key]: str(description) } });

@@ -17,7 +17,7 @@ export interface FunctionDraft {
 }
 
 /** The kinds whose source may be `{ binary: path }`, found by asking each descriptor. */
-export function binaryKinds(): RuntimeKind[] {
+function binaryKinds(): RuntimeKind[] {
   return RUNTIME_KINDS.filter((k) => {
     try {
       runtimeDescriptor(k).validate({ binary: '/bin/true' }, 'probe');
@@ -42,7 +42,7 @@ export function checkSource(kind: RuntimeKind, source: unknown, name: string, at
     throw new UsageError('INVALID_CONFIG', `${at}: ${(e as Error).message}`, { details: { field: at } });
   }
   // The descriptor says which part of the source is a file (describe().path); resolve that one.
-  const path = d.describe(typed as never).path;
+  const path = d.describe(typed).path;
   if (!path) return typed;
   const abs = resolve(base, path);
   if (!existsSync(abs)) throw new UsageError('INVALID_CONFIG', `${at}: no file at ${abs}.`, { details: { field: at } });
@@ -80,8 +80,8 @@ export function functionsFromFlags(flags: { wasm?: string[]; docker?: string[]; 
       if (!NAME.test(name)) throw new UsageError('INVALID_ARGUMENT', `--${flag}: "${name}" is not a function name (1-63 lower-case letters, digits, - and _, starting with a letter).`);
       return [name, v.slice(eq + 1)] as const;
     });
-  for (const [name, path] of pairs('wasm', flags.wasm)) addSource(drafts, name, 'wasm' as RuntimeKind, checkSource('wasm' as RuntimeKind, path, name, `--wasm ${name}`, base), `--wasm ${name}`);
-  for (const [name, image] of pairs('docker', flags.docker)) addSource(drafts, name, 'docker' as RuntimeKind, checkSource('docker' as RuntimeKind, { image }, name, `--docker ${name}`, base), `--docker ${name}`);
+  for (const [name, path] of pairs('wasm', flags.wasm)) addSource(drafts, name, 'wasm', checkSource('wasm', path, name, `--wasm ${name}`, base), `--wasm ${name}`);
+  for (const [name, image] of pairs('docker', flags.docker)) addSource(drafts, name, 'docker', checkSource('docker', { image }, name, `--docker ${name}`, base), `--docker ${name}`);
   for (const [name, path] of pairs('binary', flags.binary)) addBinary(drafts, name, path, `--binary ${name}`, base);
   return [...drafts.values()].map((d) => d.spec);
 }

@@ -17,7 +17,7 @@ export class Progress {
   private finished = false;
 
   constructor(private readonly out: NodeJS.WriteStream | WriteStream = process.stderr) {
-    this.tty = Boolean((out as WriteStream).isTTY);
+    this.tty = Boolean((out).isTTY);
   }
 
   /** A phase starts: `index` of `count` phases planned. */
@@ -44,7 +44,7 @@ export class Progress {
     if (this.tty) {
       const width = 24;
       const filled = Math.round((Math.min(done, total) / Math.max(1, total)) * width);
-      const columns = (this.out as WriteStream).columns ?? 100;
+      const columns = (this.out).columns ?? 100;
       const line = `[${this.phaseName}] ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${count} ${etaText}  ${label}`;
       this.out.write(`\r\x1b[2K${line.slice(0, columns - 1)}`);
       this.drawn = true;

@@ -7,7 +7,7 @@ import type { EnergyNote, EnergyPart, InvocationEnergy, PowerSample } from '../t
 import { integrateJ, powerAt } from './integrate.js';
 
 /** The figure of [from, to] (epoch ms) from samples covering it; `baselineW` is subtracted for the isolated figures. */
-export function energyPart(samples: PowerSample[], from: number, to: number, baselineW: number): EnergyPart {
+function energyPart(samples: PowerSample[], from: number, to: number, baselineW: number): EnergyPart {
   const joules = integrateJ(samples, from, to);
   const seconds = (to - from) / 1000;
   const avgPowerW = seconds > 0 ? joules / seconds : powerAt(samples, from);

@@ -14,7 +14,7 @@ import { coverageProblem, integrateJ } from './integrate.js';
 import { SampleHistory, type SampleHistoryOptions } from './samples.js';
 
 /** Longest wait for a meter's `start()`, ms: past it the start counts as failed (and is retried later). */
-export const START_DEADLINE_MS = 30_000;
+const START_DEADLINE_MS = 30_000;
 
 /** `promise`, or a `METER_UNAVAILABLE` rejection after `ms`. */
 function withDeadline(promise: Promise<void>, ms: number, meter: string): Promise<void> {

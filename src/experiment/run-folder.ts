@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
+import { isRuntimeKind, RUNTIME_KINDS } from '../runtimes/index.js';
 import type { Baseline, BatchEnergy, InvocationRecord } from '../types.js';
 import { resolveConfig, type ResolvedConfig } from './run/config.js';
 import { cellKey, type Cell } from './cell.js';
@@ -205,7 +205,7 @@ function cellsOf(records: InvocationRecord[]): Cell[] {
   const seen = new Map<string, Cell>();
   for (const r of records) {
     if (!isRuntimeKind(r.runtime)) continue;
-    const c: Cell = { function: r.function, runtime: r.runtime as RuntimeKind, mode: r.mode, input: r.input };
+    const c: Cell = { function: r.function, runtime: r.runtime, mode: r.mode, input: r.input };
     if (!seen.has(cellKey(c))) seen.set(cellKey(c), c);
   }
   return [...seen.values()];

@@ -7,7 +7,7 @@ import type { Meter } from './meter.js';
 import { RaplMeter } from './rapl.js';
 
 /** Sampling interval of the default meter, ms: fine enough for windows of a few hundred ms, cheap (one read per tick). */
-export const DEFAULT_METER_INTERVAL_MS = 100;
+const DEFAULT_METER_INTERVAL_MS = 100;
 
 let raplProblem: string | null | undefined;
 

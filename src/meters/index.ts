@@ -1,7 +1,6 @@
 /** The meters: one `Meter` interface, a Gude PDU over Modbus TCP, RAPL, and a CPU-based estimate. */
-export type { Meter, MeterEvents } from './meter.js';
 export { GudeMeter, type GudeMeterOptions } from './gude/client.js';
 export type { GudeTarget } from './gude/register-map.js';
 export { RaplMeter, type RaplMeterOptions } from './rapl.js';
 export { EstimateMeter, type EstimateMeterOptions } from './estimate.js';
-export { defaultMeter, raplUnavailableReason, DEFAULT_METER_INTERVAL_MS } from './default-meter.js';
+export { defaultMeter } from './default-meter.js';

@@ -25,20 +25,22 @@ export class Ticker {
     clearTimeout(this.timer);
   }
 
+  private async poll(): Promise<void> {
+    try {
+      await this.work();
+    } catch {
+      // The work reports its own failures; what escapes is a listener's throw, which must
+      // neither stop the polling nor become an unhandled rejection that ends the host.
+    } finally {
+      this.next();
+    }
+  }
+
   private next(): void {
     if (!this.running) return;
     const now = nowMs();
     this.tick = Math.max(this.tick + 1, Math.ceil((now - this.epoch) / this.intervalMs));
-    this.timer = setTimeout(async () => {
-      try {
-        await this.work();
-      } catch {
-        // The work reports its own failures; what escapes is a listener's throw, which must
-        // neither stop the polling nor become an unhandled rejection that ends the host.
-      } finally {
-        this.next();
-      }
-    }, Math.max(0, this.epoch + this.tick * this.intervalMs - now));
+    this.timer = setTimeout(() => void this.poll(), Math.max(0, this.epoch + this.tick * this.intervalMs - now));
     this.timer.unref?.();
   }
 }

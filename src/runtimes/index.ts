@@ -32,12 +32,7 @@ export function isRuntimeKind(kind: unknown): kind is RuntimeKind {
 
 /** The descriptor of a registered kind. */
 export function runtimeDescriptor(kind: RuntimeKind): RuntimeDescriptor<RuntimeKind> {
-  return RUNTIMES.find((d) => d.kind === kind)! as RuntimeDescriptor<RuntimeKind>;
-}
-
-/** "wasm, docker": the kinds for messages. */
-export function runtimeKindList(sep = ', '): string {
-  return RUNTIME_KINDS.join(sep);
+  return RUNTIMES.find((d) => d.kind === kind)!;
 }
 
 export { WasmRuntime, type WasmRuntimeOptions, type V8Tiering } from './wasm/index.js';

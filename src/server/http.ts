@@ -75,7 +75,7 @@ function write(res: ServerResponse, status: number, text: string, headers: Recor
 }
 
 /** The JSON error body of `e`, and its status. */
-export function errorAnswer(e: unknown): { status: number; body: { error: { code: ErrorCode; message: string } } } {
+function errorAnswer(e: unknown): { status: number; body: { error: { code: ErrorCode; message: string } } } {
   if (e instanceof HttpError) return { status: e.status, body: { error: { code: e.code, message: e.message } } };
   if (e instanceof NebulaError) return { status: STATUS[e.code] ?? 500, body: { error: { code: e.code, message: e.message } } };
   return { status: 500, body: { error: { code: 'INTERNAL', message: `Internal error: ${(e as Error)?.message ?? String(e)}` } } };

@@ -60,7 +60,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 function whole(name: string, value: unknown, min: number, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
-    throw new UsageError('INVALID_ARGUMENT', `Server option ${name} must be a whole number from ${min}, got ${String(value)}.`);
+    throw new UsageError('INVALID_ARGUMENT', `Server option ${name} must be a whole number from ${min}, got ${typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value)}.`);
   return value;
 }
 

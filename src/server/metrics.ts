@@ -9,7 +9,7 @@ class Histogram {
     let h = this.counts.get(labels);
     if (!h) this.counts.set(labels, (h = { buckets: BUCKETS_S.map(() => 0), sum: 0, count: 0 }));
     BUCKETS_S.forEach((b, i) => {
-      if (seconds <= b) h!.buckets[i]!++;
+      if (seconds <= b) h.buckets[i]!++;
     });
     h.sum += seconds;
     h.count++;

@@ -13,7 +13,7 @@ export interface ResultsQuery {
 }
 
 /** A record on a page that could not be serialised, said instead of the record. */
-export interface OmittedResult {
+interface OmittedResult {
   id: string;
   code: 'INTERNAL';
   message: string;

@@ -108,7 +108,7 @@ function samples(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, 
 }
 
 /** Method, path pattern (segments; `:x` captures), handler, and whether it is open without a token. */
-export const ROUTES: Array<[string, string, Handler, boolean?]> = [
+const ROUTES: Array<[string, string, Handler, boolean?]> = [
   ['GET', '/', (_q, res) => send(res, 200, PAGE, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" }), true],
   ['GET', '/healthz', (_q, res, ctx) => send(res, 200, { status: 'ok', uptimeS: (Date.now() - ctx.startedAt) / 1000 }), true],
   ['GET', '/metrics', (_q, res, ctx) => send(res, 200, ctx.metrics.render(ctx.store.lastSample, ctx.nebula.meter?.name), { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })],
@@ -138,8 +138,8 @@ export function match(method: string, path: string): { handler: Handler; params:
   for (const [m, pattern, handler, open] of ROUTES) {
     const want = pattern.split('/').filter(Boolean);
     if (want.length !== parts.length) continue;
-    const params: string[] = [];
-    if (!want.every((w, i) => (w.startsWith(':') ? (params.push(decodeSegment(parts[i]!)), true) : w === parts[i]))) continue;
+    if (!want.every((w, i) => w.startsWith(':') || w === parts[i])) continue;
+    const params = want.flatMap((w, i) => (w.startsWith(':') ? [decodeSegment(parts[i]!)] : []));
     if (m === method || (m === 'GET' && method === 'HEAD')) return { handler, params, open: open === true };
     allowed.push(m);
   }

@@ -98,8 +98,8 @@ describe('the nebula command', () => {
     expect(parsed.result.cells[0]!.ok).toBe(2);
     expect(parsed.files['report.html']).toBe(join(dir, 'report.html'));
     expect(JSON.parse((await nebula('report', dir, '--json')).out)).toMatchObject({ records: 2 });
-    expect(JSON.parse((await nebula('functions', '--json')).out).map((f: { name: string }) => f.name)).toContain('fib');
-    expect(JSON.parse((await nebula('compare', dir, dir, '--json')).out).rows.length).toBeGreaterThan(0);
+    expect((JSON.parse((await nebula('functions', '--json')).out) as Array<{ name: string }>).map((f) => f.name)).toContain('fib');
+    expect((JSON.parse((await nebula('compare', dir, dir, '--json')).out) as { rows: unknown[] }).rows.length).toBeGreaterThan(0);
     const plan = JSON.parse((await nebula('bench', '--quick', '--dry-run', '--json')).out) as { cells: number; config: { repetitions: number } };
     expect(plan.config.repetitions).toBe(5);
     expect(plan.cells).toBeGreaterThan(0);
@@ -132,7 +132,11 @@ describe('the nebula command', () => {
         let text = '';
         p.stdout.on('data', (b) => {
           text += b;
-          if (ready.test(text)) resolve({ text, stop: () => new Promise((r) => (p.once('exit', (c) => r(c)), p.kill('SIGINT'))) });
+          if (ready.test(text)) resolve({ text, stop: () =>
+                new Promise((r) => {
+                  p.once('exit', (c) => r(c));
+                  p.kill('SIGINT');
+                }) });
         });
         p.on('exit', (c) => reject(new Error(`exited ${c}: ${text}`)));
       });

@@ -75,7 +75,7 @@ function run(args: string[], cwd: string, untilLine: boolean): Promise<{ code: n
     let text = '';
     const timer = setTimeout(() => p.kill('SIGKILL'), 240_000);
     const take = (b: Buffer) => {
-      text += b;
+      text += b.toString();
       if (untilLine && text.includes('\n')) p.kill('SIGINT');
     };
     p.stdout.on('data', take);

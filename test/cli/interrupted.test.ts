@@ -72,6 +72,7 @@ describe('a bench that is stopped', () => {
     expect(out).toContain('(INTERRUPTED: partial results)');
     expect(out).toContain(join(dir, 'report.html'));
     // Piped output never holds carriage returns or escape codes.
+    // eslint-disable-next-line no-control-regex -- ESC is the character looked for
     expect(out + err).not.toMatch(/[\r\x1b]/);
   });
 });

@@ -44,7 +44,7 @@ const natives = builtinBinaryArchs().flatMap((arch) => {
 
 function runNative(prefix: string[], path: string, stdin: string): Output {
   const [cmd, ...args] = [...prefix, path];
-  const r = spawnSync(cmd!, args, { input: stdin, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(cmd, args, { input: stdin, encoding: 'utf8', timeout: 60_000 });
   if (r.error) throw r.error;
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

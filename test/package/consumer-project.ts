@@ -36,7 +36,7 @@ export async function npm(cwd: string, args: string[], timeoutMs = 300_000): Pro
     return (await promisify(execFile)('npm', args, { cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 })).stdout;
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${err.stderr ?? err.message}`);
+    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${err.stderr ?? err.message}`, { cause: e });
   }
 }
 

@@ -150,7 +150,7 @@ describe('a consumer project with the package installed', () => {
     expect(existsSync(join(project, 'node_modules', 'binaryen'))).toBe(false);
     const native = join(project, 'native.wasm');
     writeFileSync(native, await parse(WAT.nativeOk));
-    const without = JSON.parse(await run(['out/without-jco.mjs', native]));
+    const without = JSON.parse(await run(['out/without-jco.mjs', native])) as { builtins: Record<string, unknown> };
     expect(without).toMatchObject({
       builtins: { fib: 6765, factorial: '3628800', prime: 29, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
       jcoTranspile: 'ERR_MODULE_NOT_FOUND',

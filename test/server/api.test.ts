@@ -126,7 +126,7 @@ describe('REST API over real HTTP', () => {
     const answer = await new Promise<string>((resolve) => {
       const s = connect(port, '127.0.0.1', () => s.write('POST /invoke HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"fun'));
       let data = '';
-      s.on('data', (b) => (data += b));
+      s.on('data', (b: Buffer) => (data += b.toString()));
       s.on('close', () => resolve(data));
       s.on('error', () => undefined);
     });

@@ -18,13 +18,22 @@ async function serve(options: ServerOptions = {}) {
   return { nebula, url, port };
 }
 
-/** One request with any headers (fetch will not send a foreign Host). */
-function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; json: any }> {
+/** What these tests read from a JSON answer: an error, a record's result, a page of /results. */
+interface Answer {
+  error?: { code: string; message: string };
+  result?: unknown;
+  results?: InvocationRecord[];
+  omitted?: Array<{ id: string; code: string; message: string }>;
+  nextCursor?: string;
+}
+
+/** One request with any headers (fetch will not send a foreign Host); `json` is empty when the answer is not JSON. */
+function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; json: Answer }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, setHost: !('host' in headers) }, (res) => {
       let text = '';
       res.on('data', (b) => (text += b));
-      res.on('end', () => resolve({ status: res.statusCode!, json: res.headers['content-type']?.includes('json') ? JSON.parse(text) : text }));
+      res.on('end', () => resolve({ status: res.statusCode!, json: res.headers['content-type']?.includes('json') ? (JSON.parse(text) as Answer) : {} }));
     });
     req.on('error', reject);
     req.end(body);
@@ -103,15 +112,15 @@ describe('results history', () => {
     const after = (await raw(port, 'POST', '/invoke', { 'content-type': 'application/json' }, '{"function":"fib","input":11}')).json as InvocationRecord;
     const list = await raw(port, 'GET', '/results');
     expect(list.status).toBe(200);
-    expect(list.json.results.map((r: InvocationRecord) => r.id)).toEqual([after.id, before.id]);
+    expect(list.json.results!.map((r) => r.id)).toEqual([after.id, before.id]);
     expect(list.json.omitted).toEqual([{ id: 'deep-one', code: 'INTERNAL', message: expect.stringContaining('could not be serialised') }]);
     const one = await raw(port, 'GET', '/results/deep-one');
     expect(one.status).toBe(500);
     expect(one.json.error).toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('"deep-one"') });
     expect((await raw(port, 'GET', `/results/${before.id}`)).json.result).toBe(55);
     const page = (await raw(port, 'GET', '/results?limit=1')).json;
-    expect(page.results[0].id).toBe(after.id);
-    const next = (await raw(port, 'GET', `/results?limit=1&cursor=${page.nextCursor}`)).json;
+    expect(page.results![0]!.id).toBe(after.id);
+    const next = (await raw(port, 'GET', `/results?limit=1&cursor=${page.nextCursor!}`)).json;
     expect(next).toMatchObject({ results: [], omitted: [{ id: 'deep-one' }] });
     expect((await raw(port, 'GET', '/metrics')).status).toBe(200);
   });

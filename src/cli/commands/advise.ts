@@ -24,13 +24,16 @@ Options:
 const options = { rate: { type: 'string' }, p99: { type: 'string' }, function: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, command);
-  if (values.help) return void console.log(usage), 0;
+  const { values, positionals } = parse(argv, 'advise', options);
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
   if (positionals.length !== 1) throw new CliError('nebula advise takes one experiment folder. (see --help).');
   if (!values.rate) throw new CliError('nebula advise needs --rate, e.g. --rate 2/s. (see --help).');
-  const rate = parseRate(values.rate as string);
-  if (!(rate > 0) || !Number.isFinite(rate)) throw new CliError(`--rate takes arrivals such as 2/s, 30/min or 10/h, got "${values.rate as string}".`);
-  const p99 = values.p99 ? parseDuration(values.p99 as string, '--p99') : undefined;
+  const rate = parseRate(values.rate);
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new CliError(`--rate takes arrivals such as 2/s, 30/min or 10/h, got "${values.rate}".`);
+  const p99 = values.p99 ? parseDuration(values.p99, '--p99') : undefined;
   const dir = positionals[0]!;
   let result: ExperimentResult;
   try {
@@ -43,7 +46,10 @@ async function run(argv: string[]): Promise<number> {
   const inputs = result.energy.inputs.filter((i) => !values.function || i.function === values.function);
   if (!inputs.length) throw new CliError(`${dir} has no figures for function "${values.function as string}".`);
   const a = advise(inputs, rate, p99);
-  if (values.json) return void console.log(JSON.stringify(a, null, 2)), 0;
+  if (values.json) {
+    console.log(JSON.stringify(a, null, 2));
+    return 0;
+  }
 
   const est = result.energy.estimate ? ' (ESTIMATES from the CPU-utilisation model, not measurements)' : '';
   console.log(`At ${rate.toPrecision(3)} invocations/s${p99 !== undefined ? `, p99 at most ${fmtMs(p99)}` : ''}; energy above idle from ${result.energy.meter}${est}:\n`);

@@ -18,7 +18,7 @@ import { INVOCATION_MODES } from '../../types.js';
 import { CliError, parse, type Command } from '../args.js';
 import { benchSummary } from '../bench-summary.js';
 import { configSchema } from '../config-schema.js';
-import { planBench, type BenchPlan } from '../bench-plan.js';
+import { benchOptions, planBench, type BenchPlan } from '../bench-plan.js';
 import { onInterrupt } from '../interrupt.js';
 import { meterFromSpec } from '../meter-spec.js';
 import { Progress } from '../progress.js';
@@ -57,32 +57,6 @@ Output:
   --json                 print the result as JSON on stdout (progress stays on stderr)
   --dry-run              check everything and print the plan; run nothing
   -h, --help`;
-
-const options = {
-  config: { type: 'string' },
-  'config-schema': { type: 'boolean' },
-  functions: { type: 'string' },
-  wasm: { type: 'string', multiple: true },
-  docker: { type: 'string', multiple: true },
-  binary: { type: 'string', multiple: true },
-  inputs: { type: 'string', multiple: true },
-  runtimes: { type: 'string' },
-  'baseline-runtime': { type: 'string' },
-  modes: { type: 'string' },
-  repetitions: { type: 'string' },
-  warmup: { type: 'string' },
-  order: { type: 'string' },
-  seed: { type: 'string' },
-  timeout: { type: 'string' },
-  meter: { type: 'string' },
-  baseline: { type: 'string' },
-  'no-micro': { type: 'boolean' },
-  quick: { type: 'boolean' },
-  out: { type: 'string' },
-  'export-csv': { type: 'string' },
-  json: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-} as const;
 
 /** A path as the user would type it: relative when under the current folder. */
 function shown(path: string): string {
@@ -135,10 +109,16 @@ async function deployOwn(nebula: Nebula, specs: FunctionSpec[], skip: boolean, n
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, command);
-  if (values.help) return void console.log(usage), 0;
+  const { values, positionals } = parse(argv, 'bench', benchOptions);
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
   if (positionals.length) throw new CliError(`nebula bench takes no positional arguments (got "${positionals[0]}"); see --help.`);
-  if (values['config-schema']) return void console.log(JSON.stringify(configSchema(), null, 2)), 0;
+  if (values['config-schema']) {
+    console.log(JSON.stringify(configSchema(), null, 2));
+    return 0;
+  }
   const plan = planBench(values);
   const json = values.json === true;
   if (values['dry-run']) {
@@ -158,7 +138,10 @@ async function run(argv: string[]): Promise<number> {
   });
   try {
     const exp = new Experiment(nebula, plan.config);
-    await deployOwn(nebula, plan.specs, plan.config.skipUnavailable, (t) => (exp.note(t), progress.line(`note: ${t}`)));
+    await deployOwn(nebula, plan.specs, plan.config.skipUnavailable, (t) => {
+      exp.note(t);
+      progress.line(`note: ${t}`);
+    });
     const phases = EXPERIMENT_PHASES;
     let phase: ExperimentPhase = 'prepare';
     let label = '';
@@ -196,4 +179,4 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-export const command: Command = { name: 'bench', summary: 'benchmark functions on every runtime (try: nebula bench --quick)', usage, options, run };
+export const command: Command = { name: 'bench', summary: 'benchmark functions on every runtime (try: nebula bench --quick)', usage, options: benchOptions, run };

@@ -18,13 +18,19 @@ with Holm's method over all the tests). Reads each folder as nebula report does.
 const options = { markdown: { type: 'string' }, html: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, command);
-  if (values.help) return void console.log(usage), 0;
+  const { values, positionals } = parse(argv, 'compare', options);
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
   if (positionals.length !== 2) throw new CliError('nebula compare takes two folders, A then B; see --help.');
   const c = compareRuns(positionals[0]!, positionals[1]!, values.seed !== undefined ? parseWhole(values.seed, '--seed', 0) : 1);
   if (values.markdown) writeFileSync(values.markdown, compareMarkdown(c));
   if (values.html) writeFileSync(values.html, compareHtml(c));
-  if (values.json) return void console.log(JSON.stringify(c, null, 2)), 0;
+  if (values.json) {
+    console.log(JSON.stringify(c, null, 2));
+    return 0;
+  }
   console.log(`A: ${c.a.dir} (${c.a.records} records)\nB: ${c.b.dir} (${c.b.records} records)\n`);
   if (!c.rows.length) console.log('No cell is in both runs.');
   else console.log(textTable(COMPARE_HEAD, compareCells(c), 'lllllrrrrl'));

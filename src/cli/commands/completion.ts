@@ -55,7 +55,7 @@ function zsh(commands: Command[]): string {
       .map(([flag, o]) => {
         const many = o.multiple ? '*' : '';
         if (o.type === 'boolean') return `'${many}--${flag}'`;
-        const action = VALUES[flag] ? `(${VALUES[flag]!.join(' ')})` : FILE_FLAGS.includes(flag) ? '_files' : ' ';
+        const action = VALUES[flag] ? `(${VALUES[flag].join(' ')})` : FILE_FLAGS.includes(flag) ? '_files' : ' ';
         return `'${many}--${flag}=:${flag}:${action}'`;
       })
       .concat(["'(-h --help)'{-h,--help}", "'*:file:_files'"])
@@ -95,8 +95,11 @@ export function completionCommand(all: () => Command[]): Command {
     usage,
     options: {},
     async run(argv) {
-      const { values, positionals } = parse(argv, command);
-      if (values.help) return void console.log(usage), 0;
+      const { values, positionals } = parse(argv, 'completion', {});
+      if (values.help) {
+        console.log(usage);
+        return 0;
+      }
       const shell = positionals[0];
       if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new CliError(`nebula completion takes bash or zsh, got ${shell ? `"${shell}"` : 'nothing'}.`);
       const commands = all().filter((c) => c.name !== 'completion');

@@ -7,14 +7,22 @@ const usage = `Usage: nebula functions [--json]
 
 Lists the deployed functions (the built-ins), their runtimes and wasm size; --json adds each artifact.`;
 
+const options = { json: { type: 'boolean' } } as const;
+
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, command);
-  if (values.help) return void console.log(usage), 0;
+  const { values, positionals } = parse(argv, 'functions', options);
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
   if (positionals.length) throw new CliError('nebula functions takes no positional arguments; see --help.');
   const nebula = new Nebula();
   try {
     const list = await nebula.functions();
-    if (values.json) return void console.log(JSON.stringify(list, null, 2)), 0;
+    if (values.json) {
+      console.log(JSON.stringify(list, null, 2));
+      return 0;
+    }
     const size = (n?: number) => (n === undefined ? '–' : `${(n / 1024).toFixed(1)} KiB`);
     console.log(textTable(['name', 'runtimes', 'wasm', 'description'], list.map((f) => [f.name, f.runtimes.join(', '), size(f.artifacts.wasm?.sizeBytes), f.description ?? ''])));
     return 0;
@@ -23,4 +31,4 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-export const command: Command = { name: 'functions', summary: 'list the deployed functions', usage, options: { json: { type: 'boolean' } }, run };
+export const command: Command = { name: 'functions', summary: 'list the deployed functions', usage, options, run };

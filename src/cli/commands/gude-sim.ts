@@ -11,7 +11,7 @@ so the energy loop can be tried without the hardware. Point a meter at it:
 --fault plays a broken device (see docs/energy.md); an outlet past --outlets is a Modbus exception.
 --json prints the ready line as JSON ({"host", "port", "meter"}).`;
 
-export function parseTrace(text: string): PowerTrace {
+function parseTrace(text: string): PowerTrace {
   if (text === 'cpu') return 'cpu';
   let m = /^constant:(\d+(?:\.\d+)?)$/.exec(text);
   if (m) return Number(m[1]);
@@ -35,8 +35,11 @@ const options = {
 } as const;
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, command);
-  if (values.help) return void console.log(usage), 0;
+  const { values, positionals } = parse(argv, 'gude-sim', options);
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
   if (positionals.length) throw new CliError('nebula gude-sim takes no positional arguments; see --help.');
   const sim = new GudeSimulator({
     port: values.port ? parsePort(values.port) : 5020,

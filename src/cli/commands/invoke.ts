@@ -14,11 +14,14 @@ Prints the result and the timings, or the whole record with --json. Exit code 1 
 const options = { runtime: { type: 'string' }, mode: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, command);
-  if (values.help) return void console.log(usage), 0;
+  const { values, positionals } = parse(argv, 'invoke', options);
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
   if (positionals.length !== 2) throw new CliError('nebula invoke takes a function and an input; see --help.');
   const [name, text] = positionals as [string, string];
-  const runtime: unknown = values.runtime;
+  const runtime = values.runtime;
   if (runtime !== undefined && !isRuntimeKind(runtime)) {
     const near = nearest(String(runtime), RUNTIME_KINDS);
     throw new CliError(`--runtime is one of ${RUNTIME_KINDS.join(', ')}, got "${String(runtime)}"${near ? ` (did you mean ${near}?)` : ''}.`);

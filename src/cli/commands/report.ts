@@ -15,8 +15,11 @@ run) or run.json (a run that was stopped or killed midway). A line cut off by a 
 const options = { 'export-csv': { type: 'string' }, json: { type: 'boolean' } } as const;
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, command);
-  if (values.help) return void console.log(usage), 0;
+  const { values, positionals } = parse(argv, 'report', options);
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
   if (positionals.length !== 1) throw new CliError('nebula report takes one folder; see --help.');
   const dir = positionals[0]!;
   const r = renderReports(dir);

@@ -13,8 +13,11 @@ than loopback needs --token (clients send "Authorization: Bearer T"). See docs/s
 const options = { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, meter: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, command);
-  if (values.help) return void console.log(usage), 0;
+  const { values, positionals } = parse(argv, 'serve', options);
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
   if (positionals.length) throw new CliError('nebula serve takes no positional arguments; see --help.');
   const meter = values.meter ? meterFromSpec(values.meter) : undefined;
   const port = values.port ? parsePort(values.port) : 3090;

@@ -48,7 +48,7 @@ export interface RunComparison {
   notes: string[];
 }
 
-export interface RunInfo {
+interface RunInfo {
   dir: string;
   startedAt: string;
   interrupted: boolean;

@@ -11,7 +11,7 @@ import type { KeepWarmResult } from '../run/keep-warm.js';
 import type { CellSummary } from './summary.js';
 
 /** One cell's start-up and run energy from its records' parts, J above idle (medians, with the median's 95% interval). */
-export interface CellEnergySplit {
+interface CellEnergySplit {
   function: string;
   runtime: RuntimeKind;
   mode: InvocationMode;
@@ -26,7 +26,7 @@ export interface CellEnergySplit {
 }
 
 /** Start-up energy per invocation from two batches: (cold - reference) per invocation, J above idle. */
-export interface BatchStartup {
+interface BatchStartup {
   function: string;
   runtime: RuntimeKind;
   input: unknown;

@@ -26,7 +26,7 @@ export interface CellSummary extends Cell {
 }
 
 /** The metrics compared between runtimes: the three timings, and the cells' energy figures. */
-export type ComparedMetric = 'startupMs' | 'execMs' | 'totalMs' | 'energy';
+type ComparedMetric = 'startupMs' | 'execMs' | 'totalMs' | 'energy';
 
 /** One runtime against the baseline runtime, for one cell and metric. */
 export interface Comparison {
@@ -69,7 +69,7 @@ export interface ExperimentResult {
   energy?: EnergyAnalysis;
 }
 
-export const METRICS = ['startupMs', 'execMs', 'totalMs', 'avgPowerW', 'isolatedPowerW', 'energyWh', 'isolatedEnergyWh'] as const;
+const METRICS = ['startupMs', 'execMs', 'totalMs', 'avgPowerW', 'isolatedPowerW', 'energyWh', 'isolatedEnergyWh'] as const;
 export type Metric = (typeof METRICS)[number];
 const TIMINGS = ['startupMs', 'execMs', 'totalMs'] as const;
 

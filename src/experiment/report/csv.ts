@@ -24,7 +24,8 @@ function flatten(value: unknown, prefix: string, out: Map<string, unknown>): voi
 
 function cell(v: unknown): string {
   if (v === undefined || v === null) return '';
-  const t = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
+  const t =
+    typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : typeof v === 'string' ? v : typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v);
   return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 

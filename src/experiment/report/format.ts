@@ -60,17 +60,6 @@ export function fmtRatio(r: number | undefined): string {
   return `${sig(r)}x`;
 }
 
-/** A ratio with its interval: `167x [76.6x, 581x]`. */
-export function fmtRatioCi(ratio: number, ci: [number, number]): string {
-  return Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? `${fmtRatio(ratio)} [${fmtRatio(ci[0])}, ${fmtRatio(ci[1])}]` : fmtRatio(ratio);
-}
-
-/** A value with its interval in one unit: `2.42 ms [990 µs, 5.28 ms]`. */
-export function fmtWithCi(value: number | undefined, ci: [number, number] | undefined, fmt: (v: number) => string): string {
-  if (value === undefined || !Number.isFinite(value)) return '–';
-  return ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? `${fmt(value)} [${fmt(ci[0])}, ${fmt(ci[1])}]` : fmt(value);
-}
-
 /** A p value: `0.003`, `< 0.001`. */
 export function fmtP(p: number): string {
   if (!Number.isFinite(p)) return '–';

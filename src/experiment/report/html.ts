@@ -31,7 +31,7 @@ export function renderHtml(r: ExperimentResult): string {
     .filter((s) => s.html)
     .map(
       (s) =>
-        `<section id="${esc(s!.id)}"><h2>${esc(s!.title)}</h2>${s!.warn ? `<p class="warn">${esc(s!.warn)}</p>` : ''}${s!.hint ? `<p class="hint">${esc(s!.hint)}</p>` : ''}${s!.html}</section>`,
+        `<section id="${esc(s.id)}"><h2>${esc(s.title)}</h2>${s.warn ? `<p class="warn">${esc(s.warn)}</p>` : ''}${s.hint ? `<p class="hint">${esc(s.hint)}</p>` : ''}${s.html}</section>`,
     );
   const seen = [...new Set(r.cells.map((c) => `${c.runtime}|${c.mode}`))];
   const legend = seen

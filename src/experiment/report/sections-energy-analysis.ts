@@ -10,7 +10,7 @@ import { fmtAboveIdle, fmtInput, fmtMs } from './format.js';
 import type { ExperimentResult } from '../analysis/summary.js';
 
 /** Arrival rates the reports show the advisor's answer for, per second. */
-export const REPORT_RATES = [0.01, 0.1, 1, 10];
+const REPORT_RATES = [0.01, 0.1, 1, 10];
 
 /** Energy in J with an SI prefix. */
 export function fmtJ(j: number | undefined | null): string {
@@ -33,7 +33,7 @@ export function fmtFigure(f: EnergyFigure | null, fmt: (x: number) => string = f
   return fmtAboveIdle(f.value, f.ci95, fmt);
 }
 
-export const fmtW = (w: number) => (Number.isFinite(w) ? `${(w * 1000).toPrecision(3)} mW` : '–');
+const fmtW = (w: number) => (Number.isFinite(w) ? `${(w * 1000).toPrecision(3)} mW` : '–');
 /** A break-even keep-alive: a lower bound ("at least") when the keep-warm power is not distinguishable from idle. */
 export const fmtBreakEven = (b: { seconds: number; atLeast: boolean }) =>
   b.atLeast ? `at least ${fmtS(b.seconds)} (keep-warm power not distinguishable from idle)` : fmtS(b.seconds);

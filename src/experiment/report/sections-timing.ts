@@ -20,7 +20,7 @@ function chartSection(id: string, title: string, hint: string, chartTitle: strin
 }
 
 /** The exec notes of the runtimes present, each once, marked †. */
-export function execNotes(r: ExperimentResult): string[] {
+function execNotes(r: ExperimentResult): string[] {
   return [...new Set(r.cells.map((c) => execNote(c.runtime)).filter((n): n is string => Boolean(n)))].map((n) => `† ${n}`);
 }
 

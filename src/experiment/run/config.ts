@@ -70,8 +70,8 @@ function wholeNumber(field: string, value: unknown, min: number): number {
 }
 
 /** The baseline runtime when none is chosen: the native process where it runs, else the first one. */
-export function defaultBaseline(runtimes: readonly RuntimeKind[]): RuntimeKind {
-  return (runtimes as readonly string[]).includes('process') ? ('process' as RuntimeKind) : runtimes[0]!;
+function defaultBaseline(runtimes: readonly RuntimeKind[]): RuntimeKind {
+  return (runtimes as readonly string[]).includes('process') ? 'process' : runtimes[0]!;
 }
 
 /**

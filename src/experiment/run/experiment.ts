@@ -290,7 +290,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   }
 
   private async micro(runtimes: RuntimeKind[], names: string[], signal?: AbortSignal): Promise<MicroResult[]> {
-    if (!this.config.micro || !runtimes.includes('wasm' as RuntimeKind) || !names.includes('fib') || signal?.aborted) return [];
+    if (!this.config.micro || !runtimes.includes('wasm') || !names.includes('fib') || signal?.aborted) return [];
     return this.timed('micro', MICRO_EXPECTED_MS, microBenchmarks(this.nebula));
   }
 

@@ -28,7 +28,7 @@ export interface KeepWarmConfig {
 export type ResolvedKeepWarm = Required<KeepWarmConfig>;
 
 /** One measurement: K kept sandboxes, the mean power over the window, the host's MemAvailable after it. */
-export interface KeepWarmPoint {
+interface KeepWarmPoint {
   k: number;
   powerW: number;
   memAvailableBytes: number | null;
@@ -96,7 +96,7 @@ export function withKeepWarmCaps(options: NebulaOptions, keepWarm: ResolvedKeepW
 }
 
 /** This host's MemAvailable, bytes (null where /proc/meminfo is not readable). */
-export function memAvailableBytes(): number | null {
+function memAvailableBytes(): number | null {
   try {
     const m = /^MemAvailable:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
     return m ? Number(m[1]) * 1024 : null;
@@ -122,7 +122,7 @@ export async function measureKeepWarm(
   const builtin = builtinFunctions().find((s) => s.name === o.function)!;
   // A fresh copy, so no sandbox of it is kept yet: K = 0 really is zero.
   const name = `keepwarm-${o.function}-${runtime}`.slice(0, 63);
-  const spec = { name, description: `keep-warm probe of ${o.function}`, [runtime]: builtin[runtime as keyof FunctionSpec] } as FunctionSpec;
+  const spec = { name, description: `keep-warm probe of ${o.function}`, [runtime]: builtin[runtime] } as FunctionSpec;
   if (builtin.limits) spec.limits = builtin.limits;
   await nebula.deploy(spec);
   const notes: string[] = [];

@@ -174,14 +174,14 @@ export class GudeMeter extends EventEmitter<MeterEvents> implements Meter {
   /** Books a failure: a dropped connection (or a failed start) doubles the back-off. */
   private failed(e: unknown, starting: boolean): MeterError {
     const err = e instanceof MeterError ? e : new MeterError('METER_UNAVAILABLE', String((e as Error)?.message ?? e), { cause: e });
-    const details: Record<string, unknown> = {};
+    let retryInMs: number | undefined;
     if (starting || DROPS.has(err.details.reason as FailureReason)) {
       this.failures++;
-      details.retryInMs = Math.min(MAX_BACKOFF_MS, this.intervalMs * 2 ** this.failures);
-      this.retryAt = nowMs() + (details.retryInMs as number);
+      retryInMs = Math.min(MAX_BACKOFF_MS, this.intervalMs * 2 ** this.failures);
+      this.retryAt = nowMs() + retryInMs;
     }
-    this.lastError = this.error(err, details);
-    return details.retryInMs === undefined ? this.lastError : this.error(this.lastError, {}, ` Retrying in ${details.retryInMs} ms.`);
+    this.lastError = this.error(err, retryInMs === undefined ? {} : { retryInMs });
+    return retryInMs === undefined ? this.lastError : this.error(this.lastError, {}, ` Retrying in ${retryInMs} ms.`);
   }
 
   /** The same error, its message opening with the meter's name, and more details. */

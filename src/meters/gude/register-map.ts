@@ -9,7 +9,7 @@
 import { MeterError, UsageError } from '../../errors.js';
 
 /** Field numbers of one sensor block. */
-export const FIELD = {
+const FIELD = {
   energyWh: 0,
   activePowerW: 1,
   voltageV: 2,
@@ -101,7 +101,7 @@ export function decodeBlock(bytes: Buffer): GudeReading {
  * a PDU's feed a few tens of amperes). A value outside is a broken reply (an all-0xFF block reads
  * -1 everywhere, or 4.3e9 V unsigned), never a load. The fields a power sample is made of are checked.
  */
-export const PLAUSIBLE = {
+const PLAUSIBLE = {
   voltageV: [0, 300],
   currentA: [0, 100],
   activePowerW: [0, 30_000],

@@ -62,7 +62,7 @@ function where(docker: Docker): string {
 const CONNECTION_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE']);
 
 /** True when `e` says the engine could not be reached at all. */
-export function isConnectionError(e: unknown): boolean {
+function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: string })?.code;
   return typeof code === 'string' && CONNECTION_CODES.has(code);
 }

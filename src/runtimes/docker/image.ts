@@ -34,7 +34,7 @@ const BUILD_MS = 10 * 60_000;
 
 const refuse = (name: string, why: string, cause?: unknown) => new NebulaError('INVALID_FUNCTION', `Function "${name}": ${why}`, { cause });
 
-export async function inspectImage(docker: Docker, image: string): Promise<Docker.ImageInspectInfo | null> {
+async function inspectImage(docker: Docker, image: string): Promise<Docker.ImageInspectInfo | null> {
   try {
     const handle = docker.getImage(image);
     const inspect = handle.inspect.bind(handle) as unknown as (o: object) => Promise<Docker.ImageInspectInfo>;
@@ -57,7 +57,7 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream): Promise<Array<Re
     docker.modem.followProgress(stream, (err: Error | null, out: Array<Record<string, unknown>>) => {
       if (err) return reject(err);
       const failed = out.find((l) => l.error || l.errorDetail);
-      if (failed) return reject(new Error(String(failed.error ?? JSON.stringify(failed.errorDetail))));
+      if (failed) return reject(new Error(typeof failed.error === 'string' ? failed.error : JSON.stringify(failed.error ?? failed.errorDetail)));
       resolve(out);
     });
   });
@@ -126,7 +126,7 @@ async function fromTarball(docker: Docker, name: string, path: string): Promise<
     throw refuse(name, `the engine cannot load ${path} as a \`docker save\` archive: ${ne.message}`, e);
   }
   const loaded = lines
-    .map((l) => /Loaded image(?: ID)?: (\S+)/.exec(String(l.stream ?? ''))?.[1])
+    .map((l) => /Loaded image(?: ID)?: (\S+)/.exec(typeof l.stream === 'string' ? l.stream : '')?.[1])
     .filter((x): x is string => Boolean(x));
   if (loaded.length === 0) throw refuse(name, `${path} holds no image (the engine loaded nothing).`);
   const image = loaded[0]!;

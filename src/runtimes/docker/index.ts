@@ -49,7 +49,6 @@ export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   /** This instance's id: the `nebula-faas.runtime` label of every container it creates. */
   readonly instanceId = openInstance();
-  private docker: Docker | undefined;
   private parts: DockerParts | undefined;
   private reachable: Promise<void> | undefined;
   private arch: Promise<string> | undefined;
@@ -69,7 +68,6 @@ export class DockerRuntime implements Runtime {
         wc.close();
         void reaper.remove(wc.container.id).catch(() => undefined);
       });
-      this.docker = docker;
       this.parts = {
         docker,
         reaper,

@@ -11,9 +11,9 @@ import { FUNCTION_LABEL, MODE_LABEL } from './owner.js';
 
 const MiB = 1024 * 1024;
 /** The user functions run as when the image names none but root: nobody. */
-export const UNPRIVILEGED_USER = '65534:65534';
+const UNPRIVILEGED_USER = '65534:65534';
 /** Size of the private /dev/shm, bytes (the engine's default is 64 MiB). */
-export const SHM_BYTES = 1 * MiB;
+const SHM_BYTES = 1 * MiB;
 /** Where the supervisor's volume is mounted in a warm container. */
 export const SUPERVISOR_DIR = '/.nebula-faas';
 export const SUPERVISOR_PATH = `${SUPERVISOR_DIR}/nebula-supervisor`;
@@ -24,7 +24,7 @@ const isRoot = (user: string) => user === '' || /^(0|root)(:|$)/.test(user);
  * The user a container runs as: `user` when given (`'image'`: whatever the image says, root
  * included); by default the image's own user when it is not root, else {@link UNPRIVILEGED_USER}.
  */
-export function userFor(image: ImageRef, user: string | undefined): string | undefined {
+function userFor(image: ImageRef, user: string | undefined): string | undefined {
   if (user === 'image') return undefined;
   if (user !== undefined) return user;
   return isRoot(image.user) ? UNPRIVILEGED_USER : undefined;

@@ -13,7 +13,7 @@ export const LABEL = 'nebula-faas';
 /** The function a container runs. */
 export const FUNCTION_LABEL = 'nebula-faas.function';
 /** `<host>/<pid>/<start>`: the owning process (start: its start time in clock ticks since boot, against pid reuse). */
-export const OWNER_LABEL = 'nebula-faas.owner';
+const OWNER_LABEL = 'nebula-faas.owner';
 /** The id of the owning DockerRuntime instance. */
 export const RUNTIME_LABEL = 'nebula-faas.runtime';
 /** Unique to one create call, to find a container whose creation answer was lost. */

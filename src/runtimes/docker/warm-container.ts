@@ -56,7 +56,12 @@ export class WarmContainer {
     private readonly stream: Duplex,
     private readonly command: string[],
   ) {
-    const frames = new Writable({ write: (b: Buffer, _e, done) => (this.onData(b), done()) });
+    const frames = new Writable({
+      write: (b: Buffer, _e, done) => {
+        this.onData(b);
+        done();
+      },
+    });
     const diagnostics = new Writable({ write: (_b, _e, done) => done() });
     docker.modem.demuxStream(stream, frames, diagnostics);
     this.clean.resolve();

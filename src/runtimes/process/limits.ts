@@ -55,7 +55,7 @@ let nprocExempt: string | undefined | null = null;
  * Why RLIMIT_NPROC cannot hold for processes started by this one, or `undefined` when it can: the
  * kernel does not apply it to root or to holders of CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
  */
-export function nprocExemption(): string | undefined {
+function nprocExemption(): string | undefined {
   if (nprocExempt !== null) return nprocExempt;
   nprocExempt = undefined;
   if (process.getuid?.() === 0) nprocExempt = 'not enforced: the kernel exempts root from RLIMIT_NPROC';

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type Docker from 'dockerode';
 
 export function dockerAvailable(): boolean {
   try {
@@ -34,9 +35,9 @@ async function docker(...args: string[]): Promise<string> {
 }
 
 /** `docker inspect` of a container, or null when it is gone. */
-export async function inspect(id: string): Promise<Record<string, any> | null> {
+export async function inspect(id: string): Promise<Docker.ContainerInspectInfo | null> {
   const out = await docker('inspect', id);
-  return out ? (JSON.parse(out)[0] ?? null) : null;
+  return out ? ((JSON.parse(out) as Docker.ContainerInspectInfo[])[0] ?? null) : null;
 }
 
 /** A container as `docker ps -a` lists it. */
@@ -124,9 +125,9 @@ export class EngineProxy {
   static async start(target = '/var/run/docker.sock'): Promise<EngineProxy> {
     const dir = mkdtempSync(join(tmpdir(), 'nebula-proxy-'));
     const socketPath = join(dir, 'docker.sock');
-    let proxy!: EngineProxy;
+    // The callback runs on the first connection, after `proxy` is set.
     const server = createServer((client) => proxy.accept(client, target));
-    proxy = new EngineProxy(socketPath, server, dir);
+    const proxy = new EngineProxy(socketPath, server, dir);
     await new Promise<void>((resolve) => server.listen(socketPath, resolve));
     return proxy;
   }

@@ -38,7 +38,7 @@ d('leftover containers of processes that are gone', () => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (b) => {
+      child.stdout.on('data', (b) => {
         out += b;
         if (out.includes('\n')) resolve(out.split('\n')[0]!);
       });
@@ -65,8 +65,8 @@ d('leftover containers of processes that are gone', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';
-    child.stdout!.on('data', (b) => (text += b));
-    child.stderr!.on('data', (b) => (text += b));
+    child.stdout.on('data', (b) => (text += b));
+    child.stderr.on('data', (b) => (text += b));
     expect(await eventually(async () => (await ownedBy(child.pid!)).length >= 2, 60_000)).toBe(true);
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(143);

@@ -4,6 +4,7 @@
  * and the idle expiry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type Docker from 'dockerode';
 import { DockerRuntime, Nebula } from '../../../src/index.js';
 import { compileProgram, dockerAvailable, eventually, inspect, list, noLeftovers } from './engine.js';
 
@@ -72,13 +73,13 @@ d('DockerRuntime warm mode', () => {
     expect((await nebula.invoke('probe', 'host', { mode: 'warm' })).sandbox).toBe('reused');
     const warmId = (await mine()).find((c) => c.labels['nebula-faas.mode'] === 'warm' && c.labels['nebula-faas.function'] === 'probe')?.id;
     const warmInfo = (await inspect(warmId!))!;
-    const flags = (i: Record<string, any>) => ({
+    const flags = (i: Docker.ContainerInspectInfo) => ({
       user: i.Config.User,
-      networkDisabled: i.Config.NetworkDisabled,
+      networkDisabled: (i.Config as { NetworkDisabled?: boolean }).NetworkDisabled,
       env: i.Config.Env,
       ...Object.fromEntries(
         ['NetworkMode', 'Memory', 'MemorySwap', 'NanoCpus', 'PidsLimit', 'ReadonlyRootfs', 'SecurityOpt', 'CapDrop', 'CapAdd', 'Privileged', 'IpcMode', 'ShmSize', 'Devices', 'Tmpfs'].map(
-          (k) => [k, i.HostConfig[k]],
+          (k) => [k, (i.HostConfig as Record<string, unknown>)[k]],
         ),
       ),
     });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const SOURCES = {
+const SOURCES = {
   // Describes its own world: environment, working directory and its entries, open descriptors.
   probe: `#include <dirent.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@ import { parse } from '@bytecodealliance/jco';
 
 const run = promisify(execFile);
 
-export const SOURCES = {
+const SOURCES = {
   echo: `#include <stdio.h>
 int main(void){int c; while((c=getchar())!=EOF) putchar(c); return 0;}`,
   loop: `int main(void){volatile unsigned long i=0; for(;;) i++; return 0;}`,

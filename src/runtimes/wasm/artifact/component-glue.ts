@@ -9,7 +9,7 @@ import { NebulaError } from '../../../errors.js';
 import { checkInitialMemory, compile, refuse } from './checks.js';
 import { capMemory } from '../binary/memory-cap.js';
 
-export const JCO_TRANSPILE = '@bytecodealliance/jco-transpile';
+const JCO_TRANSPILE = '@bytecodealliance/jco-transpile';
 
 /** jco's generated instantiation script and its compiled core modules by file name. */
 export interface Glue {

@@ -125,10 +125,19 @@ export function importModules(bytes: Uint8Array): Set<string> {
       r.name();
       const kind = r.byte();
       if (kind === 0x00) r.skipLeb();
-      else if (kind === 0x01) skipValType(r), skipLimits(r);
+      else if (kind === 0x01) {
+        skipValType(r);
+        skipLimits(r);
+      }
       else if (kind === 0x02) skipLimits(r);
-      else if (kind === 0x03) skipValType(r), r.byte();
-      else if (kind === 0x04) r.byte(), r.skipLeb();
+      else if (kind === 0x03) {
+        skipValType(r);
+        r.byte();
+      }
+      else if (kind === 0x04) {
+        r.byte();
+        r.skipLeb();
+      }
       else throw new Unsupported(`import kind 0x${kind.toString(16)}`);
     }
   }
@@ -191,8 +200,14 @@ export const enum Op {
 export function scanInstruction(r: Reader): Op {
   const op = r.byte();
   if (op >= 0x45 && op <= 0xc4) return Op.Other; // numeric, no immediates
-  if (op >= 0x28 && op <= 0x3e) return skipMemarg(r), Op.Other;
-  if (op >= 0x20 && op <= 0x25) return r.skipLeb(), Op.Other;
+  if (op >= 0x28 && op <= 0x3e) {
+    skipMemarg(r);
+    return Op.Other;
+  }
+  if (op >= 0x20 && op <= 0x25) {
+    r.skipLeb();
+    return Op.Other;
+  }
   switch (op) {
     case 0x00: case 0x01: case 0x05: case 0x0a: case 0x0f: case 0x19: case 0x1a: case 0x1b:
     case 0xd1: case 0xd3: case 0xd4:
@@ -200,16 +215,22 @@ export function scanInstruction(r: Reader): Op {
     case 0x0b:
       return Op.End;
     case 0x02: case 0x03: case 0x04: case 0x06:
-      return skipBlockType(r), Op.Other;
+      skipBlockType(r);
+      return Op.Other;
     case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x14: case 0x15:
     case 0x18: case 0xd2: case 0xd5: case 0xd6: case 0x3f:
-      return r.skipLeb(), Op.Other;
+      r.skipLeb();
+      return Op.Other;
     case 0x26:
-      return r.skipLeb(), Op.Unrestorable;
+      r.skipLeb();
+      return Op.Unrestorable;
     case 0x40:
-      return r.skipLeb(), Op.MemoryGrow;
+      r.skipLeb();
+      return Op.MemoryGrow;
     case 0x11: case 0x13:
-      return r.skipLeb(), r.skipLeb(), Op.Other;
+      r.skipLeb();
+      r.skipLeb();
+      return Op.Other;
     case 0x0e: {
       const n = r.u32();
       for (let i = 0; i <= n; i++) r.skipLeb();
@@ -231,13 +252,17 @@ export function scanInstruction(r: Reader): Op {
       return Op.Other;
     }
     case 0x41: case 0x42:
-      return r.skipLeb(), Op.Other;
+      r.skipLeb();
+      return Op.Other;
     case 0x43:
-      return r.skip(4), Op.Other;
+      r.skip(4);
+      return Op.Other;
     case 0x44:
-      return r.skip(8), Op.Other;
+      r.skip(8);
+      return Op.Other;
     case 0xd0:
-      return skipBlockType(r), Op.Other;
+      skipBlockType(r);
+      return Op.Other;
     case 0xfc:
       return scanMisc(r);
     case 0xfd:
@@ -258,13 +283,19 @@ function scanMisc(r: Reader): Op {
   if (sub <= 7) return Op.Other;
   switch (sub) {
     case 8: case 12: case 14:
-      return r.skipLeb(), r.skipLeb(), Op.Unrestorable;
+      r.skipLeb();
+      r.skipLeb();
+      return Op.Unrestorable;
     case 9: case 13: case 15: case 17:
-      return r.skipLeb(), Op.Unrestorable;
+      r.skipLeb();
+      return Op.Unrestorable;
     case 10:
-      return r.skipLeb(), r.skipLeb(), Op.Other;
+      r.skipLeb();
+      r.skipLeb();
+      return Op.Other;
     case 11: case 16:
-      return r.skipLeb(), Op.Other;
+      r.skipLeb();
+      return Op.Other;
     default:
       throw new Unsupported(`opcode 0xfc ${sub}`);
   }

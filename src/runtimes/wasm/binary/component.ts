@@ -8,7 +8,7 @@
 import { MAGIC_CORE, Reader, sectionsOf, Unsupported } from './codec.js';
 
 /** `\0asm`, version 0x0d, layer 1. */
-export const MAGIC_COMPONENT = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+const MAGIC_COMPONENT = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 /** Deepest nesting of components accepted (toolchains nest one or two levels). */
 export const MAX_COMPONENT_DEPTH = 16;
 

@@ -18,7 +18,7 @@ import { encodeName, leb, Op, Reader, readSections, scanInstruction, skipConstEx
 
 export const MEMORY_IMPORT = { module: 'nebula', name: 'memory' } as const;
 export const GROW_FAILED_EXPORT = '__nebula_grow_failed';
-export const GLOBAL_EXPORT_PREFIX = '__nebula_global_';
+const GLOBAL_EXPORT_PREFIX = '__nebula_global_';
 const PAGE = 65536;
 
 /** What the rewrite found and did. */
@@ -79,11 +79,27 @@ function parse(sections: Section[]): Parsed {
         r.name();
         r.name();
         const kind = r.byte();
-        if (kind === 0x00) (p.importedFuncs++, r.skipLeb());
-        else if (kind === 0x01) (skipValType(r), skipLimits(r));
-        else if (kind === 0x02) (p.importedMemories++, skipLimits(r));
-        else if (kind === 0x03) (p.importedGlobals++, skipValType(r), r.byte());
-        else if (kind === 0x04) (r.byte(), r.skipLeb());
+        if (kind === 0x00) {
+          p.importedFuncs++;
+          r.skipLeb();
+        }
+        else if (kind === 0x01) {
+          skipValType(r);
+          skipLimits(r);
+        }
+        else if (kind === 0x02) {
+          p.importedMemories++;
+          skipLimits(r);
+        }
+        else if (kind === 0x03) {
+          p.importedGlobals++;
+          skipValType(r);
+          r.byte();
+        }
+        else if (kind === 0x04) {
+          r.byte();
+          r.skipLeb();
+        }
         else throw new Unsupported(`import kind ${kind}`);
       }
     } else if (s.id === 3) p.definedFuncs = r.u32();
@@ -140,7 +156,10 @@ function rewriteCode(body: Uint8Array, growFunc: number, helper: number[]): { bo
     const end = start + size;
     const fr = new Reader(body, start, end);
     const locals = fr.u32();
-    for (let j = 0; j < locals; j++) (fr.skipLeb(), skipValType(fr));
+    for (let j = 0; j < locals; j++) {
+      fr.skipLeb();
+      skipValType(fr);
+    }
     const pieces: Uint8Array[] = [];
     let copyFrom = start;
     while (fr.pos < end) {
@@ -216,7 +235,12 @@ function rewrite(bytes: Uint8Array, capPages: number): { bytes: Uint8Array; fact
   const pending = new Map(edits);
   for (const s of sections) {
     if (s.id !== 0) {
-      for (const [id, b] of pending) if (!sections.some((x) => x.id === id) && RANK[id]! < RANK[s.id]!) (out.push({ id, body: b }), pending.delete(id));
+      for (const [id, b] of pending) {
+        if (!sections.some((x) => x.id === id) && RANK[id]! < RANK[s.id]!) {
+          out.push({ id, body: b });
+          pending.delete(id);
+        }
+      }
     }
     if (s.id === 5) continue; // the memory is now imported
     out.push(edits.has(s.id) ? { id: s.id, body: edits.get(s.id)! } : s);

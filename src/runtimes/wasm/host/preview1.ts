@@ -65,20 +65,20 @@ export function preview1Imports(host: Host): Record<string, Fn> {
   const stdioOnly = (fd: number, ok: () => number) => (fd >= 0 && fd <= 2 ? ok() : ERRNO.BADF);
 
   const imports: Record<string, (...args: never[]) => number> = {
-    args_get: ((argv: number, buf: number) => writeStrings(host.ctx.grants.args, argv, buf)) as Fn,
-    args_sizes_get: ((c: number, s: number) => sizes(host.ctx.grants.args, c, s)) as Fn,
-    environ_get: ((envp: number, buf: number) => writeStrings(host.ctx.grants.env, envp, buf)) as Fn,
-    environ_sizes_get: ((c: number, s: number) => sizes(host.ctx.grants.env, c, s)) as Fn,
+    args_get: ((argv: number, buf: number) => writeStrings(host.ctx.grants.args, argv, buf)),
+    args_sizes_get: ((c: number, s: number) => sizes(host.ctx.grants.args, c, s)),
+    environ_get: ((envp: number, buf: number) => writeStrings(host.ctx.grants.env, envp, buf)),
+    environ_sizes_get: ((c: number, s: number) => sizes(host.ctx.grants.env, c, s)),
     clock_res_get: ((id: number, out: number) => {
       if (id > 3) return ERRNO.INVAL;
       host.ctx.view().setBigUint64(out, 1000n, true);
       return ERRNO.SUCCESS;
-    }) as Fn,
+    }),
     clock_time_get: ((id: number, _precision: bigint, out: number) => {
       if (id > 3) return ERRNO.INVAL;
       host.ctx.view().setBigUint64(out, nowNs(id), true);
       return ERRNO.SUCCESS;
-    }) as Fn,
+    }),
     fd_read: ((fd: number, iovs: number, iovsLen: number, nread: number) => {
       if (fd !== 0) return ERRNO.BADF;
       if (iovsLen > IOV_MAX) return ERRNO.INVAL;
@@ -98,7 +98,7 @@ export function preview1Imports(host: Host): Record<string, Fn> {
       }
       v.setUint32(nread, total, true);
       return ERRNO.SUCCESS;
-    }) as Fn,
+    }),
     fd_write: ((fd: number, iovs: number, iovsLen: number, nwritten: number) => {
       if (fd !== 1 && fd !== 2) return ERRNO.BADF;
       if (iovsLen > IOV_MAX) return ERRNO.INVAL;
@@ -117,7 +117,7 @@ export function preview1Imports(host: Host): Record<string, Fn> {
       }
       v.setUint32(nwritten, total, true);
       return ERRNO.SUCCESS;
-    }) as Fn,
+    }),
     fd_fdstat_get: ((fd: number, out: number) =>
       stdioOnly(fd, () => {
         const v = host.ctx.view();
@@ -126,15 +126,15 @@ export function preview1Imports(host: Host): Record<string, Fn> {
         v.setBigUint64(out + 8, fd === 0 ? RIGHTS_READ : RIGHTS_WRITE, true);
         v.setBigUint64(out + 16, 0n, true);
         return ERRNO.SUCCESS;
-      })) as Fn,
-    fd_fdstat_set_flags: ((fd: number) => stdioOnly(fd, () => ERRNO.SUCCESS)) as Fn,
-    fd_close: ((fd: number) => stdioOnly(fd, () => ERRNO.SUCCESS)) as Fn,
-    fd_seek: ((fd: number) => stdioOnly(fd, () => ERRNO.SPIPE)) as Fn,
-    fd_tell: ((fd: number) => stdioOnly(fd, () => ERRNO.SPIPE)) as Fn,
-    fd_pread: ((fd: number) => stdioOnly(fd, () => ERRNO.SPIPE)) as Fn,
-    fd_pwrite: ((fd: number) => stdioOnly(fd, () => ERRNO.SPIPE)) as Fn,
-    fd_sync: ((fd: number) => stdioOnly(fd, () => ERRNO.SUCCESS)) as Fn,
-    fd_datasync: ((fd: number) => stdioOnly(fd, () => ERRNO.SUCCESS)) as Fn,
+      })),
+    fd_fdstat_set_flags: ((fd: number) => stdioOnly(fd, () => ERRNO.SUCCESS)),
+    fd_close: ((fd: number) => stdioOnly(fd, () => ERRNO.SUCCESS)),
+    fd_seek: ((fd: number) => stdioOnly(fd, () => ERRNO.SPIPE)),
+    fd_tell: ((fd: number) => stdioOnly(fd, () => ERRNO.SPIPE)),
+    fd_pread: ((fd: number) => stdioOnly(fd, () => ERRNO.SPIPE)),
+    fd_pwrite: ((fd: number) => stdioOnly(fd, () => ERRNO.SPIPE)),
+    fd_sync: ((fd: number) => stdioOnly(fd, () => ERRNO.SUCCESS)),
+    fd_datasync: ((fd: number) => stdioOnly(fd, () => ERRNO.SUCCESS)),
     fd_filestat_get: ((fd: number, out: number) =>
       stdioOnly(fd, () => {
         const mem = host.ctx.bytes();
@@ -142,7 +142,7 @@ export function preview1Imports(host: Host): Record<string, Fn> {
         mem.fill(0, out, out + 64);
         mem[out + 16] = FILETYPE_CHARACTER_DEVICE;
         return ERRNO.SUCCESS;
-      })) as Fn,
+      })),
     // No preopened directories: wasi-libc stops scanning at the first EBADF.
     fd_prestat_get: badf,
     fd_prestat_dir_name: badf,
@@ -156,7 +156,7 @@ export function preview1Imports(host: Host): Record<string, Fn> {
     poll_oneoff: nosys,
     proc_exit: ((code: number) => {
       throw new ProcExit(code);
-    }) as Fn,
+    }),
     proc_raise: nosys,
     sched_yield: () => ERRNO.SUCCESS,
     random_get: ((buf: number, len: number) => {
@@ -164,7 +164,7 @@ export function preview1Imports(host: Host): Record<string, Fn> {
       if (buf + len > mem.length) return ERRNO.FAULT;
       randomFillSync(mem, buf, len);
       return ERRNO.SUCCESS;
-    }) as Fn,
+    }),
   };
   for (const name of PREVIEW1_FUNCTIONS) imports[name] ??= name.startsWith('path_') || name.startsWith('sock_') ? notCapable : nosys;
   return imports;

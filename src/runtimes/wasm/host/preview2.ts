@@ -35,6 +35,8 @@ export function preview2Imports(host: Host): Record<string, Record<string, unkno
   class InputStream {
     read(len: bigint): Uint8Array {
       const ctx = host.ctx;
+      // jco's glue takes a stream's end as this plain error value (wasi:io/streams' `closed`), not an Error.
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
       if (ctx.stdinPos >= ctx.stdin.length) throw { tag: 'closed' };
       const n = Math.min(Number(len), ctx.stdin.length - ctx.stdinPos);
       const chunk = ctx.stdin.slice(ctx.stdinPos, ctx.stdinPos + n);

@@ -64,7 +64,10 @@ export class WorkerPool {
   private hold(): void {
     const waiting = this.readyWaiters.length > 0 || this.loading.size > 0;
     if (waiting && !this.keepAlive && !this.closed) this.keepAlive = setInterval(() => undefined, 1 << 30);
-    else if (!waiting && this.keepAlive) (clearInterval(this.keepAlive), (this.keepAlive = undefined));
+    else if (!waiting && this.keepAlive) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
+    }
   }
 
   /** Why no worker can run now (every start failed and waits for its retry), or null. */
@@ -150,7 +153,10 @@ export class WorkerPool {
     const unavailable = this.unavailable();
     if (!unavailable) return;
     for (const w of this.readyWaiters.splice(0)) w.reject(unavailable);
-    for (const [fnId, l] of this.loading) (this.loading.delete(fnId), l.reject(unavailable, false));
+    for (const [fnId, l] of this.loading) {
+      this.loading.delete(fnId);
+      l.reject(unavailable, false);
+    }
     this.hold();
     this.runs.endAll(unavailable, false);
   }
@@ -175,14 +181,22 @@ export class WorkerPool {
       const why = `making an instance did not finish within ${this.options.instantiateTimeoutMs} ms (a start function that does not return?)`;
       h.terminate();
       const pending = this.loading.get(fnId);
-      if (pending) (this.loading.delete(fnId), this.loaded.delete(fnId), this.hold(), pending.reject(why, true));
+      if (pending) {
+        this.loading.delete(fnId);
+        this.loaded.delete(fnId);
+        this.hold();
+        pending.reject(why, true);
+      }
       else {
         const msg = this.loaded.get(fnId);
         if (msg) msg.prewarmed = 0;
         for (const x of this.handles) x.post({ type: 'stock-off', fnId, reason: why });
       }
     }
-    if (!busy) (clearInterval(this.watchdog), (this.watchdog = undefined));
+    if (!busy) {
+      clearInterval(this.watchdog);
+      this.watchdog = undefined;
+    }
   }
 
   async close(): Promise<void> {

@@ -20,20 +20,20 @@ export interface LoadMessage {
   keepAliveMs: number;
 }
 
-export interface DropMessage {
+interface DropMessage {
   type: 'drop';
   fnId: number;
 }
 
 /** Stop making instances of a function ahead (making one hung or failed in some worker). */
-export interface StockOffMessage {
+interface StockOffMessage {
   type: 'stock-off';
   fnId: number;
   reason: string;
 }
 
 /** A slot's large-input buffer (inputs over the slot's own room), shared with every worker when it is made or replaced. */
-export interface InputBufferMessage {
+interface InputBufferMessage {
   type: 'input-buffer';
   slot: number;
   generation: number;
@@ -41,7 +41,7 @@ export interface InputBufferMessage {
 }
 
 /** Everything the pool had for a (re)started worker has been sent: it may claim runs. */
-export interface GoMessage {
+interface GoMessage {
   type: 'go';
 }
 

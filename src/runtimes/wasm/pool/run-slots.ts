@@ -17,7 +17,7 @@ export type PoolResult = { setupWaitMs: number; dispatchAt: number } & (
 );
 
 /** A finished run as read from its slot. */
-export interface DoneSlot {
+interface DoneSlot {
   result: number;
   exitCode: number;
   flags: number;
@@ -57,11 +57,11 @@ export class RunSlots {
   /** Runs in a slot (not those stopped while running: their slot waits for the worker to go). */
   active = 0;
   private readonly buf: Buffer;
-  private readonly slots: Array<Run | undefined> = new Array(SLOT_COUNT);
+  private readonly slots = new Array<Run | undefined>(SLOT_COUNT);
   private readonly free: number[] = [];
   private readonly overflow: Run[] = [];
   /** Each slot's large-input buffer and its generation (shared with the workers when made). */
-  private readonly bigInputs: Array<{ buffer: SharedArrayBuffer; generation: number } | undefined> = new Array(SLOT_COUNT);
+  private readonly bigInputs = new Array<{ buffer: SharedArrayBuffer; generation: number } | undefined>(SLOT_COUNT);
   private nextRun = 1;
   private ticket = 0;
   private watching = false;
@@ -251,7 +251,12 @@ export class RunSlots {
 
   /** A worker is ready: waiting runs stop counting set-up, and it gets the slots' large-input buffers. */
   setupDone(h: WorkerHandle, at: number): void {
-    for (const run of [...this.slots, ...this.overflow]) if (run?.setupFrom) (run.setupWaitMs += at - run.setupFrom), (run.setupFrom = 0);
+    for (const run of [...this.slots, ...this.overflow]) {
+      if (run?.setupFrom) {
+        run.setupWaitMs += at - run.setupFrom;
+        run.setupFrom = 0;
+      }
+    }
     this.bigInputs.forEach((big, slot) => big && h.post({ type: 'input-buffer', slot, generation: big.generation, buffer: big.buffer }));
   }
 
@@ -277,7 +282,11 @@ export class RunSlots {
       if (!run) continue;
       if (this.unqueue(s)) ended(run);
       else if (Atomics.load(this.table.i32, this.table.slot(s, SlotWord.STATE)) === State.DONE) this.finish(s);
-      else if (running) (this.slots[s] = undefined), this.active--, ended(run);
+      else if (running) {
+        this.slots[s] = undefined;
+        this.active--;
+        ended(run);
+      }
     }
   }
 }

@@ -140,7 +140,7 @@ export class SlotTable {
 }
 
 /** Monotonic ms (the same clock in every thread of the process). */
-export function monotonicMs(): number {
+function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
@@ -156,7 +156,10 @@ export function offsetToMonotonic(clock: () => number): number {
     const a = clock();
     const m = monotonicMs();
     const b = clock();
-    if (b - a < best) (best = b - a), (offset = (a + b) / 2 - m);
+    if (b - a < best) {
+      best = b - a;
+      offset = (a + b) / 2 - m;
+    }
   }
   return offset;
 }

@@ -19,7 +19,7 @@ const BACKOFF_MAX_MS = 30_000;
 const STABLE_MS = 1000;
 const SHORT_CHORE_MS = 0.02;
 
-export function workerFile(): string | null {
+function workerFile(): string | null {
   const file = join(packageRoot(), 'dist', 'runtimes', 'wasm', 'worker.js');
   return existsSync(file) ? file : null;
 }

@@ -151,7 +151,7 @@ export class LoadedFunction {
       try {
         run.run();
       } catch (e) {
-        if (typeof e === 'object' && e !== null && (e as object).constructor?.name === 'ComponentError') throw new ProcExit(1);
+        if (typeof e === 'object' && e !== null && (e).constructor?.name === 'ComponentError') throw new ProcExit(1);
         throw e;
       }
     };
@@ -209,7 +209,10 @@ export class LoadedFunction {
     const k = this.kept.find((x) => !x.clean);
     if (k) {
       if (this.restore(k.instance)) k.clean = true;
-      else (this.kept.splice(this.kept.indexOf(k), 1), this.discard(k.instance));
+      else {
+        this.kept.splice(this.kept.indexOf(k), 1);
+        this.discard(k.instance);
+      }
       return true;
     }
     const m = this.dirtyMemories.pop();

@@ -70,7 +70,10 @@ function drainControl(): void {
     } else if (msg.type === 'drop') {
       const fn = functions.get(msg.fnId);
       functions.delete(msg.fnId);
-      if (fn) (chores.delete(fn), fn.dispose());
+      if (fn) {
+        chores.delete(fn);
+        fn.dispose();
+      }
     } else load(msg);
   }
 }
@@ -130,7 +133,10 @@ function claim(): number {
     for (let s = 0; s < SLOT_COUNT; s++) {
       if (Atomics.load(i32, table.slot(s, SlotWord.STATE)) !== State.QUEUED) continue;
       const ticket = i32[table.slot(s, SlotWord.TICKET)]!;
-      if (best < 0 || ((ticket - bestTicket) | 0) < 0) (best = s), (bestTicket = ticket);
+      if (best < 0 || ((ticket - bestTicket) | 0) < 0) {
+        best = s;
+        bestTicket = ticket;
+      }
     }
     if (best < 0) return -1;
     if (Atomics.compareExchange(i32, table.slot(best, SlotWord.STATE), State.QUEUED, State.RUNNING + me) === State.QUEUED) {
@@ -211,7 +217,10 @@ function runSlot(s: number): void {
   const mode = i32[table.slot(s, SlotWord.MODE)]!;
   busy(Busy.RUN, fnId);
   let fn = functions.get(fnId);
-  if (!fn) (drainControl(), (fn = functions.get(fnId)));
+  if (!fn) {
+    drainControl();
+    fn = functions.get(fnId);
+  }
   const input = readInput(s);
   const r: Ran = { result: Result.EXITED, exitCode: 0, message: '', sandbox: 0, claimedAt, startAt: claimedAt, endAt: claimedAt, instantiateMs: 0, instance: null };
   host.stdout.reset();
@@ -219,7 +228,8 @@ function runSlot(s: number): void {
   if (!fn || !input) {
     r.result = Result.UNKNOWN_FUNCTION;
     r.message = fn ? 'the input did not reach the worker' : 'the function was undeployed';
-    return publish(s, r), busy(Busy.IDLE);
+    publish(s, r);
+    return busy(Busy.IDLE);
   }
   let inst = mode === Mode.warm ? fn.takeWarm() : undefined;
   if (inst) r.sandbox = 2;
@@ -232,7 +242,8 @@ function runSlot(s: number): void {
       r.result = Result.INSTANTIATE_FAILED;
       r.message = describe(e);
       r.startAt = r.endAt = now();
-      return publish(s, r), busy(Busy.IDLE);
+      publish(s, r);
+      return busy(Busy.IDLE);
     }
     r.instantiateMs = now() - t0;
   }
@@ -246,7 +257,10 @@ function runSlot(s: number): void {
   } catch (e) {
     if (e instanceof ProcExit) r.exitCode = e.code;
     else if (e instanceof OutputLimitExit) r.result = Result.OUTPUT_LIMIT;
-    else (r.result = Result.TRAPPED), (r.message = describe(e));
+    else {
+      r.result = Result.TRAPPED;
+      r.message = describe(e);
+    }
   }
   r.endAt = now();
   publish(s, r);
@@ -273,7 +287,10 @@ function makeAhead(fn: LoadedFunction): void {
 function background(): boolean {
   for (const fn of chores) {
     if (!functions.has(fn.spec.fnId)) chores.delete(fn);
-    else if (fn.wantsStock()) return makeAhead(fn), true;
+    else if (fn.wantsStock()) {
+      makeAhead(fn);
+      return true;
+    }
     else if (fn.tidy()) return true;
     else chores.delete(fn);
   }
