@@ -8,7 +8,18 @@ import tseslint from 'typescript-eslint';
 export default defineConfig(
   // Build output and what runs leave behind (as in .gitignore); the consumer project, which
   // test/package type-checks against the packed package with its own tsconfig.
-  { ignores: ['dist/', 'coverage/', 'test-artifacts/', 'bench-results/', 'nebula-results/', '.nebula-cache/', '.scratch/', 'test/package/consumer/'] },
+  {
+    ignores: [
+      'dist/',
+      'coverage/',
+      'test-artifacts/',
+      'bench-results/',
+      'nebula-results/',
+      '.nebula-cache/',
+      '.scratch/',
+      'test/package/consumer/',
+    ],
+  },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

@@ -37,4 +37,6 @@ console.log(`fib(20) on docker, median of ${N} each, interleaved`);
 console.log(`nebula cold invoke totalMs                 ${median(ours).toFixed(1)} ms`);
 console.log(`docker run --rm -i --network none (wall)   ${median(theirs).toFixed(1)} ms`);
 console.log(`ratio nebula / CLI: ${(median(ours) / median(theirs)).toFixed(2)}   (target <= 1.0, aim 0.8)`);
-console.log(`startupMs cold ${median(cold).toFixed(1)} ms, prewarmed ${median(prewarmed).toFixed(1)} ms: the pool removes ${(100 * (1 - median(prewarmed) / median(cold))).toFixed(0)}% of the cold start`);
+console.log(
+  `startupMs cold ${median(cold).toFixed(1)} ms, prewarmed ${median(prewarmed).toFixed(1)} ms: the pool removes ${(100 * (1 - median(prewarmed) / median(cold))).toFixed(0)}% of the cold start`,
+);

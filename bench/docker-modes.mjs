@@ -35,7 +35,11 @@ async function cli() {
 // supervisor of warm mode when this build has one, from its volume).
 const docker = new Docker();
 let execTarget;
-const volume = legacy ? undefined : (await docker.listVolumes({ filters: { label: ['nebula-faas'] } })).Volumes.find((v) => v.Name.startsWith('nebula-faas-supervisor-'));
+const volume = legacy
+  ? undefined
+  : (await docker.listVolumes({ filters: { label: ['nebula-faas'] } })).Volumes.find((v) =>
+      v.Name.startsWith('nebula-faas-supervisor-'),
+    );
 if (volume) {
   execTarget = await docker.createContainer({
     Image: image,
@@ -44,7 +48,11 @@ if (volume) {
     OpenStdin: true,
     NetworkDisabled: true,
     Labels: { 'nebula-faas.bench': '1' },
-    HostConfig: { NetworkMode: 'none', AutoRemove: true, Mounts: [{ Type: 'volume', Source: volume.Name, Target: '/.nebula-faas', ReadOnly: true }] },
+    HostConfig: {
+      NetworkMode: 'none',
+      AutoRemove: true,
+      Mounts: [{ Type: 'volume', Source: volume.Name, Target: '/.nebula-faas', ReadOnly: true }],
+    },
   });
   await execTarget.start();
 }
@@ -61,9 +69,17 @@ async function exec() {
 }
 
 async function invoke(mode) {
-  const rec = await nebula.invoke('fib', INPUT, { runtime: 'docker', mode: legacy && mode === 'prewarmed' ? 'warm' : mode });
+  const rec = await nebula.invoke('fib', INPUT, {
+    runtime: 'docker',
+    mode: legacy && mode === 'prewarmed' ? 'warm' : mode,
+  });
   if (!rec.ok || rec.result !== ANSWER) throw new Error(`${mode}: ${JSON.stringify(rec.error)}`);
-  return { totalMs: rec.timing.totalMs, startupMs: rec.timing.startupMs, execMs: rec.timing.execMs, sandbox: rec.sandbox ?? (mode === 'cold' ? 'fresh' : '?') };
+  return {
+    totalMs: rec.timing.totalMs,
+    startupMs: rec.timing.startupMs,
+    execMs: rec.timing.execMs,
+    sandbox: rec.sandbox ?? (mode === 'cold' ? 'fresh' : '?'),
+  };
 }
 
 const variants = {
@@ -91,17 +107,29 @@ const med = (name, key) => {
   return xs.length ? median(xs) : undefined;
 };
 const f = (ms) => (ms === undefined ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
-console.log(`fib(${INPUT}) on Docker, ${N} rounds, medians in ms${legacy ? ' (a build without the prewarmed mode: its "warm" is measured as prewarmed)' : ''}`);
+console.log(
+  `fib(${INPUT}) on Docker, ${N} rounds, medians in ms${legacy ? ' (a build without the prewarmed mode: its "warm" is measured as prewarmed)' : ''}`,
+);
 console.log('variant                          totalMs   p90     startupMs  execMs   sandbox');
 for (const n of names) {
-  const p90 = quantile(samples[n].map((s) => s.totalMs), 0.9);
+  const p90 = quantile(
+    samples[n].map((s) => s.totalMs),
+    0.9,
+  );
   const sandboxes = [...new Set(samples[n].map((s) => s.sandbox).filter(Boolean))].join(',');
-  console.log(`${n.padEnd(32)} ${f(med(n, 'totalMs')).padStart(7)} ${f(p90).padStart(7)} ${f(med(n, 'startupMs')).padStart(10)} ${f(med(n, 'execMs')).padStart(8)}   ${sandboxes}`);
+  console.log(
+    `${n.padEnd(32)} ${f(med(n, 'totalMs')).padStart(7)} ${f(p90).padStart(7)} ${f(med(n, 'startupMs')).padStart(10)} ${f(med(n, 'execMs')).padStart(8)}   ${sandboxes}`,
+  );
 }
 const ratio = (a, b, key = 'totalMs') => (med(a, key) / med(b, key)).toFixed(2);
 console.log('\nratios of medians (totalMs unless said):');
-console.log(`  prewarmed / cold               ${ratio('prewarmed', 'cold')}   startupMs ${ratio('prewarmed', 'cold', 'startupMs')}`);
-if (!legacy) console.log(`  warm / cold                    ${ratio('warm', 'cold')}   startupMs ${ratio('warm', 'cold', 'startupMs')}   (target <= 0.25)`);
+console.log(
+  `  prewarmed / cold               ${ratio('prewarmed', 'cold')}   startupMs ${ratio('prewarmed', 'cold', 'startupMs')}`,
+);
+if (!legacy)
+  console.log(
+    `  warm / cold                    ${ratio('warm', 'cold')}   startupMs ${ratio('warm', 'cold', 'startupMs')}   (target <= 0.25)`,
+  );
 console.log(`  cold / docker run --rm -i      ${ratio('cold', 'docker run --rm -i')}`);
 if (!legacy) console.log(`  warm / docker run --rm -i      ${ratio('warm', 'docker run --rm -i')}`);
 if (execTarget) console.log(`  docker exec / cold             ${ratio('docker exec (kept container)', 'cold')}`);

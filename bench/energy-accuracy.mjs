@@ -23,7 +23,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   await sim.stop();
   const errs = samples.map((s) => Math.abs(s.powerW - truth(s.t)) / truth(s.t));
   console.log(`samples/s at intervalMs 10: ${(samples.length / 3).toFixed(0)}   (target >= 50)`);
-  console.log(`sample power vs truth: median error ${pct(median(errs))}, p95 ${pct(errs.sort((a, b) => a - b)[Math.floor(errs.length * 0.95)])}   (target within 1%)`);
+  console.log(
+    `sample power vs truth: median error ${pct(median(errs))}, p95 ${pct(errs.sort((a, b) => a - b)[Math.floor(errs.length * 0.95)])}   (target within 1%)`,
+  );
 }
 
 // 2. Attributed avgPowerW against the truth integrated over each record's window.
@@ -45,7 +47,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   }
   await nebula.close();
   await sim.stop();
-  console.log(`attributed avgPowerW vs integrated truth (15 invocations, 20 ms sampling): median error ${pct(median(errs))}, max ${pct(Math.max(...errs))}   (target within 3%)`);
+  console.log(
+    `attributed avgPowerW vs integrated truth (15 invocations, 20 ms sampling): median error ${pct(median(errs))}, max ${pct(Math.max(...errs))}   (target within 3%)`,
+  );
 }
 
 // 3. Batch energy of a 1 ms "function" (20 W above a 40 W idle while it runs) against the truth.
@@ -70,7 +74,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   await tracker.start();
   await tracker.measureBaseline(1000);
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const from = nowMs() + 50;
   let t = from;
   while (t < from + 8000 - 2) {
@@ -108,7 +112,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let sumErr = 0;
   let gaps = 0;
   let seed = 99;
-  const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
   for (let i = 0; i < 20; i++) {
     const startupMs = 50 + 200 * rand();
     const execMs = 50 + 200 * rand();
@@ -155,8 +159,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
       }
     }
     await nebula.close();
-    const show = (xs) => (xs.length ? `median ${pct(median(xs))}, max ${pct(Math.max(...xs))} (${xs.length} parts of 50 ms or more)` : 'no part of 50 ms or more');
-    console.log(`split through invoke(), Docker cold prime(60000): start-up part ${show(d.startup)}; run part ${show(d.exec)}   (target within 1%)`);
+    const show = (xs) =>
+      xs.length
+        ? `median ${pct(median(xs))}, max ${pct(Math.max(...xs))} (${xs.length} parts of 50 ms or more)`
+        : 'no part of 50 ms or more';
+    console.log(
+      `split through invoke(), Docker cold prime(60000): start-up part ${show(d.startup)}; run part ${show(d.exec)}   (target within 1%)`,
+    );
   }
   await sim.stop();
 }

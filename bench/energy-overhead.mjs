@@ -17,7 +17,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const wasm = new WasmRuntime();
 const off = new Nebula({ meter: null, runtimes: { wasm } });
 const on = new Nebula({ runtimes: { wasm } });
-console.log(`default meter here: ${on.meter.name} (${on.meter.estimate ? 'an estimate' : 'measured'}), every ${on.meter.intervalMs} ms`);
+console.log(
+  `default meter here: ${on.meter.name} (${on.meter.estimate ? 'an estimate' : 'measured'}), every ${on.meter.intervalMs} ms`,
+);
 for (const n of [off, on]) {
   await n.prepare(['fib'], ['wasm']);
   for (let i = 0; i < 300; i++) await n.invoke('fib', 1, { mode: i % 2 ? 'cold' : 'prewarmed' });
@@ -59,8 +61,12 @@ async function compare(on, off, mode, label, pairs) {
   const ci = medianDiffCi(t.off, t.on);
   const { ratio, ci95 } = medianRatio(t.off, t.on, 1, 1000);
   console.log(`\ninvoke() wall time, ${label}, ${t.on.length} invocations each`);
-  console.log(`  meter: null        p50 ${fmt(median(t.off)).padStart(9)}   p95 ${fmt(quantile(t.off, 0.95)).padStart(9)}`);
-  console.log(`  default meter      p50 ${fmt(median(t.on)).padStart(9)}   p95 ${fmt(quantile(t.on, 0.95)).padStart(9)}`);
+  console.log(
+    `  meter: null        p50 ${fmt(median(t.off)).padStart(9)}   p95 ${fmt(quantile(t.off, 0.95)).padStart(9)}`,
+  );
+  console.log(
+    `  default meter      p50 ${fmt(median(t.on)).padStart(9)}   p95 ${fmt(quantile(t.on, 0.95)).padStart(9)}`,
+  );
   console.log(
     `  attached - off, p50: ${(d * 1000).toFixed(2)} us [95% CI ${(ci[0] * 1000).toFixed(2)}, ${(ci[1] * 1000).toFixed(2)}]   ratio ${ratio.toFixed(3)} [${ci95[0].toFixed(3)}, ${ci95[1].toFixed(3)}]   (target <= 5 us)`,
   );
@@ -75,7 +81,16 @@ const instant = () => ({
       info: {},
       async run() {
         const t = performance.timeOrigin + performance.now();
-        return { exitCode: 0, stdout: '1', stderr: '', functionStartAt: t, functionEndAt: t, phases: {}, compiled: false, sandbox: 'fresh' };
+        return {
+          exitCode: 0,
+          stdout: '1',
+          stderr: '',
+          functionStartAt: t,
+          functionEndAt: t,
+          phases: {},
+          compiled: false,
+          sandbox: 'fresh',
+        };
       },
       async release() {},
     };
@@ -103,7 +118,7 @@ async function settleLatency(nebula, label) {
     if (t !== undefined) lat.push(performance.now() - t);
   });
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < 150; i++) {
     const rec = await nebula.invoke('fib', 1, { mode: 'prewarmed' });
     returned.set(rec.id, performance.now());

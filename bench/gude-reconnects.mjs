@@ -19,7 +19,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     last = await nebula.invoke('fib', 10);
     invocations++;
   }
-  console.log(`invoke() in a loop: ${sim.connections} connections in ${WINDOW_MS / 1000} s over ${invocations} invocations; last energyNote: ${last.energyNote}`);
+  console.log(
+    `invoke() in a loop: ${sim.connections} connections in ${WINDOW_MS / 1000} s over ${invocations} invocations; last energyNote: ${last.energyNote}`,
+  );
   await nebula.close();
   await sim.stop();
 }
@@ -33,7 +35,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const before = sim.connections;
   sim.fault = 'close';
   await sleep(WINDOW_MS);
-  console.log(`running meter, device turns to accept-and-close: ${sim.connections - before} connections, ${errors} errors in ${WINDOW_MS / 1000} s`);
+  console.log(
+    `running meter, device turns to accept-and-close: ${sim.connections - before} connections, ${errors} errors in ${WINDOW_MS / 1000} s`,
+  );
   await meter.stop();
   await sim.stop();
 }

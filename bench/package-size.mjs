@@ -73,13 +73,16 @@ function importTimes(projects, runs = 11) {
   const script = "const t = performance.now(); await import('nebula-faas'); console.log(performance.now() - t);";
   for (let i = 0; i < runs; i++)
     for (const [j, p] of projects.entries())
-      times[j].push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: p, encoding: 'utf8' })));
+      times[j].push(
+        Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: p, encoding: 'utf8' })),
+      );
   return times.map(median);
 }
 
 const MB = (b) => `${(b / 1e6).toFixed(1)} MB`;
 const given = args.map((a) => resolve(a));
-const tarballs = given.length === 0 ? [packThisTree()] : given.length === 1 ? [given[0], packThisTree()] : given.slice(0, 2);
+const tarballs =
+  given.length === 0 ? [packThisTree()] : given.length === 1 ? [given[0], packThisTree()] : given.slice(0, 2);
 const labels = tarballs.length === 1 ? ['this-tree'] : ['before', 'after'];
 try {
   const results = tarballs.map((t, i) => measure(t, labels[i]));

@@ -21,7 +21,11 @@ function bare(input) {
     p.on('spawn', () => (spawned = performance.now() - t0));
     p.stdout.on('data', (b) => (out += b));
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve({ startupMs: spawned, totalMs: performance.now() - t0, out: out.trim() }) : reject(new Error(`exit ${code}`))));
+    p.on('close', (code) =>
+      code === 0
+        ? resolve({ startupMs: spawned, totalMs: performance.now() - t0, out: out.trim() })
+        : reject(new Error(`exit ${code}`)),
+    );
     p.stdin.end(String(input));
   });
 }
@@ -65,4 +69,6 @@ console.log(`bare spawn() to 'spawn' event (p50, IQR)     ${fmt(median(spawnMs))
 console.log(`ratio process cold / bare spawn: ${(median(cold) / median(spawnMs)).toFixed(2)}   (target <= 1.5)`);
 console.log(`process prewarmed startupMs (p50 of ${pre.length})       ${fmt(median(pre))}  ${iqr(pre)}`);
 console.log(`process cold execMs (p50)                     ${fmt(median(exec))}`);
-console.log(`process cold totalMs / bare spawn to 'close': ${fmt(median(total))} / ${fmt(median(bareTotal))} = ${(median(total) / median(bareTotal)).toFixed(2)}`);
+console.log(
+  `process cold totalMs / bare spawn to 'close': ${fmt(median(total))} / ${fmt(median(bareTotal))} = ${(median(total) / median(bareTotal)).toFixed(2)}`,
+);

@@ -13,10 +13,16 @@ async function child(mode) {
   const { Nebula } = await import('nebula-faas');
   const { createServer } = await import('nebula-faas/server');
   const nebula = new Nebula();
-  const options = { bytes: {}, 'count-only': { historyBytes: Number.MAX_SAFE_INTEGER }, floor: { historySize: 1 } }[mode];
+  const options = { bytes: {}, 'count-only': { historyBytes: Number.MAX_SAFE_INTEGER }, floor: { historySize: 1 } }[
+    mode
+  ];
   const api = createServer(nebula, options);
   const { url } = await api.listen(0);
-  await fetch(url + '/invoke', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"function":"fib","input":1}' });
+  await fetch(url + '/invoke', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"function":"fib","input":1}',
+  });
   const measure = () => {
     global.gc();
     global.gc();
@@ -48,7 +54,11 @@ else {
   for (const mode of ['bytes', 'count-only', 'floor']) rows.push([mode, await run(mode)]);
   console.log(`${N} invocations with 1 MB inputs through POST /invoke (memory after GC, MiB)`);
   for (const [mode, r] of rows)
-    console.log(`${mode.padEnd(11)} rss ${r.before.rss.toFixed(0)} -> ${r.after.rss.toFixed(0)}   heap+external ${r.before.heap.toFixed(0)} -> ${r.after.heap.toFixed(0)}   records kept ${r.kept}`);
+    console.log(
+      `${mode.padEnd(11)} rss ${r.before.rss.toFixed(0)} -> ${r.after.rss.toFixed(0)}   heap+external ${r.before.heap.toFixed(0)} -> ${r.after.heap.toFixed(0)}   records kept ${r.kept}`,
+    );
   const growth = (r) => r.after.heap - r.before.heap - (rows[2][1].after.heap - rows[2][1].before.heap);
-  console.log(`heap growth over the floor, MiB: byte bound ${growth(rows[0][1]).toFixed(0)}, count only ${growth(rows[1][1]).toFixed(0)}; ratio ${(growth(rows[0][1]) / growth(rows[1][1])).toFixed(3)}`);
+  console.log(
+    `heap growth over the floor, MiB: byte bound ${growth(rows[0][1]).toFixed(0)}, count only ${growth(rows[1][1]).toFixed(0)}; ratio ${(growth(rows[0][1]) / growth(rows[1][1])).toFixed(3)}`,
+  );
 }

@@ -97,19 +97,28 @@ console.log(JSON.stringify({ invocations, deploys, seconds, records: ends, lost,
 `;
 writeFileSync(join(dir, 'soak.mjs'), child);
 const started = performance.now();
-const proc = spawn(process.execPath, [join(dir, 'soak.mjs')], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] });
+const proc = spawn(process.execPath, [join(dir, 'soak.mjs')], {
+  cwd: fileURLToPath(new URL('..', import.meta.url)),
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 let out = '';
 proc.stdout.on('data', (d) => (out += d));
 const [code, signal] = await new Promise((r) => proc.on('exit', (c, s) => r([c, s])));
 const line = out.trim().split('\n').at(-1) ?? '';
-console.log(`soak: ${N} mixed Wasm invocations and hostile deploys from ${CALLERS} callers, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `soak: ${N} mixed Wasm invocations and hostile deploys from ${CALLERS} callers, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);
 console.log(`host crashes: ${code === 0 && !signal ? 0 : `1 (exit code ${code}, signal ${signal})`}`);
 if (line.startsWith('{')) {
   const s = JSON.parse(line);
   const wrongTotal = Object.values(s.wrong).reduce((a, b) => a + b, 0);
-  console.log(`invocations ${s.invocations}, records ${s.records} (lost ${s.lost + (s.invocations - s.records)}), hostile deploys ${s.deploys}, in ${s.seconds.toFixed(1)} s`);
+  console.log(
+    `invocations ${s.invocations}, records ${s.records} (lost ${s.lost + (s.invocations - s.records)}), hostile deploys ${s.deploys}, in ${s.seconds.toFixed(1)} s`,
+  );
   console.log(`wrong results: ${wrongTotal} ${wrongTotal ? JSON.stringify(s.wrong) : ''}`);
   console.log(`unhandled rejections: ${s.unhandled}`);
-  console.log(`RSS: ${s.rssStartMiB.toFixed(0)} MiB after start-up -> ${s.rssEndMiB.toFixed(0)} MiB at the end (+${(s.rssEndMiB - s.rssStartMiB).toFixed(0)} MiB); every tenth of the run: ${s.rssSeries.join(', ')} MiB`);
+  console.log(
+    `RSS: ${s.rssStartMiB.toFixed(0)} MiB after start-up -> ${s.rssEndMiB.toFixed(0)} MiB at the end (+${(s.rssEndMiB - s.rssStartMiB).toFixed(0)} MiB); every tenth of the run: ${s.rssSeries.join(', ')} MiB`,
+  );
 } else console.log('no summary from the host (it crashed before the end)');
 process.exitCode = code === 0 && line.startsWith('{') ? 0 : 1;

@@ -37,11 +37,14 @@ for (let i = 0; i < N; i++) {
 await nebula.close();
 await viaGlue.close();
 
-const row = (name, xs) => console.log(`${name.padEnd(40)} p50 ${fmt(median(xs)).padStart(10)}   p95 ${fmt(quantile(xs, 0.95)).padStart(10)}`);
+const row = (name, xs) =>
+  console.log(`${name.padEnd(40)} p50 ${fmt(median(xs)).padStart(10)}   p95 ${fmt(quantile(xs, 0.95)).padStart(10)}`);
 console.log(`wasm cold start, ${N} invocations each, fib(1)`);
 row('bare new WebAssembly.Instance', bare);
 row('nebula invoke, cold (startupMs)', cold);
 row('nebula invoke, prewarmed (startupMs)', prewarmed);
 row('nebula invoke, cold, through jco glue', glue);
 console.log(`ratio cold / bare instance (p50): ${(median(cold) / median(bare)).toFixed(2)}x   (target <= 3x)`);
-console.log(`ratio prewarmed / bare instance (p50): ${(median(prewarmed) / median(bare)).toFixed(2)}x   (target <= 1.5x)`);
+console.log(
+  `ratio prewarmed / bare instance (p50): ${(median(prewarmed) / median(bare)).toFixed(2)}x   (target <= 1.5x)`,
+);

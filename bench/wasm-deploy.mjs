@@ -37,7 +37,9 @@ for (let i = 0; i < runs; i++)
   for (const [j, dir] of dirs.entries()) {
     const cacheDir = mkdtempSync(join(tmpdir(), 'nebula-deploy-bench-'));
     try {
-      const r = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script(dir, cacheDir)], { encoding: 'utf8' }));
+      const r = JSON.parse(
+        execFileSync(process.execPath, ['--input-type=module', '-e', script(dir, cacheDir)], { encoding: 'utf8' }),
+      );
       if (!r.ok) throw new Error(`${labels[j]}: a deployed function gave a wrong result`);
       results[j].first.push(r.first);
       results[j].rest.push(r.rest);
@@ -47,7 +49,9 @@ for (let i = 0; i < runs; i++)
   }
 const ms = (x) => `${x.toFixed(1)} ms`;
 for (const [j, r] of results.entries())
-  console.log(`${labels[j]} (${dirs[j]}): first component deploy median ${ms(median(r.first))}; then 4 components + 2 core modules median ${ms(median(r.rest))} (${runs} cold processes)`);
+  console.log(
+    `${labels[j]} (${dirs[j]}): first component deploy median ${ms(median(r.first))}; then 4 components + 2 core modules median ${ms(median(r.rest))} (${runs} cold processes)`,
+  );
 if (results.length === 2) {
   const [a, b] = results.map((r) => ({ first: median(r.first), rest: median(r.rest) }));
   console.log(`this tree / other: first ${(b.first / a.first).toFixed(2)}x, rest ${(b.rest / a.rest).toFixed(2)}x`);

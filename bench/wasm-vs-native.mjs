@@ -32,7 +32,9 @@ function runNative(path, input) {
     p.on('spawn', () => (t0 = performance.now()));
     p.on('exit', (code) => {
       const ms = performance.now() - t0;
-      p.on('close', () => (code === 0 ? resolve({ ms, out: out.trim() }) : reject(new Error(`${path}: exit ${code}: ${err}`))));
+      p.on('close', () =>
+        code === 0 ? resolve({ ms, out: out.trim() }) : reject(new Error(`${path}: exit ${code}: ${err}`)),
+      );
     });
     p.on('error', reject);
     p.stdout.setEncoding('utf8').on('data', (d) => (out += d));
@@ -77,7 +79,8 @@ async function measure(tiering, kind) {
       const bin = builtinBinary(name);
       if (!bin) throw new Error(`no native binary of ${name} for ${process.arch}`);
       const n = await runNative(bin, input);
-      if (JSON.stringify(JSON.parse(n.out)) !== JSON.stringify(rec.result)) throw new Error(`${name}: native ${n.out}, wasm ${JSON.stringify(rec.result)}`);
+      if (JSON.stringify(JSON.parse(n.out)) !== JSON.stringify(rec.result))
+        throw new Error(`${name}: native ${n.out}, wasm ${JSON.stringify(rec.result)}`);
       row.native.push(n.ms);
     }
     if (kind === 'long') row.compileMs = await compileMs(name);
@@ -89,7 +92,8 @@ async function measure(tiering, kind) {
 
 function table(head, lines) {
   const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
-  for (const l of [head, ...lines]) console.log(l.map((c, k) => (k < 2 ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join('  '));
+  for (const l of [head, ...lines])
+    console.log(l.map((c, k) => (k < 2 ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join('  '));
   console.log('');
 }
 
@@ -102,13 +106,20 @@ if (child) {
   const res = {};
   for (const t of tierings)
     for (const kind of ['short', 'long']) {
-      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), String(runs), '--child', `${t}:${kind}`], { encoding: 'utf8' });
+      const out = execFileSync(
+        process.execPath,
+        [fileURLToPath(import.meta.url), String(runs), '--child', `${t}:${kind}`],
+        { encoding: 'utf8' },
+      );
       res[`${t}:${kind}`] = JSON.parse(out.trim().split('\n').pop());
     }
   const arch = dockerArch();
-  const cc = (kind) => builtinManifest().artifacts.find((a) => a.kind === kind && (kind !== 'native' || a.arch === arch));
+  const cc = (kind) =>
+    builtinManifest().artifacts.find((a) => a.kind === kind && (kind !== 'native' || a.arch === arch));
   const f = (ms) => ms.toFixed(1);
-  console.log(`node ${process.version}, ${runs} runs per figure, medians; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`);
+  console.log(
+    `node ${process.version}, ${runs} runs per figure, medians; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`,
+  );
   console.log(`wasm:   ${cc('wasm-core').compiler}; ${cc('wasm-core').flags}`);
   console.log(`native: ${cc('native').compiler}; ${cc('native').flags} (linux-${arch})`);
   console.log('\nLong runs: wasm execMs (cold) / native exec (spawn to exit), interleaved');
@@ -147,5 +158,7 @@ if (child) {
       }),
     ]),
   );
-  console.log('compile ms: WebAssembly.compile of the core module under that setting (median of 5); deploy ms: nebula.prepare(), disk cache warm.');
+  console.log(
+    'compile ms: WebAssembly.compile of the core module under that setting (median of 5); deploy ms: nebula.prepare(), disk cache warm.',
+  );
 }

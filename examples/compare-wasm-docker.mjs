@@ -18,8 +18,14 @@ try {
   for (const runtime of ['wasm', 'docker']) {
     const t = runs[runtime];
     console.log(
-      `${runtime.padEnd(6)} startup ${median(t.map((x) => x.startupMs)).toFixed(3).padStart(9)} ms` +
-        `   exec ${median(t.map((x) => x.execMs)).toFixed(3).padStart(9)} ms   total ${median(t.map((x) => x.totalMs)).toFixed(3).padStart(9)} ms`,
+      `${runtime.padEnd(6)} startup ${median(t.map((x) => x.startupMs))
+        .toFixed(3)
+        .padStart(9)} ms` +
+        `   exec ${median(t.map((x) => x.execMs))
+          .toFixed(3)
+          .padStart(9)} ms   total ${median(t.map((x) => x.totalMs))
+          .toFixed(3)
+          .padStart(9)} ms`,
     );
   }
   const ratio = median(runs.docker.map((x) => x.startupMs)) / median(runs.wasm.map((x) => x.startupMs));

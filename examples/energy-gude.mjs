@@ -18,16 +18,24 @@ const meter = new GudeMeter({ host, port, outlet: { port: Number(process.env.GUD
 const nebula = new Nebula({ meter });
 try {
   const baseline = await nebula.measureBaseline({ durationMs: 2000 });
-  console.log(`baseline ${baseline.powerW.toFixed(2)} W ± ${baseline.stdW.toFixed(2)} W over ${baseline.samples} samples`);
+  console.log(
+    `baseline ${baseline.powerW.toFixed(2)} W ± ${baseline.stdW.toFixed(2)} W over ${baseline.samples} samples`,
+  );
 
   // The result comes back at once; waitForEnergy also waits for the meter's covering sample.
   const rec = await nebula.invoke('prime', 300000, { runtime: 'wasm', waitForEnergy: true });
   const e = rec.energy;
   console.log(`prime(300000) = ${rec.result} in ${rec.timing.execMs.toFixed(1)} ms`);
   if (e) {
-    console.log(`  ${e.samples} samples (${e.quality}), avg ${e.avgPowerW.toFixed(2)} W, isolated ${e.isolatedPowerW.toFixed(2)} W`);
-    console.log(`  energy ${e.energyWh.toExponential(3)} Wh, above idle ${e.isolatedEnergyWh.toExponential(3)} Wh (meter ${e.meter})`);
-    console.log(`  start-up part ${e.startup.energyJ.toExponential(3)} J (${e.startup.quality}), run part ${e.exec.energyJ.toExponential(3)} J (${e.exec.quality})`);
+    console.log(
+      `  ${e.samples} samples (${e.quality}), avg ${e.avgPowerW.toFixed(2)} W, isolated ${e.isolatedPowerW.toFixed(2)} W`,
+    );
+    console.log(
+      `  energy ${e.energyWh.toExponential(3)} Wh, above idle ${e.isolatedEnergyWh.toExponential(3)} Wh (meter ${e.meter})`,
+    );
+    console.log(
+      `  start-up part ${e.startup.energyJ.toExponential(3)} J (${e.startup.quality}), run part ${e.exec.energyJ.toExponential(3)} J (${e.exec.quality})`,
+    );
   } else {
     console.log(`  no energy figure (${rec.energyNote?.reason}): ${rec.energyNote?.message}`);
   }

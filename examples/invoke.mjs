@@ -10,7 +10,9 @@ try {
   const rec = await nebula.invoke('fib', 25, { runtime: 'wasm' });
   if (!rec.ok) throw new Error(`${rec.error.code}: ${rec.error.message}`);
   console.log(`fib(25) = ${rec.result}`);
-  console.log(`cold start ${rec.timing.startupMs.toFixed(3)} ms, run ${rec.timing.execMs.toFixed(3)} ms, total ${rec.timing.totalMs.toFixed(3)} ms`);
+  console.log(
+    `cold start ${rec.timing.startupMs.toFixed(3)} ms, run ${rec.timing.execMs.toFixed(3)} ms, total ${rec.timing.totalMs.toFixed(3)} ms`,
+  );
   console.log('phases (ms):', rec.timing.phases);
   // Energy settles once the meter's covering sample arrives (RAPL, or a CPU-based estimate by default).
   await nebula.settled();

@@ -32,9 +32,19 @@ const result = await runExperiment(
 );
 if (tty) console.log('');
 for (const c of result.cells) {
-  const energy = c.energy ? (c.energy.aboveIdle ? `${(c.energy.valueWh * 1e6).toFixed(3)} µWh above idle` : 'energy not distinguishable from idle') : 'no energy';
-  console.log(`${c.function.padEnd(6)} ${c.runtime.padEnd(6)} startup ${c.metrics.startupMs.median.toFixed(3)} ms, exec ${c.metrics.execMs.median.toFixed(3)} ms, ${energy}`);
+  const energy = c.energy
+    ? c.energy.aboveIdle
+      ? `${(c.energy.valueWh * 1e6).toFixed(3)} µWh above idle`
+      : 'energy not distinguishable from idle'
+    : 'no energy';
+  console.log(
+    `${c.function.padEnd(6)} ${c.runtime.padEnd(6)} startup ${c.metrics.startupMs.median.toFixed(3)} ms, exec ${c.metrics.execMs.median.toFixed(3)} ms, ${energy}`,
+  );
 }
-console.log(result.outputCheck.mismatches.length ? `outputs differ: ${JSON.stringify(result.outputCheck.mismatches)}` : 'outputs: the same on every runtime');
+console.log(
+  result.outputCheck.mismatches.length
+    ? `outputs differ: ${JSON.stringify(result.outputCheck.mismatches)}`
+    : 'outputs: the same on every runtime',
+);
 for (const n of result.notes) console.log(`note: ${n}`);
 console.log(`reports: ${result.reports.html}`);

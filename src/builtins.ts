@@ -77,7 +77,10 @@ export const BUILTINS: Readonly<Record<BuiltinName, BuiltinInfo>> = {
 /** One input per built-in as experiments take them (`{ fib: [30], ... }`), for `default`, `quick` or `long` runs. */
 export function builtinInputs(which: 'default' | 'quick' | 'long'): Record<BuiltinName, BuiltinInput[]> {
   const key = `${which}Input` as const;
-  return Object.fromEntries(BUILTIN_NAMES.map((name) => [name, [BUILTINS[name][key]]])) as Record<BuiltinName, BuiltinInput[]>;
+  return Object.fromEntries(BUILTIN_NAMES.map((name) => [name, [BUILTINS[name][key]]])) as Record<
+    BuiltinName,
+    BuiltinInput[]
+  >;
 }
 
 /**
@@ -128,7 +131,13 @@ export function builtinManifest(): BuiltinManifest {
 
 /** The architectures (Docker's names) the built-ins have static Linux binaries for: `amd64`, `arm64`. */
 export function builtinBinaryArchs(): string[] {
-  return [...new Set(builtinManifest().artifacts.filter((a) => a.kind === 'native').map((a) => a.arch))].sort();
+  return [
+    ...new Set(
+      builtinManifest()
+        .artifacts.filter((a) => a.kind === 'native')
+        .map((a) => a.arch),
+    ),
+  ].sort();
 }
 
 /**
@@ -152,10 +161,12 @@ export function builtinFunctions(arch: string = process.arch): FunctionSpec[] {
   const a = dockerArch(arch);
   return BUILTIN_NAMES.map((name) => {
     const binary = builtinBinary(name, a);
-    const binaries = Object.fromEntries(builtinBinaryArchs().flatMap((arch) => {
-      const path = builtinBinary(name, arch);
-      return path ? [[arch, path]] : [];
-    }));
+    const binaries = Object.fromEntries(
+      builtinBinaryArchs().flatMap((arch) => {
+        const path = builtinBinary(name, arch);
+        return path ? [[arch, path]] : [];
+      }),
+    );
     return {
       name,
       description: BUILTINS[name].description,

@@ -116,7 +116,9 @@ export class MeterError extends NebulaError {
 export function isNebulaError(value: unknown): value is NebulaError {
   return (
     value instanceof NebulaError ||
-    (value instanceof Error && typeof (value as { code?: unknown }).code === 'string' && value.name.endsWith('Error') &&
+    (value instanceof Error &&
+      typeof (value as { code?: unknown }).code === 'string' &&
+      value.name.endsWith('Error') &&
       'details' in value)
   );
 }

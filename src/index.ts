@@ -22,9 +22,24 @@ export type { NebulaOptions, NebulaCoreOptions } from './nebula.js';
 export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError } from './errors.js';
 export type { ErrorCode, NebulaErrorOptions } from './errors.js';
 export { nowMs } from './clock.js';
-export { builtinFunctions, BUILTIN_NAMES, BUILTINS, builtinBinary, builtinBinaryArchs, builtinManifest, dockerArch } from './builtins.js';
+export {
+  builtinFunctions,
+  BUILTIN_NAMES,
+  BUILTINS,
+  builtinBinary,
+  builtinBinaryArchs,
+  builtinManifest,
+  dockerArch,
+} from './builtins.js';
 export type { BuiltinName, BuiltinInfo, BuiltinInput, BuiltinArtifact, BuiltinManifest } from './builtins.js';
-export { RUNTIMES, RUNTIME_KINDS, isRuntimeKind, WasmRuntime, DockerRuntime, ProcessRuntime } from './runtimes/index.js';
+export {
+  RUNTIMES,
+  RUNTIME_KINDS,
+  isRuntimeKind,
+  WasmRuntime,
+  DockerRuntime,
+  ProcessRuntime,
+} from './runtimes/index.js';
 export type {
   RuntimeKind,
   RuntimeSources,

@@ -89,7 +89,10 @@ function warnWarmOnce(): void {
 /** Checks a timeout in ms. @throws UsageError `INVALID_ARGUMENT` */
 export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0) || value > MAX_TIMEOUT_MS)
-    throw new UsageError('INVALID_ARGUMENT', `${what} must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days), got ${String(value)}.`);
+    throw new UsageError(
+      'INVALID_ARGUMENT',
+      `${what} must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days), got ${String(value)}.`,
+    );
   return value;
 }
 
@@ -132,7 +135,11 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       meter.on('sample', (s) => this.safeEmit('sample', s));
       meter.on('error', (e) => this.safeEmit('meter:error', e));
       this.energy.onStartFailed = (e) => this.safeEmit('meter:error', e);
-      this.pending = new PendingEnergy(this.energy, options.energyDeadlineMs ?? meter.intervalMs * 2 + 1000, (records) => this.settle(records));
+      this.pending = new PendingEnergy(
+        this.energy,
+        options.energyDeadlineMs ?? meter.intervalMs * 2 + 1000,
+        (records) => this.settle(records),
+      );
       // Started now, in the background: samples exist by the first invocation, which never waits for them.
       this.energy.kick();
     }
@@ -149,20 +156,53 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    */
   private rehearse(): void {
     const requestAt = nowMs();
-    const ctx: RunContext = { mode: 'cold', timeoutMs: checkTimeoutMs(30_000), deadlineAt: requestAt + 30_000, requestAt };
+    const ctx: RunContext = {
+      mode: 'cold',
+      timeoutMs: checkTimeoutMs(30_000),
+      deadlineAt: requestAt + 30_000,
+      requestAt,
+    };
     const input = serialiseInput({ rehearsal: [1, 'a'] }, 1024);
     const id = newId();
     // Nothing can listen yet (the constructor has not returned): the emit reaches no one.
-    if (this.listenerCount('invocation:start') === 0) this.safeEmit('invocation:start', { id, function: 'rehearsal', runtime: RUNTIME_KINDS[0]!, mode: ctx.mode, input });
+    if (this.listenerCount('invocation:start') === 0)
+      this.safeEmit('invocation:start', {
+        id,
+        function: 'rehearsal',
+        runtime: RUNTIME_KINDS[0]!,
+        mode: ctx.mode,
+        input,
+      });
     const noop: Prepared = {
       info: {},
-      run: async (stdin, c) => ({ exitCode: 0, stdout: stdin, stderr: '', functionStartAt: c.requestAt, functionEndAt: nowMs(), phases: {}, compiled: false, sandbox: 'fresh' }),
+      run: async (stdin, c) => ({
+        exitCode: 0,
+        stdout: stdin,
+        stderr: '',
+        functionStartAt: c.requestAt,
+        functionEndAt: nowMs(),
+        phases: {},
+        compiled: false,
+        sandbox: 'fresh',
+      }),
       release: async () => undefined,
     };
     const kind = RUNTIME_KINDS[0]!;
     const entry: Entry = { spec: { name: 'rehearsal' }, prepared: {}, ready: { [kind]: noop } };
     void this.run(entry, kind, input, ctx).then((ran) =>
-      toRecord({ id, name: entry.spec.name, runtime: kind, mode: ctx.mode, input, requestAt, prepareMs: ran.prepareMs, maxStderrBytes: 4096 }, ran.outcome),
+      toRecord(
+        {
+          id,
+          name: entry.spec.name,
+          runtime: kind,
+          mode: ctx.mode,
+          input,
+          requestAt,
+          prepareMs: ran.prepareMs,
+          maxStderrBytes: 4096,
+        },
+        ran.outcome,
+      ),
     );
   }
 
@@ -272,17 +312,29 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     const runtime = options.runtime ?? kinds[0]!;
     if (!isRuntimeKind(runtime)) throw unknownRuntime(runtime);
     if (!kinds.includes(runtime))
-      throw new UsageError('RUNTIME_NOT_DEPLOYED', `Function "${name}" has no ${runtime} artifact; it runs on: ${kinds.join(', ')}.`);
+      throw new UsageError(
+        'RUNTIME_NOT_DEPLOYED',
+        `Function "${name}" has no ${runtime} artifact; it runs on: ${kinds.join(', ')}.`,
+      );
     const mode = options.mode ?? 'cold';
     if (!INVOCATION_MODES.includes(mode))
-      throw new UsageError('INVALID_ARGUMENT', `Unknown mode "${String(mode)}": use ${INVOCATION_MODES.map((m) => `"${m}"`).join(', ')}.`);
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `Unknown mode "${String(mode)}": use ${INVOCATION_MODES.map((m) => `"${m}"`).join(', ')}.`,
+      );
     if (mode === 'warm') warnWarmOnce();
     const timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
     const inputJson = serialiseInput(input, this.options.maxInputBytes ?? 1024 * 1024);
 
     const id = newId();
     this.safeEmit('invocation:start', { id, function: name, runtime, mode, input });
-    const work = this.run(entry, runtime, inputJson, { mode, timeoutMs, deadlineAt: requestAt + timeoutMs, signal: options.signal, requestAt });
+    const work = this.run(entry, runtime, inputJson, {
+      mode,
+      timeoutMs,
+      deadlineAt: requestAt + timeoutMs,
+      signal: options.signal,
+      requestAt,
+    });
     this.inflight.add(work);
     let ran: { outcome: RunOutcome; prepareMs: number };
     try {
@@ -291,7 +343,16 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       this.inflight.delete(work);
     }
     const record = toRecord<R>(
-      { id, name, runtime, mode, input, requestAt, prepareMs: ran.prepareMs, maxStderrBytes: this.options.maxStderrBytes ?? 4096 },
+      {
+        id,
+        name,
+        runtime,
+        mode,
+        input,
+        requestAt,
+        prepareMs: ran.prepareMs,
+        maxStderrBytes: this.options.maxStderrBytes ?? 4096,
+      },
       ran.outcome,
     );
 
@@ -419,7 +480,10 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     const entry = this.registry.get(name);
     if (!entry) {
       const known = [...this.registry.keys()].join(', ') || 'none';
-      throw new UsageError('FUNCTION_NOT_FOUND', `No function named "${String(name)}" is deployed (deployed: ${known}).`);
+      throw new UsageError(
+        'FUNCTION_NOT_FOUND',
+        `No function named "${String(name)}" is deployed (deployed: ${known}).`,
+      );
     }
     return entry;
   }
@@ -444,7 +508,12 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   }
 
   /** Runs once; a function prepared on first use waits here, and that wait is `prepareMs`, not start-up. */
-  private async run(entry: Entry, kind: RuntimeKind, input: string, ctx: RunContext): Promise<{ outcome: RunOutcome; prepareMs: number }> {
+  private async run(
+    entry: Entry,
+    kind: RuntimeKind,
+    input: string,
+    ctx: RunContext,
+  ): Promise<{ outcome: RunOutcome; prepareMs: number }> {
     let prepared = entry.ready[kind];
     let waited = 0;
     if (!prepared) {
@@ -481,7 +550,11 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     } catch (e) {
       const error = isNebulaError(e) ? e : new NebulaError('RESULTS_WRITE_FAILED', String(e), { cause: e });
       if (this.listenerCount('results:error') > 0) for (const r of records) this.safeEmit('results:error', error, r);
-      else process.emitWarning(`nebula-faas: ${error.message}`, { type: 'NebulaWarning', code: 'NEBULA_RESULTS_WRITE_FAILED' });
+      else
+        process.emitWarning(`nebula-faas: ${error.message}`, {
+          type: 'NebulaWarning',
+          code: 'NEBULA_RESULTS_WRITE_FAILED',
+        });
     }
   }
 
@@ -513,7 +586,10 @@ export class Nebula extends EventEmitter<NebulaEvents> {
 }
 
 function unknownRuntime(kind: unknown): UsageError {
-  return new UsageError('INVALID_ARGUMENT', `Unknown runtime "${String(kind)}": use one of ${RUNTIME_KINDS.join(', ')}.`);
+  return new UsageError(
+    'INVALID_ARGUMENT',
+    `Unknown runtime "${String(kind)}": use one of ${RUNTIME_KINDS.join(', ')}.`,
+  );
 }
 
 /**
@@ -523,15 +599,27 @@ function unknownRuntime(kind: unknown): UsageError {
 function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
   if (runtimes === undefined) return [];
   const hint = `options.runtimes takes runtime instances by kind, e.g. { docker: new DockerRuntime({ ... }) }; to choose the runtime of an invocation, pass { runtime: 'wasm' } to invoke().`;
-  if (typeof runtimes !== 'object' || runtimes === null || Array.isArray(runtimes)) throw new UsageError('INVALID_ARGUMENT', `${hint} Got ${Array.isArray(runtimes) ? 'an array' : typeof runtimes}.`);
+  if (typeof runtimes !== 'object' || runtimes === null || Array.isArray(runtimes))
+    throw new UsageError('INVALID_ARGUMENT', `${hint} Got ${Array.isArray(runtimes) ? 'an array' : typeof runtimes}.`);
   const out: Array<[RuntimeKind, Runtime]> = [];
   for (const [kind, rt] of Object.entries(runtimes)) {
     if (rt === undefined) continue;
-    if (!isRuntimeKind(kind)) throw new UsageError('INVALID_ARGUMENT', `options.runtimes.${kind}: unknown runtime; known: ${RUNTIME_KINDS.join(', ')}.`);
+    if (!isRuntimeKind(kind))
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `options.runtimes.${kind}: unknown runtime; known: ${RUNTIME_KINDS.join(', ')}.`,
+      );
     const r = rt as Partial<Runtime> | null;
     if (typeof r !== 'object' || r === null || typeof r.prepare !== 'function' || typeof r.close !== 'function')
-      throw new UsageError('INVALID_ARGUMENT', `options.runtimes.${kind} is not a runtime (it needs prepare() and close()). ${hint}`);
-    if (r.kind !== kind) throw new UsageError('INVALID_ARGUMENT', `options.runtimes.${kind} is a runtime of kind ${JSON.stringify(r.kind)}.`);
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `options.runtimes.${kind} is not a runtime (it needs prepare() and close()). ${hint}`,
+      );
+    if (r.kind !== kind)
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `options.runtimes.${kind} is a runtime of kind ${JSON.stringify(r.kind)}.`,
+      );
     out.push([kind, rt as Runtime]);
   }
   return out;
@@ -554,7 +642,10 @@ async function releaseEntry(entry: Entry): Promise<void> {
 
 function validateSpec(spec: FunctionSpec): void {
   if (typeof spec !== 'object' || spec === null)
-    throw new UsageError('INVALID_ARGUMENT', `deploy() takes { name, ${RUNTIME_KINDS.map((k) => `${k}?`).join(', ')} }.`);
+    throw new UsageError(
+      'INVALID_ARGUMENT',
+      `deploy() takes { name, ${RUNTIME_KINDS.map((k) => `${k}?`).join(', ')} }.`,
+    );
   if (typeof spec.name !== 'string' || !NAME.test(spec.name))
     throw new UsageError(
       'INVALID_ARGUMENT',
@@ -562,7 +653,9 @@ function validateSpec(spec: FunctionSpec): void {
     );
   const kinds = kindsOf(spec);
   if (kinds.length === 0)
-    throw new UsageError('INVALID_ARGUMENT', `Function "${spec.name}" needs an artifact for at least one runtime: ${RUNTIME_KINDS.map((k) => `"${k}"`).join(', ')}.`);
+    throw new UsageError(
+      'INVALID_ARGUMENT',
+      `Function "${spec.name}" needs an artifact for at least one runtime: ${RUNTIME_KINDS.map((k) => `"${k}"`).join(', ')}.`,
+    );
   for (const kind of kinds) runtimeDescriptor(kind).validate(spec[kind], spec.name);
 }
-

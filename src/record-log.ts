@@ -19,7 +19,11 @@ export class RecordLog {
       mkdirSync(dirname(path), { recursive: true });
       this.fd = openSync(path, 'a');
     } catch (e) {
-      throw new UsageError('INVALID_ARGUMENT', `Cannot open the results file ${path} for appending: ${(e as Error).message}`, { cause: e });
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `Cannot open the results file ${path} for appending: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   }
 
@@ -35,7 +39,11 @@ export class RecordLog {
     try {
       for (const record of records) line += JSON.stringify(record) + '\n';
     } catch (e) {
-      throw new NebulaError('RESULTS_WRITE_FAILED', `A record could not be serialised for ${this.path}: ${(e as Error).message}`, { cause: e });
+      throw new NebulaError(
+        'RESULTS_WRITE_FAILED',
+        `A record could not be serialised for ${this.path}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     if (this.broken) line = '\n' + line;
     try {
@@ -46,10 +54,14 @@ export class RecordLog {
     } catch (e) {
       this.broken = true;
       const code = (e as NodeJS.ErrnoException).code;
-      throw new NebulaError('RESULTS_WRITE_FAILED', `Could not append a record to ${this.path}${code ? ` (${code})` : ''}: ${(e as Error).message}`, {
-        cause: e,
-        details: code ? { errno: code } : {},
-      });
+      throw new NebulaError(
+        'RESULTS_WRITE_FAILED',
+        `Could not append a record to ${this.path}${code ? ` (${code})` : ''}: ${(e as Error).message}`,
+        {
+          cause: e,
+          details: code ? { errno: code } : {},
+        },
+      );
     }
   }
 

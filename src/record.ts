@@ -25,7 +25,11 @@ export function newId(): string {
   }
   const random = entropy.readUInt32BE(entropyAt);
   entropyAt += 4;
-  return Date.now().toString(36).padStart(9, '0') + idCounter.toString(36).padStart(2, '0') + random.toString(16).padStart(8, '0');
+  return (
+    Date.now().toString(36).padStart(9, '0') +
+    idCounter.toString(36).padStart(2, '0') +
+    random.toString(16).padStart(8, '0')
+  );
 }
 
 /** Cuts `text` to at most `maxBytes` bytes of UTF-8, saying so. */
@@ -42,7 +46,8 @@ function jsonDepth(text: string, limit: number): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -78,19 +83,34 @@ export function serialiseInput(input: unknown, maxBytes: number): string {
   try {
     json = JSON.stringify(input);
   } catch (e) {
-    throw new UsageError('INVALID_INPUT', `The input cannot be serialised to JSON: ${(e as Error).message}`, { cause: e });
+    throw new UsageError('INVALID_INPUT', `The input cannot be serialised to JSON: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
-  if (json === undefined) throw new UsageError('INVALID_INPUT', 'The input cannot be serialised to JSON (undefined, a function or a symbol).');
+  if (json === undefined)
+    throw new UsageError(
+      'INVALID_INPUT',
+      'The input cannot be serialised to JSON (undefined, a function or a symbol).',
+    );
   const size = Buffer.byteLength(json);
   if (size > maxBytes)
-    throw new UsageError('INVALID_INPUT', `The input is ${size} bytes as JSON, over the ${maxBytes}-byte cap (option maxInputBytes).`, {
-      details: { size, max: maxBytes },
-    });
+    throw new UsageError(
+      'INVALID_INPUT',
+      `The input is ${size} bytes as JSON, over the ${maxBytes}-byte cap (option maxInputBytes).`,
+      {
+        details: { size, max: maxBytes },
+      },
+    );
   return json;
 }
 
 /** The outcome of a run that failed before or outside the function (the one builder for them). */
-export function failedOutcome(error: unknown, fallback: ErrorCode = 'RUNTIME_ERROR', at = nowMs(), phases: Record<string, number> = {}): RunOutcome {
+export function failedOutcome(
+  error: unknown,
+  fallback: ErrorCode = 'RUNTIME_ERROR',
+  at = nowMs(),
+  phases: Record<string, number> = {},
+): RunOutcome {
   return {
     exitCode: null,
     stdout: '',
@@ -123,10 +143,18 @@ function failure(o: RunOutcome, name: string, maxStderr: number): InvocationErro
   if (o.error) return { code: o.error.code, message: o.error.message, exitCode: o.exitCode, stderr };
   if (o.exitCode !== 0) {
     const first = o.stderr.trim().split('\n')[0] ?? '';
-    return { code: 'FUNCTION_FAILED', message: `Function "${name}" exited with code ${String(o.exitCode)}${first ? `: ${first}` : ''}`, exitCode: o.exitCode, stderr };
+    return {
+      code: 'FUNCTION_FAILED',
+      message: `Function "${name}" exited with code ${String(o.exitCode)}${first ? `: ${first}` : ''}`,
+      exitCode: o.exitCode,
+      stderr,
+    };
   }
   if (o.stdoutTruncated) {
-    const e = new NebulaError('OUTPUT_LIMIT', `Function "${name}" wrote more on stdout than the output cap (runtime option maxOutputBytes); its cut result is not returned.`);
+    const e = new NebulaError(
+      'OUTPUT_LIMIT',
+      `Function "${name}" wrote more on stdout than the output cap (runtime option maxOutputBytes); its cut result is not returned.`,
+    );
     return { code: e.code, message: e.message, exitCode: o.exitCode, stderr };
   }
   return undefined;

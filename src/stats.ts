@@ -52,7 +52,10 @@ export function quantile(sorted: number[], q: number): number {
 
 /** Two-sided 95% Student t quantile for `df` degrees of freedom. */
 export function t95(df: number): number {
-  const table = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086];
+  const table = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+    2.101, 2.093, 2.086,
+  ];
   if (df < 1) return Number.NaN;
   if (df <= table.length) return table[df - 1]!;
   if (df <= 30) return 2.086 - ((df - 20) * (2.086 - 2.042)) / 10;
@@ -139,7 +142,12 @@ export function rng(seed: number): () => number {
  * Ratio of medians `b / a` with a 95% percentile-bootstrap interval (both samples resampled
  * independently, `rounds` times, seeded).
  */
-export function medianRatio(a: number[], b: number[], seed = 1, rounds = 2000): { ratio: number; ci95: [number, number] } {
+export function medianRatio(
+  a: number[],
+  b: number[],
+  seed = 1,
+  rounds = 2000,
+): { ratio: number; ci95: [number, number] } {
   const sa = a.filter(Number.isFinite).sort((x, y) => x - y);
   const sb = b.filter(Number.isFinite).sort((x, y) => x - y);
   const ratio = quantile(sb, 0.5) / quantile(sa, 0.5);
@@ -158,7 +166,11 @@ export function medianRatio(a: number[], b: number[], seed = 1, rounds = 2000): 
 /** Standard normal CDF (Abramowitz and Stegun 7.1.26, error < 1.5e-7). */
 export function normalCdf(z: number): number {
   const t = 1 / (1 + (0.3275911 * Math.abs(z)) / Math.SQRT2);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-(z * z) / 2);
   return z >= 0 ? (1 + y) / 2 : (1 - y) / 2;
 }
 
@@ -176,7 +188,7 @@ export function mannWhitney(a: number[], b: number[]): { u: number; z: number; p
   const all = [...xs.map((v) => ({ v, g: 0 })), ...ys.map((v) => ({ v, g: 1 }))].sort((p, q) => p.v - q.v);
   let rankSumA = 0;
   let tieTerm = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
     const rank = (i + j) / 2 + 1;
@@ -247,7 +259,12 @@ export function linearFit(xs: number[], ys: number[]): LinearFit {
  * its 95% interval (half-widths added in quadrature: the normal approximation, slightly
  * conservative when each half-width came from a t quantile with few degrees of freedom).
  */
-export function differenceCi95(a: number, aCi95: [number, number], b: number, bCi95: [number, number]): { value: number; ci95: [number, number] } {
+export function differenceCi95(
+  a: number,
+  aCi95: [number, number],
+  b: number,
+  bCi95: [number, number],
+): { value: number; ci95: [number, number] } {
   const ha = (aCi95[1] - aCi95[0]) / 2;
   const hb = (bCi95[1] - bCi95[0]) / 2;
   const h = Math.sqrt(ha * ha + hb * hb);

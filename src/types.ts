@@ -186,7 +186,8 @@ export type EnergyStatus = 'pending' | 'settled' | 'unavailable' | 'off';
  * - `INTERPOLATED` (with a figure): the window, or its start-up or run part, is shorter than the
  *   sampling; that figure is read off the line between two samples (use batches, docs/energy.md).
  */
-export type EnergyReason = 'NO_METER' | 'METER_OFF' | 'NOT_YET_SAMPLED' | 'METER_OUTAGE' | 'METER_PROTOCOL' | 'OUT_OF_HISTORY' | 'INTERPOLATED';
+export type EnergyReason =
+  'NO_METER' | 'METER_OFF' | 'NOT_YET_SAMPLED' | 'METER_OUTAGE' | 'METER_PROTOCOL' | 'OUT_OF_HISTORY' | 'INTERPOLATED';
 
 /** Why a record has no energy, or why its figure is coarse: a stable reason and a sentence. */
 export interface EnergyNote {
@@ -293,7 +294,13 @@ export interface Baseline {
 /** The events of a `Nebula` instance. */
 export interface NebulaEvents {
   /** An invocation was requested (before any work). */
-  'invocation:start': (info: { id: string; function: string; runtime: RuntimeKind; mode: InvocationMode; input: unknown }) => void;
+  'invocation:start': (info: {
+    id: string;
+    function: string;
+    runtime: RuntimeKind;
+    mode: InvocationMode;
+    input: unknown;
+  }) => void;
   /**
    * An invocation ended, successfully or not: its result is ready. Its energy may still be
    * `pending`; `invocation:settled` follows once it is not.

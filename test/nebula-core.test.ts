@@ -8,7 +8,13 @@ import { newId } from '../src/record.js';
 describe('Nebula registry and input validation', () => {
   it('registers the built-in functions by default and none with builtins: false', async () => {
     const a = new Nebula();
-    expect((await a.functions()).map((f) => f.name).sort()).toEqual(['exponential', 'factorial', 'fib', 'hash', 'prime']);
+    expect((await a.functions()).map((f) => f.name).sort()).toEqual([
+      'exponential',
+      'factorial',
+      'fib',
+      'hash',
+      'prime',
+    ]);
     const b = new Nebula({ builtins: false });
     expect(await b.functions()).toEqual([]);
     await Promise.all([a.close(), b.close()]);
@@ -45,20 +51,32 @@ describe('Nebula registry and input validation', () => {
 
   it('rejects unknown runtimes and modes, and work after close()', async () => {
     const n = new Nebula();
-    await expect(n.invoke('fib', 1, { runtime: 'lambda' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(n.invoke('fib', 1, { runtime: 'lambda' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     await expect(n.invoke('fib', 1, { mode: 'hot' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(n.invoke('fib', 1, { timeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     // A Node.js timer fires at once past 2^31 - 1 ms: such a timeout is refused, not silently 1 ms.
     await expect(n.invoke('fib', 1, { timeoutMs: 2 ** 31 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(() => new Nebula({ timeoutMs: Number.POSITIVE_INFINITY })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
+    expect(() => new Nebula({ timeoutMs: Number.POSITIVE_INFINITY })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error,
+    );
     expect((await n.invoke('fib', 1, { timeoutMs: 2 ** 31 - 1 })).result).toBe(1);
     await n.close();
     await expect(n.invoke('fib', 1)).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
   it('refuses runtimes that are not runtime instances by kind, at construction, and close() still works', async () => {
-    for (const runtimes of [['wasm'], 'wasm', { lambda: {} }, { wasm: 'wasm' }, { wasm: { prepare() {}, close() {}, kind: 'docker' } }])
-      expect(() => new Nebula({ meter: null, runtimes: runtimes as never })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
+    for (const runtimes of [
+      ['wasm'],
+      'wasm',
+      { lambda: {} },
+      { wasm: 'wasm' },
+      { wasm: { prepare() {}, close() {}, kind: 'docker' } },
+    ])
+      expect(() => new Nebula({ meter: null, runtimes: runtimes as never })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error,
+      );
     expect(() => new Nebula({ runtimes: ['wasm'] as never })).toThrow(/pass \{ runtime: 'wasm' \} to invoke\(\)/);
     const n = new Nebula({ meter: null, runtimes: { wasm: undefined } });
     await n.close();
@@ -80,9 +98,17 @@ describe('the runtime registry', () => {
 
   it('refuses a malformed source for a runtime, naming the runtime and what it must be', async () => {
     const n = new Nebula({ builtins: false });
-    await expect(n.deploy({ name: 'a', docker: { image: '' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/"docker" must be/) as string });
-    await expect(n.deploy({ name: 'b', docker: { image: 'x', binary: 'y' } as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(n.deploy({ name: 'c', wasm: 42 as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/"wasm" must be/) as string });
+    await expect(n.deploy({ name: 'a', docker: { image: '' } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/"docker" must be/) as string,
+    });
+    await expect(n.deploy({ name: 'b', docker: { image: 'x', binary: 'y' } as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(n.deploy({ name: 'c', wasm: 42 as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/"wasm" must be/) as string,
+    });
     await n.close();
   });
 
@@ -119,7 +145,8 @@ describe('set-up when a Nebula is created', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'nebula-rehearsal-')), 'results.jsonl');
     const n = new Nebula({ meter: null, resultsFile: file });
     const events: string[] = [];
-    for (const e of ['invocation:start', 'invocation:end', 'invocation:settled', 'deploy'] as const) n.on(e, () => events.push(e));
+    for (const e of ['invocation:start', 'invocation:end', 'invocation:settled', 'deploy'] as const)
+      n.on(e, () => events.push(e));
     await new Promise((r) => setTimeout(r, 20));
     expect(events).toEqual([]);
     expect(n.pendingEnergy).toBe(0);

@@ -12,7 +12,12 @@ describe('resultsFile', () => {
     const seen: string[] = [];
     nebula.on('invocation:settled', (rec) => {
       // Already on disk when the event fires (records settle in batches: find its own line).
-      seen.push(readFileSync(file, 'utf8').trim().split('\n').find((l) => l.includes(rec.id))!);
+      seen.push(
+        readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .find((l) => l.includes(rec.id))!,
+      );
       throw new Error('a listener that throws loses nothing');
     });
     const inputs = [10, 'bad', 12];
@@ -52,7 +57,10 @@ describe('records survive what the disk and the function throw at them', () => {
   it('keeps a record whose stdout is JSON nested 6,000 deep: returned as text, written to the file, parsed back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nebula-deep-'));
     const src = join(dir, 'deep.c');
-    writeFileSync(src, '#include <stdio.h>\nint main(void){for(int i=0;i<6000;i++)putchar(91);for(int i=0;i<6000;i++)putchar(93);putchar(10);return 0;}\n');
+    writeFileSync(
+      src,
+      '#include <stdio.h>\nint main(void){for(int i=0;i<6000;i++)putchar(91);for(int i=0;i<6000;i++)putchar(93);putchar(10);return 0;}\n',
+    );
     execFileSync('clang', ['--target=wasm32-wasi', '-O2', src, '-o', join(dir, 'deep.wasm')]);
     const file = join(dir, 'records.jsonl');
     const nebula = new Nebula({ builtins: false, resultsFile: file });

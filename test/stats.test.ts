@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { differenceCi95, linearFit, mannWhitney, medianInterval, medianRatio, mixtureQuantile, quantile, summarize, t95 } from '../src/stats.js';
+import {
+  differenceCi95,
+  linearFit,
+  mannWhitney,
+  medianInterval,
+  medianRatio,
+  mixtureQuantile,
+  quantile,
+  summarize,
+  t95,
+} from '../src/stats.js';
 import { cellKey, type Cell } from '../src/experiment/cell.js';
 import { schedule } from '../src/experiment/run/schedule.js';
 
@@ -84,7 +94,7 @@ describe('the median interval from order statistics', () => {
 
   it('covers the true median in about 95% of samples from a skewed distribution', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const trueMedian = Math.log(2); // exponential(1)
     let covered = 0;
     const trials = 400;
@@ -128,7 +138,10 @@ describe('least-squares lines, differences and mixtures', () => {
     expect(exact.slopeCi95[1] - exact.slopeCi95[0]).toBeCloseTo(0, 9);
     // y = 40 + 0.5 x with a +-0.1 alternating error: the slope is 0.5, the interval is narrow and holds it.
     const xs = [0, 0, 1, 1, 10, 10, 50, 50];
-    const noisy = linearFit(xs, xs.map((x, i) => 40 + 0.5 * x + (i % 2 ? 0.1 : -0.1)));
+    const noisy = linearFit(
+      xs,
+      xs.map((x, i) => 40 + 0.5 * x + (i % 2 ? 0.1 : -0.1)),
+    );
     expect(noisy.slope).toBeCloseTo(0.5, 9);
     expect(noisy.slopeCi95[0]).toBeLessThan(0.5);
     expect(noisy.slopeCi95[1]).toBeGreaterThan(0.5);
@@ -155,8 +168,24 @@ describe('least-squares lines, differences and mixtures', () => {
     const slow = Array.from({ length: 100 }, (_, i) => 100 + i);
     expect(mixtureQuantile([{ values: fast, weight: 1 }], 0.99)).toBe(fast[98]);
     // 0.5% slow: the p99 stays among the fast values; 2% slow: it moves into the slow ones.
-    expect(mixtureQuantile([{ values: fast, weight: 0.995 }, { values: slow, weight: 0.005 }], 0.99)).toBeLessThan(2);
-    expect(mixtureQuantile([{ values: fast, weight: 0.98 }, { values: slow, weight: 0.02 }], 0.99)).toBeGreaterThanOrEqual(100);
+    expect(
+      mixtureQuantile(
+        [
+          { values: fast, weight: 0.995 },
+          { values: slow, weight: 0.005 },
+        ],
+        0.99,
+      ),
+    ).toBeLessThan(2);
+    expect(
+      mixtureQuantile(
+        [
+          { values: fast, weight: 0.98 },
+          { values: slow, weight: 0.02 },
+        ],
+        0.99,
+      ),
+    ).toBeGreaterThanOrEqual(100);
     expect(Number.isNaN(mixtureQuantile([], 0.5))).toBe(true);
   });
 });

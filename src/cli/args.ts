@@ -30,14 +30,17 @@ export interface Command {
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 
 /** Parsed flags, typed by the command's options (a string flag is a string, a boolean flag a boolean), and positionals. */
-export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O & typeof HELP; allowPositionals: true; strict: true }>>;
+export type Parsed<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O & typeof HELP; allowPositionals: true; strict: true }>
+>;
 
 /** Edit distance (insertions, deletions, substitutions), for "did you mean". */
 function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    for (let j = 1; j <= b.length; j++)
+      cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
     prev = cur;
   }
   return prev[b.length]!;
@@ -86,19 +89,25 @@ export function parseDuration(text: string, flag: string): number {
 /** A whole number of at least `min` (default 1). */
 export function parseWhole(text: string, flag: string, min = 1): number {
   const v = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < min) throw new CliError(`${flag} takes a whole number >= ${min}, got "${text}".`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < min)
+    throw new CliError(`${flag} takes a whole number >= ${min}, got "${text}".`);
   return v;
 }
 
 /** `a,b,c` to a list, each checked against `allowed` when given (naming the nearest allowed value). */
 export function parseList<T extends string>(text: string, flag: string, allowed?: readonly T[]): T[] {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean) as T[];
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as T[];
   if (!items.length) throw new CliError(`${flag} needs at least one value.`);
   if (allowed)
     for (const i of items)
       if (!allowed.includes(i)) {
         const near = nearest(i, allowed);
-        throw new CliError(`${flag}: "${i}" is not one of ${allowed.join(', ')}${near ? ` (did you mean ${near}?)` : ''}.`);
+        throw new CliError(
+          `${flag}: "${i}" is not one of ${allowed.join(', ')}${near ? ` (did you mean ${near}?)` : ''}.`,
+        );
       }
   return items;
 }
@@ -115,7 +124,7 @@ export function parseInput(text: string): unknown {
 /** A TCP port, 0 (any free one) to 65535. */
 export function parsePort(text: string, flag = '--port'): number {
   const v = Number(text);
-  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new CliError(`${flag} takes a port from 0 to 65535, got "${text}".`);
+  if (!Number.isInteger(v) || v < 0 || v > 65535)
+    throw new CliError(`${flag} takes a port from 0 to 65535, got "${text}".`);
   return v;
 }
-

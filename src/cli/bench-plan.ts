@@ -83,7 +83,8 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
   const file = values.config ? loadBenchFile(values.config) : undefined;
   const fromFlags = functionsFromFlags({ wasm: values.wasm, docker: values.docker, binary: values.binary });
   for (const s of fromFlags)
-    if (file?.specs.some((f) => f.name === s.name)) throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
+    if (file?.specs.some((f) => f.name === s.name))
+      throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
   const own = [...(file?.specs ?? []), ...fromFlags];
 
   const functions: string[] = values.functions
@@ -92,27 +93,50 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
       ? [...new Set([...(file?.functions ?? []), ...fromFlags.map((s) => s.name)])]
       : [...BUILTIN_NAMES];
   const known = new Set<string>([...BUILTIN_NAMES, ...own.map((s) => s.name)]);
-  for (const f of functions) if (!known.has(f)) throw new UsageError('FUNCTION_NOT_FOUND', `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --wasm, --docker, --binary or --config.`);
+  for (const f of functions)
+    if (!known.has(f))
+      throw new UsageError(
+        'FUNCTION_NOT_FOUND',
+        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --wasm, --docker, --binary or --config.`,
+      );
 
-  const inputs: Record<string, unknown[]> = { ...(quick ? QUICK_INPUTS : {}), ...file?.inputs, ...inputsFromFlags(values.inputs) };
+  const inputs: Record<string, unknown[]> = {
+    ...(quick ? QUICK_INPUTS : {}),
+    ...file?.inputs,
+    ...inputsFromFlags(values.inputs),
+  };
   for (const name of Object.keys(inputsFromFlags(values.inputs)))
-    if (!functions.includes(name)) throw new CliError(`--inputs names "${name}", which is not among the functions run (${functions.join(', ')}).`);
+    if (!functions.includes(name))
+      throw new CliError(`--inputs names "${name}", which is not among the functions run (${functions.join(', ')}).`);
 
   const fx = file?.experiment ?? {};
-  const runtimes = values.runtimes ? parseList<RuntimeKind>(values.runtimes, '--runtimes', RUNTIME_KINDS) : (fx.runtimes ?? [...RUNTIME_KINDS]);
+  const runtimes = values.runtimes
+    ? parseList<RuntimeKind>(values.runtimes, '--runtimes', RUNTIME_KINDS)
+    : (fx.runtimes ?? [...RUNTIME_KINDS]);
   const order = values.order ?? fx.order ?? 'interleaved';
-  if (order !== 'interleaved' && order !== 'shuffled') throw new CliError(`--order is interleaved or shuffled, got "${order}".`);
+  if (order !== 'interleaved' && order !== 'shuffled')
+    throw new CliError(`--order is interleaved or shuffled, got "${order}".`);
   const experiment: ExperimentConfig = {
     functions,
     runtimes,
-    ...(values['baseline-runtime'] ? { baseline: parseList<RuntimeKind>(values['baseline-runtime'], '--baseline-runtime', RUNTIME_KINDS)[0]! } : fx.baseline ? { baseline: fx.baseline } : {}),
-    modes: values.modes ? parseList<InvocationMode>(values.modes, '--modes', INVOCATION_MODES) : (fx.modes ?? (quick ? ['cold', 'prewarmed'] : ['cold'])),
+    ...(values['baseline-runtime']
+      ? { baseline: parseList<RuntimeKind>(values['baseline-runtime'], '--baseline-runtime', RUNTIME_KINDS)[0]! }
+      : fx.baseline
+        ? { baseline: fx.baseline }
+        : {}),
+    modes: values.modes
+      ? parseList<InvocationMode>(values.modes, '--modes', INVOCATION_MODES)
+      : (fx.modes ?? (quick ? ['cold', 'prewarmed'] : ['cold'])),
     inputs,
-    repetitions: values.repetitions ? parseWhole(values.repetitions, '--repetitions') : (fx.repetitions ?? (quick ? 5 : 20)),
+    repetitions: values.repetitions
+      ? parseWhole(values.repetitions, '--repetitions')
+      : (fx.repetitions ?? (quick ? 5 : 20)),
     warmup: values.warmup !== undefined ? parseWhole(values.warmup, '--warmup', 0) : (fx.warmup ?? (quick ? 1 : 2)),
     order,
     seed: values.seed !== undefined ? parseWhole(values.seed, '--seed', 0) : (fx.seed ?? 1),
-    baselineMs: values.baseline ? parseDuration(values.baseline, '--baseline') : (fx.baselineMs ?? (quick ? 2000 : 10_000)),
+    baselineMs: values.baseline
+      ? parseDuration(values.baseline, '--baseline')
+      : (fx.baselineMs ?? (quick ? 2000 : 10_000)),
     batchWindowMs: fx.batchWindowMs ?? (quick ? 1000 : 2000),
     timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout') : (fx.timeoutMs ?? 60_000),
     micro: values['no-micro'] === true ? false : (fx.micro ?? true),
@@ -122,9 +146,22 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
   };
   const config = resolveConfig(experiment);
   checkOutDir(config.outDir);
-  const specs = own.map((s) => Object.fromEntries(Object.entries(s).filter(([k]) => !(RUNTIME_KINDS as readonly string[]).includes(k) || runtimes.includes(k as RuntimeKind))) as FunctionSpec);
+  const specs = own.map(
+    (s) =>
+      Object.fromEntries(
+        Object.entries(s).filter(
+          ([k]) => !(RUNTIME_KINDS as readonly string[]).includes(k) || runtimes.includes(k as RuntimeKind),
+        ),
+      ) as FunctionSpec,
+  );
   for (const s of specs)
     if (functions.includes(s.name) && !RUNTIME_KINDS.some((k) => k in s))
       throw new CliError(`Function "${s.name}" has no artifact for the runtimes run (${runtimes.join(', ')}).`);
-  return { specs, config, meter: values.meter ?? file?.meter ?? 'estimate', quick, ...(values['export-csv'] ? { exportCsv: values['export-csv'] } : {}) };
+  return {
+    specs,
+    config,
+    meter: values.meter ?? file?.meter ?? 'estimate',
+    quick,
+    ...(values['export-csv'] ? { exportCsv: values['export-csv'] } : {}),
+  };
 }

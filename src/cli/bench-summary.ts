@@ -12,18 +12,33 @@ import { textTable } from './table.js';
 
 const withCi = (s: Summary | undefined) => (s ? `${fmtMs(s.median)} [${fmtMs(s.ci95[0])}, ${fmtMs(s.ci95[1])}]` : '–');
 const range = (s: Summary | undefined) => (s ? `${fmtMs(s.min)} … ${fmtMs(s.max)}` : '–');
-const ratio = (c: Comparison | undefined) => (c ? `${fmtRatio(c.ratio)} [${fmtRatio(c.ci95[0])}, ${fmtRatio(c.ci95[1])}]` : '–');
-const energy = (f: EnergyFigure | undefined) => (f ? `${fmtEnergy(f)} ${f.source === 'batch' ? `batch of ${f.n}` : 'median'}` : '–');
+const ratio = (c: Comparison | undefined) =>
+  c ? `${fmtRatio(c.ratio)} [${fmtRatio(c.ci95[0])}, ${fmtRatio(c.ci95[1])}]` : '–';
+const energy = (f: EnergyFigure | undefined) =>
+  f ? `${fmtEnergy(f)} ${f.source === 'batch' ? `batch of ${f.n}` : 'median'}` : '–';
 
 /** The summary as lines of text; `files` are the paths written, by what they hold. */
 export function benchSummary(r: ExperimentResult, files: Record<string, string>): string {
   const out: string[] = [];
   const hasEnergy = r.cells.some((c) => c.energy);
   const marked = (kind: Parameters<typeof execNote>[0]) => (execNote(kind) ? ' †' : '');
-  out.push(`Medians per invocation [95% interval of the median]; total min … max${r.interrupted ? ' (INTERRUPTED: partial results)' : ''}`);
+  out.push(
+    `Medians per invocation [95% interval of the median]; total min … max${r.interrupted ? ' (INTERRUPTED: partial results)' : ''}`,
+  );
   out.push(
     textTable(
-      ['function', 'input', 'runtime', 'mode', 'n', 'startup', 'exec', 'total', 'total min … max', ...(hasEnergy ? [r.baseline ? 'energy above idle' : 'energy'] : [])],
+      [
+        'function',
+        'input',
+        'runtime',
+        'mode',
+        'n',
+        'startup',
+        'exec',
+        'total',
+        'total min … max',
+        ...(hasEnergy ? [r.baseline ? 'energy above idle' : 'energy'] : []),
+      ],
       r.cells.map((c) => [
         c.function,
         fmtInput(c.input),
@@ -50,9 +65,22 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
     }
     // The energy column is there whenever cells have energy, saying why when a ratio is missing.
     const anyEnergy = hasEnergy;
-    const cellOf = (c: Comparison, runtime: string) => r.cells.find((x) => x.function === c.function && x.mode === c.mode && x.runtime === runtime && fmtInput(x.input) === fmtInput(c.input));
-    const noRatio = (c: Comparison) => (cellOf(c, c.baseline)?.energy?.aboveIdle === false ? `– (${runtimeLabel(c.baseline)} not distinguishable from idle)` : '–');
-    out.push('', `Ratios: each runtime / ${runtimeLabel(r.config.baseline)} (ratio of medians per invocation, 95% bootstrap interval${anyEnergy ? '; energy: ratio of the energy figures above, as "runtime side / baseline side"' : ''})`);
+    const cellOf = (c: Comparison, runtime: string) =>
+      r.cells.find(
+        (x) =>
+          x.function === c.function &&
+          x.mode === c.mode &&
+          x.runtime === runtime &&
+          fmtInput(x.input) === fmtInput(c.input),
+      );
+    const noRatio = (c: Comparison) =>
+      cellOf(c, c.baseline)?.energy?.aboveIdle === false
+        ? `– (${runtimeLabel(c.baseline)} not distinguishable from idle)`
+        : '–';
+    out.push(
+      '',
+      `Ratios: each runtime / ${runtimeLabel(r.config.baseline)} (ratio of medians per invocation, 95% bootstrap interval${anyEnergy ? '; energy: ratio of the energy figures above, as "runtime side / baseline side"' : ''})`,
+    );
     out.push(
       textTable(
         ['function', 'input', 'mode', 'runtime', 'startup', 'exec', 'total', ...(anyEnergy ? ['energy'] : [])],
@@ -68,7 +96,13 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
             ratio(get('startupMs')),
             `${ratio(get('execMs'))}${execNote(c0.runtime) || execNote(c0.baseline) ? ' †' : ''}`,
             ratio(get('totalMs')),
-            ...(anyEnergy ? [e ? `${ratio(e)} (${e.sources ? `${e.sources.runtime} / ${e.sources.baseline}` : e.quantity})` : noRatio(c0)] : []),
+            ...(anyEnergy
+              ? [
+                  e
+                    ? `${ratio(e)} (${e.sources ? `${e.sources.runtime} / ${e.sources.baseline}` : e.quantity})`
+                    : noRatio(c0),
+                ]
+              : []),
           ];
         }),
         'llllrrrl',
@@ -79,10 +113,14 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
   out.push('');
   const oc = r.outputCheck;
   if (oc.mismatches.length) {
-    out.push(`OUTPUTS DIFFER: ${oc.mismatches.length} group${oc.mismatches.length === 1 ? '' : 's'} of records disagree with the rest (record ids in summary.json, outputCheck):`);
+    out.push(
+      `OUTPUTS DIFFER: ${oc.mismatches.length} group${oc.mismatches.length === 1 ? '' : 's'} of records disagree with the rest (record ids in summary.json, outputCheck):`,
+    );
     for (const m of oc.mismatches) out.push(`  ${describeMismatch(m)}`);
-  } else if (oc.records) out.push(`Outputs: every function gave the same output on every runtime and mode (${oc.records} records checked).`);
-  if (r.meter?.estimate && hasEnergy) out.push(`ENERGY IS AN ESTIMATE from CPU utilisation (${r.meter.name}), not a measurement.`);
+  } else if (oc.records)
+    out.push(`Outputs: every function gave the same output on every runtime and mode (${oc.records} records checked).`);
+  if (r.meter?.estimate && hasEnergy)
+    out.push(`ENERGY IS AN ESTIMATE from CPU utilisation (${r.meter.name}), not a measurement.`);
   for (const n of r.notes) out.push(`note: ${n}`);
   out.push('', 'Files:');
   const width = Math.max(...Object.keys(files).map((k) => k.length));

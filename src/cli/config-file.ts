@@ -59,10 +59,17 @@ export function loadBenchFile(path: string): BenchFile {
   const schema = configSchema();
   // Runtime sources are checked by their descriptors (clearer messages), the rest by the schema.
   const kinds = new Set<string>(RUNTIME_KINDS);
-  const withoutSources = (f: unknown) => (f && typeof f === 'object' && !Array.isArray(f) ? Object.fromEntries(Object.entries(f).filter(([k]) => !kinds.has(k))) : f);
-  const shallow = raw && typeof raw === 'object' && Array.isArray((raw as Record<string, unknown>).functions)
-    ? { ...(raw as Record<string, unknown>), functions: ((raw as Record<string, unknown>).functions as unknown[]).map(withoutSources) }
-    : raw;
+  const withoutSources = (f: unknown) =>
+    f && typeof f === 'object' && !Array.isArray(f)
+      ? Object.fromEntries(Object.entries(f).filter(([k]) => !kinds.has(k)))
+      : f;
+  const shallow =
+    raw && typeof raw === 'object' && Array.isArray((raw as Record<string, unknown>).functions)
+      ? {
+          ...(raw as Record<string, unknown>),
+          functions: ((raw as Record<string, unknown>).functions as unknown[]).map(withoutSources),
+        }
+      : raw;
   const problem = checkSchema(shallow, schema, '');
   if (problem) fail(path, problem.replace(/^ /, 'the file '), problem.startsWith(' ') ? '' : problem.split(' ')[0]!);
 
@@ -78,13 +85,22 @@ export function loadBenchFile(path: string): BenchFile {
     if (typeof f === 'string') return;
     if (f.inputs) inputs[name] = f.inputs;
     const given = [...kinds].filter((k) => f[k] !== undefined);
-    for (const kind of given) addSource(drafts, name, kind as RuntimeKind, checkSource(kind as RuntimeKind, f[kind], name, `${path}: ${at}.${kind}`, base), `${at}.${kind}`);
+    for (const kind of given)
+      addSource(
+        drafts,
+        name,
+        kind as RuntimeKind,
+        checkSource(kind as RuntimeKind, f[kind], name, `${path}: ${at}.${kind}`, base),
+        `${at}.${kind}`,
+      );
     if (f.binary !== undefined) addBinary(drafts, name, f.binary, `${path}: ${at}.binary`, base);
     const d = drafts.get(name);
     if (!d) {
       const give = `give ${[...kinds].join(', ')} or binary`;
-      if (!(BUILTIN_NAMES as readonly string[]).includes(name)) fail(path, `${at} (${name}) has no artifact and is not a built-in: ${give}`, at);
-      if (f.limits || f.grants || f.description) fail(path, `${at} (${name}) sets limits, grants or a description but no artifact: ${give}`, at);
+      if (!(BUILTIN_NAMES as readonly string[]).includes(name))
+        fail(path, `${at} (${name}) has no artifact and is not a built-in: ${give}`, at);
+      if (f.limits || f.grants || f.description)
+        fail(path, `${at} (${name}) sets limits, grants or a description but no artifact: ${give}`, at);
       return; // a built-in with its own inputs
     }
     if (f.description) d.spec.description = f.description;
@@ -96,7 +112,16 @@ export function loadBenchFile(path: string): BenchFile {
   if (c.runtimes) experiment.runtimes = c.runtimes as RuntimeKind[];
   if (c.baselineRuntime) experiment.baseline = c.baselineRuntime as RuntimeKind;
   if (c.modes) experiment.modes = c.modes as InvocationMode[];
-  for (const k of ['repetitions', 'warmup', 'order', 'seed', 'baselineMs', 'batchWindowMs', 'timeoutMs', 'micro'] as const)
+  for (const k of [
+    'repetitions',
+    'warmup',
+    'order',
+    'seed',
+    'baselineMs',
+    'batchWindowMs',
+    'timeoutMs',
+    'micro',
+  ] as const)
     if (c[k] !== undefined) (experiment as Record<string, unknown>)[k] = c[k];
   return {
     specs: [...drafts.values()].map((d) => d.spec),

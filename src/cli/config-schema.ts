@@ -13,7 +13,12 @@ import type { Schema } from './schema-check.js';
 const METER_PATTERN = '^(estimate|rapl|none|gude://[^/:]+(:[0-9]+)?(/(port|line)[0-9]+)?)$';
 
 const str = (description: string): Schema => ({ type: 'string', minLength: 1, description });
-const only = (key: string, description: string): Schema => ({ type: 'object', required: [key], additionalProperties: false, properties: { [key]: str(description) } });
+const only = (key: string, description: string): Schema => ({
+  type: 'object',
+  required: [key],
+  additionalProperties: false,
+  properties: { [key]: str(description) },
+});
 
 /** The shapes of the registered runtimes' sources, for editor completion; others take a string or an object of strings. */
 const SOURCE_SCHEMAS: Record<string, Schema> = {
@@ -31,15 +36,29 @@ function sourceSchema(kind: string): Schema {
   const known = SOURCE_SCHEMAS[kind];
   const summary = runtimeDescriptor(kind as never)?.summary ?? kind;
   if (known) return { description: summary, ...known };
-  return { description: summary, anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', additionalProperties: { type: 'string' } }] };
+  return {
+    description: summary,
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      { type: 'object', additionalProperties: { type: 'string' } },
+    ],
+  };
 }
 
 /** The schema of one function entry in `functions`. */
 function functionSchema(): Schema {
   const properties: Record<string, Schema> = {
-    name: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,62}$', description: '1-63 lower-case letters, digits, - and _, starting with a letter' },
+    name: {
+      type: 'string',
+      pattern: '^[a-z][a-z0-9_-]{0,62}$',
+      description: '1-63 lower-case letters, digits, - and _, starting with a letter',
+    },
     description: { type: 'string' },
-    inputs: { type: 'array', minItems: 1, description: 'Inputs to run it with (each passed as JSON on stdin); default: the built-in defaults, else [null].' },
+    inputs: {
+      type: 'array',
+      minItems: 1,
+      description: 'Inputs to run it with (each passed as JSON on stdin); default: the built-in defaults, else [null].',
+    },
     binary: str('A static Linux binary (relative to this file), deployed to every runtime that takes one.'),
     limits: {
       type: 'object',
@@ -54,7 +73,11 @@ function functionSchema(): Schema {
       type: 'object',
       additionalProperties: false,
       properties: {
-        env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Environment variables the function sees.' },
+        env: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          description: 'Environment variables the function sees.',
+        },
         args: { type: 'array', items: { type: 'string' }, description: 'Arguments after argv[0].' },
       },
     },
@@ -69,7 +92,8 @@ export function configSchema(): Schema {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'nebula bench configuration (nebula.config.json)',
-    description: 'Functions, inputs, runtimes, modes, repetitions and meter of `nebula bench --config FILE`. Command-line flags override these values.',
+    description:
+      'Functions, inputs, runtimes, modes, repetitions and meter of `nebula bench --config FILE`. Command-line flags override these values.',
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -78,21 +102,55 @@ export function configSchema(): Schema {
         type: 'array',
         minItems: 1,
         description: `Functions to run: a built-in's name (${BUILTIN_NAMES.join(', ')}) or an object with a name and its artifacts. Default: every built-in.`,
-        items: { anyOf: [{ type: 'string', enum: [...BUILTIN_NAMES], description: 'A built-in function.' }, functionSchema()] },
+        items: {
+          anyOf: [{ type: 'string', enum: [...BUILTIN_NAMES], description: 'A built-in function.' }, functionSchema()],
+        },
       },
-      runtimes: { type: 'array', minItems: 1, items: { enum: kinds }, description: 'Default: every runtime a function has; one without an engine is skipped with a note.' },
-      baselineRuntime: { enum: kinds, description: 'The runtime the others are divided by in ratios (default: process when it runs, else the first).' },
+      runtimes: {
+        type: 'array',
+        minItems: 1,
+        items: { enum: kinds },
+        description: 'Default: every runtime a function has; one without an engine is skipped with a note.',
+      },
+      baselineRuntime: {
+        enum: kinds,
+        description: 'The runtime the others are divided by in ratios (default: process when it runs, else the first).',
+      },
       modes: { type: 'array', minItems: 1, items: { enum: [...INVOCATION_MODES] }, description: 'Default ["cold"].' },
       repetitions: { type: 'integer', minimum: 1, default: 20, description: 'Measured invocations per cell.' },
       warmup: { type: 'integer', minimum: 0, default: 2, description: 'Unrecorded invocations per cell first.' },
       order: { enum: ['interleaved', 'shuffled'], default: 'interleaved' },
       seed: { type: 'integer', minimum: 0, default: 1, description: 'Seed of the shuffle and the bootstrap.' },
-      meter: { type: 'string', pattern: METER_PATTERN, default: 'estimate', description: 'estimate, rapl, none or gude://HOST[:PORT][/portN|/lineN]' },
-      baselineMs: { type: 'integer', minimum: 0, default: 10000, description: 'Idle power measured first, ms (0: none).' },
-      batchWindowMs: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { const: false }], default: 2000, description: 'Batch energy window for short functions, ms; false to skip.' },
-      timeoutMs: { type: 'number', exclusiveMinimum: 0, maximum: MAX_TIMEOUT_MS, default: 60000, description: 'Per invocation, ms.' },
+      meter: {
+        type: 'string',
+        pattern: METER_PATTERN,
+        default: 'estimate',
+        description: 'estimate, rapl, none or gude://HOST[:PORT][/portN|/lineN]',
+      },
+      baselineMs: {
+        type: 'integer',
+        minimum: 0,
+        default: 10000,
+        description: 'Idle power measured first, ms (0: none).',
+      },
+      batchWindowMs: {
+        anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { const: false }],
+        default: 2000,
+        description: 'Batch energy window for short functions, ms; false to skip.',
+      },
+      timeoutMs: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        maximum: MAX_TIMEOUT_MS,
+        default: 60000,
+        description: 'Per invocation, ms.',
+      },
       micro: { type: 'boolean', default: true, description: 'Run the tinybench engine-overhead benchmarks.' },
-      out: { type: 'string', minLength: 1, description: 'Folder for the records and reports (relative to this file; must be new or empty).' },
+      out: {
+        type: 'string',
+        minLength: 1,
+        description: 'Folder for the records and reports (relative to this file; must be new or empty).',
+      },
     },
   };
 }

@@ -47,41 +47,83 @@ export function checkSource(kind: RuntimeKind, source: unknown, name: string, at
   const abs = resolve(base, path);
   if (!existsSync(abs)) throw new UsageError('INVALID_CONFIG', `${at}: no file at ${abs}.`, { details: { field: at } });
   if (typeof typed === 'string') return abs;
-  return Object.fromEntries(Object.entries(typed as Record<string, unknown>).map(([k, v]) => [k, v === path ? abs : v]));
+  return Object.fromEntries(
+    Object.entries(typed as Record<string, unknown>).map(([k, v]) => [k, v === path ? abs : v]),
+  );
 }
 
 /** Adds an artifact to a draft. @throws UsageError `INVALID_CONFIG` when that runtime already has one. */
-export function addSource(drafts: Map<string, FunctionDraft>, name: string, kind: RuntimeKind, source: unknown, at: string): void {
+export function addSource(
+  drafts: Map<string, FunctionDraft>,
+  name: string,
+  kind: RuntimeKind,
+  source: unknown,
+  at: string,
+): void {
   const d = drafts.get(name) ?? { spec: { name }, origin: {} };
-  if (d.origin[kind]) throw new UsageError('INVALID_CONFIG', `${at}: function "${name}" already has a ${kind} artifact (from ${d.origin[kind]}).`, { details: { field: at } });
+  if (d.origin[kind])
+    throw new UsageError(
+      'INVALID_CONFIG',
+      `${at}: function "${name}" already has a ${kind} artifact (from ${d.origin[kind]}).`,
+      { details: { field: at } },
+    );
   (d.spec as unknown as Record<string, unknown>)[kind] = source;
   d.origin[kind] = at;
   drafts.set(name, d);
 }
 
 /** `{ binary }` for every runtime that takes one and has no artifact yet. @throws UsageError `INVALID_CONFIG` when none does. */
-export function addBinary(drafts: Map<string, FunctionDraft>, name: string, path: string, at: string, base: string): void {
+export function addBinary(
+  drafts: Map<string, FunctionDraft>,
+  name: string,
+  path: string,
+  at: string,
+  base: string,
+): void {
   const kinds = binaryKinds();
-  if (!kinds.length) throw new UsageError('INVALID_CONFIG', `${at}: no registered runtime takes a static binary.`, { details: { field: at } });
+  if (!kinds.length)
+    throw new UsageError('INVALID_CONFIG', `${at}: no registered runtime takes a static binary.`, {
+      details: { field: at },
+    });
   const taken = drafts.get(name)?.origin ?? {};
-  for (const kind of kinds) if (!taken[kind]) addSource(drafts, name, kind, checkSource(kind, { binary: path }, name, at, base), at);
+  for (const kind of kinds)
+    if (!taken[kind]) addSource(drafts, name, kind, checkSource(kind, { binary: path }, name, at, base), at);
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
 /** `--wasm name=path`, `--docker name=image`, `--binary name=path` (repeatable; mixable per name). */
-export function functionsFromFlags(flags: { wasm?: string[]; docker?: string[]; binary?: string[] }, base = process.cwd()): FunctionSpec[] {
+export function functionsFromFlags(
+  flags: { wasm?: string[]; docker?: string[]; binary?: string[] },
+  base = process.cwd(),
+): FunctionSpec[] {
   const drafts = new Map<string, FunctionDraft>();
   const pairs = (flag: string, values: string[] | undefined) =>
     (values ?? []).map((v) => {
       const eq = v.indexOf('=');
       const name = v.slice(0, eq);
-      if (eq < 1 || eq === v.length - 1) throw new UsageError('INVALID_ARGUMENT', `--${flag} takes name=${flag === 'docker' ? 'image' : 'path'}, got "${v}".`);
-      if (!NAME.test(name)) throw new UsageError('INVALID_ARGUMENT', `--${flag}: "${name}" is not a function name (1-63 lower-case letters, digits, - and _, starting with a letter).`);
+      if (eq < 1 || eq === v.length - 1)
+        throw new UsageError(
+          'INVALID_ARGUMENT',
+          `--${flag} takes name=${flag === 'docker' ? 'image' : 'path'}, got "${v}".`,
+        );
+      if (!NAME.test(name))
+        throw new UsageError(
+          'INVALID_ARGUMENT',
+          `--${flag}: "${name}" is not a function name (1-63 lower-case letters, digits, - and _, starting with a letter).`,
+        );
       return [name, v.slice(eq + 1)] as const;
     });
-  for (const [name, path] of pairs('wasm', flags.wasm)) addSource(drafts, name, 'wasm', checkSource('wasm', path, name, `--wasm ${name}`, base), `--wasm ${name}`);
-  for (const [name, image] of pairs('docker', flags.docker)) addSource(drafts, name, 'docker', checkSource('docker', { image }, name, `--docker ${name}`, base), `--docker ${name}`);
+  for (const [name, path] of pairs('wasm', flags.wasm))
+    addSource(drafts, name, 'wasm', checkSource('wasm', path, name, `--wasm ${name}`, base), `--wasm ${name}`);
+  for (const [name, image] of pairs('docker', flags.docker))
+    addSource(
+      drafts,
+      name,
+      'docker',
+      checkSource('docker', { image }, name, `--docker ${name}`, base),
+      `--docker ${name}`,
+    );
   for (const [name, path] of pairs('binary', flags.binary)) addBinary(drafts, name, path, `--binary ${name}`, base);
   return [...drafts.values()].map((d) => d.spec);
 }

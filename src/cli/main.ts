@@ -45,8 +45,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    const near = nearest(name, COMMANDS.map((c) => c.name));
-    console.error(`nebula: unknown command "${name}".${near ? ` Did you mean "nebula ${near}"?` : ''} (nebula --help lists the commands)`);
+    const near = nearest(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
+    console.error(
+      `nebula: unknown command "${name}".${near ? ` Did you mean "nebula ${near}"?` : ''} (nebula --help lists the commands)`,
+    );
     return 2;
   }
   return command.run(rest);
@@ -61,7 +66,10 @@ main(process.argv.slice(2)).then(
       // A usage mistake (bad flag, unknown function, bad config) is exit 2; anything else that went wrong is 1.
       const usageError = e instanceof UsageError;
       console.error(`nebula: ${e.code === 'INVALID_ARGUMENT' ? '' : `${e.code}: `}${e.message}`);
-      if (e.code === 'RUNTIME_UNAVAILABLE') console.error(`nebula: to measure without it, choose other runtimes (bench --runtimes, invoke --runtime; registered: ${RUNTIME_KINDS.join(', ')}).`);
+      if (e.code === 'RUNTIME_UNAVAILABLE')
+        console.error(
+          `nebula: to measure without it, choose other runtimes (bench --runtimes, invoke --runtime; registered: ${RUNTIME_KINDS.join(', ')}).`,
+        );
       process.exitCode = usageError ? 2 : 1;
     } else {
       console.error(`nebula: internal error (please report it): ${(e as Error)?.stack ?? String(e)}`);

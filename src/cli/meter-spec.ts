@@ -11,7 +11,14 @@ export function meterFromSpec(spec: string): Meter | null {
   const m = /^gude:\/\/([^/:]+)(?::(\d+))?(?:\/(port|line)(\d+))?$/.exec(spec);
   if (m) {
     const n = Number(m[4] ?? 1);
-    return new GudeMeter({ host: m[1]!, port: Number(m[2] ?? 502), outlet: m[3] === 'line' ? { line: n } : { port: n } });
+    return new GudeMeter({
+      host: m[1]!,
+      port: Number(m[2] ?? 502),
+      outlet: m[3] === 'line' ? { line: n } : { port: n },
+    });
   }
-  throw new UsageError('INVALID_CONFIG', `Unknown meter "${spec}": use estimate, rapl, none, or gude://HOST[:PORT][/portN|/lineN].`);
+  throw new UsageError(
+    'INVALID_CONFIG',
+    `Unknown meter "${spec}": use estimate, rapl, none, or gude://HOST[:PORT][/portN|/lineN].`,
+  );
 }

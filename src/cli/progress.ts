@@ -5,7 +5,8 @@
 import type { WriteStream } from 'node:tty';
 import type { ExperimentPhase, PhaseSize } from '../experiment/run/experiment.js';
 
-const fmtSeconds = (s: number) => (s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`);
+const fmtSeconds = (s: number) =>
+  s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 
 export class Progress {
   private readonly tty: boolean;
@@ -17,7 +18,7 @@ export class Progress {
   private finished = false;
 
   constructor(private readonly out: NodeJS.WriteStream | WriteStream = process.stderr) {
-    this.tty = Boolean((out).isTTY);
+    this.tty = Boolean(out.isTTY);
   }
 
   /** A phase starts: `index` of `count` phases planned. */
@@ -40,11 +41,12 @@ export class Progress {
     const elapsed = (Date.now() - this.started) / 1000;
     const eta = done > 0 ? (elapsed / done) * (total - done) : Number.NaN;
     const etaText = done >= total ? 'done' : Number.isFinite(eta) ? `ETA ${fmtSeconds(eta)}` : 'ETA …';
-    const count = this.size.unit === 'ms' ? `${(done / 1000).toFixed(1)}/${(total / 1000).toFixed(1)} s` : `${done}/${total}`;
+    const count =
+      this.size.unit === 'ms' ? `${(done / 1000).toFixed(1)}/${(total / 1000).toFixed(1)} s` : `${done}/${total}`;
     if (this.tty) {
       const width = 24;
       const filled = Math.round((Math.min(done, total) / Math.max(1, total)) * width);
-      const columns = (this.out).columns ?? 100;
+      const columns = this.out.columns ?? 100;
       const line = `[${this.phaseName}] ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${count} ${etaText}  ${label}`;
       this.out.write(`\r\x1b[2K${line.slice(0, columns - 1)}`);
       this.drawn = true;

@@ -66,24 +66,40 @@ export function checkSchema(value: unknown, schema: Schema, path: string): strin
     if (problems.some((p) => p === undefined)) return undefined;
     // Report the branch of the value's own type, if one has it: its problem is the specific one.
     const i = schema.anyOf.findIndex((s) => s.type && typeOk(s.type, value));
-    return i >= 0 && schema.anyOf.filter((s) => s.type && typeOk(s.type, value)).length === 1 ? problems[i] : `${path} must be ${expected(schema)}, got ${show(value)}`;
+    return i >= 0 && schema.anyOf.filter((s) => s.type && typeOk(s.type, value)).length === 1
+      ? problems[i]
+      : `${path} must be ${expected(schema)}, got ${show(value)}`;
   }
-  if (schema.const !== undefined && value !== schema.const) return `${path} must be ${show(schema.const)}, got ${show(value)}`;
+  if (schema.const !== undefined && value !== schema.const)
+    return `${path} must be ${show(schema.const)}, got ${show(value)}`;
   if (schema.enum && !schema.enum.includes(value)) {
-    const near = typeof value === 'string' ? nearest(value, schema.enum.filter((e): e is string => typeof e === 'string')) : undefined;
+    const near =
+      typeof value === 'string'
+        ? nearest(
+            value,
+            schema.enum.filter((e): e is string => typeof e === 'string'),
+          )
+        : undefined;
     return `${path} must be ${expected(schema)}, got ${show(value)}${near ? ` (did you mean ${near}?)` : ''}`;
   }
   if (schema.type && !typeOk(schema.type, value)) return `${path} must be ${expected(schema)}, got ${show(value)}`;
   if (typeof value === 'number') {
-    if ((schema.minimum !== undefined && value < schema.minimum) || (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) || (schema.maximum !== undefined && value > schema.maximum))
+    if (
+      (schema.minimum !== undefined && value < schema.minimum) ||
+      (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) ||
+      (schema.maximum !== undefined && value > schema.maximum)
+    )
       return `${path} must be ${expected(schema)}, got ${show(value)}`;
   }
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) return `${path} must be ${expected(schema)}, got ${show(value)}`;
-    if (schema.pattern && !new RegExp(schema.pattern).test(value)) return `${path} ${schema.description ? `must be ${schema.description}` : `must match ${schema.pattern}`}, got ${show(value)}`;
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      return `${path} must be ${expected(schema)}, got ${show(value)}`;
+    if (schema.pattern && !new RegExp(schema.pattern).test(value))
+      return `${path} ${schema.description ? `must be ${schema.description}` : `must match ${schema.pattern}`}, got ${show(value)}`;
   }
   if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) return `${path} must be ${expected(schema)}, got ${show(value)}`;
+    if (schema.minItems !== undefined && value.length < schema.minItems)
+      return `${path} must be ${expected(schema)}, got ${show(value)}`;
     if (schema.items)
       for (let i = 0; i < value.length; i++) {
         const p = checkSchema(value[i], schema.items, `${path}[${i}]`);

@@ -107,11 +107,18 @@ export function advise(inputs: AdvisorInput[], ratePerS: number, p99TargetMs?: n
     const p99 = (groups: Array<{ values: number[] | undefined; weight: number }>) => {
       const usable = groups.filter((g) => g.weight > 0);
       if (usable.some((g) => !g.values?.length)) return null;
-      return mixtureQuantile(usable.map((g) => ({ values: g.values!, weight: g.weight })), 0.99);
+      return mixtureQuantile(
+        usable.map((g) => ({ values: g.values!, weight: g.weight })),
+        0.99,
+      );
     };
-    options.push(option(base, 'cold', 0, 1, run, start, 0, p99([{ values: f.latencyMs.cold, weight: 1 }]), p99TargetMs));
+    options.push(
+      option(base, 'cold', 0, 1, run, start, 0, p99([{ values: f.latencyMs.cold, weight: 1 }]), p99TargetMs),
+    );
     if (!f.keepWarmW) {
-      notes.push(`${name}: no keep-warm power measured (the experiment's keepWarm step), so prewarmed and warm are not costed.`);
+      notes.push(
+        `${name}: no keep-warm power measured (the experiment's keepWarm step), so prewarmed and warm are not costed.`,
+      );
       continue;
     }
     const keep = clamp(f.keepWarmW.value, `${name}: the keep-warm power`, notes);
@@ -119,9 +126,28 @@ export function advise(inputs: AdvisorInput[], ratePerS: number, p99TargetMs?: n
     const ci = f.keepWarmW.ci95;
     const unresolved = ci !== null && ci[0] <= 0;
     const bound = unresolved ? ci[1] : keep;
-    breakEven.push({ function: f.function, input: f.input, runtime: f.runtime, seconds: bound > 0 ? start / bound : Number.POSITIVE_INFINITY, estimate: f.estimate, atLeast: unresolved && bound > 0 });
+    breakEven.push({
+      function: f.function,
+      input: f.input,
+      runtime: f.runtime,
+      seconds: bound > 0 ? start / bound : Number.POSITIVE_INFINITY,
+      estimate: f.estimate,
+      atLeast: unresolved && bound > 0,
+    });
     if (f.latencyMs.prewarmed?.length)
-      options.push(option(base, 'prewarmed', null, 1, run, start, keep / lambda, p99([{ values: f.latencyMs.prewarmed, weight: 1 }]), p99TargetMs));
+      options.push(
+        option(
+          base,
+          'prewarmed',
+          null,
+          1,
+          run,
+          start,
+          keep / lambda,
+          p99([{ values: f.latencyMs.prewarmed, weight: 1 }]),
+          p99TargetMs,
+        ),
+      );
     // warm: the least energy over T, subject to the p99 target.
     const cold = f.latencyMs.cold;
     const warm = f.latencyMs.warm;
@@ -135,12 +161,33 @@ export function advise(inputs: AdvisorInput[], ratePerS: number, p99TargetMs?: n
     if (t === 0) continue; // warm with no keep-alive is cold
     const coldShare = Math.exp(-lambda * t);
     const keptJ = (keep * (1 - coldShare)) / lambda;
-    options.push(option(base, 'warm', t, coldShare, run, start * coldShare, keptJ, p99([{ values: cold, weight: coldShare }, { values: warm, weight: 1 - coldShare }]), p99TargetMs));
-    const runMs = quantile([...(warm ?? cold ?? [])].sort((a, b) => a - b), 0.5);
+    options.push(
+      option(
+        base,
+        'warm',
+        t,
+        coldShare,
+        run,
+        start * coldShare,
+        keptJ,
+        p99([
+          { values: cold, weight: coldShare },
+          { values: warm, weight: 1 - coldShare },
+        ]),
+        p99TargetMs,
+      ),
+    );
+    const runMs = quantile(
+      [...(warm ?? cold ?? [])].sort((a, b) => a - b),
+      0.5,
+    );
     if (ratePerS * runMs > 100)
-      notes.push(`${name}: at ${ratePerS}/s invocations overlap (rate x run time > 0.1): one sandbox is not enough, and this model undercounts keep-warm power.`);
+      notes.push(
+        `${name}: at ${ratePerS}/s invocations overlap (rate x run time > 0.1): one sandbox is not enough, and this model undercounts keep-warm power.`,
+      );
   }
-  const rank = (o: AdvisorOption) => (o.meetsP99 === false ? 2 : o.meetsP99 === null && p99TargetMs !== undefined ? 1 : 0);
+  const rank = (o: AdvisorOption) =>
+    o.meetsP99 === false ? 2 : o.meetsP99 === null && p99TargetMs !== undefined ? 1 : 0;
   options.sort((a, b) => rank(a) - rank(b) || a.energyPerInvocationJ - b.energyPerInvocationJ);
   const best: AdvisorOption[] = [];
   const work = (o: AdvisorOption) => `${o.function}|${JSON.stringify(o.input)}`;
@@ -173,7 +220,14 @@ function option(
 
 /** The largest share of cold starts whose mixture p99 still meets `target` (bisection; the p99 grows with the share), or null when even all-warm misses it. */
 function largestColdShare(cold: number[], warm: number[], target: number): number | null {
-  const p99 = (share: number) => mixtureQuantile([{ values: cold, weight: share }, { values: warm, weight: 1 - share }], 0.99);
+  const p99 = (share: number) =>
+    mixtureQuantile(
+      [
+        { values: cold, weight: share },
+        { values: warm, weight: 1 - share },
+      ],
+      0.99,
+    );
   if (p99(0) > target) return null;
   if (p99(1) <= target) return 1;
   let lo = 0;

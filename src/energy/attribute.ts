@@ -49,7 +49,10 @@ export function invocationEnergy(
   const startup = energyPart(samples, from, split, baselineW);
   const exec = energyPart(samples, split, to, baselineW);
   const energy: InvocationEnergy = { meter: meter.name, estimate: meter.estimate, ...whole, baselineW, startup, exec };
-  const mask = (whole.quality === 'interpolated' ? 1 : 0) | (startup.quality === 'interpolated' ? 2 : 0) | (exec.quality === 'interpolated' ? 4 : 0);
+  const mask =
+    (whole.quality === 'interpolated' ? 1 : 0) |
+    (startup.quality === 'interpolated' ? 2 : 0) |
+    (exec.quality === 'interpolated' ? 4 : 0);
   return mask ? { energy, note: interpolatedNote(mask, meter.intervalMs) } : { energy };
 }
 
@@ -60,7 +63,9 @@ function interpolatedNote(mask: number, intervalMs: number): EnergyNote {
   const key = `${mask}/${intervalMs}`;
   let note = notes.get(key);
   if (!note) {
-    const parts = [mask & 1 && 'the window', mask & 2 && 'its start-up part', mask & 4 && 'its run part'].filter(Boolean) as string[];
+    const parts = [mask & 1 && 'the window', mask & 2 && 'its start-up part', mask & 4 && 'its run part'].filter(
+      Boolean,
+    ) as string[];
     const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]!}` : parts[0]!;
     note = Object.freeze({
       reason: 'INTERPOLATED' as const,

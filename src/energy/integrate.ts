@@ -43,16 +43,27 @@ export interface CoverageProblem {
 }
 
 /** Why a window cannot be measured from these samples (sorted by t), or null when it can. */
-export function coverageProblem(samples: PowerSample[], from: number, to: number, maxGapMs: number): CoverageProblem | null {
+export function coverageProblem(
+  samples: PowerSample[],
+  from: number,
+  to: number,
+  maxGapMs: number,
+): CoverageProblem | null {
   if (samples.length === 0) return { kind: 'start', message: 'the meter has no sample yet' };
   const first = samples[0]!.t;
   const last = samples[samples.length - 1]!.t;
-  if (first > from) return { kind: 'start', message: `the meter's samples start ${(first - from).toFixed(0)} ms after the window's start` };
-  if (last < to) return { kind: 'end', message: `the meter's samples end ${(to - last).toFixed(0)} ms before the window's end` };
+  if (first > from)
+    return {
+      kind: 'start',
+      message: `the meter's samples start ${(first - from).toFixed(0)} ms after the window's start`,
+    };
+  if (last < to)
+    return { kind: 'end', message: `the meter's samples end ${(to - last).toFixed(0)} ms before the window's end` };
   let prev = first;
   for (const s of samples) {
     if (prev >= to) break;
-    if (s.t - prev > maxGapMs && s.t > from) return { kind: 'gap', message: `the meter had a gap of ${(s.t - prev).toFixed(0)} ms inside the window` };
+    if (s.t - prev > maxGapMs && s.t > from)
+      return { kind: 'gap', message: `the meter had a gap of ${(s.t - prev).toFixed(0)} ms inside the window` };
     prev = s.t;
   }
   return null;

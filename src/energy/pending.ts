@@ -121,7 +121,13 @@ export class PendingEnergy {
         const t = r.timing;
         a = this.tracker.resolveWindow(t.requestAt + t.prepareMs, t.functionStartAt, t.functionEndAt, final);
       } catch (e) {
-        a = { energy: null, note: { reason: 'METER_OUTAGE', message: `no energy figure: attribution failed: ${(e as Error)?.message ?? String(e)}` } };
+        a = {
+          energy: null,
+          note: {
+            reason: 'METER_OUTAGE',
+            message: `no energy figure: attribution failed: ${(e as Error)?.message ?? String(e)}`,
+          },
+        };
       }
       if (!a) {
         back.push(r);
@@ -170,11 +176,14 @@ export class PendingEnergy {
     if (this.timer && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      this.pass(this.tracker.lastSampleT, nowMs());
-    }, Math.max(0, at - nowMs()) + 1);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.pass(this.tracker.lastSampleT, nowMs());
+      },
+      Math.max(0, at - nowMs()) + 1,
+    );
     if (!this.waiters.length) this.timer.unref();
   }
 }

@@ -51,7 +51,8 @@ export class SampleHistory {
     const keepFrom = s.t - historyMs;
     if (this.samples.length > max * 1.1 || this.samples[0]!.t < keepFrom - historyMs * 0.1) {
       let drop = 0;
-      while (drop < this.samples.length - 2 && (this.samples[drop]!.t < keepFrom || this.samples.length - drop > max)) drop++;
+      while (drop < this.samples.length - 2 && (this.samples[drop]!.t < keepFrom || this.samples.length - drop > max))
+        drop++;
       this.samples.splice(0, drop);
     }
     return true;

@@ -20,7 +20,10 @@ const START_DEADLINE_MS = 30_000;
 function withDeadline(promise: Promise<void>, ms: number, meter: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MeterError('METER_UNAVAILABLE', `The meter ${meter} did not start within ${ms / 1000} s.`)), ms);
+    timer = setTimeout(
+      () => reject(new MeterError('METER_UNAVAILABLE', `The meter ${meter} did not start within ${ms / 1000} s.`)),
+      ms,
+    );
     timer.unref?.();
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
@@ -68,7 +71,13 @@ export class EnergyTracker {
       for (const w of this.waiters) w();
       this.onSample?.(s.t);
     });
-    meter.on('error', (e) => this.samples.fault({ t: nowMs(), code: isNebulaError(e) ? e.code : 'METER_UNAVAILABLE', message: e?.message ?? String(e) }));
+    meter.on('error', (e) =>
+      this.samples.fault({
+        t: nowMs(),
+        code: isNebulaError(e) ? e.code : 'METER_UNAVAILABLE',
+        message: e?.message ?? String(e),
+      }),
+    );
   }
 
   /** Samples currently held (oldest first). */
@@ -108,7 +117,10 @@ export class EnergyTracker {
    */
   start(): Promise<void> {
     if (this.state === 'running') return Promise.resolve();
-    if (this.state === 'stopped') return Promise.reject(new MeterError('METER_UNAVAILABLE', 'The meter was stopped (the Nebula instance is closed).'));
+    if (this.state === 'stopped')
+      return Promise.reject(
+        new MeterError('METER_UNAVAILABLE', 'The meter was stopped (the Nebula instance is closed).'),
+      );
     if (this.starting) return this.starting;
     this.state = 'starting';
     this.samples.restarted();
@@ -137,7 +149,8 @@ export class EnergyTracker {
 
   /** Starts the meter in the background when it is not running (after a failure, at most every `retryMs`). Never throws. */
   kick(): void {
-    if (this.state === 'idle' || (this.state === 'failed' && nowMs() >= this.retryAt)) this.start().catch(() => undefined);
+    if (this.state === 'idle' || (this.state === 'failed' && nowMs() >= this.retryAt))
+      this.start().catch(() => undefined);
   }
 
   /** Starts the meter and, before its first sample, waits for one (at most `waitMs`). @throws MeterError `METER_UNAVAILABLE` */
@@ -163,7 +176,13 @@ export class EnergyTracker {
       let done = false;
       const check = () => {
         if (done) return;
-        if (this.samples.lastT >= t || nowMs() >= deadlineAt || signal?.aborted || this.state === 'stopped' || this.state === 'failed') {
+        if (
+          this.samples.lastT >= t ||
+          nowMs() >= deadlineAt ||
+          signal?.aborted ||
+          this.state === 'stopped' ||
+          this.state === 'failed'
+        ) {
           done = true;
           clearTimeout(timer);
           this.waiters.delete(check);
@@ -173,10 +192,13 @@ export class EnergyTracker {
       };
       // Node timers can fire a fraction of a millisecond early: an early firing arms the timer again.
       const arm = () => {
-        timer = setTimeout(() => {
-          check();
-          if (!done) arm();
-        }, Math.max(1, Math.ceil(deadlineAt - nowMs()) + 1));
+        timer = setTimeout(
+          () => {
+            check();
+            if (!done) arm();
+          },
+          Math.max(1, Math.ceil(deadlineAt - nowMs()) + 1),
+        );
       };
       this.waiters.add(check);
       signal?.addEventListener('abort', check);
@@ -195,21 +217,36 @@ export class EnergyTracker {
 
   /** {@link resolve} with the window's times as numbers (no object per record on the settle path). */
   resolveWindow(from: number, startAt: number, to: number, final?: FinalCause): Attribution | undefined {
-    if (this.state === 'failed' && this.samples.lastT < to) return off(`the meter did not start: ${this.startError?.message ?? 'unknown error'}`);
+    if (this.state === 'failed' && this.samples.lastT < to)
+      return off(`the meter did not start: ${this.startError?.message ?? 'unknown error'}`);
     const samples = this.samples.around(from, to);
     const problem = coverageProblem(samples, from, to, this.maxGapMs);
     if (problem?.kind === 'start') {
-      if (this.samples.firstT === Number.POSITIVE_INFINITY) return final ? this.finalGap(from, final, 'the meter gave no sample') : undefined;
+      if (this.samples.firstT === Number.POSITIVE_INFINITY)
+        return final ? this.finalGap(from, final, 'the meter gave no sample') : undefined;
       if (from < this.samples.firstT)
-        return unavailable('NOT_YET_SAMPLED', `the window began ${(this.samples.firstT - from).toFixed(0)} ms before the meter's first sample`);
-      return unavailable('OUT_OF_HISTORY', `the window is older than the ${this.samples.all.length} samples kept (option historyMs)`);
+        return unavailable(
+          'NOT_YET_SAMPLED',
+          `the window began ${(this.samples.firstT - from).toFixed(0)} ms before the meter's first sample`,
+        );
+      return unavailable(
+        'OUT_OF_HISTORY',
+        `the window is older than the ${this.samples.all.length} samples kept (option historyMs)`,
+      );
     }
     if (problem?.kind === 'end') return final ? this.finalGap(from, final, problem.message) : undefined;
     const pad = this.meter.intervalMs;
     const fault = this.samples.faultIn(from - pad, to + pad);
-    if (problem) return unavailable(fault?.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE', `${problem.message}${fault ? ` (${fault.message})` : ''}`);
+    if (problem)
+      return unavailable(
+        fault?.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE',
+        `${problem.message}${fault ? ` (${fault.message})` : ''}`,
+      );
     if (fault)
-      return unavailable(fault.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE', `the meter reported an error during the window: ${fault.message}`);
+      return unavailable(
+        fault.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE',
+        `the meter reported an error during the window: ${fault.message}`,
+      );
     return invocationEnergy(samples, from, startAt, to, this.meter, this.baseline?.powerW ?? 0);
   }
 
@@ -218,7 +255,11 @@ export class EnergyTracker {
     if (cause === 'exit') return off(`the process exited before the meter covered the window: ${what}`);
     if (this.state === 'starting') return off(`the meter had not finished starting by the settle deadline: ${what}`);
     const fault = this.samples.faultIn(from - this.meter.intervalMs, nowMs());
-    if (fault) return unavailable(fault.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE', `${what}; the meter reported: ${fault.message}`);
+    if (fault)
+      return unavailable(
+        fault.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_OUTAGE',
+        `${what}; the meter reported: ${fault.message}`,
+      );
     return unavailable('METER_OUTAGE', `${what} before the settle deadline (the meter stopped sampling)`);
   }
 
@@ -226,8 +267,13 @@ export class EnergyTracker {
    * Energy of [from, to] (epoch ms), split at `startAt` (default `from`); with `wait` (default
    * true), first waits for the meter to cover `to`, at most 2 intervals plus a second.
    */
-  async attribute(from: number, to: number, options: { wait?: boolean; signal?: AbortSignal; startAt?: number } = {}): Promise<Attribution> {
-    if (options.wait !== false) await this.until(to, Math.max(to, nowMs()) + this.meter.intervalMs * 2 + 1000, options.signal);
+  async attribute(
+    from: number,
+    to: number,
+    options: { wait?: boolean; signal?: AbortSignal; startAt?: number } = {},
+  ): Promise<Attribution> {
+    if (options.wait !== false)
+      await this.until(to, Math.max(to, nowMs()) + this.meter.intervalMs * 2 + 1000, options.signal);
     return this.resolve({ from, startAt: options.startAt ?? from, to }, 'deadline')!;
   }
 

@@ -38,7 +38,8 @@ export async function runExperiment(
   const nebula = options.nebula ?? new Nebula(withKeepWarmCaps(own, resolveConfig(config).keepWarm));
   try {
     const exp = new Experiment(nebula, config);
-    for (const [event, fn] of Object.entries(options.on ?? {})) if (fn) exp.on(event as keyof ExperimentEvents, fn as never);
+    for (const [event, fn] of Object.entries(options.on ?? {}))
+      if (fn) exp.on(event as keyof ExperimentEvents, fn as never);
     const result = await exp.run(options.signal);
     return { ...result, reports: writeReports(config.outDir, result) };
   } finally {

@@ -39,7 +39,10 @@ export function checkOutDir(dir: string): void {
   if (!statSync(dir).isDirectory()) throw outDirError(dir, 'is a file, not a folder');
   const entries = readdirSync(dir);
   if (entries.length)
-    throw outDirError(dir, `already holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}; each run needs its own empty folder, so runs are never mixed (choose another one, or leave it out for a new timestamped folder)`);
+    throw outDirError(
+      dir,
+      `already holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}; each run needs its own empty folder, so runs are never mixed (choose another one, or leave it out for a new timestamped folder)`,
+    );
 }
 
 /**
@@ -56,7 +59,9 @@ export function claimOutDir(dir: string): void {
 }
 
 function outDirError(dir: string, what: string): UsageError {
-  return new UsageError('INVALID_CONFIG', `Experiment config: outDir ${dir} ${what}.`, { details: { field: 'outDir' } });
+  return new UsageError('INVALID_CONFIG', `Experiment config: outDir ${dir} ${what}.`, {
+    details: { field: 'outDir' },
+  });
 }
 
 /** Writes a JSON file atomically (a temporary file renamed over it), so a crash leaves the old or the new one. */
@@ -115,17 +120,26 @@ export function loadRun(dir: string): LoadedRun {
   const run = summary ? undefined : readJson<RunFile>(join(dir, RUN_FILES.run));
   const recordsPath = join(dir, RUN_FILES.records);
   if (!summary && !run && !existsSync(recordsPath))
-    throw new UsageError('INVALID_CONFIG', `${dir} holds no experiment: no summary.json, run.json or records.jsonl.`, { details: { field: 'dir' } });
+    throw new UsageError('INVALID_CONFIG', `${dir} holds no experiment: no summary.json, run.json or records.jsonl.`, {
+      details: { field: 'dir' },
+    });
   const read = readRecords(recordsPath);
   const notes: string[] = [];
-  if (read.skipped) notes.push(`${read.skipped} line${read.skipped === 1 ? '' : 's'} of records.jsonl could not be read (cut off when the run was stopped?) and ${read.skipped === 1 ? 'was' : 'were'} skipped.`);
+  if (read.skipped)
+    notes.push(
+      `${read.skipped} line${read.skipped === 1 ? '' : 's'} of records.jsonl could not be read (cut off when the run was stopped?) and ${read.skipped === 1 ? 'was' : 'were'} skipped.`,
+    );
   let result: ExperimentResult;
   if (summary) result = { ...summary, notes: [...summary.notes] };
   else if (run) {
-    notes.push(`This run did not finish (no summary.json): the report is made from run.json and the records written before it stopped.`);
+    notes.push(
+      `This run did not finish (no summary.json): the report is made from run.json and the records written before it stopped.`,
+    );
     result = fromRunFile(run, read.records);
   } else {
-    notes.push('No run.json or summary.json: the report is made from records.jsonl alone (configuration unknown; cells as found in the records).');
+    notes.push(
+      'No run.json or summary.json: the report is made from records.jsonl alone (configuration unknown; cells as found in the records).',
+    );
     result = fromRecords(dir, read.records);
   }
   const from = Date.parse(result.startedAt);
@@ -135,7 +149,10 @@ export function loadRun(dir: string): LoadedRun {
     return !(t < from || t > to);
   });
   const outside = read.records.length - records.length;
-  if (outside) notes.push(`${outside} record${outside === 1 ? '' : 's'} from outside this run's time span (another run's?) ${outside === 1 ? 'was' : 'were'} left out.`);
+  if (outside)
+    notes.push(
+      `${outside} record${outside === 1 ? '' : 's'} from outside this run's time span (another run's?) ${outside === 1 ? 'was' : 'were'} left out.`,
+    );
   const batches = new Map<string, BatchEnergy>();
   for (const c of result.cells) if (c.batch) batches.set(cellKey(c), c.batch);
   const again = summarizeRecords(records, result.cells, {
@@ -178,7 +195,11 @@ function fromRunFile(run: RunFile, records: InvocationRecord[]): ExperimentResul
 function fromRecords(dir: string, records: InvocationRecord[]): ExperimentResult {
   const cells = cellsOf(records);
   const runtimes = RUNTIME_KINDS.filter((k) => cells.some((c) => c.runtime === k));
-  const config = resolveConfig({ outDir: dir, functions: [...new Set(cells.map((c) => c.function))], runtimes: runtimes.length ? runtimes : [...RUNTIME_KINDS] });
+  const config = resolveConfig({
+    outDir: dir,
+    functions: [...new Set(cells.map((c) => c.function))],
+    runtimes: runtimes.length ? runtimes : [...RUNTIME_KINDS],
+  });
   const withEnergy = records.find((r) => r.energy);
   const first = records[0]?.startedAt ?? new Date(0).toISOString();
   return {
@@ -187,11 +208,20 @@ function fromRecords(dir: string, records: InvocationRecord[]): ExperimentResult
     interrupted: true,
     config,
     machine: {},
-    meter: withEnergy?.energy ? { name: withEnergy.energy.meter, estimate: withEnergy.energy.estimate, intervalMs: Number.NaN } : null,
-    // The records carry the baseline that was subtracted from them.
-    baseline: withEnergy?.energy && withEnergy.energy.baselineW > 0
-      ? { powerW: withEnergy.energy.baselineW, stdW: Number.NaN, samples: 0, durationMs: 0, meter: withEnergy.energy.meter }
+    meter: withEnergy?.energy
+      ? { name: withEnergy.energy.meter, estimate: withEnergy.energy.estimate, intervalMs: Number.NaN }
       : null,
+    // The records carry the baseline that was subtracted from them.
+    baseline:
+      withEnergy?.energy && withEnergy.energy.baselineW > 0
+        ? {
+            powerW: withEnergy.energy.baselineW,
+            stdW: Number.NaN,
+            samples: 0,
+            durationMs: 0,
+            meter: withEnergy.energy.meter,
+          }
+        : null,
     notes: [],
     cells: cells.map((c) => ({ ...c, ok: 0, failed: 0, errors: {}, mismatched: 0, metrics: {} })),
     comparisons: [],

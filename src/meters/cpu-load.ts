@@ -33,7 +33,10 @@ export function cpuTimes(): CoreTimes {
  * line (`changed`), every core's counters stood still (`still`: less than a clock tick passed),
  * or went backwards (`backwards`: a counter reset, seen on some virtual machines and kernels).
  */
-export function utilisation(prev: readonly CoreTimes[], now: readonly CoreTimes[]): { u: number } | { u: undefined; why: 'changed' | 'still' | 'backwards' } {
+export function utilisation(
+  prev: readonly CoreTimes[],
+  now: readonly CoreTimes[],
+): { u: number } | { u: undefined; why: 'changed' | 'still' | 'backwards' } {
   if (prev.length !== now.length) return { u: undefined, why: 'changed' };
   let busy = 0;
   let total = 0;

@@ -44,7 +44,13 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
     const o = options ?? {};
     this.intervalMs = finiteNumber('EstimateMeter intervalMs', o.intervalMs, 1, 3_600_000, 200);
     this.idleW = finiteNumber('EstimateMeter idleWPerCore', o.idleWPerCore, 0, 10_000, 4);
-    this.maxW = finiteNumber('EstimateMeter maxWPerCore (at least idleWPerCore)', o.maxWPerCore, this.idleW, 10_000, Math.max(this.idleW, 8));
+    this.maxW = finiteNumber(
+      'EstimateMeter maxWPerCore (at least idleWPerCore)',
+      o.maxWPerCore,
+      this.idleW,
+      10_000,
+      Math.max(this.idleW, 8),
+    );
     this.cores = o.cores === undefined ? undefined : wholeNumber('EstimateMeter cores', o.cores, 1, 65_536, 1);
     this.ticker = new Ticker(this.intervalMs, () => this.read());
   }
@@ -79,8 +85,13 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
     this.prev = now;
     this.prevT = t;
     if (r.u === undefined) {
-      const what = r.why === 'changed' ? 'a CPU core went on or off line' : "the CPU time counters went backwards";
-      this.emit('error', new MeterError('METER_PROTOCOL', `The estimate has no reading for this interval: ${what}.`, { details: { reason: r.why, meter: this.name } }));
+      const what = r.why === 'changed' ? 'a CPU core went on or off line' : 'the CPU time counters went backwards';
+      this.emit(
+        'error',
+        new MeterError('METER_PROTOCOL', `The estimate has no reading for this interval: ${what}.`, {
+          details: { reason: r.why, meter: this.name },
+        }),
+      );
       return;
     }
     // The utilisation is the interval's mean: its power belongs to the interval's middle.

@@ -60,7 +60,8 @@ export class RaplMeter extends EventEmitter<MeterEvents> implements Meter {
   /** @throws MeterError `METER_UNAVAILABLE` when no readable RAPL zone exists. */
   async start(): Promise<void> {
     const found = findZones(this.options.root ?? '/sys/class/powercap', this.options.zones);
-    if (!found.zones.length) throw new MeterError('METER_UNAVAILABLE', found.problem, found.cause === undefined ? {} : { cause: found.cause });
+    if (!found.zones.length)
+      throw new MeterError('METER_UNAVAILABLE', found.problem, found.cause === undefined ? {} : { cause: found.cause });
     this.zones = found.zones;
     this.lastT = nowMs();
     this.ticker.start();
@@ -84,11 +85,20 @@ export class RaplMeter extends EventEmitter<MeterEvents> implements Meter {
       try {
         text = readFileSync(z.file, 'utf8');
       } catch (e) {
-        return this.fail('METER_UNAVAILABLE', 'unreadable', `RAPL zone ${z.name} cannot be read (${(e as Error).message})`, e);
+        return this.fail(
+          'METER_UNAVAILABLE',
+          'unreadable',
+          `RAPL zone ${z.name} cannot be read (${(e as Error).message})`,
+          e,
+        );
       }
       const v = counterValue(text);
       if (v === undefined || v > z.maxUj)
-        return this.fail('METER_PROTOCOL', 'garbage', `RAPL zone ${z.name} reads ${JSON.stringify(text.trim().slice(0, 40))} in ${z.file}, not an energy counter (0 to ${z.maxUj} µJ)`);
+        return this.fail(
+          'METER_PROTOCOL',
+          'garbage',
+          `RAPL zone ${z.name} reads ${JSON.stringify(text.trim().slice(0, 40))} in ${z.file}, not an energy counter (0 to ${z.maxUj} µJ)`,
+        );
       values.push(v);
     }
     let joules = 0;
@@ -103,7 +113,12 @@ export class RaplMeter extends EventEmitter<MeterEvents> implements Meter {
     });
     const from = this.lastT;
     this.lastT = t;
-    if (reset.length) return this.fail('METER_PROTOCOL', 'reset', `RAPL counter of ${reset.join(', ')} went backwards (reset, not a wrap); this interval has no reading`);
+    if (reset.length)
+      return this.fail(
+        'METER_PROTOCOL',
+        'reset',
+        `RAPL counter of ${reset.join(', ')} went backwards (reset, not a wrap); this interval has no reading`,
+      );
     const dt = (t - from) / 1000;
     this.totalJ += joules;
     // The power is the interval's mean: it belongs to the interval's middle, not its end.
@@ -111,7 +126,13 @@ export class RaplMeter extends EventEmitter<MeterEvents> implements Meter {
   }
 
   private fail(code: 'METER_UNAVAILABLE' | 'METER_PROTOCOL', reason: string, message: string, cause?: unknown): void {
-    this.emit('error', new MeterError(code, `${message}.`, { ...(cause === undefined ? {} : { cause }), details: { reason, meter: this.name } }));
+    this.emit(
+      'error',
+      new MeterError(code, `${message}.`, {
+        ...(cause === undefined ? {} : { cause }),
+        details: { reason, meter: this.name },
+      }),
+    );
   }
 }
 
@@ -129,7 +150,11 @@ function findZones(root: string, only?: string[]): { zones: Zone[]; problem: str
   try {
     entries = readdirSync(root).filter((d) => d.startsWith('intel-rapl:'));
   } catch (e) {
-    return { zones: [], problem: `RAPL is not available: ${root} cannot be read (${(e as Error).message}). Linux with Intel or AMD RAPL is needed.`, cause: e };
+    return {
+      zones: [],
+      problem: `RAPL is not available: ${root} cannot be read (${(e as Error).message}). Linux with Intel or AMD RAPL is needed.`,
+      cause: e,
+    };
   }
   const zones: Zone[] = [];
   const problems: string[] = [];
@@ -147,5 +172,8 @@ function findZones(root: string, only?: string[]): { zones: Zone[]; problem: str
       problems.push(`${d}: ${(e as Error).message}`);
     }
   }
-  return { zones, problem: `No readable RAPL zone under ${root}${problems.length ? ` (${problems.join('; ')}; energy_uj is often root-only)` : ''}.` };
+  return {
+    zones,
+    problem: `No readable RAPL zone under ${root}${problems.length ? ` (${problems.join('; ')}; energy_uj is often root-only)` : ''}.`,
+  };
 }

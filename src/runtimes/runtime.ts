@@ -128,6 +128,8 @@ export interface RuntimeDescriptor<K extends string = string, S = unknown, O = u
 }
 
 /** Declares a runtime descriptor with its types inferred. */
-export function defineRuntime<K extends string, S, O>(descriptor: RuntimeDescriptor<K, S, O>): RuntimeDescriptor<K, S, O> {
+export function defineRuntime<K extends string, S, O>(
+  descriptor: RuntimeDescriptor<K, S, O>,
+): RuntimeDescriptor<K, S, O> {
   return descriptor;
 }

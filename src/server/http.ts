@@ -52,18 +52,26 @@ const HEADERS = { 'x-content-type-options': 'nosniff' };
 
 /** Answers `body`: a string as text, anything else as JSON. @throws NebulaError `INTERNAL` when `body` has no JSON form. */
 export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (typeof body === 'string') return write(res, status, body, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  if (typeof body === 'string')
+    return write(res, status, body, { 'content-type': 'text/plain; charset=utf-8', ...headers });
   let text: string;
   try {
     text = JSON.stringify(body);
   } catch (e) {
-    throw new NebulaError('INTERNAL', `The answer could not be serialised as JSON: ${(e as Error).message}.`, { cause: e });
+    throw new NebulaError('INTERNAL', `The answer could not be serialised as JSON: ${(e as Error).message}.`, {
+      cause: e,
+    });
   }
   sendJsonText(res, status, text, headers);
 }
 
 /** Answers JSON already serialised. */
-export function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+export function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
   write(res, status, text, { 'content-type': 'application/json; charset=utf-8', ...headers });
 }
 
@@ -77,8 +85,12 @@ function write(res: ServerResponse, status: number, text: string, headers: Recor
 /** The JSON error body of `e`, and its status. */
 function errorAnswer(e: unknown): { status: number; body: { error: { code: ErrorCode; message: string } } } {
   if (e instanceof HttpError) return { status: e.status, body: { error: { code: e.code, message: e.message } } };
-  if (e instanceof NebulaError) return { status: STATUS[e.code] ?? 500, body: { error: { code: e.code, message: e.message } } };
-  return { status: 500, body: { error: { code: 'INTERNAL', message: `Internal error: ${(e as Error)?.message ?? String(e)}` } } };
+  if (e instanceof NebulaError)
+    return { status: STATUS[e.code] ?? 500, body: { error: { code: e.code, message: e.message } } };
+  return {
+    status: 500,
+    body: { error: { code: 'INTERNAL', message: `Internal error: ${(e as Error)?.message ?? String(e)}` } },
+  };
 }
 
 export function sendError(res: ServerResponse, e: unknown): void {
@@ -91,7 +103,12 @@ export function sendError(res: ServerResponse, e: unknown): void {
  * whole in time: 408; headers too large: 431; malformed: 400) straight on the socket, unless an
  * answer was already started there.
  */
-export function answerClientError(e: NodeJS.ErrnoException, socket: Duplex, answering: ServerResponse | undefined, timeoutMs: number): void {
+export function answerClientError(
+  e: NodeJS.ErrnoException,
+  socket: Duplex,
+  answering: ServerResponse | undefined,
+  timeoutMs: number,
+): void {
   if (!socket.writable || answering?.headersSent) return void socket.destroy();
   const [status, code, message]: [number, ErrorCode, string] =
     e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -128,14 +145,17 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
     // Nobody is left to answer; the code only ends the handler.
-    req.on('aborted', () => reject(new HttpError(400, 'INVALID_ARGUMENT', 'The client closed the connection before sending the whole body.')));
+    req.on('aborted', () =>
+      reject(new HttpError(400, 'INVALID_ARGUMENT', 'The client closed the connection before sending the whole body.')),
+    );
   });
 }
 
 /** Parses a JSON object body, requiring `application/json`. */
 export async function readJson(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send the body as application/json (got "${type || 'none'}").`);
+  if (type !== 'application/json')
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send the body as application/json (got "${type || 'none'}").`);
   const body = await readBody(req, limit);
   let value: unknown;
   try {
@@ -143,7 +163,8 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<Rec
   } catch (e) {
     throw new HttpError(400, 'INVALID_JSON', `The body is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'INVALID_ARGUMENT', 'The body must be a JSON object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HttpError(400, 'INVALID_ARGUMENT', 'The body must be a JSON object.');
   return value as Record<string, unknown>;
 }
 

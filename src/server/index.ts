@@ -60,7 +60,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 function whole(name: string, value: unknown, min: number, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
-    throw new UsageError('INVALID_ARGUMENT', `Server option ${name} must be a whole number from ${min}, got ${typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value)}.`);
+    throw new UsageError(
+      'INVALID_ARGUMENT',
+      `Server option ${name} must be a whole number from ${min}, got ${typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value)}.`,
+    );
   return value;
 }
 
@@ -99,14 +102,22 @@ export function createServer(nebula: Nebula, options: ServerOptions = {}): Nebul
   const answering = new WeakMap<Socket, ServerResponse>();
 
   const server = createHttpServer(
-    { requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.max(100, Math.min(1000, requestTimeout / 4)) },
+    {
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, requestTimeout / 4)),
+    },
     (req, res) => {
       answering.set(req.socket, res);
       void (async () => {
         try {
           const host = req.headers.host;
           if (!token && host !== undefined && !isLoopbackName(hostOf(host)) && !allowed.has(hostOf(host)))
-            throw new HttpError(403, 'FORBIDDEN_HOST', `This server answers Host "${hostOf(host)}" only with a token or when it is listed in allowedHosts.`);
+            throw new HttpError(
+              403,
+              'FORBIDDEN_HOST',
+              `This server answers Host "${hostOf(host)}" only with a token or when it is listed in allowedHosts.`,
+            );
           let url: URL;
           try {
             url = new URL(req.url ?? '/', 'http://localhost');
@@ -115,7 +126,12 @@ export function createServer(nebula: Nebula, options: ServerOptions = {}): Nebul
           }
           const m = match(req.method ?? 'GET', url.pathname);
           if ('allowed' in m) {
-            if (m.allowed.length) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${m.allowed.join(' or ')}.`);
+            if (m.allowed.length)
+              throw new HttpError(
+                405,
+                'METHOD_NOT_ALLOWED',
+                `${req.method} is not allowed here; use ${m.allowed.join(' or ')}.`,
+              );
             throw new HttpError(404, 'NOT_FOUND', `No route ${url.pathname}. See docs/server.md for the API.`);
           }
           if (token && !m.open) {
@@ -132,13 +148,18 @@ export function createServer(nebula: Nebula, options: ServerOptions = {}): Nebul
       })();
     },
   );
-  server.on('clientError', (e: NodeJS.ErrnoException, socket: Socket) => answerClientError(e, socket, answering.get(socket), requestTimeout));
+  server.on('clientError', (e: NodeJS.ErrnoException, socket: Socket) =>
+    answerClientError(e, socket, answering.get(socket), requestTimeout),
+  );
 
   return {
     server,
     async listen(port = 3090, host = '127.0.0.1') {
       if (!LOOPBACK.has(host) && !options.token && !options.allowPublic)
-        throw new UsageError('INVALID_ARGUMENT', `Refusing to listen on ${host} without a token: set a token (--token) or allowPublic.`);
+        throw new UsageError(
+          'INVALID_ARGUMENT',
+          `Refusing to listen on ${host} without a token: set a token (--token) or allowPublic.`,
+        );
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve());

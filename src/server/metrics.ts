@@ -18,7 +18,11 @@ class Histogram {
     const out = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
     for (const [labels, h] of this.counts) {
       BUCKETS_S.forEach((b, i) => out.push(`${name}_bucket{${labels},le="${b}"} ${h.buckets[i]}`));
-      out.push(`${name}_bucket{${labels},le="+Inf"} ${h.count}`, `${name}_sum{${labels}} ${h.sum}`, `${name}_count{${labels}} ${h.count}`);
+      out.push(
+        `${name}_bucket{${labels},le="+Inf"} ${h.count}`,
+        `${name}_sum{${labels}} ${h.sum}`,
+        `${name}_count{${labels}} ${h.count}`,
+      );
     }
     return out;
   }
@@ -43,9 +47,14 @@ export class Metrics {
   }
 
   render(last: PowerSample | undefined, meter: string | undefined): string {
-    const out = ['# HELP nebula_invocations_total Invocations by function, runtime and outcome.', '# TYPE nebula_invocations_total counter'];
+    const out = [
+      '# HELP nebula_invocations_total Invocations by function, runtime and outcome.',
+      '# TYPE nebula_invocations_total counter',
+    ];
     for (const [k, v] of this.invocations) out.push(`nebula_invocations_total{${k}} ${v}`);
-    out.push(...this.startup.render('nebula_startup_seconds', 'Cold start: invoke() until the function starts, seconds.'));
+    out.push(
+      ...this.startup.render('nebula_startup_seconds', 'Cold start: invoke() until the function starts, seconds.'),
+    );
     out.push(...this.exec.render('nebula_exec_seconds', 'Run time: function start to end, seconds.'));
     if (last && meter) {
       out.push('# HELP nebula_power_watts Last power sample of the attached meter.', '# TYPE nebula_power_watts gauge');

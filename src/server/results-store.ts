@@ -117,7 +117,12 @@ export class ResultsStore {
       if (!matches(e)) continue;
       const t = this.text(e);
       if ('json' in t) parts.push(t.json);
-      else omitted.push({ id: e.id, code: 'INTERNAL', message: `The record could not be serialised as JSON (${t.failure}).` });
+      else
+        omitted.push({
+          id: e.id,
+          code: 'INTERNAL',
+          message: `The record could not be serialised as JSON (${t.failure}).`,
+        });
       last = e;
     }
     let more = false;
@@ -174,7 +179,10 @@ export class ResultsStore {
   }
 
   private evict(): void {
-    while (this.entries.length - this.head > 1 && (this.entries.length - this.head > this.options.maxRecords || this.bytes > this.options.maxBytes)) {
+    while (
+      this.entries.length - this.head > 1 &&
+      (this.entries.length - this.head > this.options.maxRecords || this.bytes > this.options.maxBytes)
+    ) {
       const old = this.entries[this.head]!;
       this.entries[this.head++] = undefined as unknown as Entry;
       this.bytes -= old.bytes;

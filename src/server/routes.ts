@@ -17,7 +17,13 @@ export interface RouteContext {
   startedAt: number;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, ctx: RouteContext, params: string[], url: URL) => Promise<void> | void;
+type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RouteContext,
+  params: string[],
+  url: URL,
+) => Promise<void> | void;
 
 async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
   const body = await readJson(req, ctx.jsonLimit);
@@ -25,9 +31,11 @@ async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteConte
   if (typeof fn !== 'string' || !fn) throw invalid('function', 'must be the name of a deployed function');
   // Which runtimes and modes exist is Nebula's to say (it answers INVALID_ARGUMENT naming them).
   const runtime = body.runtime;
-  if (runtime !== undefined && !isRuntimeKind(runtime)) throw invalid('runtime', `must be one of ${RUNTIME_KINDS.join(', ')}`);
+  if (runtime !== undefined && !isRuntimeKind(runtime))
+    throw invalid('runtime', `must be one of ${RUNTIME_KINDS.join(', ')}`);
   const mode = body.mode;
-  if (mode !== undefined && !INVOCATION_MODES.includes(mode as InvocationMode)) throw invalid('mode', `must be one of ${INVOCATION_MODES.join(', ')}`);
+  if (mode !== undefined && !INVOCATION_MODES.includes(mode as InvocationMode))
+    throw invalid('mode', `must be one of ${INVOCATION_MODES.join(', ')}`);
   const timeoutMs = body.timeoutMs;
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > 600_000))
     throw invalid('timeoutMs', 'must be a number of milliseconds from 1 to 600000');
@@ -45,7 +53,11 @@ async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteConte
   try {
     text = JSON.stringify(rec);
   } catch (e) {
-    throw new HttpError(500, 'INTERNAL', `The record of invocation ${rec.id} could not be serialised as JSON (${(e as Error).message}); it is kept, and GET /results lists it under "omitted".`);
+    throw new HttpError(
+      500,
+      'INTERNAL',
+      `The record of invocation ${rec.id} could not be serialised as JSON (${(e as Error).message}); it is kept, and GET /results lists it under "omitted".`,
+    );
   }
   sendJsonText(res, 200, text);
 }
@@ -53,7 +65,8 @@ async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteConte
 function results(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): void {
   const limitText = url.searchParams.get('limit') ?? '50';
   const limit = Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid('limit', 'must be a whole number from 1 to 1000');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw invalid('limit', 'must be a whole number from 1 to 1000');
   const runtime = url.searchParams.get('runtime') ?? undefined;
   if (runtime && !isRuntimeKind(runtime)) throw invalid('runtime', `must be one of ${RUNTIME_KINDS.join(', ')}`);
   const q = { limit, ...(runtime ? { runtime } : {}) } as Parameters<ResultsStore['query']>[0];
@@ -66,12 +79,24 @@ function results(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, 
 
 function result(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, [id]: string[]): void {
   const r = ctx.store.get(id!);
-  if (!r) throw new HttpError(404, 'RESULT_NOT_FOUND', `No result with id "${id}" (the server keeps the most recent ones).`);
-  if ('failure' in r) throw new HttpError(500, 'INTERNAL', `The result "${id}" could not be serialised as JSON (${r.failure}); the other results are served.`);
+  if (!r)
+    throw new HttpError(404, 'RESULT_NOT_FOUND', `No result with id "${id}" (the server keeps the most recent ones).`);
+  if ('failure' in r)
+    throw new HttpError(
+      500,
+      'INTERNAL',
+      `The result "${id}" could not be serialised as JSON (${r.failure}); the other results are served.`,
+    );
   sendJsonText(res, 200, r.json);
 }
 
-async function deploy(req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): Promise<void> {
+async function deploy(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RouteContext,
+  _p: string[],
+  url: URL,
+): Promise<void> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   let spec: FunctionSpec;
   if (type === 'application/wasm' || type === 'application/octet-stream') {
@@ -85,18 +110,31 @@ async function deploy(req: IncomingMessage, res: ServerResponse, ctx: RouteConte
     if (typeof body.name !== 'string') throw invalid('name', 'must be a string');
     const docker = body.docker as { image?: unknown } | undefined;
     if (!docker || typeof docker !== 'object' || typeof docker.image !== 'string' || !docker.image)
-      throw invalid('docker', 'must be { "image": "<name:tag of an image in the engine>" } (or upload wasm as application/wasm)');
+      throw invalid(
+        'docker',
+        'must be { "image": "<name:tag of an image in the engine>" } (or upload wasm as application/wasm)',
+      );
     spec = { name: body.name, docker: { image: docker.image } };
     if (typeof body.description === 'string') spec.description = body.description;
   } else {
-    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Deploy with application/wasm (the module as the body) or application/json ({ name, docker: { image } }), got "${type || 'none'}".`);
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Deploy with application/wasm (the module as the body) or application/json ({ name, docker: { image } }), got "${type || 'none'}".`,
+    );
   }
   const [info] = await ctx.nebula.deploy(spec);
   send(res, 201, info);
 }
 
-async function undeploy(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, [name]: string[]): Promise<void> {
-  if (!(await ctx.nebula.undeploy(name!))) throw new HttpError(404, 'FUNCTION_NOT_FOUND', `No function named "${name}" is deployed.`);
+async function undeploy(
+  _req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RouteContext,
+  [name]: string[],
+): Promise<void> {
+  if (!(await ctx.nebula.undeploy(name!)))
+    throw new HttpError(404, 'FUNCTION_NOT_FOUND', `No function named "${name}" is deployed.`);
   res.writeHead(204).end();
 }
 
@@ -104,14 +142,38 @@ function samples(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, 
   const since = Number(url.searchParams.get('since') ?? 0);
   if (!Number.isFinite(since)) throw invalid('since', 'must be epoch milliseconds');
   const meter = ctx.nebula.meter;
-  send(res, 200, { meter: meter ? { name: meter.name, estimate: meter.estimate, intervalMs: meter.intervalMs } : null, samples: ctx.store.samplesSince(since) });
+  send(res, 200, {
+    meter: meter ? { name: meter.name, estimate: meter.estimate, intervalMs: meter.intervalMs } : null,
+    samples: ctx.store.samplesSince(since),
+  });
 }
 
 /** Method, path pattern (segments; `:x` captures), handler, and whether it is open without a token. */
 const ROUTES: Array<[string, string, Handler, boolean?]> = [
-  ['GET', '/', (_q, res) => send(res, 200, PAGE, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" }), true],
-  ['GET', '/healthz', (_q, res, ctx) => send(res, 200, { status: 'ok', uptimeS: (Date.now() - ctx.startedAt) / 1000 }), true],
-  ['GET', '/metrics', (_q, res, ctx) => send(res, 200, ctx.metrics.render(ctx.store.lastSample, ctx.nebula.meter?.name), { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })],
+  [
+    'GET',
+    '/',
+    (_q, res) =>
+      send(res, 200, PAGE, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+      }),
+    true,
+  ],
+  [
+    'GET',
+    '/healthz',
+    (_q, res, ctx) => send(res, 200, { status: 'ok', uptimeS: (Date.now() - ctx.startedAt) / 1000 }),
+    true,
+  ],
+  [
+    'GET',
+    '/metrics',
+    (_q, res, ctx) =>
+      send(res, 200, ctx.metrics.render(ctx.store.lastSample, ctx.nebula.meter?.name), {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      }),
+  ],
   ['POST', '/invoke', invoke],
   ['POST', '/invoke_function', invoke],
   ['GET', '/results', results],
@@ -132,7 +194,10 @@ function decodeSegment(segment: string): string {
 }
 
 /** Finds the route for a request: the handler and its captures, or the methods the path allows. */
-export function match(method: string, path: string): { handler: Handler; params: string[]; open: boolean } | { allowed: string[] } {
+export function match(
+  method: string,
+  path: string,
+): { handler: Handler; params: string[]; open: boolean } | { allowed: string[] } {
   const parts = path.split('/').filter(Boolean);
   const allowed: string[] = [];
   for (const [m, pattern, handler, open] of ROUTES) {

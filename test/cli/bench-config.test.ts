@@ -32,13 +32,31 @@ describe('nebula bench with your own functions', () => {
       [{ repetitions: 0 }, /: repetitions must be a whole number >= 1, got 0\.$/],
       [{ bogus: 1 }, /: bogus is not a known field; known: \$schema, functions, /],
       [{ modes: ['hot'] }, /: modes\[0\] must be one of cold, prewarmed, warm, got "hot"/],
-      [{ functions: ['fob'] }, /: functions\[0\] must be one of fib, exponential, factorial, prime, hash, got "fob" \(did you mean fib\?\)/],
-      [{ functions: [{ name: 'mine', wsam: 'a.wasm' }] }, /: functions\[0\]\.wsam is not a known field \(did you mean wasm\?\)/],
-      [{ functions: [{ name: 'mine', docker: { imag: 'x' } }] }, /: functions\[0\]\.docker: Function "mine": "docker" must be one of \{ image \}/],
-      [{ functions: [{ name: 'mine', wasm: 'missing.wasm' }] }, /: functions\[0\]\.wasm: no file at .*missing\.wasm\.$/],
-      [{ functions: [{ name: 'mine' }] }, /: functions\[0\] \(mine\) has no artifact and is not a built-in: give wasm, docker, process or binary/],
+      [
+        { functions: ['fob'] },
+        /: functions\[0\] must be one of fib, exponential, factorial, prime, hash, got "fob" \(did you mean fib\?\)/,
+      ],
+      [
+        { functions: [{ name: 'mine', wsam: 'a.wasm' }] },
+        /: functions\[0\]\.wsam is not a known field \(did you mean wasm\?\)/,
+      ],
+      [
+        { functions: [{ name: 'mine', docker: { imag: 'x' } }] },
+        /: functions\[0\]\.docker: Function "mine": "docker" must be one of \{ image \}/,
+      ],
+      [
+        { functions: [{ name: 'mine', wasm: 'missing.wasm' }] },
+        /: functions\[0\]\.wasm: no file at .*missing\.wasm\.$/,
+      ],
+      [
+        { functions: [{ name: 'mine' }] },
+        /: functions\[0\] \(mine\) has no artifact and is not a built-in: give wasm, docker, process or binary/,
+      ],
       [{ functions: [{ name: 'Mine', wasm: 'a.wasm' }] }, /: functions\[0\]\.name must be 1-63 lower-case letters/],
-      [{ functions: [{ name: 'fib', inputs: 'thirty' }] }, /: functions\[0\]\.inputs must be a list \(not empty\), got "thirty"/],
+      [
+        { functions: [{ name: 'fib', inputs: 'thirty' }] },
+        /: functions\[0\]\.inputs must be a list \(not empty\), got "thirty"/,
+      ],
       [{ meter: 'gude:/x' }, /: meter must be estimate, rapl, none or gude:\/\/HOST/],
       [{ timeoutMs: -5 }, /: timeoutMs must be a number > 0 up to 2147483647, got -5/],
       [{ batchWindowMs: true }, /: batchWindowMs must be a number > 0, or false, got true/],
@@ -58,28 +76,63 @@ describe('nebula bench with your own functions', () => {
   it('plans a config file: its functions with paths from the file, built-ins with their inputs, flags winning', async () => {
     const file = configFile({
       $schema: '../docs/nebula.config.schema.json',
-      functions: [{ name: 'mine', wasm: join(fns, 'wasm', 'fib.wasm'), binary: bin('fib'), inputs: [12, 13] }, 'prime', { name: 'hash', inputs: [8] }],
+      functions: [
+        { name: 'mine', wasm: join(fns, 'wasm', 'fib.wasm'), binary: bin('fib'), inputs: [12, 13] },
+        'prime',
+        { name: 'hash', inputs: [8] },
+      ],
       modes: ['cold', 'warm'],
       repetitions: 7,
       meter: 'none',
     });
     const r = await nebula('bench', '--config', file, '--repetitions', '3', '--dry-run', '--json');
     expect(r.code, r.err).toBe(0);
-    const plan = JSON.parse(r.out) as { config: ExperimentResult['config']; functions: Array<Record<string, unknown>>; meter: string };
+    const plan = JSON.parse(r.out) as {
+      config: ExperimentResult['config'];
+      functions: Array<Record<string, unknown>>;
+      meter: string;
+    };
     expect(plan.config.functions).toEqual(['mine', 'prime', 'hash']);
     expect(plan.config.inputs).toMatchObject({ mine: [12, 13], hash: [8], prime: [20000] });
     expect(plan.config.repetitions).toBe(3);
     expect(plan.config.modes).toEqual(['cold', 'warm']);
     expect(plan.meter).toBe('none');
     // --binary went to every runtime that takes a static binary (asked of the registry).
-    expect(plan.functions).toEqual([{ name: 'mine', wasm: join(fns, 'wasm', 'fib.wasm'), docker: { binary: bin('fib') }, process: { binary: bin('fib') } }]);
+    expect(plan.functions).toEqual([
+      {
+        name: 'mine',
+        wasm: join(fns, 'wasm', 'fib.wasm'),
+        docker: { binary: bin('fib') },
+        process: { binary: bin('fib') },
+      },
+    ]);
   });
 
   it('runs your own wasm function beside a built-in and checks their outputs agree across runtimes', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'nebula-own-')), 'run');
     const runtimes = docker ? 'wasm,docker' : 'wasm';
-    const r = await nebula('bench', '--wasm', `mine=${join(fns, 'wasm', 'fib.wasm')}`, '--binary', `mine=${bin('fib')}`, '--functions', 'mine,prime', '--inputs', 'mine=15,prime=30',
-      '--runtimes', runtimes, '--repetitions', '2', '--warmup', '0', '--meter', 'none', '--no-micro', '--out', out);
+    const r = await nebula(
+      'bench',
+      '--wasm',
+      `mine=${join(fns, 'wasm', 'fib.wasm')}`,
+      '--binary',
+      `mine=${bin('fib')}`,
+      '--functions',
+      'mine,prime',
+      '--inputs',
+      'mine=15,prime=30',
+      '--runtimes',
+      runtimes,
+      '--repetitions',
+      '2',
+      '--warmup',
+      '0',
+      '--meter',
+      'none',
+      '--no-micro',
+      '--out',
+      out,
+    );
     expect(r.code, r.err).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as ExperimentResult;
     expect(summary.cells.map((c) => `${c.function} ${c.runtime} ${c.ok}`)).toEqual(
@@ -88,25 +141,65 @@ describe('nebula bench with your own functions', () => {
     expect(summary.outputCheck.mismatches).toEqual([]);
   });
 
-  (docker ? it : it.skip)('flags a function whose output differs between runtimes, in the summary, the reports, the CSV and the terminal', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'nebula-odd-')), 'run');
-    const csv = join(out, '..', 'records.csv');
-    // The same name, but prime's binary on Docker: fib(20) = 6765, the 20th prime is 71.
-    const r = await nebula('bench', '--wasm', `odd=${join(fns, 'wasm', 'fib.wasm')}`, '--docker', 'odd=nebula-faas/none:0', '--inputs', 'odd=20',
-      '--runtimes', 'wasm', '--repetitions', '1', '--warmup', '0', '--meter', 'none', '--no-micro', '--dry-run');
-    expect(r.code).toBe(0); // an image is only looked up when deployed; --runtimes wasm leaves it out
-    const b = await nebula('bench', '--wasm', `odd=${join(fns, 'wasm', 'fib.wasm')}`, '--binary', `odd=${bin('prime')}`, '--inputs', 'odd=20',
-      '--runtimes', 'wasm,docker', '--repetitions', '2', '--warmup', '0', '--meter', 'none', '--no-micro', '--out', out, '--export-csv', csv);
-    expect(b.code, b.err).toBe(0);
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as ExperimentResult;
-    expect(summary.outputCheck.mismatches).toHaveLength(1);
-    const m = summary.outputCheck.mismatches[0]!;
-    expect(m.recordIds).toHaveLength(2);
-    expect([m.expected, m.got].sort((x, y) => Number(x) - Number(y))).toEqual([71, 6765]);
-    expect(b.out).toContain('OUTPUTS DIFFER');
-    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Output check: OUTPUTS DIFFER');
-    const rows = readFileSync(csv, 'utf8').trim().split('\r\n');
-    const col = rows[0]!.split(',').indexOf('outputMismatch');
-    expect(rows.slice(1).filter((row) => row.split(',')[col] === 'true')).toHaveLength(2);
-  });
+  (docker ? it : it.skip)(
+    'flags a function whose output differs between runtimes, in the summary, the reports, the CSV and the terminal',
+    async () => {
+      const out = join(mkdtempSync(join(tmpdir(), 'nebula-odd-')), 'run');
+      const csv = join(out, '..', 'records.csv');
+      // The same name, but prime's binary on Docker: fib(20) = 6765, the 20th prime is 71.
+      const r = await nebula(
+        'bench',
+        '--wasm',
+        `odd=${join(fns, 'wasm', 'fib.wasm')}`,
+        '--docker',
+        'odd=nebula-faas/none:0',
+        '--inputs',
+        'odd=20',
+        '--runtimes',
+        'wasm',
+        '--repetitions',
+        '1',
+        '--warmup',
+        '0',
+        '--meter',
+        'none',
+        '--no-micro',
+        '--dry-run',
+      );
+      expect(r.code).toBe(0); // an image is only looked up when deployed; --runtimes wasm leaves it out
+      const b = await nebula(
+        'bench',
+        '--wasm',
+        `odd=${join(fns, 'wasm', 'fib.wasm')}`,
+        '--binary',
+        `odd=${bin('prime')}`,
+        '--inputs',
+        'odd=20',
+        '--runtimes',
+        'wasm,docker',
+        '--repetitions',
+        '2',
+        '--warmup',
+        '0',
+        '--meter',
+        'none',
+        '--no-micro',
+        '--out',
+        out,
+        '--export-csv',
+        csv,
+      );
+      expect(b.code, b.err).toBe(0);
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as ExperimentResult;
+      expect(summary.outputCheck.mismatches).toHaveLength(1);
+      const m = summary.outputCheck.mismatches[0]!;
+      expect(m.recordIds).toHaveLength(2);
+      expect([m.expected, m.got].sort((x, y) => Number(x) - Number(y))).toEqual([71, 6765]);
+      expect(b.out).toContain('OUTPUTS DIFFER');
+      expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Output check: OUTPUTS DIFFER');
+      const rows = readFileSync(csv, 'utf8').trim().split('\r\n');
+      const col = rows[0]!.split(',').indexOf('outputMismatch');
+      expect(rows.slice(1).filter((row) => row.split(',')[col] === 'true')).toHaveLength(2);
+    },
+  );
 });

@@ -19,7 +19,9 @@ describe('the nebula command', () => {
       expect(helps[i]!.out).toContain(`Usage: nebula ${cmd}`);
     });
     const v = await nebula('--version');
-    expect(v.out.trim()).toBe((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version);
+    expect(v.out.trim()).toBe(
+      (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version,
+    );
   });
 
   it('invokes a function and prints the result, or the record with --json', async () => {
@@ -47,11 +49,19 @@ describe('the nebula command', () => {
       [['frobnicate'], 2, /unknown command "frobnicate"\. \(nebula --help/],
       [['bnech', '--quick'], 2, /unknown command "bnech"\. Did you mean "nebula bench"\?/],
       [['bench', '--repetition', '3'], 2, /Unknown option '--repetition'; did you mean --repetitions\?/],
-      [['bench', '--runtimes', 'wasm,dokcer'], 2, /"dokcer" is not one of wasm, docker, process \(did you mean docker\?\)/],
+      [
+        ['bench', '--runtimes', 'wasm,dokcer'],
+        2,
+        /"dokcer" is not one of wasm, docker, process \(did you mean docker\?\)/,
+      ],
       [['bench', '--functions', 'fob'], 2, /FUNCTION_NOT_FOUND: No function named "fob"/],
       [['bench', '--wasm', 'mine=/nonexistent/mine.wasm'], 2, /--wasm mine: no file at \/nonexistent\/mine\.wasm/],
       [['bench', '--wasm', 'Bad=x.wasm'], 2, /"Bad" is not a function name/],
-      [['bench', '--functions', 'fib', '--inputs', 'prime=3'], 2, /--inputs names "prime", which is not among the functions run/],
+      [
+        ['bench', '--functions', 'fib', '--inputs', 'prime=3'],
+        2,
+        /--inputs names "prime", which is not among the functions run/,
+      ],
       [['bench', '--warmup', '-1'], 2, /--warmup/],
       [['compare', '/nonexistent/a'], 2, /takes two folders/],
       [['completion', 'fish'], 2, /takes bash or zsh, got "fish"/],
@@ -69,17 +79,38 @@ describe('the nebula command', () => {
   it('lists the functions with their runtimes and sizes', async () => {
     const r = await nebula('functions');
     expect(r.code).toBe(0);
-    for (const f of ['fib', 'exponential', 'factorial', 'prime', 'hash']) expect(r.out).toMatch(new RegExp(`^${f}\\s+wasm, docker(, process)?\\s+\\d`, 'm'));
+    for (const f of ['fib', 'exponential', 'factorial', 'prime', 'hash'])
+      expect(r.out).toMatch(new RegExp(`^${f}\\s+wasm, docker(, process)?\\s+\\d`, 'm'));
   });
 
   it('runs a bench on wasm and re-renders its reports', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'nebula-cli-')), 'run');
-    const r = await nebula('bench', '--functions', 'fib,prime', '--runtimes', 'wasm', '--inputs', 'fib=12,prime=100', '--repetitions', '3', '--warmup', '0', '--meter', 'none', '--no-micro', '--out', dir);
+    const r = await nebula(
+      'bench',
+      '--functions',
+      'fib,prime',
+      '--runtimes',
+      'wasm',
+      '--inputs',
+      'fib=12,prime=100',
+      '--repetitions',
+      '3',
+      '--warmup',
+      '0',
+      '--meter',
+      'none',
+      '--no-micro',
+      '--out',
+      dir,
+    );
     expect(r.code, r.err).toBe(0);
-    for (const f of ['run.json', 'records.jsonl', 'summary.json', 'report.md', 'report.html']) expect(r.out).toContain(join(dir, f));
+    for (const f of ['run.json', 'records.jsonl', 'summary.json', 'report.md', 'report.html'])
+      expect(r.out).toContain(join(dir, f));
     // The terminal summary: absolute medians with their interval and range per cell, and the output check.
     expect(r.out).toMatch(/^fib\s+12\s+Wasm\s+cold\s+3\s+[\d.]+ (µs|ms) \[[\d.]+ (µs|ms), [\d.]+ (µs|ms)\]/m);
-    expect(r.out).toContain('Outputs: every function gave the same output on every runtime and mode (6 records checked).');
+    expect(r.out).toContain(
+      'Outputs: every function gave the same output on every runtime and mode (6 records checked).',
+    );
     expect(readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n')).toHaveLength(6);
     const again = await nebula('report', dir);
     expect(again.code).toBe(0);
@@ -92,15 +123,40 @@ describe('the nebula command', () => {
 
   it('prints machine output with --json on every command that has output', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'nebula-cli-')), 'run');
-    const b = await nebula('bench', '--functions', 'fib', '--runtimes', 'wasm', '--inputs', 'fib=10', '--repetitions', '2', '--warmup', '0', '--meter', 'none', '--no-micro', '--out', dir, '--json');
+    const b = await nebula(
+      'bench',
+      '--functions',
+      'fib',
+      '--runtimes',
+      'wasm',
+      '--inputs',
+      'fib=10',
+      '--repetitions',
+      '2',
+      '--warmup',
+      '0',
+      '--meter',
+      'none',
+      '--no-micro',
+      '--out',
+      dir,
+      '--json',
+    );
     expect(b.code, b.err).toBe(0);
     const parsed = JSON.parse(b.out) as { files: Record<string, string>; result: { cells: Array<{ ok: number }> } };
     expect(parsed.result.cells[0]!.ok).toBe(2);
     expect(parsed.files['report.html']).toBe(join(dir, 'report.html'));
     expect(JSON.parse((await nebula('report', dir, '--json')).out)).toMatchObject({ records: 2 });
-    expect((JSON.parse((await nebula('functions', '--json')).out) as Array<{ name: string }>).map((f) => f.name)).toContain('fib');
-    expect((JSON.parse((await nebula('compare', dir, dir, '--json')).out) as { rows: unknown[] }).rows.length).toBeGreaterThan(0);
-    const plan = JSON.parse((await nebula('bench', '--quick', '--dry-run', '--json')).out) as { cells: number; config: { repetitions: number } };
+    expect(
+      (JSON.parse((await nebula('functions', '--json')).out) as Array<{ name: string }>).map((f) => f.name),
+    ).toContain('fib');
+    expect(
+      (JSON.parse((await nebula('compare', dir, dir, '--json')).out) as { rows: unknown[] }).rows.length,
+    ).toBeGreaterThan(0);
+    const plan = JSON.parse((await nebula('bench', '--quick', '--dry-run', '--json')).out) as {
+      cells: number;
+      config: { repetitions: number };
+    };
     expect(plan.config.repetitions).toBe(5);
     expect(plan.cells).toBeGreaterThan(0);
   });
@@ -132,15 +188,22 @@ describe('the nebula command', () => {
         let text = '';
         p.stdout.on('data', (b) => {
           text += b;
-          if (ready.test(text)) resolve({ text, stop: () =>
+          if (ready.test(text))
+            resolve({
+              text,
+              stop: () =>
                 new Promise((r) => {
                   p.once('exit', (c) => r(c));
                   p.kill('SIGINT');
-                }) });
+                }),
+            });
         });
         p.on('exit', (c) => reject(new Error(`exited ${c}: ${text}`)));
       });
-    const sim = await started(['gude-sim', '--port', '0', '--trace', 'constant:60'], /meter URL gude:\/\/127\.0\.0\.1:\d+/);
+    const sim = await started(
+      ['gude-sim', '--port', '0', '--trace', 'constant:60'],
+      /meter URL gude:\/\/127\.0\.0\.1:\d+/,
+    );
     expect(sim.text).toContain('Gude simulator on 127.0.0.1');
     expect(await sim.stop()).toBe(0);
     const srv = await started(['serve', '--port', '0'], /serving on (http:\/\/\S+)\//);

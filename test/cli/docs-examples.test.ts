@@ -41,7 +41,13 @@ function examples(page: string): { examples: Example[]; config?: string } {
       const cmd = /^(?:\$ )?(?:npx )?nebula (.*)$/.exec(line);
       if (kind === 'console' && cmd && line.startsWith('$ ')) {
         const [command, comment] = cmd[1]!.split(/\s+# /);
-        out.push({ page, command: command!.trim(), shown: [], code: Number(/exit code (\d+)/.exec(comment ?? '')?.[1] ?? 0), dryRun: false });
+        out.push({
+          page,
+          command: command!.trim(),
+          shown: [],
+          code: Number(/exit code (\d+)/.exec(comment ?? '')?.[1] ?? 0),
+          dryRun: false,
+        });
       } else if (kind === 'sh' && cmd && /^(npx )?nebula bench /.test(line)) {
         out.push({ page, command: cmd[1]!.trim(), shown: [], code: 0, dryRun: true });
       } else if (kind === 'console' && out.length && line !== '') out[out.length - 1]!.shown.push(line);
@@ -59,10 +65,12 @@ const skeleton = (line: string) =>
     .replace(/\s+/g, ' ')
     .trim();
 /** A table row of measurements (starts with a function's name): its figures vary from run to run. */
-const isMeasurementRow = (line: string, names: string[]) => names.some((n) => line.startsWith(`${n} `)) && (line.match(/\d/g) ?? []).length > 2;
+const isMeasurementRow = (line: string, names: string[]) =>
+  names.some((n) => line.startsWith(`${n} `)) && (line.match(/\d/g) ?? []).length > 2;
 
 /** A progress line inside a phase (printed every few seconds, so not always the same ones); the `done` lines stay. */
-const isProgressTick = (line: string) => new RegExp(`^(${EXPERIMENT_PHASES.join('|')}) [\\d.]+/[\\d.]+ .*ETA`).test(line);
+const isProgressTick = (line: string) =>
+  new RegExp(`^(${EXPERIMENT_PHASES.join('|')}) [\\d.]+/[\\d.]+ .*ETA`).test(line);
 
 /** Splits like a shell would for these examples (single and double quotes, no expansion). */
 function words(command: string): string[] {
@@ -71,7 +79,11 @@ function words(command: string): string[] {
 
 function run(args: string[], cwd: string, untilLine: boolean): Promise<{ code: number | null; text: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [main, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const p = spawn(process.execPath, [main, ...args], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
     let text = '';
     const timer = setTimeout(() => p.kill('SIGKILL'), 240_000);
     const take = (b: Buffer) => {
@@ -97,7 +109,9 @@ describe('the documented CLI examples', () => {
       expect(m[1]).toBe(EXPERIMENT_PHASES[Number(m[2]) - 1]);
       expect(Number(m[3])).toBe(EXPERIMENT_PHASES.length);
     }
-    expect(readFileSync(join(packageRoot(), 'docs/experiments.md'), 'utf8')).toMatch(new RegExp(EXPERIMENT_PHASES.map((p) => `\\*\\*${p}\\*\\*`).join('[\\s\\S]*')));
+    expect(readFileSync(join(packageRoot(), 'docs/experiments.md'), 'utf8')).toMatch(
+      new RegExp(EXPERIMENT_PHASES.map((p) => `\\*\\*${p}\\*\\*`).join('[\\s\\S]*')),
+    );
   });
 
   it('run as documented, in order, in a fresh folder', async () => {
@@ -120,7 +134,9 @@ describe('the documented CLI examples', () => {
       // Docker's rows and ratios are only printed where an engine answers; compare the text there.
       if (ex.dryRun || quick || (!docker && !args.includes('wasm'))) continue;
       const actual = new Set(r.text.split('\n').map(skeleton));
-      for (const line of ex.shown) if (!isMeasurementRow(line, names) && !isProgressTick(line)) expect(actual.has(skeleton(line)), `${where}\nnot printed: ${line}`).toBe(true);
+      for (const line of ex.shown)
+        if (!isMeasurementRow(line, names) && !isProgressTick(line))
+          expect(actual.has(skeleton(line)), `${where}\nnot printed: ${line}`).toBe(true);
     }
   });
 });

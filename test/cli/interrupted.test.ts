@@ -6,18 +6,43 @@ import { describe, expect, it } from 'vitest';
 import type { ExperimentResult } from '../../src/experiment/index.js';
 import { main, nebula } from './run-cli.js';
 
-const lineCount = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
+const lineCount = (file: string) =>
+  existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
 
 /** Starts a long wasm bench into `dir`; resolves once `records` lines are on disk. */
 function longBench(dir: string, records: number) {
-  const p = spawn(process.execPath, [main, 'bench', '--functions', 'fib', '--runtimes', 'wasm', '--inputs', 'fib=10', '--repetitions', '100000', '--warmup', '0', '--meter', 'none', '--no-micro', '--out', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const p = spawn(
+    process.execPath,
+    [
+      main,
+      'bench',
+      '--functions',
+      'fib',
+      '--runtimes',
+      'wasm',
+      '--inputs',
+      'fib=10',
+      '--repetitions',
+      '100000',
+      '--warmup',
+      '0',
+      '--meter',
+      'none',
+      '--no-micro',
+      '--out',
+      dir,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   p.stdout.on('data', (b) => (out += b));
   p.stderr.on('data', (b) => (err += b));
-  const exited = new Promise<number | null>((resolve) => p.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? -9 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    p.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? -9 : null))),
+  );
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {
       if (lineCount(join(dir, 'records.jsonl')) >= records) {

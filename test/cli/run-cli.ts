@@ -14,10 +14,19 @@ export interface CliRun {
 /** `nebula ...args`, with its exit code and both outputs (never a TTY). */
 export function nebula(...args: string[]): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 240_000, maxBuffer: 64 << 20, env: { ...process.env, FORCE_COLOR: '0' } }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : null) : 0;
-      resolve({ code, out: stdout, err: stderr });
-    });
+    execFile(
+      process.execPath,
+      [main, ...args],
+      { encoding: 'utf8', timeout: 240_000, maxBuffer: 64 << 20, env: { ...process.env, FORCE_COLOR: '0' } },
+      (error, stdout, stderr) => {
+        const code = error
+          ? typeof (error as { code?: unknown }).code === 'number'
+            ? (error as { code: number }).code
+            : null
+          : 0;
+        resolve({ code, out: stdout, err: stderr });
+      },
+    );
   });
 }
 

@@ -18,7 +18,9 @@ const fib: AdvisorInput = {
 
 describe('the energy advisor', () => {
   it('gives the break-even keep-alive as start-up energy over keep-warm power', () => {
-    expect(advise([fib], 1).breakEven).toEqual([{ function: 'fib', input: 30, runtime: 'docker', seconds: 10, estimate: false, atLeast: false }]);
+    expect(advise([fib], 1).breakEven).toEqual([
+      { function: 'fib', input: 30, runtime: 'docker', seconds: 10, estimate: false, atLeast: false },
+    ]);
   });
 
   it('gives a lower bound when the keep-warm power is not distinguishable from idle (its interval reaches zero)', () => {
@@ -39,7 +41,9 @@ describe('the energy advisor', () => {
     const rare = advise([fib], 0.01);
     expect(rare.best[0]).toMatchObject({ mode: 'cold', energyPerInvocationJ: 1.002 });
     // Exactly at the break-even the two cost the same order; every option is listed, cheapest first.
-    expect(rare.options.map((o) => o.energyPerInvocationJ)).toEqual([...rare.options.map((o) => o.energyPerInvocationJ)].sort((a, b) => a - b));
+    expect(rare.options.map((o) => o.energyPerInvocationJ)).toEqual(
+      [...rare.options.map((o) => o.energyPerInvocationJ)].sort((a, b) => a - b),
+    );
   });
 
   it('meets a p99 target with the shortest keep-alive that does, even when cold would spend less', () => {
@@ -59,7 +63,13 @@ describe('the energy advisor', () => {
   });
 
   it('says what it cannot cost and clamps figures below the meter resolution', () => {
-    const a = advise([{ ...fib, keepWarmW: null }, { ...fib, runtime: 'wasm', startupJ: null }], 1);
+    const a = advise(
+      [
+        { ...fib, keepWarmW: null },
+        { ...fib, runtime: 'wasm', startupJ: null },
+      ],
+      1,
+    );
     expect(a.options.map((o) => `${o.runtime} ${o.mode}`)).toEqual(['docker cold']);
     expect(a.notes.join('\n')).toMatch(/no keep-warm power measured/);
     expect(a.notes.join('\n')).toMatch(/no start-up energy measured/);

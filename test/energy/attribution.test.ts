@@ -79,7 +79,7 @@ describe('energy attribution against the simulator', () => {
     await tracker.stop();
   });
 
-  it('completes a record\'s energy through Nebula, with the meter named', async () => {
+  it("completes a record's energy through Nebula, with the meter named", async () => {
     const nebula = new Nebula({ meter: new GudeMeter({ ...addr, intervalMs: 20 }) });
     await nebula.measureBaseline({ durationMs: 200 });
     const rec = await nebula.invoke('fib', 25);

@@ -82,7 +82,10 @@ process.exit(0);`);
     expect(kept.map((x) => x.id)).toEqual([a, b]);
     for (const x of kept) {
       expect(x.energyStatus).toBe('unavailable');
-      expect(x.energyNote).toMatchObject({ reason: 'METER_OFF', message: expect.stringMatching(/process exited/) as string });
+      expect(x.energyNote).toMatchObject({
+        reason: 'METER_OFF',
+        message: expect.stringMatching(/process exited/) as string,
+      });
     }
   });
 

@@ -22,9 +22,18 @@ describe('piecewise-linear energy', () => {
   });
 
   it('says why a window is not covered', () => {
-    expect(coverageProblem(trace, -10, 100, 1500)).toMatchObject({ kind: 'start', message: expect.stringMatching(/start/) as string });
-    expect(coverageProblem(trace, 100, 3100, 1500)).toMatchObject({ kind: 'end', message: expect.stringMatching(/end/) as string });
-    expect(coverageProblem([s(0, 1), s(5000, 1)], 100, 200, 1500)).toMatchObject({ kind: 'gap', message: expect.stringMatching(/gap/) as string });
+    expect(coverageProblem(trace, -10, 100, 1500)).toMatchObject({
+      kind: 'start',
+      message: expect.stringMatching(/start/) as string,
+    });
+    expect(coverageProblem(trace, 100, 3100, 1500)).toMatchObject({
+      kind: 'end',
+      message: expect.stringMatching(/end/) as string,
+    });
+    expect(coverageProblem([s(0, 1), s(5000, 1)], 100, 200, 1500)).toMatchObject({
+      kind: 'gap',
+      message: expect.stringMatching(/gap/) as string,
+    });
     expect(coverageProblem([], 0, 1, 1500)?.kind).toBe('start');
     expect(coverageProblem(trace, 100, 2900, 1500)).toBeNull();
   });

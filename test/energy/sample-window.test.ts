@@ -1,6 +1,13 @@
 import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
-import { EnergyTracker, EstimateMeter, Nebula, type Meter, type MeterEvents, type PowerSample } from '../../src/index.js';
+import {
+  EnergyTracker,
+  EstimateMeter,
+  Nebula,
+  type Meter,
+  type MeterEvents,
+  type PowerSample,
+} from '../../src/index.js';
 
 /** A meter driven by the test, to feed exact samples. */
 class HandMeter extends EventEmitter<MeterEvents> implements Meter {

@@ -3,7 +3,16 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnergyTracker, EstimateMeter, GudeMeter, MeterError, Nebula, nowMs, RaplMeter, type InvocationRecord } from '../../src/index.js';
+import {
+  EnergyTracker,
+  EstimateMeter,
+  GudeMeter,
+  MeterError,
+  Nebula,
+  nowMs,
+  RaplMeter,
+  type InvocationRecord,
+} from '../../src/index.js';
 import { GudeSimulator } from '../../src/meters/gude/index.js';
 import { raplUnavailableReason } from '../../src/meters/default-meter.js';
 import { dockerAvailable } from '../runtimes/docker/engine.js';
@@ -13,12 +22,21 @@ const docker = dockerAvailable();
 
 const resultsFile = () => join(mkdtempSync(join(tmpdir(), 'nebula-settle-')), 'records.jsonl');
 const lines = (file: string): InvocationRecord[] =>
-  existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as InvocationRecord) : [];
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as InvocationRecord)
+    : [];
 
 /** A Nebula on a meter the test drives, with fib prepared so invocations wait for nothing. */
 async function handNebula(options: { deadlineMs?: number; file?: string } = {}) {
   const meter = new HandMeter(1000);
-  const nebula = new Nebula({ meter, energyDeadlineMs: options.deadlineMs ?? 600_000, ...(options.file ? { resultsFile: options.file } : {}) });
+  const nebula = new Nebula({
+    meter,
+    energyDeadlineMs: options.deadlineMs ?? 600_000,
+    ...(options.file ? { resultsFile: options.file } : {}),
+  });
   await nebula.prepare(['fib'], ['wasm']);
   return { meter, nebula };
 }
@@ -99,7 +117,11 @@ describe('energy on every record, settled after invoke() returns', () => {
     const a = await handNebula();
     const early = await a.nebula.invoke('fib', 5);
     a.meter.sample(10);
-    expect(early).toMatchObject({ energyStatus: 'unavailable', energy: null, energyNote: { reason: 'NOT_YET_SAMPLED' } });
+    expect(early).toMatchObject({
+      energyStatus: 'unavailable',
+      energy: null,
+      energyNote: { reason: 'NOT_YET_SAMPLED' },
+    });
     await a.nebula.close();
     // A protocol error inside the window.
     const b = await handNebula();
@@ -107,14 +129,20 @@ describe('energy on every record, settled after invoke() returns', () => {
     const bad = await b.nebula.invoke('fib', 5);
     b.meter.emit('error', new MeterError('METER_PROTOCOL', 'a reply of the wrong length'));
     b.meter.sample(10);
-    expect(bad).toMatchObject({ energyStatus: 'unavailable', energyNote: { reason: 'METER_PROTOCOL', message: expect.stringContaining('wrong length') as string } });
+    expect(bad).toMatchObject({
+      energyStatus: 'unavailable',
+      energyNote: { reason: 'METER_PROTOCOL', message: expect.stringContaining('wrong length') as string },
+    });
     await b.nebula.close();
     // A gap: no sample for more than 2.5 intervals across the window.
     const c = await handNebula();
     c.meter.sample(10);
     const gap = await c.nebula.invoke('fib', 5);
     c.meter.sample(10, nowMs() + 5000);
-    expect(gap).toMatchObject({ energyStatus: 'unavailable', energyNote: { reason: 'METER_OUTAGE', message: expect.stringContaining('gap') as string } });
+    expect(gap).toMatchObject({
+      energyStatus: 'unavailable',
+      energyNote: { reason: 'METER_OUTAGE', message: expect.stringContaining('gap') as string },
+    });
     await c.nebula.close();
   });
 
@@ -134,7 +162,12 @@ describe('energy on every record, settled after invoke() returns', () => {
     nebula.on('meter:error', (e) => errors.push(e));
     const rec = await nebula.invoke('fib', 12);
     await nebula.settled();
-    expect(rec).toMatchObject({ ok: true, result: 144, energyStatus: 'unavailable', energyNote: { reason: 'METER_OFF' } });
+    expect(rec).toMatchObject({
+      ok: true,
+      result: 144,
+      energyStatus: 'unavailable',
+      energyNote: { reason: 'METER_OFF' },
+    });
     expect(rec.energyNote?.message).toMatch(/did not start: RAPL is not available/);
     expect(errors[0]).toMatchObject({ code: 'METER_UNAVAILABLE' });
     await nebula.close();
@@ -270,31 +303,37 @@ describe('the start-up and run parts against the simulator', () => {
     await tracker.stop();
   });
 
-  it.runIf(docker)('splits a Docker cold start from its run through invoke(): the parts add up, each near the truth', async () => {
-    const nebula = new Nebula({ meter: new GudeMeter({ ...addr, intervalMs: 10 }) });
-    await nebula.prepare(['prime'], ['docker']);
-    let compared = 0;
-    for (let i = 0; i < 10 && compared < 3; i++) {
-      const rec = await nebula.invoke('prime', 60_000, { runtime: 'docker', waitForEnergy: true });
-      expect(rec.ok).toBe(true);
-      if (!rec.energy) {
-        // The meter missed part of the window (a gap when this machine is loaded): said so, tried again.
-        expect(rec.energyNote?.reason).toBe('METER_OUTAGE');
-        continue;
+  it.runIf(docker)(
+    'splits a Docker cold start from its run through invoke(): the parts add up, each near the truth',
+    async () => {
+      const nebula = new Nebula({ meter: new GudeMeter({ ...addr, intervalMs: 10 }) });
+      await nebula.prepare(['prime'], ['docker']);
+      let compared = 0;
+      for (let i = 0; i < 10 && compared < 3; i++) {
+        const rec = await nebula.invoke('prime', 60_000, { runtime: 'docker', waitForEnergy: true });
+        expect(rec.ok).toBe(true);
+        if (!rec.energy) {
+          // The meter missed part of the window (a gap when this machine is loaded): said so, tried again.
+          expect(rec.energyNote?.reason).toBe('METER_OUTAGE');
+          continue;
+        }
+        const e = rec.energy;
+        expect(rec.energyStatus).toBe('settled');
+        expect(e.startup.window).toEqual({
+          from: rec.timing.requestAt + rec.timing.prepareMs,
+          to: rec.timing.functionStartAt,
+        });
+        expect(e.exec.window).toEqual({ from: rec.timing.functionStartAt, to: rec.timing.functionEndAt });
+        expect(e.startup.energyJ + e.exec.energyJ).toBeCloseTo(e.energyJ, 9);
+        for (const part of [e.startup, e.exec]) {
+          if (part.window.to - part.window.from < 50) continue;
+          compared++;
+          const want = truthAvg(part.window.from, part.window.to);
+          expect(Math.abs(part.avgPowerW - want) / want).toBeLessThan(0.01);
+        }
       }
-      const e = rec.energy;
-      expect(rec.energyStatus).toBe('settled');
-      expect(e.startup.window).toEqual({ from: rec.timing.requestAt + rec.timing.prepareMs, to: rec.timing.functionStartAt });
-      expect(e.exec.window).toEqual({ from: rec.timing.functionStartAt, to: rec.timing.functionEndAt });
-      expect(e.startup.energyJ + e.exec.energyJ).toBeCloseTo(e.energyJ, 9);
-      for (const part of [e.startup, e.exec]) {
-        if (part.window.to - part.window.from < 50) continue;
-        compared++;
-        const want = truthAvg(part.window.from, part.window.to);
-        expect(Math.abs(part.avgPowerW - want) / want).toBeLessThan(0.01);
-      }
-    }
-    expect(compared).toBeGreaterThan(0);
-    await nebula.close();
-  });
+      expect(compared).toBeGreaterThan(0);
+      await nebula.close();
+    },
+  );
 });

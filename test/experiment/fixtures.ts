@@ -8,11 +8,26 @@ let seq = 0;
 
 /** One part (start-up or run) of a record's energy. */
 function part(from: number, to: number, isolatedEnergyWh: number) {
-  return { window: { from, to }, samples: 0, avgPowerW: 20, energyJ: 0.5, energyWh: isolatedEnergyWh + 5e-6, isolatedPowerW: 5, isolatedEnergyWh, quality: 'interpolated' as const };
+  return {
+    window: { from, to },
+    samples: 0,
+    avgPowerW: 20,
+    energyJ: 0.5,
+    energyWh: isolatedEnergyWh + 5e-6,
+    isolatedPowerW: 5,
+    isolatedEnergyWh,
+    quality: 'interpolated' as const,
+  };
 }
 
 /** A successful record with the given timings (ms) and energy above idle (Wh). */
-export function record(cell: Cell, startupMs: number, execMs: number, isolatedEnergyWh: number | null, result: unknown = 1): InvocationRecord {
+export function record(
+  cell: Cell,
+  startupMs: number,
+  execMs: number,
+  isolatedEnergyWh: number | null,
+  result: unknown = 1,
+): InvocationRecord {
   const t = Date.parse('2026-01-01T10:00:00Z') + ++seq;
   return {
     id: `rec-${seq}`,
@@ -24,7 +39,18 @@ export function record(cell: Cell, startupMs: number, execMs: number, isolatedEn
     startedAt: new Date(t).toISOString(),
     ok: true,
     result,
-    timing: { prepareMs: 0, startupMs, execMs, totalMs: startupMs + execMs + 0.1, cleanupMs: null, phases: {}, compiled: false, requestAt: t, functionStartAt: t + startupMs, functionEndAt: t + startupMs + execMs },
+    timing: {
+      prepareMs: 0,
+      startupMs,
+      execMs,
+      totalMs: startupMs + execMs + 0.1,
+      cleanupMs: null,
+      phases: {},
+      compiled: false,
+      requestAt: t,
+      functionStartAt: t + startupMs,
+      functionEndAt: t + startupMs + execMs,
+    },
     energy:
       isolatedEnergyWh === null
         ? null
@@ -52,7 +78,10 @@ export const WASM_WARM: Cell = { function: 'fib', runtime: 'wasm', mode: 'prewar
 export const DOCKER_COLD: Cell = { function: 'fib', runtime: 'docker', mode: 'cold', input: 30 };
 
 /** Wasm cold and prewarmed, Docker cold; Wasm prewarmed's energy is not distinguishable from idle, Wasm cold's from a batch. */
-export function fixtureResult(options: { estimate?: boolean; mismatch?: boolean } = {}): { result: ExperimentResult; records: InvocationRecord[] } {
+export function fixtureResult(options: { estimate?: boolean; mismatch?: boolean } = {}): {
+  result: ExperimentResult;
+  records: InvocationRecord[];
+} {
   const records: InvocationRecord[] = [];
   for (let i = 0; i < 8; i++) {
     records.push(record(WASM_COLD, 0.12 + i * 0.01, 10 + i * 0.1, 2e-6 + i * 1e-8));
@@ -60,12 +89,33 @@ export function fixtureResult(options: { estimate?: boolean; mismatch?: boolean 
     records.push(record(DOCKER_COLD, 300 + i * 5, 25 + i, 5e-4 + i * 1e-5, options.mismatch && i < 2 ? 2 : 1));
   }
   const batch: BatchEnergy = {
-    meter: 'estimate', estimate: true, n: 900, window: { from: 0, to: 2000 }, samples: 40, avgPowerW: 16, baselineW: 15,
-    energyPerInvocationJ: 0.01, energyPerInvocationWh: 2.8e-6, isolatedEnergyPerInvocationJ: 0.0072, isolatedEnergyPerInvocationWh: 2e-6, ci95Wh: [1.8e-6, 2.2e-6],
+    meter: 'estimate',
+    estimate: true,
+    n: 900,
+    window: { from: 0, to: 2000 },
+    samples: 40,
+    avgPowerW: 16,
+    baselineW: 15,
+    energyPerInvocationJ: 0.01,
+    energyPerInvocationWh: 2.8e-6,
+    isolatedEnergyPerInvocationJ: 0.0072,
+    isolatedEnergyPerInvocationWh: 2e-6,
+    ci95Wh: [1.8e-6, 2.2e-6],
   };
   const cells = [WASM_COLD, WASM_WARM, DOCKER_COLD];
-  const config = resolveConfig({ functions: ['fib'], runtimes: ['wasm', 'docker'], modes: ['cold', 'prewarmed'], repetitions: 8, outDir: 'x' });
-  const s = summarizeRecords(records, cells, { baseline: 'wasm', batches: new Map([[cellKey(WASM_COLD), batch]]), isolated: true, estimate: options.estimate ?? true });
+  const config = resolveConfig({
+    functions: ['fib'],
+    runtimes: ['wasm', 'docker'],
+    modes: ['cold', 'prewarmed'],
+    repetitions: 8,
+    outDir: 'x',
+  });
+  const s = summarizeRecords(records, cells, {
+    baseline: 'wasm',
+    batches: new Map([[cellKey(WASM_COLD), batch]]),
+    isolated: true,
+    estimate: options.estimate ?? true,
+  });
   const result: ExperimentResult = {
     startedAt: '2026-01-01T10:00:00.000Z',
     finishedAt: '2026-01-01T10:01:00.000Z',

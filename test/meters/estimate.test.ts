@@ -55,8 +55,18 @@ describe('EstimateMeter when the CPU time counters misbehave', () => {
   });
 
   it('refuses options that would spin or invert the model', () => {
-    for (const o of [{ intervalMs: 0 }, { intervalMs: -5 }, { intervalMs: Number.NaN }, { idleWPerCore: 10, maxWPerCore: 2 }, { cores: 0 }, { cores: 1.5 }, { idleWPerCore: -1 }])
+    for (const o of [
+      { intervalMs: 0 },
+      { intervalMs: -5 },
+      { intervalMs: Number.NaN },
+      { idleWPerCore: 10, maxWPerCore: 2 },
+      { cores: 0 },
+      { cores: 1.5 },
+      { idleWPerCore: -1 },
+    ])
       expect(() => new EstimateMeter(o)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
-    expect(new EstimateMeter({ idleWPerCore: 10 }).powerAt(1)).toBeGreaterThanOrEqual(new EstimateMeter({ idleWPerCore: 10 }).powerAt(0));
+    expect(new EstimateMeter({ idleWPerCore: 10 }).powerAt(1)).toBeGreaterThanOrEqual(
+      new EstimateMeter({ idleWPerCore: 10 }).powerAt(0),
+    );
   });
 });

@@ -21,7 +21,9 @@ function fakePowercap(max = 1_000_000_000) {
   return { root, set: (dir: string, v: number) => writeFileSync(join(root, dir, 'energy_uj'), `${v}\n`) };
 }
 
-meterContract('rapl (fake powercap)', async () => ({ meter: new RaplMeter({ root: fakePowercap().root, intervalMs: 20 }) }));
+meterContract('rapl (fake powercap)', async () => ({
+  meter: new RaplMeter({ root: fakePowercap().root, intervalMs: 20 }),
+}));
 
 describe('RaplMeter', () => {
   it('sums package and dram zones and handles the counter wrapping around', async () => {
@@ -44,7 +46,9 @@ describe('RaplMeter', () => {
   });
 
   it('gives METER_UNAVAILABLE, saying why, where powercap is missing or unreadable', async () => {
-    await expect(new RaplMeter({ root: '/nonexistent/powercap' }).start()).rejects.toMatchObject({ code: 'METER_UNAVAILABLE' });
+    await expect(new RaplMeter({ root: '/nonexistent/powercap' }).start()).rejects.toMatchObject({
+      code: 'METER_UNAVAILABLE',
+    });
     const empty = mkdtempSync(join(tmpdir(), 'nebula-powercap-empty-'));
     await expect(new RaplMeter({ root: empty }).start()).rejects.toThrow(/No readable RAPL zone/);
     if (process.getuid?.() !== 0) {
@@ -85,20 +89,27 @@ describe('RaplMeter when its files misbehave mid-run', () => {
     ['an empty file', ''],
     ['a negative number', '-5\n'],
     ['a number past max_energy_range_uj', '999999999999999\n'],
-  ])('%s in energy_uj: an error naming the zone, never a NaN or a spike; the next reading covers the interval', async (_what, text) => {
-    const { fake, meter } = await started();
-    writeFileSync(join(fake.root, 'intel-rapl:0', 'energy_uj'), text);
-    const bad = await next(meter);
-    expect(bad.sample).toBeUndefined();
-    expect(bad.error).toMatchObject({ code: 'METER_PROTOCOL', details: { reason: 'garbage' }, message: expect.stringContaining('package-0') });
-    // +2 J on the package since the last good reading (5 000 uJ), 0 on dram.
-    fake.set('intel-rapl:0', 2_005_000);
-    let good = await next(meter);
-    while (!good.sample) good = await next(meter);
-    await meter.stop();
-    expect(good.sample.energyWh! * 3600).toBeCloseTo(2, 6);
-    expect(Number.isFinite(good.sample.powerW)).toBe(true);
-  });
+  ])(
+    '%s in energy_uj: an error naming the zone, never a NaN or a spike; the next reading covers the interval',
+    async (_what, text) => {
+      const { fake, meter } = await started();
+      writeFileSync(join(fake.root, 'intel-rapl:0', 'energy_uj'), text);
+      const bad = await next(meter);
+      expect(bad.sample).toBeUndefined();
+      expect(bad.error).toMatchObject({
+        code: 'METER_PROTOCOL',
+        details: { reason: 'garbage' },
+        message: expect.stringContaining('package-0'),
+      });
+      // +2 J on the package since the last good reading (5 000 uJ), 0 on dram.
+      fake.set('intel-rapl:0', 2_005_000);
+      let good = await next(meter);
+      while (!good.sample) good = await next(meter);
+      await meter.stop();
+      expect(good.sample.energyWh! * 3600).toBeCloseTo(2, 6);
+      expect(Number.isFinite(good.sample.powerW)).toBe(true);
+    },
+  );
 
   it('a counter that goes backwards (a reset, not a wrap): an error, no megawatt sample, and readings go on from the new value', async () => {
     const { fake, meter } = await started();
@@ -107,7 +118,11 @@ describe('RaplMeter when its files misbehave mid-run', () => {
     fake.set('intel-rapl:0', 10);
     let r = await next(meter);
     while (!r.error) r = await next(meter);
-    expect(r.error).toMatchObject({ code: 'METER_PROTOCOL', details: { reason: 'reset' }, message: expect.stringContaining('went backwards') });
+    expect(r.error).toMatchObject({
+      code: 'METER_PROTOCOL',
+      details: { reason: 'reset' },
+      message: expect.stringContaining('went backwards'),
+    });
     fake.set('intel-rapl:0', 1_000_010);
     while (!samples.some((s) => s.energyWh! > 0)) await next(meter);
     await meter.stop();
@@ -122,7 +137,11 @@ describe('RaplMeter when its files misbehave mid-run', () => {
     fake.set('intel-rapl:0', 1_005_000); // +1 J on the package while dram is unreadable
     let r = await next(meter);
     while (!r.error) r = await next(meter);
-    expect(r.error).toMatchObject({ code: 'METER_UNAVAILABLE', details: { reason: 'unreadable' }, message: expect.stringContaining('dram') });
+    expect(r.error).toMatchObject({
+      code: 'METER_UNAVAILABLE',
+      details: { reason: 'unreadable' },
+      message: expect.stringContaining('dram'),
+    });
     renameSync(`${dram}.gone`, dram);
     fake.set('intel-rapl:0:1', 501_000); // +0.5 J on dram
     r = await next(meter);
@@ -133,6 +152,8 @@ describe('RaplMeter when its files misbehave mid-run', () => {
 
   it('refuses an interval that is not a positive number of ms (it would poll in a tight loop)', () => {
     for (const intervalMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY])
-      expect(() => new RaplMeter({ intervalMs })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
+      expect(() => new RaplMeter({ intervalMs })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error,
+      );
   });
 });

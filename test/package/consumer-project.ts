@@ -33,7 +33,9 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** Runs npm in `cwd` and returns its stdout; the error names the command and shows npm's stderr. */
 export async function npm(cwd: string, args: string[], timeoutMs = 300_000): Promise<string> {
   try {
-    return (await promisify(execFile)('npm', args, { cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 })).stdout;
+    return (
+      await promisify(execFile)('npm', args, { cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 })
+    ).stdout;
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${err.stderr ?? err.message}`, { cause: e });
@@ -68,7 +70,8 @@ function closure(lock: Lock, roots: string[]): Record<string, LockEntry> {
     out[at] = entry;
     for (const dep of Object.keys(entry.dependencies ?? {})) queue.push([at, dep, false]);
     for (const dep of Object.keys(entry.optionalDependencies ?? {})) queue.push([at, dep, true]);
-    for (const dep of Object.keys(entry.peerDependencies ?? {})) queue.push([at, dep, entry.peerDependenciesMeta?.[dep]?.optional === true]);
+    for (const dep of Object.keys(entry.peerDependencies ?? {}))
+      queue.push([at, dep, entry.peerDependenciesMeta?.[dep]?.optional === true]);
   }
   return out;
 }
@@ -76,7 +79,9 @@ function closure(lock: Lock, roots: string[]): Record<string, LockEntry> {
 /** Packs this tree (`npm pack`; `dist/` must be built) into `dir` and returns the tarball's path. */
 export async function packThisTree(dir: string): Promise<string> {
   if (!existsSync(join(repoRoot, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
-  const out = JSON.parse(await npm(repoRoot, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir])) as Array<{ filename: string }>;
+  const out = JSON.parse(
+    await npm(repoRoot, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir]),
+  ) as Array<{ filename: string }>;
   return join(dir, out[0]!.filename);
 }
 
@@ -88,7 +93,9 @@ export async function packThisTree(dir: string): Promise<string> {
 export async function installConsumer(tarball: string): Promise<string> {
   const project = mkdtempSync(join(tmpdir(), 'nebula-consumer-'));
   const repoLock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as Lock;
-  const pkg = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as LockEntry & { name: string };
+  const pkg = JSON.parse(
+    execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+  ) as LockEntry & { name: string };
   const tools = ['typescript', '@types/node'];
   const dependencies: Record<string, string> = { [pkg.name]: `file:${tarball}` };
   for (const t of tools) dependencies[t] = repoLock.packages[`node_modules/${t}`]!.version!;
@@ -96,7 +103,15 @@ export async function installConsumer(tarball: string): Promise<string> {
   const entries = closure(repoLock, [...Object.keys(pkg.dependencies ?? {}), ...tools]);
   const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
   const self: LockEntry = { version: pkg.version, resolved: `file:${tarball}`, integrity, license: pkg.license };
-  for (const k of ['dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines']) if (pkg[k]) self[k] = pkg[k];
+  for (const k of [
+    'dependencies',
+    'optionalDependencies',
+    'peerDependencies',
+    'peerDependenciesMeta',
+    'bin',
+    'engines',
+  ])
+    if (pkg[k]) self[k] = pkg[k];
   const lock = {
     name: 'nebula-consumer',
     lockfileVersion: 3,
@@ -104,7 +119,10 @@ export async function installConsumer(tarball: string): Promise<string> {
     packages: { '': { name: 'nebula-consumer', dependencies }, [`node_modules/${pkg.name}`]: self, ...entries },
   };
   mkdirSync(project, { recursive: true });
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'nebula-consumer', private: true, dependencies }, null, 2));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'nebula-consumer', private: true, dependencies }, null, 2),
+  );
   writeFileSync(join(project, 'package-lock.json'), JSON.stringify(lock, null, 2));
   await npm(project, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts']);
   return project;

@@ -29,13 +29,25 @@ afterAll(() => {
 });
 
 /** Runs node with `args` in the project and returns what it printed (stdout, stderr, exit code). */
-async function node(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+async function node(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const r = await promisify(execFile)(process.execPath, args, { cwd: project, encoding: 'utf8', timeout: 170_000, env: { ...process.env, ...env } });
+    const r = await promisify(execFile)(process.execPath, args, {
+      cwd: project,
+      encoding: 'utf8',
+      timeout: 170_000,
+      env: { ...process.env, ...env },
+    });
     return { ...r, code: 0 };
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; code?: number | string };
-    return { stdout: err.stdout ?? '', stderr: err.stderr ?? String(e), code: typeof err.code === 'number' ? err.code : -1 };
+    return {
+      stdout: err.stdout ?? '',
+      stderr: err.stderr ?? String(e),
+      code: typeof err.code === 'number' ? err.code : -1,
+    };
   }
 }
 
@@ -68,7 +80,9 @@ describe('the packed package', () => {
       'dist/index.cjs',
       'dist/index.d.ts',
       'dist/index.d.cts',
-      ...['experiment', 'server', 'gude', 'stats'].flatMap((entry) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`)),
+      ...['experiment', 'server', 'gude', 'stats'].flatMap((entry) =>
+        ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`),
+      ),
       'dist/cli/main.js',
       'dist/runtimes/wasm/worker.js',
       'functions/wasm/fib.wasm',
@@ -79,15 +93,31 @@ describe('the packed package', () => {
       expect(files).toContain(f);
     // Sources never ship; the static helper binaries built beside their C source are the one exception.
     const helper = /^src\/runtimes\/[a-z]+\/[a-z]+\/linux-[a-z0-9]+\/nebula-[a-z]+$/;
-    expect(files.filter((f) => f.endsWith('.map') || (f.startsWith('src/') && !helper.test(f)) || f.startsWith('test/') || f.startsWith('bench/'))).toEqual([]);
+    expect(
+      files.filter(
+        (f) =>
+          f.endsWith('.map') ||
+          (f.startsWith('src/') && !helper.test(f)) ||
+          f.startsWith('test/') ||
+          f.startsWith('bench/'),
+      ),
+    ).toEqual([]);
     // Every relative link of the README (docs, examples, changelog) points into the package.
-    const links = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/\]\(([^)#:]+)\)/g)].map((m) => m[1]!.replace(/\/$/, ''));
+    const links = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/\]\(([^)#:]+)\)/g)].map((m) =>
+      m[1]!.replace(/\/$/, ''),
+    );
     expect(links.length).toBeGreaterThan(5);
-    for (const link of links) expect(files.some((f) => f === link || f.startsWith(`${link}/`)), link).toBe(true);
+    for (const link of links)
+      expect(
+        files.some((f) => f === link || f.startsWith(`${link}/`)),
+        link,
+      ).toBe(true);
   });
 
   it('asks for jco-transpile only as an optional peer dependency', () => {
-    const pkg = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as Record<string, Record<string, unknown>>;
+    const pkg = JSON.parse(
+      execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+    ) as Record<string, Record<string, unknown>>;
     expect(Object.keys(pkg.dependencies!)).not.toContain('@bytecodealliance/jco-transpile');
     expect(pkg.peerDependencies).toMatchObject({ '@bytecodealliance/jco-transpile': expect.any(String) });
     expect(pkg.peerDependenciesMeta).toEqual({ '@bytecodealliance/jco-transpile': { optional: true } });
@@ -102,30 +132,60 @@ describe('a consumer project with the package installed', () => {
   it('imports it as ESM under --disallow-code-generation-from-strings and invokes a Wasm function', async () => {
     expect(existsSync(join(project, 'out', 'consumer.mjs'))).toBe(true);
     const out = JSON.parse(await run([NO_EVAL, 'out/consumer.mjs']));
-    expect(out).toEqual({ fib20: 6765, failed: 'FUNCTION_FAILED', entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/index\.js$/) });
+    expect(out).toEqual({
+      fib20: 6765,
+      failed: 'FUNCTION_FAILED',
+      entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/index\.js$/),
+    });
   }, 180_000);
 
   it('requires it as CJS under --disallow-code-generation-from-strings and invokes a Wasm function', async () => {
     const out = JSON.parse(await run([NO_EVAL, 'out/consumer.cjs']));
-    expect(out).toEqual({ prime10: 29, wrong: 'number', entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/index\.cjs$/) });
+    expect(out).toEqual({
+      prime10: 29,
+      wrong: 'number',
+      entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/index\.cjs$/),
+    });
   }, 180_000);
 
-  it('imports every subpath export as ESM and CJS, typed, sharing the root\'s classes', async () => {
+  it("imports every subpath export as ESM and CJS, typed, sharing the root's classes", async () => {
     const esm = JSON.parse(await run([NO_EVAL, 'out/subpaths.mjs']));
-    expect(esm).toEqual({ csv: true, functions: ['fib'], median: 2.5, powerW: 42, outlet1: 0x3a00, simulator: true, shared: true });
+    expect(esm).toEqual({
+      csv: true,
+      functions: ['fib'],
+      median: 2.5,
+      powerW: 42,
+      outlet1: 0x3a00,
+      simulator: true,
+      shared: true,
+    });
     const cjs = JSON.parse(await run([NO_EVAL, 'out/subpaths.cjs']));
-    expect(cjs).toEqual({ quick: true, registers: 26, p50: 2, shared: true, entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/experiment\.cjs$/) });
+    expect(cjs).toEqual({
+      quick: true,
+      registers: 26,
+      p50: 2,
+      shared: true,
+      entry: expect.stringMatching(/\/node_modules\/nebula-faas\/dist\/experiment\.cjs$/),
+    });
   }, 180_000);
 
   it('loads dockerode only for the Docker runtime, which says why it cannot run under the flag', async () => {
     const plain = JSON.parse(await run(['out/docker-load.mjs']));
-    expect(plain).toEqual({ code: 'RUNTIME_UNAVAILABLE', message: expect.stringContaining('No Docker engine answers at /nonexistent/docker.sock') });
+    expect(plain).toEqual({
+      code: 'RUNTIME_UNAVAILABLE',
+      message: expect.stringContaining('No Docker engine answers at /nonexistent/docker.sock'),
+    });
     const noEval = JSON.parse(await run([NO_EVAL, 'out/docker-load.mjs']));
-    expect(noEval).toEqual({ code: 'RUNTIME_UNAVAILABLE', message: expect.stringMatching(/dockerode\) cannot be loaded: Code generation from strings disallowed/) });
+    expect(noEval).toEqual({
+      code: 'RUNTIME_UNAVAILABLE',
+      message: expect.stringMatching(/dockerode\) cannot be loaded: Code generation from strings disallowed/),
+    });
   }, 180_000);
 
   it('runs the nebula command from node_modules/.bin', async () => {
-    expect((await run([NO_EVAL, 'node_modules/.bin/nebula', 'invoke', 'fib', '10', '--runtime', 'wasm'])).trim()).toBe('55');
+    expect((await run([NO_EVAL, 'node_modules/.bin/nebula', 'invoke', 'fib', '10', '--runtime', 'wasm'])).trim()).toBe(
+      '55',
+    );
   }, 180_000);
 
   it('runs a shipped example that deploys a preview1 module', async () => {
@@ -134,7 +194,7 @@ describe('a consumer project with the package installed', () => {
     expect(out).toMatch(/refused as expected: INVALID_FUNCTION/);
   }, 180_000);
 
-  it('runs the README\'s code example as written', async () => {
+  it("runs the README's code example as written", async () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const code = /## Use it from code\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(code).toContain("from 'nebula-faas'");
@@ -154,14 +214,28 @@ describe('a consumer project with the package installed', () => {
     expect(without).toMatchObject({
       builtins: { fib: 6765, factorial: '3628800', prime: 29, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
       jcoTranspile: 'ERR_MODULE_NOT_FOUND',
-      native: { code: 'RUNTIME_UNAVAILABLE', message: expect.stringContaining('is not installed. Install it beside nebula-faas: npm install @bytecodealliance/jco-transpile') },
+      native: {
+        code: 'RUNTIME_UNAVAILABLE',
+        message: expect.stringContaining(
+          'is not installed. Install it beside nebula-faas: npm install @bytecodealliance/jco-transpile',
+        ),
+      },
     });
     expect(without.builtins.exponential).toBeCloseTo(Math.E, 12);
 
     // The command the message names, at the version this repository locks.
-    const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
+    const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version: string }>;
+    };
     const version = lock.packages['node_modules/@bytecodealliance/jco-transpile']!.version;
-    await npm(project, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', `@bytecodealliance/jco-transpile@${version}`]);
+    await npm(project, [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      `@bytecodealliance/jco-transpile@${version}`,
+    ]);
     const withJco = JSON.parse(await run(['out/without-jco.mjs', native]));
     expect(withJco).toMatchObject({ jcoTranspile: 'resolved', native: { deployed: true, ok: true } });
   }, 600_000);

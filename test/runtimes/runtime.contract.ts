@@ -78,7 +78,9 @@ export function runtimeContract(kind: RuntimeKind, makeNebula: () => Nebula = ()
     }
 
     it('runs prewarmed invocations, each on its own instance, with the same answers', async () => {
-      const recs = await Promise.all([1, 2, 3, 4].map((n) => nebula.invoke('fib', 10 + n, { runtime: kind, mode: 'prewarmed' })));
+      const recs = await Promise.all(
+        [1, 2, 3, 4].map((n) => nebula.invoke('fib', 10 + n, { runtime: kind, mode: 'prewarmed' })),
+      );
       expect(recs.map((r) => r.result)).toEqual([89, 144, 233, 377]);
       expect(recs.every((r) => r.mode === 'prewarmed' && r.sandbox !== 'reused')).toBe(true);
     });

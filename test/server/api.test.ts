@@ -21,7 +21,11 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: unknown, type = 'application/json') =>
-  fetch(base + path, { method: 'POST', headers: { 'content-type': type }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 describe('REST API over real HTTP', () => {
   it('invokes through /invoke and the prototype route /invoke_function, answering the record', async () => {
@@ -45,13 +49,23 @@ describe('REST API over real HTTP', () => {
     ['a bad runtime', () => post('/invoke', { function: 'fib', runtime: 'lambda' }), 400, 'INVALID_ARGUMENT'],
     ['a bad timeout', () => post('/invoke', { function: 'fib', timeoutMs: -5 }), 400, 'INVALID_ARGUMENT'],
     ['an unknown function', () => post('/invoke', { function: 'nope', input: 1 }), 404, 'FUNCTION_NOT_FOUND'],
-    ['the wrong content type', () => post('/invoke', 'function=fib', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'the wrong content type',
+      () => post('/invoke', 'function=fib', 'application/x-www-form-urlencoded'),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
     ['an array body', () => post('/invoke', [1, 2]), 400, 'INVALID_ARGUMENT'],
     ['an unknown route', () => fetch(base + '/nothing'), 404, 'NOT_FOUND'],
     ['a wrong method', () => fetch(base + '/invoke'), 405, 'METHOD_NOT_ALLOWED'],
     ['an unknown result', () => fetch(base + '/results/zzz'), 404, 'RESULT_NOT_FOUND'],
     ['a bad limit', () => fetch(base + '/results?limit=0'), 400, 'INVALID_ARGUMENT'],
-    ['a large input within the limits (a function failure, not an HTTP error)', () => post('/invoke', { function: 'fib', input: 'x'.repeat(60_000) }), 200, null],
+    [
+      'a large input within the limits (a function failure, not an HTTP error)',
+      () => post('/invoke', { function: 'fib', input: 'x'.repeat(60_000) }),
+      200,
+      null,
+    ],
   ])('answers %s with the right status and code', async (_what, call, status, code) => {
     const r = await call();
     expect(r.status).toBe(status);
@@ -70,31 +84,53 @@ describe('REST API over real HTTP', () => {
 
   it('pages /results newest first with filters, and finds each by id', async () => {
     for (const n of [1, 2, 3]) await post('/invoke', { function: 'prime', input: n });
-    const page1 = (await (await fetch(base + '/results?function=prime&limit=2')).json()) as { results: InvocationRecord[]; nextCursor: string };
+    const page1 = (await (await fetch(base + '/results?function=prime&limit=2')).json()) as {
+      results: InvocationRecord[];
+      nextCursor: string;
+    };
     expect(page1.results.map((r) => r.input)).toEqual([3, 2]);
     expect(page1.nextCursor).toBeTruthy();
-    const page2 = (await (await fetch(`${base}/results?function=prime&limit=2&cursor=${page1.nextCursor}`)).json()) as { results: InvocationRecord[]; nextCursor: string | null };
+    const page2 = (await (await fetch(`${base}/results?function=prime&limit=2&cursor=${page1.nextCursor}`)).json()) as {
+      results: InvocationRecord[];
+      nextCursor: string | null;
+    };
     expect(page2.results.map((r) => r.input)).toEqual([1]);
     expect(page2.nextCursor).toBeNull();
     const one = await fetch(`${base}/results/${page1.results[0]!.id}`);
     expect(((await one.json()) as InvocationRecord).result).toBe(5);
-    const none = (await (await fetch(base + '/results?runtime=docker&function=prime')).json()) as { results: unknown[] };
+    const none = (await (await fetch(base + '/results?runtime=docker&function=prime')).json()) as {
+      results: unknown[];
+    };
     expect(none.results).toEqual([]);
   });
 
   it('deploys a wasm upload, lists it, invokes it, and deletes it', async () => {
     const wasm = readFileSync(join(functionsDir(), 'wasm', 'core', 'fib.wasm'));
-    const d = await fetch(base + '/functions?name=myfib', { method: 'POST', headers: { 'content-type': 'application/wasm' }, body: wasm });
+    const d = await fetch(base + '/functions?name=myfib', {
+      method: 'POST',
+      headers: { 'content-type': 'application/wasm' },
+      body: wasm,
+    });
     expect(d.status).toBe(201);
     const list = (await (await fetch(base + '/functions')).json()) as { functions: Array<{ name: string }> };
     expect(list.functions.map((f) => f.name)).toContain('myfib');
-    expect(((await (await post('/invoke', { function: 'myfib', input: 10 })).json()) as InvocationRecord).result).toBe(55);
+    expect(((await (await post('/invoke', { function: 'myfib', input: 10 })).json()) as InvocationRecord).result).toBe(
+      55,
+    );
     expect((await fetch(base + '/functions/myfib', { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(base + '/functions/myfib', { method: 'DELETE' })).status).toBe(404);
-    const bad = await fetch(base + '/functions?name=junk', { method: 'POST', headers: { 'content-type': 'application/wasm' }, body: 'not wasm' });
+    const bad = await fetch(base + '/functions?name=junk', {
+      method: 'POST',
+      headers: { 'content-type': 'application/wasm' },
+      body: 'not wasm',
+    });
     expect(bad.status).toBe(422);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('INVALID_FUNCTION');
-    const noName = await fetch(base + '/functions', { method: 'POST', headers: { 'content-type': 'application/wasm' }, body: wasm });
+    const noName = await fetch(base + '/functions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/wasm' },
+      body: wasm,
+    });
     expect(noName.status).toBe(400);
     const noImage = await post('/functions', { name: 'x', docker: {} });
     expect(noImage.status).toBe(400);
@@ -102,7 +138,11 @@ describe('REST API over real HTTP', () => {
 
   it('answers many invocations at once correctly', async () => {
     const inputs = Array.from({ length: 20 }, (_, i) => i + 1);
-    const recs = await Promise.all(inputs.map(async (n) => (await (await post('/invoke', { function: 'fib', input: n })).json()) as InvocationRecord));
+    const recs = await Promise.all(
+      inputs.map(
+        async (n) => (await (await post('/invoke', { function: 'fib', input: n })).json()) as InvocationRecord,
+      ),
+    );
     const fib = (n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2));
     expect(recs.map((r) => r.result)).toEqual(inputs.map(fib));
   });
@@ -124,14 +164,20 @@ describe('REST API over real HTTP', () => {
   it('answers a stalled body with 408 REQUEST_TIMEOUT, and keeps serving', async () => {
     const port = Number(new URL(base).port);
     const answer = await new Promise<string>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => s.write('POST /invoke HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"fun'));
+      const s = connect(port, '127.0.0.1', () =>
+        s.write(
+          'POST /invoke HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"fun',
+        ),
+      );
       let data = '';
       s.on('data', (b: Buffer) => (data += b.toString()));
       s.on('close', () => resolve(data));
       s.on('error', () => undefined);
     });
     expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'REQUEST_TIMEOUT' } });
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: { code: 'REQUEST_TIMEOUT' },
+    });
     expect((await fetch(base + '/healthz')).status).toBe(200);
   });
 });

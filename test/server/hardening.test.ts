@@ -28,12 +28,23 @@ interface Answer {
 }
 
 /** One request with any headers (fetch will not send a foreign Host); `json` is empty when the answer is not JSON. */
-function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; json: Answer }> {
+function raw(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; json: Answer }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, setHost: !('host' in headers) }, (res) => {
       let text = '';
       res.on('data', (b) => (text += b));
-      res.on('end', () => resolve({ status: res.statusCode!, json: res.headers['content-type']?.includes('json') ? (JSON.parse(text) as Answer) : {} }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          json: res.headers['content-type']?.includes('json') ? (JSON.parse(text) as Answer) : {},
+        }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -41,24 +52,55 @@ function raw(port: number, method: string, path: string, headers: Record<string,
 }
 
 describe('paths', () => {
-  it.each(['/results/%', '/results/%zz', '/results/%E0%A4%A'])('answers a malformed percent-encoding (%s) with 400 INVALID_ARGUMENT', async (path) => {
-    const { port } = await serve();
-    const r = await raw(port, 'GET', path);
-    expect(r.status).toBe(400);
-    expect(r.json.error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('percent-encoding') });
-    expect((await raw(port, 'DELETE', '/functions/%')).status).toBe(400);
-    expect((await raw(port, 'GET', '/healthz')).status).toBe(200);
-  });
+  it.each(['/results/%', '/results/%zz', '/results/%E0%A4%A'])(
+    'answers a malformed percent-encoding (%s) with 400 INVALID_ARGUMENT',
+    async (path) => {
+      const { port } = await serve();
+      const r = await raw(port, 'GET', path);
+      expect(r.status).toBe(400);
+      expect(r.json.error).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('percent-encoding'),
+      });
+      expect((await raw(port, 'DELETE', '/functions/%')).status).toBe(400);
+      expect((await raw(port, 'GET', '/healthz')).status).toBe(200);
+    },
+  );
 });
 
 describe('Host header', () => {
   it('without a token answers loopback host names only: 403 FORBIDDEN_HOST for any other', async () => {
     const { port } = await serve();
-    for (const host of ['localhost', `localhost:${port}`, '127.0.0.1', `127.0.0.1:${port}`, '127.1.2.3', `[::1]:${port}`, 'app.localhost', 'LOCALHOST.'])
+    for (const host of [
+      'localhost',
+      `localhost:${port}`,
+      '127.0.0.1',
+      `127.0.0.1:${port}`,
+      '127.1.2.3',
+      `[::1]:${port}`,
+      'app.localhost',
+      'LOCALHOST.',
+    ])
       expect((await raw(port, 'GET', '/healthz', { host })).status, host).toBe(200);
-    for (const host of ['evil.example', `evil.example:${port}`, '10.0.0.5', 'localhost.evil.example', '127.0.0.1.evil.example']) {
-      for (const [method, path] of [['GET', '/healthz'], ['GET', '/results'], ['POST', '/invoke']] as const) {
-        const r = await raw(port, method, path, { host, 'content-type': 'application/json' }, method === 'POST' ? '{"function":"fib","input":5}' : undefined);
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      '10.0.0.5',
+      'localhost.evil.example',
+      '127.0.0.1.evil.example',
+    ]) {
+      for (const [method, path] of [
+        ['GET', '/healthz'],
+        ['GET', '/results'],
+        ['POST', '/invoke'],
+      ] as const) {
+        const r = await raw(
+          port,
+          method,
+          path,
+          { host, 'content-type': 'application/json' },
+          method === 'POST' ? '{"function":"fib","input":5}' : undefined,
+        );
         expect(r.status, `${host} ${path}`).toBe(403);
         expect(r.json.error).toMatchObject({ code: 'FORBIDDEN_HOST' });
       }
@@ -72,7 +114,9 @@ describe('Host header', () => {
     expect((await raw(listed.port, 'GET', '/healthz', { host: 'evil.example' })).status).toBe(403);
     const tokened = await serve({ token: 's3cret' });
     expect((await raw(tokened.port, 'GET', '/functions', { host: 'evil.example' })).status).toBe(401);
-    expect((await raw(tokened.port, 'GET', '/functions', { host: 'evil.example', authorization: 'Bearer s3cret' })).status).toBe(200);
+    expect(
+      (await raw(tokened.port, 'GET', '/functions', { host: 'evil.example', authorization: 'Bearer s3cret' })).status,
+    ).toBe(200);
   });
 });
 
@@ -82,7 +126,13 @@ describe('results history', () => {
     const { port } = await serve({ historyBytes, jsonLimitBytes: 300_000 });
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const r = await raw(port, 'POST', '/invoke', { 'content-type': 'application/json' }, JSON.stringify({ function: 'fib', input: `${i}`.padEnd(100_000, 'x') }));
+      const r = await raw(
+        port,
+        'POST',
+        '/invoke',
+        { 'content-type': 'application/json' },
+        JSON.stringify({ function: 'fib', input: `${i}`.padEnd(100_000, 'x') }),
+      );
       expect(r.status).toBe(200);
       ids.push((r.json as InvocationRecord).id);
     }
@@ -91,29 +141,44 @@ describe('results history', () => {
     expect(kept[0]).toBe(ids.at(-1));
     expect(kept.length).toBeLessThan(10);
     expect(kept.length).toBeGreaterThanOrEqual(4);
-    expect(page.results.reduce((a, r) => a + Buffer.byteLength(JSON.stringify(r)), 0)).toBeLessThanOrEqual(historyBytes);
+    expect(page.results.reduce((a, r) => a + Buffer.byteLength(JSON.stringify(r)), 0)).toBeLessThanOrEqual(
+      historyBytes,
+    );
     expect((await raw(port, 'GET', `/results/${ids[0]}`)).status).toBe(404);
   });
 
   it('keeps the count bound too', async () => {
     const { port } = await serve({ historySize: 3 });
-    for (let i = 1; i <= 5; i++) await raw(port, 'POST', '/invoke', { 'content-type': 'application/json' }, JSON.stringify({ function: 'fib', input: i }));
+    for (let i = 1; i <= 5; i++)
+      await raw(
+        port,
+        'POST',
+        '/invoke',
+        { 'content-type': 'application/json' },
+        JSON.stringify({ function: 'fib', input: i }),
+      );
     const page = (await raw(port, 'GET', '/results')).json as { results: InvocationRecord[] };
     expect(page.results.map((r) => r.input)).toEqual([5, 4, 3]);
   });
 
   it('a record that cannot be serialised is an error for that record only; the list and the others stay servable', async () => {
     const { nebula, port } = await serve();
-    const before = (await raw(port, 'POST', '/invoke', { 'content-type': 'application/json' }, '{"function":"fib","input":10}')).json as InvocationRecord;
+    const before = (
+      await raw(port, 'POST', '/invoke', { 'content-type': 'application/json' }, '{"function":"fib","input":10}')
+    ).json as InvocationRecord;
     let deep: unknown = 1;
     for (let i = 0; i < 20_000; i++) deep = [deep];
     // A record as the core hands it on, with a result too deeply nested for JSON.stringify.
     nebula.emit('invocation:end', { ...before, id: 'deep-one', result: deep } as InvocationRecord);
-    const after = (await raw(port, 'POST', '/invoke', { 'content-type': 'application/json' }, '{"function":"fib","input":11}')).json as InvocationRecord;
+    const after = (
+      await raw(port, 'POST', '/invoke', { 'content-type': 'application/json' }, '{"function":"fib","input":11}')
+    ).json as InvocationRecord;
     const list = await raw(port, 'GET', '/results');
     expect(list.status).toBe(200);
     expect(list.json.results!.map((r) => r.id)).toEqual([after.id, before.id]);
-    expect(list.json.omitted).toEqual([{ id: 'deep-one', code: 'INTERNAL', message: expect.stringContaining('could not be serialised') }]);
+    expect(list.json.omitted).toEqual([
+      { id: 'deep-one', code: 'INTERNAL', message: expect.stringContaining('could not be serialised') },
+    ]);
     const one = await raw(port, 'GET', '/results/deep-one');
     expect(one.status).toBe(500);
     expect(one.json.error).toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('"deep-one"') });

@@ -9,8 +9,13 @@ import { packageRoot } from '../../src/paths.js';
 const executablePath = process.env.NEBULA_CHROMIUM || '/usr/bin/chromium';
 const available = existsSync(executablePath);
 if (!available && process.env.NEBULA_REQUIRE_CHROMIUM === '1')
-  throw new Error(`NEBULA_REQUIRE_CHROMIUM=1 but no Chromium at ${executablePath}: install Debian's chromium or set NEBULA_CHROMIUM.`);
-if (!available) console.warn(`Page test skipped: no Chromium at ${executablePath} (set NEBULA_CHROMIUM, or NEBULA_REQUIRE_CHROMIUM=1 to fail).`);
+  throw new Error(
+    `NEBULA_REQUIRE_CHROMIUM=1 but no Chromium at ${executablePath}: install Debian's chromium or set NEBULA_CHROMIUM.`,
+  );
+if (!available)
+  console.warn(
+    `Page test skipped: no Chromium at ${executablePath} (set NEBULA_CHROMIUM, or NEBULA_REQUIRE_CHROMIUM=1 to fail).`,
+  );
 
 (available ? describe : describe.skip)('the web page in headless Chromium', () => {
   let nebula: Nebula;

@@ -3,9 +3,23 @@ import type { InvocationRecord } from '../../src/index.js';
 import { ResultsStore } from '../../src/server/results-store.js';
 
 const record = (id: string, extra: Record<string, unknown> = {}) =>
-  ({ id, function: 'fib', runtime: 'wasm', mode: 'cold', input: 1, ok: true, result: 1, timing: { cleanupMs: null }, ...extra }) as unknown as InvocationRecord;
+  ({
+    id,
+    function: 'fib',
+    runtime: 'wasm',
+    mode: 'cold',
+    input: 1,
+    ok: true,
+    result: 1,
+    timing: { cleanupMs: null },
+    ...extra,
+  }) as unknown as InvocationRecord;
 const page = (store: ResultsStore, q: Partial<Parameters<ResultsStore['query']>[0]> = {}) =>
-  JSON.parse(store.query({ limit: 1000, ...q })) as { results: Array<{ id: string; timing: { cleanupMs: number | null } }>; nextCursor: string | null; omitted?: Array<{ id: string }> };
+  JSON.parse(store.query({ limit: 1000, ...q })) as {
+    results: Array<{ id: string; timing: { cleanupMs: number | null } }>;
+    nextCursor: string | null;
+    omitted?: Array<{ id: string }>;
+  };
 
 describe('ResultsStore', () => {
   it('shows later changes to a record while it settles, and keeps its JSON as it was afterwards', () => {

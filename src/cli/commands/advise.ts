@@ -21,7 +21,12 @@ Options:
   --function NAME   only this function
   --json            the whole answer as JSON`;
 
-const options = { rate: { type: 'string' }, p99: { type: 'string' }, function: { type: 'string' }, json: { type: 'boolean' } } as const;
+const options = {
+  rate: { type: 'string' },
+  p99: { type: 'string' },
+  function: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, 'advise', options);
@@ -32,17 +37,25 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CliError('nebula advise takes one experiment folder. (see --help).');
   if (!values.rate) throw new CliError('nebula advise needs --rate, e.g. --rate 2/s. (see --help).');
   const rate = parseRate(values.rate);
-  if (!(rate > 0) || !Number.isFinite(rate)) throw new CliError(`--rate takes arrivals such as 2/s, 30/min or 10/h, got "${values.rate}".`);
+  if (!(rate > 0) || !Number.isFinite(rate))
+    throw new CliError(`--rate takes arrivals such as 2/s, 30/min or 10/h, got "${values.rate}".`);
   const p99 = values.p99 ? parseDuration(values.p99, '--p99') : undefined;
   const dir = positionals[0]!;
   let result: ExperimentResult;
   try {
     result = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as ExperimentResult;
   } catch (e) {
-    throw new UsageError('INVALID_CONFIG', `${dir} holds no readable summary.json of an experiment: ${(e as Error).message}`, { cause: e });
+    throw new UsageError(
+      'INVALID_CONFIG',
+      `${dir} holds no readable summary.json of an experiment: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   if (!result.energy)
-    throw new UsageError('INVALID_CONFIG', `${dir} has no energy figures: run the experiment with a meter (nebula bench --meter estimate|rapl|gude://...).`);
+    throw new UsageError(
+      'INVALID_CONFIG',
+      `${dir} has no energy figures: run the experiment with a meter (nebula bench --meter estimate|rapl|gude://...).`,
+    );
   const inputs = result.energy.inputs.filter((i) => !values.function || i.function === values.function);
   if (!inputs.length) throw new CliError(`${dir} has no figures for function "${values.function as string}".`);
   const a = advise(inputs, rate, p99);
@@ -52,13 +65,20 @@ async function run(argv: string[]): Promise<number> {
   }
 
   const est = result.energy.estimate ? ' (ESTIMATES from the CPU-utilisation model, not measurements)' : '';
-  console.log(`At ${rate.toPrecision(3)} invocations/s${p99 !== undefined ? `, p99 at most ${fmtMs(p99)}` : ''}; energy above idle from ${result.energy.meter}${est}:\n`);
+  console.log(
+    `At ${rate.toPrecision(3)} invocations/s${p99 !== undefined ? `, p99 at most ${fmtMs(p99)}` : ''}; energy above idle from ${result.energy.meter}${est}:\n`,
+  );
   const line = (o: AdvisorOption) =>
     `${o.function}(${fmtInput(o.input)}) ${o.runtime} ${o.mode}${o.mode === 'warm' ? ` keep-alive ${fmtS(o.keepAliveS)}` : ''}: ${fmtJ(o.energyPerInvocationJ)} per invocation ` +
     `(run ${fmtJ(o.parts.runJ)} + start-up ${fmtJ(o.parts.startupJ)} + kept warm ${fmtJ(o.parts.keepWarmJ)}; ${(o.coldShare * 100).toFixed(1)}% cold), p99 ${fmtMs(o.p99Ms ?? undefined)}` +
     (o.meetsP99 === false ? ' MISSES the target' : '');
   for (const b of a.best) console.log(`best: ${line(b)}`);
-  if (!a.best.length) console.log(p99 !== undefined ? 'No option meets the p99 target with these figures.' : 'No option could be costed with these figures.');
+  if (!a.best.length)
+    console.log(
+      p99 !== undefined
+        ? 'No option meets the p99 target with these figures.'
+        : 'No option could be costed with these figures.',
+    );
   console.log('\nAll options, least energy first:');
   for (const o of a.options) console.log(`  ${line(o)}`);
   if (a.breakEven.length) {
@@ -67,7 +87,9 @@ async function run(argv: string[]): Promise<number> {
   }
   console.log('\nFigures used:');
   for (const i of inputs)
-    console.log(`  ${i.function}(${fmtInput(i.input)}) ${i.runtime}: run ${fmtFigure(i.execJ)}; start-up ${fmtFigure(i.startupJ)}; kept warm ${fmtFigure(i.keepWarmW, (w) => `${(w * 1000).toPrecision(3)} mW`)}`);
+    console.log(
+      `  ${i.function}(${fmtInput(i.input)}) ${i.runtime}: run ${fmtFigure(i.execJ)}; start-up ${fmtFigure(i.startupJ)}; kept warm ${fmtFigure(i.keepWarmW, (w) => `${(w * 1000).toPrecision(3)} mW`)}`,
+    );
   for (const n of a.notes) console.log(`note: ${n}`);
   return 0;
 }

@@ -84,7 +84,12 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
 }
 
 /** Deploys the user's functions; an artifact for a runtime that cannot run here is dropped with a note when allowed. */
-async function deployOwn(nebula: Nebula, specs: FunctionSpec[], skip: boolean, note: (t: string) => void): Promise<void> {
+async function deployOwn(
+  nebula: Nebula,
+  specs: FunctionSpec[],
+  skip: boolean,
+  note: (t: string) => void,
+): Promise<void> {
   for (const spec of specs) {
     try {
       await nebula.deploy(spec);
@@ -93,7 +98,9 @@ async function deployOwn(nebula: Nebula, specs: FunctionSpec[], skip: boolean, n
       const kinds = RUNTIME_KINDS.filter((k) => k in spec);
       const working: RuntimeKind[] = [];
       for (const k of kinds) {
-        const only = Object.fromEntries(Object.entries(spec).filter(([key]) => key === k || !(RUNTIME_KINDS as readonly string[]).includes(key))) as FunctionSpec;
+        const only = Object.fromEntries(
+          Object.entries(spec).filter(([key]) => key === k || !(RUNTIME_KINDS as readonly string[]).includes(key)),
+        ) as FunctionSpec;
         try {
           await nebula.deploy(only);
           working.push(k);
@@ -103,7 +110,13 @@ async function deployOwn(nebula: Nebula, specs: FunctionSpec[], skip: boolean, n
         }
       }
       if (!working.length) throw e;
-      await nebula.deploy(Object.fromEntries(Object.entries(spec).filter(([key]) => working.includes(key as RuntimeKind) || !(RUNTIME_KINDS as readonly string[]).includes(key))) as FunctionSpec);
+      await nebula.deploy(
+        Object.fromEntries(
+          Object.entries(spec).filter(
+            ([key]) => working.includes(key as RuntimeKind) || !(RUNTIME_KINDS as readonly string[]).includes(key),
+          ),
+        ) as FunctionSpec,
+      );
     }
   }
 }
@@ -114,7 +127,8 @@ async function run(argv: string[]): Promise<number> {
     console.log(usage);
     return 0;
   }
-  if (positionals.length) throw new CliError(`nebula bench takes no positional arguments (got "${positionals[0]}"); see --help.`);
+  if (positionals.length)
+    throw new CliError(`nebula bench takes no positional arguments (got "${positionals[0]}"); see --help.`);
   if (values['config-schema']) {
     console.log(JSON.stringify(configSchema(), null, 2));
     return 0;
@@ -126,14 +140,17 @@ async function run(argv: string[]): Promise<number> {
     console.log(json ? JSON.stringify(p.json, null, 2) : p.text);
     return 0;
   }
-  const meter = plan.meter === 'estimate' && plan.quick ? new EstimateMeter({ intervalMs: 100 }) : meterFromSpec(plan.meter);
+  const meter =
+    plan.meter === 'estimate' && plan.quick ? new EstimateMeter({ intervalMs: 100 }) : meterFromSpec(plan.meter);
   const progress = new Progress();
   const nebula = new Nebula(withKeepWarmCaps({ meter }, resolveConfig(plan.config).keepWarm));
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const dispose = onInterrupt((signal) => {
     stoppedBy = signal;
-    progress.line(`Stopping after the current invocation (${signal}; again to quit at once); everything recorded so far is kept.`);
+    progress.line(
+      `Stopping after the current invocation (${signal}; again to quit at once); everything recorded so far is kept.`,
+    );
     ac.abort();
   });
   try {
@@ -150,7 +167,11 @@ async function run(argv: string[]): Promise<number> {
       label = '';
       progress.phase(p, size, phases.indexOf(p) + 1, phases.length);
     });
-    exp.on('progress', (_d, _t, rec) => (label = `${rec.function} ${rec.runtime} ${rec.mode} ${rec.ok ? fmtMs(rec.timing.totalMs) : rec.error?.code}`));
+    exp.on(
+      'progress',
+      (_d, _t, rec) =>
+        (label = `${rec.function} ${rec.runtime} ${rec.mode} ${rec.ok ? fmtMs(rec.timing.totalMs) : rec.error?.code}`),
+    );
     exp.on('tick', (p, done, total) => progress.tick(done, total, p === phase ? label : ''));
     exp.on('note', (t) => progress.line(`note: ${t}`));
     const result = await exp.run(ac.signal);
@@ -179,4 +200,10 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-export const command: Command = { name: 'bench', summary: 'benchmark functions on every runtime (try: nebula bench --quick)', usage, options: benchOptions, run };
+export const command: Command = {
+  name: 'bench',
+  summary: 'benchmark functions on every runtime (try: nebula bench --quick)',
+  usage,
+  options: benchOptions,
+  run,
+};

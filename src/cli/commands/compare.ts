@@ -15,7 +15,12 @@ with Holm's method over all the tests). Reads each folder as nebula report does.
   --json            print it as JSON on stdout
   --seed N          seed of the bootstrap (default 1)`;
 
-const options = { markdown: { type: 'string' }, html: { type: 'string' }, json: { type: 'boolean' }, seed: { type: 'string' } } as const;
+const options = {
+  markdown: { type: 'string' },
+  html: { type: 'string' },
+  json: { type: 'boolean' },
+  seed: { type: 'string' },
+} as const;
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, 'compare', options);
@@ -24,7 +29,11 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 2) throw new CliError('nebula compare takes two folders, A then B; see --help.');
-  const c = compareRuns(positionals[0]!, positionals[1]!, values.seed !== undefined ? parseWhole(values.seed, '--seed', 0) : 1);
+  const c = compareRuns(
+    positionals[0]!,
+    positionals[1]!,
+    values.seed !== undefined ? parseWhole(values.seed, '--seed', 0) : 1,
+  );
   if (values.markdown) writeFileSync(values.markdown, compareMarkdown(c));
   if (values.html) writeFileSync(values.html, compareHtml(c));
   if (values.json) {
@@ -37,9 +46,21 @@ async function run(argv: string[]): Promise<number> {
   for (const n of c.notes) console.log(`note: ${n}`);
   if (c.onlyA.length) console.log(`only in A: ${c.onlyA.join('; ')}`);
   if (c.onlyB.length) console.log(`only in B: ${c.onlyB.join('; ')}`);
-  console.log('\nB / A: ratio of medians per invocation with a 95% bootstrap interval; p: two-sided Mann-Whitney U, Holm-corrected.');
-  for (const [flag, path] of [['markdown', values.markdown], ['html', values.html]] as const) if (path) console.log(`${flag}: ${path}`);
+  console.log(
+    '\nB / A: ratio of medians per invocation with a 95% bootstrap interval; p: two-sided Mann-Whitney U, Holm-corrected.',
+  );
+  for (const [flag, path] of [
+    ['markdown', values.markdown],
+    ['html', values.html],
+  ] as const)
+    if (path) console.log(`${flag}: ${path}`);
   return 0;
 }
 
-export const command: Command = { name: 'compare', summary: 'compare two recorded runs: ratios with intervals and a significance test', usage, options, run };
+export const command: Command = {
+  name: 'compare',
+  summary: 'compare two recorded runs: ratios with intervals and a significance test',
+  usage,
+  options,
+  run,
+};

@@ -101,7 +101,8 @@ export function completionCommand(all: () => Command[]): Command {
         return 0;
       }
       const shell = positionals[0];
-      if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new CliError(`nebula completion takes bash or zsh, got ${shell ? `"${shell}"` : 'nothing'}.`);
+      if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh'))
+        throw new CliError(`nebula completion takes bash or zsh, got ${shell ? `"${shell}"` : 'nothing'}.`);
       const commands = all().filter((c) => c.name !== 'completion');
       process.stdout.write(shell === 'bash' ? bash(commands) : zsh(commands));
       return 0;

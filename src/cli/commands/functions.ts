@@ -24,7 +24,12 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     const size = (n?: number) => (n === undefined ? '–' : `${(n / 1024).toFixed(1)} KiB`);
-    console.log(textTable(['name', 'runtimes', 'wasm', 'description'], list.map((f) => [f.name, f.runtimes.join(', '), size(f.artifacts.wasm?.sizeBytes), f.description ?? ''])));
+    console.log(
+      textTable(
+        ['name', 'runtimes', 'wasm', 'description'],
+        list.map((f) => [f.name, f.runtimes.join(', '), size(f.artifacts.wasm?.sizeBytes), f.description ?? '']),
+      ),
+    );
     return 0;
   } finally {
     await nebula.close();

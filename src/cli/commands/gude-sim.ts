@@ -57,10 +57,19 @@ async function run(argv: string[]): Promise<number> {
   const meter = `gude://${host}:${port}/port1`;
   const fault = sim.fault === 'none' ? '' : `, playing the fault "${sim.fault}"`;
   if (values.json) console.log(JSON.stringify({ host, port, meter, fault: sim.fault }));
-  else console.log(`Gude simulator on ${host}:${port} (outlets 1-${values.outlets ?? 8}, line 1${fault}); meter URL ${meter}. Ctrl-C stops it.`);
+  else
+    console.log(
+      `Gude simulator on ${host}:${port} (outlets 1-${values.outlets ?? 8}, line 1${fault}); meter URL ${meter}. Ctrl-C stops it.`,
+    );
   await stopped;
   await sim.stop();
   return 0;
 }
 
-export const command: Command = { name: 'gude-sim', summary: 'run a Gude power meter simulator (Modbus TCP)', usage, options, run };
+export const command: Command = {
+  name: 'gude-sim',
+  summary: 'run a Gude power meter simulator (Modbus TCP)',
+  usage,
+  options,
+  run,
+};

@@ -11,7 +11,12 @@ const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KIND
 Invokes a function once; the input is JSON (42, '{"n":5}') or else taken as a string.
 Prints the result and the timings, or the whole record with --json. Exit code 1 when the function fails.`;
 
-const options = { runtime: { type: 'string' }, mode: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } } as const;
+const options = {
+  runtime: { type: 'string' },
+  mode: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, 'invoke', options);
@@ -24,10 +29,13 @@ async function run(argv: string[]): Promise<number> {
   const runtime = values.runtime;
   if (runtime !== undefined && !isRuntimeKind(runtime)) {
     const near = nearest(String(runtime), RUNTIME_KINDS);
-    throw new CliError(`--runtime is one of ${RUNTIME_KINDS.join(', ')}, got "${String(runtime)}"${near ? ` (did you mean ${near}?)` : ''}.`);
+    throw new CliError(
+      `--runtime is one of ${RUNTIME_KINDS.join(', ')}, got "${String(runtime)}"${near ? ` (did you mean ${near}?)` : ''}.`,
+    );
   }
   const mode = values.mode as InvocationMode | undefined;
-  if (mode !== undefined && !INVOCATION_MODES.includes(mode)) throw new CliError(`--mode is one of ${INVOCATION_MODES.join(', ')}, got "${mode}".`);
+  if (mode !== undefined && !INVOCATION_MODES.includes(mode))
+    throw new CliError(`--mode is one of ${INVOCATION_MODES.join(', ')}, got "${mode}".`);
   const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : undefined;
   const nebula = new Nebula();
   try {
@@ -44,10 +52,16 @@ async function run(argv: string[]): Promise<number> {
       const t = rec.timing;
       const waited = t.prepareMs > 0 ? ` (after ${fmtMs(t.prepareMs)} of set-up: prepareMs)` : '';
       const note = execNote(rec.runtime);
-      console.error(`${rec.runtime} ${rec.mode}: startup ${fmtMs(t.startupMs)}, exec ${fmtMs(t.execMs)}${note ? ' †' : ''}, total ${fmtMs(t.totalMs)}${waited}`);
+      console.error(
+        `${rec.runtime} ${rec.mode}: startup ${fmtMs(t.startupMs)}, exec ${fmtMs(t.execMs)}${note ? ' †' : ''}, total ${fmtMs(t.totalMs)}${waited}`,
+      );
       if (note) console.error(`† ${note}`);
       const e = rec.energy;
-      console.error(e ? `energy: ${fmtWh(e.energyWh)} (meter ${e.meter}${e.estimate ? ", an ESTIMATE, not a measurement" : ""})` : `energy: ${rec.energyNote?.message ?? rec.energyStatus}`);
+      console.error(
+        e
+          ? `energy: ${fmtWh(e.energyWh)} (meter ${e.meter}${e.estimate ? ', an ESTIMATE, not a measurement' : ''})`
+          : `energy: ${rec.energyNote?.message ?? rec.energyStatus}`,
+      );
     } else {
       console.error(`nebula: ${rec.error.code}: ${rec.error.message}`);
     }

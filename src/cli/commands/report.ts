@@ -26,7 +26,10 @@ async function run(argv: string[]): Promise<number> {
   const files: Record<string, string> = { 'report.md': r.markdown, 'report.html': r.html };
   if (values['export-csv']) {
     const { result, records } = loadRun(dir);
-    writeFileSync(values['export-csv'], recordsToCsv(records, new Set(result.outputCheck.mismatches.flatMap((m) => m.recordIds))));
+    writeFileSync(
+      values['export-csv'],
+      recordsToCsv(records, new Set(result.outputCheck.mismatches.flatMap((m) => m.recordIds))),
+    );
     files.csv = values['export-csv'];
   }
   if (values.json) console.log(JSON.stringify({ files, records: r.records, result: r.result }, null, 2));
@@ -38,4 +41,10 @@ async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const command: Command = { name: 'report', summary: 're-render the reports of a recorded experiment (also one that was stopped)', usage, options, run };
+export const command: Command = {
+  name: 'report',
+  summary: 're-render the reports of a recorded experiment (also one that was stopped)',
+  usage,
+  options,
+  run,
+};

@@ -10,7 +10,13 @@ Serves the REST API and the web page (http://127.0.0.1:3090/). Listening on anot
 than loopback needs --token (clients send "Authorization: Bearer T"). See docs/server.md.
 --json prints the ready line as JSON ({"url"}).`;
 
-const options = { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, meter: { type: 'string' }, json: { type: 'boolean' } } as const;
+const options = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  token: { type: 'string' },
+  meter: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, 'serve', options);

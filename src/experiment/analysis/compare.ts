@@ -60,7 +60,10 @@ const label = (c: Cell) => `${c.function}(${fmtInput(c.input)}) ${c.runtime} ${c
 
 /** Holm's step-down correction of p values (NaN stays NaN and is not counted). */
 export function holm(ps: number[]): number[] {
-  const idx = ps.map((p, i) => [p, i] as const).filter(([p]) => Number.isFinite(p)).sort((x, y) => x[0] - y[0]);
+  const idx = ps
+    .map((p, i) => [p, i] as const)
+    .filter(([p]) => Number.isFinite(p))
+    .sort((x, y) => x[0] - y[0]);
   const out = ps.map(() => Number.NaN);
   let running = 0;
   idx.forEach(([p, i], rank) => {
@@ -73,13 +76,19 @@ export function holm(ps: number[]): number[] {
 function differences(a: ExperimentResult, b: ExperimentResult): string[] {
   const notes: string[] = [];
   for (const k of new Set([...Object.keys(a.machine), ...Object.keys(b.machine)]))
-    if (String(a.machine[k]) !== String(b.machine[k])) notes.push(`${k} differs: A ${a.machine[k] ?? '?'}, B ${b.machine[k] ?? '?'}.`);
+    if (String(a.machine[k]) !== String(b.machine[k]))
+      notes.push(`${k} differs: A ${a.machine[k] ?? '?'}, B ${b.machine[k] ?? '?'}.`);
   const meter = (r: ExperimentResult) => (r.meter ? `${r.meter.name}${r.meter.estimate ? ' (estimate)' : ''}` : 'none');
   if (meter(a) !== meter(b)) notes.push(`meter differs: A ${meter(a)}, B ${meter(b)}.`);
-  if (a.config.repetitions !== b.config.repetitions) notes.push(`repetitions differ: A ${a.config.repetitions}, B ${b.config.repetitions}.`);
+  if (a.config.repetitions !== b.config.repetitions)
+    notes.push(`repetitions differ: A ${a.config.repetitions}, B ${b.config.repetitions}.`);
   if (a.interrupted) notes.push('A was interrupted: partial results.');
   if (b.interrupted) notes.push('B was interrupted: partial results.');
-  for (const [n, r] of [['A', a], ['B', b]] as const) for (const t of r.notes) notes.push(`${n}: ${t}`);
+  for (const [n, r] of [
+    ['A', a],
+    ['B', b],
+  ] as const)
+    for (const t of r.notes) notes.push(`${n}: ${t}`);
   return notes;
 }
 
@@ -92,7 +101,8 @@ export function compareRuns(dirA: string, dirB: string, seed = 1): RunComparison
   const B = loadRun(dirB);
   const group = (run: LoadedRun) => {
     const m = new Map<string, InvocationRecord[]>();
-    for (const r of run.records) if (r.ok) (m.get(recordCellKey(r)) ?? m.set(recordCellKey(r), []).get(recordCellKey(r))!).push(r);
+    for (const r of run.records)
+      if (r.ok) (m.get(recordCellKey(r)) ?? m.set(recordCellKey(r), []).get(recordCellKey(r))!).push(r);
     return m;
   };
   const ra = group(A);
@@ -113,7 +123,22 @@ export function compareRuns(dirA: string, dirB: string, seed = 1): RunComparison
       const sb = summarize(vb);
       if (!sa.n || !sb.n) continue;
       const { ratio, ci95 } = medianRatio(va, vb, seed);
-      rows.push({ ...cell, metric, a: sa.median, b: sb.median, aCi95: sa.ci95, bCi95: sb.ci95, nA: sa.n, nB: sb.n, ratio, ci95, interval: 'bootstrap', p: mannWhitney(va, vb).p, pAdjusted: Number.NaN, significant: false });
+      rows.push({
+        ...cell,
+        metric,
+        a: sa.median,
+        b: sb.median,
+        aCi95: sa.ci95,
+        bCi95: sb.ci95,
+        nA: sa.n,
+        nB: sb.n,
+        ratio,
+        ci95,
+        interval: 'bootstrap',
+        p: mannWhitney(va, vb).p,
+        pAdjusted: Number.NaN,
+        significant: false,
+      });
     }
     const row = energyRow(cell, ca, cb, xa, xb, seed);
     if (row) rows.push(row);
@@ -123,7 +148,12 @@ export function compareRuns(dirA: string, dirB: string, seed = 1): RunComparison
     r.pAdjusted = adjusted[i]!;
     r.significant = Number.isFinite(r.pAdjusted) ? r.pAdjusted < 0.05 : r.ci95[0] > 1 || r.ci95[1] < 1;
   });
-  const info = (dir: string, run: LoadedRun): RunInfo => ({ dir, startedAt: run.result.startedAt, interrupted: run.result.interrupted, records: run.records.length });
+  const info = (dir: string, run: LoadedRun): RunInfo => ({
+    dir,
+    startedAt: run.result.startedAt,
+    interrupted: run.result.interrupted,
+    records: run.records.length,
+  });
   return {
     a: info(dirA, A),
     b: info(dirB, B),
@@ -134,7 +164,14 @@ export function compareRuns(dirA: string, dirB: string, seed = 1): RunComparison
   };
 }
 
-function energyRow(cell: Cell, ca: CellSummary, cb: CellSummary, xa: InvocationRecord[], xb: InvocationRecord[], seed: number): CompareRow | undefined {
+function energyRow(
+  cell: Cell,
+  ca: CellSummary,
+  cb: CellSummary,
+  xa: InvocationRecord[],
+  xb: InvocationRecord[],
+  seed: number,
+): CompareRow | undefined {
   const fa = ca.energy;
   const fb = cb.energy;
   if (!fa || !fb || fa.isolated !== fb.isolated) return undefined;

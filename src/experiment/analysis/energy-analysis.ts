@@ -53,8 +53,10 @@ function median(values: number[], source: string): EnergyFigure | null {
   return { value: s.median, ci95: s.n >= 6 ? s.ci95 : null, source };
 }
 
-const sameWork = (a: { function: string; runtime: string; input: unknown }, b: { function: string; runtime: string; input: unknown }) =>
-  a.function === b.function && a.runtime === b.runtime && JSON.stringify(a.input) === JSON.stringify(b.input);
+const sameWork = (
+  a: { function: string; runtime: string; input: unknown },
+  b: { function: string; runtime: string; input: unknown },
+) => a.function === b.function && a.runtime === b.runtime && JSON.stringify(a.input) === JSON.stringify(b.input);
 
 /** The energy step's figures from the records and the cells (with their batches) of a run. */
 export function analyseEnergy(
@@ -71,8 +73,14 @@ export function analyseEnergy(
       mode: c.mode,
       input: c.input,
       n: recs.length,
-      startupJ: median(recs.map((r) => r.energy!.startup.isolatedEnergyWh * J_PER_WH), 'records (median start-up part)'),
-      execJ: median(recs.map((r) => r.energy!.exec.isolatedEnergyWh * J_PER_WH), 'records (median run part)'),
+      startupJ: median(
+        recs.map((r) => r.energy!.startup.isolatedEnergyWh * J_PER_WH),
+        'records (median start-up part)',
+      ),
+      execJ: median(
+        recs.map((r) => r.energy!.exec.isolatedEnergyWh * J_PER_WH),
+        'records (median run part)',
+      ),
       startupMeasured: recs.filter((r) => r.energy!.startup.quality === 'measured').length,
       execMeasured: recs.filter((r) => r.energy!.exec.quality === 'measured').length,
     };
@@ -80,7 +88,9 @@ export function analyseEnergy(
 
   const batchStartup: BatchStartup[] = [];
   for (const cold of cells.filter((c) => c.mode === 'cold' && c.batch)) {
-    const ref = (['warm', 'prewarmed'] as const).map((m) => cells.find((c) => c.mode === m && c.batch && sameWork(c, cold))).find(Boolean);
+    const ref = (['warm', 'prewarmed'] as const)
+      .map((m) => cells.find((c) => c.mode === m && c.batch && sameWork(c, cold)))
+      .find(Boolean);
     if (!ref) continue;
     const a = cold.batch!;
     const b = ref.batch!;
@@ -109,7 +119,10 @@ export function analyseEnergy(
     const all = records.filter((r) => r.ok && r.energy && sameWork(r, w));
     const kept = keepWarm.find((k) => k.runtime === w.runtime);
     const latencyMs: AdvisorInput['latencyMs'] = {};
-    for (const c of mine) latencyMs[c.mode] = records.filter((r) => r.ok && r.mode === c.mode && sameWork(r, c)).map((r) => r.timing.totalMs);
+    for (const c of mine)
+      latencyMs[c.mode] = records
+        .filter((r) => r.ok && r.mode === c.mode && sameWork(r, c))
+        .map((r) => r.timing.totalMs);
     inputs.push({
       function: w.function,
       runtime: w.runtime,
@@ -122,10 +135,20 @@ export function analyseEnergy(
               ci95: [refCell.batch.ci95Wh[0] * J_PER_WH, refCell.batch.ci95Wh[1] * J_PER_WH],
               source: `batch of ${refCell.mode} invocations (${refCell.batch.n})`,
             }
-          : median(all.map((r) => r.energy!.exec.isolatedEnergyWh * J_PER_WH), 'records (median run part)'),
+          : median(
+              all.map((r) => r.energy!.exec.isolatedEnergyWh * J_PER_WH),
+              'records (median run part)',
+            ),
       keepWarmW:
         kept && Number.isFinite(kept.wattsPerSandbox)
-          ? { value: kept.wattsPerSandbox, ci95: Number.isFinite(kept.wattsCi95[0]) ? kept.wattsCi95 : null, source: `keep-warm fit (${kept.function}, K = ${kept.points.map((p) => p.k).filter((k, i, a) => a.indexOf(k) === i).join(', ')})` }
+          ? {
+              value: kept.wattsPerSandbox,
+              ci95: Number.isFinite(kept.wattsCi95[0]) ? kept.wattsCi95 : null,
+              source: `keep-warm fit (${kept.function}, K = ${kept.points
+                .map((p) => p.k)
+                .filter((k, i, a) => a.indexOf(k) === i)
+                .join(', ')})`,
+            }
           : null,
       latencyMs,
       estimate: meter.estimate,

@@ -43,16 +43,35 @@ export function energyFigure(
     const value = isolated ? b.isolatedEnergyPerInvocationWh : b.energyPerInvocationWh;
     const shift = value - b.isolatedEnergyPerInvocationWh;
     const ci: [number, number] = [b.ci95Wh[0] + shift, b.ci95Wh[1] + shift];
-    return { isolated, valueWh: value, ci95Wh: ci, source: 'batch', n: b.n, aboveIdle: ci[0] > 0, estimate: b.estimate || estimate };
+    return {
+      isolated,
+      valueWh: value,
+      ci95Wh: ci,
+      source: 'batch',
+      n: b.n,
+      aboveIdle: ci[0] > 0,
+      estimate: b.estimate || estimate,
+    };
   }
   const s = cell.metrics[isolated ? 'isolatedEnergyWh' : 'energyWh'];
   if (!s || s.n === 0) return undefined;
-  return { isolated, valueWh: s.median, ci95Wh: s.ci95, source: 'records', n: s.n, aboveIdle: s.ci95[0] > 0, estimate, ...(interpolated ? { interpolated } : {}) };
+  return {
+    isolated,
+    valueWh: s.median,
+    ci95Wh: s.ci95,
+    source: 'records',
+    n: s.n,
+    aboveIdle: s.ci95[0] > 0,
+    estimate,
+    ...(interpolated ? { interpolated } : {}),
+  };
 }
 
 /** The name of the figure's statistic, e.g. `batch mean of 880` or `median of 20 records`. */
 export function figureSource(f: EnergyFigure): string {
-  return f.source === 'batch' ? `batch mean of ${f.n}` : `median of ${f.n}${f.interpolated ? ' interpolated' : ''} record${f.n === 1 ? '' : 's'}`;
+  return f.source === 'batch'
+    ? `batch mean of ${f.n}`
+    : `median of ${f.n}${f.interpolated ? ' interpolated' : ''} record${f.n === 1 ? '' : 's'}`;
 }
 
 /**

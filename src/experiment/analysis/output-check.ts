@@ -32,11 +32,15 @@ export interface OutputCheck {
 
 /** JSON text with object keys sorted, so `{a,b}` and `{b,a}` compare equal. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  ) ?? 'null';
+  return (
+    JSON.stringify(value, (_k, v: unknown) =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+          )
+        : v,
+    ) ?? 'null'
+  );
 }
 
 /**
@@ -72,7 +76,15 @@ export function checkOutputs(records: readonly InvocationRecord[], baseline?: Ru
       const k = canonicalJson(r.result);
       if (k === refKey) continue;
       const cell = `${r.runtime}|${r.mode}|${k}`;
-      const m = byCell.get(cell) ?? { function: r.function, input: r.input, expected: ref.value, runtime: r.runtime, mode: r.mode, got: r.result, recordIds: [] };
+      const m = byCell.get(cell) ?? {
+        function: r.function,
+        input: r.input,
+        expected: ref.value,
+        runtime: r.runtime,
+        mode: r.mode,
+        got: r.result,
+        recordIds: [],
+      };
       m.recordIds.push(r.id);
       byCell.set(cell, m);
     }

@@ -69,7 +69,15 @@ export interface ExperimentResult {
   energy?: EnergyAnalysis;
 }
 
-const METRICS = ['startupMs', 'execMs', 'totalMs', 'avgPowerW', 'isolatedPowerW', 'energyWh', 'isolatedEnergyWh'] as const;
+const METRICS = [
+  'startupMs',
+  'execMs',
+  'totalMs',
+  'avgPowerW',
+  'isolatedPowerW',
+  'energyWh',
+  'isolatedEnergyWh',
+] as const;
 export type Metric = (typeof METRICS)[number];
 const TIMINGS = ['startupMs', 'execMs', 'totalMs'] as const;
 
@@ -124,9 +132,17 @@ export function summarizeRecords(
       if (s.n > 0) metrics[m] = s;
     }
     const batch = options.batches?.get(cellKey(c));
-    const cell: CellSummary = { ...c, ok: ok.length, failed: recs.length - ok.length, errors, mismatched: ok.filter((r) => bad.has(r.id)).length, metrics };
+    const cell: CellSummary = {
+      ...c,
+      ok: ok.length,
+      failed: recs.length - ok.length,
+      errors,
+      mismatched: ok.filter((r) => bad.has(r.id)).length,
+      metrics,
+    };
     if (batch) cell.batch = batch;
-    const interpolated = ok.filter((r) => (r.energy as { quality?: string } | null)?.quality === 'interpolated').length > ok.length / 2;
+    const interpolated =
+      ok.filter((r) => (r.energy as { quality?: string } | null)?.quality === 'interpolated').length > ok.length / 2;
     const energy = energyFigure(cell, options.isolated ?? true, options.estimate ?? false, interpolated);
     if (energy) cell.energy = energy;
     return cell;
@@ -136,20 +152,38 @@ export function summarizeRecords(
   if (baseline) {
     const summaries = new Map(out.map((c) => [cellKey(c), c]));
     for (const base of cells.filter((c) => c.runtime === baseline)) {
-      const others = cells.filter((c) => c.runtime !== baseline && cellKey({ ...c, runtime: baseline }) === cellKey(base));
+      const others = cells.filter(
+        (c) => c.runtime !== baseline && cellKey({ ...c, runtime: baseline }) === cellKey(base),
+      );
       const a = (byKey.get(cellKey(base)) ?? []).filter((r) => r.ok);
       for (const other of others) {
         const b = (byKey.get(cellKey(other)) ?? []).filter((r) => r.ok);
         const row = { function: base.function, mode: base.mode, input: base.input, runtime: other.runtime, baseline };
         for (const metric of TIMINGS) {
-          const { ratio, ci95 } = medianRatio(a.map((r) => metricOf(r, metric)), b.map((r) => metricOf(r, metric)), seed);
-          if (Number.isFinite(ratio)) comparisons.push({ ...row, metric, quantity: `median ${metric} per invocation`, ratio, ci95, interval: 'bootstrap' });
+          const { ratio, ci95 } = medianRatio(
+            a.map((r) => metricOf(r, metric)),
+            b.map((r) => metricOf(r, metric)),
+            seed,
+          );
+          if (Number.isFinite(ratio))
+            comparisons.push({
+              ...row,
+              metric,
+              quantity: `median ${metric} per invocation`,
+              ratio,
+              ci95,
+              interval: 'bootstrap',
+            });
         }
         const num = summaries.get(cellKey(other))?.energy;
         const den = summaries.get(cellKey(base))?.energy;
         if (!num || !den) continue;
         const field = num.isolated ? 'isolatedEnergyWh' : 'energyWh';
-        const e = energyRatio(num, den, { num: b.map((r) => metricOf(r, field)), den: a.map((r) => metricOf(r, field)), seed });
+        const e = energyRatio(num, den, {
+          num: b.map((r) => metricOf(r, field)),
+          den: a.map((r) => metricOf(r, field)),
+          seed,
+        });
         if (e)
           comparisons.push({
             ...row,

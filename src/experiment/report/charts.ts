@@ -40,7 +40,9 @@ function logAxis(lo: number, hi: number, left: number, plot: number, height: num
       const v = m * 10 ** d;
       if (v > 10 ** hi * 1.0001) break;
       const xv = x(v);
-      parts.push(`<line x1="${xv}" y1="${TOP - 4}" x2="${xv}" y2="${height - 34}" class="${m === 1 ? 'grid' : 'grid minor'}"/>`);
+      parts.push(
+        `<line x1="${xv}" y1="${TOP - 4}" x2="${xv}" y2="${height - 34}" class="${m === 1 ? 'grid' : 'grid minor'}"/>`,
+      );
       parts.push(`<text x="${xv}" y="${height - 20}" class="ax" text-anchor="middle">${esc(tick(v))}</text>`);
     }
   return { x, grid: parts.join('') };
@@ -63,25 +65,41 @@ function frame(title: string, labels: string[], values: number[], rightPad: numb
 }
 
 function separator(parts: string[], rows: Array<{ group: string }>, i: number, y: number): void {
-  if (i > 0 && rows[i]!.group !== rows[i - 1]!.group) parts.push(`<line x1="0" y1="${y - ROW_H / 2}" x2="${WIDTH}" y2="${y - ROW_H / 2}" class="sep"/>`);
+  if (i > 0 && rows[i]!.group !== rows[i - 1]!.group)
+    parts.push(`<line x1="0" y1="${y - ROW_H / 2}" x2="${WIDTH}" y2="${y - ROW_H / 2}" class="sep"/>`);
 }
 
 /** Horizontal box plots on a log axis: box q1-q3, whiskers min to p95, a tick at the median. */
-export function logBoxChart(title: string, rows: ChartRow[], format: (v: number) => string = fmtMs, tick: (v: number) => string = tickMs): string {
+export function logBoxChart(
+  title: string,
+  rows: ChartRow[],
+  format: (v: number) => string = fmtMs,
+  tick: (v: number) => string = tickMs,
+): string {
   const values = rows.flatMap((r) => [r.s.min, r.s.p95, r.s.max]).filter((v) => v > 0 && Number.isFinite(v));
   if (!values.length) return '';
-  const { x, parts, rowY, svg, left } = frame(title, rows.map((r) => r.label), values, 20, tick);
+  const { x, parts, rowY, svg, left } = frame(
+    title,
+    rows.map((r) => r.label),
+    values,
+    20,
+    tick,
+  );
   rows.forEach((r, i) => {
     const y = rowY(i);
     separator(parts, rows, i, y);
     const s = r.s;
-    parts.push(`<g><title>${esc(`${r.label}: median ${format(s.median)}, q1 ${format(s.q1)}, q3 ${format(s.q3)}, min ${format(s.min)}, p95 ${format(s.p95)}, n ${s.n}`)}</title>`);
+    parts.push(
+      `<g><title>${esc(`${r.label}: median ${format(s.median)}, q1 ${format(s.q1)}, q3 ${format(s.q3)}, min ${format(s.min)}, p95 ${format(s.p95)}, n ${s.n}`)}</title>`,
+    );
     parts.push(`<text x="${left - 8}" y="${y + 4}" class="lb" text-anchor="end">${esc(r.label)}</text>`);
     parts.push(`<line x1="${x(s.min)}" y1="${y}" x2="${x(s.p95)}" y2="${y}" stroke="${r.color}" stroke-width="1.5"/>`);
     parts.push(
       `<rect x="${x(s.q1)}" y="${y - 7}" width="${Math.max(1.5, x(s.q3) - x(s.q1))}" height="14" fill="${r.color}" fill-opacity="0.35" stroke="${r.color}"/>`,
     );
-    parts.push(`<line x1="${x(s.median)}" y1="${y - 9}" x2="${x(s.median)}" y2="${y + 9}" stroke="${r.color}" stroke-width="3"/></g>`);
+    parts.push(
+      `<line x1="${x(s.median)}" y1="${y - 9}" x2="${x(s.median)}" y2="${y + 9}" stroke="${r.color}" stroke-width="3"/></g>`,
+    );
   });
   return svg();
 }
@@ -92,9 +110,17 @@ export function logBoxChart(title: string, rows: ChartRow[], format: (v: number)
  * the left edge with a dashed whisker up to its upper bound.
  */
 export function logIntervalChart(title: string, rows: IntervalRow[], tick: (v: number) => string): string {
-  const values = rows.flatMap((r) => (r.aboveZero ? [r.ci95[0], r.value, r.ci95[1]] : [r.ci95[1]])).filter((v) => v > 0 && Number.isFinite(v));
+  const values = rows
+    .flatMap((r) => (r.aboveZero ? [r.ci95[0], r.value, r.ci95[1]] : [r.ci95[1]]))
+    .filter((v) => v > 0 && Number.isFinite(v));
   if (!values.length) return '';
-  const { x, parts, rowY, svg, left } = frame(title, rows.map((r) => r.label), values, 200, tick);
+  const { x, parts, rowY, svg, left } = frame(
+    title,
+    rows.map((r) => r.label),
+    values,
+    200,
+    tick,
+  );
   rows.forEach((r, i) => {
     const y = rowY(i);
     separator(parts, rows, i, y);
@@ -103,12 +129,19 @@ export function logIntervalChart(title: string, rows: IntervalRow[], tick: (v: n
     const [lo, hi] = r.ci95;
     if (r.aboveZero) {
       parts.push(`<line x1="${x(lo)}" y1="${y}" x2="${x(hi)}" y2="${y}" stroke="${r.color}" stroke-width="1.5"/>`);
-      for (const e of [lo, hi]) parts.push(`<line x1="${x(e)}" y1="${y - 5}" x2="${x(e)}" y2="${y + 5}" stroke="${r.color}" stroke-width="1.5"/>`);
+      for (const e of [lo, hi])
+        parts.push(
+          `<line x1="${x(e)}" y1="${y - 5}" x2="${x(e)}" y2="${y + 5}" stroke="${r.color}" stroke-width="1.5"/>`,
+        );
       parts.push(`<circle cx="${x(r.value)}" cy="${y}" r="5" fill="${r.color}"/>`);
     } else {
       if (hi > 0) {
-        parts.push(`<line x1="${left}" y1="${y}" x2="${x(hi)}" y2="${y}" stroke="${r.color}" stroke-width="1.5" stroke-dasharray="4 3"/>`);
-        parts.push(`<line x1="${x(hi)}" y1="${y - 5}" x2="${x(hi)}" y2="${y + 5}" stroke="${r.color}" stroke-width="1.5"/>`);
+        parts.push(
+          `<line x1="${left}" y1="${y}" x2="${x(hi)}" y2="${y}" stroke="${r.color}" stroke-width="1.5" stroke-dasharray="4 3"/>`,
+        );
+        parts.push(
+          `<line x1="${x(hi)}" y1="${y - 5}" x2="${x(hi)}" y2="${y + 5}" stroke="${r.color}" stroke-width="1.5"/>`,
+        );
       }
       parts.push(`<circle cx="${left + 5}" cy="${y}" r="4.5" fill="#fff" stroke="${r.color}" stroke-width="1.5"/>`);
     }

@@ -29,7 +29,7 @@ export function compareCells(c: RunComparison): string[][] {
 export const COMPARE_HEAD = HEAD;
 
 const EXPLAIN =
-  'Per cell in both runs: medians per invocation (energy: each cell\'s energy figure), the ratio B / A with a 95% interval (percentile bootstrap of the medians; from the two intervals where a side is a batch), ' +
+  "Per cell in both runs: medians per invocation (energy: each cell's energy figure), the ratio B / A with a 95% interval (percentile bootstrap of the medians; from the two intervals where a side is a batch), " +
   'and a two-sided Mann-Whitney U test of whether B\'s values tend to differ from A\'s, its p value corrected with Holm\'s method over every test listed. "B higher"/"B lower": corrected p < 0.05.';
 
 function lists(c: RunComparison): string[] {

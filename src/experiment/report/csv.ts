@@ -6,7 +6,19 @@
 import type { InvocationRecord } from '../../types.js';
 
 /** The columns every export starts with, in this order; the others follow in the order first seen. */
-const LEADING = ['id', 'function', 'runtime', 'mode', 'sandbox', 'input', 'ok', 'result', 'error.code', 'error.message', 'startedAt'];
+const LEADING = [
+  'id',
+  'function',
+  'runtime',
+  'mode',
+  'sandbox',
+  'input',
+  'ok',
+  'result',
+  'error.code',
+  'error.message',
+  'startedAt',
+];
 /** Values written as JSON text rather than flattened. */
 const AS_JSON = new Set(['input', 'result', 'error.stderr']);
 
@@ -25,12 +37,23 @@ function flatten(value: unknown, prefix: string, out: Map<string, unknown>): voi
 function cell(v: unknown): string {
   if (v === undefined || v === null) return '';
   const t =
-    typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : typeof v === 'string' ? v : typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v);
+    typeof v === 'number'
+      ? Number.isFinite(v)
+        ? String(v)
+        : ''
+      : typeof v === 'string'
+        ? v
+        : typeof v === 'boolean' || typeof v === 'bigint'
+          ? String(v)
+          : JSON.stringify(v);
   return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
 /** CSV text of `records`; `mismatched` holds the ids the output check flagged. */
-export function recordsToCsv(records: readonly InvocationRecord[], mismatched: ReadonlySet<string> = new Set()): string {
+export function recordsToCsv(
+  records: readonly InvocationRecord[],
+  mismatched: ReadonlySet<string> = new Set(),
+): string {
   const rows = records.map((r) => {
     const m = new Map<string, unknown>();
     flatten(r, '', m);
@@ -39,5 +62,7 @@ export function recordsToCsv(records: readonly InvocationRecord[], mismatched: R
   });
   const columns = [...LEADING];
   for (const row of rows) for (const k of row.keys()) if (!columns.includes(k)) columns.push(k);
-  return [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row.get(c))).join(','))].join('\r\n') + '\r\n';
+  return (
+    [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row.get(c))).join(','))].join('\r\n') + '\r\n'
+  );
 }

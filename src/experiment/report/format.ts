@@ -39,13 +39,19 @@ export function fmtWh(wh: number | undefined): string {
  * `below idle by 2.00 µWh [1.60 µWh, 2.40 µWh]`. Without an interval, a value at or below zero is
  * not distinguishable from idle (± its size).
  */
-export function fmtAboveIdle(value: number | undefined, ci: readonly [number, number] | null | undefined, fmt: (v: number) => string, withCi = true): string {
+export function fmtAboveIdle(
+  value: number | undefined,
+  ci: readonly [number, number] | null | undefined,
+  fmt: (v: number) => string,
+  withCi = true,
+): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
   const bounded = ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1]);
   if (!bounded) return value > 0 ? fmt(value) : `not distinguishable from idle (± ${fmt(Math.abs(value))})`;
   const [lo, hi] = ci;
   if (lo > 0) return withCi ? `${fmt(value)} [${fmt(lo)}, ${fmt(hi)}]` : fmt(value);
-  if (hi < 0) return withCi ? `below idle by ${fmt(-value)} [${fmt(-hi)}, ${fmt(-lo)}]` : `below idle by ${fmt(-value)}`;
+  if (hi < 0)
+    return withCi ? `below idle by ${fmt(-value)} [${fmt(-hi)}, ${fmt(-lo)}]` : `below idle by ${fmt(-value)}`;
   return `not distinguishable from idle (± ${fmt(Math.max(Math.abs(lo), Math.abs(hi)))})`;
 }
 

@@ -35,7 +35,8 @@ export function buildSections(builders: readonly SectionBuilder[], r: Experiment
   });
 }
 
-export const esc = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const esc = (t: string): string =>
+  t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** An HTML table; cells are text (escaped). Columns from `numericFrom` on are right-aligned. */
 export function htmlTable(head: string[], body: string[][], numericFrom = head.length): string {
@@ -60,7 +61,10 @@ export function runtimeLabel(kind: RuntimeKind): string {
 export function colorOf(runtime: RuntimeKind, mode: InvocationMode): string {
   const base = runtimeDescriptor(runtime)?.color ?? '#555555';
   const mix = mode === 'cold' ? 0 : mode === 'prewarmed' ? 0.35 : 0.6;
-  const ch = (i: number) => Math.round(parseInt(base.slice(i, i + 2), 16) * (1 - mix) + 255 * mix).toString(16).padStart(2, '0');
+  const ch = (i: number) =>
+    Math.round(parseInt(base.slice(i, i + 2), 16) * (1 - mix) + 255 * mix)
+      .toString(16)
+      .padStart(2, '0');
   return `#${ch(1)}${ch(3)}${ch(5)}`;
 }
 

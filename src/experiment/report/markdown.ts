@@ -11,7 +11,8 @@ export function renderMarkdown(r: ExperimentResult): string {
   out.push(`${r.startedAt} to ${r.finishedAt}; ${r.cells.length} cells.`, '');
   const warn = estimateWarning(r);
   if (warn) out.push(`> **${warn}**`, '');
-  for (const b of banners(r)) out.push(`> ${b.level === 'error' ? '**' : ''}${b.text}${b.level === 'error' ? '**' : ''}`, '');
+  for (const b of banners(r))
+    out.push(`> ${b.level === 'error' ? '**' : ''}${b.text}${b.level === 'error' ? '**' : ''}`, '');
   for (const s of buildSections(REPORT_SECTIONS, r)) {
     if (!s.markdown) continue;
     out.push(`## ${s.title}`, '');
@@ -19,6 +20,9 @@ export function renderMarkdown(r: ExperimentResult): string {
     if (s.hint) out.push(s.hint, '');
     out.push(s.markdown, '');
   }
-  out.push('startup: invoke() until the function starts; exec: function start to end; total: invoke() until the result. See docs/timing.md.', '');
+  out.push(
+    'startup: invoke() until the function starts; exec: function start to end; total: invoke() until the result. See docs/timing.md.',
+    '',
+  );
   return out.join('\n');
 }

@@ -20,7 +20,12 @@ export function writeReports(dir: string, result: ExperimentResult): { markdown:
  * finished run), run.json (an interrupted one) or nothing else (see `loadRun`).
  * @throws UsageError `INVALID_CONFIG` when the folder holds no experiment.
  */
-export function renderReports(dir: string): { markdown: string; html: string; records: number; result: ExperimentResult } {
+export function renderReports(dir: string): {
+  markdown: string;
+  html: string;
+  records: number;
+  result: ExperimentResult;
+} {
   const { result, records } = loadRun(dir);
   return { ...writeReports(dir, result), records: records.length, result };
 }

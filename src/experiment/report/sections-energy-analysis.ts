@@ -39,7 +39,19 @@ export const fmtBreakEven = (b: { seconds: number; atLeast: boolean }) =>
   b.atLeast ? `at least ${fmtS(b.seconds)} (keep-warm power not distinguishable from idle)` : fmtS(b.seconds);
 const fmtPowerCi = (w: number, ci: [number, number]) => fmtAboveIdle(w, ci, fmtW);
 export const fmtS = (s: number | null) =>
-  s === null ? 'always' : !Number.isFinite(s) ? '∞' : s === 0 ? '0 s' : s < 1 ? fmtMs(s * 1000) : s < 120 ? `${s.toPrecision(3)} s` : s < 7200 ? `${(s / 60).toPrecision(3)} min` : `${(s / 3600).toPrecision(3)} h`;
+  s === null
+    ? 'always'
+    : !Number.isFinite(s)
+      ? '∞'
+      : s === 0
+        ? '0 s'
+        : s < 1
+          ? fmtMs(s * 1000)
+          : s < 120
+            ? `${s.toPrecision(3)} s`
+            : s < 7200
+              ? `${(s / 60).toPrecision(3)} min`
+              : `${(s / 3600).toPrecision(3)} h`;
 /** A positive quantity with its interval, never a negative bound: one reaching zero is `not distinguishable from zero (± x)`. */
 function fmtAboveZero(v: number, ci: [number, number] | null | undefined, fmt: (x: number) => string): string {
   if (!ci) return fmt(v);
@@ -64,20 +76,42 @@ function tables(e: EnergyAnalysis): Table[] {
     title: `Start-up and run energy per invocation${est}`,
     hint: 'Above idle. Medians of each record’s start-up part (function ready to start) and run part (start to end), with the interval of the median; "measured" counts parts with two or more meter samples, the rest are interpolated between samples.',
     head: ['function', 'input', 'runtime', 'mode', 'n', 'start-up', 'run', 'measured start-up / run'],
-    rows: e.split.map((s) => [s.function, fmtInput(s.input), runtimeLabel(s.runtime), s.mode, String(s.n), fmtFigure(s.startupJ), fmtFigure(s.execJ), `${s.startupMeasured} / ${s.execMeasured}`]),
+    rows: e.split.map((s) => [
+      s.function,
+      fmtInput(s.input),
+      runtimeLabel(s.runtime),
+      s.mode,
+      String(s.n),
+      fmtFigure(s.startupJ),
+      fmtFigure(s.execJ),
+      `${s.startupMeasured} / ${s.execMeasured}`,
+    ]),
   });
   if (e.batchStartup.length)
     out.push({
       title: `Start-up energy from batches${est}`,
       hint: 'Energy per cold invocation minus energy per warm (or prewarmed) invocation, from back-to-back batches, with a 95% interval. A prewarmed pool refills in the background inside the batch, so cold - prewarmed understates it.',
       head: ['function', 'input', 'runtime', 'reference', 'start-up energy [95%]'],
-      rows: e.batchStartup.map((b) => [b.function, fmtInput(b.input), runtimeLabel(b.runtime), b.reference, fmtFigure(b.startupJ)]),
+      rows: e.batchStartup.map((b) => [
+        b.function,
+        fmtInput(b.input),
+        runtimeLabel(b.runtime),
+        b.reference,
+        fmtFigure(b.startupJ),
+      ]),
     });
   if (e.keepWarm.length)
     out.push({
       title: `Keeping sandboxes warm${est}`,
       hint: 'Power and memory with K kept-warm sandboxes; a straight line over K gives the cost per kept sandbox (95% interval). Memory is the drop in the host’s MemAvailable.',
-      head: ['runtime', 'K measured', 'power per sandbox [95%]', 'power at K = 0', 'memory per sandbox [95%]', 'kept after the windows'],
+      head: [
+        'runtime',
+        'K measured',
+        'power per sandbox [95%]',
+        'power at K = 0',
+        'memory per sandbox [95%]',
+        'kept after the windows',
+      ],
       rows: e.keepWarm.map((k) => [
         runtimeLabel(k.runtime),
         [...new Set(k.points.map((p) => p.k))].join(', '),
@@ -99,7 +133,17 @@ function tables(e: EnergyAnalysis): Table[] {
     out.push({
       title: `Least energy per invocation by arrival rate${est}`,
       hint: 'The advisor (Poisson arrivals, one sandbox; docs/energy.md): the option with the least expected energy per invocation. `nebula advise DIR --rate 2/s --p99 50ms` adds a latency target.',
-      head: ['rate', 'function', 'input', 'runtime', 'mode', 'keep-alive', 'cold share', 'energy per invocation', 'p99 total'],
+      head: [
+        'rate',
+        'function',
+        'input',
+        'runtime',
+        'mode',
+        'keep-alive',
+        'cold share',
+        'energy per invocation',
+        'p99 total',
+      ],
       rows: advice.flatMap((a: Advice) =>
         a.best.map((o) => [
           rate(a.ratePerS),

@@ -13,7 +13,9 @@ export function estimateWarning(r: ExperimentResult): string | undefined {
 
 /** What every energy figure is, and how to read the chart. */
 function legend(r: ExperimentResult): string {
-  const base = r.baseline ? `above the idle baseline (${fmtW(r.baseline.powerW)}, measured before the runs)` : 'including idle power (no baseline was measured)';
+  const base = r.baseline
+    ? `above the idle baseline (${fmtW(r.baseline.powerW)}, measured before the runs)`
+    : 'including idle power (no baseline was measured)';
   return (
     `Energy one invocation draws ${base}, in Wh. From a batch (mean per invocation over back-to-back invocations for a window of many meter samples) when one invocation is shorter than three meter intervals, else the median of the per-record values. ` +
     'The 95% interval: batch, Student t over sub-windows; records, order statistics of the median. ' +
@@ -30,13 +32,36 @@ export function energySection(r: ExperimentResult): ReportSection | null {
   const cells = r.cells.filter((c) => c.energy);
   const warn = estimateWarning(r);
   if (!cells.length)
-    return { id: 'energy', title: 'Energy per invocation', ...(warn ? { warn } : {}), html: '<p>No invocation has an energy figure (see the notes).</p>', markdown: 'No invocation has an energy figure (see the notes).' };
+    return {
+      id: 'energy',
+      title: 'Energy per invocation',
+      ...(warn ? { warn } : {}),
+      html: '<p>No invocation has an energy figure (see the notes).</p>',
+      markdown: 'No invocation has an energy figure (see the notes).',
+    };
   const quantity = r.baseline ? 'energy above idle per invocation' : 'energy per invocation (idle included)';
   const chartRows: IntervalRow[] = cells.map((c) => {
     const f = c.energy!;
-    return { label: cellLabel(c), group: c.function, color: colorOf(c.runtime, c.mode), value: f.valueWh, ci95: f.ci95Wh, aboveZero: f.aboveIdle, text: f.aboveIdle ? fmtWh(f.valueWh) : belowIdle(f) ? 'below idle' : 'not distinguishable from idle' };
+    return {
+      label: cellLabel(c),
+      group: c.function,
+      color: colorOf(c.runtime, c.mode),
+      value: f.valueWh,
+      ci95: f.ci95Wh,
+      aboveZero: f.aboveIdle,
+      text: f.aboveIdle ? fmtWh(f.valueWh) : belowIdle(f) ? 'below idle' : 'not distinguishable from idle',
+    };
   });
-  const head = ['function', 'input', 'runtime', 'mode', `${quantity}${warn ? ' (ESTIMATE)' : ''} [95% interval]`, 'from', 'avg power', 'energy incl. idle'];
+  const head = [
+    'function',
+    'input',
+    'runtime',
+    'mode',
+    `${quantity}${warn ? ' (ESTIMATE)' : ''} [95% interval]`,
+    'from',
+    'avg power',
+    'energy incl. idle',
+  ];
   const body = cells.map((c) => [
     c.function,
     fmtInput(c.input),
@@ -52,7 +77,9 @@ export function energySection(r: ExperimentResult): ReportSection | null {
     title: `Energy per invocation${warn ? ' (ESTIMATE)' : ''}`,
     hint: legend(r),
     ...(warn ? { warn } : {}),
-    html: logIntervalChart(`${quantity}${warn ? ' (ESTIMATE)' : ''}, 95% interval`, chartRows, tickWh) + htmlTable(head, body, 6),
+    html:
+      logIntervalChart(`${quantity}${warn ? ' (ESTIMATE)' : ''}, 95% interval`, chartRows, tickWh) +
+      htmlTable(head, body, 6),
     markdown: mdTable(head, body),
   };
 }

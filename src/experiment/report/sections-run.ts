@@ -19,16 +19,37 @@ export function comparisonsSection(r: ExperimentResult): ReportSection | null {
   // The energy column is there whenever cells have energy, saying why when a ratio is missing.
   const anyEnergy = r.cells.some((c) => c.energy);
   const baseFigure = (c: Comparison) =>
-    r.cells.find((x) => x.function === c.function && x.mode === c.mode && x.runtime === c.baseline && fmtInput(x.input) === fmtInput(c.input))?.energy;
+    r.cells.find(
+      (x) =>
+        x.function === c.function &&
+        x.mode === c.mode &&
+        x.runtime === c.baseline &&
+        fmtInput(x.input) === fmtInput(c.input),
+    )?.energy;
   const energyHead = r.baseline ? 'energy above idle' : 'energy (idle included)';
-  const head = ['function', 'input', 'mode', 'runtime / baseline', 'startup', 'exec', 'total', ...(anyEnergy ? [energyHead] : [])];
+  const head = [
+    'function',
+    'input',
+    'mode',
+    'runtime / baseline',
+    'startup',
+    'exec',
+    'total',
+    ...(anyEnergy ? [energyHead] : []),
+  ];
   // In HTML an interval stays on one line (non-breaking space) below its ratio.
-  const ci = (c: Comparison, sep: string) => `[${fmtRatio(c.ci95[0])},${sep === '\n' ? '\u00a0' : ' '}${fmtRatio(c.ci95[1])}]`;
+  const ci = (c: Comparison, sep: string) =>
+    `[${fmtRatio(c.ci95[0])},${sep === '\n' ? '\u00a0' : ' '}${fmtRatio(c.ci95[1])}]`;
   const body = (sep: string) =>
     [...groups.values()].map((cs) => {
       const c0 = cs[0]!;
       const get = (m: string) => cs.find((c) => c.metric === m);
-      const cells = [c0.function, fmtInput(c0.input), c0.mode, `${runtimeLabel(c0.runtime)} / ${runtimeLabel(c0.baseline)}`];
+      const cells = [
+        c0.function,
+        fmtInput(c0.input),
+        c0.mode,
+        `${runtimeLabel(c0.runtime)} / ${runtimeLabel(c0.baseline)}`,
+      ];
       for (const m of TIMINGS) {
         const c = get(m);
         const mark = m === 'execMs' && (execNote(c0.runtime) || execNote(c0.baseline)) ? ' †' : '';
@@ -54,7 +75,13 @@ export function comparisonsSection(r: ExperimentResult): ReportSection | null {
         'where a side is a batch, the interval comes from the two 95% intervals (at least 90% joint coverage). '
       : '') +
     (r.cells.some((c) => execNote(c.runtime)) ? '† divides exec times measured differently (see Run time).' : '');
-  return { id: 'ratios', title: `Each runtime / ${runtimeLabel(base)}`, hint, html: htmlTable(head, body('\n'), 4), markdown: mdTable(head, body(' ')) };
+  return {
+    id: 'ratios',
+    title: `Each runtime / ${runtimeLabel(base)}`,
+    hint,
+    html: htmlTable(head, body('\n'), 4),
+    markdown: mdTable(head, body(' ')),
+  };
 }
 
 /** Whether every function gave the same output everywhere; the mismatches by record id. */
@@ -101,21 +128,43 @@ export function microSection(r: ExperimentResult): ReportSection | null {
 
 export function machineSection(r: ExperimentResult): ReportSection | null {
   const rows = Object.entries(r.machine).map(([k, v]) => [k, String(v)]);
-  rows.push(['meter', r.meter ? `${r.meter.name}${r.meter.estimate ? ' (ESTIMATE)' : ''}${Number.isFinite(r.meter.intervalMs) ? `, every ${r.meter.intervalMs} ms` : ''}` : 'none']);
-  if (r.baseline) rows.push(['idle baseline', `${fmtW(r.baseline.powerW)} (sd ${fmtW(r.baseline.stdW)}, ${r.baseline.samples} samples)`]);
+  rows.push([
+    'meter',
+    r.meter
+      ? `${r.meter.name}${r.meter.estimate ? ' (ESTIMATE)' : ''}${Number.isFinite(r.meter.intervalMs) ? `, every ${r.meter.intervalMs} ms` : ''}`
+      : 'none',
+  ]);
+  if (r.baseline)
+    rows.push([
+      'idle baseline',
+      `${fmtW(r.baseline.powerW)} (sd ${fmtW(r.baseline.stdW)}, ${r.baseline.samples} samples)`,
+    ]);
   rows.push(['functions', [...new Set(r.cells.map((c) => c.function))].join(', ')]);
-  rows.push(['runtimes', r.config.runtimes.map(runtimeLabel).join(', ') + `; ratios against ${runtimeLabel(r.config.baseline)}`]);
+  rows.push([
+    'runtimes',
+    r.config.runtimes.map(runtimeLabel).join(', ') + `; ratios against ${runtimeLabel(r.config.baseline)}`,
+  ]);
   rows.push(['modes', r.config.modes.join(', ')]);
-  rows.push(['repetitions', `${r.config.repetitions} per cell, ${r.config.order} order (seed ${r.config.seed}), ${r.config.warmup} warm-up invocations per cell not counted`]);
+  rows.push([
+    'repetitions',
+    `${r.config.repetitions} per cell, ${r.config.order} order (seed ${r.config.seed}), ${r.config.warmup} warm-up invocations per cell not counted`,
+  ]);
   rows.push(['timeout', `${r.config.timeoutMs} ms per invocation`]);
-  return { id: 'machine', title: 'Machine and configuration', html: htmlTable(['', ''], rows), markdown: rows.map(([k, v]) => `- ${k}: ${v}`).join('\n') };
+  return {
+    id: 'machine',
+    title: 'Machine and configuration',
+    html: htmlTable(['', ''], rows),
+    markdown: rows.map(([k, v]) => `- ${k}: ${v}`).join('\n'),
+  };
 }
 
 /** The lines shown above everything: an interrupted run, differing outputs, the run's notes. */
 export function banners(r: ExperimentResult): Array<{ level: 'error' | 'warn'; text: string }> {
   const out: Array<{ level: 'error' | 'warn'; text: string }> = [];
-  if (r.interrupted) out.push({ level: 'warn', text: 'Interrupted: these are the results recorded before the run was stopped.' });
-  for (const m of r.outputCheck?.mismatches ?? []) out.push({ level: 'error', text: `Outputs differ: ${describeMismatch(m)}.` });
+  if (r.interrupted)
+    out.push({ level: 'warn', text: 'Interrupted: these are the results recorded before the run was stopped.' });
+  for (const m of r.outputCheck?.mismatches ?? [])
+    out.push({ level: 'error', text: `Outputs differ: ${describeMismatch(m)}.` });
   const below = r.cells.filter((c) => belowIdle(c.energy)).length;
   if (below && r.baseline)
     out.push({

@@ -6,7 +6,13 @@ import type { SectionBuilder } from './kit.js';
 import { energyAnalysisSections } from './sections-energy-analysis.js';
 import { energySection } from './sections-energy.js';
 import { comparisonsSection, machineSection, microSection, outputCheckSection } from './sections-run.js';
-import { cellsSection, coldStartSection, runTimeSection, sandboxStartSection, totalSection } from './sections-timing.js';
+import {
+  cellsSection,
+  coldStartSection,
+  runTimeSection,
+  sandboxStartSection,
+  totalSection,
+} from './sections-timing.js';
 
 export const REPORT_SECTIONS: SectionBuilder[] = [
   outputCheckSection,

@@ -62,10 +62,13 @@ export const DEFAULT_INPUTS: Record<string, unknown[]> = builtinInputs('default'
 export const QUICK_INPUTS: Record<string, unknown[]> = builtinInputs('quick');
 
 const bad = (field: string, what: string, got: unknown) =>
-  new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${JSON.stringify(got) ?? String(got)}.`, { details: { field } });
+  new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${JSON.stringify(got) ?? String(got)}.`, {
+    details: { field },
+  });
 
 function wholeNumber(field: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw bad(field, `must be a whole number >= ${min}`, value);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw bad(field, `must be a whole number >= ${min}`, value);
   return value;
 }
 
@@ -80,24 +83,31 @@ function defaultBaseline(runtimes: readonly RuntimeKind[]): RuntimeKind {
  */
 export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) throw bad('config', 'must be an object', config);
-  if (typeof config.outDir !== 'string' || !config.outDir) throw bad('outDir', 'must name the folder for records and reports', config.outDir);
+  if (typeof config.outDir !== 'string' || !config.outDir)
+    throw bad('outDir', 'must name the folder for records and reports', config.outDir);
   const runtimes = config.runtimes ?? [...RUNTIME_KINDS];
-  if (!Array.isArray(runtimes) || runtimes.length === 0) throw bad('runtimes', `must be a non-empty list of ${RUNTIME_KINDS.join(', ')}`, runtimes);
-  for (const r of runtimes) if (!isRuntimeKind(r)) throw bad('runtimes', `must only hold ${RUNTIME_KINDS.join(', ')}`, r);
+  if (!Array.isArray(runtimes) || runtimes.length === 0)
+    throw bad('runtimes', `must be a non-empty list of ${RUNTIME_KINDS.join(', ')}`, runtimes);
+  for (const r of runtimes)
+    if (!isRuntimeKind(r)) throw bad('runtimes', `must only hold ${RUNTIME_KINDS.join(', ')}`, r);
   const modes = config.modes ?? ['cold'];
-  if (!Array.isArray(modes) || modes.length === 0) throw bad('modes', `must be a non-empty list of ${INVOCATION_MODES.join(', ')}`, modes);
-  for (const m of modes) if (!INVOCATION_MODES.includes(m)) throw bad('modes', `must only hold ${INVOCATION_MODES.join(', ')}`, m);
+  if (!Array.isArray(modes) || modes.length === 0)
+    throw bad('modes', `must be a non-empty list of ${INVOCATION_MODES.join(', ')}`, modes);
+  for (const m of modes)
+    if (!INVOCATION_MODES.includes(m)) throw bad('modes', `must only hold ${INVOCATION_MODES.join(', ')}`, m);
   const baseline = config.baseline ?? defaultBaseline(runtimes);
   if (!isRuntimeKind(baseline)) throw bad('baseline', `must be one of ${RUNTIME_KINDS.join(', ')}`, baseline);
   const order = config.order ?? 'interleaved';
   if (order !== 'interleaved' && order !== 'shuffled') throw bad('order', 'must be "interleaved" or "shuffled"', order);
   const functions = config.functions ?? [];
-  if (!Array.isArray(functions) || functions.some((f) => typeof f !== 'string')) throw bad('functions', 'must be a list of function names', functions);
+  if (!Array.isArray(functions) || functions.some((f) => typeof f !== 'string'))
+    throw bad('functions', 'must be a list of function names', functions);
   const inputs = config.inputs ?? {};
   if (typeof inputs !== 'object' || inputs === null || Object.values(inputs).some((v) => !Array.isArray(v)))
     throw bad('inputs', 'must map function names to lists of inputs', inputs);
   const batch = config.batchWindowMs ?? 2000;
-  if (batch !== false && (typeof batch !== 'number' || !(batch > 0))) throw bad('batchWindowMs', 'must be a positive number of ms or false', batch);
+  if (batch !== false && (typeof batch !== 'number' || !(batch > 0)))
+    throw bad('batchWindowMs', 'must be a positive number of ms or false', batch);
   let timeoutMs: number;
   try {
     timeoutMs = checkTimeoutMs(config.timeoutMs ?? 60_000);

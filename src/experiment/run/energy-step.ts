@@ -31,7 +31,12 @@ export async function runEnergyStep(nebula: Nebula, ctx: EnergyStepContext): Pro
   if (!meter) return undefined;
   const kept: KeepWarmResult[] = [];
   const keeping = ctx.runtimes.filter((r) => runtimeDescriptor(r).keepsSandboxes !== false);
-  if (ctx.keepWarm) for (const r of ctx.runtimes) if (!keeping.includes(r)) ctx.note(`keep-warm on ${r} not measured: its warm mode keeps no sandbox (every run is a fresh ${runtimeDescriptor(r).label.toLowerCase()}).`);
+  if (ctx.keepWarm)
+    for (const r of ctx.runtimes)
+      if (!keeping.includes(r))
+        ctx.note(
+          `keep-warm on ${r} not measured: its warm mode keeps no sandbox (every run is a fresh ${runtimeDescriptor(r).label.toLowerCase()}).`,
+        );
   if (ctx.keepWarm && keeping.length) {
     const kw = ctx.keepWarm;
     const perRuntime = kw.counts.length * kw.repeats * kw.windowMs;
@@ -40,7 +45,14 @@ export async function runEnergyStep(nebula: Nebula, ctx: EnergyStepContext): Pro
     let done = 0;
     let windowStart: number | undefined;
     const now = () => performance.now();
-    const timer = setInterval(() => ctx.tick(Math.min(total, done + (windowStart === undefined ? 0 : Math.min(kw.windowMs, now() - windowStart))), total), 250);
+    const timer = setInterval(
+      () =>
+        ctx.tick(
+          Math.min(total, done + (windowStart === undefined ? 0 : Math.min(kw.windowMs, now() - windowStart))),
+          total,
+        ),
+      250,
+    );
     const onWindow = (edge: 'start' | 'end') => {
       if (edge === 'start') windowStart = now();
       else {
@@ -56,7 +68,9 @@ export async function runEnergyStep(nebula: Nebula, ctx: EnergyStepContext): Pro
           kept.push(r);
           for (const n of r.notes) ctx.note(`keep-warm on ${runtime}: ${n}`);
         } catch (e) {
-          ctx.note(`keep-warm on ${runtime} not measured: ${isNebulaError(e) ? `${e.code}: ` : ''}${(e as Error).message}`);
+          ctx.note(
+            `keep-warm on ${runtime} not measured: ${isNebulaError(e) ? `${e.code}: ` : ''}${(e as Error).message}`,
+          );
         }
         done = perRuntime * (i + 1);
         windowStart = undefined;

@@ -75,7 +75,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   async run(signal?: AbortSignal): Promise<ExperimentResult> {
     const cfg = this.config;
     const names = cfg.functions.length ? cfg.functions : (await this.nebula.functions()).map((f) => f.name);
-    for (const n of names) if (!this.nebula.has(n)) throw new UsageError('FUNCTION_NOT_FOUND', `No function named "${n}" is deployed.`);
+    for (const n of names)
+      if (!this.nebula.has(n)) throw new UsageError('FUNCTION_NOT_FOUND', `No function named "${n}" is deployed.`);
     claimOutDir(cfg.outDir);
     const meter = this.nebula.meter;
     const run: RunFile = (this.runFile = {
@@ -101,7 +102,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     for (const fn of names)
       for (const runtime of runtimes)
         if (known[fn]?.includes(runtime))
-          for (const mode of cfg.modes) for (const input of cfg.inputs[fn] ?? [null]) cells.push({ function: fn, runtime, mode, input });
+          for (const mode of cfg.modes)
+            for (const input of cfg.inputs[fn] ?? [null]) cells.push({ function: fn, runtime, mode, input });
     const baselineRuntime = runtimes.includes(cfg.baseline) ? cfg.baseline : runtimes[0]!;
     run.cells = cells;
     run.config = { ...cfg, runtimes, baseline: baselineRuntime };
@@ -121,7 +123,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       isolated: run.baseline !== null,
       estimate: meter?.estimate ?? false,
     });
-    const energy = meter && !signal?.aborted ? await this.energyStep(records, summary.cells, runtimes, signal) : undefined;
+    const energy =
+      meter && !signal?.aborted ? await this.energyStep(records, summary.cells, runtimes, signal) : undefined;
     const result: ExperimentResult = {
       startedAt: run.startedAt,
       finishedAt: isoFromMs(nowMs()),
@@ -142,7 +145,12 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   }
 
   /** Keep-warm power and memory (when configured) and the energy analysis of the run. */
-  private energyStep(records: InvocationRecord[], cells: CellSummary[], runtimes: RuntimeKind[], signal?: AbortSignal): Promise<EnergyAnalysis | undefined> {
+  private energyStep(
+    records: InvocationRecord[],
+    cells: CellSummary[],
+    runtimes: RuntimeKind[],
+    signal?: AbortSignal,
+  ): Promise<EnergyAnalysis | undefined> {
     return runEnergyStep(this.nebula, {
       records,
       cells,
@@ -177,7 +185,10 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     let done = 0;
     for (const rt of cfg.runtimes) {
       try {
-        await this.nebula.prepare(names.filter((n) => known[n]?.includes(rt)), [rt]);
+        await this.nebula.prepare(
+          names.filter((n) => known[n]?.includes(rt)),
+          [rt],
+        );
       } catch (e) {
         if (cfg.skipUnavailable && isNebulaError(e) && e.code === 'RUNTIME_UNAVAILABLE') {
           runtimes = runtimes.filter((r) => r !== rt);
@@ -186,7 +197,10 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       }
       this.emit('tick', 'prepare', ++done, cfg.runtimes.length);
     }
-    if (!runtimes.length) throw new RuntimeUnavailableError(`No runtime of ${cfg.runtimes.join(', ')} is available: ${this.runFile?.notes.join(' ')}`);
+    if (!runtimes.length)
+      throw new RuntimeUnavailableError(
+        `No runtime of ${cfg.runtimes.join(', ')} is available: ${this.runFile?.notes.join(' ')}`,
+      );
     return runtimes;
   }
 
@@ -244,16 +258,31 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   }
 
   /** Batch energy for cells shorter than three meter intervals (their records alone are too short to measure). */
-  private async batches(cells: Cell[], records: InvocationRecord[], signal?: AbortSignal): Promise<Map<string, BatchEnergy>> {
+  private async batches(
+    cells: Cell[],
+    records: InvocationRecord[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, BatchEnergy>> {
     const out = new Map<string, BatchEnergy>();
     const meter = this.nebula.meter;
     const window = this.config.batchWindowMs;
     if (!meter || window === false || signal?.aborted) return out;
     const totals = new Map<string, number[]>();
-    for (const r of records) if (r.ok) (totals.get(recordCellKey(r)) ?? totals.set(recordCellKey(r), []).get(recordCellKey(r))!).push(r.timing.totalMs);
+    for (const r of records)
+      if (r.ok)
+        (totals.get(recordCellKey(r)) ?? totals.set(recordCellKey(r), []).get(recordCellKey(r))!).push(
+          r.timing.totalMs,
+        );
     const short = cells.filter((c) => {
       const t = totals.get(cellKey(c));
-      return t && quantile([...t].sort((a, b) => a - b), 0.5) <= meter.intervalMs * 3;
+      return (
+        t &&
+        quantile(
+          [...t].sort((a, b) => a - b),
+          0.5,
+        ) <=
+          meter.intervalMs * 3
+      );
     });
     const windowMs = Math.max(window, meter.intervalMs * 20);
     const each = windowMs + meter.intervalMs * 1.5;
@@ -298,11 +327,20 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
    * Awaits `work` while ticking `phase` by the clock (every 250 ms) up to `expectedMs`; announces
    * the phase unless `offset`/`total` say it is one step of a phase already announced.
    */
-  private async timed<T>(phase: ExperimentPhase, expectedMs: number, work: Promise<T>, offset?: number, total?: number): Promise<T> {
+  private async timed<T>(
+    phase: ExperimentPhase,
+    expectedMs: number,
+    work: Promise<T>,
+    offset?: number,
+    total?: number,
+  ): Promise<T> {
     if (offset === undefined) this.emit('phase', phase, { total: expectedMs, unit: 'ms' });
     const all = total ?? expectedMs;
     const start = nowMs();
-    const timer = setInterval(() => this.emit('tick', phase, (offset ?? 0) + Math.min(expectedMs, nowMs() - start), all), 250);
+    const timer = setInterval(
+      () => this.emit('tick', phase, (offset ?? 0) + Math.min(expectedMs, nowMs() - start), all),
+      250,
+    );
     try {
       return await work;
     } finally {
@@ -312,6 +350,11 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   }
 
   private invoke(c: Cell): Promise<InvocationRecord> {
-    return this.nebula.invoke(c.function, c.input, { runtime: c.runtime, mode: c.mode, timeoutMs: this.config.timeoutMs, waitForEnergy: true });
+    return this.nebula.invoke(c.function, c.input, {
+      runtime: c.runtime,
+      mode: c.mode,
+      timeoutMs: this.config.timeoutMs,
+      waitForEnergy: true,
+    });
   }
 }

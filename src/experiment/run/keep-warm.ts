@@ -57,14 +57,19 @@ export interface KeepWarmResult {
 }
 
 const bad = (what: string, got: unknown) =>
-  new UsageError('INVALID_CONFIG', `Experiment config: keepWarm.${what}, got ${JSON.stringify(got) ?? String(got)}.`, { details: { field: `keepWarm` } });
+  new UsageError('INVALID_CONFIG', `Experiment config: keepWarm.${what}, got ${JSON.stringify(got) ?? String(got)}.`, {
+    details: { field: `keepWarm` },
+  });
 
 /**
  * The keep-warm step's settings: `true` or an object turns it on, `false` off; left out, it is
  * on when the modes include `warm`.
  * @throws UsageError `INVALID_CONFIG`
  */
-export function resolveKeepWarm(value: KeepWarmConfig | boolean | undefined, modes: readonly InvocationMode[]): ResolvedKeepWarm | false {
+export function resolveKeepWarm(
+  value: KeepWarmConfig | boolean | undefined,
+  modes: readonly InvocationMode[],
+): ResolvedKeepWarm | false {
   if (value === false || (value === undefined && !modes.includes('warm'))) return false;
   const c: KeepWarmConfig = value === true || value === undefined ? {} : value;
   if (typeof c !== 'object' || c === null) throw bad('', c);
@@ -72,9 +77,11 @@ export function resolveKeepWarm(value: KeepWarmConfig | boolean | undefined, mod
   if (!Array.isArray(counts) || counts.length < 2 || counts.some((k) => !Number.isInteger(k) || k < 0 || k > 1000))
     throw bad('counts must list two or more whole numbers from 0 to 1000', counts);
   const windowMs = c.windowMs ?? 5000;
-  if (typeof windowMs !== 'number' || !(windowMs >= 100) || windowMs > 600_000) throw bad('windowMs must be 100 to 600000 ms', windowMs);
+  if (typeof windowMs !== 'number' || !(windowMs >= 100) || windowMs > 600_000)
+    throw bad('windowMs must be 100 to 600000 ms', windowMs);
   const repeats = c.repeats ?? 2;
-  if (!Number.isInteger(repeats) || repeats < 1 || repeats > 100) throw bad('repeats must be a whole number from 1 to 100', repeats);
+  if (!Number.isInteger(repeats) || repeats < 1 || repeats > 100)
+    throw bad('repeats must be a whole number from 1 to 100', repeats);
   const fn = c.function ?? 'fib';
   if (!builtinFunctions().some((s) => s.name === fn)) throw bad('function must name a built-in function', fn);
   return { counts: [...new Set(counts)].sort((a, b) => a - b), windowMs, repeats, function: fn, input: c.input ?? 1 };
@@ -128,9 +135,14 @@ export async function measureKeepWarm(
   const notes: string[] = [];
   const points: KeepWarmPoint[] = [];
   const hold = async (k: number) => {
-    const recs = await Promise.all(Array.from({ length: k }, () => nebula.invoke(name, o.input, { runtime, mode: 'warm', timeoutMs })));
+    const recs = await Promise.all(
+      Array.from({ length: k }, () => nebula.invoke(name, o.input, { runtime, mode: 'warm', timeoutMs })),
+    );
     const failed = recs.filter((r) => !r.ok);
-    if (failed.length) notes.push(`${failed.length} of ${k} warm invocations failed (${failed[0]!.error?.code}): fewer sandboxes were kept.`);
+    if (failed.length)
+      notes.push(
+        `${failed.length} of ${k} warm invocations failed (${failed[0]!.error?.code}): fewer sandboxes were kept.`,
+      );
     return recs;
   };
   let reusedAfter = 0;
@@ -157,9 +169,17 @@ export async function measureKeepWarm(
       `Only ${reusedAfter} of ${heldMax} warm invocations after the windows found a kept sandbox: ${runtime} did not keep ${heldMax} sandboxes through the measurement (its warm mode, cap or keep-alive), so the figure is per sandbox actually kept, at most.`,
     );
   const ks = points.map((p) => p.k);
-  const power = linearFit(ks, points.map((p) => p.powerW));
+  const power = linearFit(
+    ks,
+    points.map((p) => p.powerW),
+  );
   const haveMem = points.every((p) => p.memAvailableBytes !== null);
-  const mem = haveMem ? linearFit(ks, points.map((p) => -p.memAvailableBytes!)) : null;
+  const mem = haveMem
+    ? linearFit(
+        ks,
+        points.map((p) => -p.memAvailableBytes!),
+      )
+    : null;
   return {
     runtime,
     function: o.function,

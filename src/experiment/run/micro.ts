@@ -55,7 +55,10 @@ export async function microBenchmarks(nebula: Nebula, timeMs = 400): Promise<Mic
     });
   await bench.run();
   return bench.tasks.map((t) => {
-    const r = t.result as unknown as { latency?: { samplesCount?: number; mean: number; p50?: number; p99?: number; rme: number }; samples?: number[] };
+    const r = t.result as unknown as {
+      latency?: { samplesCount?: number; mean: number; p50?: number; p99?: number; rme: number };
+      samples?: number[];
+    };
     const lat = r?.latency;
     return {
       task: t.name,

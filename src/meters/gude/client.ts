@@ -78,7 +78,10 @@ export class GudeMeter extends EventEmitter<MeterEvents> implements Meter {
     this.target = o.outlet ?? { port: 1 };
     this.base = sensorBase(this.target);
     this.intervalMs = finiteNumber('GudeMeter intervalMs', o.intervalMs, 1, 3_600_000, 100);
-    this.voltage = o.voltage === undefined || o.voltage === 'measured' ? 'measured' : positive("GudeMeter voltage (V, or 'measured')", o.voltage, 300, 0);
+    this.voltage =
+      o.voltage === undefined || o.voltage === 'measured'
+        ? 'measured'
+        : positive("GudeMeter voltage (V, or 'measured')", o.voltage, 300, 0);
     this.power = oneOf('GudeMeter power', o.power, ['uipf', 'active'] as const, 'uipf');
     this.timeoutMs = finiteNumber('GudeMeter timeoutMs', o.timeoutMs, 1, 600_000, 1000);
     this.unitId = wholeNumber('GudeMeter unitId', o.unitId, 0, 255, 1);
@@ -100,7 +103,8 @@ export class GudeMeter extends EventEmitter<MeterEvents> implements Meter {
   private async begin(): Promise<void> {
     if (this.running) return;
     const waitMs = this.retryAt - nowMs();
-    if (this.lastError && waitMs > 0) throw this.error(this.lastError, { retryInMs: Math.ceil(waitMs) }, ` Next attempt in ${Math.ceil(waitMs)} ms.`);
+    if (this.lastError && waitMs > 0)
+      throw this.error(this.lastError, { retryInMs: Math.ceil(waitMs) }, ` Next attempt in ${Math.ceil(waitMs)} ms.`);
     this.running = true;
     let sample: PowerSample;
     try {
@@ -140,7 +144,8 @@ export class GudeMeter extends EventEmitter<MeterEvents> implements Meter {
   /** One reading over the current connection (opened first if needed). @throws MeterError */
   private async read(): Promise<PowerSample> {
     if (this.link?.closed && !this.link.garbage) this.link = undefined; // closed after a valid reply: open anew
-    if (!this.link) this.link = await Link.open(this.host, this.port, this.unitId, this.timeoutMs, this.describe.bind(this));
+    if (!this.link)
+      this.link = await Link.open(this.host, this.port, this.unitId, this.timeoutMs, this.describe.bind(this));
     const link = this.link;
     if (!this.running) {
       this.drop();
@@ -160,7 +165,15 @@ export class GudeMeter extends EventEmitter<MeterEvents> implements Meter {
     checkReading(r);
     const u = this.voltage === 'measured' ? r.voltageV : this.voltage;
     const powerW = this.power === 'active' ? r.activePowerW : u * r.currentA * r.powerFactor;
-    return { t: (t0 + t1) / 2, powerW, voltageV: u, currentA: r.currentA, powerFactor: r.powerFactor, activePowerW: r.activePowerW, energyWh: r.energyWh };
+    return {
+      t: (t0 + t1) / 2,
+      powerW,
+      voltageV: u,
+      currentA: r.currentA,
+      powerFactor: r.powerFactor,
+      activePowerW: r.activePowerW,
+      energyWh: r.energyWh,
+    };
   }
 
   private succeeded(sample: PowerSample): void {
@@ -173,7 +186,10 @@ export class GudeMeter extends EventEmitter<MeterEvents> implements Meter {
 
   /** Books a failure: a dropped connection (or a failed start) doubles the back-off. */
   private failed(e: unknown, starting: boolean): MeterError {
-    const err = e instanceof MeterError ? e : new MeterError('METER_UNAVAILABLE', String((e as Error)?.message ?? e), { cause: e });
+    const err =
+      e instanceof MeterError
+        ? e
+        : new MeterError('METER_UNAVAILABLE', String((e as Error)?.message ?? e), { cause: e });
     let retryInMs: number | undefined;
     if (starting || DROPS.has(err.details.reason as FailureReason)) {
       this.failures++;
@@ -187,7 +203,9 @@ export class GudeMeter extends EventEmitter<MeterEvents> implements Meter {
   /** The same error, its message opening with the meter's name, and more details. */
   private error(e: MeterError, details: Record<string, unknown>, more = ''): MeterError {
     const prefix = `Gude meter ${this.name}: `;
-    const message = e.message.startsWith(prefix) ? e.message : prefix + e.message.charAt(0).toLowerCase() + e.message.slice(1);
+    const message = e.message.startsWith(prefix)
+      ? e.message
+      : prefix + e.message.charAt(0).toLowerCase() + e.message.slice(1);
     return new MeterError(e.code as 'METER_UNAVAILABLE' | 'METER_PROTOCOL', message + more, {
       cause: e.cause ?? e,
       details: { ...e.details, meter: this.name, ...details },

@@ -17,4 +17,11 @@
  * @module
  */
 export { GudeSimulator, type GudeSimulatorOptions, type GudeFault, type PowerTrace } from './simulator.js';
-export { decodeBlock, encodeBlock, sensorBase, BLOCK_REGISTERS, type GudeReading, type GudeTarget } from './register-map.js';
+export {
+  decodeBlock,
+  encodeBlock,
+  sensorBase,
+  BLOCK_REGISTERS,
+  type GudeReading,
+  type GudeTarget,
+} from './register-map.js';

@@ -67,7 +67,14 @@ export class Link {
       });
       socket.on('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(link.error('unreachable', `cannot connect (${e.code ?? e.message}); check the address and that Modbus TCP is enabled on the device`, {}, e));
+        reject(
+          link.error(
+            'unreachable',
+            `cannot connect (${e.code ?? e.message}); check the address and that Modbus TCP is enabled on the device`,
+            {},
+            e,
+          ),
+        );
       });
       socket.setNoDelay(true);
       socket.connect({ host, port });
@@ -76,7 +83,10 @@ export class Link {
 
   /** Reads one sensor block (26 registers from `start`). @throws MeterError, `details.reason` saying why. */
   async readInputRegisters(start: number): Promise<Buffer> {
-    if (this.closed) throw this.garbage ? this.error('garbage', this.garbage) : this.error('closed', 'the device closed the connection');
+    if (this.closed)
+      throw this.garbage
+        ? this.error('garbage', this.garbage)
+        : this.error('closed', 'the device closed the connection');
     this.pending = true;
     this.received = 0;
     this.header = Buffer.alloc(0);
@@ -98,7 +108,8 @@ export class Link {
 
   /** A MeterError for `reason`: outages are `METER_UNAVAILABLE`, wrong answers `METER_PROTOCOL`. */
   error(reason: FailureReason, what: string, extra: Record<string, unknown> = {}, cause?: unknown): MeterError {
-    const code = reason === 'unreachable' || reason === 'timeout' || reason === 'closed' ? 'METER_UNAVAILABLE' : 'METER_PROTOCOL';
+    const code =
+      reason === 'unreachable' || reason === 'timeout' || reason === 'closed' ? 'METER_UNAVAILABLE' : 'METER_PROTOCOL';
     const exceptionCode = typeof extra.exceptionCode === 'number' ? extra.exceptionCode : undefined;
     return new MeterError(code, this.describe(reason, what, exceptionCode), { cause, details: { reason, ...extra } });
   }
@@ -110,17 +121,32 @@ export class Link {
     switch (failure?.err) {
       case 'ModbusException': {
         const code = failure.response?.body?.code ?? 0;
-        return this.error('exception', `Modbus exception ${code}, ${EXCEPTIONS[code] ?? 'unknown'}`, { exceptionCode: code }, e);
+        return this.error(
+          'exception',
+          `Modbus exception ${code}, ${EXCEPTIONS[code] ?? 'unknown'}`,
+          { exceptionCode: code },
+          e,
+        );
       }
       case 'Timeout':
         return this.received > 0
-          ? this.error('garbage', `${this.received} bytes in ${this.timeoutMs} ms that are not a whole Modbus TCP reply`, {}, e)
+          ? this.error(
+              'garbage',
+              `${this.received} bytes in ${this.timeoutMs} ms that are not a whole Modbus TCP reply`,
+              {},
+              e,
+            )
           : this.error('timeout', `no reply within ${this.timeoutMs} ms`, {}, e);
       case 'OutOfSync': {
         // Framing, unit and function were checked as the bytes came: what is left is the transaction id.
         const expected = (failure as { request?: { id?: unknown } }).request?.id;
         const got = this.header.length >= 2 ? this.header.readUInt16BE(0) : undefined;
-        return this.error('garbage', `a reply to another request (transaction id ${got ?? '?'}, expected ${typeof expected === 'number' ? expected : '?'}): a late or duplicated reply`, {}, e);
+        return this.error(
+          'garbage',
+          `a reply to another request (transaction id ${got ?? '?'}, expected ${typeof expected === 'number' ? expected : '?'}): a late or duplicated reply`,
+          {},
+          e,
+        );
       }
       case 'Protocol':
         return this.error('garbage', `a reply that does not match the request (${failure.message})`, {}, e);
@@ -138,13 +164,17 @@ export class Link {
     const h = this.header;
     if (h.length >= 4 && h.readUInt16BE(2) !== 0) return this.reject(`protocol id ${h.readUInt16BE(2)}, not 0`);
     // jsmodbus drops a reply from another unit silently, which would end as a timeout.
-    if (h.length >= 7 && h[6] !== this.unitId) return this.reject(`unit id ${h[6]}, not ${this.unitId} (the device must echo the request's unit id)`);
+    if (h.length >= 7 && h[6] !== this.unitId)
+      return this.reject(`unit id ${h[6]}, not ${this.unitId} (the device must echo the request's unit id)`);
     if (h.length < 8) return;
     const length = h.readUInt16BE(4);
     const fc = h[7]!;
     if (!((fc === 0x04 && length === BLOCK_REPLY_LENGTH) || (fc === 0x84 && length === EXCEPTION_REPLY_LENGTH)))
-      return this.reject(`function 0x${fc.toString(16)} and length ${length}, not a reply to reading ${BLOCK_REGISTERS} input registers`);
-    if (h.length >= 9 && fc === 0x04 && h[8] !== BLOCK_REGISTERS * 2) return this.reject(`${h[8]} data bytes, not ${BLOCK_REGISTERS * 2}`);
+      return this.reject(
+        `function 0x${fc.toString(16)} and length ${length}, not a reply to reading ${BLOCK_REGISTERS} input registers`,
+      );
+    if (h.length >= 9 && fc === 0x04 && h[8] !== BLOCK_REGISTERS * 2)
+      return this.reject(`${h[8]} data bytes, not ${BLOCK_REGISTERS * 2}`);
     if (this.received > 6 + length) this.reject(`${this.received - 6 - length} bytes beyond the reply`);
   }
 

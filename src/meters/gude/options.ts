@@ -4,11 +4,14 @@
  */
 import { UsageError } from '../../errors.js';
 
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v ? JSON.stringify(v) : String(v));
+const show = (v: unknown) =>
+  typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v ? JSON.stringify(v) : String(v);
 
 /** The error for option `name`, which must be `wants`. */
 export function invalidOption(name: string, wants: string, value: unknown): UsageError {
-  return new UsageError('INVALID_ARGUMENT', `${name} must be ${wants}, got ${show(value)}.`, { details: { option: name } });
+  return new UsageError('INVALID_ARGUMENT', `${name} must be ${wants}, got ${show(value)}.`, {
+    details: { option: name },
+  });
 }
 
 /** A whole number in [min, max], or `fallback` when undefined. */
@@ -38,13 +41,15 @@ export function positive(name: string, value: unknown, max: number, fallback: nu
 /** A non-empty host name or address; `fallback` when undefined (no fallback: required). */
 export function hostName(name: string, value: unknown, fallback?: string): string {
   if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'string' || !value.trim()) throw invalidOption(name, "a host name or address (e.g. '10.0.0.7')", value);
+  if (typeof value !== 'string' || !value.trim())
+    throw invalidOption(name, "a host name or address (e.g. '10.0.0.7')", value);
   return value.trim();
 }
 
 /** One of `allowed`, or `fallback` when undefined. */
 export function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) throw invalidOption(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  if (!allowed.includes(value as T))
+    throw invalidOption(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
   return value as T;
 }

@@ -49,12 +49,26 @@ export function targetLabel(target: GudeTarget): string {
  * @throws UsageError `INVALID_ARGUMENT` for a target that is not `{ port: 1..64 }` or `{ line: 1..48 }`.
  */
 export function sensorBase(target: GudeTarget): number {
-  const kind = target && typeof target === 'object' ? ('port' in target ? 'port' : 'line' in target ? 'line' : undefined) : undefined;
-  if (!kind) throw new UsageError('INVALID_ARGUMENT', `A Gude target is { port: n } (an outlet) or { line: n }, got ${JSON.stringify(target)}.`);
+  const kind =
+    target && typeof target === 'object'
+      ? 'port' in target
+        ? 'port'
+        : 'line' in target
+          ? 'line'
+          : undefined
+      : undefined;
+  if (!kind)
+    throw new UsageError(
+      'INVALID_ARGUMENT',
+      `A Gude target is { port: n } (an outlet) or { line: n }, got ${JSON.stringify(target)}.`,
+    );
   const index = (target as Record<string, unknown>)[kind];
   const max = MAX_SENSORS[kind];
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 1 || index > max)
-    throw new UsageError('INVALID_ARGUMENT', `Gude ${kind === 'port' ? 'outlet' : 'line'} must be a whole number from 1 to ${max}, got ${String(index)}.`);
+    throw new UsageError(
+      'INVALID_ARGUMENT',
+      `Gude ${kind === 'port' ? 'outlet' : 'line'} must be a whole number from 1 to ${max}, got ${String(index)}.`,
+    );
   return (kind === 'port' ? 0x3a00 : 0x400) + (index - 1) * BLOCK_STRIDE;
 }
 
@@ -77,9 +91,13 @@ export interface GudeReading {
 /** Decodes the 26 registers (52 bytes) of one block. @throws MeterError `METER_PROTOCOL` on a wrong length. */
 export function decodeBlock(bytes: Buffer): GudeReading {
   if (bytes.length !== BLOCK_REGISTERS * 2)
-    throw new MeterError('METER_PROTOCOL', `The Gude reply holds ${bytes.length} bytes; a sensor block is ${BLOCK_REGISTERS * 2}.`, {
-      details: { reason: 'garbage', bytes: bytes.length },
-    });
+    throw new MeterError(
+      'METER_PROTOCOL',
+      `The Gude reply holds ${bytes.length} bytes; a sensor block is ${BLOCK_REGISTERS * 2}.`,
+      {
+        details: { reason: 'garbage', bytes: bytes.length },
+      },
+    );
   const s = (field: number) => bytes.readInt32BE(field * 4);
   return {
     energyWh: s(FIELD.energyWh),
@@ -111,19 +129,26 @@ const PLAUSIBLE = {
 
 /** @throws MeterError `METER_PROTOCOL` (`details.reason: 'implausible'`) naming the first field out of range. */
 export function checkReading(r: GudeReading): void {
-  for (const [field, [min, max]] of Object.entries(PLAUSIBLE) as Array<[keyof typeof PLAUSIBLE, readonly [number, number]]>) {
+  for (const [field, [min, max]] of Object.entries(PLAUSIBLE) as Array<
+    [keyof typeof PLAUSIBLE, readonly [number, number]]
+  >) {
     const value = r[field];
     if (!(value >= min && value <= max))
-      throw new MeterError('METER_PROTOCOL', `The Gude reply is not a plausible reading: ${field} = ${value} (expected ${min} to ${max}).`, {
-        details: { reason: 'implausible', field, value },
-      });
+      throw new MeterError(
+        'METER_PROTOCOL',
+        `The Gude reply is not a plausible reading: ${field} = ${value} (expected ${min} to ${max}).`,
+        {
+          details: { reason: 'implausible', field, value },
+        },
+      );
   }
 }
 
 /** Encodes a reading as the device does (signed integers in its units); used by the simulator. */
 export function encodeBlock(r: GudeReading): Buffer {
   const out = Buffer.alloc(BLOCK_REGISTERS * 2);
-  const s = (field: number, v: number) => out.writeInt32BE(Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(v) || 0)), field * 4);
+  const s = (field: number, v: number) =>
+    out.writeInt32BE(Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(v) || 0)), field * 4);
   s(FIELD.energyWh, r.energyWh);
   s(FIELD.activePowerW, r.activePowerW);
   s(FIELD.voltageV, r.voltageV);

@@ -75,7 +75,8 @@ export class GudeSimulator {
     const t = this.trace;
     if (typeof t === 'number') finiteNumber('GudeSimulator trace', t, 0, 30_000, 0);
     else if (t && typeof t === 'object') finiteNumber('GudeSimulator trace.constantW', t.constantW, 0, 30_000, 0);
-    else if (typeof t !== 'function' && t !== 'cpu') throw invalidOption('GudeSimulator trace', "watts, { constantW }, a function of time or 'cpu'", t);
+    else if (typeof t !== 'function' && t !== 'cpu')
+      throw invalidOption('GudeSimulator trace', "watts, { constantW }, a function of time or 'cpu'", t);
     const idleW = finiteNumber('GudeSimulator idleW', o.idleW, 0, 30_000, 40);
     finiteNumber('GudeSimulator maxW', o.maxW, idleW, 30_000, Math.max(idleW, 55));
     positive('GudeSimulator voltageV', o.voltageV, 300, 230);
@@ -156,7 +157,8 @@ export class GudeSimulator {
     if (fault === 'exception') body = exception(4);
     else if (count < 1 || count > 125) body = exception(3);
     else if (!this.serves(start, count)) body = exception(2);
-    else if (fault === 'all-ff') body = new Modbus.responses.ReadInputRegistersResponseBody(count * 2, Buffer.alloc(count * 2, 0xff));
+    else if (fault === 'all-ff')
+      body = new Modbus.responses.ReadInputRegistersResponseBody(count * 2, Buffer.alloc(count * 2, 0xff));
     else {
       this.refresh();
       const values = Buffer.from(this.input.subarray(start * 2, (start + count) * 2));

@@ -77,7 +77,13 @@ export async function arm(
  * Starts an armed container with `input` on stdin and waits for it; never throws. Settles by
  * `deadlineAt + GRACE_MS` even when the engine stops answering.
  */
-export async function fire(docker: Docker, armed: Armed, input: string, ctx: RunContext, maxOutputBytes: number): Promise<RunOutcome> {
+export async function fire(
+  docker: Docker,
+  armed: Armed,
+  input: string,
+  ctx: RunContext,
+  maxOutputBytes: number,
+): Promise<RunOutcome> {
   const { container, stream } = armed;
   const phases: Record<string, number> = { ...armed.phases };
   const settleBy = ctx.deadlineAt + GRACE_MS;
@@ -155,7 +161,10 @@ export async function fire(docker: Docker, armed: Armed, input: string, ctx: Run
     if (armed.stderr.truncated) outcome.stderrTruncated = true;
     if (stopped) outcome.error = stopError(stopped, ctx, maxOutputBytes);
     else if (info.State.OOMKilled)
-      outcome.error = new NebulaError('MEMORY_LIMIT', 'The container went over its memory limit and was killed (limits.memoryMiB).');
+      outcome.error = new NebulaError(
+        'MEMORY_LIMIT',
+        'The container went over its memory limit and was killed (limits.memoryMiB).',
+      );
     return outcome;
   } catch (e) {
     const outcome = failed(await engineFailure(docker, e, ctx, stopped), phases);

@@ -17,7 +17,12 @@ export class DeadlineError extends Error {
  * `cancel` fires, and settles by then whatever the call does.
  * @throws DeadlineError at the deadline; the cancel reason when cancelled; otherwise what `call` throws.
  */
-export async function by<T>(deadlineAt: number, doing: string, call: (signal: AbortSignal) => Promise<T>, cancel?: AbortSignal): Promise<T> {
+export async function by<T>(
+  deadlineAt: number,
+  doing: string,
+  call: (signal: AbortSignal) => Promise<T>,
+  cancel?: AbortSignal,
+): Promise<T> {
   const ac = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let onCancel: (() => void) | undefined;
@@ -51,7 +56,11 @@ export const ABORTED = Symbol('aborted');
  * Waits for `p` unless `signal` aborts first; then `p` is left to finish in the background and
  * `onLate` gets its value (to release what it made, e.g. remove a container created after all).
  */
-export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, onLate: (value: T) => void): Promise<T | typeof ABORTED> {
+export function untilAborted<T>(
+  p: Promise<T>,
+  signal: AbortSignal | undefined,
+  onLate: (value: T) => void,
+): Promise<T | typeof ABORTED> {
   if (!signal) return p;
   if (signal.aborted) {
     p.then(onLate, () => undefined);

@@ -33,7 +33,9 @@ export const dockerRuntime = defineRuntime<'docker', DockerSource, DockerRuntime
       typeof value === 'object' &&
       value !== null &&
       Object.keys(value).length > 0 &&
-      Object.entries(value).every(([arch, path]) => /^[a-z0-9]+$/.test(arch) && typeof path === 'string' && path !== '');
+      Object.entries(value).every(
+        ([arch, path]) => /^[a-z0-9]+$/.test(arch) && typeof path === 'string' && path !== '',
+      );
     if (given.length !== 1 || !((typeof value === 'string' && value !== '') || perArch))
       throw new UsageError(
         'INVALID_ARGUMENT',
@@ -45,6 +47,8 @@ export const dockerRuntime = defineRuntime<'docker', DockerSource, DockerRuntime
   describe(source) {
     if ('image' in source) return { image: source.image };
     if ('tarball' in source) return { path: source.tarball };
-    return typeof source.binary === 'string' ? { path: source.binary } : { path: Object.values(source.binary).join(', ') };
+    return typeof source.binary === 'string'
+      ? { path: source.binary }
+      : { path: Object.values(source.binary).join(', ') };
   },
 });

@@ -34,33 +34,49 @@ export interface ElfFacts {
  * Returns why `bytes` cannot run alone in a container on an engine of `engineArch` (Docker's
  * names: amd64, arm64, ...), or the binary's facts when it can.
  */
-export function checkStaticElf(bytes: Buffer, engineArch: string): { ok: true; facts: ElfFacts } | { ok: false; why: string } {
+export function checkStaticElf(
+  bytes: Buffer,
+  engineArch: string,
+): { ok: true; facts: ElfFacts } | { ok: false; why: string } {
   const no = (why: string) => ({ ok: false as const, why });
   if (bytes.length < 4 || bytes.toString('latin1', 0, 4) !== '\x7fELF') return no('is not a Linux (ELF) binary.');
-  if (bytes.length < 52) return no(`is ${bytes.length} bytes: too short to be an ELF executable (the header alone is 52 or 64 bytes).`);
+  if (bytes.length < 52)
+    return no(`is ${bytes.length} bytes: too short to be an ELF executable (the header alone is 52 or 64 bytes).`);
   const cls = bytes[4];
   const data = bytes[5];
-  if ((cls !== 1 && cls !== 2) || (data !== 1 && data !== 2) || bytes[6] !== 1) return no('has a malformed ELF identification (class, byte order or version).');
+  if ((cls !== 1 && cls !== 2) || (data !== 1 && data !== 2) || bytes[6] !== 1)
+    return no('has a malformed ELF identification (class, byte order or version).');
   const is64 = cls === 2;
   const le = data === 1;
   if (bytes.length < (is64 ? 64 : 52)) return no(`is ${bytes.length} bytes: shorter than its own ELF header.`);
   const u16 = (o: number) => (le ? bytes.readUInt16LE(o) : bytes.readUInt16BE(o));
   const u32 = (o: number) => (le ? bytes.readUInt32LE(o) : bytes.readUInt32BE(o));
   const word = (o: number) => (is64 ? Number(le ? bytes.readBigUInt64LE(o) : bytes.readBigUInt64BE(o)) : u32(o));
-  const sword = (o: number) => (is64 ? Number(le ? bytes.readBigInt64LE(o) : bytes.readBigInt64BE(o)) : le ? bytes.readInt32LE(o) : bytes.readInt32BE(o));
+  const sword = (o: number) =>
+    is64
+      ? Number(le ? bytes.readBigInt64LE(o) : bytes.readBigInt64BE(o))
+      : le
+        ? bytes.readInt32LE(o)
+        : bytes.readInt32BE(o);
 
   const type = u16(16);
-  if (type !== 2 && type !== 3) return no(`is not an executable (ELF type ${type}: ${type === 1 ? 'a relocatable object' : type === 4 ? 'a core dump' : 'unknown'}).`);
+  if (type !== 2 && type !== 3)
+    return no(
+      `is not an executable (ELF type ${type}: ${type === 1 ? 'a relocatable object' : type === 4 ? 'a core dump' : 'unknown'}).`,
+    );
   const machine = u16(18);
   const arch = MACHINES[machine]?.(is64, le) ?? `machine ${machine}`;
-  if (arch !== engineArch) return no(`is built for ${arch}, but the Docker engine runs ${engineArch} containers: build it for ${engineArch}.`);
+  if (arch !== engineArch)
+    return no(`is built for ${arch}, but the Docker engine runs ${engineArch} containers: build it for ${engineArch}.`);
   const entry = word(24);
   const phoff = word(is64 ? 32 : 28);
   const phentsize = u16(is64 ? 54 : 42);
   const phnum = u16(is64 ? 56 : 44);
   if (entry === 0) return no('has no entry point (a shared library, not a program).');
   if (phnum === 0 || phentsize < (is64 ? 56 : 32) || phoff + phnum * phentsize > bytes.length)
-    return no(`is truncated or malformed: its program headers (${phnum} at byte ${phoff}) do not fit in its ${bytes.length} bytes.`);
+    return no(
+      `is truncated or malformed: its program headers (${phnum} at byte ${phoff}) do not fit in its ${bytes.length} bytes.`,
+    );
 
   let loads = 0;
   for (let i = 0; i < phnum; i++) {
@@ -68,18 +84,22 @@ export function checkStaticElf(bytes: Buffer, engineArch: string): { ok: true; f
     const pType = u32(h);
     const offset = word(is64 ? h + 8 : h + 4);
     const filesz = word(is64 ? h + 32 : h + 16);
-    if (offset + filesz > bytes.length) return no(`is truncated: a segment ends at byte ${offset + filesz} of ${bytes.length}.`);
+    if (offset + filesz > bytes.length)
+      return no(`is truncated: a segment ends at byte ${offset + filesz} of ${bytes.length}.`);
     if (pType === PT_LOAD) loads++;
     if (pType === PT_INTERP) {
       const loader = bytes.toString('latin1', offset, offset + filesz).replace(/\0.*$/s, '');
-      return no(`is dynamically linked: it needs the loader ${loader}, which a FROM scratch image does not have. Link it statically (e.g. musl-gcc -static, CGO_ENABLED=0 go build, --target x86_64-unknown-linux-musl).`);
+      return no(
+        `is dynamically linked: it needs the loader ${loader}, which a FROM scratch image does not have. Link it statically (e.g. musl-gcc -static, CGO_ENABLED=0 go build, --target x86_64-unknown-linux-musl).`,
+      );
     }
     if (pType === PT_DYNAMIC) {
       const size = is64 ? 16 : 8;
       for (let d = offset; d + size <= offset + filesz; d += size) {
         const tag = sword(d);
         if (tag === 0) break;
-        if (tag === DT_NEEDED) return no('needs shared libraries (its dynamic section lists DT_NEEDED entries): link it statically.');
+        if (tag === DT_NEEDED)
+          return no('needs shared libraries (its dynamic section lists DT_NEEDED entries): link it statically.');
       }
     }
   }

@@ -39,7 +39,10 @@ function dockerode(): typeof Docker {
   try {
     return requireHere('dockerode') as typeof Docker;
   } catch (e) {
-    throw new RuntimeUnavailableError(`The Docker client library (dockerode) cannot be loaded: ${(e as Error).message}`, { cause: e });
+    throw new RuntimeUnavailableError(
+      `The Docker client library (dockerode) cannot be loaded: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
@@ -59,7 +62,16 @@ function where(docker: Docker): string {
   return typeof m.socketPath === 'string' ? m.socketPath : m.host ? `${m.host}:${m.port ?? ''}` : 'the default socket';
 }
 
-const CONNECTION_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE']);
+const CONNECTION_CODES = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'EACCES',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+]);
 
 /** True when `e` says the engine could not be reached at all. */
 function isConnectionError(e: unknown): boolean {
@@ -74,21 +86,35 @@ export async function ping(docker: Docker, withinMs = 10_000): Promise<void> {
     const pingWith = docker.ping.bind(docker) as unknown as (o: object) => Promise<unknown>;
     await by(nowMs() + withinMs, 'answering a ping', (abortSignal) => pingWith({ abortSignal }));
   } catch (e) {
-    const detail = (e as { code?: string }).code === 'EACCES' ? ' (permission denied: add your user to the "docker" group)' : '';
-    throw new RuntimeUnavailableError(`No Docker engine answers at ${where(docker)}${detail}. ${START_ENGINE_HINT}`, { cause: e });
+    const detail =
+      (e as { code?: string }).code === 'EACCES' ? ' (permission denied: add your user to the "docker" group)' : '';
+    throw new RuntimeUnavailableError(`No Docker engine answers at ${where(docker)}${detail}. ${START_ENGINE_HINT}`, {
+      cause: e,
+    });
   }
 }
 
 /** Translates an engine error (docker-modem puts `statusCode` and the engine's `json` on it). */
 export function engineError(e: unknown, doing: string): NebulaError {
   if (e instanceof NebulaError) return e;
-  if (e instanceof DeadlineError) return new RuntimeUnavailableError(`The Docker engine did not answer in time while ${doing}. ${START_ENGINE_HINT}`, { cause: e });
-  if (isConnectionError(e)) return new RuntimeUnavailableError(`The Docker engine stopped answering while ${doing}. ${START_ENGINE_HINT}`, { cause: e });
+  if (e instanceof DeadlineError)
+    return new RuntimeUnavailableError(
+      `The Docker engine did not answer in time while ${doing}. ${START_ENGINE_HINT}`,
+      { cause: e },
+    );
+  if (isConnectionError(e))
+    return new RuntimeUnavailableError(`The Docker engine stopped answering while ${doing}. ${START_ENGINE_HINT}`, {
+      cause: e,
+    });
   const status = (e as { statusCode?: number }).statusCode;
   const json = (e as { json?: { message?: string } }).json;
   const message = json?.message ?? (e as Error)?.message ?? String(e);
-  return new NebulaError('RUNTIME_ERROR', `Docker engine error while ${doing}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
-    cause: e,
-    details: status ? { status } : {},
-  });
+  return new NebulaError(
+    'RUNTIME_ERROR',
+    `Docker engine error while ${doing}${status ? ` (HTTP ${status})` : ''}: ${message}`,
+    {
+      cause: e,
+      details: status ? { status } : {},
+    },
+  );
 }

@@ -19,9 +19,17 @@ export type StopReason = 'TIMEOUT' | 'ABORTED' | 'OUTPUT_LIMIT';
 export const GRACE_MS = 2000;
 
 export function stopError(why: StopReason, ctx: RunContext, maxOutputBytes: number): NebulaError {
-  if (why === 'TIMEOUT') return new NebulaError('TIMEOUT', `The container ran longer than its timeout of ${ctx.timeoutMs} ms and was killed.`);
-  if (why === 'ABORTED') return new NebulaError('ABORTED', 'The invocation was aborted by its signal; the function was killed.');
-  return new NebulaError('OUTPUT_LIMIT', `The function wrote more than ${maxOutputBytes} bytes to stdout (maxOutputBytes) and was killed; the cut result is not returned.`);
+  if (why === 'TIMEOUT')
+    return new NebulaError(
+      'TIMEOUT',
+      `The container ran longer than its timeout of ${ctx.timeoutMs} ms and was killed.`,
+    );
+  if (why === 'ABORTED')
+    return new NebulaError('ABORTED', 'The invocation was aborted by its signal; the function was killed.');
+  return new NebulaError(
+    'OUTPUT_LIMIT',
+    `The function wrote more than ${maxOutputBytes} bytes to stdout (maxOutputBytes) and was killed; the cut result is not returned.`,
+  );
 }
 
 /**
@@ -29,7 +37,12 @@ export function stopError(why: StopReason, ctx: RunContext, maxOutputBytes: numb
  * silent engine that still answers a ping was merely slow (TIMEOUT, or ABORTED when stopped so);
  * one that does not is RUNTIME_UNAVAILABLE.
  */
-export async function engineFailure(docker: Docker, e: unknown, ctx: RunContext, stopped: StopReason | undefined): Promise<NebulaError> {
+export async function engineFailure(
+  docker: Docker,
+  e: unknown,
+  ctx: RunContext,
+  stopped: StopReason | undefined,
+): Promise<NebulaError> {
   if (!(e instanceof DeadlineError)) return engineError(e, 'running a container');
   try {
     await ping(docker, 1000);
@@ -40,8 +53,13 @@ export async function engineFailure(docker: Docker, e: unknown, ctx: RunContext,
       { cause: e },
     );
   }
-  if (stopped === 'ABORTED') return new NebulaError('ABORTED', 'The invocation was aborted by its signal.', { cause: e });
-  return new NebulaError('TIMEOUT', `The Docker engine did not finish ${e.doing} within the timeout of ${ctx.timeoutMs} ms (the engine is busy).`, { cause: e });
+  if (stopped === 'ABORTED')
+    return new NebulaError('ABORTED', 'The invocation was aborted by its signal.', { cause: e });
+  return new NebulaError(
+    'TIMEOUT',
+    `The Docker engine did not finish ${e.doing} within the timeout of ${ctx.timeoutMs} ms (the engine is busy).`,
+    { cause: e },
+  );
 }
 
 /**
@@ -52,12 +70,28 @@ export async function engineAlive(docker: Docker, doing: string): Promise<void> 
   try {
     await ping(docker, 1000);
   } catch (e) {
-    throw new RuntimeUnavailableError(`The Docker engine stopped answering while ${doing}. ${START_ENGINE_HINT}`, { cause: e });
+    throw new RuntimeUnavailableError(`The Docker engine stopped answering while ${doing}. ${START_ENGINE_HINT}`, {
+      cause: e,
+    });
   }
 }
 
 /** An outcome for an invocation whose function never ran (or whose end is unknown). */
-export function failed(error: NebulaError, phases: Record<string, number> = {}, sandbox: RunOutcome['sandbox'] = 'fresh'): RunOutcome {
+export function failed(
+  error: NebulaError,
+  phases: Record<string, number> = {},
+  sandbox: RunOutcome['sandbox'] = 'fresh',
+): RunOutcome {
   const now = nowMs();
-  return { exitCode: null, stdout: '', stderr: '', functionStartAt: now, functionEndAt: now, phases, compiled: false, sandbox, error };
+  return {
+    exitCode: null,
+    stdout: '',
+    stderr: '',
+    functionStartAt: now,
+    functionEndAt: now,
+    phases,
+    compiled: false,
+    sandbox,
+    error,
+  };
 }

@@ -32,7 +32,8 @@ export const DEPLOY_CALL_MS = 30_000;
 /** Deadline of a build or a load, ms. */
 const BUILD_MS = 10 * 60_000;
 
-const refuse = (name: string, why: string, cause?: unknown) => new NebulaError('INVALID_FUNCTION', `Function "${name}": ${why}`, { cause });
+const refuse = (name: string, why: string, cause?: unknown) =>
+  new NebulaError('INVALID_FUNCTION', `Function "${name}": ${why}`, { cause });
 
 async function inspectImage(docker: Docker, image: string): Promise<Docker.ImageInspectInfo | null> {
   try {
@@ -57,7 +58,12 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream): Promise<Array<Re
     docker.modem.followProgress(stream, (err: Error | null, out: Array<Record<string, unknown>>) => {
       if (err) return reject(err);
       const failed = out.find((l) => l.error || l.errorDetail);
-      if (failed) return reject(new Error(typeof failed.error === 'string' ? failed.error : JSON.stringify(failed.error ?? failed.errorDetail)));
+      if (failed)
+        return reject(
+          new Error(
+            typeof failed.error === 'string' ? failed.error : JSON.stringify(failed.error ?? failed.errorDetail),
+          ),
+        );
       resolve(out);
     });
   });
@@ -69,7 +75,12 @@ const DOCKERFILE = 'FROM scratch\nCOPY fn /fn\nENTRYPOINT ["/fn"]\n';
  * Builds (once per content hash) a FROM scratch image holding `files`; returns its tag.
  * @throws NebulaError `RUNTIME_ERROR` / `RUNTIME_UNAVAILABLE` from the engine.
  */
-export async function buildScratchImage(docker: Docker, repository: string, dockerfile: string, files: Record<string, Buffer>): Promise<ImageRef> {
+export async function buildScratchImage(
+  docker: Docker,
+  repository: string,
+  dockerfile: string,
+  files: Record<string, Buffer>,
+): Promise<ImageRef> {
   const hash = createHash('sha256').update(dockerfile);
   for (const [name, bytes] of Object.entries(files)) hash.update(name).update(bytes);
   const tag = `${repository}:${hash.digest('hex').slice(0, 16)}`;
@@ -97,7 +108,8 @@ async function fromBinary(docker: Docker, name: string, path: string, engineArch
   let binary: Buffer;
   try {
     const size = (await stat(path)).size;
-    if (size > MAX_BINARY_BYTES) throw refuse(name, `${path} is ${size} bytes, over the ${MAX_BINARY_BYTES}-byte cap for a binary.`);
+    if (size > MAX_BINARY_BYTES)
+      throw refuse(name, `${path} is ${size} bytes, over the ${MAX_BINARY_BYTES}-byte cap for a binary.`);
     binary = await readFile(path);
   } catch (e) {
     if (e instanceof NebulaError) throw e;
@@ -118,7 +130,10 @@ async function fromTarball(docker: Docker, name: string, path: string): Promise<
   let lines: Array<Record<string, unknown>>;
   try {
     lines = await by(nowMs() + BUILD_MS, `loading ${path}`, async (abortSignal) =>
-      follow(docker, await docker.loadImage(createReadStream(path), { quiet: true, abortSignal } as Record<string, unknown>)),
+      follow(
+        docker,
+        await docker.loadImage(createReadStream(path), { quiet: true, abortSignal } as Record<string, unknown>),
+      ),
     );
   } catch (e) {
     const ne = engineError(e, `loading ${path}`);
@@ -155,7 +170,12 @@ function binaryFor(name: string, binary: string | Record<string, string>, engine
  * @param engineArch the engine's architecture (Docker's names: amd64, arm64), for `{ binary }`.
  * @throws NebulaError `INVALID_FUNCTION` (no such image, bad archive, a binary that cannot run there)
  */
-export async function ensureImage(docker: Docker, name: string, source: DockerSource, engineArch: string): Promise<ImageRef> {
+export async function ensureImage(
+  docker: Docker,
+  name: string,
+  source: DockerSource,
+  engineArch: string,
+): Promise<ImageRef> {
   let ref: ImageRef;
   if ('binary' in source) ref = await fromBinary(docker, name, binaryFor(name, source.binary, engineArch), engineArch);
   else if ('tarball' in source) ref = await fromTarball(docker, name, source.tarball);

@@ -60,7 +60,8 @@ export class DockerRuntime implements Runtime {
 
   /** Connects (once), and on the first answer sweeps containers left by processes that are gone. */
   private engine(): Promise<DockerParts> {
-    if (this.closed) return Promise.reject(new NebulaError('CLOSED', 'This DockerRuntime is closed; create a new one.'));
+    if (this.closed)
+      return Promise.reject(new NebulaError('CLOSED', 'This DockerRuntime is closed; create a new one.'));
     if (!this.parts) {
       const docker = connect(this.options.connection);
       const reaper = new Reaper(docker, this.instanceId);
@@ -121,7 +122,10 @@ export class DockerRuntime implements Runtime {
     const ref = await ensureImage(parts.docker, fn.name, fn.docker, await this.engineArch(parts.docker));
     const command = commandOf(fn, ref);
     if (command.length === 0)
-      throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": the image ${ref.image} has no ENTRYPOINT or CMD and grants.args is empty: nothing to run.`);
+      throw new NebulaError(
+        'INVALID_FUNCTION',
+        `Function "${fn.name}": the image ${ref.image} has no ENTRYPOINT or CMD and grants.args is empty: nothing to run.`,
+      );
     const info: PreparedInfo = { image: ref.image };
     if (ref.sizeBytes !== undefined) info.sizeBytes = ref.sizeBytes;
     if (ref.digest) info.digest = ref.digest;

@@ -36,7 +36,12 @@ export function commandOf(fn: FunctionSpec, image: ImageRef): string[] {
 }
 
 /** Create options of a container that runs the function once (cold and prewarmed). */
-export function onceOptions(fn: FunctionSpec, image: ImageRef, labels: Record<string, string>, user: string | undefined): Docker.ContainerCreateOptions {
+export function onceOptions(
+  fn: FunctionSpec,
+  image: ImageRef,
+  labels: Record<string, string>,
+  user: string | undefined,
+): Docker.ContainerCreateOptions {
   const memory = (fn.limits?.memoryMiB ?? 256) * MiB;
   const options: Docker.ContainerCreateOptions = {
     Image: image.image,
@@ -73,7 +78,11 @@ export function onceOptions(fn: FunctionSpec, image: ImageRef, labels: Record<st
  * Create options of a kept container: the same settings, with the supervisor as process 1
  * (from a read-only volume) running the image's own command for each invocation.
  */
-export function warmOptions(once: Docker.ContainerCreateOptions, command: string[], supervisorVolume: string): Docker.ContainerCreateOptions {
+export function warmOptions(
+  once: Docker.ContainerCreateOptions,
+  command: string[],
+  supervisorVolume: string,
+): Docker.ContainerCreateOptions {
   return {
     ...once,
     Entrypoint: [SUPERVISOR_PATH],
@@ -82,7 +91,15 @@ export function warmOptions(once: Docker.ContainerCreateOptions, command: string
     Labels: { ...once.Labels, [MODE_LABEL]: 'warm' },
     HostConfig: {
       ...once.HostConfig,
-      Mounts: [{ Type: 'volume', Source: supervisorVolume, Target: SUPERVISOR_DIR, ReadOnly: true, VolumeOptions: { NoCopy: true } as never }],
+      Mounts: [
+        {
+          Type: 'volume',
+          Source: supervisorVolume,
+          Target: SUPERVISOR_DIR,
+          ReadOnly: true,
+          VolumeOptions: { NoCopy: true } as never,
+        },
+      ],
     },
   };
 }

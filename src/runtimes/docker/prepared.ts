@@ -133,7 +133,9 @@ export class PreparedDocker implements Prepared {
         const t = nowMs();
         const volume = await by(ctx.deadlineAt, 'preparing the warm-mode supervisor', () => this.parts.supervisor());
         setupWaitMs = nowMs() - t;
-        const spawned = await untilAborted(this.spawn(volume, ctx.deadlineAt, phases), ctx.signal, (late) => warm.giveBack(late));
+        const spawned = await untilAborted(this.spawn(volume, ctx.deadlineAt, phases), ctx.signal, (late) =>
+          warm.giveBack(late),
+        );
         if (spawned === ABORTED) return failed(stopError('ABORTED', ctx, maxOutputBytes), phases);
         wc = spawned;
       } catch (e) {

@@ -109,9 +109,15 @@ export class Reaper {
       while (this.unknownRounds > 0 && nowMs() - t0 < GIVE_UP_MS) {
         try {
           const found = await by(nowMs() + CALL_MS, 'listing containers', (abortSignal) =>
-            this.docker.listContainers({ all: true, filters: { label: [`${RUNTIME_LABEL}=${this.instance}`] }, abortSignal } as Docker.ContainerListOptions),
+            this.docker.listContainers({
+              all: true,
+              filters: { label: [`${RUNTIME_LABEL}=${this.instance}`] },
+              abortSignal,
+            } as Docker.ContainerListOptions),
           );
-          for (const c of found) if (!this.known.has(c.Id) && !this.creating.has(c.Labels?.[CREATE_LABEL] ?? '')) this.remove(c.Id).catch(() => undefined);
+          for (const c of found)
+            if (!this.known.has(c.Id) && !this.creating.has(c.Labels?.[CREATE_LABEL] ?? ''))
+              this.remove(c.Id).catch(() => undefined);
           this.unknownRounds--;
           // A second look a little later: the engine may finish a create it got just before the outage.
           wait = 5000;
@@ -132,7 +138,11 @@ export class Reaper {
     let list: Docker.ContainerInfo[];
     try {
       list = await by(deadlineAt, 'listing containers', (abortSignal) =>
-        this.docker.listContainers({ all: true, filters: { label: [LABEL] }, abortSignal } as Docker.ContainerListOptions),
+        this.docker.listContainers({
+          all: true,
+          filters: { label: [LABEL] },
+          abortSignal,
+        } as Docker.ContainerListOptions),
       );
     } catch {
       return 0;

@@ -27,7 +27,12 @@ export function supervisorBinary(arch: string): string {
  * (`nebula-faas-supervisor-<content hash>`, labelled `nebula-faas`).
  * @throws NebulaError `RUNTIME_UNAVAILABLE` (no binary for the engine's architecture, engine errors)
  */
-export async function ensureSupervisorVolume(docker: Docker, arch: string, labels: Record<string, string>, reaper: Reaper): Promise<string> {
+export async function ensureSupervisorVolume(
+  docker: Docker,
+  arch: string,
+  labels: Record<string, string>,
+  reaper: Reaper,
+): Promise<string> {
   const path = supervisorBinary(arch);
   let binary: Buffer;
   try {

@@ -88,8 +88,11 @@ export class WarmContainer {
 
   /** Waits for the supervisor's first frame, by `deadlineAt`. @throws DeadlineError, or an Error when the container stopped */
   async ready(deadlineAt: number): Promise<void> {
-    const r = await by(deadlineAt, 'starting the warm-mode supervisor', () => Promise.race([this.hello.promise, this.ended]));
-    if (r === 'ended') throw new NebulaError('RUNTIME_ERROR', 'The warm container stopped before its supervisor started.');
+    const r = await by(deadlineAt, 'starting the warm-mode supervisor', () =>
+      Promise.race([this.hello.promise, this.ended]),
+    );
+    if (r === 'ended')
+      throw new NebulaError('RUNTIME_ERROR', 'The warm container stopped before its supervisor started.');
   }
 
   /** Resolves true once the supervisor has cleared the last run (every process killed), false if it did not in time. */
@@ -98,7 +101,11 @@ export class WarmContainer {
   }
 
   private async awaitClean(): Promise<boolean> {
-    const r = await Promise.race([this.clean.promise.then(() => 'clean' as const), this.ended, sleep(CLEAN_MS).then(() => 'late' as const)]);
+    const r = await Promise.race([
+      this.clean.promise.then(() => 'clean' as const),
+      this.ended,
+      sleep(CLEAN_MS).then(() => 'late' as const),
+    ]);
     if (r !== 'clean') this.close();
     return r === 'clean';
   }
@@ -127,7 +134,13 @@ export class WarmContainer {
       if (type === 'O') this.out?.add(p);
       else if (type === 'E') this.err?.add(p);
       else if (type === 'X' && p.length >= 28)
-        this.exit?.resolve({ how: p.readInt32BE(0), value: p.readInt32BE(4), startAt: nsToMs(p, 8), endAt: nsToMs(p, 16), oomKills: p.readUInt32BE(24) });
+        this.exit?.resolve({
+          how: p.readInt32BE(0),
+          value: p.readInt32BE(4),
+          startAt: nsToMs(p, 8),
+          endAt: nsToMs(p, 16),
+          oomKills: p.readUInt32BE(24),
+        });
       else if (type === 'C') this.clean.resolve();
       else if (type === 'H') this.hello.resolve();
     }
@@ -163,7 +176,15 @@ export class WarmContainer {
       phases.wait = nowMs() - t0;
       if (x === 'late') {
         this.close();
-        return failed(await engineFailure(this.docker, new DeadlineError('waiting for a function in a warm container'), ctx, stopped), phases);
+        return failed(
+          await engineFailure(
+            this.docker,
+            new DeadlineError('waiting for a function in a warm container'),
+            ctx,
+            stopped,
+          ),
+          phases,
+        );
       }
       if (x === 'ended') return await this.died(ctx, stopped, phases, maxOutputBytes);
       const outcome: RunOutcome = {
@@ -180,9 +201,15 @@ export class WarmContainer {
       if (err.truncated) outcome.stderrTruncated = true;
       if (stopped) outcome.error = stopError(stopped, ctx, maxOutputBytes);
       else if (x.how === 2)
-        outcome.error = new NebulaError('RUNTIME_ERROR', `The image's command ${JSON.stringify(this.command)} could not be started: ${errnoName(x.value)}.`);
+        outcome.error = new NebulaError(
+          'RUNTIME_ERROR',
+          `The image's command ${JSON.stringify(this.command)} could not be started: ${errnoName(x.value)}.`,
+        );
       else if (x.how === 1 && x.value === 9 && x.oomKills > 0)
-        outcome.error = new NebulaError('MEMORY_LIMIT', 'The function went over the container memory limit and was killed (limits.memoryMiB).');
+        outcome.error = new NebulaError(
+          'MEMORY_LIMIT',
+          'The function went over the container memory limit and was killed (limits.memoryMiB).',
+        );
       return outcome;
     } finally {
       clearTimeout(timer);
@@ -194,13 +221,32 @@ export class WarmContainer {
   }
 
   /** The container stopped during a run: the supervisor itself was killed (memory) or the engine went away. */
-  private async died(ctx: RunContext, stopped: StopReason | undefined, phases: Record<string, number>, maxOutputBytes: number): Promise<RunOutcome> {
+  private async died(
+    ctx: RunContext,
+    stopped: StopReason | undefined,
+    phases: Record<string, number>,
+    maxOutputBytes: number,
+  ): Promise<RunOutcome> {
     try {
-      const info = await by(ctx.deadlineAt + GRACE_MS, 'inspecting a warm container', (abortSignal) => this.container.inspect({ abortSignal }));
+      const info = await by(ctx.deadlineAt + GRACE_MS, 'inspecting a warm container', (abortSignal) =>
+        this.container.inspect({ abortSignal }),
+      );
       if (stopped) return failed(stopError(stopped, ctx, maxOutputBytes), phases);
       if (info.State.OOMKilled)
-        return failed(new NebulaError('MEMORY_LIMIT', 'The container went over its memory limit and was killed (limits.memoryMiB).'), phases);
-      return failed(new NebulaError('RUNTIME_ERROR', `The warm container stopped during the invocation (exit code ${info.State.ExitCode}).`), phases);
+        return failed(
+          new NebulaError(
+            'MEMORY_LIMIT',
+            'The container went over its memory limit and was killed (limits.memoryMiB).',
+          ),
+          phases,
+        );
+      return failed(
+        new NebulaError(
+          'RUNTIME_ERROR',
+          `The warm container stopped during the invocation (exit code ${info.State.ExitCode}).`,
+        ),
+        phases,
+      );
     } catch (e) {
       return failed(await engineFailure(this.docker, e, ctx, stopped), phases);
     }

@@ -21,7 +21,11 @@ export interface CheckedBinary {
 export async function checkBinary(name: string, binary: string): Promise<CheckedBinary> {
   const path = resolve(binary);
   const refuse = (why: string, cause?: unknown) =>
-    new NebulaError('INVALID_FUNCTION', `Function "${name}": cannot run ${path} as a process: ${why}.`, cause ? { cause } : {});
+    new NebulaError(
+      'INVALID_FUNCTION',
+      `Function "${name}": cannot run ${path} as a process: ${why}.`,
+      cause ? { cause } : {},
+    );
   const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
     throw refuse(e.code === 'ENOENT' ? 'no such file' : (e.message ?? String(e)), e);
   });
@@ -63,7 +67,9 @@ export function defaultHelperPath(): string {
  */
 export async function checkHelper(path: string): Promise<void> {
   if (process.platform !== 'linux')
-    throw new RuntimeUnavailableError(`The process runtime runs on Linux only (this is ${process.platform}): its helper uses prctl, close_range and setrlimit.`);
+    throw new RuntimeUnavailableError(
+      `The process runtime runs on Linux only (this is ${process.platform}): its helper uses prctl, close_range and setrlimit.`,
+    );
   try {
     await access(path, constants.X_OK);
   } catch (e) {

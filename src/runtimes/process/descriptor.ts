@@ -11,14 +11,18 @@ export const processRuntime = defineRuntime<'process', ProcessSource, ProcessRun
   kind: 'process',
   label: 'Process',
   color: '#2f9e44',
-  summary: 'Native process: the binary run as a plain child process with setrlimit limits, not a sandbox (the baseline)',
+  summary:
+    'Native process: the binary run as a plain child process with setrlimit limits, not a sandbox (the baseline)',
   keepsSandboxes: false,
   sideEffect:
     'each process invocation forks the host process (the helper is spawned from Node): until the host has written to each page it uses again, its writes fault (copy-on-write), which added about 0.6 ms to the next Wasm cold start on a 2-core machine. Run Wasm without the process runtime (--runtimes wasm,docker) to measure it without this.',
   validate(source, name) {
     const binary = typeof source === 'object' && source !== null ? (source as { binary?: unknown }).binary : undefined;
     if (typeof binary !== 'string' || binary === '' || Object.keys(source as object).length !== 1)
-      throw new UsageError('INVALID_ARGUMENT', `Function "${name}": "process" must be { binary }, the path of a native executable.`);
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `Function "${name}": "process" must be { binary }, the path of a native executable.`,
+      );
     return { binary };
   },
   create: (options) => new ProcessRuntime(options),

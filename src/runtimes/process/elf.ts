@@ -28,7 +28,11 @@ function machineName(machine: number): string {
  * not an executable (a relocatable object or core dump), or built for another architecture,
  * word size or byte order.
  */
-export function elfProblem(head: Uint8Array, arch: string = process.arch, littleEndian = endianness() === 'LE'): string | undefined {
+export function elfProblem(
+  head: Uint8Array,
+  arch: string = process.arch,
+  littleEndian = endianness() === 'LE',
+): string | undefined {
   if (head.length < ELF_HEADER_BYTES || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46)
     return 'it is not an ELF executable (no \\x7fELF magic): the process runtime runs native Linux binaries, not scripts';
   const bits = head[4] === 1 ? 32 : head[4] === 2 ? 64 : 0;

@@ -83,14 +83,17 @@ class PreparedProcess implements Prepared {
   ) {}
 
   async run(input: string, ctx: RunContext): Promise<RunOutcome> {
-    if (ctx.signal?.aborted) return notRun(new NebulaError('ABORTED', 'The invocation was aborted by its signal before the process started.'));
+    if (ctx.signal?.aborted)
+      return notRun(new NebulaError('ABORTED', 'The invocation was aborted by its signal before the process started.'));
     let launch = ctx.mode !== 'cold' ? this.takeParked() : undefined;
     const prewarmed = launch !== undefined;
     if (!launch) {
       try {
         launch = new Launch(this.plan);
       } catch (e) {
-        return notRun(new NebulaError('RUNTIME_ERROR', `The process could not be launched: ${(e as Error).message}`, { cause: e }));
+        return notRun(
+          new NebulaError('RUNTIME_ERROR', `The process could not be launched: ${(e as Error).message}`, { cause: e }),
+        );
       }
     }
     const outcome = await runOnce(launch, input, ctx, {

@@ -39,7 +39,10 @@ export class CappedOutput {
   private kept = 0;
   truncated = false;
 
-  constructor(stream: Readable, private readonly max: number) {
+  constructor(
+    stream: Readable,
+    private readonly max: number,
+  ) {
     stream.on('data', (b: Buffer) => {
       if (this.kept + b.length > this.max) this.truncated = true;
       if (this.kept >= this.max) return;
@@ -139,7 +142,10 @@ export class Launch {
 
   /** Parked helpers must not keep the host's event loop alive; one in use must. */
   hold(on: boolean): void {
-    for (const s of [this.child, this.child.stdin, this.child.stdout, this.child.stderr, this.host] as Array<{ ref?(): void; unref?(): void } | null>) {
+    for (const s of [this.child, this.child.stdin, this.child.stdout, this.child.stderr, this.host] as Array<{
+      ref?(): void;
+      unref?(): void;
+    } | null>) {
       if (on) s?.ref?.();
       else s?.unref?.();
     }
@@ -155,7 +161,10 @@ export class Launch {
       const gone = await Promise.race([this.done.then(() => true), delay(2000).then(() => false)]);
       if (!gone) this.kill();
     }
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr, this.host] as Array<Readable | Writable | null>) s?.destroy();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr, this.host] as Array<
+      Readable | Writable | null
+    >)
+      s?.destroy();
     await rm(this.dir, { recursive: true, force: true, maxRetries: 2 });
     return nowMs() - t;
   }
@@ -166,10 +175,16 @@ export class Launch {
     while ((nl = this.lines.indexOf('\n')) >= 0) {
       const [word, ...f] = this.lines.slice(0, nl).split(' ');
       this.lines = this.lines.slice(nl + 1);
-      if (word === 'start' && f.length >= 6) this.report.start = { pid: Number(f[0]), ns: BigInt(f[1]!), limitErrnos: f.slice(2, 6).map(Number) };
+      if (word === 'start' && f.length >= 6)
+        this.report.start = { pid: Number(f[0]), ns: BigInt(f[1]!), limitErrnos: f.slice(2, 6).map(Number) };
       else if (word === 'fail') this.report.fail = Number(f[0]);
       else if (word === 'end' && f.length >= 5)
-        this.report.end = { status: Number(f[0]), ns: BigInt(f[1]!), maxRssKiB: Number(f[2]), cpuUs: Number(f[3]) + Number(f[4]) };
+        this.report.end = {
+          status: Number(f[0]),
+          ns: BigInt(f[1]!),
+          maxRssKiB: Number(f[2]),
+          cpuUs: Number(f[3]) + Number(f[4]),
+        };
     }
   }
 }

@@ -29,9 +29,16 @@ export function checkLimits(fn: FunctionSpec): void {
   const l = fn.limits ?? {};
   const positive = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v > 0);
   for (const key of ['memoryMiB', 'cpus'] as const)
-    if (!positive(l[key])) throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}": limits.${key} must be a positive number, got ${String(l[key])}.`);
+    if (!positive(l[key]))
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `Function "${fn.name}": limits.${key} must be a positive number, got ${String(l[key])}.`,
+      );
   if (l.pids !== undefined && !(Number.isInteger(l.pids) && l.pids > 0))
-    throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}": limits.pids must be a positive whole number, got ${String(l.pids)}.`);
+    throw new UsageError(
+      'INVALID_ARGUMENT',
+      `Function "${fn.name}": limits.pids must be a positive whole number, got ${String(l.pids)}.`,
+    );
 }
 
 /** The limits of one run of `fn` with this timeout (ms). */
@@ -63,7 +70,8 @@ function nprocExemption(): string | undefined {
     const cap = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
     const eff = cap ? BigInt(`0x${cap}`) : 0n;
     // CAP_SYS_ADMIN is 21, CAP_SYS_RESOURCE 24 (linux/capability.h).
-    if (eff & ((1n << 21n) | (1n << 24n))) nprocExempt = 'not enforced: this user holds CAP_SYS_ADMIN or CAP_SYS_RESOURCE, which the kernel exempts';
+    if (eff & ((1n << 21n) | (1n << 24n)))
+      nprocExempt = 'not enforced: this user holds CAP_SYS_ADMIN or CAP_SYS_RESOURCE, which the kernel exempts';
   }
   return nprocExempt;
 }
@@ -79,7 +87,8 @@ const ERRNO_NAMES = byNumber(constants.errno);
 
 function state(value: number, errno: number | undefined, how: string): LimitState {
   if (errno === undefined) return { value, held: false, how: `${how}: not reached (the function did not start)` };
-  if (errno !== 0) return { value, held: false, how: `${how} could not be set: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}` };
+  if (errno !== 0)
+    return { value, held: false, how: `${how} could not be set: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}` };
   return { value, held: true, how };
 }
 
@@ -87,17 +96,30 @@ function state(value: number, errno: number | undefined, how: string): LimitStat
  * What `record.limits` says for a run: each limit with its value (in the unit of its key) and
  * whether it held. `errnos` are the helper's setrlimit results (0: set), absent when it never got there.
  */
-export function limitReport(plan: RlimitPlan, cpus: number, errnos: readonly number[] | undefined): Record<string, LimitState> {
+export function limitReport(
+  plan: RlimitPlan,
+  cpus: number,
+  errnos: readonly number[] | undefined,
+): Record<string, LimitState> {
   const report: Record<string, LimitState> = {
     memoryMiB: state(plan.addressSpaceBytes / MiB, errnos?.[0], 'RLIMIT_AS (address space)'),
     cpuSeconds: state(plan.cpuSeconds, errnos?.[1], 'RLIMIT_CPU (SIGXCPU at the limit, SIGKILL a second later)'),
     fileSizeMiB: state(plan.fileSizeBytes / MiB, errnos?.[3], 'RLIMIT_FSIZE (largest file written)'),
-    cpus: { value: cpus, held: false, how: 'not enforced: no per-process core cap without cgroups; CPU time is capped instead (cpuSeconds)' },
+    cpus: {
+      value: cpus,
+      held: false,
+      how: 'not enforced: no per-process core cap without cgroups; CPU time is capped instead (cpuSeconds)',
+    },
   };
   if (plan.processes > 0) {
     const exempt = nprocExemption();
-    const processes = state(plan.processes, errnos?.[2], 'RLIMIT_NPROC (counts every process of the user, not only the function\'s)');
-    report.processes = processes.held && exempt ? { ...processes, held: false, how: `RLIMIT_NPROC set but ${exempt}` } : processes;
+    const processes = state(
+      plan.processes,
+      errnos?.[2],
+      "RLIMIT_NPROC (counts every process of the user, not only the function's)",
+    );
+    report.processes =
+      processes.held && exempt ? { ...processes, held: false, how: `RLIMIT_NPROC set but ${exempt}` } : processes;
   }
   return report;
 }

@@ -63,10 +63,27 @@ export async function runOnce(launch: Launch, input: string, ctx: RunContext, fa
 /** The outcome of a run that never started a process. */
 export function notRun(error: NebulaError): RunOutcome {
   const at = nowMs();
-  return { exitCode: null, stdout: '', stderr: '', functionStartAt: at, functionEndAt: at, phases: {}, compiled: false, sandbox: 'fresh', error };
+  return {
+    exitCode: null,
+    stdout: '',
+    stderr: '',
+    functionStartAt: at,
+    functionEndAt: at,
+    phases: {},
+    compiled: false,
+    sandbox: 'fresh',
+    error,
+  };
 }
 
-function toOutcome(launch: Launch, facts: RunFacts, ctx: RunContext, stopped: Stop | undefined, goAt: number, doneAt: number): RunOutcome {
+function toOutcome(
+  launch: Launch,
+  facts: RunFacts,
+  ctx: RunContext,
+  stopped: Stop | undefined,
+  goAt: number,
+  doneAt: number,
+): RunOutcome {
   const r = launch.report;
   const startAt = r.start ? fromMonotonicNs(r.start.ns) : doneAt;
   const endAt = r.end ? fromMonotonicNs(r.end.ns) : r.start ? doneAt : startAt;
@@ -98,14 +115,27 @@ function toOutcome(launch: Launch, facts: RunFacts, ctx: RunContext, stopped: St
   return outcome;
 }
 
-function failure(launch: Launch, facts: RunFacts, ctx: RunContext, stopped: Stop | undefined, signal: number | undefined, exitCode: number | null): NebulaError | undefined {
+function failure(
+  launch: Launch,
+  facts: RunFacts,
+  ctx: RunContext,
+  stopped: Stop | undefined,
+  signal: number | undefined,
+  exitCode: number | null,
+): NebulaError | undefined {
   const r = launch.report;
   if (stopped === 'TIMEOUT')
-    return new NebulaError('TIMEOUT', `The process ran longer than its timeout of ${ctx.timeoutMs} ms; its process group was killed.`);
-  if (stopped === 'ABORTED') return new NebulaError('ABORTED', 'The invocation was aborted by its signal; the process group was killed.');
+    return new NebulaError(
+      'TIMEOUT',
+      `The process ran longer than its timeout of ${ctx.timeoutMs} ms; its process group was killed.`,
+    );
+  if (stopped === 'ABORTED')
+    return new NebulaError('ABORTED', 'The invocation was aborted by its signal; the process group was killed.');
   if (r.fail !== undefined) {
     const errno = ERRNO_NAMES.get(r.fail) ?? `errno ${r.fail}`;
-    return new NebulaError('FUNCTION_FAILED', `Could not start ${facts.binary}: execve failed with ${errno}.`, { details: { errno } });
+    return new NebulaError('FUNCTION_FAILED', `Could not start ${facts.binary}: execve failed with ${errno}.`, {
+      details: { errno },
+    });
   }
   if (!r.end) {
     const why = launch.spawnError
@@ -116,9 +146,17 @@ function failure(launch: Launch, facts: RunFacts, ctx: RunContext, stopped: Stop
   const name = signal === undefined ? undefined : (SIGNAL_NAMES.get(signal) ?? `signal ${signal}`);
   const details = name ? { signal: name } : {};
   if (name === 'SIGXCPU' || (name === 'SIGKILL' && r.end.cpuUs >= facts.plan.cpuSeconds * 1e6))
-    return new NebulaError('TIMEOUT', `The function used up its CPU-time limit of ${facts.plan.cpuSeconds} s (RLIMIT_CPU: timeoutMs x limits.cpus) and was killed.`, { details });
+    return new NebulaError(
+      'TIMEOUT',
+      `The function used up its CPU-time limit of ${facts.plan.cpuSeconds} s (RLIMIT_CPU: timeoutMs x limits.cpus) and was killed.`,
+      { details },
+    );
   if (name === 'SIGXFSZ')
-    return new NebulaError('FUNCTION_FAILED', `The function wrote a file over its size limit of ${facts.plan.fileSizeBytes / MiB} MiB (RLIMIT_FSIZE, option maxFileBytes).`, { details });
+    return new NebulaError(
+      'FUNCTION_FAILED',
+      `The function wrote a file over its size limit of ${facts.plan.fileSizeBytes / MiB} MiB (RLIMIT_FSIZE, option maxFileBytes).`,
+      { details },
+    );
   const failed = name !== undefined || exitCode !== 0;
   if (failed && r.end.maxRssKiB * 1024 >= MEMORY_NEAR * facts.plan.addressSpaceBytes)
     return new NebulaError(

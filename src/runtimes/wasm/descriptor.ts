@@ -15,7 +15,10 @@ export const wasmRuntime = defineRuntime<'wasm', WasmSource, WasmRuntimeOptions>
   validate(source, name) {
     if (typeof source === 'string' && source !== '') return source;
     if (source instanceof Uint8Array) return source;
-    throw new UsageError('INVALID_ARGUMENT', `Function "${name}": "wasm" must be a file path or the bytes (Uint8Array) of a module or component.`);
+    throw new UsageError(
+      'INVALID_ARGUMENT',
+      `Function "${name}": "wasm" must be a file path or the bytes (Uint8Array) of a module or component.`,
+    );
   },
   create: (options) => new WasmRuntime(options),
   describe(source) {

@@ -93,7 +93,9 @@ function applyV8Tiering(tiering: V8Tiering): void {
   processTiering = tiering;
   if (tiering === 'default') return;
   const major = Number(process.versions.node.split('.')[0]);
-  v8.setFlagsFromString(['--no-wasm-lazy-compilation', ...(major <= 21 ? ['--experimental-wasm-inlining'] : [])].join(' '));
+  v8.setFlagsFromString(
+    ['--no-wasm-lazy-compilation', ...(major <= 21 ? ['--experimental-wasm-inlining'] : [])].join(' '),
+  );
 }
 
 /**
@@ -117,7 +119,10 @@ export class WasmRuntime implements Runtime {
     this.maxOutputBytes = options.maxOutputBytes ?? MiB;
     const workers = options.workers ?? availableParallelism();
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)
-      throw new NebulaError('INVALID_ARGUMENT', `workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}.`);
+      throw new NebulaError(
+        'INVALID_ARGUMENT',
+        `workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}.`,
+      );
     this.pool = new WorkerPool({
       size: workers,
       maxOutputBytes: this.maxOutputBytes,
@@ -141,11 +146,21 @@ export class WasmRuntime implements Runtime {
   }
 
   private async warmUp(): Promise<void> {
-    const facts: OutcomeFacts = { compiled: false, memoryMaxBytes: MiB, growProbe: true, maxOutputBytes: this.maxOutputBytes };
+    const facts: OutcomeFacts = {
+      compiled: false,
+      memoryMaxBytes: MiB,
+      growProbe: true,
+      maxOutputBytes: this.maxOutputBytes,
+    };
     const selfTest = new PreparedWasm(this.pool, SELF_TEST_FN, facts, { sizeBytes: 0, digest: '' });
     for (let i = 0; i < 20; i++) {
       const at = nowMs();
-      await selfTest.run('{}', { mode: (['cold', 'prewarmed', 'warm'] as const)[i % 3]!, timeoutMs: 5000, deadlineAt: at + 5000, requestAt: at });
+      await selfTest.run('{}', {
+        mode: (['cold', 'prewarmed', 'warm'] as const)[i % 3]!,
+        timeoutMs: 5000,
+        deadlineAt: at + 5000,
+        requestAt: at,
+      });
     }
   }
 
@@ -163,16 +178,26 @@ export class WasmRuntime implements Runtime {
       try {
         bytes = await readFile(fn.wasm);
       } catch (e) {
-        throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": cannot read ${fn.wasm}: ${(e as Error).message}`, { cause: e });
+        throw new NebulaError(
+          'INVALID_FUNCTION',
+          `Function "${fn.name}": cannot read ${fn.wasm}: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
     } else bytes = fn.wasm;
     applyV8Tiering(this.options.v8Tiering ?? 'eager');
     const memoryMaxBytes = (fn.limits?.memoryMiB ?? 256) * MiB;
-    const artifact = await prepareArtifact(fn.name, bytes, { cacheDir: this.cacheDir, memoryMaxBytes, forceGlue: this.options.componentHost === 'glue' });
+    const artifact = await prepareArtifact(fn.name, bytes, {
+      cacheDir: this.cacheDir,
+      memoryMaxBytes,
+      forceGlue: this.options.componentHost === 'glue',
+    });
     try {
       await this.start();
     } catch (e) {
-      throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${(e as Error).message}`, { cause: e });
+      throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     const fnId = ++fnCounter;
     try {
@@ -190,11 +215,22 @@ export class WasmRuntime implements Runtime {
     } catch (e) {
       this.pool.drop(fnId);
       const why = (e as Error).message;
-      if (this.pool.unavailable()) throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${why}`, { cause: e });
-      throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": its instance cannot be created: ${why}`, { cause: e });
+      if (this.pool.unavailable())
+        throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${why}`, { cause: e });
+      throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": its instance cannot be created: ${why}`, {
+        cause: e,
+      });
     }
-    const facts: OutcomeFacts = { compiled: artifact.built, memoryMaxBytes, growProbe: artifact.facts?.growProbe === true, maxOutputBytes: this.maxOutputBytes };
-    return new PreparedWasm(this.pool, fnId, facts, { sizeBytes: artifact.sizeBytes, digest: `sha256:${artifact.digest}` });
+    const facts: OutcomeFacts = {
+      compiled: artifact.built,
+      memoryMaxBytes,
+      growProbe: artifact.facts?.growProbe === true,
+      maxOutputBytes: this.maxOutputBytes,
+    };
+    return new PreparedWasm(this.pool, fnId, facts, {
+      sizeBytes: artifact.sizeBytes,
+      digest: `sha256:${artifact.digest}`,
+    });
   }
 
   /** Terminates the workers. */
@@ -215,7 +251,9 @@ class PreparedWasm implements Prepared {
     const facts = this.facts;
     // Only the first run after a preparation that compiled reports it.
     if (facts.compiled) this.facts = { ...facts, compiled: false };
-    return this.pool.run(this.fnId, Mode[ctx.mode], input, ctx.deadlineAt, ctx.signal).then((r) => toOutcome(r, ctx, facts));
+    return this.pool
+      .run(this.fnId, Mode[ctx.mode], input, ctx.deadlineAt, ctx.signal)
+      .then((r) => toOutcome(r, ctx, facts));
   }
 
   async release(): Promise<void> {

@@ -15,7 +15,12 @@ export interface OutcomeFacts {
   maxOutputBytes: number;
 }
 
-function ended(r: Exclude<PoolResult, { kind: 'done' }>, error: NebulaError, compiled: boolean, startAt?: number): RunOutcome {
+function ended(
+  r: Exclude<PoolResult, { kind: 'done' }>,
+  error: NebulaError,
+  compiled: boolean,
+  startAt?: number,
+): RunOutcome {
   const outcome: RunOutcome = {
     exitCode: null,
     stdout: '',
@@ -45,7 +50,10 @@ function failure(r: Exclude<PoolResult, { kind: 'done' }>, ctx: RunContext): { e
       };
     case 'aborted':
       return {
-        error: new NebulaError('ABORTED', `The invocation was aborted by its signal${r.started ? ' and the function was stopped' : ' before it started'}.`),
+        error: new NebulaError(
+          'ABORTED',
+          `The invocation was aborted by its signal${r.started ? ' and the function was stopped' : ' before it started'}.`,
+        ),
         ...(r.started && r.startAt > 0 ? { startAt: r.startAt } : {}),
       };
     case 'crashed':
@@ -67,7 +75,11 @@ export function toOutcome(r: PoolResult, ctx: RunContext, f: OutcomeFacts): RunO
     stderr: d.stderr,
     functionStartAt: d.startAt,
     functionEndAt: d.endAt,
-    phases: { dispatch: Math.max(0, d.claimedAt - r.dispatchAt), instantiate: d.instantiateMs, exec: d.endAt - d.startAt },
+    phases: {
+      dispatch: Math.max(0, d.claimedAt - r.dispatchAt),
+      instantiate: d.instantiateMs,
+      exec: d.endAt - d.startAt,
+    },
     compiled: f.compiled,
     sandbox: Sandbox[(d.flags >> SANDBOX_SHIFT) & 3] ?? 'fresh',
   };
@@ -82,13 +94,16 @@ export function toOutcome(r: PoolResult, ctx: RunContext, f: OutcomeFacts): RunO
       'MEMORY_LIMIT',
       `The function failed after asking for more memory than its cap of ${cap} MiB (limits.memoryMiB); it had ${(d.memoryBytes / MiB).toFixed(1)} MiB${d.message ? `: ${d.message}` : ''}.`,
     );
-  } else if (d.result === Result.TRAPPED) outcome.error = new NebulaError('FUNCTION_FAILED', `The function trapped: ${d.message}`);
+  } else if (d.result === Result.TRAPPED)
+    outcome.error = new NebulaError('FUNCTION_FAILED', `The function trapped: ${d.message}`);
   else if (d.result === Result.OUTPUT_LIMIT)
     outcome.error = new NebulaError(
       'OUTPUT_LIMIT',
       `The function wrote more than ${f.maxOutputBytes} bytes on stdout (the runtime's maxOutputBytes) and was stopped there; its cut result is not returned.`,
     );
-  else if (d.result === Result.INSTANTIATE_FAILED) outcome.error = new NebulaError('FUNCTION_FAILED', `The function's instance could not be created: ${d.message}`);
-  else if (d.result === Result.UNKNOWN_FUNCTION) outcome.error = new NebulaError('RUNTIME_ERROR', `The wasm worker could not run it: ${d.message}.`);
+  else if (d.result === Result.INSTANTIATE_FAILED)
+    outcome.error = new NebulaError('FUNCTION_FAILED', `The function's instance could not be created: ${d.message}`);
+  else if (d.result === Result.UNKNOWN_FUNCTION)
+    outcome.error = new NebulaError('RUNTIME_ERROR', `The wasm worker could not run it: ${d.message}.`);
   return outcome;
 }

@@ -9,7 +9,9 @@ describe('the CSV export', () => {
     const lines = recordsToCsv([a, b], new Set([b.id])).split('\r\n');
     const head = lines[0]!.split(',');
     expect(head.slice(0, 6)).toEqual(['id', 'function', 'runtime', 'mode', 'sandbox', 'input']);
-    expect(head).toEqual(expect.arrayContaining(['timing.startupMs', 'timing.execMs', 'energy.isolatedEnergyWh', 'outputMismatch']));
+    expect(head).toEqual(
+      expect.arrayContaining(['timing.startupMs', 'timing.execMs', 'energy.isolatedEnergyWh', 'outputMismatch']),
+    );
     expect(lines).toHaveLength(4); // header, two rows, the final CRLF
     expect(lines[1]).toContain(`${a.id},fib,wasm,cold,fresh,"{""n"":5,""s"":""a,b""}",true,"""say \\""hi\\"""""`);
     const row = lines[2]!.split(',');

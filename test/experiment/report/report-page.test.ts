@@ -14,8 +14,13 @@ import { fixtureResult } from '../fixtures.js';
 const executablePath = process.env.NEBULA_CHROMIUM || '/usr/bin/chromium';
 const available = existsSync(executablePath);
 if (!available && process.env.NEBULA_REQUIRE_CHROMIUM === '1')
-  throw new Error(`NEBULA_REQUIRE_CHROMIUM=1 but no Chromium at ${executablePath}: install Debian's chromium or set NEBULA_CHROMIUM.`);
-if (!available) console.warn(`Report page test skipped: no Chromium at ${executablePath} (set NEBULA_CHROMIUM, or NEBULA_REQUIRE_CHROMIUM=1 to fail).`);
+  throw new Error(
+    `NEBULA_REQUIRE_CHROMIUM=1 but no Chromium at ${executablePath}: install Debian's chromium or set NEBULA_CHROMIUM.`,
+  );
+if (!available)
+  console.warn(
+    `Report page test skipped: no Chromium at ${executablePath} (set NEBULA_CHROMIUM, or NEBULA_REQUIRE_CHROMIUM=1 to fail).`,
+  );
 
 const artifacts = join(packageRoot(), 'test-artifacts');
 
@@ -23,14 +28,19 @@ const artifacts = join(packageRoot(), 'test-artifacts');
 async function layoutProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const problems: string[] = [];
-    if (document.documentElement.scrollWidth > window.innerWidth) problems.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
-    for (const s of Array.from(document.querySelectorAll('section'))) if (s.scrollWidth > s.clientWidth + 1) problems.push(`section ${s.id} overflows: ${s.scrollWidth} > ${s.clientWidth}`);
-    for (const t of Array.from(document.querySelectorAll<SVGTextElement>('svg text'))) if (t.getBBox().x < -0.5) problems.push(`label cut at the left: ${t.textContent}`);
+    if (document.documentElement.scrollWidth > window.innerWidth)
+      problems.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+    for (const s of Array.from(document.querySelectorAll('section')))
+      if (s.scrollWidth > s.clientWidth + 1)
+        problems.push(`section ${s.id} overflows: ${s.scrollWidth} > ${s.clientWidth}`);
+    for (const t of Array.from(document.querySelectorAll<SVGTextElement>('svg text')))
+      if (t.getBBox().x < -0.5) problems.push(`label cut at the left: ${t.textContent}`);
     const warn = document.querySelector('#estimate-warning');
     const cell = document.querySelector('#energy td');
     if (warn && cell) {
       const w = getComputedStyle(warn);
-      if (parseFloat(w.fontSize) < parseFloat(getComputedStyle(cell).fontSize) || Number(w.fontWeight) < 600) problems.push('estimate warning smaller or lighter than the figures');
+      if (parseFloat(w.fontSize) < parseFloat(getComputedStyle(cell).fontSize) || Number(w.fontWeight) < 600)
+        problems.push('estimate warning smaller or lighter than the figures');
     }
     return problems;
   });
@@ -61,14 +71,37 @@ async function withPage<T>(file: string, fn: (page: Page, external: string[]) =>
     const dir = join(mkdtempSync(join(tmpdir(), 'nebula-page-')), 'run');
     const runtimes = dockerAvailable() ? (['wasm', 'docker'] as const) : (['wasm'] as const);
     const result = await runExperiment(
-      { functions: ['fib', 'exponential'], runtimes: [...runtimes], modes: ['cold', 'prewarmed'], inputs: { fib: [20], exponential: [50] }, repetitions: 4, warmup: 1, baselineMs: 500, batchWindowMs: 500, micro: false, outDir: dir },
+      {
+        functions: ['fib', 'exponential'],
+        runtimes: [...runtimes],
+        modes: ['cold', 'prewarmed'],
+        inputs: { fib: [20], exponential: [50] },
+        repetitions: 4,
+        warmup: 1,
+        baselineMs: 500,
+        batchWindowMs: 500,
+        micro: false,
+        outDir: dir,
+      },
       { meter: new EstimateMeter({ intervalMs: 50 }) },
     );
     await withPage(result.reports.html, async (page, external) => {
       await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
       expect(await layoutProblems(page)).toEqual([]);
       const ids = await page.$$eval('section', (s) => s.map((e) => e.id));
-      expect(ids).toEqual(expect.arrayContaining(['outputs', 'cold-start', 'sandbox-start', 'run-time', 'total', 'energy', 'cells', 'machine', ...(runtimes.length > 1 ? ['ratios'] : [])]));
+      expect(ids).toEqual(
+        expect.arrayContaining([
+          'outputs',
+          'cold-start',
+          'sandbox-start',
+          'run-time',
+          'total',
+          'energy',
+          'cells',
+          'machine',
+          ...(runtimes.length > 1 ? ['ratios'] : []),
+        ]),
+      );
       expect(await page.textContent('#cold-start svg')).not.toContain('prewarmed');
       expect(await page.isVisible('#estimate-warning')).toBe(true);
       expect(external).toEqual([]);
@@ -82,7 +115,10 @@ async function withPage<T>(file: string, fn: (page: Page, external: string[]) =>
       await page.screenshot({ path: join(artifacts, 'report-edge-cases.png'), fullPage: true });
       expect(await layoutProblems(page)).toEqual([]);
       expect(await page.textContent('#energy svg')).toContain('not distinguishable from idle');
-      const banner = await page.$eval('p.error', (e) => ({ text: e.textContent, color: getComputedStyle(e).backgroundColor }));
+      const banner = await page.$eval('p.error', (e) => ({
+        text: e.textContent,
+        color: getComputedStyle(e).backgroundColor,
+      }));
       expect(banner.text).toContain('Outputs differ: fib(30) on docker cold gave 2 instead of 1');
       expect(banner.color).toBe('rgb(253, 226, 225)');
     });

@@ -51,7 +51,9 @@ describe('the reports', () => {
   it('print the estimate warning at the top and on the energy section, as large as the figures', () => {
     const html = renderHtml(fixtureResult({ estimate: true }).result);
     expect(html).toContain('<p class="warn" id="estimate-warning">ESTIMATE:');
-    expect(/<section id="energy"><h2>Energy per invocation \(ESTIMATE\)<\/h2><p class="warn">ESTIMATE/.test(html)).toBe(true);
+    expect(/<section id="energy"><h2>Energy per invocation \(ESTIMATE\)<\/h2><p class="warn">ESTIMATE/.test(html)).toBe(
+      true,
+    );
     expect(renderHtml(fixtureResult({ estimate: false }).result)).not.toContain('ESTIMATE');
   });
 

@@ -11,7 +11,10 @@ import { withKeepWarmCaps } from '../../../src/experiment/run/keep-warm.js';
 import { packageRoot } from '../../../src/paths.js';
 
 const cli = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
@@ -30,9 +33,12 @@ afterAll(async () => {
 });
 
 describe('the energy step of an experiment', () => {
-  it('raises the runtimes\' caps on kept sandboxes to the largest K, keeping higher ones and other options', () => {
+  it("raises the runtimes' caps on kept sandboxes to the largest K, keeping higher ones and other options", () => {
     const kw = resolveConfig({ modes: ['warm'], outDir: 'x' }).keepWarm;
-    expect(withKeepWarmCaps({ docker: { keepAliveMs: 5 } }, kw)).toEqual({ docker: { keepAliveMs: 5, maxWarmContainers: 50 }, wasm: { maxWarmInstances: 50 } });
+    expect(withKeepWarmCaps({ docker: { keepAliveMs: 5 } }, kw)).toEqual({
+      docker: { keepAliveMs: 5, maxWarmContainers: 50 },
+      wasm: { maxWarmInstances: 50 },
+    });
     expect(withKeepWarmCaps({ docker: { maxWarmContainers: 80 } }, kw).docker).toEqual({ maxWarmContainers: 80 });
     expect(withKeepWarmCaps({ meter: null }, false)).toEqual({ meter: null });
   });
@@ -66,7 +72,13 @@ describe('the energy step of an experiment', () => {
         keepWarm: { counts: [0, 2, 4], windowMs: 300, repeats: 2 },
         outDir: dir,
       },
-      { nebula, on: { phase: (p) => phases.push(p), tick: (p, done, total) => void (p === 'keep-warm' && ticks.push([done, total])) } },
+      {
+        nebula,
+        on: {
+          phase: (p) => phases.push(p),
+          tick: (p, done, total) => void (p === 'keep-warm' && ticks.push([done, total])),
+        },
+      },
     );
     await nebula.close();
     expect(phases).toContain('keep-warm');
@@ -95,7 +107,12 @@ describe('the energy step of an experiment', () => {
     expect(e.inputs[0]!.keepWarmW?.value).toBeCloseTo(k.wattsPerSandbox, 12);
     expect(e.inputs[0]!.latencyMs.cold).toHaveLength(4);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
-    for (const title of ['## Start-up and run energy per invocation', '## Keeping sandboxes warm', '## Break-even keep-alive', '## Least energy per invocation by arrival rate'])
+    for (const title of [
+      '## Start-up and run energy per invocation',
+      '## Keeping sandboxes warm',
+      '## Break-even keep-alive',
+      '## Least energy per invocation by arrival rate',
+    ])
       expect(md).toContain(title);
     expect(md).not.toContain('ESTIMATED');
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
@@ -121,9 +138,16 @@ describe('the energy step of an experiment', () => {
 
   it('leaves keep-warm out unless the modes include warm or it is asked for, and refuses bad settings', () => {
     expect(resolveConfig({ outDir: 'x' }).keepWarm).toBe(false);
-    expect(resolveConfig({ outDir: 'x', modes: ['cold', 'warm'] }).keepWarm).toMatchObject({ counts: [0, 1, 10, 50], function: 'fib' });
-    expect(resolveConfig({ outDir: 'x', keepWarm: { counts: [10, 0, 1] } }).keepWarm).toMatchObject({ counts: [0, 1, 10] });
-    expect(() => resolveConfig({ outDir: 'x', keepWarm: { counts: [3] } })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }) as Error);
+    expect(resolveConfig({ outDir: 'x', modes: ['cold', 'warm'] }).keepWarm).toMatchObject({
+      counts: [0, 1, 10, 50],
+      function: 'fib',
+    });
+    expect(resolveConfig({ outDir: 'x', keepWarm: { counts: [10, 0, 1] } }).keepWarm).toMatchObject({
+      counts: [0, 1, 10],
+    });
+    expect(() => resolveConfig({ outDir: 'x', keepWarm: { counts: [3] } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG' }) as Error,
+    );
     expect(() => resolveConfig({ outDir: 'x', keepWarm: { function: 'nope' } })).toThrow(/built-in/);
   });
 });

@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 const out = () => mkdtempSync(join(tmpdir(), 'nebula-exp-'));
-const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as InvocationRecord);
+const lines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as InvocationRecord);
 
 describe('the experiment runner', () => {
   it('runs a small matrix on both runtimes with the Gude simulator as meter and writes every report', async () => {
@@ -27,7 +31,17 @@ describe('the experiment runner', () => {
     const runtimes = docker ? (['wasm', 'docker'] as const) : (['wasm'] as const);
     const phases: string[] = [];
     const result = await runExperiment(
-      { functions: ['fib', 'factorial'], runtimes: [...runtimes], inputs: { fib: [15], factorial: [10] }, repetitions: 3, warmup: 1, baselineMs: 300, batchWindowMs: 300, micro: false, outDir: dir },
+      {
+        functions: ['fib', 'factorial'],
+        runtimes: [...runtimes],
+        inputs: { fib: [15], factorial: [10] },
+        repetitions: 3,
+        warmup: 1,
+        baselineMs: 300,
+        batchWindowMs: 300,
+        micro: false,
+        outDir: dir,
+      },
       { meter: new GudeMeter({ ...addr, intervalMs: 20 }), on: { phase: (p) => phases.push(p) } },
     );
     expect(phases).toEqual(expect.arrayContaining(['prepare', 'baseline', 'warmup', 'run']));
@@ -41,16 +55,24 @@ describe('the experiment runner', () => {
     const recs = lines(join(dir, 'records.jsonl'));
     expect(recs).toHaveLength(3 * 2 * runtimes.length);
     // Interleaved: the first round visits every cell once before any repeats.
-    expect(new Set(recs.slice(0, result.cells.length).map((r) => `${r.function}|${r.runtime}`)).size).toBe(result.cells.length);
+    expect(new Set(recs.slice(0, result.cells.length).map((r) => `${r.function}|${r.runtime}`)).size).toBe(
+      result.cells.length,
+    );
     if (docker) {
-      expect(result.comparisons.some((c) => c.function === 'fib' && c.metric === 'startupMs' && c.ratio > 1)).toBe(true);
+      expect(result.comparisons.some((c) => c.function === 'fib' && c.metric === 'startupMs' && c.ratio > 1)).toBe(
+        true,
+      );
     }
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as ExperimentResult;
     expect(summary.interrupted).toBe(false);
     // Every function gave the same output on every runtime, and the summary says so.
     expect(summary.outputCheck).toEqual({ groups: 2, records: 3 * 2 * runtimes.length, mismatches: [] });
     expect(summary.cells.every((c) => c.energy && c.mismatched === 0)).toBe(true);
-    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { format: string; cells: unknown[]; config: { repetitions: number } };
+    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as {
+      format: string;
+      cells: unknown[];
+      config: { repetitions: number };
+    };
     expect(run.format).toBe('nebula-run/1');
     expect(run.cells).toHaveLength(result.cells.length);
     expect(run.config.repetitions).toBe(3);
@@ -67,7 +89,15 @@ describe('the experiment runner', () => {
   it('keeps every record of an interrupted run and marks the summary interrupted', async () => {
     const dir = out();
     const nebula = new Nebula({ meter: null });
-    const exp = new Experiment(nebula, { functions: ['fib'], runtimes: ['wasm'], inputs: { fib: [18] }, repetitions: 1000, warmup: 0, micro: false, outDir: dir });
+    const exp = new Experiment(nebula, {
+      functions: ['fib'],
+      runtimes: ['wasm'],
+      inputs: { fib: [18] },
+      repetitions: 1000,
+      warmup: 0,
+      micro: false,
+      outDir: dir,
+    });
     const ac = new AbortController();
     exp.on('progress', (done) => {
       if (done === 25) ac.abort();
@@ -83,7 +113,18 @@ describe('the experiment runner', () => {
 
   it('re-renders reports from recorded data, skipping a truncated last line', async () => {
     const dir = out();
-    await runExperiment({ functions: ['prime'], runtimes: ['wasm'], inputs: { prime: [50] }, repetitions: 4, warmup: 0, micro: false, outDir: dir }, { meter: null });
+    await runExperiment(
+      {
+        functions: ['prime'],
+        runtimes: ['wasm'],
+        inputs: { prime: [50] },
+        repetitions: 4,
+        warmup: 0,
+        micro: false,
+        outDir: dir,
+      },
+      { meter: null },
+    );
     writeFileSync(join(dir, 'records.jsonl'), readFileSync(join(dir, 'records.jsonl'), 'utf8') + '{"id":"cut-off');
     const r = renderReports(dir);
     expect(r.records).toBe(4);
@@ -95,7 +136,15 @@ describe('the experiment runner', () => {
 
   it('reports a run that never wrote its summary from run.json and its records, leaving out records of another run', async () => {
     const dir = out();
-    await runExperiment({ functions: ['fib'], runtimes: ['wasm'], inputs: { fib: [10] }, repetitions: 5, warmup: 0, micro: false, outDir: dir });
+    await runExperiment({
+      functions: ['fib'],
+      runtimes: ['wasm'],
+      inputs: { fib: [10] },
+      repetitions: 5,
+      warmup: 0,
+      micro: false,
+      outDir: dir,
+    });
     // As kill -9 leaves it: no summary.json, no reports; plus a line from an older run in the file.
     for (const f of ['summary.json', 'report.md', 'report.html']) rmSync(join(dir, f));
     const recs = lines(join(dir, 'records.jsonl'));
@@ -108,7 +157,7 @@ describe('the experiment runner', () => {
     const md = readFileSync(r.markdown, 'utf8');
     expect(md).toContain('(interrupted: partial results)');
     expect(md).toContain('This run did not finish (no summary.json)');
-    expect(md).toContain('1 record from outside this run\'s time span');
+    expect(md).toContain("1 record from outside this run's time span");
     // Without run.json either, the records alone still make a report.
     rmSync(join(dir, 'run.json'));
     expect(renderReports(dir).result.cells).toHaveLength(1);
@@ -118,7 +167,17 @@ describe('the experiment runner', () => {
     const dir = out();
     // Port 1 on loopback: nothing listens, so every connection is refused.
     const result = await runExperiment(
-      { functions: ['fib'], runtimes: ['wasm'], inputs: { fib: [10] }, repetitions: 2, warmup: 0, baselineMs: 300, batchWindowMs: 300, micro: false, outDir: dir },
+      {
+        functions: ['fib'],
+        runtimes: ['wasm'],
+        inputs: { fib: [10] },
+        repetitions: 2,
+        warmup: 0,
+        baselineMs: 300,
+        batchWindowMs: 300,
+        micro: false,
+        outDir: dir,
+      },
       { meter: new GudeMeter({ host: '127.0.0.1', port: 1, intervalMs: 50 }) },
     );
     expect(result.baseline).toBeNull();
@@ -131,7 +190,9 @@ describe('the experiment runner', () => {
     const dir = out();
     writeFileSync(join(dir, 'records.jsonl'), '{}\n');
     const nebula = new Nebula();
-    await expect(new Experiment(nebula, { functions: ['fib'], runtimes: ['wasm'], outDir: dir }).run()).rejects.toMatchObject({
+    await expect(
+      new Experiment(nebula, { functions: ['fib'], runtimes: ['wasm'], outDir: dir }).run(),
+    ).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
       message: expect.stringContaining('already holds records.jsonl'),
     });
@@ -142,7 +203,9 @@ describe('the experiment runner', () => {
   it('refuses a config it cannot run', async () => {
     const nebula = new Nebula();
     expect(() => new Experiment(nebula, { repetitions: 0, outDir: out() })).toThrow(/repetitions/);
-    await expect(new Experiment(nebula, { functions: ['nope'], outDir: out() }).run()).rejects.toMatchObject({ code: 'FUNCTION_NOT_FOUND' });
+    await expect(new Experiment(nebula, { functions: ['nope'], outDir: out() }).run()).rejects.toMatchObject({
+      code: 'FUNCTION_NOT_FOUND',
+    });
     await nebula.close();
   });
 });

@@ -17,7 +17,9 @@ afterEach(async () => {
 
 /** Runs the built CLI without blocking this process (the simulator answers from here). */
 function nebula(...args: string[]): Promise<{ code: number | null; err: string }> {
-  const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
+  const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), ...args], {
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   let err = '';
   child.stderr.on('data', (b) => (err += b));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, err })));
@@ -25,7 +27,12 @@ function nebula(...args: string[]): Promise<{ code: number | null; err: string }
 
 describe('nebula bench against a faulty Gude meter', () => {
   it.each<[string, string, GudeFault, RegExp]>([
-    ['an outlet the device lacks', 'port9', 'none', /note: no idle baseline .*Gude meter .*\/port9: the device has no outlet 9/],
+    [
+      'an outlet the device lacks',
+      'port9',
+      'none',
+      /note: no idle baseline .*Gude meter .*\/port9: the device has no outlet 9/,
+    ],
     ['a frozen device', 'port1', 'frozen', /note: no idle baseline .*Gude meter .*: no reply within 1000 ms/],
     ['an all-0xFF reply', 'port1', 'all-ff', /note: no idle baseline .*not a plausible reading: voltageV = -1/],
   ])('%s: the run ends, and a note gives the reason', async (_what, sensor, fault, message) => {
@@ -33,8 +40,26 @@ describe('nebula bench against a faulty Gude meter', () => {
     const { port } = await sim.start();
     stops.push(() => sim.stop());
     const out = mkdtempSync(join(tmpdir(), 'nebula-bench-'));
-    const r = await nebula('bench', '--functions', 'fib', '--runtimes', 'wasm', '--inputs', 'fib=5', '--repetitions', '1', '--warmup', '0',
-      '--no-micro', '--baseline', '200ms', '--meter', `gude://127.0.0.1:${port}/${sensor}`, '--out', out);
+    const r = await nebula(
+      'bench',
+      '--functions',
+      'fib',
+      '--runtimes',
+      'wasm',
+      '--inputs',
+      'fib=5',
+      '--repetitions',
+      '1',
+      '--warmup',
+      '0',
+      '--no-micro',
+      '--baseline',
+      '200ms',
+      '--meter',
+      `gude://127.0.0.1:${port}/${sensor}`,
+      '--out',
+      out,
+    );
     expect(r.code).toBe(0);
     expect(r.err).toMatch(message);
     expect(r.err).not.toMatch(/\n\s+at /);

@@ -78,7 +78,10 @@ describe('GudeMeter against a Modbus peer that answers wrongly', () => {
   it('a length field of 65535: METER_PROTOCOL at once, nothing read past it', async () => {
     const p = await peer((s, req) => s.write(reply(req, 50, { length: 0xffff })));
     const meter = new GudeMeter({ host: '127.0.0.1', port: p.port, timeoutMs: NEVER });
-    await expect(meter.start()).rejects.toMatchObject({ code: 'METER_PROTOCOL', message: expect.stringContaining('length 65535') });
+    await expect(meter.start()).rejects.toMatchObject({
+      code: 'METER_PROTOCOL',
+      message: expect.stringContaining('length 65535'),
+    });
   });
 
   it('a reply cut into one-byte TCP packets is read whole', async () => {
@@ -104,7 +107,11 @@ describe('GudeMeter against a Modbus peer that answers wrongly', () => {
       s.write(reply(req, 50).subarray(0, 20));
     });
     const meter = new GudeMeter({ host: '127.0.0.1', port: p.port, timeoutMs: 200 });
-    await expect(meter.start()).rejects.toMatchObject({ code: 'METER_PROTOCOL', details: { reason: 'garbage' }, message: expect.stringContaining('20 bytes') });
+    await expect(meter.start()).rejects.toMatchObject({
+      code: 'METER_PROTOCOL',
+      details: { reason: 'garbage' },
+      message: expect.stringContaining('20 bytes'),
+    });
     while (!closed) await new Promise((r) => setImmediate(r));
     expect(closed).toBe(1);
   });
@@ -112,7 +119,8 @@ describe('GudeMeter against a Modbus peer that answers wrongly', () => {
   it('a reply that comes after the timeout cannot be read: the timed-out connection is dropped, and readings resume on a new one', async () => {
     const held: Array<{ socket: Socket; request: Buffer }> = [];
     const p = await peer((s, req, n) => {
-      if (n === 2) held.push({ socket: s, request: req }); // answered only once its connection is gone
+      if (n === 2)
+        held.push({ socket: s, request: req }); // answered only once its connection is gone
       else s.write(reply(req, 50));
     });
     const meter = new GudeMeter({ host: '127.0.0.1', port: p.port, timeoutMs: 150, intervalMs: 20 });

@@ -11,7 +11,8 @@ afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s();
 });
 
-const rawPeer = (onData: (socket: Socket, chunk: Buffer) => void, onConnect?: (socket: Socket) => void) => rawTcpPeer(stops, onData, onConnect);
+const rawPeer = (onData: (socket: Socket, chunk: Buffer) => void, onConnect?: (socket: Socket) => void) =>
+  rawTcpPeer(stops, onData, onConnect);
 
 /** A Modbus TCP exception reply to the request in `chunk` (same transaction and unit id). */
 function exceptionReply(chunk: Buffer, code: number): Buffer {
@@ -45,7 +46,10 @@ describe('GudeMeter start against a faulty peer', () => {
       details: { reason: 'exception', exceptionCode: 2, meter: outlet.name },
     });
     const line = new GudeMeter({ host, port, outlet: { line: 2 } });
-    await expect(line.start()).rejects.toMatchObject({ code: 'METER_PROTOCOL', message: expect.stringContaining('no line 2') });
+    await expect(line.start()).rejects.toMatchObject({
+      code: 'METER_PROTOCOL',
+      message: expect.stringContaining('no line 2'),
+    });
     const served = new GudeMeter({ host, port, outlet: { port: 8 } });
     await served.start();
     await served.stop();
@@ -62,7 +66,11 @@ describe('GudeMeter start against a faulty peer', () => {
   it('a raw peer answering Modbus exceptions: METER_PROTOCOL with the exception code', async () => {
     const peer = await rawPeer((s, c) => s.write(exceptionReply(c, 4)));
     const meter = new GudeMeter({ host: '127.0.0.1', port: peer.port });
-    await expect(meter.start()).rejects.toMatchObject({ code: 'METER_PROTOCOL', details: { reason: 'exception', exceptionCode: 4 }, message: expect.stringContaining('server device failure') });
+    await expect(meter.start()).rejects.toMatchObject({
+      code: 'METER_PROTOCOL',
+      details: { reason: 'exception', exceptionCode: 4 },
+      message: expect.stringContaining('server device failure'),
+    });
   });
 
   it.each([
@@ -77,12 +85,22 @@ describe('GudeMeter start against a faulty peer', () => {
   });
 
   it('a peer that accepts and closes: METER_UNAVAILABLE, and start() again within the back-off fails without connecting', async () => {
-    const peer = await rawPeer(() => undefined, (s) => s.destroy());
+    const peer = await rawPeer(
+      () => undefined,
+      (s) => s.destroy(),
+    );
     const meter = new GudeMeter({ host: '127.0.0.1', port: peer.port, intervalMs: 1000 });
-    await expect(meter.start()).rejects.toMatchObject({ code: 'METER_UNAVAILABLE', details: { reason: 'closed', retryInMs: 2000 } });
+    await expect(meter.start()).rejects.toMatchObject({
+      code: 'METER_UNAVAILABLE',
+      details: { reason: 'closed', retryInMs: 2000 },
+    });
     expect(peer.connections).toBe(1);
     const again = await meter.start().catch((e: MeterError) => e);
-    expect(again).toMatchObject({ code: 'METER_UNAVAILABLE', details: { reason: 'closed' }, message: expect.stringMatching(/Next attempt in \d+ ms/) });
+    expect(again).toMatchObject({
+      code: 'METER_UNAVAILABLE',
+      details: { reason: 'closed' },
+      message: expect.stringMatching(/Next attempt in \d+ ms/),
+    });
     expect(peer.connections).toBe(1);
   });
 
@@ -90,7 +108,10 @@ describe('GudeMeter start against a faulty peer', () => {
     const { host, port } = await simulator({ fault: 'all-ff' });
     const meter = new GudeMeter({ host, port });
     const { samples } = watch(meter);
-    await expect(meter.start()).rejects.toMatchObject({ code: 'METER_PROTOCOL', details: { reason: 'implausible', field: 'voltageV', value: -1 } });
+    await expect(meter.start()).rejects.toMatchObject({
+      code: 'METER_PROTOCOL',
+      details: { reason: 'implausible', field: 'voltageV', value: -1 },
+    });
     const nebula = new Nebula({ meter: new GudeMeter({ host, port }) });
     stops.push(() => nebula.close());
     await expect(nebula.measureBaseline({ durationMs: 100 })).rejects.toMatchObject({ code: 'METER_PROTOCOL' });

@@ -18,23 +18,26 @@ async function faultySetup(fault: 'exception' | 'frozen' | 'all-ff') {
 }
 
 describe('waits on a Gude meter that yields no samples', () => {
-  it.each(['exception', 'all-ff', 'frozen'] as const)('every one of many staggered attribute() waits ends with no energy and a reason (%s)', async (fault) => {
-    const { sim, meter } = await faultySetup(fault);
-    const tracker = new EnergyTracker(meter);
-    stops.push(() => tracker.stop());
-    await tracker.start();
-    sim.fault = fault;
-    await once(meter as never, 'error');
-    const from = nowMs();
-    // Many waits with distinct deadlines: an early timer that is not re-armed leaves one pending for ever.
-    const waits = Array.from({ length: 100 }, (_, i) => tracker.attribute(from, from + i * 1.7));
-    const results = await Promise.all(waits);
-    for (const r of results) {
-      expect(r.energy).toBeNull();
-      expect(r.note?.message).toMatch(/no energy figure/);
-      expect(['METER_OUTAGE', 'METER_PROTOCOL']).toContain(r.note?.reason);
-    }
-  });
+  it.each(['exception', 'all-ff', 'frozen'] as const)(
+    'every one of many staggered attribute() waits ends with no energy and a reason (%s)',
+    async (fault) => {
+      const { sim, meter } = await faultySetup(fault);
+      const tracker = new EnergyTracker(meter);
+      stops.push(() => tracker.stop());
+      await tracker.start();
+      sim.fault = fault;
+      await once(meter as never, 'error');
+      const from = nowMs();
+      // Many waits with distinct deadlines: an early timer that is not re-armed leaves one pending for ever.
+      const waits = Array.from({ length: 100 }, (_, i) => tracker.attribute(from, from + i * 1.7));
+      const results = await Promise.all(waits);
+      for (const r of results) {
+        expect(r.energy).toBeNull();
+        expect(r.note?.message).toMatch(/no energy figure/);
+        expect(['METER_OUTAGE', 'METER_PROTOCOL']).toContain(r.note?.reason);
+      }
+    },
+  );
 
   it('invoke() returns its record, measureBaseline() and attributeBatch() reject, once the meter yields nothing', async () => {
     const { sim, meter } = await faultySetup('exception');

@@ -6,7 +6,11 @@ import type { GudeMeter, MeterError, PowerSample } from '../../../src/index.js';
 export type Stops = Array<() => Promise<void>>;
 
 /** A raw TCP peer on loopback: `onData` answers each chunk; `connections` counts accepted sockets. Closed with `stops`. */
-export async function rawPeer(stops: Stops, onData: (socket: Socket, chunk: Buffer) => void, onConnect?: (socket: Socket) => void) {
+export async function rawPeer(
+  stops: Stops,
+  onData: (socket: Socket, chunk: Buffer) => void,
+  onConnect?: (socket: Socket) => void,
+) {
   const sockets = new Set<Socket>();
   const peer = { connections: 0, port: 0, server: undefined as unknown as Server };
   peer.server = createServer((s) => {

@@ -8,7 +8,12 @@ describe('Gude register map', () => {
     expect(sensorBase({ port: 2 })).toBe(0x3a00 + 0x120);
     expect(sensorBase({ line: 1 })).toBe(0x400);
     expect(sensorBase({ line: 3 })).toBe(0x400 + 2 * 0x120);
-    expect(() => sensorBase({ port: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/outlet must be a whole number/) }));
+    expect(() => sensorBase({ port: 0 })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/outlet must be a whole number/),
+      }),
+    );
     expect(sensorBase({ port: 64 })).toBe(0x3a00 + 63 * 0x120);
     expect(sensorBase({ line: 48 })).toBe(0x400 + 47 * 0x120);
     expect(BLOCK_REGISTERS).toBe(26);
@@ -25,7 +30,16 @@ describe('Gude register map', () => {
     b.writeInt32BE(-183, 24); // 0.1 degree, signed
     b.writeUInt32BE(90_000, 48); // seconds since reset
     const r = decodeBlock(b);
-    expect(r).toMatchObject({ energyWh: 70_000, activePowerW: 123, voltageV: 231, currentA: 1.234, frequencyHz: 49.98, powerFactor: 0.95, powerAngleDeg: -18.3, secondsSinceReset: 90_000 });
+    expect(r).toMatchObject({
+      energyWh: 70_000,
+      activePowerW: 123,
+      voltageV: 231,
+      currentA: 1.234,
+      frequencyHz: 49.98,
+      powerFactor: 0.95,
+      powerAngleDeg: -18.3,
+      secondsSinceReset: 90_000,
+    });
     expect(decodeBlock(encodeBlock(r))).toEqual(r);
   });
 
@@ -39,7 +53,21 @@ describe('Gude register map', () => {
   });
 
   it('refuses implausible readings with METER_PROTOCOL naming the field; accepts real ones', () => {
-    const good = decodeBlock(encodeBlock({ energyWh: 12, activePowerW: 60, voltageV: 230, currentA: 0.27, frequencyHz: 50, powerFactor: 0.95, powerAngleDeg: 18, apparentPowerVA: 63, reactivePowerVAR: 20, resettableEnergyWh: 12, secondsSinceReset: 5 }));
+    const good = decodeBlock(
+      encodeBlock({
+        energyWh: 12,
+        activePowerW: 60,
+        voltageV: 230,
+        currentA: 0.27,
+        frequencyHz: 50,
+        powerFactor: 0.95,
+        powerAngleDeg: 18,
+        apparentPowerVA: 63,
+        reactivePowerVAR: 20,
+        resettableEnergyWh: 12,
+        secondsSinceReset: 5,
+      }),
+    );
     expect(() => checkReading(good)).not.toThrow();
     const cases: Array<[Partial<typeof good>, string]> = [
       [{ voltageV: -1 }, 'voltageV'],
@@ -51,6 +79,11 @@ describe('Gude register map', () => {
       [{ energyWh: -5 }, 'energyWh'],
     ];
     for (const [change, field] of cases)
-      expect(() => checkReading({ ...good, ...change })).toThrow(expect.objectContaining({ code: 'METER_PROTOCOL', details: expect.objectContaining({ reason: 'implausible', field }) }));
+      expect(() => checkReading({ ...good, ...change })).toThrow(
+        expect.objectContaining({
+          code: 'METER_PROTOCOL',
+          details: expect.objectContaining({ reason: 'implausible', field }),
+        }),
+      );
   });
 });

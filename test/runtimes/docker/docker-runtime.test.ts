@@ -70,30 +70,45 @@ d('DockerRuntime on a real engine', () => {
   });
 
   it('refuses an image that does not exist, and archives that are not images, at deploy time', async () => {
-    const missing = await nebula.deploy({ name: 'ghost', docker: { image: 'nebula-test/does-not-exist:0' } }).catch((e: unknown) => e);
+    const missing = await nebula
+      .deploy({ name: 'ghost', docker: { image: 'nebula-test/does-not-exist:0' } })
+      .catch((e: unknown) => e);
     expect(missing).toMatchObject({ code: 'INVALID_FUNCTION' });
     expect((missing as Error).message).toMatch(/not in the engine, and nothing is pulled/);
     writeFileSync(join(dir, 'junk.tar'), 'not a tar file at all');
-    await expect(nebula.deploy({ name: 'junk', docker: { tarball: join(dir, 'junk.tar') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
-    await expect(nebula.deploy({ name: 'nofile', docker: { tarball: join(dir, 'none.tar') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
-    await expect(nebula.deploy({ name: 'notelf', docker: { binary: join(dir, 'upper.c') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
+    await expect(nebula.deploy({ name: 'junk', docker: { tarball: join(dir, 'junk.tar') } })).rejects.toMatchObject({
+      code: 'INVALID_FUNCTION',
+    });
+    await expect(nebula.deploy({ name: 'nofile', docker: { tarball: join(dir, 'none.tar') } })).rejects.toMatchObject({
+      code: 'INVALID_FUNCTION',
+    });
+    await expect(nebula.deploy({ name: 'notelf', docker: { binary: join(dir, 'upper.c') } })).rejects.toMatchObject({
+      code: 'INVALID_FUNCTION',
+    });
     // Binaries that cannot run alone in a FROM scratch image: dynamically linked, or only an ELF magic.
     await expect(nebula.deploy({ name: 'ls', docker: { binary: '/bin/ls' } })).rejects.toMatchObject({
       code: 'INVALID_FUNCTION',
       message: expect.stringMatching(/dynamically linked/),
     });
     writeFileSync(join(dir, 'magic'), '\x7fELF', 'latin1');
-    await expect(nebula.deploy({ name: 'magic', docker: { binary: join(dir, 'magic') } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
+    await expect(nebula.deploy({ name: 'magic', docker: { binary: join(dir, 'magic') } })).rejects.toMatchObject({
+      code: 'INVALID_FUNCTION',
+    });
     expect(nebula.has('ghost') || nebula.has('ls') || nebula.has('magic')).toBe(false);
   });
 
   it("builds a binary for the engine's architecture from a per-architecture map, and names the architecture when there is none", async () => {
     const arch = (await import('../../../src/index.js')).dockerArch();
     const other = arch === 'amd64' ? 'arm64' : 'amd64';
-    const [info] = await nebula.deploy({ name: 'mapped', docker: { binary: { [arch]: bins.upper!, [other]: '/nonexistent/binary' } } });
+    const [info] = await nebula.deploy({
+      name: 'mapped',
+      docker: { binary: { [arch]: bins.upper!, [other]: '/nonexistent/binary' } },
+    });
     expect(info!.runtimes).toEqual(['docker']);
     expect((await nebula.invoke('mapped', 'hi', { runtime: 'docker' })).result).toEqual({ len: 4, up: 'HI' });
-    const err = await nebula.deploy({ name: 'foreign', docker: { binary: { [other]: bins.upper! } } }).catch((e: unknown) => e);
+    const err = await nebula
+      .deploy({ name: 'foreign', docker: { binary: { [other]: bins.upper! } } })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'RUNTIME_NOT_DEPLOYED' });
     expect((err as Error).message).toContain(`architecture ${arch} (it has: ${other})`);
   });
@@ -126,8 +141,16 @@ d('DockerRuntime on a real engine', () => {
     const rec = await nebula.invoke('probe', null);
     expect(rec.result).toEqual({ interfaces: 1, loopback: 1, rootWritable: false });
     await nebula.deploy({ name: 'limits', docker: { binary: compileProgram('probe') } });
-    expect((await nebula.invoke('limits', 'limits')).result).toEqual({ uid: 65534, shmBytes: 1024 * 1024, rootWritable: false });
-    expect((await nebula.invoke('limits', 'limits', { mode: 'warm' })).result).toEqual({ uid: 65534, shmBytes: 1024 * 1024, rootWritable: false });
+    expect((await nebula.invoke('limits', 'limits')).result).toEqual({
+      uid: 65534,
+      shmBytes: 1024 * 1024,
+      rootWritable: false,
+    });
+    expect((await nebula.invoke('limits', 'limits', { mode: 'warm' })).result).toEqual({
+      uid: 65534,
+      shmBytes: 1024 * 1024,
+      rootWritable: false,
+    });
   });
 
   it("runs as the image's own user when asked (user: 'image'), root included", async () => {
@@ -166,17 +189,24 @@ d('DockerRuntime on a real engine', () => {
     const pooled = recs.filter((r) => r.sandbox === 'prewarmed');
     expect(pooled.length).toBeGreaterThan(0);
     expect(pooled.every((r) => !('create' in r.timing.phases))).toBe(true);
-    expect(recs.every((r) => r.mode === 'prewarmed' && (r.sandbox === 'prewarmed' || r.sandbox === 'fresh'))).toBe(true);
+    expect(recs.every((r) => r.mode === 'prewarmed' && (r.sandbox === 'prewarmed' || r.sandbox === 'fresh'))).toBe(
+      true,
+    );
     await n.close();
     expect(await noLeftovers(rt.instanceId)).toEqual([]);
   });
 
   it('gives RUNTIME_UNAVAILABLE, saying how to start an engine, when none answers', async () => {
-    const n = new Nebula({ builtins: false, runtimes: { docker: new DockerRuntime({ connection: { socketPath: '/nonexistent/docker.sock' } }) } });
+    const n = new Nebula({
+      builtins: false,
+      runtimes: { docker: new DockerRuntime({ connection: { socketPath: '/nonexistent/docker.sock' } }) },
+    });
     const err = await n.deploy({ name: 'x', docker: { image: 'anything' } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'RUNTIME_UNAVAILABLE' });
     expect((err as Error).message).toMatch(/\/nonexistent\/docker\.sock.*dockerd/);
-    const withBuiltins = new Nebula({ runtimes: { docker: new DockerRuntime({ connection: { socketPath: '/nonexistent/docker.sock' } }) } });
+    const withBuiltins = new Nebula({
+      runtimes: { docker: new DockerRuntime({ connection: { socketPath: '/nonexistent/docker.sock' } }) },
+    });
     // Not a misuse of the API: the invocation is a failed record, kept like any other.
     const rec = await withBuiltins.invoke('fib', 5, { runtime: 'docker' });
     expect(rec).toMatchObject({ ok: false, error: { code: 'RUNTIME_UNAVAILABLE' } });

@@ -19,7 +19,8 @@ function settled(p: Promise<InvocationRecord>, ms = 30_000): Promise<InvocationR
   return Promise.race([p, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
 }
 
-const running = async (instanceId: string) => (await list(`nebula-faas.runtime=${instanceId}`)).filter((c) => c.state === 'running').map((c) => c.id);
+const running = async (instanceId: string) =>
+  (await list(`nebula-faas.runtime=${instanceId}`)).filter((c) => c.state === 'running').map((c) => c.id);
 /** Processes in a container, as the engine lists them. */
 async function processes(id: string): Promise<string[]> {
   try {
@@ -63,10 +64,16 @@ d('Docker engine faults', () => {
         expect(recs.map((r) => (r === 'pending' ? r : r.error?.code))).toEqual(Array(8).fill('ABORTED'));
         // Cold and prewarmed containers are gone (pooled ones are created, never started); a kept
         // warm container stays, with only its supervisor left in it.
-        if (mode !== 'warm') expect(await eventually(async () => (await running(runtime.instanceId)).length === 0)).toBe(true);
+        if (mode !== 'warm')
+          expect(await eventually(async () => (await running(runtime.instanceId)).length === 0)).toBe(true);
         else
           for (const id of await running(runtime.instanceId))
-            expect(await eventually(async () => (await processes(id)).join().includes('nebula-supervis') && (await processes(id)).length === 1)).toBe(true);
+            expect(
+              await eventually(
+                async () =>
+                  (await processes(id)).join().includes('nebula-supervis') && (await processes(id)).length === 1,
+              ),
+            ).toBe(true);
       });
     }
   });
@@ -79,7 +86,8 @@ d('Docker engine faults', () => {
       try {
         await nebula.deploy({ name: 'sleeper', docker: { binary: bins.sleeper! } });
         // Warm: a first invocation leaves a kept container; the frozen one runs in it.
-        if (mode === 'warm') expect((await nebula.invoke('sleeper', null, { mode, timeoutMs: 2000 })).error?.code).toBe('TIMEOUT');
+        if (mode === 'warm')
+          expect((await nebula.invoke('sleeper', null, { mode, timeoutMs: 2000 })).error?.code).toBe('TIMEOUT');
         const invocation = nebula.invoke('sleeper', null, { mode, timeoutMs: 4000 });
         expect(await eventually(async () => (await running(runtime.instanceId)).length > 0)).toBe(true);
         proxy.freeze();

@@ -19,7 +19,9 @@ export function dockerAvailable(): boolean {
   } catch {
     if (process.env.NEBULA_REQUIRE_DOCKER === '1')
       throw new Error('NEBULA_REQUIRE_DOCKER=1 but no Docker engine answers (`docker info` failed): start dockerd.');
-    console.warn('Docker tests skipped: no Docker engine answers (`docker info` failed). Set NEBULA_REQUIRE_DOCKER=1 to make this an error.');
+    console.warn(
+      'Docker tests skipped: no Docker engine answers (`docker info` failed). Set NEBULA_REQUIRE_DOCKER=1 to make this an error.',
+    );
     return false;
   }
 }
@@ -56,7 +58,9 @@ export async function list(filter: string): Promise<Listed[]> {
     .filter(Boolean)
     .map((line) => {
       const c = JSON.parse(line) as { ID: string; State: string; Labels: string };
-      const labels = Object.fromEntries(c.Labels.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+      const labels = Object.fromEntries(
+        c.Labels.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      );
       return { id: c.ID, state: c.State, labels };
     });
 }
@@ -94,7 +98,11 @@ export function compileProgram(name: string): string {
 }
 
 /** Compiles C programs (static, musl by default) into a temporary folder; returns name -> binary path. */
-export function compile(programs: Record<string, string>, flags: string[] = ['-static'], cc = 'musl-gcc'): Record<string, string> {
+export function compile(
+  programs: Record<string, string>,
+  flags: string[] = ['-static'],
+  cc = 'musl-gcc',
+): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'nebula-docker-'));
   const bins: Record<string, string> = {};
   for (const [name, src] of Object.entries(programs)) {

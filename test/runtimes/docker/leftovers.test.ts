@@ -17,10 +17,14 @@ const dist = join(root, 'dist', 'index.js');
 
 /** Containers whose owner label names process `pid` on this host. */
 const ownedBy = async (pid: number) =>
-  (await list('nebula-faas.owner')).filter((c) => String(c.labels['nebula-faas.owner']).startsWith(`${hostname()}/${pid}/`)).map((c) => c.id);
+  (await list('nebula-faas.owner'))
+    .filter((c) => String(c.labels['nebula-faas.owner']).startsWith(`${hostname()}/${pid}/`))
+    .map((c) => c.id);
 
 function exited(p: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (p.exitCode !== null ? resolve(p.exitCode) : p.once('exit', (code) => resolve(code))));
+  return new Promise((resolve) =>
+    p.exitCode !== null ? resolve(p.exitCode) : p.once('exit', (code) => resolve(code)),
+  );
 }
 
 const d = dockerAvailable() ? describe : describe.skip;
@@ -35,7 +39,9 @@ d('leftover containers of processes that are gone', () => {
       await n.invoke('fib', 10, { runtime: 'docker', mode: 'prewarmed' });
       console.log(JSON.stringify({ instance: rt.instanceId }));
       setInterval(() => undefined, 1000);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (b) => {
@@ -60,10 +66,26 @@ d('leftover containers of processes that are gone', () => {
 
   it('nebula bench stopped with SIGTERM ends after the current invocation, keeps its records and removes its containers', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'nebula-sigterm-')), 'run');
-    const args = ['bench', '--functions', 'fib', '--inputs', 'fib=5', '--runtimes', 'docker', '--modes', 'warm,prewarmed', '--repetitions', '500'];
-    const child = spawn(process.execPath, [join(root, 'dist', 'cli', 'main.js'), ...args, '--warmup', '0', '--meter', 'none', '--no-micro', '--out', out], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const args = [
+      'bench',
+      '--functions',
+      'fib',
+      '--inputs',
+      'fib=5',
+      '--runtimes',
+      'docker',
+      '--modes',
+      'warm,prewarmed',
+      '--repetitions',
+      '500',
+    ];
+    const child = spawn(
+      process.execPath,
+      [join(root, 'dist', 'cli', 'main.js'), ...args, '--warmup', '0', '--meter', 'none', '--no-micro', '--out', out],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let text = '';
     child.stdout.on('data', (b) => (text += b));
     child.stderr.on('data', (b) => (text += b));

@@ -67,24 +67,51 @@ d('DockerRuntime warm mode', () => {
     const cold = nebula.invoke('probe', 'sleep');
     let coldId: string | undefined;
     const mine = () => list(`nebula-faas.runtime=${runtime.instanceId}`);
-    expect(await eventually(async () => (coldId = (await mine()).find((c) => c.state === 'running' && !c.labels['nebula-faas.mode'])?.id) !== undefined)).toBe(true);
+    expect(
+      await eventually(
+        async () =>
+          (coldId = (await mine()).find((c) => c.state === 'running' && !c.labels['nebula-faas.mode'])?.id) !==
+          undefined,
+      ),
+    ).toBe(true);
     const coldInfo = (await inspect(coldId!))!;
     expect((await cold).ok).toBe(true);
     expect((await nebula.invoke('probe', 'host', { mode: 'warm' })).sandbox).toBe('reused');
-    const warmId = (await mine()).find((c) => c.labels['nebula-faas.mode'] === 'warm' && c.labels['nebula-faas.function'] === 'probe')?.id;
+    const warmId = (await mine()).find(
+      (c) => c.labels['nebula-faas.mode'] === 'warm' && c.labels['nebula-faas.function'] === 'probe',
+    )?.id;
     const warmInfo = (await inspect(warmId!))!;
     const flags = (i: Docker.ContainerInspectInfo) => ({
       user: i.Config.User,
       networkDisabled: (i.Config as { NetworkDisabled?: boolean }).NetworkDisabled,
       env: i.Config.Env,
       ...Object.fromEntries(
-        ['NetworkMode', 'Memory', 'MemorySwap', 'NanoCpus', 'PidsLimit', 'ReadonlyRootfs', 'SecurityOpt', 'CapDrop', 'CapAdd', 'Privileged', 'IpcMode', 'ShmSize', 'Devices', 'Tmpfs'].map(
-          (k) => [k, (i.HostConfig as Record<string, unknown>)[k]],
-        ),
+        [
+          'NetworkMode',
+          'Memory',
+          'MemorySwap',
+          'NanoCpus',
+          'PidsLimit',
+          'ReadonlyRootfs',
+          'SecurityOpt',
+          'CapDrop',
+          'CapAdd',
+          'Privileged',
+          'IpcMode',
+          'ShmSize',
+          'Devices',
+          'Tmpfs',
+        ].map((k) => [k, (i.HostConfig as Record<string, unknown>)[k]]),
       ),
     });
     expect(flags(warmInfo)).toEqual(flags(coldInfo));
-    expect(flags(coldInfo)).toMatchObject({ user: '65534:65534', NetworkMode: 'none', ReadonlyRootfs: true, CapDrop: ['ALL'], IpcMode: 'private' });
+    expect(flags(coldInfo)).toMatchObject({
+      user: '65534:65534',
+      NetworkMode: 'none',
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      IpcMode: 'private',
+    });
     // The one addition: the supervisor, from a read-only volume.
     expect(coldInfo.Mounts).toEqual([]);
     expect(warmInfo.Mounts).toMatchObject([{ Type: 'volume', Destination: '/.nebula-faas', RW: false }]);
@@ -106,7 +133,9 @@ d('DockerRuntime warm mode', () => {
   });
 
   it('gives concurrent invocations a container each, then keeps them for reuse', async () => {
-    const recs = await Promise.all([1, 2, 3].map(() => nebula.invoke<{ host: string }>('probe', 'host', { mode: 'warm' })));
+    const recs = await Promise.all(
+      [1, 2, 3].map(() => nebula.invoke<{ host: string }>('probe', 'host', { mode: 'warm' })),
+    );
     expect(recs.every((r) => r.ok)).toBe(true);
     expect(new Set(recs.map((r) => r.result!.host)).size).toBe(3);
     const again = await nebula.invoke<{ host: string }>('probe', 'host', { mode: 'warm' });
@@ -123,7 +152,8 @@ d('DockerRuntime warm mode', () => {
       ]);
       expect((await n.invoke('a', 'host', { mode: 'warm' })).ok).toBe(true);
       expect((await n.invoke('b', 'host', { mode: 'warm' })).ok).toBe(true);
-      const kept = async () => (await list(`nebula-faas.runtime=${rt.instanceId}`)).map((c) => c.labels['nebula-faas.function']);
+      const kept = async () =>
+        (await list(`nebula-faas.runtime=${rt.instanceId}`)).map((c) => c.labels['nebula-faas.function']);
       expect(await eventually(async () => (await kept()).join() === 'b')).toBe(true);
       expect((await n.invoke('a', 'host', { mode: 'warm' })).sandbox).toBe('fresh');
       expect(await eventually(async () => (await kept()).length === 0)).toBe(true);

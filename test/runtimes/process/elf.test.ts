@@ -19,7 +19,9 @@ describe('ELF header check', () => {
   });
 
   it('refuses what is not ELF, too short, or malformed', () => {
-    expect(elfProblem(new TextEncoder().encode('#!/bin/sh\necho hello, this is long enough\n'), 'x64')).toMatch(/not an ELF executable/);
+    expect(elfProblem(new TextEncoder().encode('#!/bin/sh\necho hello, this is long enough\n'), 'x64')).toMatch(
+      /not an ELF executable/,
+    );
     expect(elfProblem(header(2, 1, 2, 62).subarray(0, 10), 'x64')).toMatch(/not an ELF executable/);
     expect(elfProblem(header(3 as 2, 1, 2, 62), 'x64')).toMatch(/malformed/);
   });
@@ -30,7 +32,9 @@ describe('ELF header check', () => {
   });
 
   it('refuses another architecture, word size or byte order, naming both', () => {
-    expect(elfProblem(header(2, 1, 2, 183), 'x64', true)).toBe('it is built for AArch64 (64-bit, little-endian), but this machine is x86-64 (x64)');
+    expect(elfProblem(header(2, 1, 2, 183), 'x64', true)).toBe(
+      'it is built for AArch64 (64-bit, little-endian), but this machine is x86-64 (x64)',
+    );
     expect(elfProblem(header(2, 1, 2, 62), 'arm64', true)).toMatch(/built for x86-64 .* this machine is AArch64/);
     expect(elfProblem(header(1, 1, 2, 3), 'x64', true)).toMatch(/built for x86 \(32-bit/);
     expect(elfProblem(header(2, 2, 2, 21), 'ppc64', true)).toMatch(/big-endian/);

@@ -1,5 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, unlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  copyFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -198,11 +210,16 @@ describe('ProcessRuntime with real processes', () => {
   for (const how of ['close', 'exit'] as const) {
     it(`leaves no helper or directory behind when the host ${how === 'close' ? 'closes Nebula' : 'exits without close()'}`, async () => {
       const dir = mkdtempSync(join(work, `parked-${how}-`));
-      const r = spawnSync(process.execPath, [join(here, 'parked-host.mjs'), bins.probe, dir, how], { encoding: 'utf8', cwd: packageRoot(), timeout: 60_000 });
+      const r = spawnSync(process.execPath, [join(here, 'parked-host.mjs'), bins.probe, dir, how], {
+        encoding: 'utf8',
+        cwd: packageRoot(),
+        timeout: 60_000,
+      });
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe(how);
       // Without close(), the parked helpers go when their host does (parent-death signal): wait for that, with a deadline.
-      for (let i = 0; i < 100 && (processesIn(dir).length > 0 || readdirSync(dir).length > 0); i++) await new Promise((res) => setTimeout(res, 50));
+      for (let i = 0; i < 100 && (processesIn(dir).length > 0 || readdirSync(dir).length > 0); i++)
+        await new Promise((res) => setTimeout(res, 50));
       expect(processesIn(dir)).toEqual([]);
       expect(readdirSync(dir)).toEqual([]);
     });
@@ -224,7 +241,15 @@ describe('ProcessRuntime with real processes', () => {
     chmodSync(notExec, 0o644);
     const script = join(fixtures, 'script.sh');
     writeFileSync(script, '#!/bin/sh\necho 1\n', { mode: 0o755 });
-    const foreign = join(packageRoot(), 'src', 'runtimes', 'process', 'helper', process.arch === 'arm64' ? 'linux-amd64' : 'linux-arm64', 'nebula-exec');
+    const foreign = join(
+      packageRoot(),
+      'src',
+      'runtimes',
+      'process',
+      'helper',
+      process.arch === 'arm64' ? 'linux-amd64' : 'linux-arm64',
+      'nebula-exec',
+    );
     const cases: Array<[string, RegExp]> = [
       [join(fixtures, 'none'), /no such file/],
       [fixtures, /not a regular file/],
@@ -238,6 +263,8 @@ describe('ProcessRuntime with real processes', () => {
       expect((err as Error).message).toMatch(why);
     }
     expect(nebula.has('bad')).toBe(false);
-    await expect(nebula.deploy({ name: 'bad', process: { path: 'x' } as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(nebula.deploy({ name: 'bad', process: { path: 'x' } as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 });

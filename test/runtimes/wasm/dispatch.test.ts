@@ -62,6 +62,8 @@ describe('the dispatch path', () => {
     expect(runaway.error?.code).toBe('TIMEOUT');
     expect(runaway.error?.message).toMatch(/ran longer than its timeout of 300 ms/);
     expect(others.filter((r) => !r.ok)).toEqual([]);
-    expect(others.map((r) => r.result)).toEqual(Array.from({ length: 30 }, (_, i) => [55, 89, 144, 233, 377, 610, 987, 1597, 2584, 4181][i % 10]));
+    expect(others.map((r) => r.result)).toEqual(
+      Array.from({ length: 30 }, (_, i) => [55, 89, 144, 233, 377, 610, 987, 1597, 2584, 4181][i % 10]),
+    );
   });
 });

@@ -113,7 +113,10 @@ export async function buildFixtures(): Promise<Record<Fixture, Uint8Array>> {
     const args = ['--target=wasm32-wasi', '-O2'];
     if (name === 'reactor') args.push('-mexec-model=reactor', '-Wl,--export=add');
     if (name === 'foreign') args.push('-Wl,--allow-undefined');
-    const hash = createHash('sha256').update(`${src}\0${args.join(' ')}`).digest('hex').slice(0, 16);
+    const hash = createHash('sha256')
+      .update(`${src}\0${args.join(' ')}`)
+      .digest('hex')
+      .slice(0, 16);
     const wasm = join(dir, `${name}-${hash}.wasm`);
     if (!existsSync(wasm)) {
       const c = join(dir, `${name}-${hash}-${process.pid}.c`);
@@ -125,9 +128,11 @@ export async function buildFixtures(): Promise<Record<Fixture, Uint8Array>> {
     out[name] = readFileSync(wasm);
   };
   const queue = Object.entries(SOURCES) as Array<[keyof typeof SOURCES, string]>;
-  await Promise.all([0, 1].map(async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) await compile(next);
-  }));
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await compile(next);
+    }),
+  );
   for (const [name, text] of Object.entries(WAT) as Array<[keyof typeof WAT, string]>) out[name] = await parse(text);
   return out;
 }

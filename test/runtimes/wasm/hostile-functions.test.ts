@@ -31,7 +31,10 @@ const FIB = [610, 987, 1597, 2584, 4181];
 
 describe('start functions', () => {
   it('refuses a start function that never returns, and every other function keeps running meanwhile', async () => {
-    const [refused, others] = await Promise.all([nebula.deploy({ name: 'start-loop', wasm: fx.startLoop }).catch((e: unknown) => e), fibs(10)]);
+    const [refused, others] = await Promise.all([
+      nebula.deploy({ name: 'start-loop', wasm: fx.startLoop }).catch((e: unknown) => e),
+      fibs(10),
+    ]);
     expect(refused).toMatchObject({ code: 'INVALID_FUNCTION' });
     expect((refused as Error).message).toMatch(/did not finish within 300 ms/);
     expect(others.map((r) => r.result)).toEqual([...FIB, ...FIB]);
@@ -41,21 +44,29 @@ describe('start functions', () => {
   });
 
   it('refuses a start function that traps, without crashing a worker or failing concurrent runs', async () => {
-    const [refused, others] = await Promise.all([nebula.deploy({ name: 'start-trap', wasm: fx.startTrap }).catch((e: unknown) => e), fibs(40)]);
+    const [refused, others] = await Promise.all([
+      nebula.deploy({ name: 'start-trap', wasm: fx.startTrap }).catch((e: unknown) => e),
+      fibs(40),
+    ]);
     expect(refused).toMatchObject({ code: 'INVALID_FUNCTION' });
     expect((refused as Error).message).toMatch(/instance cannot be created: RuntimeError: unreachable/);
     expect(others.filter((r) => !r.ok)).toEqual([]);
   });
 
-  it('makes a start function that traps at invocation time that invocation\'s FUNCTION_FAILED', async () => {
+  it("makes a start function that traps at invocation time that invocation's FUNCTION_FAILED", async () => {
     // One time in two the start function traps; deploy until a first instance succeeded.
-    for (let i = 0; i < 50 && !nebula.has('coin'); i++) await nebula.deploy({ name: 'coin', wasm: fx.startCoin }).catch(() => undefined);
+    for (let i = 0; i < 50 && !nebula.has('coin'); i++)
+      await nebula.deploy({ name: 'coin', wasm: fx.startCoin }).catch(() => undefined);
     expect(nebula.has('coin')).toBe(true);
     const recs: InvocationRecord[] = [];
     for (let i = 0; i < 24; i++) recs.push(await nebula.invoke('coin', null));
     const failed = recs.filter((r) => !r.ok);
     expect(failed.length).toBeGreaterThan(0);
-    for (const r of failed) expect(r.error).toMatchObject({ code: 'FUNCTION_FAILED', message: expect.stringMatching(/instance could not be created: RuntimeError: unreachable/) });
+    for (const r of failed)
+      expect(r.error).toMatchObject({
+        code: 'FUNCTION_FAILED',
+        message: expect.stringMatching(/instance could not be created: RuntimeError: unreachable/),
+      });
     expect(recs.filter((r) => r.ok).length).toBeGreaterThan(0);
     expect((await fibs(4)).every((r) => r.ok)).toBe(true);
   });
@@ -63,12 +74,16 @@ describe('start functions', () => {
 
 describe('memory', () => {
   it('refuses initial memory over limits.memoryMiB at deploy, through the preview1 path and through jco glue', async () => {
-    const err = await nebula.deploy({ name: 'big-initial', wasm: fx.bigInitial, limits: { memoryMiB: 64 } }).catch((e: unknown) => e);
+    const err = await nebula
+      .deploy({ name: 'big-initial', wasm: fx.bigInitial, limits: { memoryMiB: 64 } })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'INVALID_FUNCTION' });
     expect((err as Error).message).toMatch(/1024 MiB of initial memory, over its memory cap of 64 MiB/);
     const glue = new Nebula({ builtins: false, wasm: { cacheDir, componentHost: 'glue', workers: 1 } });
     const component = await componentOf(fx.bigInitial);
-    await expect(glue.deploy({ name: 'big-glue', wasm: component, limits: { memoryMiB: 64 } })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
+    await expect(glue.deploy({ name: 'big-glue', wasm: component, limits: { memoryMiB: 64 } })).rejects.toMatchObject({
+      code: 'INVALID_FUNCTION',
+    });
     await glue.close();
   });
 
@@ -141,7 +156,10 @@ describe('output and host calls', () => {
   });
 
   it('caps the stdout of a WASI 0.2 component run through jco glue the same way', async () => {
-    const glue = new Nebula({ builtins: false, wasm: { cacheDir, componentHost: 'glue', workers: 1, maxOutputBytes: 64 * 1024 } });
+    const glue = new Nebula({
+      builtins: false,
+      wasm: { cacheDir, componentHost: 'glue', workers: 1, maxOutputBytes: 64 * 1024 },
+    });
     await glue.deploy({ name: 'bigjson', wasm: await componentOf(fx.bigjson) });
     expect((await glue.invoke('bigjson', 100)).ok).toBe(true);
     expect((await glue.invoke('bigjson', 100_000)).error?.code).toBe('OUTPUT_LIMIT');

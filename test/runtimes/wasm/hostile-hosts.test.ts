@@ -31,7 +31,10 @@ function node(args: string[], stdin?: string): { status: number | null; stdout: 
 function expectFib(r: { status: number | null; stdout: string; stderr: string }): void {
   expect(r.stdout).not.toContain('UNHANDLED');
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  expect({ status: r.status, line: line && JSON.parse(line) }).toEqual({ status: 0, line: { ok: true, result: 6765, code: null, message: null } });
+  expect({ status: r.status, line: line && JSON.parse(line) }).toEqual({
+    status: 0,
+    line: { ok: true, result: 6765, code: null, message: null },
+  });
 }
 
 describe('hosts started with flags the workers must not inherit', () => {
@@ -51,7 +54,10 @@ describe('hosts started with flags the workers must not inherit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nebula-preload-'));
     const marker = join(dir, 'marker');
     writeFileSync(marker, '');
-    writeFileSync(join(dir, 'preload.mjs'), `import { appendFileSync } from 'node:fs'; appendFileSync(${JSON.stringify(marker)}, 'loaded\\n');`);
+    writeFileSync(
+      join(dir, 'preload.mjs'),
+      `import { appendFileSync } from 'node:fs'; appendFileSync(${JSON.stringify(marker)}, 'loaded\\n');`,
+    );
     writeFileSync(join(dir, 'main.mjs'), esm);
     expectFib(node(['--import', pathToFileURL(join(dir, 'preload.mjs')).href, join(dir, 'main.mjs')]));
     expect(readFileSync(marker, 'utf8')).toBe('loaded\n');
@@ -80,7 +86,9 @@ describe('worker threads that cannot start', () => {
     const attempts = Number(/\((\d+) attempts?;/.exec(later.error?.message ?? '')?.[1]);
     expect(attempts).toBeGreaterThanOrEqual(1);
     expect(attempts).toBeLessThanOrEqual(6);
-    await expect(n.deploy({ name: 'again', wasm: join(packageRoot(), 'functions', 'wasm', 'core', 'fib.wasm') })).rejects.toMatchObject({ code: 'RUNTIME_UNAVAILABLE' });
+    await expect(
+      n.deploy({ name: 'again', wasm: join(packageRoot(), 'functions', 'wasm', 'core', 'fib.wasm') }),
+    ).rejects.toMatchObject({ code: 'RUNTIME_UNAVAILABLE' });
     await n.close();
     await new Promise((r) => setImmediate(r));
     expect(unhandled).toEqual([]);

@@ -58,7 +58,10 @@ describe('set-up is not cold start', () => {
 describe('modes', () => {
   let n: Nebula;
   beforeAll(async () => {
-    n = new Nebula({ builtins: false, wasm: { cacheDir, workers: 1, prewarmedInstances: 1, maxWarmInstances: 2, keepAliveMs: 60_000 } });
+    n = new Nebula({
+      builtins: false,
+      wasm: { cacheDir, workers: 1, prewarmedInstances: 1, maxWarmInstances: 2, keepAliveMs: 60_000 },
+    });
     await n.deploy({ name: 'counter', wasm: fx.counter });
   });
   afterAll(async () => {
@@ -67,8 +70,13 @@ describe('modes', () => {
 
   it('gives records with the same fields in every mode', async () => {
     const recs: InvocationRecord[] = [];
-    for (const mode of ['cold', 'prewarmed', 'warm', 'warm'] as InvocationMode[]) recs.push(await n.invoke('counter', 'a', { mode }));
-    const shape = (r: (typeof recs)[number]) => [Object.keys(r).sort(), Object.keys(r.timing).sort(), Object.keys(r.timing.phases).sort()];
+    for (const mode of ['cold', 'prewarmed', 'warm', 'warm'] as InvocationMode[])
+      recs.push(await n.invoke('counter', 'a', { mode }));
+    const shape = (r: (typeof recs)[number]) => [
+      Object.keys(r).sort(),
+      Object.keys(r.timing).sort(),
+      Object.keys(r.timing.phases).sort(),
+    ];
     for (const r of recs) expect(shape(r)).toEqual(shape(recs[0]!));
     expect(recs.map((r) => r.mode)).toEqual(['cold', 'prewarmed', 'warm', 'warm']);
   });
@@ -112,7 +120,8 @@ describe('modes', () => {
 
   it('never reuses an instance that cannot be restored (a start function), and says so', async () => {
     const m = new Nebula({ builtins: false, wasm: { cacheDir, workers: 1 } });
-    for (let i = 0; i < 50 && !m.has('coin'); i++) await m.deploy({ name: 'coin', wasm: fx.startCoin }).catch(() => undefined);
+    for (let i = 0; i < 50 && !m.has('coin'); i++)
+      await m.deploy({ name: 'coin', wasm: fx.startCoin }).catch(() => undefined);
     const recs: InvocationRecord[] = [];
     for (let i = 0; i < 6; i++) recs.push(await m.invoke('coin', null, { mode: 'warm' }));
     expect(recs.some((r) => r.sandbox === 'reused')).toBe(false);

@@ -15,14 +15,22 @@ describe('WasmRuntime v8Tiering', () => {
   });
 
   it('refuses an unknown setting with INVALID_ARGUMENT', async () => {
-    await expect(make('turbo' as V8Tiering).prepare(fib)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining("'eager' or 'default'") });
+    await expect(make('turbo' as V8Tiering).prepare(fib)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining("'eager' or 'default'"),
+    });
   });
 
   it('runs with the default setting, and again in a second runtime asking for the same', async () => {
     const first = await make().prepare(fib);
     const second = await make('eager').prepare(fib);
     for (const p of [first, second]) {
-      const o = await p.run('20', { mode: 'cold', timeoutMs: 30_000, requestAt: Date.now(), deadlineAt: Date.now() + 30_000 });
+      const o = await p.run('20', {
+        mode: 'cold',
+        timeoutMs: 30_000,
+        requestAt: Date.now(),
+        deadlineAt: Date.now() + 30_000,
+      });
       expect({ code: o.exitCode, out: o.stdout }).toEqual({ code: 0, out: '6765\n' });
     }
   });

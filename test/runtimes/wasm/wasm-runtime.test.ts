@@ -27,7 +27,10 @@ describe('WasmRuntime deploy', () => {
     expect(rec.result).toEqual({ hello: ['wörld', 1] });
 
     await nebula.deploy({ name: 'prime-component', wasm: join(functionsDir(), 'wasm', 'prime.wasm') });
-    await nebula.deploy({ name: 'prime-module', wasm: readFileSync(join(functionsDir(), 'wasm', 'core', 'prime.wasm')) });
+    await nebula.deploy({
+      name: 'prime-module',
+      wasm: readFileSync(join(functionsDir(), 'wasm', 'core', 'prime.wasm')),
+    });
     const [a, b] = await Promise.all([nebula.invoke('prime-component', 100), nebula.invoke('prime-module', 100)]);
     expect([a.result, b.result]).toEqual([541, 541]);
     const info = (await nebula.functions()).find((f) => f.name === 'prime-component');
@@ -40,7 +43,11 @@ describe('WasmRuntime deploy', () => {
     ['a truncated module', () => fx.echo.subarray(0, 100), /does not validate/],
     ['a reactor (library) module', () => fx.reactor, /library \(reactor\)/],
     ['a module importing a host function', () => fx.foreign, /env\.secret/],
-    ['a module importing a preview1 function WASI does not define', () => fx.unknownPreview1, /wasi_snapshot_preview1\.nebula_backdoor/],
+    [
+      'a module importing a preview1 function WASI does not define',
+      () => fx.unknownPreview1,
+      /wasi_snapshot_preview1\.nebula_backdoor/,
+    ],
     ['a module that exports no memory', () => fx.noMemory, /exports no memory/],
   ])('refuses %s at deploy time with INVALID_FUNCTION', async (_what, bytes, message) => {
     const err = await nebula.deploy({ name: 'bad', wasm: bytes() }).catch((e: unknown) => e);
@@ -50,7 +57,9 @@ describe('WasmRuntime deploy', () => {
   });
 
   it('refuses a path that does not exist', async () => {
-    await expect(nebula.deploy({ name: 'missing', wasm: '/nonexistent/fn.wasm' })).rejects.toMatchObject({ code: 'INVALID_FUNCTION' });
+    await expect(nebula.deploy({ name: 'missing', wasm: '/nonexistent/fn.wasm' })).rejects.toMatchObject({
+      code: 'INVALID_FUNCTION',
+    });
   });
 
   it('reuses the disk cache in a second runtime: its first run did not compile', async () => {
@@ -143,7 +152,10 @@ describe('WasmRuntime invocations', () => {
 
 describe('WasmRuntime through jco glue over a WASI 0.2 host', () => {
   it('runs a native WASI 0.2 component (no preview1 module inside) through the glue by default', async () => {
-    await nebula.deploy([{ name: 'native-ok', wasm: fx.nativeOk }, { name: 'native-err', wasm: fx.nativeErr }]);
+    await nebula.deploy([
+      { name: 'native-ok', wasm: fx.nativeOk },
+      { name: 'native-err', wasm: fx.nativeErr },
+    ]);
     const [ok, err] = [await nebula.invoke('native-ok', null), await nebula.invoke('native-err', null)];
     expect(ok).toMatchObject({ ok: true, result: '' });
     // `run` returning err is how a WASI 0.2 command fails: exit code 1, not a trap.
@@ -153,7 +165,11 @@ describe('WasmRuntime through jco glue over a WASI 0.2 host', () => {
 
   it('runs components with componentHost: "glue", with the same answers and failures as records', async () => {
     const n = new Nebula({ wasm: { componentHost: 'glue', cacheDir, workers: 1 } });
-    const [fib, fact, cold2] = [await n.invoke('fib', 20), await n.invoke('factorial', 20), await n.invoke('prime', 1000, { mode: 'prewarmed' })];
+    const [fib, fact, cold2] = [
+      await n.invoke('fib', 20),
+      await n.invoke('factorial', 20),
+      await n.invoke('prime', 1000, { mode: 'prewarmed' }),
+    ];
     expect([fib.result, fact.result, cold2.result]).toEqual([6765, '2432902008176640000', 7919]);
     // WASI 0.2 `exit` carries success or failure only, so a failing exit is code 1.
     const bad = await n.invoke('fib', 'abc' as never);
@@ -162,4 +178,3 @@ describe('WasmRuntime through jco glue over a WASI 0.2 host', () => {
     await n.close();
   });
 });
-

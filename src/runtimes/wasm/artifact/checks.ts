@@ -53,7 +53,13 @@ export function checkCommandModule(name: string, module: WebAssembly.Module, fac
   if (!exports.some((e) => e.name === 'memory' && e.kind === 'memory'))
     throw refuse(name, 'the module exports no memory, so it cannot exchange data with the host.');
   for (const imp of WebAssembly.Module.imports(module)) {
-    if (facts.pooledMemory && imp.module === MEMORY_IMPORT.module && imp.name === MEMORY_IMPORT.name && imp.kind === 'memory') continue;
+    if (
+      facts.pooledMemory &&
+      imp.module === MEMORY_IMPORT.module &&
+      imp.name === MEMORY_IMPORT.name &&
+      imp.kind === 'memory'
+    )
+      continue;
     if (imp.module !== 'wasi_snapshot_preview1' || imp.kind !== 'function' || !PREVIEW1_FUNCTIONS.has(imp.name))
       throw refuse(
         name,
@@ -67,5 +73,9 @@ export function checkComponentInterface(name: string, outline: ComponentOutline)
   if (!outline.exports.some((n) => n.startsWith('wasi:cli/run@0.2')))
     throw refuse(name, 'the component does not export wasi:cli/run, so it is not a WASI command component.');
   const foreign = outline.imports.filter((i) => !ALLOWED_COMPONENT_IMPORT.test(i));
-  if (foreign.length) throw refuse(name, `it imports ${foreign.join(', ')}, which the runtime does not provide (no sockets, no custom imports).`);
+  if (foreign.length)
+    throw refuse(
+      name,
+      `it imports ${foreign.join(', ')}, which the runtime does not provide (no sockets, no custom imports).`,
+    );
 }

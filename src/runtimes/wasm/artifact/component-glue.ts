@@ -24,7 +24,8 @@ async function loadJco(name: string, forced: boolean): Promise<JcoTranspile> {
   try {
     return await import('@bytecodealliance/jco-transpile');
   } catch (e) {
-    const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(JCO_TRANSPILE);
+    const missing =
+      (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(JCO_TRANSPILE);
     throw new NebulaError(
       'RUNTIME_UNAVAILABLE',
       `Function "${name}" ${forced ? "is a component and componentHost is 'glue'" : 'is a native WASI 0.2 component (no preview1 module inside)'}, which runs through jco's generated glue, ` +
@@ -41,12 +42,23 @@ async function loadJco(name: string, forced: boolean): Promise<JcoTranspile> {
  * 'glue'). The script is written last: its presence marks a complete cache entry.
  * @throws NebulaError `RUNTIME_UNAVAILABLE` without jco-transpile, `INVALID_FUNCTION` for what jco refuses.
  */
-export async function buildGlue(name: string, bytes: Uint8Array, dir: string, memoryMaxBytes: number, forced: boolean): Promise<Glue> {
+export async function buildGlue(
+  name: string,
+  bytes: Uint8Array,
+  dir: string,
+  memoryMaxBytes: number,
+  forced: boolean,
+): Promise<Glue> {
   const { transpileBytes } = await loadJco(name, forced);
   let out: Awaited<ReturnType<typeof transpileBytes>>;
   try {
     // noComponentErrorWrapping: false keeps what jco's own `transpile` sets.
-    out = await transpileBytes(bytes, { name: 'fn', instantiation: 'sync', emitTypescriptDeclarations: false, noComponentErrorWrapping: false });
+    out = await transpileBytes(bytes, {
+      name: 'fn',
+      instantiation: 'sync',
+      emitTypescriptDeclarations: false,
+      noComponentErrorWrapping: false,
+    });
   } catch (e) {
     throw refuse(name, `the component cannot be read: ${(e as Error).message}`, e);
   }
@@ -71,7 +83,8 @@ export async function loadGlue(name: string, dir: string): Promise<Glue | undefi
     const files = await readdir(dir);
     if (!files.includes('fn.mjs')) return undefined;
     const modules: Record<string, WebAssembly.Module> = {};
-    for (const f of files.filter((f) => f.endsWith('.wasm'))) modules[f] = await compile(name, await readFile(join(dir, f)));
+    for (const f of files.filter((f) => f.endsWith('.wasm')))
+      modules[f] = await compile(name, await readFile(join(dir, f)));
     return { jsPath: join(dir, 'fn.mjs'), modules };
   } catch {
     return undefined;

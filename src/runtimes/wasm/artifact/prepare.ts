@@ -113,7 +113,10 @@ export interface ArtifactOptions {
  */
 export function prepareArtifact(name: string, bytes: Uint8Array, options: ArtifactOptions): Promise<WasmArtifact> {
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const key = createHash('sha256').update(`${CACHE_VERSION}:${digest}:${options.memoryMaxBytes}:${options.forceGlue ? 'glue' : 'direct'}`).digest('hex').slice(0, 32);
+  const key = createHash('sha256')
+    .update(`${CACHE_VERSION}:${digest}:${options.memoryMaxBytes}:${options.forceGlue ? 'glue' : 'direct'}`)
+    .digest('hex')
+    .slice(0, 32);
   const hit = memoryCache.get(key);
   // Only the preparation that did the work reports it as built; later ones reuse it.
   if (hit) return hit.then((a) => ({ ...a, built: false }));
@@ -139,11 +142,25 @@ async function build(
   const glueDir = join(options.cacheDir, key);
   let t = performance.now();
   const hit = await readFile(cached).catch(() => null);
-  const hitFacts = hit ? await readFile(`${cached}.json`, 'utf8').then((t) => JSON.parse(t) as ModuleFacts).catch(() => null) : null;
+  const hitFacts = hit
+    ? await readFile(`${cached}.json`, 'utf8')
+        .then((t) => JSON.parse(t) as ModuleFacts)
+        .catch(() => null)
+    : null;
   if (hit && hitFacts) {
     const module = await compile(name, hit);
     phases.compile = performance.now() - t;
-    return { key, digest, source, sizeBytes: bytes.length, kind: 'preview1', module, facts: hitFacts, built: false, phases };
+    return {
+      key,
+      digest,
+      source,
+      sizeBytes: bytes.length,
+      kind: 'preview1',
+      module,
+      facts: hitFacts,
+      built: false,
+      phases,
+    };
   }
   const glueHit = component ? await loadGlue(name, glueDir) : undefined;
   if (glueHit) {
@@ -167,7 +184,14 @@ async function build(
   const tc = performance.now();
   // Malformed bytes cannot be rewritten; compiling them unchanged then reports why they do not validate.
   let prepared = main ?? bytes;
-  let facts: ModuleFacts = { initialPages: 0, maximumPages: 0, pooledMemory: false, growProbe: false, mutableGlobals: [], restorable: false };
+  let facts: ModuleFacts = {
+    initialPages: 0,
+    maximumPages: 0,
+    pooledMemory: false,
+    growProbe: false,
+    mutableGlobals: [],
+    restorable: false,
+  };
   try {
     ({ bytes: prepared, facts } = rewriteModule(prepared, options.memoryMaxBytes));
   } catch {

@@ -128,17 +128,14 @@ export function importModules(bytes: Uint8Array): Set<string> {
       else if (kind === 0x01) {
         skipValType(r);
         skipLimits(r);
-      }
-      else if (kind === 0x02) skipLimits(r);
+      } else if (kind === 0x02) skipLimits(r);
       else if (kind === 0x03) {
         skipValType(r);
         r.byte();
-      }
-      else if (kind === 0x04) {
+      } else if (kind === 0x04) {
         r.byte();
         r.skipLeb();
-      }
-      else throw new Unsupported(`import kind 0x${kind.toString(16)}`);
+      } else throw new Unsupported(`import kind 0x${kind.toString(16)}`);
     }
   }
   return out;
@@ -209,16 +206,40 @@ export function scanInstruction(r: Reader): Op {
     return Op.Other;
   }
   switch (op) {
-    case 0x00: case 0x01: case 0x05: case 0x0a: case 0x0f: case 0x19: case 0x1a: case 0x1b:
-    case 0xd1: case 0xd3: case 0xd4:
+    case 0x00:
+    case 0x01:
+    case 0x05:
+    case 0x0a:
+    case 0x0f:
+    case 0x19:
+    case 0x1a:
+    case 0x1b:
+    case 0xd1:
+    case 0xd3:
+    case 0xd4:
       return Op.Other;
     case 0x0b:
       return Op.End;
-    case 0x02: case 0x03: case 0x04: case 0x06:
+    case 0x02:
+    case 0x03:
+    case 0x04:
+    case 0x06:
       skipBlockType(r);
       return Op.Other;
-    case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x14: case 0x15:
-    case 0x18: case 0xd2: case 0xd5: case 0xd6: case 0x3f:
+    case 0x07:
+    case 0x08:
+    case 0x09:
+    case 0x0c:
+    case 0x0d:
+    case 0x10:
+    case 0x12:
+    case 0x14:
+    case 0x15:
+    case 0x18:
+    case 0xd2:
+    case 0xd5:
+    case 0xd6:
+    case 0x3f:
       r.skipLeb();
       return Op.Other;
     case 0x26:
@@ -227,7 +248,8 @@ export function scanInstruction(r: Reader): Op {
     case 0x40:
       r.skipLeb();
       return Op.MemoryGrow;
-    case 0x11: case 0x13:
+    case 0x11:
+    case 0x13:
       r.skipLeb();
       r.skipLeb();
       return Op.Other;
@@ -251,7 +273,8 @@ export function scanInstruction(r: Reader): Op {
       }
       return Op.Other;
     }
-    case 0x41: case 0x42:
+    case 0x41:
+    case 0x42:
       r.skipLeb();
       return Op.Other;
     case 0x43:
@@ -282,18 +305,24 @@ function scanMisc(r: Reader): Op {
   const sub = r.u32();
   if (sub <= 7) return Op.Other;
   switch (sub) {
-    case 8: case 12: case 14:
+    case 8:
+    case 12:
+    case 14:
       r.skipLeb();
       r.skipLeb();
       return Op.Unrestorable;
-    case 9: case 13: case 15: case 17:
+    case 9:
+    case 13:
+    case 15:
+    case 17:
       r.skipLeb();
       return Op.Unrestorable;
     case 10:
       r.skipLeb();
       r.skipLeb();
       return Op.Other;
-    case 11: case 16:
+    case 11:
+    case 16:
       r.skipLeb();
       return Op.Other;
     default:

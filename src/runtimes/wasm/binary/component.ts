@@ -39,14 +39,17 @@ export function readComponent(bytes: Uint8Array): ComponentOutline {
 }
 
 function walk(bytes: Uint8Array, depth: number, out: ComponentOutline): void {
-  if (!isComponent(bytes)) throw new Unsupported(depth ? 'a nested component has no component header' : 'not a component');
+  if (!isComponent(bytes))
+    throw new Unsupported(depth ? 'a nested component has no component header' : 'not a component');
   for (const { id, body, start } of sectionsOf(bytes, true)) {
     if (id > SECTION.lastKnown) throw new Unsupported(`unknown section id ${id} at byte ${start}`);
     if (id === SECTION.coreModule) {
-      if (body.length < 8 || MAGIC_CORE.some((b, i) => body[i] !== b)) throw new Unsupported(`a core module section at byte ${start} holds no core module`);
+      if (body.length < 8 || MAGIC_CORE.some((b, i) => body[i] !== b))
+        throw new Unsupported(`a core module section at byte ${start} holds no core module`);
       out.coreModules.push(body);
     } else if (id === SECTION.component) {
-      if (depth + 1 > MAX_COMPONENT_DEPTH) throw new Unsupported(`components nested deeper than ${MAX_COMPONENT_DEPTH}`);
+      if (depth + 1 > MAX_COMPONENT_DEPTH)
+        throw new Unsupported(`components nested deeper than ${MAX_COMPONENT_DEPTH}`);
       walk(body, depth + 1, out);
     } else if (depth === 0 && id === SECTION.import) readNames(body, out.imports, skipExternDesc);
     else if (depth === 0 && id === SECTION.export) readNames(body, out.exports, skipExportTail);
@@ -74,14 +77,17 @@ function skipExternDesc(r: Reader): void {
       if (r.byte() !== 0x11) throw new Unsupported('a core extern that is not a module');
       r.strictU32();
       return;
-    case 0x01: case 0x04: case 0x05: // func, component, instance: a type index
+    case 0x01:
+    case 0x04:
+    case 0x05: // func, component, instance: a type index
       r.strictU32();
       return;
     case 0x02: // value: a bound tag, then an index or a value type
       r.byte();
       r.skipLeb();
       return;
-    case 0x03: { // type: (eq i) or (sub resource)
+    case 0x03: {
+      // type: (eq i) or (sub resource)
       const bound = r.byte();
       if (bound === 0x00) r.strictU32();
       else if (bound !== 0x01) throw new Unsupported(`type bound 0x${bound.toString(16)}`);

@@ -14,7 +14,19 @@
  * Anything this reader does not understand leaves the module as it was, with only its memory capped.
  */
 import { capMemory } from './memory-cap.js';
-import { encodeName, leb, Op, Reader, readSections, scanInstruction, skipConstExpr, skipValType, Unsupported, writeModule, type Section } from './codec.js';
+import {
+  encodeName,
+  leb,
+  Op,
+  Reader,
+  readSections,
+  scanInstruction,
+  skipConstExpr,
+  skipValType,
+  Unsupported,
+  writeModule,
+  type Section,
+} from './codec.js';
 
 export const MEMORY_IMPORT = { module: 'nebula', name: 'memory' } as const;
 export const GROW_FAILED_EXPORT = '__nebula_grow_failed';
@@ -38,7 +50,21 @@ export interface ModuleFacts {
 }
 
 /** Section order of the non-custom sections (tag 13 sits between memory and global, data count before code). */
-const RANK: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
+const RANK: Record<number, number> = {
+  1: 1,
+  2: 2,
+  3: 3,
+  4: 4,
+  5: 5,
+  13: 6,
+  6: 7,
+  7: 8,
+  8: 9,
+  9: 10,
+  12: 11,
+  10: 12,
+  11: 13,
+};
 
 interface Parsed {
   types: number;
@@ -56,8 +82,17 @@ interface Parsed {
 
 function parse(sections: Section[]): Parsed {
   const p: Parsed = {
-    types: 0, growType: -1, importedFuncs: 0, importedGlobals: 0, importedMemories: 0, definedFuncs: 0,
-    memories: [], definedGlobals: 0, mutableGlobals: [], exportNames: new Set(), hasStart: false,
+    types: 0,
+    growType: -1,
+    importedFuncs: 0,
+    importedGlobals: 0,
+    importedMemories: 0,
+    definedFuncs: 0,
+    memories: [],
+    definedGlobals: 0,
+    mutableGlobals: [],
+    exportNames: new Set(),
+    hasStart: false,
   };
   for (const s of sections) {
     const r = new Reader(s.body);
@@ -82,25 +117,20 @@ function parse(sections: Section[]): Parsed {
         if (kind === 0x00) {
           p.importedFuncs++;
           r.skipLeb();
-        }
-        else if (kind === 0x01) {
+        } else if (kind === 0x01) {
           skipValType(r);
           skipLimits(r);
-        }
-        else if (kind === 0x02) {
+        } else if (kind === 0x02) {
           p.importedMemories++;
           skipLimits(r);
-        }
-        else if (kind === 0x03) {
+        } else if (kind === 0x03) {
           p.importedGlobals++;
           skipValType(r);
           r.byte();
-        }
-        else if (kind === 0x04) {
+        } else if (kind === 0x04) {
           r.byte();
           r.skipLeb();
-        }
-        else throw new Unsupported(`import kind ${kind}`);
+        } else throw new Unsupported(`import kind ${kind}`);
       }
     } else if (s.id === 3) p.definedFuncs = r.u32();
     else if (s.id === 5) {
@@ -144,7 +174,11 @@ function appendVector(body: Uint8Array | undefined, count: number, entries: numb
 }
 
 /** Rewrites every function body, each `memory.grow` (memory 0) becoming `call $grow`. */
-function rewriteCode(body: Uint8Array, growFunc: number, helper: number[]): { body: Uint8Array; unrestorable: boolean } {
+function rewriteCode(
+  body: Uint8Array,
+  growFunc: number,
+  helper: number[],
+): { body: Uint8Array; unrestorable: boolean } {
   const r = new Reader(body);
   const n = r.u32();
   const out: number[] = [...leb(n + 1)];
@@ -194,7 +228,12 @@ export function rewriteModule(bytes: Uint8Array, maxBytes: number): { bytes: Uin
     if (!(e instanceof Unsupported)) throw e;
     const capped = capMemory(bytes, maxBytes);
     const facts: ModuleFacts = {
-      initialPages: capped.initialPages, maximumPages: capPages, pooledMemory: false, growProbe: false, mutableGlobals: [], restorable: false,
+      initialPages: capped.initialPages,
+      maximumPages: capPages,
+      pooledMemory: false,
+      growProbe: false,
+      mutableGlobals: [],
+      restorable: false,
     };
     return { bytes: capped.bytes, facts };
   }
@@ -212,15 +251,42 @@ function rewrite(bytes: Uint8Array, capPages: number): { bytes: Uint8Array; fact
   const flagGlobal = p.importedGlobals + p.definedGlobals;
   // (func (param i32) (result i32) (local i32) local.get 0 memory.grow local.tee 1 i32.const -1 i32.eq
   //   if i32.const 1 global.set $failed end local.get 1)
-  const helper = [0x01, 0x01, 0x7f, 0x20, 0x00, 0x40, 0x00, 0x22, 0x01, 0x41, 0x7f, 0x46, 0x04, 0x40, 0x41, 0x01, 0x24, ...leb(flagGlobal), 0x0b, 0x20, 0x01, 0x0b];
+  const helper = [
+    0x01,
+    0x01,
+    0x7f,
+    0x20,
+    0x00,
+    0x40,
+    0x00,
+    0x22,
+    0x01,
+    0x41,
+    0x7f,
+    0x46,
+    0x04,
+    0x40,
+    0x41,
+    0x01,
+    0x24,
+    ...leb(flagGlobal),
+    0x0b,
+    0x20,
+    0x01,
+    0x0b,
+  ];
   const globalNames = p.mutableGlobals.map((g) => `${GLOBAL_EXPORT_PREFIX}${g}`);
-  if ([GROW_FAILED_EXPORT, ...globalNames].some((n) => p.exportNames.has(n))) throw new Unsupported('export names taken');
+  if ([GROW_FAILED_EXPORT, ...globalNames].some((n) => p.exportNames.has(n)))
+    throw new Unsupported('export names taken');
 
   const edits = new Map<number, Uint8Array>();
   const body = (id: number) => sections.find((s) => s.id === id)?.body;
   if (p.growType < 0) edits.set(1, appendVector(body(1), 1, [0x60, 0x01, 0x7f, 0x01, 0x7f]));
   const memType = [0x02, 0x01, ...leb(Math.min(memory.min, maximumPages)), ...leb(maximumPages)];
-  edits.set(2, appendVector(body(2), 1, [...encodeName(MEMORY_IMPORT.module), ...encodeName(MEMORY_IMPORT.name), ...memType]));
+  edits.set(
+    2,
+    appendVector(body(2), 1, [...encodeName(MEMORY_IMPORT.module), ...encodeName(MEMORY_IMPORT.name), ...memType]),
+  );
   edits.set(3, appendVector(body(3), 1, leb(growType)));
   edits.set(6, appendVector(body(6), 1, [0x7f, 0x01, 0x41, 0x00, 0x0b]));
   const exports: number[] = [...encodeName(GROW_FAILED_EXPORT), 0x03, ...leb(flagGlobal)];

@@ -14,7 +14,8 @@ const MAX_RANDOM_BYTES = 1 << 20;
 const WRITE_BUDGET = 1n << 16n;
 
 function random(n: bigint): Uint8Array {
-  if (n > BigInt(MAX_RANDOM_BYTES)) throw new RangeError(`get-random-bytes asked for ${n} bytes; at most ${MAX_RANDOM_BYTES} per call`);
+  if (n > BigInt(MAX_RANDOM_BYTES))
+    throw new RangeError(`get-random-bytes asked for ${n} bytes; at most ${MAX_RANDOM_BYTES} per call`);
   return new Uint8Array(randomBytes(Number(n)));
 }
 
@@ -94,7 +95,11 @@ export function preview2Imports(host: Host): Record<string, Record<string, unkno
     return { seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) };
   };
   return {
-    'wasi:cli/environment': { getEnvironment: () => host.ctx.grants.envPairs, getArguments: () => host.ctx.grants.argStrings, initialCwd: () => undefined },
+    'wasi:cli/environment': {
+      getEnvironment: () => host.ctx.grants.envPairs,
+      getArguments: () => host.ctx.grants.argStrings,
+      initialCwd: () => undefined,
+    },
     'wasi:cli/exit': {
       exit: (status: { tag: string }) => {
         throw new ProcExit(status?.tag === 'err' ? 1 : 0);
@@ -124,7 +129,12 @@ export function preview2Imports(host: Host): Record<string, Record<string, unkno
     'wasi:io/poll': { Pollable, poll: (list: unknown[]) => Uint32Array.from(list.map((_, i) => i)) },
     'wasi:io/streams': { InputStream, OutputStream },
     'wasi:random/random': { getRandomBytes: random, getRandomU64: () => randomBytes(8).readBigUInt64LE() },
-    'wasi:random/insecure': { getInsecureRandomBytes: random, getInsecureRandomU64: () => randomBytes(8).readBigUInt64LE() },
-    'wasi:random/insecure-seed': { insecureSeed: () => [randomBytes(8).readBigUInt64LE(), randomBytes(8).readBigUInt64LE()] },
+    'wasi:random/insecure': {
+      getInsecureRandomBytes: random,
+      getInsecureRandomU64: () => randomBytes(8).readBigUInt64LE(),
+    },
+    'wasi:random/insecure-seed': {
+      insecureSeed: () => [randomBytes(8).readBigUInt64LE(), randomBytes(8).readBigUInt64LE()],
+    },
   };
 }

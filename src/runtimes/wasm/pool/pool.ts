@@ -31,7 +31,10 @@ export class WorkerPool {
   private readonly runs: RunSlots;
   private readonly loaded = new Map<number, LoadMessage>();
   /** Loads in progress: the workers still making their first instances, and how many have finished. */
-  private readonly loading = new Map<number, { waiting: Set<number>; done: number; resolve: () => void; reject: (why: string, hung: boolean) => void }>();
+  private readonly loading = new Map<
+    number,
+    { waiting: Set<number>; done: number; resolve: () => void; reject: (why: string, hung: boolean) => void }
+  >();
   private readonly readyWaiters: Array<{ resolve: () => void; reject: (e: string) => void }> = [];
   private watchdog: NodeJS.Timeout | undefined;
   /** A ref'd timer while someone waits for a worker or a load (runs hold their own deadline timer). */
@@ -44,7 +47,12 @@ export class WorkerPool {
       message: (h: WorkerHandle, m: FromWorker) => this.onMessage(h, m),
       gone: (h: WorkerHandle, why: string) => this.onGone(h, why),
     };
-    const handleOptions = { table: this.table, spinMs: options.spinMs, maxOutputBytes: options.maxOutputBytes, heapMiB: options.heapMiB };
+    const handleOptions = {
+      table: this.table,
+      spinMs: options.spinMs,
+      maxOutputBytes: options.maxOutputBytes,
+      heapMiB: options.heapMiB,
+    };
     this.handles = Array.from({ length: options.size }, (_, i) => new WorkerHandle(i, handleOptions, events));
     this.runs = new RunSlots(this.table, this.handles, () => this.armWatchdog(), options.hostSpinMs);
     for (const h of this.handles) h.spawn();
@@ -55,7 +63,9 @@ export class WorkerPool {
     if (this.handles.some((h) => h.state === 'ready')) return Promise.resolve();
     const why = this.unavailable();
     if (why) return Promise.reject(new Error(why));
-    const waiting = new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject: (e) => reject(new Error(e)) }));
+    const waiting = new Promise<void>((resolve, reject) =>
+      this.readyWaiters.push({ resolve, reject: (e) => reject(new Error(e)) }),
+    );
     this.hold();
     return waiting;
   }
@@ -87,7 +97,12 @@ export class WorkerPool {
     this.loaded.set(msg.fnId, msg);
     const waiting = new Set(this.handles.filter((h) => h.state === 'ready').map((h) => h.index));
     const done = new Promise<void>((resolve, reject) =>
-      this.loading.set(msg.fnId, { waiting, done: 0, resolve, reject: (why, hung) => reject(Object.assign(new Error(why), { hung })) }),
+      this.loading.set(msg.fnId, {
+        waiting,
+        done: 0,
+        resolve,
+        reject: (why, hung) => reject(Object.assign(new Error(why), { hung })),
+      }),
     );
     for (const h of this.handles) h.post(msg);
     this.armWatchdog();
@@ -176,7 +191,11 @@ export class WorkerPool {
       if (h.state !== 'ready') continue;
       const kind = Atomics.load(i32, this.table.worker(h.index, WorkerWord.BUSY));
       if (kind !== Busy.IDLE) busy = true;
-      if (kind !== Busy.INSTANTIATING || nowMs() - f64[this.table.busySince(h.index)]! <= this.options.instantiateTimeoutMs) continue;
+      if (
+        kind !== Busy.INSTANTIATING ||
+        nowMs() - f64[this.table.busySince(h.index)]! <= this.options.instantiateTimeoutMs
+      )
+        continue;
       const fnId = Atomics.load(i32, this.table.worker(h.index, WorkerWord.BUSY_FN));
       const why = `making an instance did not finish within ${this.options.instantiateTimeoutMs} ms (a start function that does not return?)`;
       h.terminate();
@@ -186,8 +205,7 @@ export class WorkerPool {
         this.loaded.delete(fnId);
         this.hold();
         pending.reject(why, true);
-      }
-      else {
+      } else {
         const msg = this.loaded.get(fnId);
         if (msg) msg.prewarmed = 0;
         for (const x of this.handles) x.post({ type: 'stock-off', fnId, reason: why });

@@ -49,9 +49,15 @@ export interface Run {
 
 const decoder = new TextDecoder();
 /** `Atomics.waitAsync` (V8 since Node 16; not yet in this TypeScript lib). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, i: number, v: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}).waitAsync.bind(Atomics);
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      i: number,
+      v: number,
+    ): { async: false; value: string } | { async: true; value: Promise<string> };
+  }
+).waitAsync.bind(Atomics);
 
 export class RunSlots {
   /** Runs in a slot (not those stopped while running: their slot waits for the worker to go). */
@@ -79,13 +85,31 @@ export class RunSlots {
   }
 
   /** Queues a run; resolves when it ends, whichever way. */
-  run(fnId: number, mode: number, input: string, deadlineAt: number, signal: AbortSignal | undefined, waitingForSetup: boolean): Promise<PoolResult> {
+  run(
+    fnId: number,
+    mode: number,
+    input: string,
+    deadlineAt: number,
+    signal: AbortSignal | undefined,
+    waitingForSetup: boolean,
+  ): Promise<PoolResult> {
     return new Promise<PoolResult>((resolve) => {
       const dispatchAt = nowMs();
-      if (signal?.aborted) return resolve({ kind: 'aborted', at: dispatchAt, started: false, startAt: 0, setupWaitMs: 0, dispatchAt });
+      if (signal?.aborted)
+        return resolve({ kind: 'aborted', at: dispatchAt, started: false, startAt: 0, setupWaitMs: 0, dispatchAt });
       const run: Run = {
-        id: this.nextRun++, fnId, mode, input, slot: -1, dispatchAt, setupFrom: waitingForSetup ? dispatchAt : 0, setupWaitMs: 0,
-        signal, resolve, timer: undefined as unknown as NodeJS.Timeout, onAbort: () => this.stop(run, 'aborted'),
+        id: this.nextRun++,
+        fnId,
+        mode,
+        input,
+        slot: -1,
+        dispatchAt,
+        setupFrom: waitingForSetup ? dispatchAt : 0,
+        setupWaitMs: 0,
+        signal,
+        resolve,
+        timer: undefined as unknown as NodeJS.Timeout,
+        onAbort: () => this.stop(run, 'aborted'),
       };
       run.timer = setTimeout(() => this.stop(run, 'timeout'), Math.max(0, deadlineAt - dispatchAt));
       signal?.addEventListener('abort', run.onAbort, { once: true });
@@ -102,13 +126,19 @@ export class RunSlots {
     this.active++;
     const base = this.table.data(s);
     const size = run.input.length * 3 <= SLOT_DATA_BYTES ? -1 : Buffer.byteLength(run.input);
-    if (size <= SLOT_DATA_BYTES) i32[this.table.slot(s, SlotWord.INPUT_LEN)] = run.input.length === 0 ? 0 : this.buf.write(run.input, base, 'utf8');
+    if (size <= SLOT_DATA_BYTES)
+      i32[this.table.slot(s, SlotWord.INPUT_LEN)] =
+        run.input.length === 0 ? 0 : this.buf.write(run.input, base, 'utf8');
     else {
       // Too large for the slot: into the slot's large-input buffer, made (or replaced by a larger one) and shared only when needed.
       let big = this.bigInputs[s];
       if (!big || big.buffer.byteLength < size) {
-        big = this.bigInputs[s] = { buffer: new SharedArrayBuffer(Math.max(size, 2 * (big?.buffer.byteLength ?? 0))), generation: (big?.generation ?? 0) + 1 };
-        for (const h of this.handles) h.post({ type: 'input-buffer', slot: s, generation: big.generation, buffer: big.buffer });
+        big = this.bigInputs[s] = {
+          buffer: new SharedArrayBuffer(Math.max(size, 2 * (big?.buffer.byteLength ?? 0))),
+          generation: (big?.generation ?? 0) + 1,
+        };
+        for (const h of this.handles)
+          h.post({ type: 'input-buffer', slot: s, generation: big.generation, buffer: big.buffer });
       }
       i32[this.table.slot(s, SlotWord.INPUT_LEN)] = -1;
       i32[this.table.slot(s, SlotWord.BIG_LEN)] = Buffer.from(big.buffer).write(run.input, 'utf8');
@@ -144,7 +174,8 @@ export class RunSlots {
     try {
       while (this.active > 0) {
         const seen = Atomics.load(i32, GlobalWord.DONE_SEQ);
-        for (let s = 0; s < SLOT_COUNT; s++) if (this.slots[s] && Atomics.load(i32, this.table.slot(s, SlotWord.STATE)) === State.DONE) this.finish(s);
+        for (let s = 0; s < SLOT_COUNT; s++)
+          if (this.slots[s] && Atomics.load(i32, this.table.slot(s, SlotWord.STATE)) === State.DONE) this.finish(s);
         if (this.active === 0) break;
         if (this.spinMs > 0 && this.recentRunMs < this.spinMs) {
           await new Promise((r) => setImmediate(r));
@@ -171,10 +202,17 @@ export class RunSlots {
     const msgLen = word(SlotWord.MESSAGE_LEN);
     const base = this.table.data(s);
     const slot: DoneSlot = {
-      result: word(SlotWord.RESULT), exitCode: word(SlotWord.EXIT_CODE), flags: word(SlotWord.FLAGS), memoryBytes: word(SlotWord.MEMORY_PAGES) * 65536,
-      stdout: '', stderr: '', message: '',
-      claimedAt: f64[this.table.time(s, SlotTime.CLAIMED_AT)]!, startAt: f64[this.table.time(s, SlotTime.START_AT)]!,
-      endAt: f64[this.table.time(s, SlotTime.END_AT)]!, instantiateMs: f64[this.table.time(s, SlotTime.INSTANTIATE_MS)]!,
+      result: word(SlotWord.RESULT),
+      exitCode: word(SlotWord.EXIT_CODE),
+      flags: word(SlotWord.FLAGS),
+      memoryBytes: word(SlotWord.MEMORY_PAGES) * 65536,
+      stdout: '',
+      stderr: '',
+      message: '',
+      claimedAt: f64[this.table.time(s, SlotTime.CLAIMED_AT)]!,
+      startAt: f64[this.table.time(s, SlotTime.START_AT)]!,
+      endAt: f64[this.table.time(s, SlotTime.END_AT)]!,
+      instantiateMs: f64[this.table.time(s, SlotTime.INSTANTIATE_MS)]!,
     };
     if (slot.flags & 4) {
       const out = this.handles[word(SlotWord.WORKER)]?.takeOutput(run.id);
@@ -209,7 +247,8 @@ export class RunSlots {
   /** Takes a queued run off its slot; false when a worker claimed it first. */
   private unqueue(s: number): boolean {
     const { i32 } = this.table;
-    if (Atomics.compareExchange(i32, this.table.slot(s, SlotWord.STATE), State.QUEUED, State.FREE) !== State.QUEUED) return false;
+    if (Atomics.compareExchange(i32, this.table.slot(s, SlotWord.STATE), State.QUEUED, State.FREE) !== State.QUEUED)
+      return false;
     Atomics.sub(i32, GlobalWord.QUEUED, 1);
     this.release(s);
     return true;
@@ -224,7 +263,11 @@ export class RunSlots {
   /** A run's deadline passed or its signal fired: off the queue if queued, its worker stopped if running. */
   private stop(run: Run, kind: 'timeout' | 'aborted'): void {
     const at = nowMs();
-    const base = { at, setupWaitMs: run.setupWaitMs + (run.setupFrom ? at - run.setupFrom : 0), dispatchAt: run.dispatchAt };
+    const base = {
+      at,
+      setupWaitMs: run.setupWaitMs + (run.setupFrom ? at - run.setupFrom : 0),
+      dispatchAt: run.dispatchAt,
+    };
     if (run.slot < 0) {
       const i = this.overflow.indexOf(run);
       if (i < 0) return;
@@ -257,7 +300,9 @@ export class RunSlots {
         run.setupFrom = 0;
       }
     }
-    this.bigInputs.forEach((big, slot) => big && h.post({ type: 'input-buffer', slot, generation: big.generation, buffer: big.buffer }));
+    this.bigInputs.forEach(
+      (big, slot) => big && h.post({ type: 'input-buffer', slot, generation: big.generation, buffer: big.buffer }),
+    );
   }
 
   /** Worker `h` is gone: its stopped runs' slots are free again, the run it was in the middle of crashed. */
@@ -268,14 +313,27 @@ export class RunSlots {
       const run = this.slots[s];
       if (run && Atomics.load(i32, this.table.slot(s, SlotWord.STATE)) === State.RUNNING + h.index) {
         this.release(s);
-        this.settle(run, { kind: 'crashed', at: nowMs(), message: why, setupWaitMs: run.setupWaitMs, dispatchAt: run.dispatchAt });
+        this.settle(run, {
+          kind: 'crashed',
+          at: nowMs(),
+          message: why,
+          setupWaitMs: run.setupWaitMs,
+          dispatchAt: run.dispatchAt,
+        });
       }
     }
   }
 
   /** Ends every run not yet running (or every run: on close) as unavailable, with the reason. */
   endAll(message: string, running: boolean): void {
-    const ended = (run: Run) => this.settle(run, { kind: 'unavailable', at: nowMs(), message, setupWaitMs: run.setupWaitMs, dispatchAt: run.dispatchAt });
+    const ended = (run: Run) =>
+      this.settle(run, {
+        kind: 'unavailable',
+        at: nowMs(),
+        message,
+        setupWaitMs: run.setupWaitMs,
+        dispatchAt: run.dispatchAt,
+      });
     for (const run of this.overflow.splice(0)) ended(run);
     for (let s = 0; s < SLOT_COUNT; s++) {
       const run = this.slots[s];

@@ -61,9 +61,18 @@ export class WorkerHandle {
   spawn(): void {
     this.retry = undefined;
     const file = workerFile();
-    if (!file) return this.failed('the worker script dist/runtimes/wasm/worker.js is missing: run `npm run build` in the nebula-faas package');
+    if (!file)
+      return this.failed(
+        'the worker script dist/runtimes/wasm/worker.js is missing: run `npm run build` in the nebula-faas package',
+      );
     const { port1, port2 } = new MessageChannel();
-    const data: WorkerData = { sab: this.options.table.sab, port: port2, index: this.index, spinMs: this.options.spinMs, maxOutputBytes: this.options.maxOutputBytes };
+    const data: WorkerData = {
+      sab: this.options.table.sab,
+      port: port2,
+      index: this.index,
+      spinMs: this.options.spinMs,
+      maxOutputBytes: this.options.maxOutputBytes,
+    };
     let worker: Worker;
     try {
       worker = new Worker(file, {
@@ -161,13 +170,19 @@ export class WorkerHandle {
     const t = this.options.table;
     if (this.state !== 'ready' || Atomics.load(t.i32, t.worker(this.index, WorkerWord.PARKED)) !== 0) return false;
     const busy = Atomics.load(t.i32, t.worker(this.index, WorkerWord.BUSY));
-    return busy === Busy.IDLE || (busy === Busy.INSTANTIATING && now - t.f64[t.busySince(this.index)]! < SHORT_CHORE_MS);
+    return (
+      busy === Busy.IDLE || (busy === Busy.INSTANTIATING && now - t.f64[t.busySince(this.index)]! < SHORT_CHORE_MS)
+    );
   }
 
   /** Wakes the worker if it sleeps; false when it was not parked. */
   wake(): boolean {
     const { i32 } = this.options.table;
-    if (this.state !== 'ready' || Atomics.compareExchange(i32, this.options.table.worker(this.index, WorkerWord.PARKED), 1, 0) !== 1) return false;
+    if (
+      this.state !== 'ready' ||
+      Atomics.compareExchange(i32, this.options.table.worker(this.index, WorkerWord.PARKED), 1, 0) !== 1
+    )
+      return false;
     const wake = this.options.table.worker(this.index, WorkerWord.WAKE);
     Atomics.add(i32, wake, 1);
     Atomics.notify(i32, wake);

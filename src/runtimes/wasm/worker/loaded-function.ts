@@ -60,7 +60,9 @@ function glueScript(path: string): Instantiate {
   if (!f) {
     // The generated script is an ES module with no imports; its two exports become plain declarations.
     const text = readFileSync(path, 'utf8').replace(/^export (function|const) /gm, '$1 ');
-    f = (vm.runInThisContext(`(function () {\n${text}\nreturn instantiate;\n})`, { filename: path }) as () => Instantiate)();
+    f = (
+      vm.runInThisContext(`(function () {\n${text}\nreturn instantiate;\n})`, { filename: path }) as () => Instantiate
+    )();
     glueScripts.set(path, f);
   }
   return f;
@@ -138,11 +140,15 @@ export class LoadedFunction {
   private instantiateGlue(ctx: HostContext): Instance {
     let memory: WebAssembly.Memory | null = null;
     const modules = this.spec.glue!.modules;
-    const component = glueScript(this.spec.glue!.jsPath)((name) => modules[name]!, this.host.preview2, (m, i) => {
-      const instance = new WebAssembly.Instance(m, i);
-      for (const v of Object.values(instance.exports)) if (!memory && v instanceof WebAssembly.Memory) memory = v;
-      return instance;
-    });
+    const component = glueScript(this.spec.glue!.jsPath)(
+      (name) => modules[name]!,
+      this.host.preview2,
+      (m, i) => {
+        const instance = new WebAssembly.Instance(m, i);
+        for (const v of Object.values(instance.exports)) if (!memory && v instanceof WebAssembly.Memory) memory = v;
+        return instance;
+      },
+    );
     const run = component.run ?? Object.entries(component).find(([k]) => k.startsWith('wasi:cli/run'))?.[1];
     if (!run) throw new Error('the component has no wasi:cli/run export');
     // `run` returns result<_, _>: jco's glue throws a ComponentError for its `err`, which is the
@@ -151,7 +157,7 @@ export class LoadedFunction {
       try {
         run.run();
       } catch (e) {
-        if (typeof e === 'object' && e !== null && (e).constructor?.name === 'ComponentError') throw new ProcExit(1);
+        if (typeof e === 'object' && e !== null && e.constructor?.name === 'ComponentError') throw new ProcExit(1);
         throw e;
       }
     };
@@ -159,7 +165,10 @@ export class LoadedFunction {
   }
 
   private takeSnapshot(memory: WebAssembly.Memory, exports: WebAssembly.Exports): void {
-    const globals: Snapshot['globals'] = this.spec.facts!.mutableGlobals.map((name) => [name, (exports[name] as WebAssembly.Global).value]);
+    const globals: Snapshot['globals'] = this.spec.facts!.mutableGlobals.map((name) => [
+      name,
+      (exports[name] as WebAssembly.Global).value,
+    ]);
     globals.push([GROW_FAILED_EXPORT, 0]);
     this.snapshot = { memory: new Uint8Array(memory.buffer).slice(), globals };
   }
@@ -179,7 +188,8 @@ export class LoadedFunction {
 
   /** After a run: keeps the instance for `warm` when asked and it can be restored, else lets it go. */
   release(inst: Instance, keep: boolean, now: number): void {
-    if (keep && inst.restorable && this.kept.length < this.spec.warmMax) this.kept.push({ instance: inst, idleSince: now, clean: false });
+    if (keep && inst.restorable && this.kept.length < this.spec.warmMax)
+      this.kept.push({ instance: inst, idleSince: now, clean: false });
     else this.discard(inst);
   }
 
@@ -195,7 +205,8 @@ export class LoadedFunction {
   discard(inst: Instance): void {
     const memory = inst.memory;
     if (!memory || this.initialBytes > POOL_MAX_BYTES || memory.buffer.byteLength !== this.initialBytes) return;
-    if (this.memories.length + this.dirtyMemories.length >= this.spec.prewarmed + this.spec.warmMax + POOL_SPARE) return;
+    if (this.memories.length + this.dirtyMemories.length >= this.spec.prewarmed + this.spec.warmMax + POOL_SPARE)
+      return;
     this.dirtyMemories.push(memory);
   }
 

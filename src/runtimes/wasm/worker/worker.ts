@@ -11,7 +11,22 @@ import { preview1Imports } from '../host/preview1.js';
 import { preview2Imports } from '../host/preview2.js';
 import type { FromWorker, LoadMessage, ToWorker, WorkerData } from '../pool/protocol.js';
 import { selfTestModule, SELF_TEST_FN } from './self-test.js';
-import { Busy, Flag, GlobalWord, WorkerWord, Mode, offsetToMonotonic, Result, SlotWord, SANDBOX_SHIFT, SLOT_COUNT, SLOT_DATA_BYTES, SlotTable, State, SlotTime } from '../pool/shared-slots.js';
+import {
+  Busy,
+  Flag,
+  GlobalWord,
+  WorkerWord,
+  Mode,
+  offsetToMonotonic,
+  Result,
+  SlotWord,
+  SANDBOX_SHIFT,
+  SLOT_COUNT,
+  SLOT_DATA_BYTES,
+  SlotTable,
+  State,
+  SlotTime,
+} from '../pool/shared-slots.js';
 import { LoadedFunction, type Instance, type WorkerHost } from './loaded-function.js';
 
 const data = workerData as WorkerData;
@@ -26,7 +41,10 @@ const now = () => performance.now() + toMainClock;
 const w = (field: number) => table.worker(me, field);
 const encoder = new TextEncoder();
 
-const host = { stdout: new OutputWriter(data.maxOutputBytes), stderr: new OutputWriter(data.maxOutputBytes) } as WorkerHost;
+const host = {
+  stdout: new OutputWriter(data.maxOutputBytes),
+  stderr: new OutputWriter(data.maxOutputBytes),
+} as WorkerHost;
 host.preview1 = preview1Imports(host);
 host.preview2 = preview2Imports(host);
 const functions = new Map<number, LoadedFunction>();
@@ -62,7 +80,8 @@ function drainControl(): void {
   controlSeen = Atomics.load(i32, w(WorkerWord.CONTROL));
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
     const msg = m.message as ToWorker;
-    if (msg.type === 'input-buffer') bigInputs[msg.slot] = { generation: msg.generation, bytes: new Uint8Array(msg.buffer) };
+    if (msg.type === 'input-buffer')
+      bigInputs[msg.slot] = { generation: msg.generation, bytes: new Uint8Array(msg.buffer) };
     else if (msg.type === 'go') started = true;
     else if (msg.type === 'stock-off') {
       const fn = functions.get(msg.fnId);
@@ -139,7 +158,9 @@ function claim(): number {
       }
     }
     if (best < 0) return -1;
-    if (Atomics.compareExchange(i32, table.slot(best, SlotWord.STATE), State.QUEUED, State.RUNNING + me) === State.QUEUED) {
+    if (
+      Atomics.compareExchange(i32, table.slot(best, SlotWord.STATE), State.QUEUED, State.RUNNING + me) === State.QUEUED
+    ) {
       Atomics.sub(i32, GlobalWord.QUEUED, 1);
       return best;
     }
@@ -191,7 +212,10 @@ function publish(s: number, r: Ran): void {
     flags |= Flag.VIA_PORT;
     const stdout = out.slice();
     const stderr = err.slice();
-    port.postMessage({ runId: i32[table.slot(s, SlotWord.RUN_ID)], stdout, stderr, message: r.message }, [stdout.buffer, stderr.buffer]);
+    port.postMessage({ runId: i32[table.slot(s, SlotWord.RUN_ID)], stdout, stderr, message: r.message }, [
+      stdout.buffer,
+      stderr.buffer,
+    ]);
   }
   i32[table.slot(s, SlotWord.RESULT)] = r.result;
   i32[table.slot(s, SlotWord.EXIT_CODE)] = r.exitCode;
@@ -222,7 +246,17 @@ function runSlot(s: number): void {
     fn = functions.get(fnId);
   }
   const input = readInput(s);
-  const r: Ran = { result: Result.EXITED, exitCode: 0, message: '', sandbox: 0, claimedAt, startAt: claimedAt, endAt: claimedAt, instantiateMs: 0, instance: null };
+  const r: Ran = {
+    result: Result.EXITED,
+    exitCode: 0,
+    message: '',
+    sandbox: 0,
+    claimedAt,
+    startAt: claimedAt,
+    endAt: claimedAt,
+    instantiateMs: 0,
+    instance: null,
+  };
   host.stdout.reset();
   host.stderr.reset();
   if (!fn || !input) {
@@ -290,8 +324,7 @@ function background(): boolean {
     else if (fn.wantsStock()) {
       makeAhead(fn);
       return true;
-    }
-    else if (fn.tidy()) return true;
+    } else if (fn.tidy()) return true;
     else chores.delete(fn);
   }
   return false;
@@ -323,14 +356,22 @@ function serve(): never {
     // each); the others poll a tenth of that, so a burst does not put them to sleep between runs.
     if (data.spinMs > 0) {
       const spinner = Atomics.compareExchange(i32, GlobalWord.SPINNER, 0, me + 1) === 0;
-      const until = spinner ? Math.max(performance.now() + data.spinMs, setupSpinUntil) : performance.now() + data.spinMs / 10;
+      const until = spinner
+        ? Math.max(performance.now() + data.spinMs, setupSpinUntil)
+        : performance.now() + data.spinMs / 10;
       if (spinner) setupSpinUntil = 0;
       while (!workWaiting() && performance.now() < until);
       if (spinner) Atomics.store(i32, GlobalWord.SPINNER, 0);
     }
     if (workWaiting()) continue;
     Atomics.store(i32, w(WorkerWord.PARKED), 1);
-    if (!workWaiting()) Atomics.wait(i32, w(WorkerWord.WAKE), wake, nextExpiry === Infinity ? undefined : Math.max(0, nextExpiry - now()));
+    if (!workWaiting())
+      Atomics.wait(
+        i32,
+        w(WorkerWord.WAKE),
+        wake,
+        nextExpiry === Infinity ? undefined : Math.max(0, nextExpiry - now()),
+      );
     Atomics.store(i32, w(WorkerWord.PARKED), 0);
   }
 }
@@ -338,7 +379,17 @@ function serve(): never {
 /** Runs the self-test through the real run path a few times, in this worker's own slot. */
 function selfTest(): void {
   const { module, facts } = selfTestModule();
-  load({ type: 'load', fnId: SELF_TEST_FN, module, facts, args: ['self-test'], env: {}, prewarmed: 1, warmMax: 1, keepAliveMs: 60_000 });
+  load({
+    type: 'load',
+    fnId: SELF_TEST_FN,
+    module,
+    facts,
+    args: ['self-test'],
+    env: {},
+    prewarmed: 1,
+    warmMax: 1,
+    keepAliveMs: 60_000,
+  });
   const s = table.scratch(me);
   const input = encoder.encode('self-test');
   for (let i = 0; i < 30; i++) {

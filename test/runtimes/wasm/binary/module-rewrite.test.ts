@@ -4,19 +4,33 @@ import { join } from 'node:path';
 import { parse } from '@bytecodealliance/jco';
 import { describe, expect, it } from 'vitest';
 import { capMemory } from '../../../../src/runtimes/wasm/binary/memory-cap.js';
-import { GROW_FAILED_EXPORT, MEMORY_IMPORT, rewriteModule } from '../../../../src/runtimes/wasm/binary/module-rewrite.js';
+import {
+  GROW_FAILED_EXPORT,
+  MEMORY_IMPORT,
+  rewriteModule,
+} from '../../../../src/runtimes/wasm/binary/module-rewrite.js';
 import { functionsDir } from '../../../../src/paths.js';
 
 const MiB = 1024 * 1024;
 const compile = (bytes: Uint8Array) => new WebAssembly.Module(bytes as BufferSource);
 
 describe('rewriteModule', () => {
-  it('turns a built-in preview1 command\'s memory into a capped import and says it can be restored', () => {
+  it("turns a built-in preview1 command's memory into a capped import and says it can be restored", () => {
     const fib = readFileSync(join(functionsDir(), 'wasm', 'core', 'fib.wasm'));
     const { bytes, facts } = rewriteModule(fib, 64 * MiB);
-    expect(facts).toMatchObject({ initialPages: 2, maximumPages: 1024, pooledMemory: true, growProbe: true, restorable: true });
+    expect(facts).toMatchObject({
+      initialPages: 2,
+      maximumPages: 1024,
+      pooledMemory: true,
+      growProbe: true,
+      restorable: true,
+    });
     const m = compile(bytes);
-    expect(WebAssembly.Module.imports(m)).toContainEqual({ module: MEMORY_IMPORT.module, name: MEMORY_IMPORT.name, kind: 'memory' });
+    expect(WebAssembly.Module.imports(m)).toContainEqual({
+      module: MEMORY_IMPORT.module,
+      name: MEMORY_IMPORT.name,
+      kind: 'memory',
+    });
     const exports = WebAssembly.Module.exports(m).map((e) => e.name);
     expect(exports).toEqual(expect.arrayContaining(['memory', '_start', GROW_FAILED_EXPORT, ...facts.mutableGlobals]));
     expect(facts.mutableGlobals.length).toBeGreaterThan(0);
@@ -44,7 +58,9 @@ describe('rewriteModule', () => {
     const withStart = rewriteModule(await parse(`(module (memory 1) (func $s) (start $s))`), MiB);
     expect(withStart.facts).toMatchObject({ pooledMemory: true, restorable: false });
     const withTableSet = rewriteModule(
-      await parse(`(module (memory 1) (table 1 funcref) (func $f) (elem declare func $f) (func (export "w") (table.set (i32.const 0) (ref.func $f))))`),
+      await parse(
+        `(module (memory 1) (table 1 funcref) (func $f) (elem declare func $f) (func (export "w") (table.set (i32.const 0) (ref.func $f))))`,
+      ),
       MiB,
     );
     expect(withTableSet.facts.restorable).toBe(false);
@@ -68,7 +84,7 @@ describe('rewriteModule', () => {
 });
 
 describe('capMemory', () => {
-  it('caps every defined memory\'s maximum and reports the largest initial size', async () => {
+  it("caps every defined memory's maximum and reports the largest initial size", async () => {
     const { bytes, initialPages } = capMemory(await parse(`(module (memory (export "m") 3))`), 5 * 65536);
     expect(initialPages).toBe(3);
     const m = new WebAssembly.Instance(compile(bytes)).exports.m as WebAssembly.Memory;
