@@ -84,11 +84,13 @@ export type {
   InvocationMode,
   InvocationRecord,
   InvocationRecordBase,
+  InvocationResources,
   InvocationSuccess,
   InvocationTiming,
   LimitState,
   InvokeOptions,
   NebulaEvents,
   PowerSample,
+  ResourceSource,
   SandboxUse,
 } from './types.js';

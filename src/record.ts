@@ -6,7 +6,14 @@ import { randomFillSync } from 'node:crypto';
 import { isoFromMs, nowMs } from './clock.js';
 import { NebulaError, UsageError, toNebulaError, type ErrorCode } from './errors.js';
 import type { RunOutcome } from './runtimes/runtime.js';
-import type { EnergyStatus, InvocationError, InvocationMode, InvocationRecord, RuntimeKind } from './types.js';
+import type {
+  EnergyStatus,
+  InvocationError,
+  InvocationMode,
+  InvocationRecord,
+  InvocationResources,
+  RuntimeKind,
+} from './types.js';
 
 /** Deepest JSON nesting parsed from a function's stdout; deeper output is returned as text. */
 const MAX_RESULT_DEPTH = 512;
@@ -104,6 +111,14 @@ export function serialiseInput(input: unknown, maxBytes: number): string {
   return json;
 }
 
+/** Resources of a run whose sandbox could not be measured: no figures, and why. */
+export function unmeasured(note: string): InvocationResources {
+  return { cpuMs: null, maxMemoryBytes: null, source: null, note };
+}
+
+/** The resources of a record whose runtime reported none (a runtime from outside the package). */
+const NOT_REPORTED = Object.freeze(unmeasured('the runtime reports no CPU time or memory for its runs'));
+
 /** The outcome of a run that failed before or outside the function (the one builder for them). */
 export function failedOutcome(
   error: unknown,
@@ -111,6 +126,7 @@ export function failedOutcome(
   at = nowMs(),
   phases: Record<string, number> = {},
 ): RunOutcome {
+  const e = toNebulaError(error, fallback);
   return {
     exitCode: null,
     stdout: '',
@@ -120,7 +136,8 @@ export function failedOutcome(
     phases,
     compiled: false,
     sandbox: 'fresh',
-    error: toNebulaError(error, fallback),
+    error: e,
+    resources: unmeasured(`no sandbox ran to be measured (${e.code})`),
   };
 }
 
@@ -189,6 +206,7 @@ export function toRecord<R>(f: RecordFacts, o: RunOutcome): InvocationRecord<R> 
     energy: null,
     energyStatus: 'pending' as EnergyStatus,
     ...(o.limits ? { limits: o.limits } : {}),
+    resources: o.resources ?? NOT_REPORTED,
   };
   if (error) return { ...base, ok: false, result: null, error };
   return { ...base, ok: true, result: parseResult(o.stdout) as R };

@@ -147,6 +147,30 @@ export interface LimitState {
   how: string;
 }
 
+/** Where a record's resource figures come from (docs/timing.md#resources). */
+export type ResourceSource = 'thread-clock' | 'cgroup-v1' | 'cgroup-v2' | 'rusage';
+
+/**
+ * What the invocation's own sandbox used, as the kernel counted it: its CPU time and its peak
+ * memory. `null` figures could not be read; `note` says why.
+ */
+export interface InvocationResources {
+  /** CPU time of the sandbox (user + system), ms. */
+  cpuMs: number | null;
+  /** The user-mode part, ms, where the source splits it. */
+  userMs?: number;
+  /** The kernel-mode part, ms, where the source splits it. */
+  systemMs?: number;
+  /** Epoch ms from which `cpuMs` was counted (energy shares spread it over [this, `timing.functionEndAt`]). */
+  cpuSinceAt?: number;
+  /** Peak memory of the sandbox, bytes (for a reused sandbox: the most it has held since it was made). */
+  maxMemoryBytes: number | null;
+  /** Where the figures come from: the Wasm worker thread's CPU clock, the container's cgroup, the process's rusage. */
+  source: ResourceSource | null;
+  /** Why a figure is missing. */
+  note?: string;
+}
+
 /**
  * Energy attributed to one invocation over [function ready, function end]: `timing.requestAt +
  * timing.prepareMs` (set-up waits are excluded, as from `startupMs`) to `timing.functionEndAt`.
@@ -226,6 +250,8 @@ export interface InvocationRecordBase {
   energyNote?: EnergyNote;
   /** The resource limits the run was under and which of them held, when the runtime reports them (the process runtime does). */
   limits?: Record<string, LimitState>;
+  /** CPU time and peak memory of the invocation's sandbox, from the kernel (docs/timing.md#resources). */
+  resources: InvocationResources;
 }
 
 /** A successful invocation: the function exited 0 and its whole output was kept. */

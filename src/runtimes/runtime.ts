@@ -4,7 +4,7 @@
  * (`wasm/` with jco, `docker/` with dockerode, ...) is one implementation.
  */
 import type { NebulaError } from '../errors.js';
-import type { FunctionSpec, InvocationMode, LimitState, SandboxUse } from '../types.js';
+import type { FunctionSpec, InvocationMode, InvocationResources, LimitState, SandboxUse } from '../types.js';
 
 /** What one run gets from Nebula. */
 export interface RunContext {
@@ -48,6 +48,11 @@ export interface RunOutcome {
   stderrTruncated?: boolean;
   /** The resource limits this run was under and which held (copied to the record's `limits`). */
   limits?: Record<string, LimitState>;
+  /**
+   * CPU time and peak memory of the run's sandbox, from the kernel (copied to the record's
+   * `resources`); without it the record says the runtime reported none.
+   */
+  resources?: InvocationResources;
 }
 
 /** Deploy-time facts about a prepared function. */

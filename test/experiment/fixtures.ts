@@ -70,6 +70,12 @@ export function record(
             exec: part(t + startupMs, t + startupMs + execMs, isolatedEnergyWh * 0.9),
           },
     energyStatus: isolatedEnergyWh === null ? 'unavailable' : 'settled',
+    resources: {
+      cpuMs: execMs * 0.9,
+      cpuSinceAt: t,
+      maxMemoryBytes: cell.runtime === 'wasm' ? 1.125 * 2 ** 20 : 3.5 * 2 ** 20,
+      source: cell.runtime === 'wasm' ? 'thread-clock' : 'cgroup-v1',
+    },
   };
 }
 

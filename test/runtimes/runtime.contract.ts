@@ -85,6 +85,20 @@ export function runtimeContract(kind: RuntimeKind, makeNebula: () => Nebula = ()
       expect(recs.every((r) => r.mode === 'prewarmed' && r.sandbox !== 'reused')).toBe(true);
     });
 
+    it("reports its sandbox's CPU time and peak memory from the kernel, in every mode", async () => {
+      for (const mode of ['cold', 'prewarmed', 'warm'] as const) {
+        const rec = await nebula.invoke('fib', 25, { runtime: kind, mode });
+        expect(rec.ok).toBe(true);
+        const r = rec.resources;
+        expect(['thread-clock', 'cgroup-v1', 'cgroup-v2', 'rusage']).toContain(r.source);
+        expect(r.cpuMs).toBeGreaterThan(0);
+        expect(r.maxMemoryBytes).toBeGreaterThan(0);
+        expect(r.cpuSinceAt).toBeGreaterThanOrEqual(rec.timing.requestAt);
+        expect(r.cpuSinceAt).toBeLessThanOrEqual(rec.timing.functionEndAt);
+        if (r.userMs !== undefined) expect(r.userMs + r.systemMs!).toBeCloseTo(r.cpuMs!, 6);
+      }
+    });
+
     it('answers concurrent invocations correctly', async () => {
       const inputs = [5, 10, 15, 20, 22, 24];
       const recs = await Promise.all(inputs.map((n) => nebula.invoke('fib', n, { runtime: kind })));

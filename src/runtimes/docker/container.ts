@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { nowMs, parseRfc3339Ms } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
+import { unmeasured } from '../../record.js';
+import { containerResources, type CgroupPlan, type ContainerCgroup } from './cgroup.js';
 import type { RunContext, RunOutcome } from '../runtime.js';
 import { ABORTED, by, sleep, untilAborted } from './deadline.js';
 import { engineAlive, engineFailure, failed, GRACE_MS, stopError, type StopReason } from './failures.js';
@@ -23,6 +25,10 @@ export interface Armed {
   /** Resolves when the engine closes the attach stream (all output delivered). */
   ended: Promise<void>;
   phases: { create: number; attach: number };
+  /** The container's own cgroup parent, read once it has exited (none when the engine's cgroups are not readable). */
+  cgroup: ContainerCgroup | undefined;
+  /** Why it has none. */
+  cgroupNote: string | undefined;
 }
 
 const status = (e: unknown) => (e as { statusCode?: number })?.statusCode;
@@ -37,11 +43,13 @@ export async function arm(
   maxOutputBytes: number,
   deadlineAt: number,
   reaper: Reaper,
+  cgroups: CgroupPlan | undefined,
   signal?: AbortSignal,
 ): Promise<Armed | typeof ABORTED> {
   const drop = (c: Docker.Container) => void reaper.remove(c.id).catch(() => undefined);
   let t = nowMs();
-  const creating = reaper.create(options, deadlineAt, 'creating a container');
+  const cgroup = cgroups?.next();
+  const creating = reaper.create(cgroup ? cgroup.apply(options) : options, deadlineAt, 'creating a container');
   const container = await untilAborted(creating, signal, drop);
   if (container === ABORTED) return ABORTED;
   const create = nowMs() - t;
@@ -70,7 +78,16 @@ export async function arm(
     s.on('close', resolve);
     s.on('error', () => resolve());
   });
-  return { container, stream, stdout, stderr, ended, phases: { create, attach: nowMs() - t } };
+  return {
+    container,
+    stream,
+    stdout,
+    stderr,
+    ended,
+    phases: { create, attach: nowMs() - t },
+    cgroup,
+    cgroupNote: cgroups ? cgroups.note : 'the engine was not asked which cgroups it uses',
+  };
 }
 
 /**
@@ -114,6 +131,12 @@ export async function fire(
   if (ctx.signal?.aborted) stop('ABORTED');
   armed.stdout.onOverflow = () => stop('OUTPUT_LIMIT');
   const life = new AbortController();
+  let cpuSinceAt: number | undefined;
+  let usage: ReturnType<ContainerCgroup['read']> | undefined;
+  const resources = () =>
+    armed.cgroup
+      ? containerResources(usage ?? armed.cgroup.read(), cpuSinceAt ?? nowMs(), armed.cgroup.version)
+      : unmeasured(armed.cgroupNote ?? 'the container has no cgroup of its own to read');
   try {
     if (stopped) return failed(stopError(stopped, ctx, maxOutputBytes), phases);
     let t = nowMs();
@@ -126,6 +149,7 @@ export async function fire(
     );
     exit.catch(() => undefined);
     starting = true;
+    cpuSinceAt = nowMs();
     await by(ctx.deadlineAt, 'starting a container', (abortSignal) => container.start({ abortSignal }));
     phases.start = nowMs() - t;
     if (stopped) void kill();
@@ -139,6 +163,8 @@ export async function fire(
       await engineAlive(docker, 'waiting for a container');
     const { StatusCode } = await exit;
     exited = true;
+    // Everything the container used is charged by now: its process has exited.
+    usage = armed.cgroup?.read();
     phases.wait = nowMs() - t;
     t = nowMs();
     await Promise.race([armed.ended, sleep(Math.max(0, Math.min(2000, settleBy - nowMs())))]);
@@ -156,6 +182,7 @@ export async function fire(
       phases,
       compiled: false,
       sandbox: 'fresh',
+      resources: resources(),
     };
     if (armed.stdout.truncated) outcome.stdoutTruncated = true;
     if (armed.stderr.truncated) outcome.stderrTruncated = true;
@@ -169,6 +196,7 @@ export async function fire(
   } catch (e) {
     const outcome = failed(await engineFailure(docker, e, ctx, stopped), phases);
     if (armed.stdout.truncated) outcome.stdoutTruncated = true;
+    if (cpuSinceAt !== undefined) outcome.resources = resources();
     return outcome;
   } finally {
     clearTimeout(timer);

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import type { Prepared, PreparedInfo, RunContext, RunOutcome } from '../runtime.js';
+import type { CgroupPlan } from './cgroup.js';
 import { arm, fire, type Armed } from './container.js';
 import { ABORTED, by, sleep, untilAborted } from './deadline.js';
 import { engineFailure, failed, stopError } from './failures.js';
@@ -25,6 +26,8 @@ export interface DockerParts {
   supervisor(): Promise<string>;
   maxOutputBytes: number;
   prewarmedContainers: number;
+  /** Each container's cgroup parent, for its CPU time and memory (set once the engine said which cgroups it uses). */
+  cgroups: CgroupPlan | undefined;
 }
 
 export class PreparedDocker implements Prepared {
@@ -52,7 +55,7 @@ export class PreparedDocker implements Prepared {
     const sandbox = armed ? 'prewarmed' : 'fresh';
     if (!armed) {
       try {
-        const a = await arm(docker, this.once, maxOutputBytes, ctx.deadlineAt, reaper, ctx.signal);
+        const a = await arm(docker, this.once, maxOutputBytes, ctx.deadlineAt, reaper, this.parts.cgroups, ctx.signal);
         if (a === ABORTED) return failed(stopError('ABORTED', ctx, maxOutputBytes));
         armed = a;
       } catch (e) {
@@ -66,7 +69,11 @@ export class PreparedDocker implements Prepared {
       delete outcome.phases.create;
       delete outcome.phases.attach;
     }
-    outcome.cleanup = reaper.remove(armed.container.id);
+    const cgroup = armed.cgroup;
+    outcome.cleanup = reaper.remove(armed.container.id).then(async (ms) => {
+      await cgroup?.remove();
+      return ms;
+    });
     if (ctx.mode === 'prewarmed') this.refill();
     return outcome;
   }
@@ -91,7 +98,7 @@ export class PreparedDocker implements Prepared {
     while (!this.released && this.prewarmed.length < prewarmedContainers) {
       const slot: { armed?: Armed } = {};
       this.prewarmed.push(slot);
-      const arming = arm(docker, this.once, maxOutputBytes, nowMs() + DEPLOY_CALL_MS, reaper).then(
+      const arming = arm(docker, this.once, maxOutputBytes, nowMs() + DEPLOY_CALL_MS, reaper, this.parts.cgroups).then(
         (a) => {
           if (a === ABORTED) return;
           if (this.released || !this.prewarmed.includes(slot)) {
@@ -160,8 +167,13 @@ export class PreparedDocker implements Prepared {
   private async spawn(volume: string, deadlineAt: number, phases: Record<string, number>): Promise<WarmContainer> {
     const { docker, reaper, warm } = this.parts;
     let t = nowMs();
+    const cgroup = this.parts.cgroups?.next();
     const options = warmOptions(this.once, this.command, volume);
-    const container = await reaper.create(options, deadlineAt, 'creating a warm container');
+    const container = await reaper.create(
+      cgroup ? cgroup.apply(options) : options,
+      deadlineAt,
+      'creating a warm container',
+    );
     phases.create = nowMs() - t;
     let wc: WarmContainer | undefined;
     try {
@@ -171,7 +183,7 @@ export class PreparedDocker implements Prepared {
         return (await container.attach(opts)) as unknown as Duplex;
       });
       phases.attach = nowMs() - t;
-      wc = new WarmContainer(docker, container, stream, this.command);
+      wc = new WarmContainer(docker, container, stream, this.command, cgroup);
       warm.add(this, wc);
       t = nowMs();
       await by(deadlineAt, 'starting a warm container', (abortSignal) => container.start({ abortSignal }));
@@ -182,7 +194,11 @@ export class PreparedDocker implements Prepared {
       return wc;
     } catch (e) {
       if (wc) warm.giveBack(wc, false);
-      else void reaper.remove(container.id).catch(() => undefined);
+      else
+        void reaper
+          .remove(container.id)
+          .then(() => cgroup?.remove())
+          .catch(() => undefined);
       throw e;
     }
   }

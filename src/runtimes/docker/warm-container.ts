@@ -8,6 +8,8 @@ import { Writable, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
+import { unmeasured } from '../../record.js';
+import { containerResources, type ContainerCgroup } from './cgroup.js';
 import type { RunContext, RunOutcome } from '../runtime.js';
 import { by, DeadlineError, sleep } from './deadline.js';
 import { engineFailure, failed, GRACE_MS, stopError, type StopReason } from './failures.js';
@@ -55,6 +57,8 @@ export class WarmContainer {
     readonly container: Docker.Container,
     private readonly stream: Duplex,
     private readonly command: string[],
+    /** Its own cgroup parent: a run's CPU time is the difference across the run (none when the engine's cgroups are not readable). */
+    readonly cgroup?: ContainerCgroup,
   ) {
     const frames = new Writable({
       write: (b: Buffer, _e, done) => {
@@ -169,6 +173,8 @@ export class WarmContainer {
     const timer = setTimeout(() => stop('TIMEOUT'), Math.max(0, ctx.deadlineAt - nowMs()));
     const onAbort = () => stop('ABORTED');
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    const before = this.cgroup?.read();
+    const cpuSinceAt = nowMs();
     try {
       this.send('R', Buffer.from(input));
       const late = sleep(Math.max(0, settleBy - nowMs())).then(() => 'late' as const);
@@ -196,6 +202,10 @@ export class WarmContainer {
         phases,
         compiled: false,
         sandbox: 'reused',
+        // The supervisor has reaped the run's processes: their usage is charged. Memory: the container's peak since it started.
+        resources: this.cgroup
+          ? containerResources(this.cgroup.read(), cpuSinceAt, this.cgroup.version, before)
+          : unmeasured('the container has no cgroup of its own to read (docs/timing.md#resources)'),
       };
       if (out.truncated) outcome.stdoutTruncated = true;
       if (err.truncated) outcome.stderrTruncated = true;

@@ -30,7 +30,8 @@ export interface HelperReport {
   start?: { pid: number; ns: bigint; limitErrnos: number[] };
   /** errno of a failed execve. */
   fail?: number;
-  end?: { status: number; ns: bigint; maxRssKiB: number; cpuUs: number };
+  /** The function's rusage from the helper's wait4: peak resident set (KiB), user and system CPU time (us). */
+  end?: { status: number; ns: bigint; maxRssKiB: number; userUs: number; systemUs: number };
 }
 
 /** Keeps the first `max` bytes of a stream, drains the rest. */
@@ -183,7 +184,8 @@ export class Launch {
           status: Number(f[0]),
           ns: BigInt(f[1]!),
           maxRssKiB: Number(f[2]),
-          cpuUs: Number(f[3]) + Number(f[4]),
+          userUs: Number(f[3]),
+          systemUs: Number(f[4]),
         };
     }
   }

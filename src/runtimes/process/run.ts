@@ -6,7 +6,9 @@ import { constants } from 'node:os';
 import { fromMonotonicNs, nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
 import type { RunContext, RunOutcome } from '../runtime.js';
-import type { Launch } from './launch.js';
+import { unmeasured } from '../../record.js';
+import type { InvocationResources } from '../../types.js';
+import type { HelperReport, Launch } from './launch.js';
 import { byNumber, goLine, limitReport, type RlimitPlan } from './limits.js';
 
 /** What a run needs besides its launch. */
@@ -64,6 +66,7 @@ export async function runOnce(launch: Launch, input: string, ctx: RunContext, fa
 export function notRun(error: NebulaError): RunOutcome {
   const at = nowMs();
   return {
+    resources: unmeasured('no process was started'),
     exitCode: null,
     stdout: '',
     stderr: '',
@@ -107,12 +110,37 @@ function toOutcome(
     // A process cannot take a second input on stdin: `warm` runs on a parked helper too, never a reused process.
     sandbox: facts.prewarmed ? 'prewarmed' : 'fresh',
     limits: limitReport(facts.plan, facts.cpus, r.start?.limitErrnos),
+    resources: resourcesOf(r, goAt),
   };
   if (launch.stdout.truncated) outcome.stdoutTruncated = true;
   if (launch.stderr.truncated) outcome.stderrTruncated = true;
   const error = failure(launch, facts, ctx, stopped, signal, exitCode);
   if (error) outcome.error = error;
   return outcome;
+}
+
+/**
+ * The function's own usage, from the helper's `wait4` rusage: user and system CPU time (the
+ * kernel keeps their sum to the nanosecond and reports it in microseconds; the split between
+ * them is apportioned by scheduler ticks) and the peak resident set. Descendants the function
+ * waited for are included; the helper's own work is not.
+ */
+function resourcesOf(r: HelperReport, goAt: number): InvocationResources {
+  if (!r.end)
+    return unmeasured(
+      r.fail !== undefined
+        ? 'the function could not be started'
+        : "the helper ended without reporting the function's usage",
+    );
+  const { userUs, systemUs, maxRssKiB } = r.end;
+  return {
+    cpuMs: (userUs + systemUs) / 1000,
+    userMs: userUs / 1000,
+    systemMs: systemUs / 1000,
+    cpuSinceAt: goAt,
+    maxMemoryBytes: maxRssKiB * 1024,
+    source: 'rusage',
+  };
 }
 
 function failure(
@@ -145,7 +173,7 @@ function failure(
   }
   const name = signal === undefined ? undefined : (SIGNAL_NAMES.get(signal) ?? `signal ${signal}`);
   const details = name ? { signal: name } : {};
-  if (name === 'SIGXCPU' || (name === 'SIGKILL' && r.end.cpuUs >= facts.plan.cpuSeconds * 1e6))
+  if (name === 'SIGXCPU' || (name === 'SIGKILL' && r.end.userUs + r.end.systemUs >= facts.plan.cpuSeconds * 1e6))
     return new NebulaError(
       'TIMEOUT',
       `The function used up its CPU-time limit of ${facts.plan.cpuSeconds} s (RLIMIT_CPU: timeoutMs x limits.cpus) and was killed.`,
