@@ -69,6 +69,8 @@ export type {
   Baseline,
   BatchEnergy,
   BuiltinSignatures,
+  EnergyLedger,
+  EnergyMethod,
   EnergyNote,
   EnergyPart,
   EnergyReason,

@@ -68,6 +68,10 @@ export function record(
             quality: 'measured',
             startup: part(t, t + startupMs, isolatedEnergyWh * 0.1),
             exec: part(t + startupMs, t + startupMs + execMs, isolatedEnergyWh * 0.9),
+            method: 'cpu-share',
+            shareJ: isolatedEnergyWh * 3600 * 0.9,
+            baselineShareJ: 15 * ((startupMs + execMs) / 1000),
+            overlap: 1,
           },
     energyStatus: isolatedEnergyWh === null ? 'unavailable' : 'settled',
     resources: {
