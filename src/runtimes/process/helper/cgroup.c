@@ -232,9 +232,16 @@ void cg_read(struct cg_usage *u) {
     u->user_us = get(c->fd, "cpu.stat", "user_usec");
     u->system_us = get(c->fd, "cpu.stat", "system_usec");
   } else if (c) {
-    long long user = get(c->fd, "cpuacct.usage_user", 0), sys = get(c->fd, "cpuacct.usage_sys", 0);
-    u->user_us = user < 0 ? -1 : user / 1000;
-    u->system_us = sys < 0 ? -1 : sys / 1000;
+    /*
+     * cpuacct.usage is the scheduler's own count (ns); usage_user and usage_sys are sampled at each
+     * tick (4 ms steps seen), so they only split it, as the kernel splits a process's rusage.
+     */
+    long long total = get(c->fd, "cpuacct.usage", 0), user = get(c->fd, "cpuacct.usage_user", 0), sys = get(c->fd, "cpuacct.usage_sys", 0);
+    if (total >= 0 && user >= 0 && sys >= 0) {
+      long long share = sys == 0 ? total : user == 0 ? 0 : (long long)((double)total * (double)user / (double)(user + sys));
+      u->user_us = share / 1000;
+      u->system_us = (total - share) / 1000;
+    }
   }
   if (m && m->kind == CG_MEMORY) {
     u->peak_bytes = get(m->fd, "memory.max_usage_in_bytes", 0);
