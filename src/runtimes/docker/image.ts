@@ -25,6 +25,8 @@ export interface ImageRef {
   entrypoint: string[];
   cmd: string[];
   user: string;
+  /** The paths the image declares as VOLUME (each gets a private tmpfs, never a volume). */
+  volumes: string[];
 }
 
 /** Deadline of one small engine call at deploy time (inspect, version), ms. */
@@ -46,9 +48,12 @@ export async function inspectImage(docker: Docker, image: string): Promise<Docke
 }
 
 function toRef(image: string, info: Docker.ImageInspectInfo): ImageRef {
-  const c = info.Config as { Entrypoint?: string[] | string | null; Cmd?: string[] | null; User?: string } | undefined;
+  const c = info.Config as
+    | { Entrypoint?: string[] | string | null; Cmd?: string[] | null; User?: string; Volumes?: Record<string, unknown> | null }
+    | undefined;
   const entrypoint = typeof c?.Entrypoint === 'string' ? [c.Entrypoint] : (c?.Entrypoint ?? []);
-  return { image, sizeBytes: info.Size, digest: info.Id, entrypoint, cmd: c?.Cmd ?? [], user: c?.User ?? '' };
+  const volumes = Object.keys(c?.Volumes ?? {});
+  return { image, sizeBytes: info.Size, digest: info.Id, entrypoint, cmd: c?.Cmd ?? [], user: c?.User ?? '', volumes };
 }
 
 /** Reads a build/load progress stream to its end; rejects on an error line. */
