@@ -1,7 +1,8 @@
 /**
  * A warm invocation, from start to end in this file: a kept container of the function (or a new
  * one, created, attached and started for it), the function run once in it by its supervisor
- * (warm-container.ts), the container given back to be cleaned and kept.
+ * (warm-container.ts), the container given back to be cleaned and kept, or retired when the
+ * supervisor cannot prove it clean or breaks its protocol.
  */
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
@@ -125,6 +126,10 @@ async function runIn(side: WarmSide, wc: WarmContainer, input: string, ctx: RunC
     if ('late' in end) {
       const error = await engineFailure(docker, new DeadlineError('waiting for a function in a warm container'), ctx.timeoutMs, stopped);
       return failedOutcome(error, 'RUNTIME_ERROR', nowMs(), phases);
+    }
+    if ('broken' in end) {
+      const why = `The warm container's supervisor ${end.broken}: no result or time of this run can be trusted, so none is returned; the container was retired.`;
+      return failedOutcome(new NebulaError('SANDBOX_PROTOCOL', why), 'RUNTIME_ERROR', nowMs(), phases);
     }
     if ('ended' in end) return { ...(await died(docker, wc, ctx, stopped, maxOutputBytes)), phases };
     const x = end.exit;
