@@ -136,6 +136,12 @@ d('warm reuse leaves nothing of a run to the next', () => {
     expect(next.sandbox).toBe('reused');
   });
 
+  it('a TCP connection left in TIME_WAIT on loopback (its ports visible to the next run): the container is retired', async () => {
+    const { action, next } = await bench.after('tcp');
+    expect(action.result).toEqual({ connected: true });
+    expect(next.sandbox).toBe('fresh');
+  });
+
   it('a run cannot read the supervisor (memory, environment, descriptors, directories, ptrace) nor find an earlier input in it', async () => {
     const secret = randomBytes(8).toString('hex');
     expect((await bench.invoke(`echo SECRET-${secret}`)).result).toEqual({ echo: `SECRET-${secret}` });

@@ -6,8 +6,9 @@
  * change from outside and that the next run would inherit (limits, scheduling, CPU affinity,
  * I/O priority, OOM score). After a run it removes what the run added (whatever its kind,
  * name, depth or permissions), gives back the permissions and times of the recorded
- * directories, removes System V IPC objects, then compares everything with the record. A
- * difference it cannot undo is reported, and the host retires the container.
+ * directories, removes System V IPC objects, then compares everything with the record, and
+ * checks that no TCP connection outlived the run. A difference it cannot undo is reported, and
+ * the host retires the container.
  */
 #define _GNU_SOURCE
 #include "clean.h"
@@ -453,6 +454,22 @@ static int clear_ipc(const char *path, int kind) {
   return !left;
 }
 
+/* TCP connections outlive their processes (TIME_WAIT, for a minute) and their ports are for
+   everyone in the container's network namespace to see: none may be left. */
+static int no_connections(void) {
+  static const char *tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+  for (int i = 0; i < 2; i++) {
+    FILE *f = fopen(tables[i], "re");
+    if (!f) continue;
+    char line[256];
+    int lines = 0;
+    while (fgets(line, sizeof line, f)) lines++;
+    fclose(f);
+    if (lines > 1) return 0;
+  }
+  return 1;
+}
+
 uint32_t clean_after_run(uint64_t budget_ns) {
   uint32_t dirty = unprovable;
   deadline_ns = monotonic_ns() + budget_ns;
@@ -466,7 +483,7 @@ uint32_t clean_after_run(uint64_t budget_ns) {
     }
   }
   if (out_of_time) return dirty | DIRTY_BUDGET;
-  if (!ipc) dirty |= DIRTY_PLACES;
+  if (!ipc || !no_connections()) dirty |= DIRTY_PLACES;
   for (int i = 0; i < place_count; i++)
     if (!verify_place(i)) dirty |= DIRTY_PLACES;
   struct inherited now;

@@ -30,6 +30,8 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -196,6 +198,7 @@ static void survey(const char *self) {
   list_place("/tmp", 64);
   list_place("/sys/fs/cgroup", 0);
   emitf("ipc shm %d sem %d msg %d\\n", count_lines("/proc/sysvipc/shm"), count_lines("/proc/sysvipc/sem"), count_lines("/proc/sysvipc/msg"));
+  emitf("tcp %d tcp6 %d\\n", count_lines("/proc/net/tcp"), count_lines("/proc/net/tcp6"));
   for (int i = 0; i < RLIMIT_NLIMITS; i++) {
     struct rlimit r;
     getrlimit(i, &r);
@@ -435,6 +438,21 @@ static void root_dev(void) {
   printf("{\"changed\":%s}\n", yes(ok));
 }
 
+/* A loopback connection closed by this side first: it stays in TIME_WAIT after the process. */
+static void tcp(void) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t n = sizeof a;
+  int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+  int ok = bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0 && getsockname(l, (struct sockaddr *)&a, &n) == 0;
+  ok = ok && connect(c, (struct sockaddr *)&a, sizeof a) == 0;
+  int s = ok ? accept(l, 0, 0) : -1;
+  close(c);
+  usleep(10000);
+  close(s);
+  close(l);
+  printf("{\"connected\":%s}\n", yes(ok && s >= 0));
+}
+
 /* A background process that holds locks (flock on this binary, fcntl on a file in /tmp). */
 static void locks(const char *self) {
   pid_t p = fork();
@@ -472,6 +490,7 @@ int main(int argc, char **argv) {
   else if (strstr(in, "touch-dev")) printf("{\"changed\":%s}\n", yes(utimensat(AT_FDCWD, "/dev/null", 0, 0) == 0));
   else if (strstr(in, "root-dev")) root_dev();
   else if (strstr(in, "locks")) locks(argv[0]);
+  else if (strstr(in, "tcp")) tcp();
   else if (strstr(in, "fill")) {
     /* Writes until the place is full: how much fits. */
     int f = open("/tmp/fill", O_CREAT | O_WRONLY, 0600);
