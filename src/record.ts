@@ -113,7 +113,7 @@ export function serialiseInput(input: unknown, maxBytes: number): string {
 
 /** Resources of a run whose sandbox could not be measured: no figures, and why. */
 export function unmeasured(note: string): InvocationResources {
-  return { cpuMs: null, maxMemoryBytes: null, source: null, note };
+  return { cpuMs: null, maxMemoryBytes: null, cpuSource: null, memorySource: null, note };
 }
 
 /** The resources of a record whose runtime reported none (a runtime from outside the package). */

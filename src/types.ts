@@ -147,8 +147,12 @@ export interface LimitState {
   how: string;
 }
 
-/** Where a record's resource figures come from (docs/timing.md#resources). */
-export type ResourceSource = 'thread-clock' | 'cgroup-v1' | 'cgroup-v2' | 'rusage';
+/**
+ * Where a record's resource figures come from (docs/timing.md#resources): the Wasm worker thread's
+ * CPU clock, the instance's linear memory, a cgroup (the container's, or the process run's), the
+ * process's `wait4` rusage.
+ */
+export type ResourceSource = 'thread-clock' | 'linear-memory' | 'cgroup-v1' | 'cgroup-v2' | 'rusage';
 
 /**
  * What the invocation's own sandbox used, as the kernel counted it: its CPU time and its peak
@@ -165,8 +169,10 @@ export interface InvocationResources {
   cpuSinceAt?: number;
   /** Peak memory of the sandbox, bytes (for a reused sandbox: the most it has held since it was made). */
   maxMemoryBytes: number | null;
-  /** Where the figures come from: the Wasm worker thread's CPU clock, the container's cgroup, the process's rusage. */
-  source: ResourceSource | null;
+  /** Where `cpuMs` comes from. */
+  cpuSource: ResourceSource | null;
+  /** Where `maxMemoryBytes` comes from. */
+  memorySource: ResourceSource | null;
   /** Why a figure is missing. */
   note?: string;
 }

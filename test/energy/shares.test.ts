@@ -46,8 +46,20 @@ class PlannedRuntime implements Runtime {
           sandbox: 'fresh',
           resources:
             p.cpuMs === null
-              ? { cpuMs: null, maxMemoryBytes: null, source: null, note: "the container's cgroup was gone" }
-              : { cpuMs: p.cpuMs, cpuSinceAt: p.at, maxMemoryBytes: 1 << 20, source: 'rusage' },
+              ? {
+                  cpuMs: null,
+                  maxMemoryBytes: null,
+                  cpuSource: null,
+                  memorySource: null,
+                  note: "the container's cgroup was gone",
+                }
+              : {
+                  cpuMs: p.cpuMs,
+                  cpuSinceAt: p.at,
+                  maxMemoryBytes: 1 << 20,
+                  cpuSource: 'rusage',
+                  memorySource: 'rusage',
+                },
         };
       },
     };

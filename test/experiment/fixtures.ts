@@ -78,7 +78,8 @@ export function record(
       cpuMs: execMs * 0.9,
       cpuSinceAt: t,
       maxMemoryBytes: cell.runtime === 'wasm' ? 1.125 * 2 ** 20 : 3.5 * 2 ** 20,
-      source: cell.runtime === 'wasm' ? 'thread-clock' : 'cgroup-v1',
+      cpuSource: cell.runtime === 'wasm' ? 'thread-clock' : 'cgroup-v1',
+      memorySource: cell.runtime === 'wasm' ? 'linear-memory' : 'cgroup-v1',
     },
   };
 }

@@ -90,7 +90,8 @@ export function runtimeContract(kind: RuntimeKind, makeNebula: () => Nebula = ()
         const rec = await nebula.invoke('fib', 25, { runtime: kind, mode });
         expect(rec.ok).toBe(true);
         const r = rec.resources;
-        expect(['thread-clock', 'cgroup-v1', 'cgroup-v2', 'rusage']).toContain(r.source);
+        expect(['thread-clock', 'cgroup-v1', 'cgroup-v2', 'rusage']).toContain(r.cpuSource);
+        expect(['linear-memory', 'cgroup-v1', 'cgroup-v2', 'rusage']).toContain(r.memorySource);
         expect(r.cpuMs).toBeGreaterThan(0);
         expect(r.maxMemoryBytes).toBeGreaterThan(0);
         expect(r.cpuSinceAt).toBeGreaterThanOrEqual(rec.timing.requestAt);

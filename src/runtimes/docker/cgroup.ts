@@ -150,7 +150,8 @@ export function containerResources(
     cpuMs: after.cpuMs - (before?.cpuMs ?? 0),
     cpuSinceAt,
     maxMemoryBytes: after.peakBytes,
-    source: version === 1 ? 'cgroup-v1' : 'cgroup-v2',
+    cpuSource: version === 1 ? 'cgroup-v1' : 'cgroup-v2',
+    memorySource: after.peakBytes === null ? null : version === 1 ? 'cgroup-v1' : 'cgroup-v2',
   };
   if (after.userMs !== undefined && after.systemMs !== undefined) {
     out.userMs = after.userMs - (before?.userMs ?? 0);

@@ -85,7 +85,7 @@ export class DockerRuntime implements Runtime {
         wc.close();
         void reaper
           .remove(wc.container.id)
-          .then(() => wc.cgroup?.remove())
+          .then(() => (typeof wc.cgroup === 'object' ? wc.cgroup.remove() : undefined))
           .catch(() => undefined);
       });
       this.parts = {

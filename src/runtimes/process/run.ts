@@ -5,11 +5,12 @@
 import { constants } from 'node:os';
 import { fromMonotonicNs, nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
-import type { RunContext, RunOutcome } from '../runtime.js';
 import { unmeasured } from '../../record.js';
-import type { InvocationResources } from '../../types.js';
+import type { InvocationResources, ResourceSource } from '../../types.js';
+import type { RunContext, RunOutcome } from '../runtime.js';
+import { treeBound, type CgroupSetup } from './cgroup.js';
 import type { HelperReport, Launch } from './launch.js';
-import { byNumber, goLine, limitReport, type RlimitPlan } from './limits.js';
+import { byNumber, errnoName, goLine, limitReport, type RlimitPlan } from './limits.js';
 
 /** What a run needs besides its launch. */
 export interface RunFacts {
@@ -19,6 +20,28 @@ export interface RunFacts {
   /** The launch was made ahead of the invocation (a parked helper). */
   prewarmed: boolean;
   binary: string;
+  /** Where the run's cgroups were made, if anywhere. */
+  cgroups: CgroupSetup;
+}
+
+/**
+ * What the kernel counted for one run (internal: not on the record yet). With a cgroup the figures
+ * cover the whole process tree; without, wait4's rusage covers the function and the descendants it
+ * waited for, and its peak is the largest resident set of one process.
+ */
+interface ProcessUsage {
+  /** CPU time in user and in kernel mode, µs. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  cpuFrom: 'cgroup v2 cpu.stat' | 'cgroup v1 cpuacct' | 'wait4 rusage';
+  /** Peak memory, bytes: charged to the cgroup (anonymous memory, page cache, kernel memory), or ru_maxrss. */
+  maxMemoryBytes: number;
+  memoryFrom: 'cgroup v2 memory.peak' | 'cgroup v1 memory.max_usage_in_bytes' | 'wait4 ru_maxrss';
+}
+
+/** A process run's outcome, with what the kernel counted when the function ran to its end. */
+export interface ProcessRunOutcome extends RunOutcome {
+  usage?: ProcessUsage;
 }
 
 /** ms the helper gets to kill the function's group after SIGTERM before its session is SIGKILLed. */
@@ -32,12 +55,16 @@ const MiB = 1024 * 1024;
 /** The longest delay a Node.js timer takes (2^31 - 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
 const SIGNAL_NAMES = byNumber(constants.signals);
-const ERRNO_NAMES = byNumber(constants.errno);
 
 type Stop = 'TIMEOUT' | 'ABORTED';
 
 /** Runs the function once on `launch`; never throws for the function's fault. */
-export async function runOnce(launch: Launch, input: string, ctx: RunContext, facts: RunFacts): Promise<RunOutcome> {
+export async function runOnce(
+  launch: Launch,
+  input: string,
+  ctx: RunContext,
+  facts: RunFacts,
+): Promise<ProcessRunOutcome> {
   let stopped: Stop | undefined;
   let backup: NodeJS.Timeout | undefined;
   const stop = (why: Stop) => {
@@ -86,7 +113,7 @@ function toOutcome(
   stopped: Stop | undefined,
   goAt: number,
   doneAt: number,
-): RunOutcome {
+): ProcessRunOutcome {
   const r = launch.report;
   const startAt = r.start ? fromMonotonicNs(r.start.ns) : doneAt;
   const endAt = r.end ? fromMonotonicNs(r.end.ns) : r.start ? doneAt : startAt;
@@ -99,7 +126,7 @@ function toOutcome(
   const status = r.end?.status;
   const signal = status !== undefined && (status & 0x7f) !== 0 ? status & 0x7f : undefined;
   const exitCode = status !== undefined && signal === undefined ? (status >> 8) & 0xff : null;
-  const outcome: RunOutcome = {
+  const outcome: ProcessRunOutcome = {
     exitCode: stopped ? null : exitCode,
     stdout: launch.stdout.text(),
     stderr: launch.stderr.text(),
@@ -109,38 +136,21 @@ function toOutcome(
     compiled: false,
     // A process cannot take a second input on stdin: `warm` runs on a parked helper too, never a reused process.
     sandbox: facts.prewarmed ? 'prewarmed' : 'fresh',
-    limits: limitReport(facts.plan, facts.cpus, r.start?.limitErrnos),
-    resources: resourcesOf(r, goAt),
+    limits: limitReport(facts.plan, facts.cpus, r.start?.limitErrnos, treeBound(facts.cgroups, r.start?.cgroups)),
   };
+  if (r.end) outcome.usage = usage(r.end, facts.cgroups);
+  outcome.resources = outcome.usage
+    ? resourcesOf(outcome.usage, goAt)
+    : unmeasured(
+        r.fail !== undefined
+          ? 'the function could not be started'
+          : "the helper ended without reporting the function's usage",
+      );
   if (launch.stdout.truncated) outcome.stdoutTruncated = true;
   if (launch.stderr.truncated) outcome.stderrTruncated = true;
   const error = failure(launch, facts, ctx, stopped, signal, exitCode);
   if (error) outcome.error = error;
   return outcome;
-}
-
-/**
- * The function's own usage, from the helper's `wait4` rusage: user and system CPU time (the
- * kernel keeps their sum to the nanosecond and reports it in microseconds; the split between
- * them is apportioned by scheduler ticks) and the peak resident set. Descendants the function
- * waited for are included; the helper's own work is not.
- */
-function resourcesOf(r: HelperReport, goAt: number): InvocationResources {
-  if (!r.end)
-    return unmeasured(
-      r.fail !== undefined
-        ? 'the function could not be started'
-        : "the helper ended without reporting the function's usage",
-    );
-  const { userUs, systemUs, maxRssKiB } = r.end;
-  return {
-    cpuMs: (userUs + systemUs) / 1000,
-    userMs: userUs / 1000,
-    systemMs: systemUs / 1000,
-    cpuSinceAt: goAt,
-    maxMemoryBytes: maxRssKiB * 1024,
-    source: 'rusage',
-  };
 }
 
 function failure(
@@ -152,15 +162,14 @@ function failure(
   exitCode: number | null,
 ): NebulaError | undefined {
   const r = launch.report;
+  const killed = facts.cgroups.parents.length
+    ? 'its process group and cgroup were killed'
+    : 'its process group was killed';
   if (stopped === 'TIMEOUT')
-    return new NebulaError(
-      'TIMEOUT',
-      `The process ran longer than its timeout of ${ctx.timeoutMs} ms; its process group was killed.`,
-    );
-  if (stopped === 'ABORTED')
-    return new NebulaError('ABORTED', 'The invocation was aborted by its signal; the process group was killed.');
+    return new NebulaError('TIMEOUT', `The process ran longer than its timeout of ${ctx.timeoutMs} ms; ${killed}.`);
+  if (stopped === 'ABORTED') return new NebulaError('ABORTED', `The invocation was aborted by its signal; ${killed}.`);
   if (r.fail !== undefined) {
-    const errno = ERRNO_NAMES.get(r.fail) ?? `errno ${r.fail}`;
+    const errno = errnoName(r.fail);
     return new NebulaError('FUNCTION_FAILED', `Could not start ${facts.binary}: execve failed with ${errno}.`, {
       details: { errno },
     });
@@ -173,6 +182,13 @@ function failure(
   }
   const name = signal === undefined ? undefined : (SIGNAL_NAMES.get(signal) ?? `signal ${signal}`);
   const details = name ? { signal: name } : {};
+  const oomKills = r.end.tree.oomKills ?? 0;
+  if (oomKills > 0)
+    return new NebulaError(
+      'MEMORY_LIMIT',
+      `The function's process tree reached its memory limit of ${facts.plan.addressSpaceBytes / MiB} MiB (limits.memoryMiB, bound by its cgroup): the kernel killed ${oomKills === 1 ? 'a process' : `${oomKills} processes`} there and the whole tree was stopped.`,
+      { details },
+    );
   if (name === 'SIGXCPU' || (name === 'SIGKILL' && r.end.userUs + r.end.systemUs >= facts.plan.cpuSeconds * 1e6))
     return new NebulaError(
       'TIMEOUT',
@@ -194,4 +210,48 @@ function failure(
     );
   if (name) return new NebulaError('FUNCTION_FAILED', `The function was killed by ${name}.`, { details });
   return undefined;
+}
+
+const SOURCES: Record<ProcessUsage['cpuFrom'] | ProcessUsage['memoryFrom'], ResourceSource> = {
+  'cgroup v2 cpu.stat': 'cgroup-v2',
+  'cgroup v1 cpuacct': 'cgroup-v1',
+  'wait4 rusage': 'rusage',
+  'cgroup v2 memory.peak': 'cgroup-v2',
+  'cgroup v1 memory.max_usage_in_bytes': 'cgroup-v1',
+  'wait4 ru_maxrss': 'rusage',
+};
+
+/**
+ * The record's resources from the run's figures. The kernel keeps the CPU total to the nanosecond
+ * and reports it in microseconds; the split between user and system is apportioned by scheduler ticks.
+ */
+function resourcesOf(u: ProcessUsage, goAt: number): InvocationResources {
+  return {
+    cpuMs: (u.cpuUserUs + u.cpuSystemUs) / 1000,
+    userMs: u.cpuUserUs / 1000,
+    systemMs: u.cpuSystemUs / 1000,
+    cpuSinceAt: goAt,
+    maxMemoryBytes: u.maxMemoryBytes,
+    cpuSource: SOURCES[u.cpuFrom],
+    memorySource: SOURCES[u.memoryFrom],
+  };
+}
+
+/** The run's figures: the cgroup's for the whole tree where it gave them, else wait4's. */
+function usage(end: NonNullable<HelperReport['end']>, setup: CgroupSetup): ProcessUsage {
+  const { userUs, systemUs, peakBytes } = end.tree;
+  const cpu = setup.parents.find((p) => p.kind !== 'memory')?.kind;
+  const cpuFromTree = userUs !== undefined && systemUs !== undefined && cpu !== undefined;
+  const memoryFromTree = peakBytes !== undefined && setup.parents.length > 0;
+  return {
+    cpuUserUs: cpuFromTree ? userUs : end.userUs,
+    cpuSystemUs: cpuFromTree ? systemUs : end.systemUs,
+    cpuFrom: !cpuFromTree ? 'wait4 rusage' : cpu === 'v2' ? 'cgroup v2 cpu.stat' : 'cgroup v1 cpuacct',
+    maxMemoryBytes: memoryFromTree ? peakBytes : end.maxRssKiB * 1024,
+    memoryFrom: !memoryFromTree
+      ? 'wait4 ru_maxrss'
+      : setup.parents[0]!.kind === 'v2'
+        ? 'cgroup v2 memory.peak'
+        : 'cgroup v1 memory.max_usage_in_bytes',
+  };
 }

@@ -58,12 +58,14 @@ function resourcesOf(d: DoneSlot): InvocationResources {
     return {
       ...unmeasured("this Node cannot read the worker thread's CPU clock (docs/timing.md#resources)"),
       maxMemoryBytes: memory,
+      memorySource: memory === null ? null : 'linear-memory',
     };
   const out: InvocationResources = {
     cpuMs: d.cpuMs,
     cpuSinceAt: d.claimedAt,
     maxMemoryBytes: memory,
-    source: 'thread-clock',
+    cpuSource: 'thread-clock',
+    memorySource: memory === null ? null : 'linear-memory',
   };
   if (Number.isFinite(d.cpuUserMs) && Number.isFinite(d.cpuSystemMs)) {
     out.userMs = d.cpuUserMs;

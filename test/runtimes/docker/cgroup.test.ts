@@ -54,7 +54,13 @@ describe('reading a container from its own cgroup parent', () => {
     const usage = new ContainerCgroup('/nebula/c1', 1, mounts).read();
     expect(usage).toEqual({ cpuMs: 30.95149, userMs: 15.475745, systemMs: 15.475745, peakBytes: 4329472 });
     const r = containerResources(usage, 100, 1);
-    expect(r).toMatchObject({ cpuMs: 30.95149, maxMemoryBytes: 4329472, source: 'cgroup-v1', cpuSinceAt: 100 });
+    expect(r).toMatchObject({
+      cpuMs: 30.95149,
+      maxMemoryBytes: 4329472,
+      cpuSource: 'cgroup-v1',
+      memorySource: 'cgroup-v1',
+      cpuSinceAt: 100,
+    });
   });
 
   it('reads cgroup v2: cpu.stat in microseconds and memory.peak', () => {
@@ -77,7 +83,15 @@ describe('reading a container from its own cgroup parent', () => {
       systemMs: 5,
       peakBytes: 8,
     });
-    expect(r).toEqual({ cpuMs: 30, userMs: 15, systemMs: 15, cpuSinceAt: 7, maxMemoryBytes: 9, source: 'cgroup-v2' });
+    expect(r).toEqual({
+      cpuMs: 30,
+      userMs: 15,
+      systemMs: 15,
+      cpuSinceAt: 7,
+      maxMemoryBytes: 9,
+      cpuSource: 'cgroup-v2',
+      memorySource: 'cgroup-v2',
+    });
   });
 
   it('says why when the cgroup is gone, holds no count, or is not there to read at all', () => {
@@ -93,7 +107,7 @@ describe('reading a container from its own cgroup parent', () => {
     expect(new ContainerCgroup('/x', 1, none).read()).toMatch(/no cgroup v1 cpuacct hierarchy/);
     expect(new ContainerCgroup('/x', 2, none).read()).toMatch(/no cgroup v2 hierarchy/);
     const r = containerResources(gone, 1, 1);
-    expect(r).toMatchObject({ cpuMs: null, maxMemoryBytes: null, source: null });
+    expect(r).toMatchObject({ cpuMs: null, maxMemoryBytes: null, cpuSource: null, memorySource: null });
     expect(r.note).toMatch(/not on this host/);
   });
 
