@@ -4,8 +4,15 @@
  * time fell in it, by that CPU time, over all the CPU time the machine used in it above its idle
  * use (never less than the invocations' own): what the invocations did not use is unattributed.
  * The baseline energy is divided by wall time among the invocations running; while none runs it
- * is idle. An invocation's CPU time is known as a total over [cpuFrom, to], and taken as spent at
- * an even rate over it.
+ * is idle.
+ *
+ * An invocation's CPU time is known as a total over [cpuFrom, to]. Where it fell within that span
+ * is estimated: spread evenly at first, then fitted to the machine (iterative proportional
+ * fitting): where the invocations running in an interval would have used more CPU time than the
+ * machine counted there, theirs is scaled down to fit and each one's total is made up again in its
+ * other intervals, until they fit. A pace that followed the machine's load (other programs taking
+ * turns on the cores, a counter that lags a scheduler tick) is so recovered; an even pace stays as
+ * it was.
  *
  * Every interval's energy goes wholly to shares and unattributed, so over any span they add up
  * to the energy above the baseline, by construction.
@@ -17,7 +24,7 @@ export interface ShareEntry {
   /** Its window: function ready to function end. */
   from: number;
   to: number;
-  /** Where its CPU time was counted from: it is spread over [cpuFrom, to] (within the window). */
+  /** Where its CPU time was counted from: it fell within [cpuFrom, to] (within the window). */
   cpuFrom: number;
   /** Its sandbox's CPU time, ms; null when it could not be read (it then shares no energy above the baseline). */
   cpuMs: number | null;
@@ -58,26 +65,10 @@ export interface Division {
   machineCpuMs: number;
 }
 
-interface State {
-  /** CPU ms per ms while its CPU is counted. */
-  rate: number;
-  /** The running sums when its CPU (`price`) and its window (`baselineShare`) began. */
-  priceAt: number;
-  baselineAt: number;
-  out: EntryShare;
-}
-
-/** Kinds of event, in the order they apply at one instant: ends before starts. */
-const CPU_END = 0;
-const WINDOW_END = 1;
-const WINDOW_START = 2;
-const CPU_START = 3;
-type Event = { t: number; kind: number; s: State };
-
-/** Where an entry's CPU time is spread, kept inside its window. */
-function cpuSpan(e: ShareEntry): [number, number] {
-  return [e.cpuFrom >= e.from && e.cpuFrom < e.to ? e.cpuFrom : e.from, e.to];
-}
+/** Rounds of fitting at most; each moves CPU time only where intervals are over the machine's count. */
+const FIT_ROUNDS = 50;
+/** Fitted once no interval is over by more than this share of the invocations' CPU time in the span. */
+const FIT_TOLERANCE = 1e-4;
 
 /** The piecewise-linear trace of sorted samples, read at increasing times. */
 function traceReader(samples: readonly PowerSample[]): (t: number) => number {
@@ -92,9 +83,20 @@ function traceReader(samples: readonly PowerSample[]): (t: number) => number {
   };
 }
 
+/** Index of the interval (between `bounds[i]` and `bounds[i + 1]`) holding `t`. */
+function intervalOf(bounds: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = bounds.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (bounds[mid]! <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** Divides [from, to] (epoch ms). */
 export function divide(input: DivideInput, from: number, to: number): Division {
-  const { samples, baselineW, busyCores } = input;
   const div: Division = {
     shares: new Map(),
     energyJ: 0,
@@ -106,101 +108,138 @@ export function divide(input: DivideInput, from: number, to: number): Division {
     invocationCpuMs: 0,
     machineCpuMs: 0,
   };
-  const clip = (t: number) => Math.min(to, Math.max(from, t));
-  const events: Event[] = [];
-  for (const entry of input.entries) {
-    const [cpuFrom, cpuTo] = cpuSpan(entry);
-    const rate = entry.cpuMs !== null && cpuTo > cpuFrom ? entry.cpuMs / (cpuTo - cpuFrom) : 0;
-    const s: State = { rate, priceAt: 0, baselineAt: 0, out: { shareJ: 0, baselineShareJ: 0, overlap: 0 } };
-    div.shares.set(entry, s.out);
-    if (entry.to <= entry.from) s.out.overlap = 1;
-    if (entry.to <= entry.from || entry.to <= from || entry.from >= to) continue;
-    events.push({ t: clip(entry.from), kind: WINDOW_START, s }, { t: clip(entry.to), kind: WINDOW_END, s });
-    if (rate > 0 && cpuTo > from && cpuFrom < to)
-      events.push({ t: clip(cpuFrom), kind: CPU_START, s }, { t: clip(cpuTo), kind: CPU_END, s });
+  for (const entry of input.entries) div.shares.set(entry, { shareJ: 0, baselineShareJ: 0, overlap: 0 });
+  if (!(to > from)) {
+    for (const s of div.shares.values()) s.overlap = 1;
+    return div;
   }
-  events.sort((a, b) => a.t - b.t || a.kind - b.kind);
-  // Meter intervals: the span cut at the samples inside it.
-  const bounds = [from];
-  for (const s of samples) if (s.t > from && s.t < to) bounds.push(s.t);
-  bounds.push(to);
+  divideBaseline(input, from, to, div);
+  divideAbove(input, from, to, div);
+  return div;
+}
 
-  const power = traceReader(samples);
-  const running = new Set<State>();
-  let sumRate = 0;
-  let cpuRunning = 0;
-  /** Energy per CPU-ms so far, summed over time (an entry's share is its rate times the growth while its CPU counts). */
-  let price = 0;
-  /** Baseline energy per running invocation so far. */
-  let baselineShare = 0;
-  let next = 0;
+/** The baseline energy by wall time among the invocations running, and each one's overlap. */
+function divideBaseline(input: DivideInput, from: number, to: number, div: Division): void {
+  type Event = { t: number; start: boolean; out: EntryShare };
+  const events: Event[] = [];
+  const clip = (t: number) => Math.min(to, Math.max(from, t));
+  for (const entry of input.entries) {
+    const out = div.shares.get(entry)!;
+    if (entry.to <= entry.from) out.overlap = 1;
+    if (entry.to <= entry.from || entry.to <= from || entry.from >= to) continue;
+    events.push({ t: clip(entry.from), start: true, out }, { t: clip(entry.to), start: false, out });
+  }
+  // Ends before starts at one instant: back-to-back invocations did not run at once.
+  events.sort((a, b) => a.t - b.t || Number(a.start) - Number(b.start));
+  const running = new Map<EntryShare, number>();
+  let perRunning = 0;
+  let t = from;
+  const step = (until: number) => {
+    const joules = (input.baselineW * (until - t)) / 1000;
+    if (running.size > 0) {
+      perRunning += joules / running.size;
+      div.baselineSharesJ += joules;
+    } else div.idleJ += joules;
+    t = until;
+  };
+  for (const e of events) {
+    step(e.t);
+    if (e.start) {
+      running.set(e.out, perRunning);
+      for (const r of running.keys()) if (r.overlap < running.size) r.overlap = running.size;
+    } else {
+      e.out.baselineShareJ += perRunning - running.get(e.out)!;
+      running.delete(e.out);
+    }
+  }
+  step(to);
+  for (const [out, at] of running) out.baselineShareJ += perRunning - at;
+}
+
+/** The energy above the baseline, interval by interval, by the invocations' fitted CPU time. */
+function divideAbove(input: DivideInput, from: number, to: number, div: Division): void {
+  const bounds = [from];
+  for (const s of input.samples) if (s.t > from && s.t < to) bounds.push(s.t);
+  bounds.push(to);
+  const n = bounds.length - 1;
+  const above = new Float64Array(n);
+  const machine = new Float64Array(n);
+  const power = traceReader(input.samples);
   let pPrev = power(from);
-  for (let i = 1; i < bounds.length; i++) {
-    const a = bounds[i - 1]!;
-    const b = bounds[i]!;
-    if (!(b > a)) continue;
+  for (let k = 0; k < n; k++) {
+    const a = bounds[k]!;
+    const b = bounds[k + 1]!;
     const pB = power(b);
     const energy = ((pPrev + pB) / 2) * ((b - a) / 1000);
-    const baseline = baselineW * ((b - a) / 1000);
+    const baseline = (input.baselineW * (b - a)) / 1000;
     pPrev = pB;
-    // Within the interval: the invocations' CPU time (sumRate over wall time) and the baseline by
-    // wall time, cut at every entry's start and end. CPU starts and ends are priced once the
-    // interval's price is known.
-    const priced: Event[] = [];
-    let cpu = 0;
-    let t = a;
-    const step = (until: number) => {
-      const dt = until - t;
-      if (dt <= 0) return;
-      cpu += sumRate * dt;
-      const share = (baselineW * dt) / 1000;
-      if (running.size > 0) {
-        baselineShare += share / running.size;
-        div.baselineSharesJ += share;
-      } else div.idleJ += share;
-      t = until;
-    };
-    for (; next < events.length && events[next]!.t <= b; next++) {
-      const e = events[next]!;
-      step(e.t);
-      const { kind, s } = e;
-      if (kind === CPU_START) {
-        priced.push(e);
-        sumRate += s.rate;
-        cpuRunning++;
-      } else if (kind === CPU_END) {
-        priced.push(e);
-        if (--cpuRunning === 0) sumRate = 0;
-        else sumRate -= s.rate;
-      } else if (kind === WINDOW_START) {
-        s.baselineAt = baselineShare;
-        running.add(s);
-        for (const r of running) if (r.out.overlap < running.size) r.out.overlap = running.size;
-      } else {
-        s.out.baselineShareJ += baselineShare - s.baselineAt;
-        running.delete(s);
-      }
-    }
-    step(b);
-    const above = energy - baseline;
-    const machine = input.machineCpuMs(a, b) - busyCores * (b - a);
-    const all = Math.max(machine, cpu);
-    // The interval's energy per CPU-ms: the price grows by it per wall ms through the interval, so an
-    // entry's share, its rate times the price's growth while its CPU counts, is that times its CPU-ms here.
-    const unit = all > 0 ? above / all : 0;
-    for (const e of priced) {
-      const at = price + unit * (e.t - a);
-      if (e.kind === CPU_START) e.s.priceAt = at;
-      else e.s.out.shareJ += e.s.rate * (at - e.s.priceAt);
-    }
-    price += unit * (b - a);
-    const shared = unit * cpu;
-    div.sharesJ += shared;
-    div.unattributedJ += above - shared;
+    above[k] = energy - baseline;
+    machine[k] = input.machineCpuMs(a, b) - input.busyCores * (b - a);
     div.energyJ += energy;
     div.baselineJ += baseline;
-    div.invocationCpuMs += cpu;
-    if (Number.isFinite(machine)) div.machineCpuMs += machine;
+    if (Number.isFinite(machine[k])) div.machineCpuMs += machine[k]!;
   }
-  return div;
+
+  // Each entry's CPU time in each interval of its span: spread evenly first.
+  interface Row {
+    out: EntryShare;
+    first: number;
+    cpu: Float64Array;
+    /** The even spread it started from. */
+    even: Float64Array;
+    /** Its CPU time inside the span, ms. */
+    total: number;
+  }
+  const rows: Row[] = [];
+  for (const entry of input.entries) {
+    if (entry.cpuMs === null || !(entry.cpuMs > 0) || !(entry.to > entry.from)) continue;
+    const cpuFrom = entry.cpuFrom >= entry.from && entry.cpuFrom < entry.to ? entry.cpuFrom : entry.from;
+    const a = Math.max(from, cpuFrom);
+    const b = Math.min(to, entry.to);
+    if (!(b > a)) continue;
+    const rate = entry.cpuMs / (entry.to - cpuFrom);
+    const first = intervalOf(bounds, a);
+    const last = intervalOf(bounds, b - (b - a) * 1e-12);
+    const cpu = new Float64Array(last - first + 1);
+    for (let k = first; k <= last; k++) cpu[k - first] = rate * (Math.min(b, bounds[k + 1]!) - Math.max(a, bounds[k]!));
+    rows.push({ out: div.shares.get(entry)!, first, cpu, even: cpu.slice(), total: rate * (b - a) });
+  }
+  const used = new Float64Array(n);
+  const sumColumns = () => {
+    used.fill(0);
+    for (const r of rows) for (let i = 0; i < r.cpu.length; i++) used[r.first + i]! += r.cpu[i]!;
+  };
+  // Fitting: intervals over the machine's count are scaled down to it, then each row made up to its total.
+  const room = (k: number) => (Number.isFinite(machine[k]) ? Math.max(0, machine[k]!) : Number.POSITIVE_INFINITY);
+  const totalCpu = rows.reduce((a, r) => a + r.total, 0);
+  sumColumns();
+  for (let round = 0; round < FIT_ROUNDS; round++) {
+    let over = 0;
+    for (let k = 0; k < n; k++) over += Math.max(0, used[k]! - room(k));
+    if (!(over > totalCpu * FIT_TOLERANCE)) break;
+    for (const r of rows) {
+      let sum = 0;
+      for (let i = 0; i < r.cpu.length; i++) {
+        const k = r.first + i;
+        if (used[k]! > room(k)) r.cpu[i] = (r.cpu[i]! * room(k)) / used[k]!;
+        sum += r.cpu[i]!;
+      }
+      // A row with no room left anywhere keeps its even spread (then clipped below).
+      if (sum > 0) for (let i = 0; i < r.cpu.length; i++) r.cpu[i] = (r.cpu[i]! * r.total) / sum;
+      else r.cpu.set(r.even);
+    }
+    sumColumns();
+  }
+
+  // Each interval's price per CPU-ms: its energy above the baseline over all the CPU time there.
+  const unit = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const all = Math.max(machine[k]!, used[k]!);
+    unit[k] = all > 0 ? above[k]! / all : 0;
+    const shared = unit[k]! * used[k]!;
+    div.sharesJ += shared;
+    div.unattributedJ += above[k]! - shared;
+    div.invocationCpuMs += used[k]!;
+  }
+  for (const r of rows) for (let i = 0; i < r.cpu.length; i++) r.out.shareJ += unit[r.first + i]! * r.cpu[i]!;
 }

@@ -162,17 +162,18 @@ describe('energy shares: each invocation its part of the power above idle, addin
     expect(ledger.baselineSharesJ + ledger.idleJ).toBeCloseTo(ledger.baselineJ, 9);
   });
 
-  it('with one invocation at a time, gives each a share equal to its isolated window figure', async () => {
+  it('with one invocation at a time, gives each a share equal to its isolated window figure, and to its truth', async () => {
     const plan: Planned[] = [
-      { start: 0, end: 400, cpuMs: 360 },
-      { start: 460, end: 860, cpuMs: 200 },
+      { start: 0, end: 800, cpuMs: 720 },
+      { start: 900, end: 1700, cpuMs: 400 },
     ];
-    const { records } = await runPlan(plan);
-    for (const r of records) {
+    const { records, truthJ } = await runPlan(plan);
+    for (const [i, r] of records.entries()) {
       expect(r.energy!.overlap).toBe(1);
-      // Alone, with the host's CPU at its idle level, the window's energy above idle is its own: but
-      // for the two meter intervals its window cuts (of about 40 here), which the share takes whole.
+      // Alone, with the host's CPU at its idle level, the window's energy above idle is its own, but
+      // for the two meter intervals its window cuts (of about 60 here), which the share takes whole.
       expect(relErr(r.energy!.shareJ!, r.energy!.isolatedEnergyWh * 3600)).toBeLessThan(0.01);
+      expect(relErr(r.energy!.shareJ!, truthJ(plan[i]!))).toBeLessThan(0.01);
     }
   });
 
