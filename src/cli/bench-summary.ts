@@ -3,14 +3,15 @@
  * ranges, the ratios against the baseline runtime, the output check, and every file written.
  */
 import { fmtEnergy, type EnergyFigure } from '../experiment/analysis/energy-figures.js';
-import { fmtInput, fmtMs, fmtRatio } from '../experiment/report/format.js';
+import { fmtBytes, fmtInput, fmtMs, fmtRatio } from '../experiment/report/format.js';
 import { describeMismatch } from '../experiment/analysis/output-check.js';
 import { execNote, runtimeLabel } from '../experiment/report/kit.js';
 import type { Summary } from '../stats.js';
 import type { Comparison, ExperimentResult } from '../experiment/analysis/summary.js';
 import { textTable } from './table.js';
 
-const withCi = (s: Summary | undefined) => (s ? `${fmtMs(s.median)} [${fmtMs(s.ci95[0])}, ${fmtMs(s.ci95[1])}]` : '–');
+const withCi = (s: Summary | undefined, fmt: (v: number) => string = fmtMs) =>
+  s ? `${fmt(s.median)} [${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : '–';
 const range = (s: Summary | undefined) => (s ? `${fmtMs(s.min)} … ${fmtMs(s.max)}` : '–');
 const ratio = (c: Comparison | undefined) =>
   c ? `${fmtRatio(c.ratio)} [${fmtRatio(c.ci95[0])}, ${fmtRatio(c.ci95[1])}]` : '–';
@@ -37,6 +38,8 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
         'exec',
         'total',
         'total min … max',
+        'cpu',
+        'peak memory',
         ...(hasEnergy ? [r.baseline ? 'energy above idle' : 'energy'] : []),
       ],
       r.cells.map((c) => [
@@ -49,9 +52,11 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
         `${fmtMs(c.metrics.execMs?.median)}${marked(c.runtime)}`,
         withCi(c.metrics.totalMs),
         range(c.metrics.totalMs),
+        withCi(c.metrics.cpuMs),
+        withCi(c.metrics.maxMemoryBytes, fmtBytes),
         ...(hasEnergy ? [energy(c.energy)] : []),
       ]),
-      'llllrrrrrl',
+      'llllrrrrrrrl',
     ),
   );
   const notes = [...new Set(r.cells.map((c) => execNote(c.runtime)).filter(Boolean))];

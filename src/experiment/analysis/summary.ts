@@ -5,7 +5,7 @@
  */
 import type { RuntimeKind } from '../../runtimes/index.js';
 import { medianRatio, summarize, type Summary } from '../../stats.js';
-import type { Baseline, BatchEnergy, InvocationMode, InvocationRecord } from '../../types.js';
+import type { Baseline, BatchEnergy, InvocationMode, InvocationRecord, InvocationResources } from '../../types.js';
 import type { ResolvedConfig } from '../run/config.js';
 import type { EnergyAnalysis } from './energy-analysis.js';
 import { energyFigure, energyRatio, figureSource, type EnergyFigure } from './energy-figures.js';
@@ -73,6 +73,8 @@ const METRICS = [
   'startupMs',
   'execMs',
   'totalMs',
+  'cpuMs',
+  'maxMemoryBytes',
   'avgPowerW',
   'isolatedPowerW',
   'energyWh',
@@ -81,9 +83,12 @@ const METRICS = [
 export type Metric = (typeof METRICS)[number];
 const TIMINGS = ['startupMs', 'execMs', 'totalMs'] as const;
 
-/** A metric of a record; NaN when the record lacks it (no energy, energy not settled). */
+/** A metric of a record; NaN when the record lacks it (no energy, energy not settled, a figure not read). */
 export function metricOf(r: InvocationRecord, m: Metric): number {
   if (m === 'startupMs' || m === 'execMs' || m === 'totalMs') return r.timing[m];
+  // Records written before resources existed have none.
+  if (m === 'cpuMs' || m === 'maxMemoryBytes')
+    return (r.resources as InvocationResources | undefined)?.[m] ?? Number.NaN;
   const v = (r.energy as unknown as Record<string, unknown> | null | undefined)?.[m];
   return typeof v === 'number' ? v : Number.NaN;
 }

@@ -55,6 +55,19 @@ export function fmtAboveIdle(
   return `not distinguishable from idle (± ${fmt(Math.max(Math.abs(lo), Math.abs(hi)))})`;
 }
 
+/** A size in bytes with a binary prefix (B, KiB, MiB, GiB), three significant digits. */
+export function fmtBytes(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes)) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${Math.round(v)} B` : `${sig(v)} ${units[u]}`;
+}
+
 /** Power in W, two decimals. */
 export function fmtW(w: number | undefined): string {
   return w === undefined || !Number.isFinite(w) ? '–' : `${w.toFixed(2)} W`;
