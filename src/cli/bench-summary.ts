@@ -16,7 +16,7 @@ const range = (s: Summary | undefined) => (s ? `${fmtMs(s.min)} … ${fmtMs(s.ma
 const ratio = (c: Comparison | undefined) =>
   c ? `${fmtRatio(c.ratio)} [${fmtRatio(c.ci95[0])}, ${fmtRatio(c.ci95[1])}]` : '–';
 const energy = (f: EnergyFigure | undefined) =>
-  f ? `${fmtEnergy(f)} ${f.source === 'batch' ? `batch of ${f.n}` : 'median'}` : '–';
+  f ? `${fmtEnergy(f)} ${f.source === 'batch' ? `batch of ${f.n}` : f.shares ? 'median share' : 'median'}` : '–';
 
 /** The summary as lines of text; `files` are the paths written, by what they hold. */
 export function benchSummary(r: ExperimentResult, files: Record<string, string>): string {

@@ -115,6 +115,7 @@ export function loadBenchFile(path: string): BenchFile {
   for (const k of [
     'repetitions',
     'warmup',
+    'concurrency',
     'order',
     'seed',
     'baselineMs',

@@ -16,7 +16,12 @@ function legend(r: ExperimentResult): string {
   const base = r.baseline
     ? `above the idle baseline (${fmtW(r.baseline.powerW)}, measured before the runs)`
     : 'including idle power (no baseline was measured)';
+  const shares = r.cells.some((c) => c.energy?.shares);
+  const sharing = shares
+    ? `Invocations ran ${(r.config as { concurrency?: number }).concurrency ?? 'several'} at a time, so each figure is the median of the records' shares: in each meter interval the power above idle is divided among the invocations running by their CPU time there, and what none of them used (the host, the engine, other programs) is left out; the records' window figures would count each other's power (docs/energy.md#shares). `
+    : '';
   return (
+    sharing +
     `Energy one invocation draws ${base}, in Wh. From a batch (mean per invocation over back-to-back invocations for a window of many meter samples) when one invocation is shorter than three meter intervals, else the median of the per-record values. ` +
     'The 95% interval: batch, Student t over sub-windows; records, order statistics of the median. ' +
     '"Not distinguishable from idle (± x)": the interval reaches zero, so the invocation drew no energy this meter can tell from idle, up to x. ' +

@@ -111,6 +111,10 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
 
     run.baseline = await this.measureBaseline(signal);
     this.save();
+    if (cfg.concurrency > 1)
+      this.note(
+        `Invocations ran ${cfg.concurrency} at a time: each record's energy figure is its share (energy.shareJ), the power above idle divided among the invocations running by their CPU time, not its window's, which holds the others' power too (docs/energy.md#shares).`,
+      );
     await this.warmup(cells, signal);
     const records = await this.measure(cells, signal);
     const batches = await this.batches(cells, records, signal);
@@ -122,6 +126,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       batches,
       isolated: run.baseline !== null,
       estimate: meter?.estimate ?? false,
+      shares: cfg.concurrency > 1,
     });
     const energy =
       meter && !signal?.aborted ? await this.energyStep(records, summary.cells, runtimes, signal) : undefined;
@@ -232,11 +237,12 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       }
   }
 
-  /** The measured invocations, each appended to records.jsonl as it ends. */
+  /** The measured invocations, each appended to records.jsonl as it ends (with concurrency, as its group settles). */
   private async measure(cells: Cell[], signal?: AbortSignal): Promise<InvocationRecord[]> {
     const cfg = this.config;
     const order = schedule(cells, cfg.repetitions, cfg.order, cfg.seed);
-    this.emit('phase', 'run', { total: order.length, unit: 'invocations' });
+    const total = order.length * cfg.concurrency;
+    this.emit('phase', 'run', { total, unit: 'invocations' });
     const log = new RecordLog(join(cfg.outDir, RUN_FILES.records));
     const records: InvocationRecord[] = [];
     try {
@@ -245,11 +251,12 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
         // The previous invocation's sandbox is removed before this one starts, so its clean-up
         // (a container removal, seconds of engine work) never overlaps this measurement.
         await this.nebula.cleanedUp(cfg.timeoutMs);
-        const rec = await this.invoke(c);
-        log.append(rec);
-        records.push(rec);
-        this.emit('progress', records.length, order.length, rec);
-        this.emit('tick', 'run', records.length, order.length);
+        for (const rec of cfg.concurrency > 1 ? await this.invokeTogether(c) : [await this.invoke(c)]) {
+          log.append(rec);
+          records.push(rec);
+          this.emit('progress', records.length, total, rec);
+          this.emit('tick', 'run', records.length, total);
+        }
       }
     } finally {
       log.close();
@@ -267,6 +274,12 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     const meter = this.nebula.meter;
     const window = this.config.batchWindowMs;
     if (!meter || window === false || signal?.aborted) return out;
+    if (this.config.concurrency > 1) {
+      this.note(
+        "No batches: a batch measures invocations one after another, and these ran several at a time; every cell's figure is its records' shares.",
+      );
+      return out;
+    }
     const totals = new Map<string, number[]>();
     for (const r of records)
       if (r.ok)
@@ -347,6 +360,16 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       clearInterval(timer);
       this.emit('tick', phase, (offset ?? 0) + expectedMs, all);
     }
+  }
+
+  /** `concurrency` invocations of a cell at once; resolves once all have ended and their energy (their shares) settled. */
+  private async invokeTogether(c: Cell): Promise<InvocationRecord[]> {
+    const opts = { runtime: c.runtime, mode: c.mode, timeoutMs: this.config.timeoutMs };
+    const recs = await Promise.all(
+      Array.from({ length: this.config.concurrency }, () => this.nebula.invoke(c.function, c.input, opts)),
+    );
+    await this.nebula.settled();
+    return recs;
   }
 
   private invoke(c: Cell): Promise<InvocationRecord> {
