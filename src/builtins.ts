@@ -70,7 +70,7 @@ export const BUILTINS: Readonly<Record<BuiltinName, BuiltinInfo>> = {
     range: [0, 1048576],
     defaultInput: 1024,
     quickInput: 64,
-    longInput: 32768,
+    longInput: 40960,
   },
 };
 
@@ -107,6 +107,8 @@ export interface BuiltinArtifact {
   flags: string;
   /** The C library linked in, with its Debian package version. */
   libc: string;
+  /** The vector instructions the compiler may use: wasm simd128, SSE2 (x86-64) or NEON (arm64). */
+  simd: string;
   bytes: number;
   sha256: string;
 }

@@ -52,6 +52,12 @@ describe('the built-ins as committed artifacts', () => {
     for (const a of manifest.artifacts.filter((x) => x.kind === 'native')) expect(a.flags.split(' '), a.path).toContain('-static');
   });
 
+  it('let every target vectorise with its baseline SIMD, and say which', () => {
+    const simd: Record<string, string> = { wasm32: 'wasm simd128', amd64: 'SSE2', arm64: 'NEON' };
+    for (const a of manifest.artifacts) expect(a.simd, a.path).toMatch(new RegExp(`^${simd[a.arch]} `));
+    for (const a of manifest.artifacts.filter((x) => x.kind === 'wasm-core')) expect(a.flags.split(' '), a.path).toContain('-msimd128');
+  });
+
   it('ships static executables (no interpreter, no dynamic section) for the architecture their folder names', () => {
     for (const arch of ['amd64', 'arm64'])
       for (const name of BUILTIN_NAMES) {
