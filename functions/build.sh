@@ -15,7 +15,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 check=0
 [ "${1:-}" = --check ] && check=1
-names=(fib exponential factorial prime hash)
+names=(fib exponential factorial prime hash primecount)
 
 # clang runs any wasm-opt it finds on PATH over its wasm output, and npm run puts binaryen's there:
 # the wasm gets clang's own optimiser and nothing more, like the native binaries, on every machine.

@@ -8,7 +8,7 @@ import { newId } from '../src/record.js';
 describe('Nebula registry and input validation', () => {
   it('registers the built-in functions by default and none with builtins: false', async () => {
     const a = new Nebula();
-    expect((await a.functions()).map((f) => f.name).sort()).toEqual(['exponential', 'factorial', 'fib', 'hash', 'prime']);
+    expect((await a.functions()).map((f) => f.name).sort()).toEqual(['exponential', 'factorial', 'fib', 'hash', 'prime', 'primecount']);
     const b = new Nebula({ builtins: false });
     expect(await b.functions()).toEqual([]);
     await Promise.all([a.close(), b.close()]);

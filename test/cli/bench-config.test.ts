@@ -32,7 +32,7 @@ describe('nebula bench with your own functions', () => {
       [{ repetitions: 0 }, /: repetitions must be a whole number >= 1, got 0\.$/],
       [{ bogus: 1 }, /: bogus is not a known field; known: \$schema, functions, /],
       [{ modes: ['hot'] }, /: modes\[0\] must be one of cold, prewarmed, warm, got "hot"/],
-      [{ functions: ['fob'] }, /: functions\[0\] must be one of fib, exponential, factorial, prime, hash, got "fob" \(did you mean fib\?\)/],
+      [{ functions: ['fob'] }, /: functions\[0\] must be one of fib, exponential, factorial, prime, hash, primecount, got "fob" \(did you mean fib\?\)/],
       [{ functions: [{ name: 'mine', wsam: 'a.wasm' }] }, /: functions\[0\]\.wsam is not a known field \(did you mean wasm\?\)/],
       [{ functions: [{ name: 'mine', docker: { imag: 'x' } }] }, /: functions\[0\]\.docker: Function "mine": "docker" must be one of \{ image \}/],
       [{ functions: [{ name: 'mine', wasm: 'missing.wasm' }] }, /: functions\[0\]\.wasm: no file at .*missing\.wasm\.$/],

@@ -58,6 +58,15 @@ describe('the built-ins as committed artifacts', () => {
     for (const a of manifest.artifacts.filter((x) => x.kind === 'wasm-core')) expect(a.flags.split(' '), a.path).toContain('-msimd128');
   });
 
+  it('export a pre-initialiser from the wasm of a built-in with start-up work, and from no other', async () => {
+    for (const name of BUILTIN_NAMES) {
+      const module = await WebAssembly.compile(readFileSync(join(functionsDir(), 'wasm', 'core', `${name}.wasm`)));
+      const exports = WebAssembly.Module.exports(module).map((e) => e.name);
+      expect(exports, name).toContain('_start');
+      expect(exports.includes('wizer.initialize'), name).toBe(name === 'primecount');
+    }
+  });
+
   it('ships static executables (no interpreter, no dynamic section) for the architecture their folder names', () => {
     for (const arch of ['amd64', 'arm64'])
       for (const name of BUILTIN_NAMES) {
