@@ -139,14 +139,15 @@ if (child) {
   console.log(`wasm:   ${cc('wasm-core').compiler}; ${cc('wasm-core').flags}`);
   console.log(`native: ${cc('native').compiler}; ${cc('native').flags} (linux-${arch})`);
   console.log('\nLong runs: wasm execMs (cold) / native exec (spawn to exit), interleaved; each ratio with the CPU and the flags of both sides');
+  console.log('ratio: of the medians; of fastest: of the fastest run of each (wasm from its second run on), steadier when other work shares the CPU');
   table(
-    ['function', 'input', ...tierings.flatMap((t) => [`native ms`, `wasm ${t} ms`, 'ratio']), 'cpu', 'wasm flags', 'native flags'],
+    ['function', 'input', ...tierings.flatMap((t) => [`native ms`, `wasm ${t} ms`, 'ratio', 'of fastest']), 'cpu', 'wasm flags', 'native flags'],
     BUILTIN_NAMES.map((name, i) => [
       name,
       JSON.stringify(BUILTINS[name].longInput),
       ...tierings.flatMap((t) => {
         const r = res[`${t}:long`][i];
-        return [f(median(r.native)), f(median(r.wasm)), `${(median(r.wasm) / median(r.native)).toFixed(2)}x`];
+        return [f(median(r.native)), f(median(r.wasm)), `${(median(r.wasm) / median(r.native)).toFixed(2)}x`, `${(Math.min(...r.wasm.slice(1)) / Math.min(...r.native)).toFixed(2)}x`];
       }),
       `${cpu}${featuresArg === 'baseline' ? ' (V8 baseline)' : ''}`,
       codeFlags(artifact(name, 'wasm-core')),
