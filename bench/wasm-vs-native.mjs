@@ -42,7 +42,7 @@ function cpuModel() {
 }
 
 /** The flags of an artifact that decide its code (no target, linker or strip flags), with its SIMD. */
-const codeFlags = (a) => `${a.flags.split(' ').filter((f) => !/^(--target=|-Wl,|-static$|-fuse-ld=|-s$)/.test(f)).join(' ')} [${a.simd.split(' (')[0]}]`;
+const codeFlags = (a) => `${a.flags.split(' ').filter((f) => !/^(--target=|-Wl,|-static$|-fuse-ld=|-s$)/.test(f)).join(' ')} [${(a.simd ?? 'SIMD not recorded').split(' (')[0]}]`;
 
 /** Spawns the native binary once; resolves its stdout and the ms from 'spawn' to 'exit'. */
 function runNative(path, input) {
