@@ -187,7 +187,8 @@ function innermostFunction(stderr: string): number | undefined {
 /**
  * Runs the module's initialiser with Wizer and returns the snapshot.
  * @throws NebulaError `INVALID_FUNCTION` with `details.reason` ({@link PreinitRefusal}) for a module or
- * initialiser Wizer cannot or may not snapshot; `RUNTIME_UNAVAILABLE` without Wizer 10; `ABORTED`.
+ * initialiser Wizer cannot or may not snapshot; `RUNTIME_UNAVAILABLE` without Wizer 10;
+ * `RUNTIME_ERROR` when its process cannot be started; `ABORTED`.
  */
 export async function preinitialize(bytes: Uint8Array, options: PreinitOptions = {}): Promise<Preinitialized> {
   const { initFunc = DEFAULT_INIT_FUNC, allowWasi = false, timeoutMs = 30_000, maxMemoryBytes = 256 * MiB, name = 'module', signal } = options;
@@ -199,8 +200,12 @@ export async function preinitialize(bytes: Uint8Array, options: PreinitOptions =
     throw e;
   }));
   const args = ['--init-func', initFunc, '--inherit-stdio', 'false', '--inherit-env', 'false', ...(allowWasi ? ['--allow-wasi'] : [])];
-  const run = (module: Uint8Array) => runWizer(binary, args, module, timeoutMs, signal);
   const started = performance.now();
+  // One deadline for every run, the second (which tells a refused grow from another trap) included.
+  const run = (module: Uint8Array) =>
+    runWizer(binary, args, module, Math.max(1, started + timeoutMs - performance.now()), signal).catch((e: unknown) => {
+      throw new NebulaError('RUNTIME_ERROR', `Wizer (${binary}) could not be run to pre-initialise function "${name}": ${(e as Error).message}`, { cause: e });
+    });
   const out = await run(capMemory(bytes, maxMemoryBytes).bytes);
   const initMs = performance.now() - started;
   if (signal?.aborted) throw aborted();
