@@ -246,7 +246,7 @@ export interface EnergyLedger {
    * the container engine, other programs, invocations without a CPU figure, J.
    */
   unattributedJ: number;
-  /** `(sharesJ + unattributedJ) / aboveBaselineJ`: 1 when the books balance (NaN when nothing was above the baseline). */
+  /** `(sharesJ + unattributedJ) / aboveBaselineJ`: 1 when the books balance (NaN when nothing measurable was above the baseline). */
   balance: number;
   /** The baseline energy divided among the invocations running (their `baselineShareJ` inside the span), J. */
   baselineSharesJ: number;

@@ -147,7 +147,11 @@ export class ShareBook {
       aboveBaselineJ,
       sharesJ: div.sharesJ,
       unattributedJ: div.unattributedJ,
-      balance: aboveBaselineJ !== 0 ? (div.sharesJ + div.unattributedJ) / aboveBaselineJ : Number.NaN,
+      // Nothing measurable above the baseline (a meter at one value all along): a ratio of rounding errors.
+      balance:
+        Math.abs(aboveBaselineJ) > 1e-9 * Math.abs(div.energyJ)
+          ? (div.sharesJ + div.unattributedJ) / aboveBaselineJ
+          : Number.NaN,
       baselineSharesJ: div.baselineSharesJ,
       idleJ: div.idleJ,
       invocationCpuMs: div.invocationCpuMs,

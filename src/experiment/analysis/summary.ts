@@ -5,7 +5,14 @@
  */
 import type { RuntimeKind } from '../../runtimes/index.js';
 import { medianRatio, summarize, type Summary } from '../../stats.js';
-import type { Baseline, BatchEnergy, InvocationMode, InvocationRecord, InvocationResources } from '../../types.js';
+import type {
+  Baseline,
+  BatchEnergy,
+  EnergyLedger,
+  InvocationMode,
+  InvocationRecord,
+  InvocationResources,
+} from '../../types.js';
 import type { ResolvedConfig } from '../run/config.js';
 import type { EnergyAnalysis } from './energy-analysis.js';
 import { energyFigure, energyRatio, figureMetric, figureSource, type EnergyFigure } from './energy-figures.js';
@@ -67,6 +74,8 @@ export interface ExperimentResult {
   micro: MicroResult[];
   /** Start-up and run energy, start-up energy from batches, keep-warm cost and break-even (with a meter). */
   energy?: EnergyAnalysis;
+  /** The energy of the measured runs divided up: the records' shares, unattributed, and their balance (with a meter). */
+  ledger?: EnergyLedger;
 }
 
 const METRICS = [

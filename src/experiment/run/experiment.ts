@@ -11,7 +11,7 @@ import type { Nebula } from '../../nebula.js';
 import { RecordLog } from '../../record-log.js';
 import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
 import { quantile } from '../../stats.js';
-import type { Baseline, BatchEnergy, InvocationRecord } from '../../types.js';
+import type { Baseline, BatchEnergy, EnergyLedger, InvocationRecord } from '../../types.js';
 import { resolveConfig, type ExperimentConfig, type ResolvedConfig } from './config.js';
 import { machineInfo } from './machine.js';
 import { MICRO_EXPECTED_MS, microBenchmarks, type MicroResult } from './micro.js';
@@ -117,6 +117,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       );
     await this.warmup(cells, signal);
     const records = await this.measure(cells, signal);
+    const ledger = await this.ledger(records);
     const batches = await this.batches(cells, records, signal);
     const micro = await this.micro(runtimes, names, signal);
 
@@ -144,6 +145,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       outputCheck: summary.outputCheck,
       micro,
       ...(energy ? { energy } : {}),
+      ...(ledger ? { ledger } : {}),
     };
     writeJsonAtomic(join(cfg.outDir, RUN_FILES.summary), result);
     return result;
@@ -262,6 +264,28 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       log.close();
     }
     return records;
+  }
+
+  /**
+   * The ledger of the measured runs (with a meter): from the first invocation to the last one's
+   * end, how the energy above the baseline divides into the records' shares and the unattributed
+   * rest. A span the meter did not cover whole is a note, not a failure.
+   */
+  private async ledger(records: InvocationRecord[]): Promise<EnergyLedger | undefined> {
+    const meter = this.nebula.meter;
+    if (!meter || !records.length) return undefined;
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
+    for (const r of records) {
+      from = Math.min(from, r.timing.requestAt + r.timing.prepareMs);
+      to = Math.max(to, r.timing.functionEndAt);
+    }
+    try {
+      return await this.nebula.energyLedger({ from: from - meter.intervalMs, to: to + meter.intervalMs });
+    } catch (e) {
+      this.note(`no energy ledger of the measured runs: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Batch energy for cells shorter than three meter intervals (their records alone are too short to measure). */

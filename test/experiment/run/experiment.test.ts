@@ -120,6 +120,12 @@ describe('the experiment runner', () => {
     const md = readFileSync(result.reports.markdown, 'utf8');
     expect(md).toMatch(/median of 6 (interpolated )?records' shares/);
     expect(md).toContain('## CPU time and peak memory');
+    // The books of the measured runs balance (the simulator follows this busy machine's CPU: what
+    // is above the baseline may be nothing, so the sums are compared, not their ratio).
+    const ledger = result.ledger!;
+    expect(ledger.invocations).toBeGreaterThanOrEqual(6);
+    expect(ledger.sharesJ + ledger.unattributedJ).toBeCloseTo(ledger.aboveBaselineJ, 9);
+    expect(ledger.baselineSharesJ + ledger.idleJ).toBeCloseTo(ledger.baselineJ, 9);
     // Re-rendered from the folder, the figures are the shares again.
     expect(renderReports(dir).result.cells[0]!.energy?.shares).toBe(true);
   });
