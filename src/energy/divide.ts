@@ -31,7 +31,7 @@ export interface ShareEntry {
 }
 
 /** One invocation's part of a span. */
-export interface EntryShare {
+interface EntryShare {
   /** Of the energy above the baseline, J. */
   shareJ: number;
   /** Of the baseline energy, J. */
