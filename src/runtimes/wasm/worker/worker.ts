@@ -108,7 +108,9 @@ function load(msg: LoadMessage): void {
   try {
     const fn = new LoadedFunction(msg, host);
     functions.set(msg.fnId, fn);
-    error = setUp(fn);
+    // Making an instance of it outside a run crashed a worker before: its runs make their own.
+    if (msg.lazy) fn.stockOff = 'making an instance outside a run crashed a worker thread';
+    else error = setUp(fn);
   } catch (e) {
     error = describe(e);
   }
