@@ -51,6 +51,8 @@ export interface ModuleParts {
   globals?: number[][];
   /** `[name, kind, index]`: kind 0 function, 1 table, 2 memory, 3 global. */
   exports?: Array<[string, number, number]>;
+  /** The start function's index. */
+  start?: number;
   /** Encoded element segments. */
   elems?: number[][];
   /** Function bodies: locals declarations then code, with the final `end`. */
@@ -95,6 +97,7 @@ export function wasmModule(p: ModuleParts): Uint8Array {
     p.exports?.map(([n, kind, index]) => [...name(n), kind, ...leb(index)]),
     parts,
   );
+  if (p.start !== undefined) parts.push([8, leb(p.start).length, ...leb(p.start)]);
   section(9, p.elems, parts);
   section(
     10,

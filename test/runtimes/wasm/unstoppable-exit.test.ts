@@ -96,4 +96,18 @@ describe('an exit a module catches', () => {
     }
     expect((await nebula.invoke('fib', 20)).result).toBe(6765);
   });
+
+  it('refuses a module whose start function exits, saying so', async () => {
+    // (start $s) where $s calls proc_exit(5): the instance cannot be made.
+    const bytes = command([...i32(0), ...call(0)], {
+      types,
+      imports,
+      funcs: [1, 1],
+      code: [[0x00, ...i32(5), ...call(0), 0x0b]],
+      start: 3,
+    });
+    const err = await nebula.deploy({ name: 'start-exit', wasm: bytes }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INVALID_FUNCTION' });
+    expect((err as Error).message).toMatch(/its start function exited with code 5/);
+  });
 });

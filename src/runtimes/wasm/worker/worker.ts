@@ -66,7 +66,12 @@ function send(msg: FromWorker): void {
   parentPort!.postMessage(msg);
 }
 
+/** What went wrong, for a message; an exit in a start function (the instance being made) says so. */
 function describe(e: unknown): string {
+  if (isStopSignal(e))
+    return host.ctx.stop === Stop.EXIT
+      ? `its start function exited with code ${host.ctx.exitCode}`
+      : 'its start function wrote past the stdout cap';
   return e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e);
 }
 
