@@ -92,21 +92,22 @@ type Fn = (...args: never[]) => number;
 /** Builds the `wasi_snapshot_preview1` import object, reading `host.ctx` on every call. */
 export function preview1Imports(host: Host): Record<string, Fn> {
   // i32 arguments arrive as signed numbers: pointers and lengths are read as unsigned (`>>> 0`).
+  // The memory's size is read once per call (`memory.buffer` is a call into the engine).
+  /** True when [ptr, ptr + len) lies in memory of `size` bytes. */
+  const within = (size: number, ptr: number, len: number): boolean => (ptr >>> 0) + (len >>> 0) <= size;
   /** True when [ptr, ptr + len) lies in the memory. */
-  const inside = (ptr: number, len: number): boolean => (ptr >>> 0) + (len >>> 0) <= host.ctx.bytes().length;
-  /** True when every iovec of the array at `iovs` lies in the memory (the array itself was checked). */
-  const iovecsInside = (iovs: number, count: number): boolean => {
-    const v = host.ctx.view();
-    for (let i = 0; i < count; i++)
-      if (!inside(v.getUint32(iovs + i * 8, true), v.getUint32(iovs + i * 8 + 4, true))) return false;
-    return true;
-  };
+  const inside = (ptr: number, len: number): boolean => within(host.ctx.bytes().length, ptr, len);
   /** Checks an iovec array and its buffers: EFAULT out of bounds, EINVAL past IOV_MAX, else SUCCESS. */
-  const checkIovecs = (iovs: number, count: number): number => {
-    if (!inside(iovs, (count >>> 0) * 8)) return ERRNO.FAULT;
+  const checkIovecs = (v: DataView, iovs: number, count: number): number => {
+    const size = v.byteLength;
+    if (!within(size, iovs, (count >>> 0) * 8)) return ERRNO.FAULT;
     if (count >>> 0 > IOV_MAX) return ERRNO.INVAL;
-    return iovecsInside(iovs >>> 0, count >>> 0) ? ERRNO.SUCCESS : ERRNO.FAULT;
+    const at = iovs >>> 0;
+    for (let i = 0; i < count; i++)
+      if (!within(size, v.getUint32(at + i * 8, true), v.getUint32(at + i * 8 + 4, true))) return ERRNO.FAULT;
+    return ERRNO.SUCCESS;
   };
+  const iovecs = (iovs: number, count: number): number => checkIovecs(host.ctx.view(), iovs, count);
   const writeStrings = (list: Uint8Array[], ptrs: number, buf: number): number => {
     const size = list.reduce((n, s) => n + s.length + 1, 0);
     if (!inside(ptrs, list.length * 4) || !inside(buf, size)) return ERRNO.FAULT;
@@ -163,12 +164,12 @@ export function preview1Imports(host: Host): Record<string, Fn> {
       return ERRNO.SUCCESS;
     },
     fd_read: (fd: number, iovs: number, iovsLen: number, nread: number) => {
-      if (!inside(nread, 4)) return ERRNO.FAULT;
-      const checkedIovs = checkIovecs(iovs, iovsLen);
-      if (checkedIovs !== ERRNO.SUCCESS) return checkedIovs;
-      if (fd !== 0) return ERRNO.BADF;
       const ctx = host.ctx;
       const v = ctx.view();
+      if (!within(v.byteLength, nread, 4)) return ERRNO.FAULT;
+      const checkedIovs = checkIovecs(v, iovs, iovsLen);
+      if (checkedIovs !== ERRNO.SUCCESS) return checkedIovs;
+      if (fd !== 0) return ERRNO.BADF;
       const mem = ctx.bytes();
       let total = 0;
       for (let i = 0; i < iovsLen; i++) {
@@ -184,12 +185,12 @@ export function preview1Imports(host: Host): Record<string, Fn> {
       return ERRNO.SUCCESS;
     },
     fd_write: (fd: number, iovs: number, iovsLen: number, nwritten: number) => {
-      if (!inside(nwritten, 4)) return ERRNO.FAULT;
-      const checkedIovs = checkIovecs(iovs, iovsLen);
-      if (checkedIovs !== ERRNO.SUCCESS) return checkedIovs;
-      if (fd !== 1 && fd !== 2) return ERRNO.BADF;
       const ctx = host.ctx;
       const v = ctx.view();
+      if (!within(v.byteLength, nwritten, 4)) return ERRNO.FAULT;
+      const checkedIovs = checkIovecs(v, iovs, iovsLen);
+      if (checkedIovs !== ERRNO.SUCCESS) return checkedIovs;
+      if (fd !== 1 && fd !== 2) return ERRNO.BADF;
       const mem = ctx.bytes();
       const out = fd === 1 ? ctx.stdout : ctx.stderr;
       let total = 0;
@@ -204,9 +205,9 @@ export function preview1Imports(host: Host): Record<string, Fn> {
       return ERRNO.SUCCESS;
     },
     fd_fdstat_get: (fd: number, out: number) => {
-      if (!inside(out, 24)) return ERRNO.FAULT;
-      if (!stdio(fd)) return ERRNO.BADF;
       const v = host.ctx.view();
+      if (!within(v.byteLength, out, 24)) return ERRNO.FAULT;
+      if (!stdio(fd)) return ERRNO.BADF;
       v.setUint8(out >>> 0, FILETYPE_CHARACTER_DEVICE);
       v.setUint8((out >>> 0) + 1, 0);
       v.setUint16((out >>> 0) + 2, 0, true);
@@ -230,9 +231,9 @@ export function preview1Imports(host: Host): Record<string, Fn> {
     fd_seek: (fd: number, _offset: bigint, _whence: number, out: number) => checked(onStdio(fd, ERRNO.SPIPE), out, 8),
     fd_tell: (fd: number, out: number) => checked(onStdio(fd, ERRNO.SPIPE), out, 8),
     fd_pread: (fd: number, iovs: number, iovsLen: number, _offset: bigint, nread: number) =>
-      checked(checkIovecs(iovs, iovsLen) || onStdio(fd, ERRNO.SPIPE), nread, 4),
+      checked(iovecs(iovs, iovsLen) || onStdio(fd, ERRNO.SPIPE), nread, 4),
     fd_pwrite: (fd: number, iovs: number, iovsLen: number, _offset: bigint, nwritten: number) =>
-      checked(checkIovecs(iovs, iovsLen) || onStdio(fd, ERRNO.SPIPE), nwritten, 4),
+      checked(iovecs(iovs, iovsLen) || onStdio(fd, ERRNO.SPIPE), nwritten, 4),
     // No preopened directories: wasi-libc stops scanning at the first EBADF.
     fd_prestat_get: (_fd: number, out: number) => checked(ERRNO.BADF, out, 8),
     fd_prestat_dir_name: (_fd: number, path: number, len: number) => checked(ERRNO.BADF, path, len),
@@ -284,9 +285,9 @@ export function preview1Imports(host: Host): Record<string, Fn> {
     },
     sock_accept: (_fd: number, _flags: number, out: number) => checked(ERRNO.NOTCAPABLE, out, 4),
     sock_recv: (_fd: number, iovs: number, iovsLen: number, _flags: number, len: number, flags: number) =>
-      checked(checkIovecs(iovs, iovsLen) || ERRNO.NOTCAPABLE, len, 4, flags, 2),
+      checked(iovecs(iovs, iovsLen) || ERRNO.NOTCAPABLE, len, 4, flags, 2),
     sock_send: (_fd: number, iovs: number, iovsLen: number, _flags: number, len: number) =>
-      checked(checkIovecs(iovs, iovsLen) || ERRNO.NOTCAPABLE, len, 4),
+      checked(iovecs(iovs, iovsLen) || ERRNO.NOTCAPABLE, len, 4),
     sock_shutdown: () => ERRNO.NOTCAPABLE,
   };
   return imports;
