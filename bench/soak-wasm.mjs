@@ -11,7 +11,7 @@
 // well-behaved function's record changed by what ran before or beside it) and RSS growth.
 // Run: npm run build && node bench/soak-wasm.mjs [invocations] [callers]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -188,4 +188,5 @@ if (line.startsWith('{')) {
     `RSS: ${s.rssStartMiB.toFixed(0)} MiB after start-up -> ${s.rssEndMiB.toFixed(0)} MiB at the end (+${(s.rssEndMiB - s.rssStartMiB).toFixed(0)} MiB); every tenth of the run: ${s.rssSeries.join(', ')} MiB`,
   );
 } else console.log('no summary from the host (it crashed before the end)');
+rmSync(dir, { recursive: true, force: true });
 process.exitCode = code === 0 && line.startsWith('{') ? 0 : 1;

@@ -5,7 +5,7 @@
  * exhaustion in a worker), also when uploaded to the server. Modules at V8's own limits still
  * deploy and run. Real worker threads, real modules, a real HTTP server.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { createServer, type NebulaServer } from '../../../src/server/index.js';
 import { call, command, i32, leb, T, wasmModule } from './module-builder.js';
 
 let nebula: Nebula;
+let cacheDir: string;
 const exit0 = [...i32(0), ...call(0)];
 const table = (min: number, max?: number) =>
   max === undefined ? [T.funcref, 0x00, ...leb(min)] : [T.funcref, 0x01, ...leb(min), ...leb(max)];
@@ -21,12 +22,13 @@ const table = (min: number, max?: number) =>
 const withTable = (min: number, max?: number) => command(exit0, { tables: [table(min, max)] });
 
 beforeAll(async () => {
-  const cacheDir = mkdtempSync(join(tmpdir(), 'nebula-wasm-cache-'));
+  cacheDir = mkdtempSync(join(tmpdir(), 'nebula-wasm-cache-'));
   nebula = new Nebula({ builtins: true, wasm: { cacheDir, workers: 2 } });
   await nebula.prepare(['fib'], ['wasm']);
 });
 afterAll(async () => {
   await nebula.close();
+  rmSync(cacheDir, { recursive: true, force: true });
 });
 
 const fibs = () => Promise.all(Array.from({ length: 6 }, () => nebula.invoke('fib', 20)));

@@ -3,7 +3,7 @@
  * them in its own exception handler (`try ... catch_all`, legacy wasm exception handling, which
  * Node 20's V8 runs) cannot carry on as if they had not happened. Real worker threads.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { Nebula, type InvocationMode } from '../../../src/index.js';
 import { call, command, i32, T } from './module-builder.js';
 
 let nebula: Nebula;
+let cacheDir: string;
 const MODES: InvocationMode[] = ['cold', 'prewarmed', 'warm'];
 
 /** `try (body) catch_all end` */
@@ -53,7 +54,7 @@ const catching = (body: number[]) =>
   });
 
 beforeAll(async () => {
-  const cacheDir = mkdtempSync(join(tmpdir(), 'nebula-wasm-cache-'));
+  cacheDir = mkdtempSync(join(tmpdir(), 'nebula-wasm-cache-'));
   nebula = new Nebula({ builtins: true, wasm: { cacheDir, workers: 2, maxOutputBytes: 4096 } });
   await nebula.deploy([
     // try { proc_exit(7) } catch_all {}; print "escaped"; return
@@ -66,6 +67,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await nebula.close();
+  rmSync(cacheDir, { recursive: true, force: true });
 });
 
 describe('an exit a module catches', () => {

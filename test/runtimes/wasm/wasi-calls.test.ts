@@ -5,7 +5,7 @@
  * an out-of-bounds pointer traps as the component model says, failing only its own invocation.
  * Real worker threads, real modules.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from '@bytecodealliance/jco';
@@ -23,6 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await nebula.close();
+  rmSync(cacheDir, { recursive: true, force: true });
 });
 
 describe('imports checked by signature', () => {

@@ -5,7 +5,7 @@
  * deployed is refused. The crash here is a real one: a worker's JavaScript heap exhausted by a
  * table the function grows, in a worker given the smallest heap it can start with.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await nebula?.close();
+  rmSync(cacheDir, { recursive: true, force: true });
 });
 
 describe('a function that crashes its worker thread', () => {
