@@ -14,6 +14,7 @@ import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../typ
 import { CliError, parseDuration, parseInput, parseList, parseWhole, type Parsed } from './args.js';
 import { loadBenchFile } from './config-file.js';
 import { functionsFromFlags } from './functions-spec.js';
+import { checkOutputFiles } from './output-file.js';
 
 /** A bench ready to run. */
 export interface BenchPlan {
@@ -26,6 +27,8 @@ export interface BenchPlan {
   quick: boolean;
   /** Where `--export-csv` writes, if given. */
   exportCsv?: string;
+  /** `--force`: `--export-csv` may replace an existing file. */
+  force: boolean;
 }
 
 /** A new folder under nebula-results/ named for the time (with -2, -3, ... if taken). */
@@ -70,13 +73,15 @@ export const benchOptions = {
   quick: { type: 'boolean' },
   out: { type: 'string' },
   'export-csv': { type: 'string' },
+  force: { type: 'boolean' },
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
 } as const;
 
 /**
  * Builds the plan from parsed flags.
- * @throws UsageError (exit 2) naming the flag or config field that is wrong, an unknown function, or a used `--out`.
+ * @throws UsageError (exit 2) naming the flag or config field that is wrong, an unknown function, a used `--out`,
+ * or an `--export-csv` file that cannot be written or exists (without `--force`).
  */
 export function planBench(values: Parsed<typeof benchOptions>['values']): BenchPlan {
   const quick = values.quick === true;
@@ -146,6 +151,9 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
   };
   const config = resolveConfig(experiment);
   checkOutDir(config.outDir);
+  const force = values.force === true;
+  if (values['export-csv'] !== undefined)
+    checkOutputFiles([{ flag: '--export-csv', path: values['export-csv'] }], { force, runDirs: [config.outDir] });
   const specs = own.map(
     (s) =>
       Object.fromEntries(
@@ -162,6 +170,7 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
     config,
     meter: values.meter ?? file?.meter ?? 'estimate',
     quick,
-    ...(values['export-csv'] ? { exportCsv: values['export-csv'] } : {}),
+    ...(values['export-csv'] !== undefined ? { exportCsv: values['export-csv'] } : {}),
+    force,
   };
 }

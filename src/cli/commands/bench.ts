@@ -1,5 +1,4 @@
 /** `nebula bench`: run an experiment on the built-ins or your own functions, write its reports, print a summary. */
-import { writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { isNebulaError } from '../../errors.js';
 import { recordsToCsv } from '../../experiment/report/csv.js';
@@ -20,6 +19,7 @@ import { benchSummary } from '../bench-summary.js';
 import { configSchema } from '../config-schema.js';
 import { benchOptions, planBench, type BenchPlan } from '../bench-plan.js';
 import { onInterrupt } from '../interrupt.js';
+import { writeOutputFile } from '../output-file.js';
 import { meterFromSpec } from '../meter-spec.js';
 import { Progress } from '../progress.js';
 
@@ -53,7 +53,8 @@ Experiment:
 
 Output:
   --out DIR              a new or empty folder (default nebula-results/<time>)
-  --export-csv FILE      also write every record as one CSV row
+  --export-csv FILE      also write every record as one CSV row (a new file; never one of the run's own)
+  --force                let --export-csv replace an existing file
   --json                 print the result as JSON on stdout (progress stays on stderr)
   --dry-run              check everything and print the plan; run nothing
   -h, --help`;
@@ -188,7 +189,7 @@ async function run(argv: string[]): Promise<number> {
       const mismatched = new Set(result.outputCheck.mismatches.flatMap((m) => m.recordIds));
       const cells = new Set(result.cells.map(cellKey));
       const records = readRecords(files['records.jsonl']!).records.filter((r) => cells.has(cellKey(r)));
-      writeFileSync(plan.exportCsv, recordsToCsv(records, mismatched));
+      writeOutputFile({ flag: '--export-csv', path: plan.exportCsv }, recordsToCsv(records, mismatched), plan.force);
       files.csv = plan.exportCsv;
     }
     if (json) console.log(JSON.stringify({ files, result }, null, 2));

@@ -1,23 +1,26 @@
 /** `nebula compare <dirA> <dirB>`: two recorded runs side by side, with ratios, intervals and a significance test. */
-import { writeFileSync } from 'node:fs';
 import { COMPARE_HEAD, compareCells, compareHtml, compareMarkdown } from '../../experiment/report/compare.js';
 import { compareRuns } from '../../experiment/analysis/compare.js';
 import { CliError, parse, parseWhole, type Command } from '../args.js';
+import { checkOutputFiles, writeOutputFile, type OutputFile } from '../output-file.js';
 import { textTable } from '../table.js';
 
-const usage = `Usage: nebula compare <dirA> <dirB> [--markdown FILE] [--html FILE] [--json] [--seed N]
+const usage = `Usage: nebula compare <dirA> <dirB> [--markdown FILE] [--html FILE] [--force] [--json] [--seed N]
 
 Compares run B against run A, cell by cell (function, input, runtime, mode present in both):
 medians of both, the ratio B / A with a 95% interval, and a Mann-Whitney U test (p corrected
 with Holm's method over all the tests). Reads each folder as nebula report does.
   --markdown FILE   also write the comparison as Markdown
   --html FILE       also write it as a self-contained HTML page
+                    (each a new file, never one of a run's own; checked before anything is read)
+  --force           let --markdown and --html replace existing files
   --json            print it as JSON on stdout
   --seed N          seed of the bootstrap (default 1)`;
 
 const options = {
   markdown: { type: 'string' },
   html: { type: 'string' },
+  force: { type: 'boolean' },
   json: { type: 'boolean' },
   seed: { type: 'string' },
 } as const;
@@ -29,13 +32,21 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 2) throw new CliError('nebula compare takes two folders, A then B; see --help.');
+  const force = values.force === true;
+  const markdown: OutputFile | undefined =
+    values.markdown !== undefined ? { flag: '--markdown', path: values.markdown } : undefined;
+  const html: OutputFile | undefined = values.html !== undefined ? { flag: '--html', path: values.html } : undefined;
+  checkOutputFiles(
+    [markdown, html].filter((o) => o !== undefined),
+    { force, runDirs: positionals },
+  );
   const c = compareRuns(
     positionals[0]!,
     positionals[1]!,
     values.seed !== undefined ? parseWhole(values.seed, '--seed', 0) : 1,
   );
-  if (values.markdown) writeFileSync(values.markdown, compareMarkdown(c));
-  if (values.html) writeFileSync(values.html, compareHtml(c));
+  if (markdown) writeOutputFile(markdown, compareMarkdown(c), force);
+  if (html) writeOutputFile(html, compareHtml(c), force);
   if (values.json) {
     console.log(JSON.stringify(c, null, 2));
     return 0;
