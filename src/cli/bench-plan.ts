@@ -41,13 +41,14 @@ function defaultOut(): string {
 
 /** `--inputs fib=30,prime=5000` (repeat a name for several inputs); a comma starts a new pair only before `name=`. */
 function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
+  const out = new Map<string, unknown[]>();
   for (const pair of (values ?? []).flatMap((s) => s.split(/,(?=[a-z][a-z0-9_-]*=)/))) {
     const eq = pair.indexOf('=');
     if (eq < 1) throw new CliError(`--inputs takes name=value pairs such as fib=30, got "${pair}".`);
-    (out[pair.slice(0, eq)] ??= []).push(parseInput(pair.slice(eq + 1)));
+    const name = pair.slice(0, eq);
+    out.set(name, [...(out.get(name) ?? []), parseInput(pair.slice(eq + 1))]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** The flags of `nebula bench`. */

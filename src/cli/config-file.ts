@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BUILTIN_NAMES } from '../builtins.js';
 import { UsageError } from '../errors.js';
+import { keyTable } from '../own-keys.js';
 import type { ExperimentConfig } from '../experiment/run/config.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
 import type { FunctionSpec, InvocationMode } from '../types.js';
@@ -76,7 +77,7 @@ export function loadBenchFile(path: string): BenchFile {
   const c = raw as Record<string, unknown>;
   const drafts = new Map<string, FunctionDraft>();
   const names: string[] = [];
-  const inputs: Record<string, unknown[]> = {};
+  const inputs = keyTable<unknown[]>();
   ((c.functions as Array<string | RawFunction> | undefined) ?? []).forEach((f, i) => {
     const at = `functions[${i}]`;
     const name = typeof f === 'string' ? f : f.name;

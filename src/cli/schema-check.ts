@@ -3,6 +3,7 @@
  * so the schema shipped for editors and the check the CLI runs are one and the same. The first
  * problem is reported as one line naming the field (`functions[1].inputs`).
  */
+import { own } from '../own-keys.js';
 import { nearest } from './args.js';
 
 /** The part of JSON Schema used here. */
@@ -109,9 +110,9 @@ export function checkSchema(value: unknown, schema: Schema, path: string): strin
   if (typeOf(value) === 'object' && (schema.properties || schema.additionalProperties !== undefined)) {
     const obj = value as Record<string, unknown>;
     const known = Object.keys(schema.properties ?? {});
-    for (const r of schema.required ?? []) if (!(r in obj)) return `${path} needs "${r}"`;
+    for (const r of schema.required ?? []) if (!Object.hasOwn(obj, r)) return `${path} needs "${r}"`;
     for (const [k, v] of Object.entries(obj)) {
-      const sub = schema.properties?.[k];
+      const sub = own(schema.properties, k);
       const at = path ? `${path}.${k}` : k;
       if (sub) {
         const p = checkSchema(v, sub, at);

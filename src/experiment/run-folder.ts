@@ -127,7 +127,19 @@ export function readRecords(path: string): { records: InvocationRecord[]; skippe
     if (!line.trim()) continue;
     try {
       const r = JSON.parse(line) as InvocationRecord;
-      if (r && typeof r === 'object' && typeof r.id === 'string' && r.timing) records.push(r);
+      // Names and codes are read as keys and shown: a line that lacks them, or holds other types, is not a record.
+      if (
+        r &&
+        typeof r === 'object' &&
+        typeof r.id === 'string' &&
+        typeof r.function === 'string' &&
+        typeof r.runtime === 'string' &&
+        typeof r.mode === 'string' &&
+        typeof r.ok === 'boolean' &&
+        r.timing &&
+        typeof r.timing === 'object'
+      )
+        records.push(r);
       else skipped++;
     } catch {
       skipped++;

@@ -12,6 +12,7 @@ import { cellKey } from '../../experiment/cell.js';
 import { EstimateMeter } from '../../meters/index.js';
 import { Nebula } from '../../nebula.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
+import { own } from '../../own-keys.js';
 import type { FunctionSpec } from '../../types.js';
 import { INVOCATION_MODES } from '../../types.js';
 import { CliError, parse, type Command } from '../args.js';
@@ -68,7 +69,7 @@ function shown(path: string): string {
 /** The cells the plan makes (before any runtime is skipped) and its invocation count. */
 function planText(plan: BenchPlan): { text: string; json: unknown } {
   const c = plan.config;
-  const perFunction = c.functions.map((f) => ({ function: f, inputs: c.inputs[f] ?? [null] }));
+  const perFunction = c.functions.map((f) => ({ function: f, inputs: own(c.inputs, f) ?? [null] }));
   const cells = perFunction.reduce((n, f) => n + f.inputs.length, 0) * c.runtimes.length * c.modes.length;
   const invocations = cells * (c.warmup + c.repetitions);
   const json = { config: c, meter: plan.meter, functions: plan.specs, cells, invocations };

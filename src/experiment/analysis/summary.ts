@@ -4,6 +4,7 @@
  * `nebula report` and `nebula compare` read this module, never the runner.
  */
 import type { RuntimeKind } from '../../runtimes/index.js';
+import { keyTable } from '../../own-keys.js';
 import { medianRatio, summarize, type Summary } from '../../stats.js';
 import type { Baseline, BatchEnergy, InvocationMode, InvocationRecord } from '../../types.js';
 import type { ResolvedConfig } from '../run/config.js';
@@ -124,8 +125,12 @@ export function summarizeRecords(
   const out: CellSummary[] = cells.map((c) => {
     const recs = byKey.get(cellKey(c)) ?? [];
     const ok = recs.filter((r) => r.ok);
-    const errors: Record<string, number> = {};
-    for (const r of recs) if (!r.ok) errors[r.error?.code ?? 'UNKNOWN'] = (errors[r.error?.code ?? 'UNKNOWN'] ?? 0) + 1;
+    const errors = keyTable<number>();
+    for (const r of recs) {
+      if (r.ok) continue;
+      const code = String(r.error?.code ?? 'UNKNOWN');
+      errors[code] = (errors[code] ?? 0) + 1;
+    }
     const metrics: Record<string, Summary> = {};
     for (const m of METRICS) {
       const s = summarize(ok.map((r) => metricOf(r, m)));

@@ -8,6 +8,7 @@ import { EventEmitter } from 'eventemitter3';
 import { isoFromMs, nowMs } from '../../clock.js';
 import { isNebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
 import type { Nebula } from '../../nebula.js';
+import { own } from '../../own-keys.js';
 import { RecordLog } from '../../record-log.js';
 import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
 import { quantile } from '../../stats.js';
@@ -97,13 +98,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
         const effect = runtimeDescriptor(rt).sideEffect;
         if (effect) this.note(`${runtimeDescriptor(rt).label} beside other runtimes: ${effect}`);
       }
-    const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
+    const known = new Map((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
     const cells: Cell[] = [];
     for (const fn of names)
       for (const runtime of runtimes)
-        if (known[fn]?.includes(runtime))
+        if (known.get(fn)?.includes(runtime))
           for (const mode of cfg.modes)
-            for (const input of cfg.inputs[fn] ?? [null]) cells.push({ function: fn, runtime, mode, input });
+            for (const input of own(cfg.inputs, fn) ?? [null]) cells.push({ function: fn, runtime, mode, input });
     const baselineRuntime = runtimes.includes(cfg.baseline) ? cfg.baseline : runtimes[0]!;
     run.cells = cells;
     run.config = { ...cfg, runtimes, baseline: baselineRuntime };
@@ -179,14 +180,14 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   /** Prepares every runtime; an unavailable one is dropped with a note when the config allows. */
   private async prepare(names: string[]): Promise<RuntimeKind[]> {
     const cfg = this.config;
-    const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
+    const known = new Map((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
     this.emit('phase', 'prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
     let runtimes = [...cfg.runtimes];
     let done = 0;
     for (const rt of cfg.runtimes) {
       try {
         await this.nebula.prepare(
-          names.filter((n) => known[n]?.includes(rt)),
+          names.filter((n) => known.get(n)?.includes(rt)),
           [rt],
         );
       } catch (e) {
