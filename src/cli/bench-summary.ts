@@ -8,6 +8,7 @@ import { describeMismatch } from '../experiment/analysis/output-check.js';
 import { execNote, runtimeLabel } from '../experiment/report/kit.js';
 import type { Summary } from '../stats.js';
 import type { Comparison, ExperimentResult } from '../experiment/analysis/summary.js';
+import { termText } from '../experiment/report/escape.js';
 import { textTable } from './table.js';
 
 const withCi = (s: Summary | undefined) => (s ? `${fmtMs(s.median)} [${fmtMs(s.ci95[0])}, ${fmtMs(s.ci95[1])}]` : '–');
@@ -17,7 +18,7 @@ const ratio = (c: Comparison | undefined) =>
 const energy = (f: EnergyFigure | undefined) =>
   f ? `${fmtEnergy(f)} ${f.source === 'batch' ? `batch of ${f.n}` : 'median'}` : '–';
 
-/** The summary as lines of text; `files` are the paths written, by what they hold. */
+/** The summary as lines of text for a terminal; `files` are the paths written, by what they hold. */
 export function benchSummary(r: ExperimentResult, files: Record<string, string>): string {
   const out: string[] = [];
   const hasEnergy = r.cells.some((c) => c.energy);
@@ -125,5 +126,6 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
   out.push('', 'Files:');
   const width = Math.max(...Object.keys(files).map((k) => k.length));
   for (const [what, path] of Object.entries(files)) out.push(`  ${what.padEnd(width)}  ${path}`);
-  return out.join('\n');
+  // Names, inputs, outputs and notes come from outside: nothing in them may act on the terminal.
+  return termText(out.join('\n'), true);
 }

@@ -4,6 +4,7 @@ import { isNebulaError } from '../../errors.js';
 import { recordsToCsv } from '../../experiment/report/csv.js';
 import { EXPERIMENT_PHASES, Experiment, type ExperimentPhase } from '../../experiment/run/experiment.js';
 import { resolveConfig } from '../../experiment/run/config.js';
+import { termText } from '../../experiment/report/escape.js';
 import { fmtMs } from '../../experiment/report/format.js';
 import { withKeepWarmCaps } from '../../experiment/run/keep-warm.js';
 import { writeReports } from '../../experiment/report/render.js';
@@ -159,7 +160,7 @@ async function run(argv: string[]): Promise<number> {
     const exp = new Experiment(nebula, plan.config);
     await deployOwn(nebula, plan.specs, plan.config.skipUnavailable, (t) => {
       exp.note(t);
-      progress.line(`note: ${t}`);
+      progress.line(termText(`note: ${t}`, true));
     });
     const phases = EXPERIMENT_PHASES;
     let phase: ExperimentPhase = 'prepare';
@@ -175,7 +176,7 @@ async function run(argv: string[]): Promise<number> {
         (label = `${rec.function} ${rec.runtime} ${rec.mode} ${rec.ok ? fmtMs(rec.timing.totalMs) : rec.error?.code}`),
     );
     exp.on('tick', (p, done, total) => progress.tick(done, total, p === phase ? label : ''));
-    exp.on('note', (t) => progress.line(`note: ${t}`));
+    exp.on('note', (t) => progress.line(termText(`note: ${t}`, true)));
     const result = await exp.run(ac.signal);
     const dir = plan.config.outDir;
     const reports = writeReports(dir, result);

@@ -1,6 +1,7 @@
 /** `nebula compare <dirA> <dirB>`: two recorded runs side by side, with ratios, intervals and a significance test. */
 import { COMPARE_HEAD, compareCells, compareHtml, compareMarkdown } from '../../experiment/report/compare.js';
 import { compareRuns } from '../../experiment/analysis/compare.js';
+import { termText } from '../../experiment/report/escape.js';
 import { CliError, parse, parseWhole, type Command } from '../args.js';
 import { checkOutputFiles, writeOutputFile, type OutputFile } from '../output-file.js';
 import { textTable } from '../table.js';
@@ -16,6 +17,9 @@ with Holm's method over all the tests). Reads each folder as nebula report does.
   --force           let --markdown and --html replace existing files
   --json            print it as JSON on stdout
   --seed N          seed of the bootstrap (default 1)`;
+
+/** A line of the comparison: names, inputs, folders and notes come from the runs' files. */
+const say = (text: string) => console.log(termText(text, true));
 
 const options = {
   markdown: { type: 'string' },
@@ -51,20 +55,20 @@ async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify(c, null, 2));
     return 0;
   }
-  console.log(`A: ${c.a.dir} (${c.a.records} records)\nB: ${c.b.dir} (${c.b.records} records)\n`);
-  if (!c.rows.length) console.log('No cell is in both runs.');
-  else console.log(textTable(COMPARE_HEAD, compareCells(c), 'lllllrrrrl'));
-  for (const n of c.notes) console.log(`note: ${n}`);
-  if (c.onlyA.length) console.log(`only in A: ${c.onlyA.join('; ')}`);
-  if (c.onlyB.length) console.log(`only in B: ${c.onlyB.join('; ')}`);
-  console.log(
+  say(`A: ${c.a.dir} (${c.a.records} records)\nB: ${c.b.dir} (${c.b.records} records)\n`);
+  if (!c.rows.length) say('No cell is in both runs.');
+  else say(textTable(COMPARE_HEAD, compareCells(c), 'lllllrrrrl'));
+  for (const n of c.notes) say(`note: ${n}`);
+  if (c.onlyA.length) say(`only in A: ${c.onlyA.join('; ')}`);
+  if (c.onlyB.length) say(`only in B: ${c.onlyB.join('; ')}`);
+  say(
     '\nB / A: ratio of medians per invocation with a 95% bootstrap interval; p: two-sided Mann-Whitney U, Holm-corrected.',
   );
   for (const [flag, path] of [
     ['markdown', values.markdown],
     ['html', values.html],
   ] as const)
-    if (path) console.log(`${flag}: ${path}`);
+    if (path) say(`${flag}: ${path}`);
   return 0;
 }
 

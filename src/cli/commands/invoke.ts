@@ -1,4 +1,5 @@
 /** `nebula invoke <function> <input>`. */
+import { termText } from '../../experiment/report/escape.js';
 import { fmtMs, fmtWh } from '../../experiment/report/format.js';
 import { execNote } from '../../experiment/report/kit.js';
 import { Nebula } from '../../nebula.js';
@@ -48,7 +49,9 @@ async function run(argv: string[]): Promise<number> {
     });
     if (values.json) console.log(JSON.stringify(rec, null, 2));
     else if (rec.ok) {
-      console.log(typeof rec.result === 'string' ? rec.result : JSON.stringify(rec.result));
+      const text = typeof rec.result === 'string' ? rec.result : JSON.stringify(rec.result);
+      // Piped, the output is the function's own; on a terminal it cannot act on the terminal.
+      console.log(process.stdout.isTTY ? termText(text, true) : text);
       const t = rec.timing;
       const waited = t.prepareMs > 0 ? ` (after ${fmtMs(t.prepareMs)} of set-up: prepareMs)` : '';
       const note = execNote(rec.runtime);
@@ -63,7 +66,7 @@ async function run(argv: string[]): Promise<number> {
           : `energy: ${rec.energyNote?.message ?? rec.energyStatus}`,
       );
     } else {
-      console.error(`nebula: ${rec.error.code}: ${rec.error.message}`);
+      console.error(termText(`nebula: ${rec.error.code}: ${rec.error.message}`, true));
     }
     return rec.ok ? 0 : 1;
   } finally {

@@ -2,6 +2,7 @@
 import { recordsToCsv } from '../../experiment/report/csv.js';
 import { renderReports } from '../../experiment/report/render.js';
 import { loadRun } from '../../experiment/run-folder.js';
+import { termText } from '../../experiment/report/escape.js';
 import { CliError, parse, type Command } from '../args.js';
 import { checkOutputFiles, writeOutputFile, type OutputFile } from '../output-file.js';
 
@@ -41,8 +42,8 @@ async function run(argv: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify({ files, records: r.records, result: r.result }, null, 2));
   else {
     console.log(`${r.records} records${r.result.interrupted ? ' (an interrupted run: partial results)' : ''}.`);
-    for (const n of r.result.notes) console.log(`note: ${n}`);
-    for (const [what, path] of Object.entries(files)) console.log(`${what.padEnd(11)}  ${path}`);
+    for (const n of r.result.notes) console.log(termText(`note: ${n}`, true));
+    for (const [what, path] of Object.entries(files)) console.log(termText(`${what.padEnd(11)}  ${path}`));
   }
   return 0;
 }

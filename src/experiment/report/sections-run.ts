@@ -1,4 +1,5 @@
 /** Report sections on the run as a whole: runtime comparisons, the output check, engine overhead, machine and configuration. */
+import { mdText } from './escape.js';
 import { fmtInput, fmtMs, fmtRatio, fmtW } from './format.js';
 import { describeMismatch } from '../analysis/output-check.js';
 import { belowIdle } from '../analysis/energy-figures.js';
@@ -154,7 +155,7 @@ export function machineSection(r: ExperimentResult): ReportSection | null {
     id: 'machine',
     title: 'Machine and configuration',
     html: htmlTable(['', ''], rows),
-    markdown: rows.map(([k, v]) => `- ${k}: ${v}`).join('\n'),
+    markdown: rows.map(([k, v]) => `- ${mdText(k ?? '')}: ${mdText(v ?? '')}`).join('\n'),
   };
 }
 
