@@ -123,6 +123,25 @@ export function isNebulaError(value: unknown): value is NebulaError {
   );
 }
 
+/**
+ * A value as an error message shows it: JSON text cut at 60 characters. A number that is not
+ * finite (NaN, or a JSON literal such as 1e400, which parses to Infinity) says so, where JSON
+ * would print `null`.
+ */
+export function shownValue(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${String(value)} (not a finite number)`;
+  let text: string;
+  try {
+    text =
+      JSON.stringify(value, (_k, v: unknown) =>
+        typeof v === 'number' && !Number.isFinite(v) ? `${String(v)} (not a finite number)` : v,
+      ) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 /** Wraps anything thrown into a {@link NebulaError}, keeping it as `cause`. */
 export function toNebulaError(value: unknown, fallback: ErrorCode = 'INTERNAL'): NebulaError {
   if (isNebulaError(value)) return value;

@@ -3,6 +3,7 @@
  * so the schema shipped for editors and the check the CLI runs are one and the same. The first
  * problem is reported as one line naming the field (`functions[1].inputs`).
  */
+import { shownValue } from '../errors.js';
 import { own } from '../own-keys.js';
 import { nearest } from './args.js';
 
@@ -28,10 +29,7 @@ export interface Schema {
   default?: unknown;
 }
 
-const show = (v: unknown) => {
-  const t = JSON.stringify(v) ?? String(v);
-  return t.length > 60 ? `${t.slice(0, 57)}...` : t;
-};
+const show = shownValue;
 
 function typeOf(v: unknown): string {
   if (Array.isArray(v)) return 'array';
@@ -41,6 +39,8 @@ function typeOf(v: unknown): string {
 }
 
 function typeOk(type: NonNullable<Schema['type']>, v: unknown): boolean {
+  // JSON has no Infinity, but 1e400 parses to it: no number field takes one.
+  if (typeof v === 'number' && !Number.isFinite(v)) return false;
   const t = typeOf(v);
   return t === type || (type === 'number' && t === 'integer');
 }

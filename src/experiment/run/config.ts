@@ -1,6 +1,6 @@
 /** An experiment's configuration: what the user gives, and the one place its defaults are resolved. */
 import { builtinInputs } from '../../builtins.js';
-import { UsageError } from '../../errors.js';
+import { shownValue, UsageError } from '../../errors.js';
 import { checkTimeoutMs } from '../../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
@@ -62,7 +62,7 @@ export const DEFAULT_INPUTS: Record<string, unknown[]> = builtinInputs('default'
 export const QUICK_INPUTS: Record<string, unknown[]> = builtinInputs('quick');
 
 const bad = (field: string, what: string, got: unknown) =>
-  new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${JSON.stringify(got) ?? String(got)}.`, {
+  new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${shownValue(got)}.`, {
     details: { field },
   });
 
@@ -106,7 +106,7 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
   if (typeof inputs !== 'object' || inputs === null || Object.values(inputs).some((v) => !Array.isArray(v)))
     throw bad('inputs', 'must map function names to lists of inputs', inputs);
   const batch = config.batchWindowMs ?? 2000;
-  if (batch !== false && (typeof batch !== 'number' || !(batch > 0)))
+  if (batch !== false && (typeof batch !== 'number' || !(batch > 0) || !Number.isFinite(batch)))
     throw bad('batchWindowMs', 'must be a positive number of ms or false', batch);
   let timeoutMs: number;
   try {
