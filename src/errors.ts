@@ -37,6 +37,8 @@ export type ErrorCode =
   | 'CLOSED'
   /** A config file or experiment config is malformed. */
   | 'INVALID_CONFIG'
+  /** A recorded experiment has no energy figures (it ran without a meter), and the answer needs them. */
+  | 'ENERGY_NOT_MEASURED'
   /** A record could not be appended to the results file (disk full, file removed); the record itself is kept. */
   | 'RESULTS_WRITE_FAILED'
   /** HTTP: no such route. */

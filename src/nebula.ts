@@ -423,6 +423,18 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   }
 
   /**
+   * Starts the attached meter and waits for its first reading, so that a meter that cannot be
+   * read fails before any work depends on it (an experiment checks this first).
+   * @throws NebulaError `METER_UNAVAILABLE` naming why (no meter attached, it cannot start, no
+   * reading in time), `METER_PROTOCOL` when it answers with something that is not a reading.
+   */
+  async checkMeter(): Promise<void> {
+    this.assertOpen();
+    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    await this.energy.check();
+  }
+
+  /**
    * Mean power drawn over the next `durationMs`, without changing the baseline (e.g. with
    * sandboxes kept warm).
    * @throws NebulaError `METER_UNAVAILABLE` when no meter is attached or it cannot be read.

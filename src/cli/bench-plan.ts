@@ -5,8 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILTIN_NAMES } from '../builtins.js';
-import { UsageError } from '../errors.js';
+import { BUILTIN_NAMES, builtinInputProblem, type BuiltinName } from '../builtins.js';
+import { shownValue, UsageError } from '../errors.js';
+import { own as ownKey } from '../own-keys.js';
 import { QUICK_INPUTS, resolveConfig, type ExperimentConfig, type ResolvedConfig } from '../experiment/run/config.js';
 import { checkOutDir } from '../experiment/run-folder.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
@@ -50,6 +51,8 @@ function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]
   }
   return Object.fromEntries(out);
 }
+
+const isBuiltinName = (name: string): name is BuiltinName => (BUILTIN_NAMES as readonly string[]).includes(name);
 
 /** The flags of `nebula bench`. */
 export const benchOptions = {
@@ -106,14 +109,25 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
         `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --wasm, --docker, --binary or --config.`,
       );
 
+  const flagInputs = inputsFromFlags(values.inputs);
   const inputs: Record<string, unknown[]> = {
     ...(quick ? QUICK_INPUTS : {}),
     ...file?.inputs,
-    ...inputsFromFlags(values.inputs),
+    ...flagInputs,
   };
-  for (const name of Object.keys(inputsFromFlags(values.inputs)))
+  for (const name of Object.keys(flagInputs))
     if (!functions.includes(name))
       throw new CliError(`--inputs names "${name}", which is not among the functions run (${functions.join(', ')}).`);
+  // A built-in refuses an input out of its range on every invocation: say so now, not as a run of failures.
+  for (const f of functions) {
+    if (!isBuiltinName(f) || own.some((s) => s.name === f)) continue;
+    for (const input of ownKey(inputs, f) ?? [])
+      if (builtinInputProblem(f, input) !== undefined)
+        throw new UsageError(
+          'INVALID_INPUT',
+          `${builtinInputProblem(f, input)}, got ${shownValue(input)} (from ${ownKey(flagInputs, f) ? '--inputs' : ownKey(file?.inputs, f) ? values.config : 'the defaults'}).`,
+        );
+  }
 
   const fx = file?.experiment ?? {};
   const runtimes = values.runtimes

@@ -6,6 +6,7 @@ import { fmtEnergy, type EnergyFigure } from '../experiment/analysis/energy-figu
 import { fmtInput, fmtMs, fmtRatio } from '../experiment/report/format.js';
 import { describeMismatch } from '../experiment/analysis/output-check.js';
 import { execNote, runtimeLabel } from '../experiment/report/kit.js';
+import { describeFailures, failedCells } from '../experiment/report/sections-run.js';
 import type { Summary } from '../stats.js';
 import type { Comparison, ExperimentResult } from '../experiment/analysis/summary.js';
 import { termText } from '../experiment/report/escape.js';
@@ -57,6 +58,14 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
   );
   const notes = [...new Set(r.cells.map((c) => execNote(c.runtime)).filter(Boolean))];
   for (const n of notes) out.push(`† ${n}`);
+  const { failed, never } = failedCells(r);
+  if (failed.length) {
+    out.push(
+      '',
+      `${never.length ? `FAILED: ${never.length} cell${never.length === 1 ? '' : 's'} never succeeded` : 'Failures'}; error codes and the first message per cell:`,
+    );
+    for (const line of describeFailures(r)) out.push(`  ${line}`);
+  }
 
   if (r.comparisons.length) {
     const groups = new Map<string, Comparison[]>();

@@ -70,6 +70,8 @@ main(process.argv.slice(2)).then(
       const usageError = e instanceof UsageError;
       // Messages carry names, paths and a function's stderr from outside: nothing in them acts on the terminal.
       console.error(termText(`nebula: ${e.code === 'INVALID_ARGUMENT' ? '' : `${e.code}: `}${e.message}`, true));
+      if (e.code === 'METER_UNAVAILABLE' || e.code === 'METER_PROTOCOL')
+        console.error('nebula: to measure without energy, run with --meter none ("meter": "none" in a config file).');
       if (e.code === 'RUNTIME_UNAVAILABLE')
         console.error(
           `nebula: to measure without it, choose other runtimes (bench --runtimes, invoke --runtime; registered: ${RUNTIME_KINDS.join(', ')}).`,

@@ -57,8 +57,8 @@ async function run(argv: string[]): Promise<number> {
   }
   if (!result.energy)
     throw new UsageError(
-      'INVALID_CONFIG',
-      `${dir} has no energy figures: run the experiment with a meter (nebula bench --meter estimate|rapl|gude://...).`,
+      'ENERGY_NOT_MEASURED',
+      `${dir} has no energy figures: it ran without a meter${result.meter ? ` (or its meter ${result.meter.name} gave none)` : ''}. Run the experiment with a meter (nebula bench --meter estimate|rapl|gude://...).`,
     );
   const inputs = result.energy.inputs.filter((i) => !values.function || i.function === values.function);
   if (!inputs.length) throw new CliError(`${dir} has no figures for function "${values.function as string}".`);

@@ -8,6 +8,7 @@ import { termText } from '../../experiment/report/escape.js';
 import { fmtMs } from '../../experiment/report/format.js';
 import { withKeepWarmCaps } from '../../experiment/run/keep-warm.js';
 import { writeReports } from '../../experiment/report/render.js';
+import { failedCells } from '../../experiment/report/sections-run.js';
 import { readRecords, RUN_FILES } from '../../experiment/run-folder.js';
 import { cellKey } from '../../experiment/cell.js';
 import { EstimateMeter } from '../../meters/index.js';
@@ -157,6 +158,8 @@ async function run(argv: string[]): Promise<number> {
     ac.abort();
   });
   try {
+    // A meter that cannot be read fails the run before any work (exit 1); --meter none runs without energy.
+    if (nebula.meter) await nebula.checkMeter();
     const exp = new Experiment(nebula, plan.config);
     await deployOwn(nebula, plan.specs, plan.config.skipUnavailable, (t) => {
       exp.note(t);
@@ -196,7 +199,8 @@ async function run(argv: string[]): Promise<number> {
     }
     if (json) console.log(JSON.stringify({ files, result }, null, 2));
     else console.log(`\n${benchSummary(result, files)}`);
-    return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;
+    // A cell that never succeeded measured nothing: the run did not do what it was asked.
+    return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : failedCells(result).never.length ? 1 : 0;
   } finally {
     dispose();
     await nebula.close();

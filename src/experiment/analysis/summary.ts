@@ -17,7 +17,10 @@ import { cellKey, type Cell } from '../cell.js';
 export interface CellSummary extends Cell {
   ok: number;
   failed: number;
+  /** Failed records by error code. */
   errors: Record<string, number>;
+  /** The first failed record's error: what the terminal and the reports show of a failing cell. */
+  firstError?: { code: string; message: string };
   /** Successful records whose result differs from the reference (see `outputCheck`). */
   mismatched: number;
   metrics: Record<string, Summary>;
@@ -146,6 +149,8 @@ export function summarizeRecords(
       metrics,
     };
     if (batch) cell.batch = batch;
+    const failure = recs.find((r) => !r.ok)?.error;
+    if (failure) cell.firstError = { code: String(failure.code), message: String(failure.message ?? '') };
     const interpolated =
       ok.filter((r) => (r.energy as { quality?: string } | null)?.quality === 'interpolated').length > ok.length / 2;
     const energy = energyFigure(cell, options.isolated ?? true, options.estimate ?? false, interpolated);

@@ -28,7 +28,8 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 /**
  * For Markdown, on one line: `&`, `<`, `>` as entities (no HTML or autolink gets through, as
  * report.html escapes them), Markdown's own punctuation escaped with a backslash (no emphasis,
- * code, strike-through or table cell made from outside; a `]` that would close a link, image or
+ * code, strike-through or table cell made from outside; a `_` inside a word, as in
+ * `FUNCTION_FAILED`, makes no emphasis and stays as it is; a `]` that would close a link, image or
  * reference, so none is made, while an interval such as `[1 ms, 2 ms]` reads as it is), line
  * breaks as spaces, and the characters that act shown as `\uXXXX`. `startsLine`: the text begins
  * a line (after `> `), so a leading `#`, `-`, `+`, `=`, `[` or `1.` is escaped too and cannot
@@ -37,7 +38,7 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 export function mdText(text: string, startsLine = false): string {
   let escaped = text
     .replace(/\r\n|[\r\n\t]/g, ' ')
-    .replace(/[\\`*_|~]|\](?=[([:])/g, '\\$&')
+    .replace(/[\\`*|~]|\](?=[([:])|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\$&')
     .replace(/[&<>]/g, (c) => ENTITIES[c]!);
   if (startsLine) escaped = escaped.replace(/^(\s*)([#+=[-])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2');
   return termText(escaped);

@@ -72,14 +72,18 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
    * Runs it. With `signal` aborted midway, stops after the current invocation and keeps what was
    * recorded. Writes run.json at the start, records.jsonl as it goes, summary.json at the end.
    * @throws UsageError `FUNCTION_NOT_FOUND`; `INVALID_CONFIG` when `outDir` is not empty (runs are never mixed).
+   * @throws NebulaError `METER_UNAVAILABLE` or `METER_PROTOCOL` when the Nebula instance has a meter that
+   * cannot be read, before anything runs (to run without energy, give the instance `meter: null`).
    */
   async run(signal?: AbortSignal): Promise<ExperimentResult> {
     const cfg = this.config;
     const names = cfg.functions.length ? cfg.functions : (await this.nebula.functions()).map((f) => f.name);
     for (const n of names)
       if (!this.nebula.has(n)) throw new UsageError('FUNCTION_NOT_FOUND', `No function named "${n}" is deployed.`);
-    claimOutDir(cfg.outDir);
     const meter = this.nebula.meter;
+    // Energy was asked for: a meter that cannot be read fails the run now, not as figures missing at its end.
+    if (meter) await this.nebula.checkMeter();
+    claimOutDir(cfg.outDir);
     const run: RunFile = (this.runFile = {
       format: 'nebula-run/1',
       startedAt: isoFromMs(nowMs()),

@@ -29,6 +29,7 @@ describe('text from outside in Markdown and on a terminal', () => {
     expect(mdText('[a](http://x) ![b](y) [c][d] [e]: z')).toBe('[a\\](http://x) ![b\\](y) [c\\][d] [e\\]: z');
     expect(mdText('*a* _b_ `c` ~~d~~ e|f \\g')).toBe('\\*a\\* \\_b\\_ \\`c\\` \\~\\~d\\~\\~ e\\|f \\\\g');
     expect(mdText('1.2 ms [1.0 ms, 3.4 ms]')).toBe('1.2 ms [1.0 ms, 3.4 ms]');
+    expect(mdText('FUNCTION_FAILED 2, my_fn_')).toBe('FUNCTION_FAILED 2, my_fn\\_');
     expect(mdText('a\nb\r\nc\td')).toBe('a b c d');
     expect(mdText('\u009b31m\u001b[0m\u202e')).toBe('\\u009b31m\\u001b[0m\\u202e');
     expect(mdText('# h', true)).toBe('\\# h');
