@@ -158,7 +158,7 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
       ? parseDuration(values.baseline, '--baseline')
       : (fx.baselineMs ?? (quick ? 2000 : 10_000)),
     batchWindowMs: fx.batchWindowMs ?? (quick ? 1000 : 2000),
-    timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout') : (fx.timeoutMs ?? 60_000),
+    timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout', true) : (fx.timeoutMs ?? 60_000),
     micro: values['no-micro'] === true ? false : (fx.micro ?? true),
     // A runtime nobody asked for by name is skipped with a note when it cannot run here.
     skipUnavailable: quick || !(values.runtimes || fx.runtimes),

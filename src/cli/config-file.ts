@@ -13,7 +13,7 @@ import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
 import type { FunctionSpec, InvocationMode } from '../types.js';
 import { configSchema } from './config-schema.js';
 import { addBinary, addSource, checkSource, type FunctionDraft } from './functions-spec.js';
-import { nearest } from './args.js';
+import { nearest } from '../known-keys.js';
 import { jsonErrorOffset, lineColumn } from './json-syntax.js';
 import { checkSchema } from './schema-check.js';
 

@@ -5,7 +5,7 @@
  */
 import { shownValue } from '../errors.js';
 import { own } from '../own-keys.js';
-import { nearest } from './args.js';
+import { nearest } from '../known-keys.js';
 
 /** The part of JSON Schema used here. */
 export interface Schema {

@@ -44,7 +44,7 @@ describe('nebula bench with your own functions', () => {
       ],
       [
         { functions: [{ name: 'mine', docker: { imag: 'x' } }] },
-        /: functions\[0\]\.docker: Function "mine": "docker" must be one of \{ image \}/,
+        /: functions\[0\]\.docker: Function "mine": "docker": unknown key "imag" \(did you mean "image"\?\); known: image, tarball, binary\.$/,
       ],
       [
         { functions: [{ name: 'mine', wasm: 'missing.wasm' }] },

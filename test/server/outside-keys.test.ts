@@ -57,4 +57,62 @@ describe('the server with names from outside', () => {
       expect((await code(d))?.code).toBe('INVALID_ARGUMENT');
     },
   );
+
+  it.each([
+    [
+      'POST /invoke with "timeout"',
+      () => post('/invoke', { function: 'fib', input: 5, timeout: 100 }),
+      /^The body: unknown key "timeout" \(did you mean "timeoutMs"\?\); known: function, input, runtime, mode, timeoutMs\.$/,
+    ],
+    [
+      'POST /invoke with "inputs"',
+      () => post('/invoke', { function: 'fib', inputs: 5 }),
+      /unknown key "inputs" \(did you mean "input"\?\)/,
+    ],
+    [
+      'POST /invoke with "__proto__"',
+      () =>
+        fetch(base + '/invoke', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"function": "fib", "__proto__": {"mode": "warm"}}',
+        }),
+      /unknown key "__proto__"/,
+    ],
+    [
+      'POST /functions with "image" at the top',
+      () => post('/functions', { name: 'mine', image: 'x:1' }),
+      /unknown key "image"/,
+    ],
+    [
+      'POST /functions with a docker "tag"',
+      () => post('/functions', { name: 'mine', docker: { image: 'x', tag: '1' } }),
+      /^The body's "docker": unknown key "tag"/,
+    ],
+    [
+      'GET /results?limt=5',
+      () => fetch(base + '/results?limt=5'),
+      /^The query: unknown key "limt" \(did you mean "limit"\?\)/,
+    ],
+    ['GET /samples?from=0', () => fetch(base + '/samples?from=0'), /^The query: unknown key "from"; known: since\.$/],
+    [
+      'a wasm upload with ?nam=',
+      () =>
+        fetch(base + '/functions?nam=x', {
+          method: 'POST',
+          headers: { 'content-type': 'application/wasm' },
+          body: 'x',
+        }),
+      /did you mean "name"/,
+    ],
+  ] as const)(
+    'answers %s with 400 naming the nearest field, as docs/server.md promises',
+    async (_what, call, message) => {
+      const r = await call();
+      expect(r.status).toBe(400);
+      const error = await code(r);
+      expect(error?.code).toBe('INVALID_ARGUMENT');
+      expect(error?.message).toMatch(message);
+    },
+  );
 });

@@ -21,7 +21,7 @@ and one sandbox per function (docs/energy.md).
 
 Options:
   --rate R          arrivals, e.g. 2/s, 30/min, 10/h (required)
-  --p99 DURATION    a latency target for the p99 of total time, e.g. 50ms
+  --p99 DURATION    a latency target for the p99 of total time, with its unit, e.g. 50ms or 2s
   --function NAME   only this function
   --json            the whole answer as JSON`;
 
@@ -43,7 +43,7 @@ async function run(argv: string[]): Promise<number> {
   const rate = parseRate(values.rate);
   if (!(rate > 0) || !Number.isFinite(rate))
     throw new CliError(`--rate takes arrivals such as 2/s, 30/min or 10/h, got "${values.rate}".`);
-  const p99 = values.p99 ? parseDuration(values.p99, '--p99') : undefined;
+  const p99 = values.p99 ? parseDuration(values.p99, '--p99', true) : undefined;
   const dir = positionals[0]!;
   let result: ExperimentResult;
   try {

@@ -53,6 +53,7 @@ Experiment:
   --baseline DURATION    idle power measured first, e.g. 30s (default 10s; 0 for none)
   --no-micro             skip the tinybench engine-overhead benchmarks
   --quick                every built-in with small inputs on every runtime, cold and prewarmed (about a minute)
+  A DURATION is a number with its unit: 500ms, 30s, 2m or 1h (a bare number other than 0 is refused).
 
 Output:
   --out DIR              a new or empty folder (default nebula-results/<time>)

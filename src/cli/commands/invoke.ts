@@ -5,11 +5,13 @@ import { execNote } from '../../experiment/report/kit.js';
 import { Nebula } from '../../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../../runtimes/index.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
-import { CliError, nearest, parse, parseDuration, parseInput, type Command } from '../args.js';
+import { nearest } from '../../known-keys.js';
+import { CliError, parse, parseDuration, parseInput, type Command } from '../args.js';
 
 const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KINDS.join('|')}] [--mode ${INVOCATION_MODES.join('|')}] [--timeout 30s] [--json]
 
 Invokes a function once; the input is JSON (42, '{"n":5}') or else taken as a string.
+--timeout takes a number with its unit: 500ms, 30s, 2m or 1h.
 Prints the result and the timings, or the whole record with --json. Exit code 1 when the function fails.`;
 
 const options = {
@@ -37,7 +39,7 @@ async function run(argv: string[]): Promise<number> {
   const mode = values.mode as InvocationMode | undefined;
   if (mode !== undefined && !INVOCATION_MODES.includes(mode))
     throw new CliError(`--mode is one of ${INVOCATION_MODES.join(', ')}, got "${mode}".`);
-  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : undefined;
+  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout', true) : undefined;
   const nebula = new Nebula();
   try {
     const rec = await nebula.invoke(name, parseInput(text), {

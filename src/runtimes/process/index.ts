@@ -2,6 +2,7 @@
  * ProcessRuntime: a function's native binary run as a plain child process, the baseline the other
  * runtimes are measured against. Not a sandbox: limits via setrlimit, nothing more.
  */
+import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import { tmpdir } from 'node:os';
 import { NebulaError } from '../../errors.js';
 import type { FunctionSpec } from '../../types.js';
@@ -36,7 +37,20 @@ export class ProcessRuntime implements Runtime {
   readonly kind = 'process' as const;
   private readonly prepared = new Set<PreparedProcess>();
 
-  constructor(readonly options: ProcessRuntimeOptions = {}) {}
+  /** @throws UsageError `INVALID_ARGUMENT` for an option that is not one, naming the nearest. */
+  constructor(readonly options: ProcessRuntimeOptions = {}) {
+    checkKnownKeys(
+      options,
+      keysOf<ProcessRuntimeOptions>({
+        prewarmedProcesses: true,
+        maxOutputBytes: true,
+        maxFileBytes: true,
+        tmpDir: true,
+        helperPath: true,
+      }),
+      'ProcessRuntime options',
+    );
+  }
 
   /**
    * Checks the binary (a regular, executable ELF file for this machine) and the helper.
