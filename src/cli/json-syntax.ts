@@ -5,16 +5,26 @@
  */
 
 /** The offset of the first character that is not valid JSON (the text's length when it ends too early), or -1 when it is valid. */
+/** Thrown inside the scanner at the first character that is not JSON. */
+class NotJson extends Error {
+  constructor(readonly at: number) {
+    super(`not JSON at ${at}`);
+  }
+}
+
 export function jsonErrorOffset(text: string): number {
   let i = 0;
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
   };
   const fail = (): never => {
-    throw i;
+    throw new NotJson(i);
   };
   const literal = (word: string) => {
-    for (const c of word) if (text[i++] !== c) (i--, fail());
+    for (const c of word) {
+      if (text[i] !== c) fail();
+      i++;
+    }
   };
   const string = () => {
     i++; // the opening quote
@@ -84,9 +94,9 @@ export function jsonErrorOffset(text: string): number {
     value(0);
     ws();
     return i < text.length ? i : -1;
-  } catch (at) {
-    if (typeof at !== 'number') throw at;
-    return Math.min(at, text.length);
+  } catch (e) {
+    if (!(e instanceof NotJson)) throw e;
+    return Math.min(e.at, text.length);
   }
 }
 

@@ -7,12 +7,21 @@
 /**
  * Characters that act rather than show: C0 controls, DEL, C1 controls (U+009B starts a terminal
  * escape sequence as ESC [ does), line and paragraph separators, bidirectional marks, embeddings,
- * overrides and isolates (which reorder what is shown).
+ * overrides and isolates (which reorder what is shown). `lines`: line feed and tab show.
  */
-const ACTING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const ACTING_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-const visible = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+function acts(code: number, lines: boolean): boolean {
+  if (lines && (code === 0x0a || code === 0x09)) return false;
+  return (
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x200e ||
+    code === 0x200f ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
 
 /**
  * For a terminal: every control character shown as `\uXXXX`, so an escape sequence can no longer
@@ -20,7 +29,18 @@ const visible = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0
  * with a function's stderr); otherwise the text stays on one line.
  */
 export function termText(text: string, lines = false): string {
-  return text.replace(lines ? ACTING_BUT_LINES : ACTING, visible);
+  // Printable ASCII and line breaks (nearly every text) pass as they are.
+  if (!/[^ -~\n\t]/.test(text)) return lines || !/[\n\t]/.test(text) ? text : escapeActing(text, lines);
+  return escapeActing(text, lines);
+}
+
+function escapeActing(text: string, lines: boolean): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    out += acts(code, lines) ? `\\u${code.toString(16).padStart(4, '0')}` : ch;
+  }
+  return out;
 }
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };

@@ -11,8 +11,17 @@ import { fixtureResult } from '../fixtures.js';
 const HOSTILE =
   '<img src=x onerror=alert(1)>[click](http://evil.example) ![i](x.png) \u009b31m \u001b]0;owned\u0007 \u202eevil';
 
-/** Characters that act on a terminal or reorder text: none may reach it or report.md. */
-const ACTING = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+/** True when `text` holds a character that acts on a terminal or reorders text (line feeds aside): none may reach it or report.md. */
+const acting = (text: string) =>
+  [...text].some((ch) => {
+    const c = ch.codePointAt(0)!;
+    return (
+      (c < 0x20 && c !== 0x0a) ||
+      (c >= 0x7f && c <= 0x9f) ||
+      (c >= 0x202a && c <= 0x202e) ||
+      (c >= 0x2066 && c <= 0x2069)
+    );
+  });
 
 function hostileResult() {
   const { result } = fixtureResult({ mismatch: true });
@@ -51,7 +60,7 @@ describe('text from outside in Markdown and on a terminal', () => {
     const md = renderMarkdown(result);
     expect(md).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(md).not.toMatch(/<img|(?<!\\)\](?=\()/);
-    expect(md).not.toMatch(ACTING);
+    expect(acting(md)).toBe(false);
     expect(md).toContain('\\u009b31m');
     expect(md).not.toMatch(/^> # not a heading/m);
     expect(md).not.toMatch(/^> \[x\]:/m);
@@ -64,7 +73,7 @@ describe('text from outside in Markdown and on a terminal', () => {
     const result = hostileResult();
     const text = benchSummary(result, { 'report.md': 'out/report.md' });
     expect(text).toContain('<img src=x'); // a terminal shows HTML as text
-    expect(text).not.toMatch(ACTING);
+    expect(acting(text)).toBe(false);
     expect(text).toContain('\\u001b]0;owned\\u0007');
     const comparison: RunComparison = {
       a: { dir: 'a<b>', startedAt: result.startedAt, interrupted: false, records: 1 },
@@ -77,6 +86,6 @@ describe('text from outside in Markdown and on a terminal', () => {
     const md = compareMarkdown(comparison);
     expect(md).toContain('a&lt;b&gt;');
     expect(md).not.toMatch(/<img|(?<!\\)\](?=\()/);
-    expect(md).not.toMatch(ACTING);
+    expect(acting(md)).toBe(false);
   });
 });
