@@ -88,10 +88,20 @@ describe('nebula bench with your own functions', () => {
     spawnSync('mkfifo', [fifo]);
     const big = join(dir, 'big.json');
     writeFileSync(big, `{"seed": 1, "out": "${'x'.repeat(2 << 20)}"}`);
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
     const cases: Array<[string, RegExp]> = [
-      [configFile(`${secret}\n`), /: is not JSON \(a syntax error at line 1, column 1\); a config is a JSON object\.$/],
-      [configFile(`{"user": "${secret}"}`), /: is not a nebula config: none of its 1 fields is one of \$schema, /],
-      [configFile(`"${secret}"`), /: is not a nebula config: a config is a JSON object, this is a string\.$/],
+      [
+        file('shadow', `${secret}\n`),
+        /: is not JSON \(a syntax error at line 1, column 1\); a config is a JSON object\.$/,
+      ],
+      [
+        file('user.json', `{"user": "${secret}"}`),
+        /: is not a nebula config: none of its 1 fields is one of \$schema, /,
+      ],
+      [file('string.json', `"${secret}"`), /: is not a nebula config: a config is a JSON object, this is a string\.$/],
       ['/dev/zero', /\/dev\/zero: is not a regular file/],
       [fifo, /fifo: is not a regular file/],
       [dir, /: is not a regular file/],
