@@ -2,6 +2,7 @@
  * WasmRuntime: WASI command components and preview1 modules, prepared once (check, find the
  * main module, rewrite, compile, cached by content hash) and run on worker threads started with the runtime.
  */
+import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { nowMs } from '../../clock.js';
@@ -121,6 +122,25 @@ export class WasmRuntime implements Runtime {
 
   /** @throws NebulaError `INVALID_ARGUMENT` for an option out of range. */
   constructor(readonly options: WasmRuntimeOptions = {}) {
+    checkKnownKeys(
+      options,
+      keysOf<WasmRuntimeOptions>({
+        workers: true,
+        cacheDir: true,
+        prewarmedInstances: true,
+        maxWarmInstances: true,
+        keepAliveMs: true,
+        maxOutputBytes: true,
+        instantiateTimeoutMs: true,
+        idleSpinUs: true,
+        resultSpinUs: true,
+        workerHeapMiB: true,
+        componentHost: true,
+        v8Tiering: true,
+        maxModuleBytes: true,
+      }),
+      'WasmRuntime options',
+    );
     this.cacheDir = options.cacheDir ?? defaultCacheDir();
     this.maxOutputBytes = options.maxOutputBytes ?? MiB;
     const workers = options.workers ?? availableParallelism();
