@@ -22,26 +22,23 @@ export type { NebulaOptions, NebulaCoreOptions } from './nebula.js';
 export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError } from './errors.js';
 export type { ErrorCode, NebulaErrorOptions } from './errors.js';
 export { nowMs } from './clock.js';
-export {
-  builtinFunctions,
-  BUILTIN_NAMES,
-  BUILTINS,
-  builtinBinary,
-  builtinBinaryArchs,
-  builtinManifest,
-  dockerArch,
-} from './builtins.js';
+export { BUILTIN_NAMES, BUILTINS, builtinBinary, builtinBinaryArchs, builtinManifest, dockerArch } from './builtins.js';
 export type { BuiltinName, BuiltinInfo, BuiltinInput, BuiltinArtifact, BuiltinManifest } from './builtins.js';
 export {
-  RUNTIMES,
-  RUNTIME_KINDS,
+  registerRuntime,
+  defineRuntime,
+  runtimeKinds,
+  runtimeDescriptors,
   isRuntimeKind,
+  builtinFunctions,
+  PHASES,
   WasmRuntime,
   DockerRuntime,
   ProcessRuntime,
 } from './runtimes/index.js';
 export type {
   RuntimeKind,
+  RuntimeTypes,
   RuntimeSources,
   RuntimeOptionsByKind,
   WasmRuntimeOptions,
@@ -53,13 +50,25 @@ export type {
   ProcessSource,
   Runtime,
   RuntimeDescriptor,
+  SourceDescriptor,
+  KeepsWarm,
+  MicroFloor,
+  Phase,
   Prepared,
   PreparedInfo,
   RunContext,
   RunOutcome,
 } from './runtimes/index.js';
-export type { Meter, MeterEvents } from './meters/meter.js';
-export { GudeMeter, RaplMeter, EstimateMeter, defaultMeter } from './meters/index.js';
+export {
+  GudeMeter,
+  RaplMeter,
+  EstimateMeter,
+  defaultMeter,
+  registerMeter,
+  defineMeter,
+  meterFromUrl,
+} from './meters/index.js';
+export type { Meter, MeterEvents, MeterDescriptor, MeterUrl } from './meters/index.js';
 export type { GudeMeterOptions, GudeTarget, RaplMeterOptions, EstimateMeterOptions } from './meters/index.js';
 export { EnergyTracker } from './energy/tracker.js';
 export type { Attribution, EnergyTrackerOptions } from './energy/tracker.js';

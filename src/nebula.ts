@@ -3,7 +3,6 @@
  * Runtimes and meters are plugged in through their interfaces; nothing here knows their insides.
  */
 import { EventEmitter } from 'eventemitter3';
-import { builtinFunctions } from './builtins.js';
 import { nowMs } from './clock.js';
 import { PendingEnergy } from './energy/pending.js';
 import { EnergyTracker } from './energy/tracker.js';
@@ -12,7 +11,14 @@ import { defaultMeter } from './meters/default-meter.js';
 import type { Meter } from './meters/meter.js';
 import { failedOutcome, newId, serialiseInput, toRecord } from './record.js';
 import { RecordLog } from './record-log.js';
-import { isRuntimeKind, RUNTIME_KINDS, runtimeDescriptor, type RuntimeOptionsByKind } from './runtimes/index.js';
+import {
+  builtinFunctions,
+  descriptorOf,
+  isRuntimeKind,
+  runtimeKinds,
+  SPEC_FIELDS,
+  type RuntimeOptionsByKind,
+} from './runtimes/registry.js';
 import type { Prepared, RunContext, RunOutcome, Runtime } from './runtimes/runtime.js';
 import {
   INVOCATION_MODES,
@@ -169,7 +175,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       this.safeEmit('invocation:start', {
         id,
         function: 'rehearsal',
-        runtime: RUNTIME_KINDS[0]!,
+        runtime: runtimeKinds()[0]!,
         mode: ctx.mode,
         input,
       });
@@ -187,7 +193,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       }),
       release: async () => undefined,
     };
-    const kind = RUNTIME_KINDS[0]!;
+    const kind = runtimeKinds()[0]!;
     const entry: Entry = { spec: { name: 'rehearsal' }, prepared: {}, ready: { [kind]: noop } };
     void this.run(entry, kind, input, ctx).then((ran) =>
       toRecord(
@@ -216,7 +222,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     let rt = this.runtimes.get(kind);
     if (!rt) {
       if (!isRuntimeKind(kind)) throw unknownRuntime(kind);
-      rt = runtimeDescriptor(kind).create(this.options[kind]);
+      rt = descriptorOf(kind).create((this.options as Record<string, unknown>)[kind]);
       this.runtimes.set(kind, rt);
     }
     return rt;
@@ -260,7 +266,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * runtime it has.
    * @throws NebulaError `FUNCTION_NOT_FOUND`, `INVALID_ARGUMENT` (unknown runtime), `INVALID_FUNCTION`, `RUNTIME_UNAVAILABLE`.
    */
-  async prepare(names?: string[], runtimes: readonly RuntimeKind[] = RUNTIME_KINDS): Promise<void> {
+  async prepare(names?: string[], runtimes: readonly RuntimeKind[] = runtimeKinds()): Promise<void> {
     for (const kind of runtimes) if (!isRuntimeKind(kind)) throw unknownRuntime(kind);
     const list = names ?? [...this.registry.keys()];
     for (const name of list) {
@@ -564,7 +570,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     const info: FunctionInfo = { name: s.name, builtin: s.builtin === true, runtimes: kinds, artifacts: {} };
     if (s.description) info.description = s.description;
     for (const kind of kinds) {
-      const described = runtimeDescriptor(kind).describe(s[kind]);
+      const described = descriptorOf(kind).source.describe(s[kind]);
       const prepared = entry.prepared[kind] ? await entry.prepared[kind].catch(() => undefined) : undefined;
       info.artifacts[kind] = { ...described, ...prepared?.info };
     }
@@ -588,7 +594,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
 function unknownRuntime(kind: unknown): UsageError {
   return new UsageError(
     'INVALID_ARGUMENT',
-    `Unknown runtime "${String(kind)}": use one of ${RUNTIME_KINDS.join(', ')}.`,
+    `Unknown runtime "${String(kind)}": use one of ${runtimeKinds().join(', ')}.`,
   );
 }
 
@@ -607,7 +613,7 @@ function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
     if (!isRuntimeKind(kind))
       throw new UsageError(
         'INVALID_ARGUMENT',
-        `options.runtimes.${kind}: unknown runtime; known: ${RUNTIME_KINDS.join(', ')}.`,
+        `options.runtimes.${kind}: unknown runtime; known: ${runtimeKinds().join(', ')}.`,
       );
     const r = rt as Partial<Runtime> | null;
     if (typeof r !== 'object' || r === null || typeof r.prepare !== 'function' || typeof r.close !== 'function')
@@ -627,7 +633,7 @@ function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
 
 /** The runtimes a spec has an artifact for, in registry order. */
 function kindsOf(spec: FunctionSpec): RuntimeKind[] {
-  return RUNTIME_KINDS.filter((k) => spec[k] !== undefined);
+  return runtimeKinds().filter((k) => spec[k] !== undefined);
 }
 
 async function releaseEntry(entry: Entry): Promise<void> {
@@ -644,7 +650,9 @@ function validateSpec(spec: FunctionSpec): void {
   if (typeof spec !== 'object' || spec === null)
     throw new UsageError(
       'INVALID_ARGUMENT',
-      `deploy() takes { name, ${RUNTIME_KINDS.map((k) => `${k}?`).join(', ')} }.`,
+      `deploy() takes { name, ${runtimeKinds()
+        .map((k) => `${k}?`)
+        .join(', ')} }.`,
     );
   if (typeof spec.name !== 'string' || !NAME.test(spec.name))
     throw new UsageError(
@@ -655,7 +663,15 @@ function validateSpec(spec: FunctionSpec): void {
   if (kinds.length === 0)
     throw new UsageError(
       'INVALID_ARGUMENT',
-      `Function "${spec.name}" needs an artifact for at least one runtime: ${RUNTIME_KINDS.map((k) => `"${k}"`).join(', ')}.`,
+      `Function "${spec.name}" needs an artifact for at least one runtime: ${runtimeKinds()
+        .map((k) => `"${k}"`)
+        .join(', ')}.`,
     );
-  for (const kind of kinds) runtimeDescriptor(kind).validate(spec[kind], spec.name);
+  for (const key of Object.keys(spec))
+    if (!SPEC_FIELDS.has(key) && !isRuntimeKind(key))
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `Function "${spec.name}": "${key}" is neither a field of a function nor a registered runtime (${runtimeKinds().join(', ')}).`,
+      );
+  for (const kind of kinds) descriptorOf(kind).source.validate(spec[kind], spec.name);
 }

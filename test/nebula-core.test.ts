@@ -85,10 +85,10 @@ describe('Nebula registry and input validation', () => {
 
 describe('the runtime registry', () => {
   it('lists every kind once, and every place validates against it', async () => {
-    const { RUNTIMES, RUNTIME_KINDS, isRuntimeKind } = await import('../src/index.js');
-    expect(RUNTIME_KINDS).toEqual(RUNTIMES.map((d) => d.kind));
-    expect(new Set(RUNTIME_KINDS).size).toBe(RUNTIME_KINDS.length);
-    for (const d of RUNTIMES) {
+    const { runtimeDescriptors, runtimeKinds, isRuntimeKind } = await import('../src/index.js');
+    expect(runtimeKinds()).toEqual(['wasm', 'docker', 'process']);
+    expect(runtimeKinds()).toEqual(runtimeDescriptors().map((d) => d.kind));
+    for (const d of runtimeDescriptors()) {
       expect(isRuntimeKind(d.kind)).toBe(true);
       expect(d.label.length).toBeGreaterThan(0);
       expect(d.color).toMatch(/^#[0-9a-f]{6}$/);

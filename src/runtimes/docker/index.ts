@@ -26,7 +26,7 @@ export interface DockerRuntimeOptions {
   prewarmedContainers?: number;
   /** How long a `warm` container is kept idle before it is removed, ms. Default 60 000. */
   keepAliveMs?: number;
-  /** Most `warm` containers kept alive at once, all functions together. Default 8. */
+  /** Most `warm` containers kept alive at once, all functions together. Default {@link DEFAULT_MAX_WARM_CONTAINERS}. */
   maxWarmContainers?: number;
   /** Largest stdout and stderr kept per invocation, bytes; more stdout is `OUTPUT_LIMIT`. Default 1 MiB. */
   maxOutputBytes?: number;
@@ -36,6 +36,9 @@ export interface DockerRuntimeOptions {
    */
   user?: string;
 }
+
+/** Most `warm` containers kept alive at once unless `maxWarmContainers` says otherwise. */
+export const DEFAULT_MAX_WARM_CONTAINERS = 8;
 
 /** How long close() waits for removals before leaving them to the next sweep, ms. */
 const CLOSE_MS = 10_000;
@@ -65,10 +68,14 @@ export class DockerRuntime implements Runtime {
     if (!this.parts) {
       const docker = connect(this.options.connection);
       const reaper = new Reaper(docker, this.instanceId);
-      const warm = new WarmPool(this.options.maxWarmContainers ?? 8, this.options.keepAliveMs ?? 60_000, (wc) => {
-        wc.close();
-        void reaper.remove(wc.container.id).catch(() => undefined);
-      });
+      const warm = new WarmPool(
+        this.options.maxWarmContainers ?? DEFAULT_MAX_WARM_CONTAINERS,
+        this.options.keepAliveMs ?? 60_000,
+        (wc) => {
+          wc.close();
+          void reaper.remove(wc.container.id).catch(() => undefined);
+        },
+      );
       this.parts = {
         docker,
         reaper,

@@ -23,7 +23,7 @@ export interface WasmRuntimeOptions {
   cacheDir?: string;
   /** Instances made ahead per function and worker for `prewarmed` invocations (0: none). Default 2. */
   prewarmedInstances?: number;
-  /** Used instances kept per function and worker for `warm` invocations. Default 4. */
+  /** Used instances kept per function and worker for `warm` invocations. Default {@link DEFAULT_MAX_WARM_INSTANCES}. */
   maxWarmInstances?: number;
   /** How long a kept `warm` instance may stay unused before it is dropped, ms. Default 60 000. */
   keepAliveMs?: number;
@@ -65,6 +65,8 @@ export interface WasmRuntimeOptions {
 }
 
 const MiB = 1024 * 1024;
+/** Used instances kept per function and worker for `warm` invocations unless `maxWarmInstances` says otherwise. */
+export const DEFAULT_MAX_WARM_INSTANCES = 4;
 let fnCounter = SELF_TEST_FN;
 
 /** The values of {@link WasmRuntimeOptions.v8Tiering}. */
@@ -209,7 +211,7 @@ export class WasmRuntime implements Runtime {
         args: [fn.name, ...(fn.grants?.args ?? [])],
         env: fn.grants?.env ?? {},
         prewarmed: this.options.prewarmedInstances ?? 2,
-        warmMax: this.options.maxWarmInstances ?? 4,
+        warmMax: this.options.maxWarmInstances ?? DEFAULT_MAX_WARM_INSTANCES,
         keepAliveMs: this.options.keepAliveMs ?? 60_000,
       });
     } catch (e) {

@@ -78,7 +78,7 @@ export function toOutcome(r: PoolResult, ctx: RunContext, f: OutcomeFacts): RunO
     phases: {
       dispatch: Math.max(0, d.claimedAt - r.dispatchAt),
       instantiate: d.instantiateMs,
-      exec: d.endAt - d.startAt,
+      run: d.endAt - d.startAt,
     },
     compiled: f.compiled,
     sandbox: Sandbox[(d.flags >> SANDBOX_SHIFT) & 3] ?? 'fresh',
