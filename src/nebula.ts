@@ -9,12 +9,13 @@ import { EnergyTracker } from './energy/tracker.js';
 import { isNebulaError, NebulaError, UsageError } from './errors.js';
 import { defaultMeter } from './meters/default-meter.js';
 import type { Meter } from './meters/meter.js';
-import { failedOutcome, newId, serialiseInput, toRecord } from './record.js';
+import { failedOutcome, newId, serialiseInput, toRecord, warmRecordPath } from './record.js';
 import { RecordLog } from './record-log.js';
 import {
   builtinFunctions,
   descriptorOf,
   isRuntimeKind,
+  runtimeDescriptors,
   runtimeKinds,
   SPEC_FIELDS,
   type RuntimeOptionsByKind,
@@ -40,6 +41,13 @@ export type NebulaOptions = NebulaCoreOptions & RuntimeOptionsByKind;
 export interface NebulaCoreOptions {
   /** Register the built-in functions (fib, exponential, factorial, prime, hash). Default true. */
   builtins?: boolean;
+  /**
+   * Start `ready()` when the instance is created, in the background: the engine's one-time set-up
+   * (the Wasm worker threads, the host's own first steps) is then done, or under way, by the first
+   * invocation, which reports any wait for it as `prepareMs`. `false` starts nothing until asked
+   * (`ready()`, `prepare()`, or a first invocation). Default true.
+   */
+  warmUp?: boolean;
   /**
    * The meter whose samples give each record its energy. Default: RAPL where this host's
    * powercap counters can be read, otherwise the CPU-utilisation estimate (`energy.estimate:
@@ -91,7 +99,6 @@ function warnWarmOnce(): void {
     { type: 'NebulaWarning', code: 'NEBULA_WARM_MODE' },
   );
 }
-
 /** Checks a timeout in ms. @throws UsageError `INVALID_ARGUMENT` */
 export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0) || value > MAX_TIMEOUT_MS)
@@ -126,6 +133,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   /** Clean-ups of finished invocations still running (see `cleanedUp()`). */
   private readonly cleanups = new Set<Promise<void>>();
   private closed = false;
+  private warming: Promise<void> | undefined;
 
   /** @throws UsageError `INVALID_ARGUMENT` for an option out of range (e.g. `timeoutMs`). */
   constructor(readonly options: NebulaOptions = {}) {
@@ -150,65 +158,41 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       this.energy.kick();
     }
     if (options.builtins !== false) for (const spec of builtinFunctions()) this.register(spec);
-    this.rehearse();
+    if (options.warmUp !== false) void this.ready();
   }
 
   /**
-   * Takes the host's side of an invocation once through its steps, with nothing behind it: no
-   * function, no runtime, no event delivered, no record kept. Each step costs far more the first time it
-   * runs in a process than afterwards (the generator behind record ids is seeded on its first
-   * use, ~0.5 ms here; V8 compiles each function on its first call): that is engine set-up, paid
-   * here, when the instance is created, instead of inside the first invocation's `startupMs`.
+   * Takes the engine's one-time set-up now, so that no invocation's figures hold it: the host's
+   * own steps of an invocation (the id generator seeded, its code compiled by V8), and each
+   * registered runtime that starts ahead (its descriptor's `startsAhead`: the Wasm worker threads
+   * started and their run path taken once). The constructor starts it in the background unless
+   * `warmUp: false`; experiments and `nebula serve` await it. Functions are not prepared here (see
+   * `prepare()`). Never rejects: a runtime that cannot start says so at its first invocation, as a
+   * failed record.
    */
-  private rehearse(): void {
-    const requestAt = nowMs();
-    const ctx: RunContext = {
-      mode: 'cold',
-      timeoutMs: checkTimeoutMs(30_000),
-      deadlineAt: requestAt + 30_000,
-      requestAt,
-    };
-    const input = serialiseInput({ rehearsal: [1, 'a'] }, 1024);
-    const id = newId();
-    // Nothing can listen yet (the constructor has not returned): the emit reaches no one.
-    if (this.listenerCount('invocation:start') === 0)
-      this.safeEmit('invocation:start', {
-        id,
-        function: 'rehearsal',
-        runtime: runtimeKinds()[0]!,
-        mode: ctx.mode,
-        input,
-      });
-    const noop: Prepared = {
-      info: {},
-      run: async (stdin, c) => ({
-        exitCode: 0,
-        stdout: stdin,
-        stderr: '',
-        functionStartAt: c.requestAt,
-        functionEndAt: nowMs(),
-        phases: {},
-        compiled: false,
-        sandbox: 'fresh',
-      }),
-      release: async () => undefined,
-    };
-    const kind = runtimeKinds()[0]!;
-    const entry: Entry = { spec: { name: 'rehearsal' }, prepared: {}, ready: { [kind]: noop } };
-    void this.run(entry, kind, input, ctx).then((ran) =>
-      toRecord(
-        {
-          id,
-          name: entry.spec.name,
-          runtime: kind,
-          mode: ctx.mode,
-          input,
-          requestAt,
-          prepareMs: ran.prepareMs,
-          maxStderrBytes: 4096,
-        },
-        ran.outcome,
-      ),
+  ready(): Promise<void> {
+    this.warming ??= this.warmUp();
+    return this.warming;
+  }
+
+  private async warmUp(): Promise<void> {
+    if (this.closed) return;
+    // The host's own steps, each once: V8 compiles a function on its first call, and the
+    // generator behind record ids is seeded on its first draw (~0.5 ms). Nothing runs, nothing is
+    // emitted or recorded.
+    const first = this.registry.keys().next();
+    if (!first.done) this.request(first.value, null, {});
+    warmRecordPath();
+    await Promise.all(
+      runtimeDescriptors()
+        .filter((d) => d.startsAhead)
+        .map(async (d) => {
+          try {
+            await this.runtime(d.kind).ready?.();
+          } catch {
+            // Reported where it matters: at the first invocation or deploy that needs this runtime.
+          }
+        }),
     );
   }
 
@@ -313,26 +297,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     if (options.waitForEnergy && this.energy && !this.closed) await this.energy.ready().catch(() => undefined);
     const requestAt = nowMs();
     this.assertOpen();
-    const entry = this.entry(name);
-    const kinds = kindsOf(entry.spec);
-    const runtime = options.runtime ?? kinds[0]!;
-    if (!isRuntimeKind(runtime)) throw unknownRuntime(runtime);
-    if (!kinds.includes(runtime))
-      throw new UsageError(
-        'RUNTIME_NOT_DEPLOYED',
-        `Function "${name}" has no ${runtime} artifact; it runs on: ${kinds.join(', ')}.`,
-      );
-    const mode = options.mode ?? 'cold';
-    if (!INVOCATION_MODES.includes(mode))
-      throw new UsageError(
-        'INVALID_ARGUMENT',
-        `Unknown mode "${String(mode)}": use ${INVOCATION_MODES.map((m) => `"${m}"`).join(', ')}.`,
-      );
-    if (mode === 'warm') warnWarmOnce();
-    const timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
-    const inputJson = serialiseInput(input, this.options.maxInputBytes ?? 1024 * 1024);
-
-    const id = newId();
+    const { entry, runtime, mode, timeoutMs, inputJson, id } = this.request(name, input, options);
     this.safeEmit('invocation:start', { id, function: name, runtime, mode, input });
     const work = this.run(entry, runtime, inputJson, {
       mode,
@@ -381,6 +346,33 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       if (options.waitForEnergy) await this.pending.settled([record]);
     }
     return record;
+  }
+
+  /**
+   * The host's own steps of an invocation before its run: the options checked, the input
+   * serialised, the record's id drawn.
+   * @throws UsageError as `invoke()` documents.
+   */
+  private request(name: string, input: unknown, options: InvokeOptions) {
+    const entry = this.entry(name);
+    const kinds = kindsOf(entry.spec);
+    const runtime = options.runtime ?? kinds[0]!;
+    if (!isRuntimeKind(runtime)) throw unknownRuntime(runtime);
+    if (!kinds.includes(runtime))
+      throw new UsageError(
+        'RUNTIME_NOT_DEPLOYED',
+        `Function "${name}" has no ${runtime} artifact; it runs on: ${kinds.join(', ')}.`,
+      );
+    const mode = options.mode ?? 'cold';
+    if (!INVOCATION_MODES.includes(mode))
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `Unknown mode "${String(mode)}": use ${INVOCATION_MODES.map((m) => `"${m}"`).join(', ')}.`,
+      );
+    if (mode === 'warm') warnWarmOnce();
+    const timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
+    const inputJson = serialiseInput(input, this.options.maxInputBytes ?? 1024 * 1024);
+    return { entry, runtime, mode, timeoutMs, inputJson, id: newId() };
   }
 
   /**

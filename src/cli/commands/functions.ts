@@ -17,7 +17,8 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new CliError('nebula functions takes no positional arguments; see --help.');
-  const nebula = new Nebula();
+  // Only listing: nothing to warm up.
+  const nebula = new Nebula({ warmUp: false, meter: null });
   try {
     const list = await nebula.functions();
     if (values.json) {

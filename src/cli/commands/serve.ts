@@ -32,6 +32,8 @@ async function run(argv: string[]): Promise<number> {
   const nebula = new Nebula(meter !== undefined ? { meter } : {});
   const api = createServer(nebula, values.token ? { token: values.token } : {});
   try {
+    // The engine's set-up first, so no request waits for it.
+    await nebula.ready();
     const { url } = await api.listen(port, values.host ?? '127.0.0.1');
     // A server deploys ahead, as a FaaS platform does: the built-ins are prepared in the background
     // on each runtime that starts ahead (Wasm), so a first request finds them ready (prepareMs 0).

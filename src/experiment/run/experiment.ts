@@ -176,9 +176,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     this.emit('note', text);
   }
 
-  /** Prepares every runtime; an unavailable one is dropped with a note when the config allows. */
+  /**
+   * Takes the engine's set-up (`nebula.ready()`), then prepares every function on every runtime; an
+   * unavailable runtime is dropped with a note when the config allows.
+   */
   private async prepare(names: string[]): Promise<RuntimeKind[]> {
     const cfg = this.config;
+    await this.nebula.ready();
     const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
     this.emit('phase', 'prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
     let runtimes = [...cfg.runtimes];

@@ -7,11 +7,11 @@ import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { nowMs } from '../../clock.js';
 import { NebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
-import type { FunctionSpec } from '../../types.js';
+import { INVOCATION_MODES, type FunctionSpec } from '../../types.js';
 import type { Prepared, RunContext, RunOutcome, Runtime } from '../runtime.js';
 import { defaultCacheDir, prepareArtifact } from './artifact/prepare.js';
 import { toOutcome, type OutcomeFacts } from './outcome.js';
-import { WorkerPool } from './pool/pool.js';
+import { WorkerPool, type PoolOptions } from './pool/pool.js';
 import { SELF_TEST_FN } from './worker/self-test.js';
 import { Mode, MAX_WORKERS } from './pool/shared-slots.js';
 
@@ -109,13 +109,16 @@ function applyV8Tiering(tiering: V8Tiering): void {
  */
 export class WasmRuntime implements Runtime {
   readonly kind = 'wasm' as const;
-  private readonly pool: WorkerPool;
+  private readonly poolOptions: PoolOptions;
+  /** The worker threads, started by `ready()` or the first `prepare()`. */
+  private pool: WorkerPool | undefined;
   private readonly cacheDir: string;
   private readonly maxOutputBytes: number;
-  /** Workers running and the main thread's own path compiled by a few self-test runs; unset again when starting failed. */
+  /** Workers running and the host's side of a run taken once; unset again when starting failed. */
   private started: Promise<void> | undefined;
+  private closed = false;
 
-  /** @throws NebulaError `INVALID_ARGUMENT` for an option out of range. */
+  /** @throws NebulaError `INVALID_ARGUMENT` for an option out of range. Starts nothing: see `ready()`. */
   constructor(readonly options: WasmRuntimeOptions = {}) {
     this.cacheDir = options.cacheDir ?? defaultCacheDir();
     this.maxOutputBytes = options.maxOutputBytes ?? MiB;
@@ -125,20 +128,39 @@ export class WasmRuntime implements Runtime {
         'INVALID_ARGUMENT',
         `workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}.`,
       );
-    this.pool = new WorkerPool({
+    this.poolOptions = {
       size: workers,
       maxOutputBytes: this.maxOutputBytes,
       instantiateTimeoutMs: options.instantiateTimeoutMs ?? 1000,
       spinMs: (options.idleSpinUs ?? 200) / 1000,
       hostSpinMs: (options.resultSpinUs ?? 50) / 1000,
       heapMiB: options.workerHeapMiB ?? 256,
-    });
-    void this.start().catch(() => undefined);
+    };
+  }
+
+  /**
+   * Starts the worker threads (each takes its own run path through a tiny built-in module while it
+   * starts) and takes this thread's side of a run through each mode a few times, so no invocation
+   * waits for the threads or pays for V8's first compilation of the path. `prepare()` starts them
+   * too; `nebula.ready()` calls this ahead.
+   * @throws RuntimeUnavailableError when no worker thread can start.
+   */
+  async ready(): Promise<void> {
+    try {
+      await this.start();
+    } catch (e) {
+      throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
   }
 
   private start(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the runtime was closed'));
+    this.pool ??= new WorkerPool(this.poolOptions);
     if (!this.started) {
-      const started = this.pool.ready().then(() => this.warmUp());
+      const pool = this.pool;
+      const started = pool.ready().then(() => this.warmUp(pool));
       started.catch(() => {
         if (this.started === started) this.started = undefined;
       });
@@ -147,18 +169,19 @@ export class WasmRuntime implements Runtime {
     return this.started;
   }
 
-  private async warmUp(): Promise<void> {
+  /** This thread's side of a run (hand-over, result, outcome), taken through each mode with the workers' self-test module. */
+  private async warmUp(pool: WorkerPool): Promise<void> {
     const facts: OutcomeFacts = {
       compiled: false,
       memoryMaxBytes: MiB,
       growProbe: true,
       maxOutputBytes: this.maxOutputBytes,
     };
-    const selfTest = new PreparedWasm(this.pool, SELF_TEST_FN, facts, { sizeBytes: 0, digest: '' });
+    const selfTest = new PreparedWasm(pool, SELF_TEST_FN, facts, { sizeBytes: 0, digest: '' });
     for (let i = 0; i < 20; i++) {
       const at = nowMs();
       await selfTest.run('{}', {
-        mode: (['cold', 'prewarmed', 'warm'] as const)[i % 3]!,
+        mode: INVOCATION_MODES[i % INVOCATION_MODES.length]!,
         timeoutMs: 5000,
         deadlineAt: at + 5000,
         requestAt: at,
@@ -194,16 +217,11 @@ export class WasmRuntime implements Runtime {
       memoryMaxBytes,
       forceGlue: this.options.componentHost === 'glue',
     });
-    try {
-      await this.start();
-    } catch (e) {
-      throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
+    await this.ready();
+    const pool = this.pool!;
     const fnId = ++fnCounter;
     try {
-      await this.pool.load({
+      await pool.load({
         type: 'load',
         fnId,
         ...(artifact.module ? { module: artifact.module, facts: artifact.facts! } : {}),
@@ -215,9 +233,9 @@ export class WasmRuntime implements Runtime {
         keepAliveMs: this.options.keepAliveMs ?? 60_000,
       });
     } catch (e) {
-      this.pool.drop(fnId);
+      pool.drop(fnId);
       const why = (e as Error).message;
-      if (this.pool.unavailable())
+      if (pool.unavailable())
         throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${why}`, { cause: e });
       throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": its instance cannot be created: ${why}`, {
         cause: e,
@@ -229,7 +247,7 @@ export class WasmRuntime implements Runtime {
       growProbe: artifact.facts?.growProbe === true,
       maxOutputBytes: this.maxOutputBytes,
     };
-    return new PreparedWasm(this.pool, fnId, facts, {
+    return new PreparedWasm(pool, fnId, facts, {
       sizeBytes: artifact.sizeBytes,
       digest: `sha256:${artifact.digest}`,
     });
@@ -237,7 +255,8 @@ export class WasmRuntime implements Runtime {
 
   /** Terminates the workers. */
   async close(): Promise<void> {
-    await this.pool.close();
+    this.closed = true;
+    await this.pool?.close();
   }
 }
 
