@@ -17,7 +17,7 @@ export const PHASES = {
   dir: 'a private working folder made for the run',
   create: 'the sandbox created (a container)',
   attach: "the sandbox's stdin, stdout and stderr connected",
-  spawn: 'the process that starts the function launched (the helper forked)',
+  spawn: 'the process or thread that runs the function started (the helper forked)',
   instantiate: 'the instance made (0 when it was made ahead or reused)',
   start: "from asking the sandbox to start until the function's own code runs (a container started, a process exec'd)",
   ready: 'a new kept sandbox reported ready for its first input',
