@@ -19,8 +19,8 @@
  */
 export { Nebula, MAX_TIMEOUT_MS } from './nebula.js';
 export type { NebulaOptions, NebulaCoreOptions } from './nebula.js';
-export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError } from './errors.js';
-export type { ErrorCode, NebulaErrorOptions } from './errors.js';
+export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError, isUsageError } from './errors.js';
+export type { ErrorCode, UsageCode, NebulaErrorOptions } from './errors.js';
 export { nowMs } from './clock.js';
 export { BUILTIN_NAMES, BUILTINS, builtinBinary, builtinBinaryArchs, builtinManifest, dockerArch } from './builtins.js';
 export type { BuiltinName, BuiltinInfo, BuiltinInput, BuiltinArtifact, BuiltinManifest } from './builtins.js';

@@ -6,7 +6,7 @@ import { EventEmitter } from 'eventemitter3';
 import { nowMs } from './clock.js';
 import { PendingEnergy } from './energy/pending.js';
 import { EnergyTracker } from './energy/tracker.js';
-import { isNebulaError, NebulaError, UsageError } from './errors.js';
+import { isNebulaError, MeterError, NebulaError, UsageError } from './errors.js';
 import { defaultMeter } from './meters/default-meter.js';
 import type { Meter } from './meters/meter.js';
 import { failedOutcome, newId, serialiseInput, toRecord, warmRecordPath } from './record.js';
@@ -415,7 +415,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    */
   async measureBaseline(options: { durationMs?: number } = {}): Promise<Baseline> {
     this.assertOpen();
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    if (!this.energy) throw noMeter();
     await this.energy.ready();
     return this.energy.measureBaseline(options.durationMs ?? 10_000);
   }
@@ -427,7 +427,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    */
   async measurePower(options: { durationMs?: number } = {}): Promise<Baseline> {
     this.assertOpen();
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    if (!this.energy) throw noMeter();
     await this.energy.ready();
     return this.energy.measurePower(options.durationMs ?? 10_000);
   }
@@ -438,7 +438,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * @throws NebulaError `METER_UNAVAILABLE` when no meter is attached or the window has a gap.
    */
   async attributeBatch(from: number, to: number, n: number): Promise<BatchEnergy> {
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    if (!this.energy) throw noMeter();
     return this.energy.batch(from, to, n);
   }
 
@@ -579,8 +579,12 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new UsageError('CLOSED', 'This Nebula instance is closed; create a new one.');
+    if (this.closed) throw new NebulaError('CLOSED', 'This Nebula instance is closed; create a new one.');
   }
+}
+
+function noMeter(): MeterError {
+  return new MeterError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
 }
 
 function unknownRuntime(kind: unknown): UsageError {

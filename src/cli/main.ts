@@ -2,7 +2,7 @@
 /** The `nebula` command: one module per command under commands/, listed once in COMMANDS. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isNebulaError, UsageError } from '../errors.js';
+import { isNebulaError, isUsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { runtimeDescriptors, runtimeKinds } from '../runtimes/registry.js';
 import { nearest } from '../nearest.js';
@@ -71,7 +71,7 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (isNebulaError(e)) {
       // A usage mistake (bad flag, unknown function, bad config) is exit 2; anything else that went wrong is 1.
-      const usageError = e instanceof UsageError;
+      const usageError = isUsageError(e);
       console.error(`nebula: ${e.code === 'INVALID_ARGUMENT' ? '' : `${e.code}: `}${e.message}`);
       if (e.code === 'RUNTIME_UNAVAILABLE')
         console.error(

@@ -4,7 +4,7 @@
  * in a list, on one runtime. Straight lines over K give watts and bytes per kept sandbox.
  */
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../../errors.js';
+import { MeterError, UsageError } from '../../errors.js';
 import type { Nebula, NebulaOptions } from '../../nebula.js';
 import { builtinFunctions, runtimeDescriptors, type RuntimeKind } from '../../runtimes/registry.js';
 import { linearFit } from '../../stats.js';
@@ -127,7 +127,7 @@ export async function measureKeepWarm(
   onWindow?: (edge: 'start' | 'end') => void,
 ): Promise<KeepWarmResult> {
   const meter = nebula.meter;
-  if (!meter) throw new UsageError('METER_UNAVAILABLE', 'The keep-warm step needs a meter.');
+  if (!meter) throw new MeterError('METER_UNAVAILABLE', 'The keep-warm step needs a meter.');
   const builtin = builtinFunctions().find((s) => s.name === o.function)!;
   // A fresh copy, so no sandbox of it is kept yet: K = 0 really is zero.
   const name = `keepwarm-${o.function}-${runtime}`.slice(0, 63);

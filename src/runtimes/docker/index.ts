@@ -5,7 +5,7 @@
  */
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
-import { NebulaError } from '../../errors.js';
+import { NebulaError, UsageError } from '../../errors.js';
 import type { FunctionSpec } from '../../types.js';
 import type { Prepared, PreparedInfo, Runtime } from '../runtime.js';
 import { by } from './deadline.js';
@@ -124,7 +124,7 @@ export class DockerRuntime implements Runtime {
    * archive, a binary that cannot run in a FROM scratch image on this engine, nothing to run).
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
-    if (!fn.docker) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no docker source.`);
+    if (!fn.docker) throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}" has no docker source.`);
     const parts = await this.engine();
     const ref = await ensureImage(parts.docker, fn.name, fn.docker, await this.engineArch(parts.docker));
     const command = commandOf(fn, ref);

@@ -118,13 +118,13 @@ export class WasmRuntime implements Runtime {
   private started: Promise<void> | undefined;
   private closed = false;
 
-  /** @throws NebulaError `INVALID_ARGUMENT` for an option out of range. Starts nothing: see `ready()`. */
+  /** @throws UsageError `INVALID_ARGUMENT` for an option out of range. Starts nothing: see `ready()`. */
   constructor(readonly options: WasmRuntimeOptions = {}) {
     this.cacheDir = options.cacheDir ?? defaultCacheDir();
     this.maxOutputBytes = options.maxOutputBytes ?? MiB;
     const workers = options.workers ?? availableParallelism();
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)
-      throw new NebulaError(
+      throw new UsageError(
         'INVALID_ARGUMENT',
         `workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}.`,
       );
@@ -197,7 +197,7 @@ export class WasmRuntime implements Runtime {
    * native WASI 0.2 component needs `@bytecodealliance/jco-transpile` and it is not installed.
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
-    if (fn.wasm === undefined) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);
+    if (fn.wasm === undefined) throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);
     let bytes: Uint8Array;
     if (typeof fn.wasm === 'string') {
       try {
