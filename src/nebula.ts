@@ -85,20 +85,6 @@ interface Entry {
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 /** The largest delay a Node.js timer takes (2^31 - 1 ms); longer ones would fire at once. */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
-let warmWarned = false;
-
-/**
- * `mode: 'warm'` meant "prepared ahead, used once" before 0.1.0 was released; that is now
- * `prewarmed`, and `warm` reuses a kept sandbox. Said once per process, so old scripts notice.
- */
-function warnWarmOnce(): void {
-  if (warmWarned) return;
-  warmWarned = true;
-  process.emitWarning(
-    "mode 'warm' reuses a sandbox kept alive between invocations; the former meaning (prepared ahead, used once) is now mode 'prewarmed'.",
-    { type: 'NebulaWarning', code: 'NEBULA_WARM_MODE' },
-  );
-}
 /** Checks a timeout in ms. @throws UsageError `INVALID_ARGUMENT` */
 export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0) || value > MAX_TIMEOUT_MS)
@@ -369,7 +355,6 @@ export class Nebula extends EventEmitter<NebulaEvents> {
         'INVALID_ARGUMENT',
         `Unknown mode "${String(mode)}": use ${INVOCATION_MODES.map((m) => `"${m}"`).join(', ')}.`,
       );
-    if (mode === 'warm') warnWarmOnce();
     const timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
     const inputJson = serialiseInput(input, this.options.maxInputBytes ?? 1024 * 1024);
     return { entry, runtime, mode, timeoutMs, inputJson, id: newId() };

@@ -260,7 +260,7 @@ export interface InvokeOptions {
   signal?: AbortSignal;
   /**
    * Return only once the record's energy is settled (the covering sample arrived, or its
-   * deadline passed), as before 0.2. Default false: `invoke()` returns when the result is ready
+   * deadline passed). Default false: `invoke()` returns when the result is ready
    * and the energy settles afterwards (`invocation:settled`, `nebula.settled()`).
    */
   waitForEnergy?: boolean;

@@ -190,7 +190,6 @@ const ROUTES: Array<[string, string, Handler, boolean?]> = [
       }),
   ],
   ['POST', '/invoke', invoke],
-  ['POST', '/invoke_function', invoke],
   ['GET', '/results', results],
   ['GET', '/results/:id', result],
   ['GET', '/functions', async (_q, res, ctx) => send(res, 200, { functions: await ctx.nebula.functions() })],
