@@ -17,11 +17,11 @@
  * ```
  * @module
  */
-export { Nebula, MAX_TIMEOUT_MS } from './nebula.js';
+export { Nebula } from './nebula.js';
 export type { NebulaOptions, NebulaCoreOptions } from './nebula.js';
 export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError, isUsageError } from './errors.js';
 export type { ErrorCode, UsageCode, NebulaErrorOptions } from './errors.js';
-export { nowMs } from './clock.js';
+export { nowMs, MAX_TIMEOUT_MS } from './clock.js';
 export { BUILTIN_NAMES, BUILTINS, builtinBinary, builtinBinaryArchs, builtinManifest, dockerArch } from './builtins.js';
 export type { BuiltinName, BuiltinInfo, BuiltinInput, BuiltinArtifact, BuiltinManifest } from './builtins.js';
 export {
@@ -32,6 +32,7 @@ export {
   isRuntimeKind,
   builtinFunctions,
   PHASES,
+  failedOutcome,
   WasmRuntime,
   DockerRuntime,
   ProcessRuntime,
@@ -55,7 +56,6 @@ export type {
   MicroFloor,
   Phase,
   Prepared,
-  PreparedInfo,
   RunContext,
   RunOutcome,
 } from './runtimes/index.js';

@@ -3,13 +3,14 @@
  * Runtimes and meters are plugged in through their interfaces; nothing here knows their insides.
  */
 import { EventEmitter } from 'eventemitter3';
-import { nowMs } from './clock.js';
+import { MAX_TIMEOUT_MS, nowMs } from './clock.js';
 import { PendingEnergy } from './energy/pending.js';
 import { EnergyTracker } from './energy/tracker.js';
 import { isNebulaError, MeterError, NebulaError, UsageError } from './errors.js';
 import { defaultMeter } from './meters/default-meter.js';
 import type { Meter } from './meters/meter.js';
-import { failedOutcome, newId, serialiseInput, toRecord, warmRecordPath } from './record.js';
+import { newId, serialiseInput, toRecord, warmRecordPath } from './record.js';
+import { failedOutcome } from './runtimes/outcome.js';
 import { RecordLog } from './record-log.js';
 import {
   builtinFunctions,
@@ -83,8 +84,6 @@ interface Entry {
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
-/** The largest delay a Node.js timer takes (2^31 - 1 ms); longer ones would fire at once. */
-export const MAX_TIMEOUT_MS = 2_147_483_647;
 /** Checks a timeout in ms. @throws UsageError `INVALID_ARGUMENT` */
 export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0) || value > MAX_TIMEOUT_MS)

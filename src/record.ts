@@ -4,7 +4,8 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { isoFromMs, nowMs } from './clock.js';
-import { NebulaError, UsageError, toNebulaError, type ErrorCode } from './errors.js';
+import { NebulaError, UsageError } from './errors.js';
+import { failedOutcome } from './runtimes/outcome.js';
 import type { RunOutcome } from './runtimes/runtime.js';
 import type { EnergyStatus, InvocationError, InvocationMode, InvocationRecord, RuntimeKind } from './types.js';
 
@@ -102,26 +103,6 @@ export function serialiseInput(input: unknown, maxBytes: number): string {
       },
     );
   return json;
-}
-
-/** The outcome of a run that failed before or outside the function (the one builder for them). */
-export function failedOutcome(
-  error: unknown,
-  fallback: ErrorCode = 'RUNTIME_ERROR',
-  at = nowMs(),
-  phases: Record<string, number> = {},
-): RunOutcome {
-  return {
-    exitCode: null,
-    stdout: '',
-    stderr: '',
-    functionStartAt: at,
-    functionEndAt: at,
-    phases,
-    compiled: false,
-    sandbox: 'fresh',
-    error: toNebulaError(error, fallback),
-  };
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Argument parsing for the `nebula` command (node's util.parseArgs), with errors as one clear line. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MAX_TIMEOUT_MS } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { nearest } from '../nearest.js';
 
@@ -49,16 +50,13 @@ export function parse<O extends Options>(argv: string[], name: string, commandOp
   }
 }
 
-/** The longest duration a flag takes (a Node.js timer's limit, about 24.8 days), ms. */
-const MAX_DURATION_MS = 2_147_483_647;
-
 /** "30s", "500ms", "2m", "1h", "1500" (ms) to milliseconds, from 0 to about 24.8 days. */
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m) throw new CliError(`${flag} takes a duration such as 30s, 500ms or 2m, got "${text}".`);
   const v = Number(m[1]);
   const ms = m[2] === 's' ? v * 1000 : m[2] === 'm' ? v * 60_000 : m[2] === 'h' ? v * 3_600_000 : v;
-  if (!(ms <= MAX_DURATION_MS)) throw new CliError(`${flag} is at most 596h (about 24.8 days), got "${text}".`);
+  if (!(ms <= MAX_TIMEOUT_MS)) throw new CliError(`${flag} is at most 596h (about 24.8 days), got "${text}".`);
   return ms;
 }
 

@@ -4,9 +4,9 @@
  * written out for editors (a test keeps the two equal); the CLI checks files against it too.
  */
 import { BUILTIN_NAMES } from '../builtins.js';
+import { MAX_TIMEOUT_MS } from '../clock.js';
 import type { Schema } from '../json-schema.js';
 import { meterPattern, meterUsage } from '../meters/registry.js';
-import { MAX_TIMEOUT_MS } from '../nebula.js';
 import { runtimeDescriptors, runtimeKinds } from '../runtimes/registry.js';
 import { INVOCATION_MODES } from '../types.js';
 

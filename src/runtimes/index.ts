@@ -20,6 +20,7 @@ export type { DockerSource } from './docker/descriptor.js';
 export { ProcessRuntime, type ProcessRuntimeOptions } from './process/index.js';
 export type { ProcessSource } from './process/descriptor.js';
 export { defineRuntime, PHASES } from './runtime.js';
+export { failedOutcome } from './outcome.js';
 export type {
   Runtime,
   RuntimeDescriptor,
@@ -28,7 +29,6 @@ export type {
   MicroFloor,
   Phase,
   Prepared,
-  PreparedInfo,
   RunContext,
   RunOutcome,
 } from './runtime.js';

@@ -6,7 +6,7 @@
 import type { BuiltinName } from '../builtins.js';
 import type { NebulaError } from '../errors.js';
 import type { Schema } from '../json-schema.js';
-import type { FunctionSpec, InvocationMode, LimitState, SandboxUse } from '../types.js';
+import type { ArtifactInfo, FunctionSpec, InvocationMode, LimitState, SandboxUse } from '../types.js';
 
 /**
  * The steps of a run, each with one meaning on every runtime. A record's `timing.phases` holds
@@ -73,23 +73,10 @@ export interface RunOutcome {
   limits?: Record<string, LimitState>;
 }
 
-/** Deploy-time facts about a prepared function. */
-export interface PreparedInfo {
-  /** Size of the artifact in bytes (wasm bytes, image size). */
-  sizeBytes?: number;
-  /** Content digest of the artifact. */
-  digest?: string;
-  /** Image reference (Docker). */
-  image?: string;
-  /** Path of the artifact on disk, when it came from a file. */
-  path?: string;
-  /** The compiler that built the artifact, when known (from the built-ins' manifest). */
-  compiler?: string;
-}
-
 /** A function made ready for a runtime: everything that can be done once is done. */
 export interface Prepared {
-  readonly info: PreparedInfo;
+  /** Deploy-time facts about the artifact (what `nebula.functions()` shows once prepared). */
+  readonly info: ArtifactInfo;
   /** Runs the function once on a fresh instance/container with `input` (JSON text) on stdin. */
   run(input: string, ctx: RunContext): Promise<RunOutcome>;
   /** Drops what was prepared (warm instances, images built for it stay cached). */
@@ -127,7 +114,7 @@ export interface SourceDescriptor<S> {
    */
   validate(source: unknown, functionName: string): S;
   /** What `nebula.functions()` shows of the source before it is prepared (path, size, image). */
-  describe(source: S): PreparedInfo;
+  describe(source: S): ArtifactInfo;
   /**
    * The same source with each file path it names passed through `file` (the CLI resolves them
    * against the config file's folder and checks they exist). Default: it names no file.

@@ -1,5 +1,6 @@
 /** An experiment's configuration: what the user gives, and the one place its defaults are resolved. */
 import { builtinInputs } from '../../builtins.js';
+import { MAX_TIMEOUT_MS } from '../../clock.js';
 import { UsageError } from '../../errors.js';
 import { checkTimeoutMs } from '../../nebula.js';
 import { isRuntimeKind, runtimeDescriptor, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
@@ -115,7 +116,7 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
   try {
     timeoutMs = checkTimeoutMs(config.timeoutMs ?? 60_000);
   } catch {
-    throw bad('timeoutMs', 'must be a number of ms from 1 to 2147483647', config.timeoutMs);
+    throw bad('timeoutMs', `must be a number of ms from 1 to ${MAX_TIMEOUT_MS}`, config.timeoutMs);
   }
   return {
     functions,

@@ -6,8 +6,8 @@
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { NebulaError, UsageError } from '../../errors.js';
-import type { FunctionSpec } from '../../types.js';
-import type { Prepared, PreparedInfo, Runtime } from '../runtime.js';
+import type { ArtifactInfo, FunctionSpec } from '../../types.js';
+import type { Prepared, Runtime } from '../runtime.js';
 import { by } from './deadline.js';
 import { connect, engineError, ping, type DockerConnection } from './engine.js';
 import { DEPLOY_CALL_MS, ensureImage } from './image.js';
@@ -133,7 +133,7 @@ export class DockerRuntime implements Runtime {
         'INVALID_FUNCTION',
         `Function "${fn.name}": the image ${ref.image} has no ENTRYPOINT or CMD and grants.args is empty: nothing to run.`,
       );
-    const info: PreparedInfo = { image: ref.image };
+    const info: ArtifactInfo = { image: ref.image };
     if (ref.sizeBytes !== undefined) info.sizeBytes = ref.sizeBytes;
     if (ref.digest) info.digest = ref.digest;
     const once = onceOptions(fn, ref, ownerLabels(this.instanceId), this.options.user);

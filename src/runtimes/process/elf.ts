@@ -1,27 +1,9 @@
-/** Reads just enough of an ELF header to tell whether this machine can execute the file. */
+/** Whether this machine can execute a file, from its ELF header (read by the runtimes' one ELF reader). */
 import { endianness } from 'node:os';
+import { ELF_IDENT_BYTES, hostMachine, readElfHeader } from '../elf.js';
 
-/** e_machine values (ELF gABI) for the architectures Node runs on, by `process.arch`. */
-const MACHINES: Record<string, { machine: number; bits: 32 | 64; name: string }> = {
-  x64: { machine: 62, bits: 64, name: 'x86-64' },
-  arm64: { machine: 183, bits: 64, name: 'AArch64' },
-  arm: { machine: 40, bits: 32, name: 'ARM' },
-  ia32: { machine: 3, bits: 32, name: 'x86' },
-  riscv64: { machine: 243, bits: 64, name: 'RISC-V' },
-  ppc64: { machine: 21, bits: 64, name: 'PowerPC64' },
-  s390x: { machine: 22, bits: 64, name: 'S/390' },
-  loong64: { machine: 258, bits: 64, name: 'LoongArch' },
-};
-
-const ET_EXEC = 2;
-const ET_DYN = 3;
-
-/** Bytes of the header read: e_ident (16), e_type (2), e_machine (2). */
-export const ELF_HEADER_BYTES = 20;
-
-function machineName(machine: number): string {
-  return Object.values(MACHINES).find((m) => m.machine === machine)?.name ?? `e_machine ${machine}`;
-}
+/** Bytes of the file read: the identification, e_type and e_machine. */
+export const ELF_HEADER_BYTES = ELF_IDENT_BYTES;
 
 /**
  * Why a file starting with `head` cannot run on this machine, or `undefined` when it can: not ELF,
@@ -33,18 +15,16 @@ export function elfProblem(
   arch: string = process.arch,
   littleEndian = endianness() === 'LE',
 ): string | undefined {
-  if (head.length < ELF_HEADER_BYTES || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46)
-    return 'it is not an ELF executable (no \\x7fELF magic): the process runtime runs native Linux binaries, not scripts';
-  const bits = head[4] === 1 ? 32 : head[4] === 2 ? 64 : 0;
-  const little = head[5] === 1 ? true : head[5] === 2 ? false : undefined;
-  if (bits === 0 || little === undefined) return 'its ELF header is malformed (unknown class or byte order)';
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const type = view.getUint16(16, little);
-  const machine = view.getUint16(18, little);
-  if (type !== ET_EXEC && type !== ET_DYN) return `it is an ELF file of type ${type}, not an executable`;
-  const want = MACHINES[arch];
-  if (!want) return `this machine's architecture (${arch}) is not one the process runtime knows`;
-  if (machine !== want.machine || bits !== want.bits || little !== littleEndian)
-    return `it is built for ${machineName(machine)} (${bits}-bit, ${little ? 'little' : 'big'}-endian), but this machine is ${want.name} (${arch})`;
+  const read = readElfHeader(head);
+  if (!read.ok)
+    return read.why === 'not-elf'
+      ? 'it is not an ELF executable (no \\x7fELF magic): the process runtime runs native Linux binaries, not scripts'
+      : 'its ELF header is malformed (unknown class or byte order)';
+  const h = read.header;
+  if (h.type !== 2 && h.type !== 3) return `it is an ELF file of type ${h.type}, not an executable`;
+  const here = hostMachine(arch, littleEndian);
+  if (!here) return `this machine's architecture (${arch}) is not one the process runtime knows`;
+  if (h.arch !== here.arch || h.is64 !== here.is64 || h.littleEndian !== littleEndian)
+    return `it is built for ${h.machineName} (${h.is64 ? 64 : 32}-bit, ${h.littleEndian ? 'little' : 'big'}-endian), but this machine is ${here.name} (${arch})`;
   return undefined;
 }
