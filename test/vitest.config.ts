@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // The CLI and the Wasm worker run from dist/: a build older than src/ fails the run at once.
+    globalSetup: ['test/dist-fresh.ts'],
     // Real engines (Docker, Modbus sockets, Chromium) are slow to start; no test asserts a duration.
     testTimeout: 120_000,
     hookTimeout: 180_000,
