@@ -11,7 +11,7 @@
  * ```ts
  * import { Nebula } from 'nebula-faas';
  * const nebula = new Nebula();
- * const rec = await nebula.invoke('fib', 30, { runtime: 'wasm' });
+ * const rec = await nebula.invoke('fib', 30);
  * if (rec.ok) console.log(rec.result, rec.timing.startupMs, rec.timing.execMs);
  * await nebula.close();
  * ```

@@ -101,7 +101,7 @@ export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
  * @example
  * ```ts
  * const nebula = new Nebula();
- * const rec = await nebula.invoke('fib', 30, { runtime: 'wasm' });
+ * const rec = await nebula.invoke('fib', 30);
  * console.log(rec.result, rec.timing.startupMs, rec.timing.execMs);
  * await nebula.close();
  * ```
@@ -263,7 +263,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * `INVALID_ARGUMENT` (bad options), `CLOSED`.
    * @example
    * ```ts
-   * const rec = await nebula.invoke('prime', 1000, { runtime: 'docker', mode: 'prewarmed' });
+   * const rec = await nebula.invoke('prime', 1000, { mode: 'prewarmed' });
    * if (rec.ok) console.log(rec.result, rec.timing.totalMs); else console.error(rec.error.code);
    * ```
    */
@@ -584,7 +584,8 @@ function unknownRuntime(kind: unknown): UsageError {
  */
 function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
   if (runtimes === undefined) return [];
-  const hint = `options.runtimes takes runtime instances by kind, e.g. { docker: new DockerRuntime({ ... }) }; to choose the runtime of an invocation, pass { runtime: 'wasm' } to invoke().`;
+  const kinds = runtimeKinds();
+  const hint = `options.runtimes takes runtime instances by kind (${kinds.join(', ')}): one made with other options or for another engine; to choose the runtime of an invocation, pass { runtime: '${kinds[0]}' } to invoke().`;
   if (typeof runtimes !== 'object' || runtimes === null || Array.isArray(runtimes))
     throw new UsageError('INVALID_ARGUMENT', `${hint} Got ${Array.isArray(runtimes) ? 'an array' : typeof runtimes}.`);
   const out: Array<[RuntimeKind, Runtime]> = [];

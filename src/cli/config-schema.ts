@@ -32,8 +32,12 @@ function functionSchema(): Schema {
       additionalProperties: false,
       properties: {
         memoryMiB: { type: 'integer', minimum: 1, description: 'Memory cap per invocation, MiB (default 256).' },
-        cpus: { type: 'number', exclusiveMinimum: 0, description: 'CPU cap in cores (Docker; default 1).' },
-        pids: { type: 'integer', minimum: 1, description: 'Process cap (Docker; default 64).' },
+        cpus: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description: 'CPU cap in cores, where the runtime enforces one (default 1).',
+        },
+        pids: { type: 'integer', minimum: 1, description: 'Process cap, where the runtime enforces one.' },
       },
     },
     grants: {
