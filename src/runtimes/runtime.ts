@@ -105,7 +105,7 @@ export interface Runtime {
 }
 
 /** How a function spec's source for one runtime is given, checked, shown and made. */
-export interface SourceDescriptor<S> {
+interface SourceDescriptor<S> {
   /** The JSON Schema of the source, as a config file's `functions[].<kind>` takes it (relative paths allowed). */
   readonly schema: Schema;
   /**
@@ -137,7 +137,7 @@ export interface SourceDescriptor<S> {
 }
 
 /** What `mode: 'warm'` keeps alive on a runtime, and the option capping how many. */
-export interface KeepsWarm<O> {
+interface KeepsWarm<O> {
   /** The runtime option capping the sandboxes kept (per function, or per function and thread). */
   readonly option: keyof O & string;
   /** Its default. */
