@@ -13,7 +13,8 @@
 //    baseline the ledger measured over the bursts, the ledger's balance (shares + unattributed)
 //    / above baseline, the sum of the shares over the truth of the records' CPU time (what the
 //    invocations caused, without the host process's own CPU time), and each record's share
-//    against the truth of its CPU time (records whose window spans 5 meter intervals or more).
+//    against the truth of its CPU time (records whose window spans 5 meter intervals or more), and
+//    the median of each record's share over its own window figure above idle (1 when alone).
 // 2. Each runtime's cpuMs against an independent reading, runs of 50 ms or more, one at a time:
 //    Wasm, the worker thread's /proc/self/task/<tid>/schedstat read from the main thread while the
 //    worker sleeps between runs; process and Docker, the function's own CPU clock printed by
@@ -130,7 +131,7 @@ console.log(
 // 1. Shares at each level of concurrency.
 console.log('1. Shares against the truth (8 W x CPU time), and the books, per runtime and invocations at once');
 console.log(
-  'runtime  at once  records  shares/above  windows/above  balance  their CPU/machine CPU  shares/truth  share error vs truth: median  max   (records of 5+ intervals)',
+  'runtime  at once  records  shares/above  windows/above  balance  their CPU/machine CPU  shares/truth  share/window  share error vs truth: median  max   (records of 5+ intervals)',
 );
 const summary = [];
 for (const runtime of RUNTIMES) {
@@ -181,13 +182,14 @@ for (const runtime of RUNTIMES) {
       balance: ledger.balance,
       cpuShare: ledger.invocationCpuMs / ledger.machineCpuMs,
       sharesOverTruth: shares / truthJ,
+      shareOverWindow: median(settled.map((r) => r.energy.shareJ / (r.energy.isolatedEnergyWh * 3600))),
       medianError: errors.length ? median(errors) : NaN,
       maxError: errors.length ? Math.max(...errors) : NaN,
       long: long.length,
     };
     summary.push(row);
     console.log(
-      `${runtime.padEnd(8)} ${String(level).padStart(7)}  ${`${row.withShare}/${row.records}`.padStart(7)}  ${row.sharesOverAbove.toFixed(3).padStart(12)}  ${row.windowsOverAbove.toFixed(2).padStart(13)}  ${row.balance.toFixed(4).padStart(7)}  ${row.cpuShare.toFixed(3).padStart(21)}  ${row.sharesOverTruth.toFixed(3).padStart(12)}  ${pct(row.medianError).padStart(35)}  ${pct(row.maxError).padStart(5)}   (${row.long})`,
+      `${runtime.padEnd(8)} ${String(level).padStart(7)}  ${`${row.withShare}/${row.records}`.padStart(7)}  ${row.sharesOverAbove.toFixed(3).padStart(12)}  ${row.windowsOverAbove.toFixed(2).padStart(13)}  ${row.balance.toFixed(4).padStart(7)}  ${row.cpuShare.toFixed(3).padStart(21)}  ${row.sharesOverTruth.toFixed(3).padStart(12)}  ${row.shareOverWindow.toFixed(3).padStart(12)}  ${pct(row.medianError).padStart(35)}  ${pct(row.maxError).padStart(5)}   (${row.long})`,
     );
   }
 }
