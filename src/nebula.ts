@@ -69,6 +69,8 @@ interface Entry {
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+/** The largest `checkInput`, as JSON text. */
+const CHECK_INPUT_MAX_BYTES = 1024 * 1024;
 /** The largest delay a Node.js timer takes (2^31 - 1 ms); longer ones would fire at once. */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 let warmWarned = false;
@@ -272,6 +274,15 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   /** The deployed functions. */
   async functions(): Promise<FunctionInfo[]> {
     return Promise.all([...this.registry.values()].map((e) => this.info(e)));
+  }
+
+  /**
+   * The spec a function was deployed with: a shallow copy (its artifacts are the values given to
+   * `deploy()`), e.g. to deploy it again with another option.
+   * @throws UsageError `FUNCTION_NOT_FOUND`
+   */
+  spec(name: string): FunctionSpec {
+    return { ...this.entry(name).spec };
   }
 
   /** True when a function of that name is deployed. */
@@ -658,4 +669,18 @@ function validateSpec(spec: FunctionSpec): void {
       `Function "${spec.name}" needs an artifact for at least one runtime: ${RUNTIME_KINDS.map((k) => `"${k}"`).join(', ')}.`,
     );
   for (const kind of kinds) runtimeDescriptor(kind).validate(spec[kind], spec.name);
+  const bad = (what: string) => new UsageError('INVALID_ARGUMENT', `Function "${spec.name}": ${what}`);
+  if (spec.preinit !== undefined && spec.preinit !== 'auto' && typeof spec.preinit !== 'boolean')
+    throw bad(`preinit must be 'auto', true or false, got ${JSON.stringify(spec.preinit)}.`);
+  if (spec.initFunc !== undefined && (typeof spec.initFunc !== 'string' || spec.initFunc === ''))
+    throw bad(`initFunc must name an exported function, got ${JSON.stringify(spec.initFunc)}.`);
+  if (spec.grants?.initWasi !== undefined && typeof spec.grants.initWasi !== 'boolean')
+    throw bad(`grants.initWasi must be true or false, got ${JSON.stringify(spec.grants.initWasi)}.`);
+  if ('checkInput' in spec && spec.checkInput !== undefined) {
+    try {
+      serialiseInput(spec.checkInput, CHECK_INPUT_MAX_BYTES);
+    } catch (e) {
+      throw bad(`checkInput: ${(e as Error).message}`);
+    }
+  }
 }

@@ -4,7 +4,7 @@
  * (`wasm/` with jco, `docker/` with dockerode, ...) is one implementation.
  */
 import type { NebulaError } from '../errors.js';
-import type { FunctionSpec, InvocationMode, LimitState, SandboxUse } from '../types.js';
+import type { FunctionSpec, InvocationMode, LimitState, SandboxUse, SnapshotInfo } from '../types.js';
 
 /** What one run gets from Nebula. */
 export interface RunContext {
@@ -48,6 +48,8 @@ export interface RunOutcome {
   stderrTruncated?: boolean;
   /** The resource limits this run was under and which held (copied to the record's `limits`). */
   limits?: Record<string, LimitState>;
+  /** True when the run started from a pre-initialised artifact (copied to the record's `preinitialized`). */
+  preinitialized?: boolean;
 }
 
 /** Deploy-time facts about a prepared function. */
@@ -62,6 +64,12 @@ export interface PreparedInfo {
   path?: string;
   /** The compiler that built the artifact, when known (from the built-ins' manifest). */
   compiler?: string;
+  /** Set by runtimes that can pre-initialise: whether this artifact was (see `FunctionSpec.preinit`). */
+  preinitialized?: boolean;
+  /** The snapshot it starts from, when pre-initialised. */
+  snapshot?: SnapshotInfo;
+  /** Why it was not pre-initialised though it has an initialiser (`preinit: 'auto'`). */
+  preinitNote?: string;
 }
 
 /** A function made ready for a runtime: everything that can be done once is done. */
@@ -116,6 +124,11 @@ export interface RuntimeDescriptor<K extends string = string, S = unknown, O = u
    * experiment that runs it beside other runtimes notes it).
    */
   readonly sideEffect?: string;
+  /**
+   * How this runtime pre-initialises a function (`FunctionSpec.preinit`: its start-up work done at
+   * deploy), when it can; runtimes without it run that work at each start and ignore `preinit`.
+   */
+  readonly preinit?: string;
   /**
    * Checks the shape of a spec's source for this runtime and returns it typed.
    * @throws UsageError `INVALID_ARGUMENT` saying what the source must be.

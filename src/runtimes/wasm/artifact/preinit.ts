@@ -23,7 +23,8 @@ import {
 const WIZER_PACKAGE = '@bytecodealliance/wizer';
 /** The Wizer whose command line this file speaks (10.x; 10.0.0 is the version whose platform packages install here). */
 export const WIZER_INSTALL = `npm install ${WIZER_PACKAGE}@10.0.0`;
-const DEFAULT_INIT_FUNC = 'wizer.initialize';
+/** The initialiser Wizer calls unless told otherwise. */
+export const DEFAULT_INIT_FUNC = 'wizer.initialize';
 const PAGE = 65536;
 const MiB = 1024 * 1024;
 const STDERR_MAX = 64 * 1024;
@@ -344,11 +345,13 @@ export async function preinitialize(bytes: Uint8Array, options: PreinitOptions =
   const call = /unknown imported function: '([^']*)' '([^']*)'/.exec(error);
   if (call) {
     const [, module, fn] = call;
+    if (/^wasi/.test(module!) && fn === 'proc_exit')
+      throw refuse(name, 'exits', 'its initialiser exited (it called proc_exit) instead of returning.');
     if (/^wasi/.test(module!))
       throw refuse(
         name,
         'calls-wasi',
-        `its initialiser calls WASI (${module}.${fn}), which is not allowed here (allowWasi); initialisation may not read, write, or ask for time or random numbers.`,
+        `its initialiser calls WASI (${module}.${fn}), which is not allowed unless granted (grants.initWasi); initialisation may not read or write, and the time or random numbers it asks for would be frozen into the snapshot.`,
       );
     throw refuse(
       name,

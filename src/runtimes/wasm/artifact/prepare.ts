@@ -1,7 +1,7 @@
 /**
  * Deploy-time work on a wasm artifact, done once per content hash and cached in memory and on
  * disk: recognise a component or a preview1 module, refuse what cannot run, find the command's
- * main core module, rewrite it and cap its memory.
+ * main core module, pre-initialise it when asked (`snapshot.ts`), rewrite it and cap its memory.
  *
  * What runs per invocation is the command's main core module, rewritten once (`binary/module-rewrite.ts`),
  * over the preview1 bindings (`host/preview1.ts`). A preview1 module is that module itself. A
@@ -24,12 +24,21 @@ import { buildGlue, loadGlue, type Glue } from './component-glue.js';
 import { checkCommandModule, checkComponentInterface, checkInitialMemory, compile, refuse } from './checks.js';
 import { rewriteModule, type ModuleFacts } from '../binary/module-rewrite.js';
 import { importModules, MAGIC_CORE, Unsupported } from '../binary/codec.js';
+import type { SnapshotInfo } from '../../../types.js';
+import { preinitKey, snapshotOf, type PreinitRequest } from './snapshot.js';
 
 /**
  * Bump when the cached artifact format or its preparation changes (2: rewritten module plus its
- * facts; 3: a component's main module read from the component's own bytes, not from jco's output).
+ * facts; 3: a component's main module read from the component's own bytes, not from jco's output;
+ * 4: the facts file holds the snapshot's too).
  */
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 4;
+
+/** The file beside a cached module: what its rewrite found, and the snapshot it is, if it is one. */
+interface CachedFacts {
+  facts: ModuleFacts;
+  snapshot?: Omit<SnapshotInfo, 'cached'>;
+}
 
 /** A function ready to instantiate. */
 export interface WasmArtifact {
@@ -48,6 +57,10 @@ export interface WasmArtifact {
   facts?: ModuleFacts;
   /** For `glue`: the generated instantiation script and its compiled core modules by file name. */
   glue?: Glue;
+  /** Set when the main module was pre-initialised: the snapshot that runs instead. */
+  snapshot?: SnapshotInfo;
+  /** Why a module with an initialiser was not pre-initialised (`preinit: 'auto'` without Wizer). */
+  preinitNote?: string;
   /** True when nothing was cached and this process prepared it. */
   built: boolean;
   /** Deploy-time work, ms. */
@@ -104,6 +117,8 @@ export interface ArtifactOptions {
   memoryMaxBytes: number;
   /** Run components through jco's glue even when they hold a preview1 module. */
   forceGlue?: boolean;
+  /** Pre-initialise the main module (run its initialiser with Wizer and run the snapshot). Default: never. */
+  preinit?: PreinitRequest;
 }
 
 /**
@@ -114,15 +129,26 @@ export interface ArtifactOptions {
 export function prepareArtifact(name: string, bytes: Uint8Array, options: ArtifactOptions): Promise<WasmArtifact> {
   const digest = createHash('sha256').update(bytes).digest('hex');
   const key = createHash('sha256')
-    .update(`${CACHE_VERSION}:${digest}:${options.memoryMaxBytes}:${options.forceGlue ? 'glue' : 'direct'}`)
+    .update(
+      `${CACHE_VERSION}:${digest}:${options.memoryMaxBytes}:${options.forceGlue ? 'glue' : 'direct'}:${preinitKey(options.preinit)}`,
+    )
     .digest('hex')
     .slice(0, 32);
   const hit = memoryCache.get(key);
   // Only the preparation that did the work reports it as built; later ones reuse it.
-  if (hit) return hit.then((a) => ({ ...a, built: false }));
+  if (hit)
+    return hit.then((a) => ({
+      ...a,
+      built: false,
+      ...(a.snapshot ? { snapshot: { ...a.snapshot, cached: true } } : {}),
+    }));
   const p = build(name, bytes, digest, key, options);
   memoryCache.set(key, p);
-  p.catch(() => memoryCache.delete(key));
+  // Not kept: a failure, and a module left without its snapshot because Wizer was missing (it may be installed later).
+  p.then(
+    (a) => a.preinitNote && memoryCache.delete(key),
+    () => memoryCache.delete(key),
+  );
   return p;
 }
 
@@ -144,10 +170,10 @@ async function build(
   const hit = await readFile(cached).catch(() => null);
   const hitFacts = hit
     ? await readFile(`${cached}.json`, 'utf8')
-        .then((t) => JSON.parse(t) as ModuleFacts)
+        .then((t) => JSON.parse(t) as CachedFacts)
         .catch(() => null)
     : null;
-  if (hit && hitFacts) {
+  if (hit && hitFacts?.facts) {
     const module = await compile(name, hit);
     phases.compile = performance.now() - t;
     return {
@@ -157,7 +183,8 @@ async function build(
       sizeBytes: bytes.length,
       kind: 'preview1',
       module,
-      facts: hitFacts,
+      facts: hitFacts.facts,
+      ...(hitFacts.snapshot ? { snapshot: { ...hitFacts.snapshot, cached: true } } : {}),
       built: false,
       phases,
     };
@@ -174,6 +201,13 @@ async function build(
     main = await preview1Main(name, bytes);
     phases.read = performance.now() - t;
     if (!main || options.forceGlue) {
+      if (options.preinit?.mode === true)
+        throw refuse(
+          name,
+          main
+            ? "it cannot be pre-initialised when components run through jco's glue (componentHost: 'glue')."
+            : 'it cannot be pre-initialised: it is a native WASI 0.2 component, and only a preview1 module (on its own or inside a component) can be.',
+        );
       // A native WASI 0.2 component: jco's glue over a per-instance WASI 0.2 host.
       t = performance.now();
       const glue = await buildGlue(name, bytes, glueDir, options.memoryMaxBytes, main !== undefined);
@@ -181,9 +215,18 @@ async function build(
       return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue, built: true, phases };
     }
   }
-  const tc = performance.now();
   // Malformed bytes cannot be rewritten; compiling them unchanged then reports why they do not validate.
   let prepared = main ?? bytes;
+  t = performance.now();
+  const made = await snapshotOf(name, prepared, options.preinit, options.memoryMaxBytes);
+  let snapshot: CachedFacts['snapshot'];
+  if (made && 'bytes' in made) {
+    prepared = made.bytes;
+    snapshot = made.info;
+    phases.preinit = performance.now() - t;
+  }
+  const preinitNote = made && 'skipped' in made ? made.skipped : undefined;
+  const tc = performance.now();
   let facts: ModuleFacts = {
     initialPages: 0,
     maximumPages: 0,
@@ -201,15 +244,31 @@ async function build(
   const module = await compile(name, prepared);
   checkCommandModule(name, module, facts);
   phases.compile = performance.now() - tc;
+  const artifact: WasmArtifact = {
+    key,
+    digest,
+    source,
+    sizeBytes: bytes.length,
+    kind: 'preview1',
+    module,
+    facts,
+    ...(snapshot ? { snapshot: { ...snapshot, cached: false } } : {}),
+    ...(preinitNote ? { preinitNote } : {}),
+    built: true,
+    phases,
+  };
+  // A module left without its snapshot is not cached: a later deploy makes the snapshot once Wizer is installed.
+  if (preinitNote) return artifact;
   try {
     await mkdir(options.cacheDir, { recursive: true });
     const tmp = `${cached}.${process.pid}.tmp`;
-    await writeFile(`${tmp}.json`, JSON.stringify(facts));
+    const cachedFacts: CachedFacts = { facts, ...(snapshot ? { snapshot } : {}) };
+    await writeFile(`${tmp}.json`, JSON.stringify(cachedFacts));
     await rename(`${tmp}.json`, `${cached}.json`);
     await writeFile(tmp, prepared);
     await rename(tmp, cached);
   } catch {
     // A read-only or full cache directory only costs the next process the same work again.
   }
-  return { key, digest, source, sizeBytes: bytes.length, kind: 'preview1', module, facts, built: true, phases };
+  return artifact;
 }

@@ -136,6 +136,10 @@ describe('preinitialize', () => {
       reason: 'exits',
       message: expect.stringContaining('exited (status 3)'),
     });
+    expect(await outcome(fx.exits)).toMatchObject({
+      reason: 'exits',
+      message: expect.stringContaining('exited (it called proc_exit) instead of returning'),
+    });
     expect(await outcome(fx.traps)).toMatchObject({
       reason: 'traps',
       message: expect.stringContaining('trapped: wasm `unreachable` instruction executed'),
@@ -268,7 +272,7 @@ describe('the built-in primecount, pre-initialised', () => {
     // The table (3 MiB) is in the snapshot's data now.
     expect(snap.sizeAfter).toBeGreaterThan(snap.sizeBefore + 3 * MiB);
     await nebula.deploy([
-      { name: 'plain', wasm: core },
+      { name: 'plain', wasm: core, preinit: false },
       { name: 'snapshot', wasm: snap.bytes },
     ]);
     for (const input of [0, 2, 1000, 7919, 1000000, 33554431, { n: 1000, repeat: 3 }, 33554432, -1, 'abc']) {
