@@ -91,4 +91,5 @@ export type {
   NebulaEvents,
   PowerSample,
   SandboxUse,
+  SnapshotInfo,
 } from './types.js';

@@ -228,18 +228,19 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * Deploys one function or several: the artifacts are validated and prepared (compiled, image
    * checked) now, so a bad artifact is refused here and not at first invoke. Re-deploying a name
    * replaces it.
+   * @param options.prepare false: only check the specs' shape and register them; each artifact is
+   * prepared by `prepare()` or on first use (as the built-ins are). Default true.
    * @throws NebulaError `INVALID_ARGUMENT` (bad name or no artifact), `INVALID_FUNCTION`
    * (an artifact that cannot run), `RUNTIME_UNAVAILABLE`.
    */
-  async deploy(spec: FunctionSpec | FunctionSpec[]): Promise<FunctionInfo[]> {
+  async deploy(spec: FunctionSpec | FunctionSpec[], options: { prepare?: boolean } = {}): Promise<FunctionInfo[]> {
     this.assertOpen();
     const specs = Array.isArray(spec) ? spec : [spec];
     const infos: FunctionInfo[] = [];
     for (const s of specs) {
       validateSpec(s);
       const entry: Entry = { spec: s, prepared: {}, ready: {} };
-      const prepared = kindsOf(s).map((kind) => this.prepareEntry(entry, kind));
-      await Promise.all(prepared);
+      if (options.prepare !== false) await Promise.all(kindsOf(s).map((kind) => this.prepareEntry(entry, kind)));
       await this.replace(s.name, entry);
       infos.push(await this.info(entry));
     }

@@ -7,7 +7,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_NAMES } from '../builtins.js';
 import { UsageError } from '../errors.js';
-import { QUICK_INPUTS, resolveConfig, type ExperimentConfig, type ResolvedConfig } from '../experiment/run/config.js';
+import {
+  QUICK_INPUTS,
+  resolveConfig,
+  type ExperimentConfig,
+  type PreinitSetting,
+  type ResolvedConfig,
+} from '../experiment/run/config.js';
 import { checkOutDir } from '../experiment/run-folder.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
@@ -47,6 +53,20 @@ function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]
   return out;
 }
 
+/** `--preinit deployed|auto|true|false|both`. */
+function parsePreinit(text: string): PreinitSetting {
+  const values: Record<string, PreinitSetting> = {
+    deployed: 'deployed',
+    auto: 'auto',
+    true: true,
+    false: false,
+    both: 'both',
+  };
+  const value = values[text];
+  if (value === undefined) throw new CliError(`--preinit is deployed, auto, true, false or both, got "${text}".`);
+  return value;
+}
+
 /** The flags of `nebula bench`. */
 export const benchOptions = {
   config: { type: 'string' },
@@ -67,6 +87,7 @@ export const benchOptions = {
   meter: { type: 'string' },
   baseline: { type: 'string' },
   'no-micro': { type: 'boolean' },
+  preinit: { type: 'string' },
   quick: { type: 'boolean' },
   out: { type: 'string' },
   'export-csv': { type: 'string' },
@@ -113,6 +134,7 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
   const runtimes = values.runtimes
     ? parseList<RuntimeKind>(values.runtimes, '--runtimes', RUNTIME_KINDS)
     : (fx.runtimes ?? [...RUNTIME_KINDS]);
+  const preinit = values.preinit !== undefined ? parsePreinit(values.preinit) : fx.preinit;
   const order = values.order ?? fx.order ?? 'interleaved';
   if (order !== 'interleaved' && order !== 'shuffled')
     throw new CliError(`--order is interleaved or shuffled, got "${order}".`);
@@ -140,6 +162,7 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
     batchWindowMs: fx.batchWindowMs ?? (quick ? 1000 : 2000),
     timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout') : (fx.timeoutMs ?? 60_000),
     micro: values['no-micro'] === true ? false : (fx.micro ?? true),
+    ...(preinit !== undefined ? { preinit } : {}),
     // A runtime nobody asked for by name is skipped with a note when it cannot run here.
     skipUnavailable: quick || !(values.runtimes || fx.runtimes),
     outDir: values.out ?? file?.out ?? defaultOut(),

@@ -105,6 +105,14 @@ async function deploy(
     const bytes = await readBody(req, ctx.uploadLimit);
     if (bytes.length === 0) throw invalid('body', 'must hold the wasm module or component');
     spec = { name, wasm: new Uint8Array(bytes) };
+    const preinit = url.searchParams.get('preinit');
+    if (preinit !== null) {
+      const values: Record<string, FunctionSpec['preinit']> = { auto: 'auto', true: true, false: false };
+      if (!(preinit in values)) throw invalid('preinit', 'must be auto, true or false');
+      spec.preinit = values[preinit];
+    }
+    const initFunc = url.searchParams.get('initFunc');
+    if (initFunc) spec.initFunc = initFunc;
   } else if (type === 'application/json') {
     const body = await readJson(req, ctx.jsonLimit);
     if (typeof body.name !== 'string') throw invalid('name', 'must be a string');

@@ -25,7 +25,7 @@ export type SnapshotOutcome =
 const PAGE = 65536;
 
 /** The initial size of the first memory a core module defines, bytes (0 without one). */
-export function initialMemoryBytes(bytes: Uint8Array): number {
+function initialMemoryBytes(bytes: Uint8Array): number {
   try {
     const memory = readSections(bytes).find((s) => s.id === 5);
     if (!memory) return 0;
