@@ -6,7 +6,13 @@ import type { SectionBuilder } from './kit.js';
 import { energyAnalysisSections } from './sections-energy-analysis.js';
 import { energySection } from './sections-energy.js';
 import { preinitSection } from './sections-preinit.js';
-import { comparisonsSection, machineSection, microSection, outputCheckSection } from './sections-run.js';
+import {
+  comparisonsSection,
+  failuresSection,
+  machineSection,
+  microSection,
+  outputCheckSection,
+} from './sections-run.js';
 import {
   cellsSection,
   coldStartSection,
@@ -16,6 +22,7 @@ import {
 } from './sections-timing.js';
 
 export const REPORT_SECTIONS: SectionBuilder[] = [
+  failuresSection,
   outputCheckSection,
   coldStartSection,
   sandboxStartSection,

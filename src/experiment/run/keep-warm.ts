@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { builtinFunctions } from '../../builtins.js';
-import { UsageError } from '../../errors.js';
+import { shownValue, UsageError } from '../../errors.js';
 import type { Nebula, NebulaOptions } from '../../nebula.js';
 import type { RuntimeKind } from '../../runtimes/index.js';
 import { linearFit } from '../../stats.js';
@@ -57,7 +57,7 @@ export interface KeepWarmResult {
 }
 
 const bad = (what: string, got: unknown) =>
-  new UsageError('INVALID_CONFIG', `Experiment config: keepWarm.${what}, got ${JSON.stringify(got) ?? String(got)}.`, {
+  new UsageError('INVALID_CONFIG', `Experiment config: keepWarm.${what}, got ${shownValue(got)}.`, {
     details: { field: `keepWarm` },
   });
 

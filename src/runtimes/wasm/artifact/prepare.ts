@@ -16,13 +16,15 @@
  * the optional jco-transpile), over `host/preview2.ts`.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isComponent, readComponent } from '../binary/component.js';
 import { buildGlue, loadGlue, type Glue } from './component-glue.js';
-import { checkCommandModule, checkComponentInterface, checkInitialMemory, compile, refuse } from './checks.js';
-import { rewriteModule, type ModuleFacts } from '../binary/module-rewrite.js';
+import { checkCommandModule, checkComponentInterface, compile, refuse } from './checks.js';
+import { compilePlanned, planModule } from './core-module.js';
+import { readFileCapped } from './source-file.js';
+import type { ModuleFacts } from '../binary/module-rewrite.js';
 import { importModules, MAGIC_CORE, Unsupported } from '../binary/codec.js';
 import type { SnapshotInfo } from '../../../types.js';
 import { preinitKey, snapshotOf, type PreinitRequest } from './snapshot.js';
@@ -30,9 +32,10 @@ import { preinitKey, snapshotOf, type PreinitRequest } from './snapshot.js';
 /**
  * Bump when the cached artifact format or its preparation changes (2: rewritten module plus its
  * facts; 3: a component's main module read from the component's own bytes, not from jco's output;
- * 4: the facts file holds the snapshot's too).
+ * 4: table maxima and host memory planned within the cap, imports checked by signature; 5: the
+ * facts file holds the snapshot's too).
  */
-const CACHE_VERSION = 4;
+const CACHE_VERSION = 5;
 
 /** The file beside a cached module: what its rewrite found, and the snapshot it is, if it is one. */
 interface CachedFacts {
@@ -110,11 +113,16 @@ async function preview1Main(name: string, bytes: Uint8Array): Promise<Uint8Array
   return undefined;
 }
 
+/** A cached module's facts are a few hundred bytes (up to ~40 KiB with a thousand global names). */
+const MAX_FACTS_BYTES = 1 << 20;
+
 const memoryCache = new Map<string, Promise<WasmArtifact>>();
 
 export interface ArtifactOptions {
   cacheDir: string;
   memoryMaxBytes: number;
+  /** The largest module or component read (from the cache too), bytes. */
+  maxModuleBytes: number;
   /** Run components through jco's glue even when they hold a preview1 module. */
   forceGlue?: boolean;
   /** Pre-initialise the main module (run its initialiser with Wizer and run the snapshot). Default: never. */
@@ -167,14 +175,15 @@ async function build(
   const cached = join(options.cacheDir, `${key}.wasm`);
   const glueDir = join(options.cacheDir, key);
   let t = performance.now();
-  const hit = await readFile(cached).catch(() => null);
+  const hit = await readFileCapped(cached, options.maxModuleBytes).catch(() => null);
   const hitFacts = hit
-    ? await readFile(`${cached}.json`, 'utf8')
-        .then((t) => JSON.parse(t) as CachedFacts)
+    ? await readFileCapped(`${cached}.json`, MAX_FACTS_BYTES)
+        .then((t) => JSON.parse(new TextDecoder().decode(t)) as CachedFacts)
         .catch(() => null)
     : null;
-  if (hit && hitFacts?.facts) {
-    const module = await compile(name, hit);
+  // A cache entry that does not compile (cut short by a crash, say) is made again.
+  const fromCache = hit && hitFacts?.facts ? await compile(name, hit).catch(() => null) : null;
+  if (fromCache && hitFacts) {
     phases.compile = performance.now() - t;
     return {
       key,
@@ -182,14 +191,14 @@ async function build(
       source,
       sizeBytes: bytes.length,
       kind: 'preview1',
-      module,
+      module: fromCache,
       facts: hitFacts.facts,
       ...(hitFacts.snapshot ? { snapshot: { ...hitFacts.snapshot, cached: true } } : {}),
       built: false,
       phases,
     };
   }
-  const glueHit = component ? await loadGlue(name, glueDir) : undefined;
+  const glueHit = component ? await loadGlue(name, glueDir, options.maxModuleBytes) : undefined;
   if (glueHit) {
     phases.compile = performance.now() - t;
     return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue: glueHit, built: false, phases };
@@ -210,39 +219,33 @@ async function build(
         );
       // A native WASI 0.2 component: jco's glue over a per-instance WASI 0.2 host.
       t = performance.now();
-      const glue = await buildGlue(name, bytes, glueDir, options.memoryMaxBytes, main !== undefined);
+      const glue = await buildGlue(
+        name,
+        bytes,
+        glueDir,
+        options.memoryMaxBytes,
+        main !== undefined,
+        options.maxModuleBytes,
+      );
       phases.transpile = performance.now() - t;
       return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue, built: true, phases };
     }
   }
-  // Malformed bytes cannot be rewritten; compiling them unchanged then reports why they do not validate.
-  let prepared = main ?? bytes;
+  let core = main ?? bytes;
   t = performance.now();
-  const made = await snapshotOf(name, prepared, options.preinit, options.memoryMaxBytes);
+  const made = await snapshotOf(name, core, options.preinit, options.memoryMaxBytes);
   let snapshot: CachedFacts['snapshot'];
   if (made && 'bytes' in made) {
-    prepared = made.bytes;
+    core = made.bytes;
     snapshot = made.info;
     phases.preinit = performance.now() - t;
   }
   const preinitNote = made && 'skipped' in made ? made.skipped : undefined;
   const tc = performance.now();
-  let facts: ModuleFacts = {
-    initialPages: 0,
-    maximumPages: 0,
-    pooledMemory: false,
-    growProbe: false,
-    mutableGlobals: [],
-    restorable: false,
-  };
-  try {
-    ({ bytes: prepared, facts } = rewriteModule(prepared, options.memoryMaxBytes));
-  } catch {
-    // left as is
-  }
-  checkInitialMemory(name, facts.initialPages, options.memoryMaxBytes);
-  const module = await compile(name, prepared);
-  checkCommandModule(name, module, facts);
+  const planned = await planModule(name, core, options.memoryMaxBytes);
+  checkCommandModule(name, planned.info);
+  const { module, planned: used } = await compilePlanned(name, core, planned, options.memoryMaxBytes);
+  const { bytes: prepared, facts } = used;
   phases.compile = performance.now() - tc;
   const artifact: WasmArtifact = {
     key,

@@ -32,7 +32,7 @@ afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 describe('without Wizer', () => {
   it("deploys a module with an initialiser as it is under 'auto', says why, and caches nothing", async () => {
-    const options = { cacheDir, memoryMaxBytes: 64 << 20, preinit: { mode: 'auto' as const } };
+    const options = { cacheDir, memoryMaxBytes: 64 << 20, maxModuleBytes: 1 << 30, preinit: { mode: 'auto' as const } };
     const artifact = await prepareArtifact('fn', module, options);
     expect(artifact.snapshot).toBeUndefined();
     expect(artifact.preinitNote).toBe(
@@ -46,7 +46,12 @@ describe('without Wizer', () => {
 
   it('refuses preinit: true with RUNTIME_UNAVAILABLE naming the install command', async () => {
     await expect(
-      prepareArtifact('fn', module, { cacheDir, memoryMaxBytes: 64 << 20, preinit: { mode: true } }),
+      prepareArtifact('fn', module, {
+        cacheDir,
+        memoryMaxBytes: 64 << 20,
+        maxModuleBytes: 1 << 30,
+        preinit: { mode: true },
+      }),
     ).rejects.toMatchObject({
       code: 'RUNTIME_UNAVAILABLE',
       message: expect.stringContaining('npm install @bytecodealliance/wizer@10.0.0'),
