@@ -117,7 +117,7 @@ async function deploy(
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   let spec: FunctionSpec;
   if (type === 'application/wasm' || type === 'application/octet-stream') {
-    knownFields(queryKeys(url), ['name'], 'The query');
+    knownFields(queryKeys(url), ['name', 'preinit', 'initFunc'], 'The query');
     const name = url.searchParams.get('name');
     if (!name) throw invalid('name', 'is required as a query parameter (?name=) with a wasm upload');
     const bytes = await readBody(req, ctx.uploadLimit);
@@ -126,7 +126,7 @@ async function deploy(
     const preinit = url.searchParams.get('preinit');
     if (preinit !== null) {
       const values: Record<string, FunctionSpec['preinit']> = { auto: 'auto', true: true, false: false };
-      if (!(preinit in values)) throw invalid('preinit', 'must be auto, true or false');
+      if (!Object.hasOwn(values, preinit)) throw invalid('preinit', 'must be auto, true or false');
       spec.preinit = values[preinit];
     }
     const initFunc = url.searchParams.get('initFunc');

@@ -38,6 +38,8 @@ export interface PreinitOptions {
   timeoutMs?: number;
   /** The memory the initialiser may grow to, bytes (whole 64 KiB pages). @default 256 MiB */
   maxMemoryBytes?: number;
+  /** The largest snapshot taken, bytes: Wizer is stopped once it has written more. @default no limit */
+  maxSnapshotBytes?: number;
   /** The function's name, for messages. */
   name?: string;
   signal?: AbortSignal;
@@ -72,6 +74,7 @@ type PreinitRefusal =
   | 'traps'
   | 'memory-cap'
   | 'timeout'
+  | 'snapshot-size'
   | 'reference-types'
   | 'unsupported';
 
@@ -124,6 +127,8 @@ interface WizerRun {
   stdout: Buffer;
   stderr: string;
   timedOut: boolean;
+  /** Stopped because its output went over `maxStdoutBytes`. */
+  tooLarge: boolean;
 }
 
 function runWizer(
@@ -132,10 +137,13 @@ function runWizer(
   input: Uint8Array,
   timeoutMs: number,
   signal?: AbortSignal,
+  maxStdoutBytes = Infinity,
 ): Promise<WizerRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
+    let outBytes = 0;
+    let tooLarge = false;
     let stderr = '';
     let timedOut = false;
     const kill = () => child.kill('SIGKILL');
@@ -144,7 +152,14 @@ function runWizer(
       kill();
     }, timeoutMs);
     signal?.addEventListener('abort', kill, { once: true });
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stdout.on('data', (d: Buffer) => {
+      if (tooLarge) return;
+      outBytes += d.length;
+      if (outBytes <= maxStdoutBytes) return void out.push(d);
+      tooLarge = true;
+      out.length = 0;
+      kill();
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < STDERR_MAX) stderr += d;
     });
@@ -157,7 +172,7 @@ function runWizer(
     child.on('close', (code) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', kill);
-      resolve({ code, stdout: Buffer.concat(out), stderr, timedOut });
+      resolve({ code, stdout: Buffer.concat(out), stderr, timedOut, tooLarge });
     });
   });
 }
@@ -298,6 +313,7 @@ export async function preinitialize(bytes: Uint8Array, options: PreinitOptions =
     allowWasi = false,
     timeoutMs = 30_000,
     maxMemoryBytes = 256 * MiB,
+    maxSnapshotBytes = Infinity,
     name = 'module',
     signal,
   } = options;
@@ -320,7 +336,14 @@ export async function preinitialize(bytes: Uint8Array, options: PreinitOptions =
   const started = performance.now();
   // One deadline for every run, the second (which tells a refused grow from another trap) included.
   const run = (module: Uint8Array) =>
-    runWizer(binary, args, module, Math.max(1, started + timeoutMs - performance.now()), signal).catch((e: unknown) => {
+    runWizer(
+      binary,
+      args,
+      module,
+      Math.max(1, started + timeoutMs - performance.now()),
+      signal,
+      maxSnapshotBytes,
+    ).catch((e: unknown) => {
       throw new NebulaError(
         'RUNTIME_ERROR',
         `Wizer (${binary}) could not be run to pre-initialise function "${name}": ${(e as Error).message}`,
@@ -335,6 +358,12 @@ export async function preinitialize(bytes: Uint8Array, options: PreinitOptions =
       name,
       'timeout',
       `its initialiser did not finish within ${timeoutMs} ms (Wizer was stopped); it may loop.`,
+    );
+  if (out.tooLarge)
+    throw refuse(
+      name,
+      'snapshot-size',
+      `its snapshot would be over the ${maxSnapshotBytes}-byte limit for a module (maxModuleBytes): its initialiser leaves more memory written than that.`,
     );
   if (out.code === 0 && out.stdout.length >= 8) {
     const snapshot = withMemoryMaximum(new Uint8Array(out.stdout), facts.memory?.max);

@@ -233,7 +233,7 @@ async function build(
   }
   let core = main ?? bytes;
   t = performance.now();
-  const made = await snapshotOf(name, core, options.preinit, options.memoryMaxBytes);
+  const made = await snapshotOf(name, core, options.preinit, options.memoryMaxBytes, options.maxModuleBytes);
   let snapshot: CachedFacts['snapshot'];
   if (made && 'bytes' in made) {
     core = made.bytes;

@@ -56,6 +56,7 @@ export async function snapshotOf(
   main: Uint8Array,
   request: PreinitRequest | undefined,
   memoryMaxBytes: number,
+  maxSnapshotBytes: number,
 ): Promise<SnapshotOutcome> {
   if (!request || request.mode === false) return undefined;
   const initFunc = request.initFunc ?? DEFAULT_INIT_FUNC;
@@ -66,6 +67,7 @@ export async function snapshotOf(
       initFunc,
       allowWasi: request.allowWasi === true,
       maxMemoryBytes: memoryMaxBytes,
+      maxSnapshotBytes,
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
     });
     return {
