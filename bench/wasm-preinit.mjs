@@ -15,6 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { Nebula } from 'nebula-faas';
 import { median } from './stats.mjs';
 
+// Without Wizer (an optional peer dependency) nothing would be pre-initialised: say so at once.
+await import('@bytecodealliance/wizer').catch(() => {
+  throw new Error('bench/wasm-preinit.mjs needs Wizer: npm install @bytecodealliance/wizer@10.0.0');
+});
 const runs = Number(process.argv[2] ?? 21);
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'nebula-preinit-bench-'));

@@ -3,12 +3,13 @@ import { termText } from '../../experiment/report/escape.js';
 import { fmtMs, fmtWh } from '../../experiment/report/format.js';
 import { execNote } from '../../experiment/report/kit.js';
 import { Nebula } from '../../nebula.js';
-import { isRuntimeKind, RUNTIME_KINDS } from '../../runtimes/index.js';
+import { isRuntimeKind, runtimeKinds } from '../../runtimes/registry.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
 import { nearest } from '../../known-keys.js';
 import { CliError, parse, parseDuration, parseInput, type Command } from '../args.js';
 
-const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KINDS.join('|')}] [--mode ${INVOCATION_MODES.join('|')}] [--timeout 30s] [--json]
+const usage =
+  () => `Usage: nebula invoke <function> <input> [--runtime ${runtimeKinds().join('|')}] [--mode ${INVOCATION_MODES.join('|')}] [--timeout 30s] [--json]
 
 Invokes a function once; the input is JSON (42, '{"n":5}') or else taken as a string.
 --timeout takes a number with its unit: 500ms, 30s, 2m or 1h.
@@ -24,16 +25,16 @@ const options = {
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, 'invoke', options);
   if (values.help) {
-    console.log(usage);
+    console.log(usage());
     return 0;
   }
   if (positionals.length !== 2) throw new CliError('nebula invoke takes a function and an input; see --help.');
   const [name, text] = positionals as [string, string];
   const runtime = values.runtime;
   if (runtime !== undefined && !isRuntimeKind(runtime)) {
-    const near = nearest(String(runtime), RUNTIME_KINDS);
+    const near = nearest(String(runtime), runtimeKinds());
     throw new CliError(
-      `--runtime is one of ${RUNTIME_KINDS.join(', ')}, got "${String(runtime)}"${near ? ` (did you mean ${near}?)` : ''}.`,
+      `--runtime is one of ${runtimeKinds().join(', ')}, got "${String(runtime)}"${near ? ` (did you mean ${near}?)` : ''}.`,
     );
   }
   const mode = values.mode as InvocationMode | undefined;
@@ -76,4 +77,12 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-export const command: Command = { name: 'invoke', summary: 'invoke a function once', usage, options, run };
+export const command: Command = {
+  name: 'invoke',
+  summary: 'invoke a function once',
+  get usage() {
+    return usage();
+  },
+  options,
+  run,
+};

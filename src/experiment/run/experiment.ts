@@ -10,12 +10,12 @@ import { isNebulaError, RuntimeUnavailableError, UsageError } from '../../errors
 import type { Nebula } from '../../nebula.js';
 import { own } from '../../own-keys.js';
 import { RecordLog } from '../../record-log.js';
-import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
+import { descriptorOf, type RuntimeKind } from '../../runtimes/registry.js';
 import { quantile } from '../../stats.js';
 import type { Baseline, BatchEnergy, InvocationRecord } from '../../types.js';
 import { resolveConfig, type ExperimentConfig, type ResolvedConfig } from './config.js';
 import { machineInfo } from './machine.js';
-import { MICRO_EXPECTED_MS, microBenchmarks, type MicroResult } from './micro.js';
+import { MICRO_EXPECTED_MS, microBenchmarks, microRuntimes, type MicroResult } from './micro.js';
 import { claimOutDir, RUN_FILES, writeJsonAtomic, type RunFile } from '../run-folder.js';
 import { cellKey, type Cell } from '../cell.js';
 import { schedule } from './schedule.js';
@@ -118,8 +118,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     const all = withTwins(names);
     if (runtimes.length > 1)
       for (const rt of runtimes) {
-        const effect = runtimeDescriptor(rt).sideEffect;
-        if (effect) this.note(`${runtimeDescriptor(rt).label} beside other runtimes: ${effect}`);
+        const { sideEffect, label } = descriptorOf(rt);
+        if (sideEffect) this.note(`${label} beside other runtimes: ${sideEffect}`);
       }
     const infos = await this.nebula.functions();
     const known = new Map(infos.map((f) => [f.name, f.runtimes]));
@@ -207,9 +207,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     this.emit('note', text);
   }
 
-  /** Prepares every runtime; an unavailable one is dropped with a note when the config allows. */
+  /**
+   * Takes the engine's set-up (`nebula.ready()`), then prepares every function on every runtime; an
+   * unavailable runtime is dropped with a note when the config allows.
+   */
   private async prepare(names: string[]): Promise<RuntimeKind[]> {
     const cfg = this.config;
+    await this.nebula.ready();
     const known = new Map((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
     this.emit('phase', 'prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
     let runtimes = [...cfg.runtimes];
@@ -349,9 +353,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     }
   }
 
+  /** The engine-overhead micro-benchmarks, on the runtimes run that give a floor and have fib. */
   private async micro(runtimes: RuntimeKind[], names: string[], signal?: AbortSignal): Promise<MicroResult[]> {
-    if (!this.config.micro || !runtimes.includes('wasm') || !names.includes('fib') || signal?.aborted) return [];
-    return this.timed('micro', MICRO_EXPECTED_MS, microBenchmarks(this.nebula));
+    if (!this.config.micro || !names.includes('fib') || signal?.aborted) return [];
+    const fib = (await this.nebula.functions()).find((f) => f.name === 'fib')?.runtimes ?? [];
+    const on = microRuntimes(runtimes.filter((r) => fib.includes(r)));
+    if (!on.length) return [];
+    return this.timed('micro', MICRO_EXPECTED_MS * on.length, microBenchmarks(this.nebula, on));
   }
 
   /**

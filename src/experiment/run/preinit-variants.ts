@@ -7,7 +7,7 @@
  */
 import { UsageError } from '../../errors.js';
 import type { Nebula } from '../../nebula.js';
-import { RUNTIME_KINDS, runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
+import { descriptorOf, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
 import type { FunctionInfo, FunctionSpec, SnapshotInfo } from '../../types.js';
 import type { PreinitSetting } from './config.js';
 
@@ -33,7 +33,7 @@ export function snapshotsOf(infos: FunctionInfo[], names: readonly string[]): Ru
   return infos
     .filter((f) => names.includes(f.name))
     .flatMap((f) =>
-      RUNTIME_KINDS.flatMap((runtime) => {
+      runtimeKinds().flatMap((runtime) => {
         const snapshot = f.artifacts[runtime]?.snapshot;
         return snapshot ? [{ function: f.name, runtime, snapshot }] : [];
       }),
@@ -95,10 +95,12 @@ export async function keepSnapshotted(
   const infos = await nebula.functions();
   for (const [twin, name] of [...twins]) {
     const info = infos.find((f) => f.name === twin);
-    if (RUNTIME_KINDS.some((k) => info?.artifacts[k]?.preinitialized === true)) continue;
+    if (runtimeKinds().some((k) => info?.artifacts[k]?.preinitialized === true)) continue;
     twins.delete(twin);
     await nebula.undeploy(twin);
-    const why = RUNTIME_KINDS.map((k) => info?.artifacts[k]?.preinitNote).find(Boolean);
+    const why = runtimeKinds()
+      .map((k) => info?.artifacts[k]?.preinitNote)
+      .find(Boolean);
     note(
       `${name} runs without pre-initialisation only: ${why ?? `it exports no initialiser (${nebula.spec(name).initFunc ?? 'wizer.initialize'})`}.`,
     );
@@ -108,7 +110,7 @@ export async function keepSnapshotted(
 /** `<name>-preinit`: the function with only its artifacts for runtimes that pre-initialise, `preinit: 'auto'`; undefined when it has none. */
 function twinOf(nebula: Nebula, spec: FunctionSpec): FunctionSpec | undefined {
   const name = `${spec.name}${TWIN_SUFFIX}`;
-  const kinds = RUNTIME_KINDS.filter((k) => spec[k] !== undefined && runtimeDescriptor(k).preinit);
+  const kinds = runtimeKinds().filter((k) => spec[k] !== undefined && descriptorOf(k).preinit);
   if (!kinds.length) return undefined;
   if (nebula.has(name) || name.length > 63)
     throw new UsageError(
@@ -117,7 +119,7 @@ function twinOf(nebula: Nebula, spec: FunctionSpec): FunctionSpec | undefined {
       { details: { field: 'preinit' } },
     );
   const kept = Object.entries(spec).filter(
-    ([k]) => k !== 'builtin' && (!(RUNTIME_KINDS as readonly string[]).includes(k) || (kinds as string[]).includes(k)),
+    ([k]) => k !== 'builtin' && (!(runtimeKinds() as string[]).includes(k) || (kinds as string[]).includes(k)),
   );
   return { ...(Object.fromEntries(kept) as FunctionSpec), name, preinit: 'auto' };
 }
