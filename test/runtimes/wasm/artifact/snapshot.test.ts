@@ -11,6 +11,7 @@ import { parse } from '@bytecodealliance/jco';
 import { Nebula } from '../../../../src/index.js';
 import { builtinBinary } from '../../../../src/builtins.js';
 
+const MiB = 1024 * 1024;
 const WRITE = `(import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))`;
 /** Writes the digit `value` (0-9) on stdout. */
 const PRINT_DIGIT = (value: string) => `(i32.store8 (i32.const 100) (i32.add (i32.const 48) ${value}))
@@ -48,6 +49,10 @@ const WAT = {
     '(drop (call $time (i32.const 1) (i64.const 0) (i32.const 16))) (global.set $value (i32.const 1))',
     '(import "wasi_snapshot_preview1" "clock_time_get" (func $time (param i32 i64 i32) (result i32)))',
   ),
+  /** Start-up work that leaves 2 MB of memory written: a snapshot of more than 2 MB. */
+  fills: `(module ${WRITE} (memory (export "memory") 40) (global $ready (mut i32) (i32.const 0))
+    (func $init (export "wizer.initialize") (memory.fill (i32.const 1024) (i32.const 1) (i32.const 2000000)) (global.set $ready (i32.const 1)))
+    (func (export "_start") (if (i32.eqz (global.get $ready)) (then (call $init))) ${PRINT_DIGIT('(i32.load8_u (i32.const 5000))')}))`,
 } as const;
 
 let fx: Record<keyof typeof WAT, Uint8Array>;
@@ -186,6 +191,28 @@ describe('preinit at deploy', () => {
     // The same initialiser under a larger cap is pre-initialised.
     await nebula.deploy({ name: 'grows-under-cap', wasm: fx.grows, limits: { memoryMiB: 64 } });
     expect(await nebula.invoke('grows-under-cap', null)).toMatchObject({ ok: true, preinitialized: true });
+  });
+
+  it('refuses a snapshot larger than maxModuleBytes, and deploys the same module with preinit: false', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nebula-snapshot-size-'));
+    const small = new Nebula({
+      builtins: false,
+      meter: null,
+      wasm: { cacheDir: dir, workers: 1, maxModuleBytes: MiB },
+    });
+    try {
+      expect(refusal(await small.deploy({ name: 'fills', wasm: fx.fills }).catch((e: unknown) => e))).toEqual({
+        code: 'INVALID_FUNCTION',
+        reason: 'snapshot-size',
+        message: expect.stringContaining('over the 1048576-byte limit for a module (maxModuleBytes)'),
+      });
+      expect(await small.functions()).toEqual([]);
+      await small.deploy({ name: 'fills', wasm: fx.fills, preinit: false });
+      expect(await small.invoke('fills', null)).toMatchObject({ ok: true, result: 1, preinitialized: false });
+    } finally {
+      await small.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an initialiser that calls WASI unless grants.initWasi allows it', async () => {
