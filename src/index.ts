@@ -101,4 +101,5 @@ export type {
   PowerSample,
   ResourceSource,
   SandboxUse,
+  SnapshotInfo,
 } from './types.js';

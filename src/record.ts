@@ -194,6 +194,7 @@ export function toRecord<R>(f: RecordFacts, o: RunOutcome): InvocationRecord<R> 
     energyStatus: 'pending' as EnergyStatus,
     ...(o.limits ? { limits: o.limits } : {}),
     resources: o.resources ?? NOT_REPORTED,
+    preinitialized: o.preinitialized === true,
   };
   if (error) return { ...base, ok: false, result: null, error };
   return { ...base, ok: true, result: parseResult(o.stdout) as R };

@@ -53,6 +53,9 @@ Experiment:
   --meter URL            ${meterUsage()} (default estimate)
   --baseline DURATION    idle power measured first, e.g. 30s (default 10s; 0 for none)
   --no-micro             skip the tinybench engine-overhead benchmarks
+  --preinit MODE         start-up work done at deploy (Wasm snapshots, Wizer): deployed (as each
+                         function says; default), auto, true, false, or both: each function that
+                         can be runs without and with (as NAME-preinit), side by side in the report
   --quick                every built-in with small inputs on every runtime, cold and prewarmed (about a minute)
   A DURATION is a number with its unit: 500ms, 30s, 2m or 1h (a bare number other than 0 is refused).
 
@@ -87,6 +90,11 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
           .join(', ')}`,
     ),
     `  runtimes: ${c.runtimes.join(', ')}; modes: ${c.modes.join(', ')}; ratios against ${c.baseline}`,
+    ...(c.preinit === 'deployed'
+      ? []
+      : [
+          `  pre-initialisation: ${c.preinit === 'both' ? 'each function without and with (NAME-preinit), where a runtime can' : String(c.preinit)}`,
+        ]),
     `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions}${c.concurrency > 1 ? ` x ${c.concurrency} at once` : ''} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
     `  meter: ${plan.meter}${plan.meter === 'none' ? '' : `, idle baseline ${c.baselineMs} ms first`}`,
     `  out: ${shown(c.outDir)}`,

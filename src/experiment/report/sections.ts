@@ -6,6 +6,7 @@ import type { SectionBuilder } from './kit.js';
 import { energyAnalysisSections } from './sections-energy-analysis.js';
 import { energySection } from './sections-energy.js';
 import { resourcesSection } from './sections-resources.js';
+import { preinitSection } from './sections-preinit.js';
 import {
   comparisonsSection,
   failuresSection,
@@ -29,6 +30,7 @@ export const REPORT_SECTIONS: SectionBuilder[] = [
   runTimeSection,
   totalSection,
   resourcesSection,
+  preinitSection,
   energySection,
   energyAnalysisSections,
   comparisonsSection,
