@@ -28,6 +28,7 @@ import {
   type Baseline,
   type BatchEnergy,
   type BuiltinSignatures,
+  type EnergyLedger,
   type FunctionGrants,
   type FunctionInfo,
   type FunctionLimits,
@@ -77,6 +78,12 @@ export interface NebulaCoreOptions {
   maxStderrBytes?: number;
   /** Runtimes to use instead of the defaults (e.g. a `DockerRuntime` on a remote engine). */
   runtimes?: Partial<Record<RuntimeKind, Runtime>>;
+  /**
+   * Reads the CPU time, ms since any fixed point, of what the meter measures: energy shares divide
+   * the power above the baseline by it (docs/energy.md#shares). Default: this host's, from the
+   * kernel. Set it when the meter measures something else than this host, e.g. one cgroup.
+   */
+  machineCpuMs?: () => number;
 }
 
 interface Entry {
@@ -97,6 +104,7 @@ const CORE_OPTIONS = keysOf<NebulaCoreOptions>({
   timeoutMs: true,
   maxStderrBytes: true,
   runtimes: true,
+  machineCpuMs: true,
 });
 const INVOKE_OPTIONS = keysOf<InvokeOptions>({
   runtime: true,
@@ -140,7 +148,8 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   private readonly energy: EnergyTracker | undefined;
   private readonly pending: PendingEnergy | undefined;
   private readonly log: RecordLog | undefined;
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** Invocations running, with the epoch ms of their `invoke()` call (records overlapping them wait for them). */
+  private readonly inflight = new Map<Promise<unknown>, number>();
   /** Clean-ups of finished invocations still running (see `cleanedUp()`). */
   private readonly cleanups = new Set<Promise<void>>();
   private closed = false;
@@ -157,7 +166,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     const meter = options.meter === null ? undefined : (options.meter ?? defaultMeter());
     this.meter = meter;
     if (meter) {
-      this.energy = new EnergyTracker(meter);
+      this.energy = new EnergyTracker(meter, options.machineCpuMs ? { machineCpuMs: options.machineCpuMs } : {});
       meter.on('sample', (s) => this.safeEmit('sample', s));
       meter.on('error', (e) => this.safeEmit('meter:error', e));
       this.energy.onStartFailed = (e) => this.safeEmit('meter:error', e);
@@ -165,6 +174,11 @@ export class Nebula extends EventEmitter<NebulaEvents> {
         this.energy,
         options.energyDeadlineMs ?? meter.intervalMs * 2 + 1000,
         (records) => this.settle(records),
+        () => {
+          let since = Number.POSITIVE_INFINITY;
+          for (const at of this.inflight.values()) if (at < since) since = at;
+          return since;
+        },
       );
       // Started now, in the background: samples exist by the first invocation, which never waits for them.
       this.energy.kick();
@@ -328,36 +342,37 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       signal: options.signal,
       requestAt,
     });
-    this.inflight.add(work);
-    let ran: { outcome: RunOutcome; prepareMs: number };
+    this.inflight.set(work, requestAt);
+    let record: InvocationRecord<R>;
     try {
-      ran = await work;
+      const ran = await work;
+      record = toRecord<R>(
+        {
+          id,
+          name,
+          runtime,
+          mode,
+          input,
+          requestAt,
+          prepareMs: ran.prepareMs,
+          maxStderrBytes: this.options.maxStderrBytes ?? 4096,
+        },
+        ran.outcome,
+      );
+      if (ran.outcome.cleanup) {
+        const r = record;
+        const cleanup = ran.outcome.cleanup.then(
+          (ms) => void (r.timing.cleanupMs = ms),
+          () => undefined,
+        );
+        this.cleanups.add(cleanup);
+        void cleanup.then(() => this.cleanups.delete(cleanup));
+      }
+      this.safeEmit('invocation:end', record);
     } finally {
+      // Counted as running until its record is queued (below): records that overlap it wait for its CPU time.
       this.inflight.delete(work);
     }
-    const record = toRecord<R>(
-      {
-        id,
-        name,
-        runtime,
-        mode,
-        input,
-        requestAt,
-        prepareMs: ran.prepareMs,
-        maxStderrBytes: this.options.maxStderrBytes ?? 4096,
-      },
-      ran.outcome,
-    );
-
-    if (ran.outcome.cleanup) {
-      const cleanup = ran.outcome.cleanup.then(
-        (ms) => void (record.timing.cleanupMs = ms),
-        () => undefined,
-      );
-      this.cleanups.add(cleanup);
-      void cleanup.then(() => this.cleanups.delete(cleanup));
-    }
-    this.safeEmit('invocation:end', record);
     if (!this.pending) {
       record.energyStatus = 'off';
       record.energyNote = { reason: 'NO_METER', message: 'energy measurement is off (meter: null)' };
@@ -479,6 +494,42 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   }
 
   /**
+   * How the energy of a span divides up: the invocations' shares of the energy above the baseline
+   * plus the unattributed part (the host, the container engine, other programs) add up to the
+   * metered energy above the baseline (`balance` 1). First waits for the records pending now to
+   * settle and for the meter to cover `to`. Invocations still running in the span count as
+   * unattributed: ask for spans whose invocations have ended.
+   * @param span epoch ms, `from` before `to`, inside the meter's history (10 minutes by default).
+   * @throws NebulaError `INVALID_ARGUMENT` (a bad span), `METER_UNAVAILABLE` (no meter, or the span
+   * is not covered by its samples).
+   * @example
+   * ```ts
+   * const from = nowMs();
+   * await Promise.all([nebula.invoke('fib', 30), nebula.invoke('prime', 20000)]);
+   * const ledger = await nebula.energyLedger({ from, to: nowMs() });
+   * ledger.sharesJ + ledger.unattributedJ; // = ledger.aboveBaselineJ
+   * ```
+   */
+  async energyLedger(span: { from: number; to: number }): Promise<EnergyLedger> {
+    const { from, to } = span ?? {};
+    if (
+      typeof from !== 'number' ||
+      typeof to !== 'number' ||
+      !Number.isFinite(from) ||
+      !Number.isFinite(to) ||
+      !(to > from)
+    )
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `energyLedger() takes { from, to }, epoch ms with from before to, got ${JSON.stringify(span)}.`,
+      );
+    if (!this.energy || !this.pending) throw noMeter();
+    await this.energy.until(to, Math.max(to, nowMs()) + this.energy.meter.intervalMs * 2 + 1000);
+    await this.pending.settled();
+    return this.pending.book.ledger(from, to);
+  }
+
+  /**
    * Releases everything: waits for running invocations, closes runtimes, lets pending energy
    * settle (at most until its deadline), settles what is left as `METER_OFF`, writes every
    * record, stops the meter, closes the results file.
@@ -486,7 +537,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.inflight]);
+    await Promise.allSettled([...this.inflight.keys()]);
     await Promise.allSettled([
       ...[...this.registry.values()].map(releaseEntry),
       ...[...this.runtimes.values()].map((rt) => rt.close()),

@@ -5,7 +5,7 @@
 import { randomFillSync } from 'node:crypto';
 import { isoFromMs, nowMs } from './clock.js';
 import { NebulaError, UsageError } from './errors.js';
-import { failedOutcome } from './runtimes/outcome.js';
+import { failedOutcome, unmeasured } from './runtimes/outcome.js';
 import type { RunOutcome } from './runtimes/runtime.js';
 import type { EnergyStatus, InvocationError, InvocationMode, InvocationRecord, RuntimeKind } from './types.js';
 
@@ -105,6 +105,9 @@ export function serialiseInput(input: unknown, maxBytes: number): string {
   return json;
 }
 
+/** The resources of a record whose runtime reported none (a runtime from outside the package). */
+const NOT_REPORTED = Object.freeze(unmeasured('the runtime reports no CPU time or memory for its runs'));
+
 /**
  * Builds a record of each kind once, outside any invocation, for `nebula.ready()`: V8 compiles each
  * function on its first call, and that is set-up, not a first invocation's time.
@@ -190,6 +193,7 @@ export function toRecord<R>(f: RecordFacts, o: RunOutcome): InvocationRecord<R> 
     energy: null,
     energyStatus: 'pending' as EnergyStatus,
     ...(o.limits ? { limits: o.limits } : {}),
+    resources: o.resources ?? NOT_REPORTED,
     preinitialized: o.preinitialized === true,
   };
   if (error) return { ...base, ok: false, result: null, error };

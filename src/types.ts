@@ -200,9 +200,51 @@ export interface LimitState {
 }
 
 /**
+ * Where a record's resource figures come from (docs/timing.md#resources): the Wasm worker thread's
+ * CPU clock, the instance's linear memory, a cgroup (the container's, or the process run's), the
+ * process's `wait4` rusage.
+ */
+export type ResourceSource = 'thread-clock' | 'linear-memory' | 'cgroup-v1' | 'cgroup-v2' | 'rusage';
+
+/**
+ * What the invocation's own sandbox used, as the kernel counted it: its CPU time and its peak
+ * memory. `null` figures could not be read; `note` says why.
+ */
+export interface InvocationResources {
+  /** CPU time of the sandbox (user + system), ms. */
+  cpuMs: number | null;
+  /** The user-mode part, ms, where the source splits it. */
+  userMs?: number;
+  /** The kernel-mode part, ms, where the source splits it. */
+  systemMs?: number;
+  /** Epoch ms from which `cpuMs` was counted (energy shares spread it over [this, `timing.functionEndAt`]). */
+  cpuSinceAt?: number;
+  /** Peak memory of the sandbox, bytes (for a reused sandbox: the most it has held since it was made). */
+  maxMemoryBytes: number | null;
+  /** Where `cpuMs` comes from. */
+  cpuSource: ResourceSource | null;
+  /** Where `maxMemoryBytes` comes from. */
+  memorySource: ResourceSource | null;
+  /** Why a figure is missing. */
+  note?: string;
+}
+
+/**
+ * How a record's energy is its own: `cpu-share` (its share of the power above the baseline, by its
+ * CPU time, see `shareJ`), or `window` (no share could be found, `shareNote` says why: the record's
+ * own figure is its window's, which holds the power of whatever else ran then).
+ */
+export type EnergyMethod = 'cpu-share' | 'window';
+
+/**
  * Energy attributed to one invocation over [function ready, function end]: `timing.requestAt +
  * timing.prepareMs` (set-up waits are excluded, as from `startupMs`) to `timing.functionEndAt`.
  * `startup + exec` is the whole, exactly.
+ *
+ * The window figures (`energyJ`, `isolatedEnergyWh`, ...) hold everything the meter saw during
+ * the window, other invocations included. `shareJ` is this invocation's own part: in each meter
+ * interval, the power above the baseline is divided among the invocations running in it by their
+ * CPU time there, and what none of them used stays unattributed (`nebula.energyLedger()`).
  */
 export interface InvocationEnergy extends EnergyPart {
   /** Name of the meter that produced the samples (e.g. `gude:10.0.0.7:502/port1`, `estimate`). */
@@ -215,6 +257,61 @@ export interface InvocationEnergy extends EnergyPart {
   startup: EnergyPart;
   /** The run part: from the function's start to its end (the window of `execMs`). */
   exec: EnergyPart;
+  /** `cpu-share` when `shareJ` is set; `window` when it could not be (see `shareNote`). */
+  method: EnergyMethod;
+  /**
+   * This invocation's share of the energy above the baseline over its window, J: per meter
+   * interval, the energy above the baseline times its CPU time there over all the CPU time used
+   * there (every invocation's, the host's, other programs'). Equals the isolated window figure
+   * when it ran alone and its sandbox's CPU time was all the machine used above idle. `null` with
+   * method `window`.
+   */
+  shareJ: number | null;
+  /** Its share of the baseline (idle) energy, J: the baseline power divided by wall time among the invocations running. */
+  baselineShareJ: number;
+  /** The most invocations that ran at the same moment during its window, itself included (1: it ran alone). */
+  overlap: number;
+  /** Why there is no share (method `window`): the sandbox's CPU time or the machine's could not be read. */
+  shareNote?: string;
+}
+
+/**
+ * The energy of a span of time, divided up (`nebula.energyLedger()`): the invocations' shares of
+ * the energy above the baseline plus the unattributed part add up to the metered energy above the
+ * baseline. Energies in J, times epoch ms.
+ */
+export interface EnergyLedger {
+  from: number;
+  to: number;
+  meter: string;
+  estimate: boolean;
+  /** The meter's energy over the span (piecewise-linear trace), J. */
+  energyJ: number;
+  /** Baseline power x the span, J (0 without a baseline). */
+  baselineJ: number;
+  /** `energyJ - baselineJ`, J. */
+  aboveBaselineJ: number;
+  /** The parts of `aboveBaselineJ` shared out to the invocations that ran in the span (their `shareJ` inside it), J. */
+  sharesJ: number;
+  /**
+   * The part of `aboveBaselineJ` no invocation's CPU time accounts for: the host process itself,
+   * the container engine, other programs, invocations without a CPU figure, J.
+   */
+  unattributedJ: number;
+  /** `(sharesJ + unattributedJ) / aboveBaselineJ`: 1 when the books balance (NaN when nothing measurable was above the baseline). */
+  balance: number;
+  /** The baseline energy divided among the invocations running (their `baselineShareJ` inside the span), J. */
+  baselineSharesJ: number;
+  /** The baseline energy while no invocation ran, J. */
+  idleJ: number;
+  /** CPU time of the invocations in the span, and of the whole machine (above its idle CPU use), ms. */
+  invocationCpuMs: number;
+  machineCpuMs: number;
+  /** Invocations with a part in the span, and how many of them had no CPU figure (their energy is unattributed). */
+  invocations: number;
+  withoutCpu: number;
+  /** Why the ledger could not divide the span (no CPU time for the machine): then only the meter's figures are set. */
+  note?: string;
 }
 
 /**
@@ -278,6 +375,8 @@ export interface InvocationRecordBase {
   energyNote?: EnergyNote;
   /** The resource limits the run was under and which of them held, when the runtime reports them (the process runtime does). */
   limits?: Record<string, LimitState>;
+  /** CPU time and peak memory of the invocation's sandbox, from the kernel (docs/timing.md#resources). */
+  resources: InvocationResources;
   /**
    * True when the invocation started from a pre-initialised artifact (its start-up work was done
    * at deploy: `FunctionSpec.preinit`), false when it did that work itself. Absent in older records.
@@ -346,6 +445,11 @@ export interface Baseline {
   samples: number;
   durationMs: number;
   meter: string;
+  /**
+   * CPU the machine used meanwhile, cores (CPU ms per ms): what it does when idle. Energy shares
+   * divide the power above the baseline by the CPU time above this. Absent when it could not be read.
+   */
+  busyCores?: number;
 }
 
 /** The events of a `Nebula` instance. */

@@ -95,6 +95,7 @@ const BENCH_FLAGS = {
   modes: { type: 'string' },
   repetitions: { type: 'string' },
   warmup: { type: 'string' },
+  concurrency: { type: 'string' },
   order: { type: 'string' },
   seed: { type: 'string' },
   timeout: { type: 'string' },
@@ -214,6 +215,7 @@ export function planBench(values: BenchValues): BenchPlan {
       ? parseWhole(values.repetitions, '--repetitions')
       : (fx.repetitions ?? (quick ? 5 : 20)),
     warmup: values.warmup !== undefined ? parseWhole(values.warmup, '--warmup', 0) : (fx.warmup ?? (quick ? 1 : 2)),
+    concurrency: values.concurrency ? parseWhole(values.concurrency, '--concurrency') : (fx.concurrency ?? 1),
     order,
     seed: values.seed !== undefined ? parseWhole(values.seed, '--seed', 0) : (fx.seed ?? 1),
     baselineMs: values.baseline

@@ -12,12 +12,13 @@ import type { Comparison, ExperimentResult } from '../experiment/analysis/summar
 import { termText } from '../experiment/report/escape.js';
 import { textTable } from './table.js';
 
-const withCi = (s: Summary | undefined) => (s ? `${fmtMs(s.median)} [${fmtMs(s.ci95[0])}, ${fmtMs(s.ci95[1])}]` : '–');
+const withCi = (s: Summary | undefined, fmt: (v: number) => string = fmtMs) =>
+  s ? `${fmt(s.median)} [${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : '–';
 const range = (s: Summary | undefined) => (s ? `${fmtMs(s.min)} … ${fmtMs(s.max)}` : '–');
 const ratio = (c: Comparison | undefined) =>
   c ? `${fmtRatio(c.ratio)} [${fmtRatio(c.ci95[0])}, ${fmtRatio(c.ci95[1])}]` : '–';
 const energy = (f: EnergyFigure | undefined) =>
-  f ? `${fmtEnergy(f)} ${f.source === 'batch' ? `batch of ${f.n}` : 'median'}` : '–';
+  f ? `${fmtEnergy(f)} ${f.source === 'batch' ? `batch of ${f.n}` : f.shares ? 'median share' : 'median'}` : '–';
 
 /** The summary as lines of text for a terminal; `files` are the paths written, by what they hold. */
 export function benchSummary(r: ExperimentResult, files: Record<string, string>): string {
@@ -39,6 +40,8 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
         'exec',
         'total',
         'total min … max',
+        'cpu',
+        'peak memory',
         ...(hasEnergy ? [r.baseline ? 'energy above idle' : 'energy'] : []),
       ],
       r.cells.map((c) => [
@@ -51,9 +54,11 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
         `${fmtMs(c.metrics.execMs?.median)}${marked(c.runtime)}`,
         withCi(c.metrics.totalMs),
         range(c.metrics.totalMs),
+        withCi(c.metrics.cpuMs),
+        withCi(c.metrics.maxMemoryBytes, fmtBytes),
         ...(hasEnergy ? [energy(c.energy)] : []),
       ]),
-      'llllrrrrrl',
+      'llllrrrrrrrl',
     ),
   );
   const notes = [...new Set(r.cells.map((c) => execNote(c.runtime)).filter(Boolean))];

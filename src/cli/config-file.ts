@@ -186,6 +186,7 @@ export function loadBenchFile(path: string): BenchFile {
   for (const k of [
     'repetitions',
     'warmup',
+    'concurrency',
     'order',
     'seed',
     'baselineMs',

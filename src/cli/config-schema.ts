@@ -113,6 +113,14 @@ export function configSchema(): Schema {
       modes: { type: 'array', minItems: 1, items: { enum: [...INVOCATION_MODES] }, description: 'Default ["cold"].' },
       repetitions: { type: 'integer', minimum: 1, default: 20, description: 'Measured invocations per cell.' },
       warmup: { type: 'integer', minimum: 0, default: 2, description: 'Unrecorded invocations per cell first.' },
+      concurrency: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1024,
+        default: 1,
+        description:
+          "Invocations of a cell made at once, each recorded; above 1, energy figures are the records' shares.",
+      },
       order: { enum: ['interleaved', 'shuffled'], default: 'interleaved' },
       seed: { type: 'integer', minimum: 0, default: 1, description: 'Seed of the shuffle and the bootstrap.' },
       meter: {

@@ -48,7 +48,19 @@ export function invocationEnergy(
   const whole = energyPart(samples, from, to, baselineW);
   const startup = energyPart(samples, from, split, baselineW);
   const exec = energyPart(samples, split, to, baselineW);
-  const energy: InvocationEnergy = { meter: meter.name, estimate: meter.estimate, ...whole, baselineW, startup, exec };
+  // Until shares are worked out (shares.ts), the record is taken to have run alone with no CPU figure.
+  const energy: InvocationEnergy = {
+    meter: meter.name,
+    estimate: meter.estimate,
+    ...whole,
+    baselineW,
+    startup,
+    exec,
+    method: 'window',
+    shareJ: null,
+    baselineShareJ: (baselineW * (to - from)) / 1000,
+    overlap: 1,
+  };
   const mask =
     (whole.quality === 'interpolated' ? 1 : 0) |
     (startup.quality === 'interpolated' ? 2 : 0) |

@@ -1,11 +1,13 @@
 /**
  * Records whose energy is pending. An invocation only pushes its record here; the records
- * settle in batches when a sample covering their end arrives, when their deadline passes (the
- * meter stopped sampling), when the meter stops, or when the process exits. Each record
- * settles exactly once.
+ * settle in batches when a sample covering their end arrives and no invocation that overlapped
+ * them is still running (their shares need its CPU time), when their deadline passes (the meter
+ * stopped sampling), when the meter stops, or when the process exits. Each record settles
+ * exactly once.
  */
 import { nowMs } from '../clock.js';
 import type { InvocationRecord } from '../types.js';
+import { ShareBook } from './shares.js';
 import type { Attribution, EnergyTracker, FinalCause } from './tracker.js';
 
 /** Queues holding records, so the process's exit can still settle and write them. */
@@ -32,16 +34,22 @@ export class PendingEnergy {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private waiters: Waiter[] = [];
+  /** Every record that ended, for shares and ledgers. */
+  readonly book: ShareBook;
 
   /**
    * @param deadlineMs how long after a function's end its energy may wait for the covering sample, ms.
    * @param onSettled receives each batch of records once their energy is settled (never throws back here).
+   * @param runningSince epoch ms of the earliest `invoke()` still running (+Infinity when none): a
+   *   record that ended after it waits for it, since its share depends on that invocation's CPU time.
    */
   constructor(
     private readonly tracker: EnergyTracker,
     readonly deadlineMs: number,
     private readonly onSettled: (records: InvocationRecord[]) => void,
+    private readonly runningSince: () => number = () => Number.POSITIVE_INFINITY,
   ) {
+    this.book = new ShareBook(tracker, tracker.options.historyMs);
     tracker.onSample = (t) => this.pass(t, 0);
     const before = tracker.onStartFailed;
     tracker.onStartFailed = (e) => {
@@ -83,6 +91,7 @@ export class PendingEnergy {
 
   /** Settles every queued record now, for good (the meter stopped, the process exits). */
   flush(cause: FinalCause): void {
+    this.book.note(this.queue);
     this.settle(this.queue.splice(0), cause);
     this.afterPass();
   }
@@ -93,12 +102,15 @@ export class PendingEnergy {
    */
   private pass(lastT: number, now: number): void {
     if (!this.queue.length) return;
+    // Every queued record has ended: each counts in the others' shares from now on.
+    this.book.note(this.queue);
+    const running = this.runningSince();
     const covered: InvocationRecord[] = [];
     const expired: InvocationRecord[] = [];
     let keep = 0;
     for (const r of this.queue) {
       const end = r.timing.functionEndAt;
-      if (end <= lastT) covered.push(r);
+      if (end <= lastT && end <= running) covered.push(r);
       else if (end + this.deadlineMs <= now) expired.push(r);
       else this.queue[keep++] = r;
     }
@@ -137,6 +149,14 @@ export class PendingEnergy {
       r.energyStatus = a.energy ? 'settled' : 'unavailable';
       if (a.note) r.energyNote = a.note;
       done.push(r);
+    }
+    try {
+      this.book.share(done);
+    } catch (e) {
+      // The records keep their window figures (method 'window'); they are never lost for a share.
+      for (const r of done)
+        if (r.energy && r.energy.method === 'window' && !r.energy.shareNote)
+          r.energy.shareNote = `no share: dividing the energy failed: ${(e as Error)?.message ?? String(e)}`;
     }
     if (done.length) {
       try {

@@ -11,6 +11,7 @@ import type { Baseline, BatchEnergy, EnergyNote, InvocationEnergy, PowerSample }
 import { t95 } from '../stats.js';
 import { invocationEnergy, type InvocationWindow } from './attribute.js';
 import { coverageProblem, integrateJ } from './integrate.js';
+import { CpuHistory, hostCpuMs } from './machine-cpu.js';
 import { SampleHistory, type SampleHistoryOptions } from './samples.js';
 
 /** Longest wait for a meter's `start()`, ms: past it the start counts as failed (and is retried later). */
@@ -33,6 +34,11 @@ function withDeadline(promise: Promise<void>, ms: number, meter: string): Promis
 export interface EnergyTrackerOptions extends SampleHistoryOptions {
   /** After a failed start, try again at most this often, ms. Default 5 000. */
   retryMs?: number;
+  /**
+   * Reads the CPU time (ms, cumulative) of what the meter measures, beside each sample, for energy
+   * shares. Default: this host's (the root cgroup's `cpuacct.usage`, else `/proc/stat`).
+   */
+  machineCpuMs?: () => number;
 }
 
 /** The energy of one window, or why there is none. */
@@ -55,6 +61,8 @@ export class EnergyTracker {
   /** Called when the meter failed to start (the pending records settle as `METER_OFF`). */
   onStartFailed: ((error: NebulaError) => void) | undefined;
   private readonly samples: SampleHistory;
+  /** The machine's CPU time, read beside each sample. */
+  readonly cpu: CpuHistory;
   private state: State = 'idle';
   private startError: NebulaError | undefined;
   private retryAt = 0;
@@ -66,8 +74,10 @@ export class EnergyTracker {
     readonly options: EnergyTrackerOptions = {},
   ) {
     this.samples = new SampleHistory(options);
+    this.cpu = new CpuHistory(options.machineCpuMs ?? hostCpuMs(), options);
     meter.on('sample', (s) => {
       if (!this.samples.add(s)) return;
+      this.cpu.take();
       for (const w of this.waiters) w();
       this.onSample?.(s.t);
     });
@@ -93,6 +103,11 @@ export class EnergyTracker {
   /** True once `stop()` was called. */
   get stopped(): boolean {
     return this.state === 'stopped';
+  }
+
+  /** The samples around [from, to] (see `SampleHistory.around`). */
+  around(from: number, to: number): PowerSample[] {
+    return this.samples.around(from, to);
   }
 
   /** Time of the newest sample held, epoch ms (-Infinity before the first). */
@@ -353,7 +368,10 @@ export class EnergyTracker {
     const inside = samples.filter((s) => s.t >= from && s.t <= to);
     const mean = inside.reduce((a, s) => a + s.powerW, 0) / Math.max(1, inside.length);
     const stdW = Math.sqrt(inside.reduce((a, s) => a + (s.powerW - mean) ** 2, 0) / Math.max(1, inside.length - 1));
-    return { powerW, stdW, samples: inside.length, durationMs: to - from, meter: this.meter.name };
+    const power: Baseline = { powerW, stdW, samples: inside.length, durationMs: to - from, meter: this.meter.name };
+    const busyCores = this.cpu.between(from, to) / (to - from);
+    if (Number.isFinite(busyCores) && busyCores >= 0) power.busyCores = busyCores;
+    return power;
   }
 
   /** Measures idle power for `durationMs` and keeps it as the baseline. @throws MeterError `METER_UNAVAILABLE` */

@@ -218,6 +218,8 @@ export function loadRun(dir: string): LoadedRun {
     batches,
     isolated: result.baseline !== null,
     estimate: result.meter?.estimate ?? false,
+    // Runs from before the option existed have none: one at a time.
+    shares: ((result.config as { concurrency?: number }).concurrency ?? 1) > 1,
   });
   result.cells = again.cells;
   result.comparisons = again.comparisons;

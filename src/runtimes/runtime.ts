@@ -6,7 +6,14 @@
 import type { BuiltinName } from '../builtins.js';
 import type { NebulaError } from '../errors.js';
 import type { Schema } from '../json-schema.js';
-import type { ArtifactInfo, FunctionSpec, InvocationMode, LimitState, SandboxUse } from '../types.js';
+import type {
+  ArtifactInfo,
+  FunctionSpec,
+  InvocationMode,
+  InvocationResources,
+  LimitState,
+  SandboxUse,
+} from '../types.js';
 
 /**
  * The steps of a run, each with one meaning on every runtime. A record's `timing.phases` holds
@@ -71,6 +78,11 @@ export interface RunOutcome {
   stderrTruncated?: boolean;
   /** The resource limits this run was under and which held (copied to the record's `limits`). */
   limits?: Record<string, LimitState>;
+  /**
+   * CPU time and peak memory of the run's sandbox, from the kernel (copied to the record's
+   * `resources`); without it the record says the runtime reported none.
+   */
+  resources?: InvocationResources;
   /** True when the run started from a pre-initialised artifact (copied to the record's `preinitialized`). */
   preinitialized?: boolean;
 }
@@ -198,6 +210,11 @@ export interface RuntimeDescriptor<K extends string = string, S = unknown, O = u
    * print it beside every exec figure of this runtime).
    */
   readonly execNote?: string;
+  /**
+   * Where its records' CPU time and peak memory (`resources`) come from and what they include (the
+   * report's resources section prints it for each runtime of a run).
+   */
+  readonly resourcesNote?: string;
   /**
    * How running this runtime disturbs the others in the same host process, when it does (an
    * experiment that runs it beside other runtimes notes it).

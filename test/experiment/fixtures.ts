@@ -68,8 +68,19 @@ export function record(
             quality: 'measured',
             startup: part(t, t + startupMs, isolatedEnergyWh * 0.1),
             exec: part(t + startupMs, t + startupMs + execMs, isolatedEnergyWh * 0.9),
+            method: 'cpu-share',
+            shareJ: isolatedEnergyWh * 3600 * 0.9,
+            baselineShareJ: 15 * ((startupMs + execMs) / 1000),
+            overlap: 1,
           },
     energyStatus: isolatedEnergyWh === null ? 'unavailable' : 'settled',
+    resources: {
+      cpuMs: execMs * 0.9,
+      cpuSinceAt: t,
+      maxMemoryBytes: cell.runtime === 'wasm' ? 1.125 * 2 ** 20 : 3.5 * 2 ** 20,
+      cpuSource: cell.runtime === 'wasm' ? 'thread-clock' : 'cgroup-v1',
+      memorySource: cell.runtime === 'wasm' ? 'linear-memory' : 'cgroup-v1',
+    },
   };
 }
 

@@ -46,6 +46,7 @@ Experiment:
   --modes LIST           from ${INVOCATION_MODES.join(',')} (default: cold)
   --repetitions N        measured invocations per cell (default 20)
   --warmup N             unrecorded invocations per cell first (default 2)
+  --concurrency N        invocations of a cell at once, each recorded; above 1, energy is each one's share (default 1)
   --order interleaved|shuffled   (default interleaved)
   --seed N               seed of the shuffle and the bootstrap (default 1)
   --timeout DURATION     per invocation (default 60s)
@@ -77,7 +78,7 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
   const c = plan.config;
   const perFunction = c.functions.map((f) => ({ function: f, inputs: own(c.inputs, f) ?? [null] }));
   const cells = perFunction.reduce((n, f) => n + f.inputs.length, 0) * c.runtimes.length * c.modes.length;
-  const invocations = cells * (c.warmup + c.repetitions);
+  const invocations = cells * (c.warmup + c.repetitions * c.concurrency);
   const json = { config: c, meter: plan.meter, functions: plan.specs, cells, invocations };
   const text = [
     'Plan (nothing was run):',
@@ -94,7 +95,7 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
       : [
           `  pre-initialisation: ${c.preinit === 'both' ? 'each function without and with (NAME-preinit), where a runtime can' : String(c.preinit)}`,
         ]),
-    `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
+    `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions}${c.concurrency > 1 ? ` x ${c.concurrency} at once` : ''} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
     `  meter: ${plan.meter}${plan.meter === 'none' ? '' : `, idle baseline ${c.baselineMs} ms first`}`,
     `  out: ${shown(c.outDir)}`,
   ].join('\n');

@@ -6,7 +6,7 @@
 import { own } from '../../own-keys.js';
 import { mannWhitney, medianRatio, summarize } from '../../stats.js';
 import type { InvocationRecord } from '../../types.js';
-import { energyRatio, figureSource } from './energy-figures.js';
+import { energyRatio, figureMetric, figureSource } from './energy-figures.js';
 import { fmtInput } from '../report/format.js';
 import { loadRun, type LoadedRun } from '../run-folder.js';
 import { cellKey, type Cell } from '../cell.js';
@@ -175,8 +175,8 @@ function energyRow(
 ): CompareRow | undefined {
   const fa = ca.energy;
   const fb = cb.energy;
-  if (!fa || !fb || fa.isolated !== fb.isolated) return undefined;
-  const field = fa.isolated ? 'isolatedEnergyWh' : 'energyWh';
+  if (!fa || !fb || fa.isolated !== fb.isolated || Boolean(fa.shares) !== Boolean(fb.shares)) return undefined;
+  const field = figureMetric(fa);
   const va = xa.map((r) => metricOf(r, field));
   const vb = xb.map((r) => metricOf(r, field));
   const e = energyRatio(fb, fa, { num: vb, den: va, seed });

@@ -2,7 +2,8 @@
  * One energy figure per cell, used by every table, chart, ratio and terminal line, so they all
  * show the same quantity: the energy one invocation draws above the idle baseline. It comes
  * from the cell's batch when it has one (mean over back-to-back invocations), else from its
- * records (median of the per-record values).
+ * records (median of the per-record values: their window figures, or their shares when
+ * invocations overlapped).
  */
 import { medianRatio, type Summary } from '../../stats.js';
 import type { BatchEnergy } from '../../types.js';
@@ -29,6 +30,13 @@ export interface EnergyFigure {
   estimate: boolean;
   /** Records only: most records' windows were shorter than the sampling, so their energy is interpolated. */
   interpolated?: boolean;
+  /** Records only: the records' shares (`energy.shareJ`), not their window figures: the invocations overlapped. */
+  shares?: boolean;
+}
+
+/** The record metric a figure from records is the median of. */
+export function figureMetric(f: EnergyFigure): 'shareWh' | 'isolatedEnergyWh' | 'energyWh' {
+  return f.shares ? 'shareWh' : f.isolated ? 'isolatedEnergyWh' : 'energyWh';
 }
 
 /** The figure of a cell from its batch or its per-record summaries; undefined without energy. */
@@ -37,9 +45,10 @@ export function energyFigure(
   isolated: boolean,
   estimate: boolean,
   interpolated = false,
+  shares = false,
 ): EnergyFigure | undefined {
   const b = cell.batch;
-  if (b && Number.isFinite(b.isolatedEnergyPerInvocationWh)) {
+  if (b && !shares && Number.isFinite(b.isolatedEnergyPerInvocationWh)) {
     const value = isolated ? b.isolatedEnergyPerInvocationWh : b.energyPerInvocationWh;
     const shift = value - b.isolatedEnergyPerInvocationWh;
     const ci: [number, number] = [b.ci95Wh[0] + shift, b.ci95Wh[1] + shift];
@@ -53,7 +62,7 @@ export function energyFigure(
       estimate: b.estimate || estimate,
     };
   }
-  const s = cell.metrics[isolated ? 'isolatedEnergyWh' : 'energyWh'];
+  const s = cell.metrics[shares ? 'shareWh' : isolated ? 'isolatedEnergyWh' : 'energyWh'];
   if (!s || s.n === 0) return undefined;
   return {
     isolated,
@@ -64,14 +73,14 @@ export function energyFigure(
     aboveIdle: s.ci95[0] > 0,
     estimate,
     ...(interpolated ? { interpolated } : {}),
+    ...(shares ? { shares } : {}),
   };
 }
 
 /** The name of the figure's statistic, e.g. `batch mean of 880` or `median of 20 records`. */
 export function figureSource(f: EnergyFigure): string {
-  return f.source === 'batch'
-    ? `batch mean of ${f.n}`
-    : `median of ${f.n}${f.interpolated ? ' interpolated' : ''} record${f.n === 1 ? '' : 's'}`;
+  if (f.source === 'batch') return `batch mean of ${f.n}`;
+  return `median of ${f.n}${f.interpolated ? ' interpolated' : ''} record${f.n === 1 ? '' : 's'}${f.shares ? "' shares" : ''}`;
 }
 
 /**

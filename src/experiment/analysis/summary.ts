@@ -6,10 +6,17 @@
 import type { RuntimeKind } from '../../runtimes/index.js';
 import { keyTable } from '../../own-keys.js';
 import { medianRatio, summarize, type Summary } from '../../stats.js';
-import type { Baseline, BatchEnergy, InvocationMode, InvocationRecord } from '../../types.js';
+import type {
+  Baseline,
+  BatchEnergy,
+  EnergyLedger,
+  InvocationMode,
+  InvocationRecord,
+  InvocationResources,
+} from '../../types.js';
 import type { ResolvedConfig } from '../run/config.js';
 import type { EnergyAnalysis } from './energy-analysis.js';
-import { energyFigure, energyRatio, figureSource, type EnergyFigure } from './energy-figures.js';
+import { energyFigure, energyRatio, figureMetric, figureSource, type EnergyFigure } from './energy-figures.js';
 import type { MicroResult } from '../run/micro.js';
 import { checkOutputs, type OutputCheck } from './output-check.js';
 import { cellKey, type Cell } from '../cell.js';
@@ -72,6 +79,8 @@ export interface ExperimentResult {
   micro: MicroResult[];
   /** Start-up and run energy, start-up energy from batches, keep-warm cost and break-even (with a meter). */
   energy?: EnergyAnalysis;
+  /** The energy of the measured runs divided up: the records' shares, unattributed, and their balance (with a meter). */
+  ledger?: EnergyLedger;
   /** The snapshots the run's pre-initialised functions started from, against their originals. */
   snapshots?: RunSnapshot[];
 }
@@ -80,17 +89,27 @@ const METRICS = [
   'startupMs',
   'execMs',
   'totalMs',
+  'cpuMs',
+  'maxMemoryBytes',
   'avgPowerW',
   'isolatedPowerW',
   'energyWh',
   'isolatedEnergyWh',
+  'shareWh',
 ] as const;
 export type Metric = (typeof METRICS)[number];
 const TIMINGS = ['startupMs', 'execMs', 'totalMs'] as const;
 
-/** A metric of a record; NaN when the record lacks it (no energy, energy not settled). */
+/** A metric of a record; NaN when the record lacks it (no energy, energy not settled, a figure not read). */
 export function metricOf(r: InvocationRecord, m: Metric): number {
   if (m === 'startupMs' || m === 'execMs' || m === 'totalMs') return r.timing[m];
+  // Records written before resources existed have none.
+  if (m === 'cpuMs' || m === 'maxMemoryBytes')
+    return (r.resources as InvocationResources | undefined)?.[m] ?? Number.NaN;
+  if (m === 'shareWh') {
+    const j = r.energy?.shareJ;
+    return typeof j === 'number' ? j / 3600 : Number.NaN;
+  }
   const v = (r.energy as unknown as Record<string, unknown> | null | undefined)?.[m];
   return typeof v === 'number' ? v : Number.NaN;
 }
@@ -112,6 +131,8 @@ export interface SummarizeOptions {
   isolated?: boolean;
   /** True when the meter only estimates. */
   estimate?: boolean;
+  /** Energy figures from the records' shares (invocations overlapped: concurrency above 1). Default false. */
+  shares?: boolean;
 }
 
 /** Summaries, energy figures, output check and baseline comparisons from raw records (also used to re-render reports). */
@@ -157,7 +178,13 @@ export function summarizeRecords(
     if (failure) cell.firstError = { code: String(failure.code), message: String(failure.message ?? '') };
     const interpolated =
       ok.filter((r) => (r.energy as { quality?: string } | null)?.quality === 'interpolated').length > ok.length / 2;
-    const energy = energyFigure(cell, options.isolated ?? true, options.estimate ?? false, interpolated);
+    const energy = energyFigure(
+      cell,
+      options.isolated ?? true,
+      options.estimate ?? false,
+      interpolated,
+      options.shares ?? false,
+    );
     if (energy) cell.energy = energy;
     return cell;
   });
@@ -195,7 +222,7 @@ export function summarizeRecords(
         const num = summaries.get(cellKey(other))?.energy;
         const den = summaries.get(cellKey(base))?.energy;
         if (!num || !den) continue;
-        const field = num.isolated ? 'isolatedEnergyWh' : 'energyWh';
+        const field = figureMetric(num);
         const e = energyRatio(num, den, {
           num: b.map((r) => metricOf(r, field)),
           den: a.map((r) => metricOf(r, field)),

@@ -55,17 +55,22 @@ export function fmtAboveIdle(
   return `not distinguishable from idle (± ${fmt(Math.max(Math.abs(lo), Math.abs(hi)))})`;
 }
 
+/** A size in bytes with a binary prefix, three significant digits: `512 B`, `30.1 KiB`, `3.04 MiB`, `1.5 GiB`. */
+export function fmtBytes(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes)) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${Math.round(v)} B` : `${sig(v)} ${units[u]}`;
+}
+
 /** Power in W, two decimals. */
 export function fmtW(w: number | undefined): string {
   return w === undefined || !Number.isFinite(w) ? '–' : `${w.toFixed(2)} W`;
-}
-
-/** A size in bytes: `512 B`, `30.1 KiB`, `3.04 MiB`. */
-export function fmtBytes(bytes: number | undefined): string {
-  if (bytes === undefined || !Number.isFinite(bytes)) return '–';
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${sig(bytes / 1024)} KiB`;
-  return `${sig(bytes / 1024 / 1024)} MiB`;
 }
 
 /** A ratio such as `1.06x`, `12.3x`, `581x`. */

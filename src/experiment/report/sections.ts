@@ -5,6 +5,7 @@
 import type { SectionBuilder } from './kit.js';
 import { energyAnalysisSections } from './sections-energy-analysis.js';
 import { energySection } from './sections-energy.js';
+import { resourcesSection } from './sections-resources.js';
 import { preinitSection } from './sections-preinit.js';
 import {
   comparisonsSection,
@@ -28,6 +29,7 @@ export const REPORT_SECTIONS: SectionBuilder[] = [
   sandboxStartSection,
   runTimeSection,
   totalSection,
+  resourcesSection,
   preinitSection,
   energySection,
   energyAnalysisSections,

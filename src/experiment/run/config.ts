@@ -27,6 +27,13 @@ export interface ExperimentConfig {
   repetitions?: number;
   /** Unrecorded invocations per cell first. Default 2. */
   warmup?: number;
+  /**
+   * Invocations of a cell made at once in the measured runs: each of the `repetitions` is that many
+   * concurrent invocations, all recorded. Above 1, every energy figure is the records' shares
+   * (`energy.shareJ`: their window figures hold each other's power), and cells get no batches.
+   * Default 1.
+   */
+  concurrency?: number;
   /** Default `interleaved`. */
   order?: 'interleaved' | 'shuffled';
   /** Seed of the shuffle and the bootstrap. Default 1. */
@@ -85,6 +92,7 @@ const CONFIG_KEYS = keysOf<ExperimentConfig>({
   modes: true,
   inputs: true,
   repetitions: true,
+  concurrency: true,
   warmup: true,
   order: true,
   seed: true,
@@ -113,6 +121,11 @@ const bad = (field: string, what: string, got: unknown) =>
 function wholeNumber(field: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
     throw bad(field, `must be a whole number >= ${min}`, value);
+  return value;
+}
+
+function atMost(field: string, value: number, max: number): number {
+  if (value > max) throw bad(field, `must be at most ${max}`, value);
   return value;
 }
 
@@ -179,6 +192,7 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
     inputs: { ...DEFAULT_INPUTS, ...inputs },
     repetitions: wholeNumber('repetitions', config.repetitions ?? 20, 1),
     warmup: wholeNumber('warmup', config.warmup ?? 2, 0),
+    concurrency: atMost('concurrency', wholeNumber('concurrency', config.concurrency ?? 1, 1), 1024),
     order,
     seed: wholeNumber('seed', config.seed ?? 1, 0),
     baselineMs: wholeNumber('baselineMs', config.baselineMs ?? 10_000, 0),

@@ -12,7 +12,7 @@ import { own } from '../../own-keys.js';
 import { RecordLog } from '../../record-log.js';
 import { descriptorOf, type RuntimeKind } from '../../runtimes/registry.js';
 import { quantile } from '../../stats.js';
-import type { Baseline, BatchEnergy, InvocationRecord } from '../../types.js';
+import type { Baseline, BatchEnergy, EnergyLedger, InvocationRecord } from '../../types.js';
 import { resolveConfig, type ExperimentConfig, type ResolvedConfig } from './config.js';
 import { machineInfo } from './machine.js';
 import { MICRO_EXPECTED_MS, microBenchmarks, microRuntimes, type MicroResult } from './micro.js';
@@ -141,8 +141,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
 
     run.baseline = await this.measureBaseline(signal);
     this.save();
+    if (cfg.concurrency > 1)
+      this.note(
+        `Invocations ran ${cfg.concurrency} at a time: each record's energy figure is its share (energy.shareJ), the power above idle divided among the invocations running by their CPU time, not its window's, which holds the others' power too (docs/energy.md#shares).`,
+      );
     await this.warmup(cells, signal);
     const records = await this.measure(cells, signal);
+    const ledger = await this.ledger(records);
     const batches = await this.batches(cells, records, signal);
     const micro = await this.micro(runtimes, names, signal);
 
@@ -152,6 +157,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       batches,
       isolated: run.baseline !== null,
       estimate: meter?.estimate ?? false,
+      shares: cfg.concurrency > 1,
     });
     const energy =
       meter && !signal?.aborted ? await this.energyStep(records, summary.cells, runtimes, signal) : undefined;
@@ -169,6 +175,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       outputCheck: summary.outputCheck,
       micro,
       ...(energy ? { energy } : {}),
+      ...(ledger ? { ledger } : {}),
       ...(run.snapshots ? { snapshots: run.snapshots } : {}),
     };
     writeJsonAtomic(join(cfg.outDir, RUN_FILES.summary), result);
@@ -267,11 +274,12 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       }
   }
 
-  /** The measured invocations, each appended to records.jsonl as it ends. */
+  /** The measured invocations, each appended to records.jsonl as it ends (with concurrency, as its group settles). */
   private async measure(cells: Cell[], signal?: AbortSignal): Promise<InvocationRecord[]> {
     const cfg = this.config;
     const order = schedule(cells, cfg.repetitions, cfg.order, cfg.seed);
-    this.emit('phase', 'run', { total: order.length, unit: 'invocations' });
+    const total = order.length * cfg.concurrency;
+    this.emit('phase', 'run', { total, unit: 'invocations' });
     const log = new RecordLog(join(cfg.outDir, RUN_FILES.records));
     const records: InvocationRecord[] = [];
     try {
@@ -280,16 +288,39 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
         // The previous invocation's sandbox is removed before this one starts, so its clean-up
         // (a container removal, seconds of engine work) never overlaps this measurement.
         await this.nebula.cleanedUp(cfg.timeoutMs);
-        const rec = await this.invoke(c);
-        log.append(rec);
-        records.push(rec);
-        this.emit('progress', records.length, order.length, rec);
-        this.emit('tick', 'run', records.length, order.length);
+        for (const rec of cfg.concurrency > 1 ? await this.invokeTogether(c) : [await this.invoke(c)]) {
+          log.append(rec);
+          records.push(rec);
+          this.emit('progress', records.length, total, rec);
+          this.emit('tick', 'run', records.length, total);
+        }
       }
     } finally {
       log.close();
     }
     return records;
+  }
+
+  /**
+   * The ledger of the measured runs (with a meter): from the first invocation to the last one's
+   * end, how the energy above the baseline divides into the records' shares and the unattributed
+   * rest. A span the meter did not cover whole is a note, not a failure.
+   */
+  private async ledger(records: InvocationRecord[]): Promise<EnergyLedger | undefined> {
+    const meter = this.nebula.meter;
+    if (!meter || !records.length) return undefined;
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
+    for (const r of records) {
+      from = Math.min(from, r.timing.requestAt + r.timing.prepareMs);
+      to = Math.max(to, r.timing.functionEndAt);
+    }
+    try {
+      return await this.nebula.energyLedger({ from: from - meter.intervalMs, to: to + meter.intervalMs });
+    } catch (e) {
+      this.note(`no energy ledger of the measured runs: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Batch energy for cells shorter than three meter intervals (their records alone are too short to measure). */
@@ -302,6 +333,12 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     const meter = this.nebula.meter;
     const window = this.config.batchWindowMs;
     if (!meter || window === false || signal?.aborted) return out;
+    if (this.config.concurrency > 1) {
+      this.note(
+        "No batches: a batch measures invocations one after another, and these ran several at a time; every cell's figure is its records' shares.",
+      );
+      return out;
+    }
     const totals = new Map<string, number[]>();
     for (const r of records)
       if (r.ok)
@@ -386,6 +423,16 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       clearInterval(timer);
       this.emit('tick', phase, (offset ?? 0) + expectedMs, all);
     }
+  }
+
+  /** `concurrency` invocations of a cell at once; resolves once all have ended and their energy (their shares) settled. */
+  private async invokeTogether(c: Cell): Promise<InvocationRecord[]> {
+    const opts = { runtime: c.runtime, mode: c.mode, timeoutMs: this.config.timeoutMs };
+    const recs = await Promise.all(
+      Array.from({ length: this.config.concurrency }, () => this.nebula.invoke(c.function, c.input, opts)),
+    );
+    await this.nebula.settled();
+    return recs;
   }
 
   private invoke(c: Cell): Promise<InvocationRecord> {

@@ -5,6 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
+import type { CgroupPlan, ContainerCgroup } from './cgroup.js';
 import { ABORTED, by, untilAborted } from './deadline.js';
 import { CappedOutput } from '../capped-output.js';
 import type { Reaper } from './reaper.js';
@@ -18,6 +19,10 @@ export interface Armed {
   /** Resolves when the engine closes the attach stream (all output delivered). */
   ended: Promise<void>;
   phases: { create: number; attach: number };
+  /** The container's own cgroup parent, read once it has exited (none when the engine's cgroups are not readable). */
+  cgroup: ContainerCgroup | undefined;
+  /** Why it has none. */
+  cgroupNote: string | undefined;
 }
 
 /**
@@ -30,11 +35,13 @@ export async function arm(
   maxOutputBytes: number,
   deadlineAt: number,
   reaper: Reaper,
+  cgroups: CgroupPlan | undefined,
   signal?: AbortSignal,
 ): Promise<Armed | typeof ABORTED> {
   const drop = (c: Docker.Container) => void reaper.remove(c.id).catch(() => undefined);
   let t = nowMs();
-  const creating = reaper.create(options, deadlineAt, 'creating a container');
+  const cgroup = cgroups?.next();
+  const creating = reaper.create(cgroup ? cgroup.apply(options) : options, deadlineAt, 'creating a container');
   const container = await untilAborted(creating, signal, drop);
   if (container === ABORTED) return ABORTED;
   const create = nowMs() - t;
@@ -63,5 +70,14 @@ export async function arm(
     s.on('close', resolve);
     s.on('error', () => resolve());
   });
-  return { container, stream, stdout, stderr, ended, phases: { create, attach: nowMs() - t } };
+  return {
+    container,
+    stream,
+    stdout,
+    stderr,
+    ended,
+    phases: { create, attach: nowMs() - t },
+    cgroup,
+    cgroupNote: cgroups ? cgroups.note : 'the engine was not asked which cgroups it uses',
+  };
 }

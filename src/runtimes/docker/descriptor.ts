@@ -104,5 +104,7 @@ export const dockerRuntime = defineRuntime<'docker', DockerSource, DockerRuntime
   phases: ['create', 'attach', 'start', 'ready', 'wait', 'collect'],
   execNote:
     'Docker execMs is engine-reported (State.StartedAt to State.FinishedAt): it includes starting the process inside the container, so it is not the compute time alone.',
+  resourcesNote:
+    "the container's cgroup: CPU time with the runtime's set-up inside the container, not the engine's own work; peak memory with page cache",
   create: (options) => new DockerRuntime(options),
 });

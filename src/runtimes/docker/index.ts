@@ -13,6 +13,7 @@ import { by } from './deadline.js';
 import { connect, engineError, ping, type DockerConnection } from './engine.js';
 import { DEPLOY_CALL_MS, ensureImage } from './image.js';
 import { commandOf, onceOptions } from './isolation.js';
+import { CgroupPlan } from './cgroup.js';
 import { closeInstance, openInstance, ownerLabels } from './owner.js';
 import { PreparedDocker, type DockerParts } from './prepared.js';
 import { Reaper } from './reaper.js';
@@ -36,6 +37,12 @@ export interface DockerRuntimeOptions {
    * `65534:65534` (nobody). `'image'`: whatever the image says, root included. Or any `uid:gid`.
    */
   user?: string;
+  /**
+   * The cgroup under which each container gets a cgroup parent of its own, from which its CPU
+   * time and peak memory are read after it exits (engines with the cgroupfs driver; see
+   * docs/timing.md#resources). An absolute cgroup path. Default `/nebula-faas`.
+   */
+  cgroupParent?: string;
 }
 
 /** Most `warm` containers kept alive at once unless `maxWarmContainers` says otherwise. */
@@ -57,10 +64,14 @@ export class DockerRuntime implements Runtime {
   private reachable: Promise<void> | undefined;
   private arch: Promise<string> | undefined;
   private volume: Promise<string> | undefined;
+  private cgroups: Promise<CgroupPlan> | undefined;
   private readonly prepared = new Set<PreparedDocker>();
   private closed = false;
 
-  /** @throws UsageError `INVALID_ARGUMENT` for an option that is not one, naming the nearest. */
+  /**
+   * @throws UsageError `INVALID_ARGUMENT` for an option that is not one, naming the nearest, or a
+   *   `cgroupParent` that is not an absolute cgroup path.
+   */
   constructor(readonly options: DockerRuntimeOptions = {}) {
     checkKnownKeys(
       options,
@@ -71,9 +82,16 @@ export class DockerRuntime implements Runtime {
         maxWarmContainers: true,
         maxOutputBytes: true,
         user: true,
+        cgroupParent: true,
       }),
       'DockerRuntime options',
     );
+    const cg = options.cgroupParent;
+    if (cg !== undefined && (typeof cg !== 'string' || !/^(\/[A-Za-z0-9_.-]+)+$/.test(cg) || /\/\.\.?(\/|$)/.test(cg)))
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `DockerRuntime cgroupParent must be an absolute cgroup path such as "/nebula-faas", got ${JSON.stringify(cg)}.`,
+      );
   }
 
   /** Connects (once), and on the first answer sweeps containers left by processes that are gone. */
@@ -88,7 +106,10 @@ export class DockerRuntime implements Runtime {
         this.options.keepAliveMs ?? 60_000,
         (wc) => {
           wc.close();
-          void reaper.remove(wc.container.id).catch(() => undefined);
+          void reaper
+            .remove(wc.container.id)
+            .then(() => (typeof wc.cgroup === 'object' ? wc.cgroup.remove() : undefined))
+            .catch(() => undefined);
         },
       );
       this.parts = {
@@ -98,6 +119,7 @@ export class DockerRuntime implements Runtime {
         supervisor: () => this.supervisor(),
         maxOutputBytes: this.options.maxOutputBytes ?? 1024 * 1024,
         prewarmedContainers: this.options.prewarmedContainers ?? 2,
+        cgroups: undefined,
       };
     }
     const parts = this.parts;
@@ -122,6 +144,15 @@ export class DockerRuntime implements Runtime {
     return this.arch;
   }
 
+  /** How containers get their cgroup parents (asked of the engine once; parents left by dead processes are removed then). */
+  private cgroupPlan(docker: Docker): Promise<CgroupPlan> {
+    this.cgroups ??= CgroupPlan.of(docker, this.options.cgroupParent ?? '/nebula-faas').then((plan) => {
+      void plan.sweep().catch(() => undefined);
+      return plan;
+    });
+    return this.cgroups;
+  }
+
   private supervisor(): Promise<string> {
     const parts = this.parts!;
     this.volume ??= this.engineArch(parts.docker)
@@ -141,6 +172,7 @@ export class DockerRuntime implements Runtime {
   async prepare(fn: FunctionSpec): Promise<Prepared> {
     if (!fn.docker) throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}" has no docker source.`);
     const parts = await this.engine();
+    parts.cgroups = await this.cgroupPlan(parts.docker);
     const ref = await ensureImage(parts.docker, fn.name, fn.docker, await this.engineArch(parts.docker));
     const command = commandOf(fn, ref);
     if (command.length === 0)
@@ -175,6 +207,7 @@ export class DockerRuntime implements Runtime {
     const deadline = nowMs() + CLOSE_MS;
     await parts.reaper.sweep(deadline);
     const left = await parts.reaper.drain(deadline);
+    await parts.cgroups?.removeBase();
     if (left > 0)
       process.emitWarning(
         `nebula-faas: ${left} container(s) could not be removed yet (the Docker engine does not answer); ` +

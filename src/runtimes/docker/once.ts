@@ -8,9 +8,10 @@
 import type Docker from 'dockerode';
 import { nowMs, parseRfc3339Ms } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
-import { failedOutcome } from '../outcome.js';
+import { failedOutcome, unmeasured } from '../outcome.js';
 import type { Phase, RunContext, RunOutcome } from '../runtime.js';
 import { arm, type Armed } from './arm.js';
+import { containerResources, type CgroupPlan } from './cgroup.js';
 import { ABORTED, by, sleep } from './deadline.js';
 import { engineAlive, engineFailure, GRACE_MS, stopError, type StopReason } from './failures.js';
 import type { PrewarmedPool } from './prewarmed-pool.js';
@@ -25,6 +26,8 @@ export interface OnceSide {
   options: Docker.ContainerCreateOptions;
   /** Prewarmed mode: the pool to take a container from (none ready: one is made as in cold mode). */
   pool?: PrewarmedPool;
+  /** Each container's cgroup parent, for its CPU time and memory (none: records say they have no figures). */
+  cgroups?: CgroupPlan;
 }
 
 const status = (e: unknown) => (e as { statusCode?: number })?.statusCode;
@@ -38,7 +41,7 @@ export async function runOnce(side: OnceSide, input: string, ctx: RunContext): P
   const sandbox = armed ? 'prewarmed' : 'fresh';
   if (!armed) {
     try {
-      const a = await arm(docker, side.options, maxOutputBytes, ctx.deadlineAt, reaper, ctx.signal);
+      const a = await arm(docker, side.options, maxOutputBytes, ctx.deadlineAt, reaper, side.cgroups, ctx.signal);
       if (a === ABORTED) return failedOutcome(stopped('ABORTED'));
       armed = a;
     } catch (e) {
@@ -52,7 +55,11 @@ export async function runOnce(side: OnceSide, input: string, ctx: RunContext): P
     delete outcome.phases.create;
     delete outcome.phases.attach;
   }
-  outcome.cleanup = reaper.remove(armed.container.id);
+  const cgroup = armed.cgroup;
+  outcome.cleanup = reaper.remove(armed.container.id).then(async (ms) => {
+    await cgroup?.remove();
+    return ms;
+  });
   pool?.refill();
   return outcome;
 }
@@ -98,6 +105,13 @@ async function fire(
   if (ctx.signal?.aborted) stop('ABORTED');
   armed.stdout.onOverflow = () => stop('OUTPUT_LIMIT');
   const life = new AbortController();
+  /** The container's CPU time counts from its start; its cgroup parent is read once it has exited. */
+  let cpuSinceAt: number | undefined;
+  let usage: ReturnType<NonNullable<Armed['cgroup']>['read']> | undefined;
+  const resources = () =>
+    armed.cgroup
+      ? containerResources(usage ?? armed.cgroup.read(), cpuSinceAt ?? nowMs(), armed.cgroup.version)
+      : unmeasured(armed.cgroupNote ?? 'the container has no cgroup of its own to read');
   try {
     if (stopped)
       return failedOutcome(stopError(stopped, ctx.timeoutMs, maxOutputBytes), 'RUNTIME_ERROR', nowMs(), phases);
@@ -111,6 +125,7 @@ async function fire(
     );
     exit.catch(() => undefined);
     starting = true;
+    cpuSinceAt = nowMs();
     await by(ctx.deadlineAt, 'starting a container', (abortSignal) => container.start({ abortSignal }));
     phases.start = nowMs() - t;
     if (stopped) void kill();
@@ -124,6 +139,8 @@ async function fire(
       await engineAlive(docker, 'waiting for a container');
     const { StatusCode } = await exit;
     exited = true;
+    // Everything the container used is charged by now: its process has exited.
+    usage = armed.cgroup?.read();
     phases.wait = nowMs() - t;
     t = nowMs();
     await Promise.race([armed.ended, sleep(Math.max(0, Math.min(2000, settleBy - nowMs())))]);
@@ -141,6 +158,7 @@ async function fire(
       phases,
       compiled: false,
       sandbox: 'fresh',
+      resources: resources(),
     };
     if (armed.stdout.truncated) outcome.stdoutTruncated = true;
     if (armed.stderr.truncated) outcome.stderrTruncated = true;
@@ -159,6 +177,7 @@ async function fire(
       phases,
     );
     if (armed.stdout.truncated) outcome.stdoutTruncated = true;
+    if (cpuSinceAt !== undefined) outcome.resources = resources();
     return outcome;
   } finally {
     clearTimeout(timer);

@@ -32,7 +32,9 @@ function startTicks(pid: number | 'self'): string | undefined {
   }
 }
 
-const self = `${hostname()}/${process.pid}/${startTicks('self') ?? '?'}`;
+/** This process's start time in clock ticks since boot (`?` when unknown): with its pid, it names the process. */
+export const selfStart = startTicks('self') ?? '?';
+const self = `${hostname()}/${process.pid}/${selfStart}`;
 /** DockerRuntime instances of this process that are open. */
 const open = new Set<string>();
 
@@ -52,7 +54,8 @@ export function ownerLabels(instance: string): Record<string, string> {
   return { [LABEL]: '1', [OWNER_LABEL]: self, [RUNTIME_LABEL]: instance };
 }
 
-function processGone(pid: number, start: string): boolean {
+/** True when process `pid` of this host, started at `start` (clock ticks since boot), no longer runs. */
+export function processGone(pid: number, start: string): boolean {
   const now = startTicks(pid);
   if (now !== undefined) return start !== '?' && now !== start;
   try {

@@ -6,6 +6,7 @@
 import type Docker from 'dockerode';
 import type { ArtifactInfo } from '../../types.js';
 import type { Prepared, RunContext, RunOutcome } from '../runtime.js';
+import type { CgroupPlan } from './cgroup.js';
 import { runOnce } from './once.js';
 import { PrewarmedPool } from './prewarmed-pool.js';
 import type { Reaper } from './reaper.js';
@@ -21,6 +22,8 @@ export interface DockerParts {
   supervisor: () => Promise<string>;
   maxOutputBytes: number;
   prewarmedContainers: number;
+  /** Each container's cgroup parent, for its CPU time and memory (set once the engine said which cgroups it uses). */
+  cgroups: CgroupPlan | undefined;
 }
 
 export class PreparedDocker implements Prepared {
@@ -34,8 +37,8 @@ export class PreparedDocker implements Prepared {
     readonly info: ArtifactInfo,
     private readonly onRelease: () => void,
   ) {
-    const { docker, reaper, maxOutputBytes } = parts;
-    this.prewarmed = new PrewarmedPool(docker, reaper, options, parts.prewarmedContainers, maxOutputBytes);
+    const { docker, reaper, maxOutputBytes, cgroups } = parts;
+    this.prewarmed = new PrewarmedPool(docker, reaper, options, parts.prewarmedContainers, maxOutputBytes, cgroups);
     this.warm = {
       docker,
       reaper,
@@ -45,14 +48,15 @@ export class PreparedDocker implements Prepared {
       maxOutputBytes,
       options,
       command,
+      cgroups,
     };
   }
 
   run(input: string, ctx: RunContext): Promise<RunOutcome> {
     if (ctx.mode === 'warm') return runWarm(this.warm, input, ctx);
-    const { docker, reaper, maxOutputBytes } = this.parts;
+    const { docker, reaper, maxOutputBytes, cgroups } = this.parts;
     const pool = ctx.mode === 'prewarmed' ? this.prewarmed : undefined;
-    return runOnce({ docker, reaper, maxOutputBytes, options: this.options, pool }, input, ctx);
+    return runOnce({ docker, reaper, maxOutputBytes, options: this.options, pool, cgroups }, input, ctx);
   }
 
   /**

@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { arm, type Armed } from './arm.js';
+import type { CgroupPlan } from './cgroup.js';
 import { ABORTED, sleep } from './deadline.js';
 import { DEPLOY_CALL_MS } from './image.js';
 import type { Reaper } from './reaper.js';
@@ -25,6 +26,7 @@ export class PrewarmedPool {
     private readonly options: Docker.ContainerCreateOptions,
     private readonly size: number,
     private readonly maxOutputBytes: number,
+    private readonly cgroups: CgroupPlan | undefined,
   ) {}
 
   /**
@@ -50,7 +52,7 @@ export class PrewarmedPool {
     while (!this.released && this.slots.length < this.size) {
       const slot: { armed?: Armed } = {};
       this.slots.push(slot);
-      const arming = arm(docker, this.options, maxOutputBytes, nowMs() + DEPLOY_CALL_MS, reaper).then(
+      const arming = arm(docker, this.options, maxOutputBytes, nowMs() + DEPLOY_CALL_MS, reaper, this.cgroups).then(
         (a) => {
           if (a === ABORTED) return;
           if (this.released || !this.slots.includes(slot)) {

@@ -12,6 +12,7 @@ import { Writable, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
+import type { ContainerCgroup } from './cgroup.js';
 import { by, sleep } from './deadline.js';
 import type { CappedOutput } from '../capped-output.js';
 
@@ -79,6 +80,8 @@ export class WarmContainer {
     docker: Docker,
     readonly container: Docker.Container,
     private readonly stream: Duplex,
+    /** Its own cgroup parent (a run's CPU time is the difference across the run), or why it has none. */
+    readonly cgroup?: ContainerCgroup | string,
   ) {
     const frames = new Writable({
       write: (b: Buffer, _e, done) => {

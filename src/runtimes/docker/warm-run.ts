@@ -8,8 +8,9 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
-import { failedOutcome } from '../outcome.js';
+import { failedOutcome, unmeasured } from '../outcome.js';
 import type { Phase, RunContext, RunOutcome } from '../runtime.js';
+import { containerResources, type CgroupPlan } from './cgroup.js';
 import { ABORTED, by, DeadlineError, untilAborted } from './deadline.js';
 import { engineFailure, GRACE_MS, stopError, type StopReason } from './failures.js';
 import { warmOptions } from './isolation.js';
@@ -32,6 +33,8 @@ export interface WarmSide {
   options: Docker.ContainerCreateOptions;
   /** The image's command, run by the supervisor for each invocation. */
   command: string[];
+  /** Each container's cgroup parent, for its CPU time and memory (none: records say they have no figures). */
+  cgroups?: CgroupPlan;
 }
 
 /** Runs the function once in a kept container; never throws. */
@@ -85,8 +88,10 @@ async function spawn(
 ): Promise<WarmContainer> {
   const { docker, reaper, pool } = side;
   let t = nowMs();
+  const cgroup = side.cgroups?.next();
+  const options = warmOptions(side.options, side.command, volume);
   const container = await reaper.create(
-    warmOptions(side.options, side.command, volume),
+    cgroup ? cgroup.apply(options) : options,
     deadlineAt,
     'creating a warm container',
   );
@@ -99,7 +104,7 @@ async function spawn(
       return (await container.attach(opts)) as unknown as Duplex;
     });
     phases.attach = nowMs() - t;
-    wc = new WarmContainer(docker, container, stream);
+    wc = new WarmContainer(docker, container, stream, cgroup ?? side.cgroups?.note);
     pool.add(side.owner, wc);
     t = nowMs();
     await by(deadlineAt, 'starting a warm container', (abortSignal) => container.start({ abortSignal }));
@@ -110,7 +115,11 @@ async function spawn(
     return wc;
   } catch (e) {
     if (wc) pool.giveBack(wc, false);
-    else void reaper.remove(container.id).catch(() => undefined);
+    else
+      void reaper
+        .remove(container.id)
+        .then(() => cgroup?.remove())
+        .catch(() => undefined);
     throw e;
   }
 }
@@ -133,6 +142,9 @@ async function runIn(side: WarmSide, wc: WarmContainer, input: string, ctx: RunC
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const t = nowMs();
+    // A kept container's cgroup counts every run so far: this run's CPU time is the difference across it.
+    const cgroup = typeof wc.cgroup === 'object' ? wc.cgroup : undefined;
+    const before = cgroup?.read();
     const end = await wc.run(input, out, err, ctx.deadlineAt + GRACE_MS);
     const phases = { wait: nowMs() - t };
     if ('late' in end) {
@@ -159,6 +171,10 @@ async function runIn(side: WarmSide, wc: WarmContainer, input: string, ctx: RunC
       phases,
       compiled: false,
       sandbox: 'reused',
+      // The supervisor has reaped the run's processes: their usage is charged. Memory: the container's peak since it started.
+      resources: cgroup
+        ? containerResources(cgroup.read(), t, cgroup.version, before)
+        : unmeasured(typeof wc.cgroup === 'string' ? wc.cgroup : 'the container has no cgroup of its own to read'),
     };
     if (out.truncated) outcome.stdoutTruncated = true;
     if (err.truncated) outcome.stderrTruncated = true;

@@ -60,5 +60,7 @@ export const processRuntime = defineRuntime<'process', ProcessSource, ProcessRun
   baseline: true,
   sideEffect:
     'each process invocation forks the host process (the helper is spawned from Node): until the host has written to each page it uses again, its writes fault (copy-on-write), which added about 0.6 ms to the next Wasm cold start on a 2-core machine. Run Wasm without the process runtime (--runtimes wasm,docker) to measure it without this.',
+  resourcesNote:
+    "the run's cgroup (its whole process tree), else the helper's wait4 rusage: CPU time of the function and the descendants it waited for, peak memory the largest resident set of one process",
   create: (options) => new ProcessRuntime(options),
 });

@@ -5,6 +5,8 @@
 import { constants } from 'node:os';
 import { fromMonotonicNs, MAX_TIMEOUT_MS, nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
+import type { InvocationResources, ResourceSource } from '../../types.js';
+import { unmeasured } from '../outcome.js';
 import type { Phase, RunContext, RunOutcome } from '../runtime.js';
 import { treeBound, type CgroupSetup } from './cgroup.js';
 import type { HelperReport, Launch } from './launch.js';
@@ -118,6 +120,13 @@ function toOutcome(
     limits: limitReport(facts.plan, facts.cpus, r.start?.limitErrnos, treeBound(facts.cgroups, r.start?.cgroups)),
   };
   if (r.end) outcome.usage = usage(r.end, facts.cgroups);
+  outcome.resources = outcome.usage
+    ? resourcesOf(outcome.usage, goAt)
+    : unmeasured(
+        r.fail !== undefined
+          ? 'the function could not be started'
+          : "the helper ended without reporting the function's usage",
+      );
   if (launch.stdout.truncated) outcome.stdoutTruncated = true;
   if (launch.stderr.truncated) outcome.stderrTruncated = true;
   const error = failure(launch, facts, ctx, stopped, signal, exitCode);
@@ -182,6 +191,31 @@ function failure(
     );
   if (name) return new NebulaError('FUNCTION_FAILED', `The function was killed by ${name}.`, { details });
   return undefined;
+}
+
+const SOURCES: Record<ProcessUsage['cpuFrom'] | ProcessUsage['memoryFrom'], ResourceSource> = {
+  'cgroup v2 cpu.stat': 'cgroup-v2',
+  'cgroup v1 cpuacct': 'cgroup-v1',
+  'wait4 rusage': 'rusage',
+  'cgroup v2 memory.peak': 'cgroup-v2',
+  'cgroup v1 memory.max_usage_in_bytes': 'cgroup-v1',
+  'wait4 ru_maxrss': 'rusage',
+};
+
+/**
+ * The record's resources from the run's figures. The kernel keeps the CPU total to the nanosecond
+ * and reports it in microseconds; the split between user and system is apportioned by scheduler ticks.
+ */
+function resourcesOf(u: ProcessUsage, goAt: number): InvocationResources {
+  return {
+    cpuMs: (u.cpuUserUs + u.cpuSystemUs) / 1000,
+    userMs: u.cpuUserUs / 1000,
+    systemMs: u.cpuSystemUs / 1000,
+    cpuSinceAt: goAt,
+    maxMemoryBytes: u.maxMemoryBytes,
+    cpuSource: SOURCES[u.cpuFrom],
+    memorySource: SOURCES[u.memoryFrom],
+  };
 }
 
 /** The run's figures: the cgroup's for the whole tree where it gave them, else wait4's. */

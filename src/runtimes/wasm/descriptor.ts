@@ -49,5 +49,7 @@ export const wasmRuntime = defineRuntime<'wasm', WasmSource, WasmRuntimeOptions>
   phases: ['dispatch', 'instantiate', 'run'],
   startsAhead: true,
   microFloor,
+  resourcesNote:
+    "the worker thread's CPU clock from taking the run to its end (instantiation included); peak memory the instance's linear memory",
   create: (options) => new WasmRuntime(options),
 });

@@ -1,8 +1,9 @@
 /** How a pool result becomes a `RunOutcome`: the coded error of every way a Wasm run can end. */
 import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
-import { failedOutcome } from '../outcome.js';
+import type { InvocationResources } from '../../types.js';
+import { failedOutcome, unmeasured } from '../outcome.js';
 import type { RunContext, RunOutcome } from '../runtime.js';
-import type { PoolResult } from './pool/pool.js';
+import type { DoneSlot, PoolResult } from './pool/pool.js';
 import { Flag, Result, Sandbox, SANDBOX_SHIFT } from './pool/shared-slots.js';
 
 const MiB = 1024 * 1024;
@@ -26,9 +27,45 @@ function ended(
     ...failedOutcome(error, 'RUNTIME_ERROR', r.at),
     functionStartAt: startAt ?? r.at,
     compiled,
+    resources: unmeasured(
+      r.kind === 'timeout' || r.kind === 'aborted'
+        ? r.started
+          ? 'the run was stopped with its worker thread, before the thread could read its CPU clock'
+          : 'the function never started'
+        : r.kind === 'crashed'
+          ? 'the worker thread running it crashed'
+          : 'the runtime could not run it',
+    ),
   };
   if (r.setupWaitMs > 0) outcome.setupWaitMs = r.setupWaitMs;
   return outcome;
+}
+
+/**
+ * The run's CPU time on its worker thread's own clock, from claiming the run (instantiation
+ * included) to its end; the instance's linear memory at the end, the most it held (a memory
+ * only grows; for a reused instance, across its earlier runs too).
+ */
+function resourcesOf(d: DoneSlot): InvocationResources {
+  const memory = d.memoryBytes > 0 ? d.memoryBytes : null;
+  if (!Number.isFinite(d.cpuMs))
+    return {
+      ...unmeasured("this Node cannot read the worker thread's CPU clock (docs/timing.md#resources)"),
+      maxMemoryBytes: memory,
+      memorySource: memory === null ? null : 'linear-memory',
+    };
+  const out: InvocationResources = {
+    cpuMs: d.cpuMs,
+    cpuSinceAt: d.claimedAt,
+    maxMemoryBytes: memory,
+    cpuSource: 'thread-clock',
+    memorySource: memory === null ? null : 'linear-memory',
+  };
+  if (Number.isFinite(d.cpuUserMs) && Number.isFinite(d.cpuSystemMs)) {
+    out.userMs = d.cpuUserMs;
+    out.systemMs = d.cpuSystemMs;
+  }
+  return out;
 }
 
 function failure(r: Exclude<PoolResult, { kind: 'done' }>, ctx: RunContext): { error: NebulaError; startAt?: number } {
@@ -83,6 +120,7 @@ export function toOutcome(r: PoolResult, ctx: RunContext, f: OutcomeFacts): RunO
     },
     compiled: f.compiled,
     sandbox: Sandbox[(d.flags >> SANDBOX_SHIFT) & 3] ?? 'fresh',
+    resources: resourcesOf(d),
   };
   if (r.setupWaitMs > 0) outcome.setupWaitMs = r.setupWaitMs;
   if (d.flags & Flag.STDOUT_CUT) outcome.stdoutTruncated = true;

@@ -15,6 +15,7 @@ function rec(fn: string, runtime: 'wasm' | 'docker', input: unknown, result: unk
     timing: {} as never,
     energy: null,
     energyStatus: 'off' as const,
+    resources: { cpuMs: null, maxMemoryBytes: null, cpuSource: null, memorySource: null },
   };
   return ok
     ? { ...base, ok: true, result }

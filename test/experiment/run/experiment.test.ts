@@ -86,6 +86,50 @@ describe('the experiment runner', () => {
     expect(html.trim().endsWith('</html>')).toBe(true);
   });
 
+  it('runs each turn of a cell several at a time with concurrency, and takes their shares as the energy figures', async () => {
+    const dir = out();
+    const notes: string[] = [];
+    const result = await runExperiment(
+      {
+        functions: ['fib'],
+        runtimes: ['wasm'],
+        inputs: { fib: [27] },
+        repetitions: 2,
+        concurrency: 3,
+        warmup: 1,
+        baselineMs: 300,
+        batchWindowMs: 300,
+        micro: false,
+        outDir: dir,
+      },
+      { meter: new GudeMeter({ ...addr, intervalMs: 20 }), on: { note: (n) => notes.push(n) } },
+    );
+    const recs = lines(join(dir, 'records.jsonl'));
+    expect(recs).toHaveLength(6);
+    expect(recs.every((r) => r.ok && r.energy?.method === 'cpu-share' && r.resources.cpuMs! > 0)).toBe(true);
+    // Each turn's three ran together.
+    expect(Math.max(...recs.map((r) => r.energy!.overlap))).toBeGreaterThan(1);
+    const cell = result.cells[0]!;
+    expect(cell.ok).toBe(6);
+    expect(cell.batch).toBeUndefined();
+    expect(cell.energy).toMatchObject({ source: 'records', shares: true, n: 6 });
+    expect(cell.metrics.cpuMs?.n).toBe(6);
+    expect(cell.metrics.maxMemoryBytes?.median).toBeGreaterThan(0);
+    expect(notes.some((n) => n.includes('3 at a time'))).toBe(true);
+    expect(notes.some((n) => n.startsWith('No batches'))).toBe(true);
+    const md = readFileSync(result.reports.markdown, 'utf8');
+    expect(md).toMatch(/median of 6 (interpolated )?records' shares/);
+    expect(md).toContain('## CPU time and peak memory');
+    // The books of the measured runs balance (the simulator follows this busy machine's CPU: what
+    // is above the baseline may be nothing, so the sums are compared, not their ratio).
+    const ledger = result.ledger!;
+    expect(ledger.invocations).toBeGreaterThanOrEqual(6);
+    expect(ledger.sharesJ + ledger.unattributedJ).toBeCloseTo(ledger.aboveBaselineJ, 9);
+    expect(ledger.baselineSharesJ + ledger.idleJ).toBeCloseTo(ledger.baselineJ, 9);
+    // Re-rendered from the folder, the figures are the shares again.
+    expect(renderReports(dir).result.cells[0]!.energy?.shares).toBe(true);
+  });
+
   it('keeps every record of an interrupted run and marks the summary interrupted', async () => {
     const dir = out();
     const nebula = new Nebula({ meter: null });

@@ -11,7 +11,7 @@ import { RunSlots, type PoolResult } from './run-slots.js';
 import { Busy, WorkerWord, offsetToMonotonic, SlotTable } from './shared-slots.js';
 import { WorkerHandle } from './worker-handle.js';
 
-export type { PoolResult } from './run-slots.js';
+export type { DoneSlot, PoolResult } from './run-slots.js';
 
 export interface PoolOptions {
   size: number;

@@ -17,7 +17,7 @@ export type PoolResult = { setupWaitMs: number; dispatchAt: number } & (
 );
 
 /** A finished run as read from its slot. */
-interface DoneSlot {
+export interface DoneSlot {
   result: number;
   exitCode: number;
   flags: number;
@@ -29,6 +29,10 @@ interface DoneSlot {
   startAt: number;
   endAt: number;
   instantiateMs: number;
+  /** The worker thread's CPU time from claiming the run to its end, ms (NaN: not read; user and system NaN: not split). */
+  cpuMs: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
 }
 
 export interface Run {
@@ -213,6 +217,9 @@ export class RunSlots {
       startAt: f64[this.table.time(s, SlotTime.START_AT)]!,
       endAt: f64[this.table.time(s, SlotTime.END_AT)]!,
       instantiateMs: f64[this.table.time(s, SlotTime.INSTANTIATE_MS)]!,
+      cpuMs: f64[this.table.time(s, SlotTime.CPU_MS)]!,
+      cpuUserMs: f64[this.table.time(s, SlotTime.CPU_USER_MS)]!,
+      cpuSystemMs: f64[this.table.time(s, SlotTime.CPU_SYSTEM_MS)]!,
     };
     if (slot.flags & 4) {
       const out = this.handles[word(SlotWord.WORKER)]?.takeOutput(run.id);

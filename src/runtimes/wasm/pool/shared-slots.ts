@@ -67,8 +67,20 @@ export const SlotWord = {
   BIG_GEN: 15,
 } as const;
 
-/** Per-slot times (Float64 indices), epoch ms on the main thread's clock. */
-export const SlotTime = { CLAIMED_AT: 0, START_AT: 1, END_AT: 2, INSTANTIATE_MS: 3 } as const;
+/**
+ * Per-slot times (Float64 indices): epoch ms on the main thread's clock, then durations in ms.
+ * CPU_* is the worker thread's CPU time from claiming the run to its end (NaN: not read, or not split).
+ */
+export const SlotTime = {
+  CLAIMED_AT: 0,
+  START_AT: 1,
+  END_AT: 2,
+  INSTANTIATE_MS: 3,
+  CPU_MS: 4,
+  CPU_USER_MS: 5,
+  CPU_SYSTEM_MS: 6,
+} as const;
+const SLOT_TIMES = 7;
 
 export const State = { FREE: 0, QUEUED: 1, DONE: 2, RUNNING: 16 } as const;
 export const Mode = { cold: 0, prewarmed: 1, warm: 2 } as const;
@@ -83,11 +95,11 @@ const WORKER_WORDS = 8;
 const SLOT_BASE = WORKER_BASE + MAX_WORKERS * WORKER_WORDS;
 const SLOT_WORDS = 16;
 const INT_WORDS = SLOT_BASE + ALL_SLOTS * SLOT_WORDS;
-/** Float64 area: one busy-since per worker, four times per slot, then the clock offset. */
+/** Float64 area: one busy-since per worker, SLOT_TIMES per slot, then the clock offset. */
 const F64_BASE = Math.ceil((INT_WORDS * 4) / 8);
 const F64_WORKER = 0;
 const F64_SLOT = MAX_WORKERS;
-const F64_CLOCK = F64_SLOT + ALL_SLOTS * 4;
+const F64_CLOCK = F64_SLOT + ALL_SLOTS * SLOT_TIMES;
 const DATA_BASE = (F64_BASE + F64_CLOCK + 1) * 8;
 const TOTAL = DATA_BASE + ALL_SLOTS * SLOT_DATA_BYTES;
 
@@ -112,7 +124,7 @@ export class SlotTable {
   }
 
   time(s: number, field: number): number {
-    return F64_SLOT + s * 4 + field;
+    return F64_SLOT + s * SLOT_TIMES + field;
   }
 
   busySince(k: number): number {

@@ -28,6 +28,7 @@ import {
   SlotTime,
 } from '../pool/shared-slots.js';
 import { LoadedFunction, type Instance, type WorkerHost } from './loaded-function.js';
+import { threadCpuClock } from './thread-cpu.js';
 
 const data = workerData as WorkerData;
 const table = new SlotTable(data.sab);
@@ -40,6 +41,10 @@ const toMainClock = table.clockOffset - offsetToMonotonic(() => performance.now(
 const now = () => performance.now() + toMainClock;
 const w = (field: number) => table.worker(me, field);
 const encoder = new TextEncoder();
+/** This thread's CPU clock (a run's CPU time is the difference across it), or why there is none. */
+const cpuClock = threadCpuClock();
+const cpuAtClaim = new Float64Array(3);
+const cpuAtEnd = new Float64Array(3).fill(Number.NaN);
 
 const host = {
   stdout: new OutputWriter(data.maxOutputBytes),
@@ -242,6 +247,9 @@ function publish(s: number, r: Ran): void {
   f64[table.time(s, SlotTime.START_AT)] = r.startAt;
   f64[table.time(s, SlotTime.END_AT)] = r.endAt;
   f64[table.time(s, SlotTime.INSTANTIATE_MS)] = r.instantiateMs;
+  f64[table.time(s, SlotTime.CPU_MS)] = cpuAtEnd[0]! - cpuAtClaim[0]!;
+  f64[table.time(s, SlotTime.CPU_USER_MS)] = cpuAtEnd[1]! - cpuAtClaim[1]!;
+  f64[table.time(s, SlotTime.CPU_SYSTEM_MS)] = cpuAtEnd[2]! - cpuAtClaim[2]!;
   Atomics.store(i32, table.slot(s, SlotWord.STATE), State.DONE);
   if (s >= SLOT_COUNT) return; // the self-test's own slot: nobody waits for it
   Atomics.add(i32, GlobalWord.DONE_SEQ, 1);
@@ -249,6 +257,7 @@ function publish(s: number, r: Ran): void {
 }
 
 function runSlot(s: number): void {
+  if (typeof cpuClock === 'function') cpuClock(cpuAtClaim);
   const claimedAt = now();
   const fnId = i32[table.slot(s, SlotWord.FN)]!;
   const mode = i32[table.slot(s, SlotWord.MODE)]!;
@@ -275,6 +284,7 @@ function runSlot(s: number): void {
   if (!fn || !input) {
     r.result = Result.UNKNOWN_FUNCTION;
     r.message = fn ? 'the input did not reach the worker' : 'the function was undeployed';
+    readCpu();
     publish(s, r);
     return busy(Busy.IDLE);
   }
@@ -289,6 +299,7 @@ function runSlot(s: number): void {
       r.result = Result.INSTANTIATE_FAILED;
       r.message = describe(e);
       r.startAt = r.endAt = now();
+      readCpu();
       publish(s, r);
       return busy(Busy.IDLE);
     }
@@ -308,6 +319,7 @@ function runSlot(s: number): void {
     }
   }
   r.endAt = now();
+  readCpu();
   // An exit or a full stdout stopped the run from inside a host call (the module cannot catch it).
   if (inst.ctx.stop === Stop.EXIT) r.exitCode = inst.ctx.exitCode;
   else if (inst.ctx.stop === Stop.OUTPUT_LIMIT) r.result = Result.OUTPUT_LIMIT;
@@ -318,6 +330,11 @@ function runSlot(s: number): void {
   chores.add(fn);
   // The last instance made ahead was used: make the next one now, so `prewarmed` stays prewarmed under load.
   if (r.sandbox === 1 && fn.stocked === 0 && fn.wantsStock()) makeAhead(fn);
+}
+
+/** The thread's CPU time at a run's end (NaN without a clock: the pool then says why). */
+function readCpu(): void {
+  if (typeof cpuClock === 'function') cpuClock(cpuAtEnd);
 }
 
 /** Makes one instance ahead for `fn`; a failure stops making them (runs then instantiate in their own time). */
