@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Nebula, NebulaError } from '../src/index.js';
 import { newId } from '../src/record.js';
+import { tempDir } from './temp-dir.js';
 
 describe('Nebula registry and input validation', () => {
   it('registers the built-in functions by default and none with builtins: false', async () => {
@@ -142,7 +142,7 @@ describe('typed records', () => {
 
 describe('set-up when a Nebula is created', () => {
   it('takes the host side of an invocation through its steps without leaving a record, an event or a results line', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'nebula-rehearsal-')), 'results.jsonl');
+    const file = join(tempDir('rehearsal'), 'results.jsonl');
     const n = new Nebula({ meter: null, resultsFile: file });
     const events: string[] = [];
     for (const e of ['invocation:start', 'invocation:end', 'invocation:settled', 'deploy'] as const)

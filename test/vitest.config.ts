@@ -6,6 +6,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     include: ['test/**/*.test.ts'],
+    // Removes what the files share (images, volumes) at the end, and fails on a temporary folder left behind.
+    globalSetup: ['test/global-setup.ts'],
     // Real engines (Docker, Modbus sockets, Chromium) are slow to start; no test asserts a duration.
     testTimeout: 120_000,
     hookTimeout: 180_000,

@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { main, nebula, pool } from './run-cli.js';
+import { tempDir } from '../temp-dir.js';
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at /);
 
 describe('the nebula command', () => {
@@ -84,7 +84,7 @@ describe('the nebula command', () => {
   });
 
   it('runs a bench on wasm and re-renders its reports', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'nebula-cli-')), 'run');
+    const dir = join(tempDir('cli'), 'run');
     const r = await nebula(
       'bench',
       '--functions',
@@ -122,7 +122,7 @@ describe('the nebula command', () => {
   });
 
   it('prints machine output with --json on every command that has output', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'nebula-cli-')), 'run');
+    const dir = join(tempDir('cli'), 'run');
     const b = await nebula(
       'bench',
       '--functions',

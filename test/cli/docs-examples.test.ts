@@ -3,8 +3,7 @@
  * today (numbers and units aside; table rows of measurements aside, since they vary by machine).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_NAMES } from '../../src/builtins.js';
@@ -12,6 +11,7 @@ import { EXPERIMENT_PHASES } from '../../src/experiment/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { dockerAvailable } from '../runtimes/docker/engine.js';
 import { main } from './run-cli.js';
+import { tempDir } from '../temp-dir.js';
 
 interface Example {
   page: string;
@@ -115,7 +115,7 @@ describe('the documented CLI examples', () => {
   });
 
   it('run as documented, in order, in a fresh folder', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'nebula-docs-'));
+    const cwd = tempDir('docs');
     symlinkSync(join(packageRoot(), 'functions'), join(cwd, 'functions'));
     const config = all.find((a) => a.config)?.config;
     if (config) writeFileSync(join(cwd, 'nebula.config.json'), config);

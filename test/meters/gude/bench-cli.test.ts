@@ -3,12 +3,11 @@
  * failed baseline costs the baseline, not the run), and the notes say why in one line; never hangs.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GudeSimulator, type GudeFault } from '../../../src/meters/gude/index.js';
 import { packageRoot } from '../../../src/paths.js';
+import { tempDir } from '../../temp-dir.js';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -39,7 +38,7 @@ describe('nebula bench against a faulty Gude meter', () => {
     const sim = new GudeSimulator({ outlets: 8, fault });
     const { port } = await sim.start();
     stops.push(() => sim.stop());
-    const out = mkdtempSync(join(tmpdir(), 'nebula-bench-'));
+    const out = tempDir('bench');
     const r = await nebula(
       'bench',
       '--functions',

@@ -52,6 +52,8 @@ d('DockerRuntime on a real engine', () => {
   afterAll(async () => {
     await nebula?.close();
     if (runtime) expect(await noLeftovers(runtime.instanceId)).toEqual([]);
+    // The image the archive loaded back in: this file's own (the nebula-faas/* ones are shared, see test/global-setup.ts).
+    execFileSync('docker', ['rmi', '-f', `nebula-test/upper:${TAG}`], { stdio: 'ignore' });
   });
 
   it('runs an image already in the engine, and one loaded from a docker save archive', async () => {

@@ -12,13 +12,13 @@ import {
   writeFileSync,
   copyFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Nebula } from '../../../src/index.js';
 import { packageRoot } from '../../../src/paths.js';
 import { buildFixtures, running, type Fixture } from './fixtures.js';
+import { tempDir } from '../../temp-dir.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -44,7 +44,7 @@ describe('ProcessRuntime with real processes', () => {
 
   beforeAll(() => {
     ({ dir: fixtures, bins } = buildFixtures());
-    work = mkdtempSync(join(tmpdir(), 'nebula-process-work-'));
+    work = tempDir('process-work');
     nebula = new Nebula({ builtins: false, process: { tmpDir: work } });
   });
   afterAll(async () => {
