@@ -26,6 +26,8 @@ export interface BenchPlan {
   quick: boolean;
   /** Where `--export-csv` writes, if given. */
   exportCsv?: string;
+  /** What the flags or the file ask for that probably is not meant (printed, never fatal). */
+  warnings: string[];
 }
 
 /** A new folder under nebula-results/ named for the time (with -2, -3, ... if taken). */
@@ -47,6 +49,22 @@ function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]
   return out;
 }
 
+/**
+ * `--keep-warm off|on|K,K,...`: the keep-warm step off, on with its default counts, or on with
+ * these counts of kept sandboxes.
+ */
+function keepWarmFromFlag(text: string): boolean | { counts: number[] } {
+  const t = text.trim();
+  if (t === 'off') return false;
+  if (t === 'on') return true;
+  const counts = t.split(',').map((k) => k.trim());
+  if (counts.length < 2 || counts.some((k) => !/^\d+$/.test(k) || Number(k) > 1000))
+    throw new CliError(
+      `--keep-warm takes off, on, or two or more counts of kept sandboxes from 0 to 1000 such as 0,1,10, got "${text}".`,
+    );
+  return { counts: counts.map(Number) };
+}
+
 /** The flags of `nebula bench`. */
 export const benchOptions = {
   config: { type: 'string' },
@@ -66,6 +84,7 @@ export const benchOptions = {
   timeout: { type: 'string' },
   meter: { type: 'string' },
   baseline: { type: 'string' },
+  'keep-warm': { type: 'string' },
   'no-micro': { type: 'boolean' },
   quick: { type: 'boolean' },
   out: { type: 'string' },
@@ -81,7 +100,12 @@ export const benchOptions = {
 export function planBench(values: Parsed<typeof benchOptions>['values']): BenchPlan {
   const quick = values.quick === true;
   const file = values.config ? loadBenchFile(values.config) : undefined;
-  const fromFlags = functionsFromFlags({ wasm: values.wasm, docker: values.docker, binary: values.binary });
+  const warnings = [...(file?.warnings ?? [])];
+  const fromFlags = functionsFromFlags(
+    { wasm: values.wasm, docker: values.docker, binary: values.binary },
+    undefined,
+    (w) => warnings.push(w),
+  );
   for (const s of fromFlags)
     if (file?.specs.some((f) => f.name === s.name))
       throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
@@ -140,6 +164,11 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
     batchWindowMs: fx.batchWindowMs ?? (quick ? 1000 : 2000),
     timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout') : (fx.timeoutMs ?? 60_000),
     micro: values['no-micro'] === true ? false : (fx.micro ?? true),
+    ...(values['keep-warm'] !== undefined
+      ? { keepWarm: keepWarmFromFlag(values['keep-warm']) }
+      : fx.keepWarm !== undefined
+        ? { keepWarm: fx.keepWarm }
+        : {}),
     // A runtime nobody asked for by name is skipped with a note when it cannot run here.
     skipUnavailable: quick || !(values.runtimes || fx.runtimes),
     outDir: values.out ?? file?.out ?? defaultOut(),
@@ -163,5 +192,6 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
     meter: values.meter ?? file?.meter ?? 'estimate',
     quick,
     ...(values['export-csv'] ? { exportCsv: values['export-csv'] } : {}),
+    warnings,
   };
 }

@@ -72,13 +72,18 @@ export function addSource(
   drafts.set(name, d);
 }
 
-/** `{ binary }` for every runtime that takes one and has no artifact yet. @throws UsageError `INVALID_CONFIG` when none does. */
+/**
+ * `{ binary }` for every runtime that takes one and has no artifact yet; `warn` hears of each
+ * runtime that keeps the artifact it was given instead (two programs under one name).
+ * @throws UsageError `INVALID_CONFIG` when no runtime takes a binary.
+ */
 export function addBinary(
   drafts: Map<string, FunctionDraft>,
   name: string,
   path: string,
   at: string,
   base: string,
+  warn: (text: string) => void = () => undefined,
 ): void {
   const kinds = binaryKinds();
   if (!kinds.length)
@@ -86,16 +91,25 @@ export function addBinary(
       details: { field: at },
     });
   const taken = drafts.get(name)?.origin ?? {};
-  for (const kind of kinds)
-    if (!taken[kind]) addSource(drafts, name, kind, checkSource(kind, { binary: path }, name, at, base), at);
+  const kept = kinds.filter((k) => taken[k]);
+  const added = kinds.filter((k) => !taken[k]);
+  for (const kind of added) addSource(drafts, name, kind, checkSource(kind, { binary: path }, name, at, base), at);
+  if (kept.length)
+    warn(
+      `${at}: "${name}" already has a ${kept.join(' and ')} artifact (${kept.map((k) => taken[k]).join(', ')}), so this binary runs on ${added.join(', ') || 'no runtime'} only; one name then stands for two programs, and their figures are not of the same code.`,
+    );
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
-/** `--wasm name=path`, `--docker name=image`, `--binary name=path` (repeatable; mixable per name). */
+/**
+ * `--wasm name=path`, `--docker name=image`, `--binary name=path` (repeatable; mixable per name).
+ * `warn` hears of a binary that another flag's artifact overrides on some runtime.
+ */
 export function functionsFromFlags(
   flags: { wasm?: string[]; docker?: string[]; binary?: string[] },
   base = process.cwd(),
+  warn?: (text: string) => void,
 ): FunctionSpec[] {
   const drafts = new Map<string, FunctionDraft>();
   const pairs = (flag: string, values: string[] | undefined) =>
@@ -124,6 +138,7 @@ export function functionsFromFlags(
       checkSource('docker', { image }, name, `--docker ${name}`, base),
       `--docker ${name}`,
     );
-  for (const [name, path] of pairs('binary', flags.binary)) addBinary(drafts, name, path, `--binary ${name}`, base);
+  for (const [name, path] of pairs('binary', flags.binary))
+    addBinary(drafts, name, path, `--binary ${name}`, base, warn);
   return [...drafts.values()].map((d) => d.spec);
 }

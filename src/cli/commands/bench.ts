@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { isNebulaError } from '../../errors.js';
 import { recordsToCsv } from '../../experiment/report/csv.js';
-import { EXPERIMENT_PHASES, Experiment, type ExperimentPhase } from '../../experiment/run/experiment.js';
+import { Experiment, type ExperimentPhase } from '../../experiment/run/experiment.js';
 import { resolveConfig } from '../../experiment/run/config.js';
 import { fmtMs } from '../../experiment/report/format.js';
 import { withKeepWarmCaps } from '../../experiment/run/keep-warm.js';
@@ -12,7 +12,7 @@ import { readRecords, RUN_FILES } from '../../experiment/run-folder.js';
 import { cellKey } from '../../experiment/cell.js';
 import { EstimateMeter } from '../../meters/index.js';
 import { Nebula } from '../../nebula.js';
-import { RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
+import { RUNTIME_KINDS, runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
 import type { FunctionSpec } from '../../types.js';
 import { INVOCATION_MODES } from '../../types.js';
 import { CliError, parse, type Command } from '../args.js';
@@ -21,7 +21,7 @@ import { configSchema } from '../config-schema.js';
 import { benchOptions, planBench, type BenchPlan } from '../bench-plan.js';
 import { onInterrupt } from '../interrupt.js';
 import { meterFromSpec } from '../meter-spec.js';
-import { Progress } from '../progress.js';
+import { Progress, stdoutIsStderr } from '../progress.js';
 
 const usage = `Usage: nebula bench [options]
 
@@ -48,8 +48,12 @@ Experiment:
   --timeout DURATION     per invocation (default 60s)
   --meter SPEC           estimate | rapl | gude://HOST[:PORT][/portN|/lineN] | none (default estimate)
   --baseline DURATION    idle power measured first, e.g. 30s (default 10s; 0 for none)
-  --no-micro             skip the tinybench engine-overhead benchmarks
-  --quick                every built-in with small inputs on every runtime, cold and prewarmed (about a minute)
+  --keep-warm off|on|K,K,...   the keep-warm step, after the runs (with a meter; on by default
+                         when --modes has warm): the power and memory of 0, 1, 10, 50 kept
+                         sandboxes per runtime, 2 x 5 s of power per count, plus starting them.
+                         K stops growing when memory runs short. off skips it; counts size it.
+  --no-micro             skip the tinybench micro-benchmarks of a Wasm invocation back to back
+  --quick                every built-in with small inputs on every runtime, cold and prewarmed (about two minutes)
 
 Output:
   --out DIR              a new or empty folder (default nebula-results/<time>)
@@ -70,7 +74,7 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
   const perFunction = c.functions.map((f) => ({ function: f, inputs: c.inputs[f] ?? [null] }));
   const cells = perFunction.reduce((n, f) => n + f.inputs.length, 0) * c.runtimes.length * c.modes.length;
   const invocations = cells * (c.warmup + c.repetitions);
-  const json = { config: c, meter: plan.meter, functions: plan.specs, cells, invocations };
+  const json = { config: c, meter: plan.meter, functions: plan.specs, cells, invocations, warnings: plan.warnings };
   const text = [
     'Plan (nothing was run):',
     `  functions: ${perFunction.map((f) => `${f.function}(${f.inputs.map((i) => JSON.stringify(i)).join(', ')})`).join(', ')}`,
@@ -78,9 +82,23 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
     `  runtimes: ${c.runtimes.join(', ')}; modes: ${c.modes.join(', ')}; ratios against ${c.baseline}`,
     `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
     `  meter: ${plan.meter}${plan.meter === 'none' ? '' : `, idle baseline ${c.baselineMs} ms first`}`,
+    `  keep-warm: ${keepWarmText(plan)}`,
+    ...plan.warnings.map((w) => `  warning: ${w}`),
     `  out: ${shown(c.outDir)}`,
   ].join('\n');
   return { text, json };
+}
+
+/** What the keep-warm step will do, in one line of the plan. */
+function keepWarmText(plan: BenchPlan): string {
+  const kw = plan.config.keepWarm;
+  if (!kw)
+    return `off${plan.config.modes.includes('warm') ? ' (--keep-warm off)' : ' (on with --modes ...,warm or --keep-warm on)'}`;
+  if (plan.meter === 'none') return 'off (it needs a meter; --meter none)';
+  const kinds = plan.config.runtimes.filter((k) => runtimeDescriptor(k).keepsSandboxes !== false);
+  if (!kinds.length) return 'off (no runtime run keeps sandboxes)';
+  const windows = (kinds.length * kw.counts.length * kw.repeats * kw.windowMs) / 1000;
+  return `K = ${kw.counts.join(', ')} kept sandboxes on ${kinds.join(', ')}, ${kw.repeats} x ${kw.windowMs / 1000} s of power per K: ${windows} s of windows plus starting up to ${Math.max(...kw.counts)} sandboxes per runtime; K stops growing when memory runs short (--keep-warm off skips it)`;
 }
 
 /** Deploys the user's functions; an artifact for a runtime that cannot run here is dropped with a note when allowed. */
@@ -143,6 +161,7 @@ async function run(argv: string[]): Promise<number> {
   const meter =
     plan.meter === 'estimate' && plan.quick ? new EstimateMeter({ intervalMs: 100 }) : meterFromSpec(plan.meter);
   const progress = new Progress();
+  for (const w of plan.warnings) progress.line(`warning: ${w}`);
   const nebula = new Nebula(withKeepWarmCaps({ meter }, resolveConfig(plan.config).keepWarm));
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
@@ -155,17 +174,17 @@ async function run(argv: string[]): Promise<number> {
   });
   try {
     const exp = new Experiment(nebula, plan.config);
+    for (const w of plan.warnings) exp.note(w);
     await deployOwn(nebula, plan.specs, plan.config.skipUnavailable, (t) => {
       exp.note(t);
       progress.line(`note: ${t}`);
     });
-    const phases = EXPERIMENT_PHASES;
     let phase: ExperimentPhase = 'prepare';
     let label = '';
-    exp.on('phase', (p, size) => {
+    exp.on('phase', (p, size, step) => {
       phase = p;
       label = '';
-      progress.phase(p, size, phases.indexOf(p) + 1, phases.length);
+      progress.phase(p, size, step.index, step.count);
     });
     exp.on(
       'progress',
@@ -192,7 +211,7 @@ async function run(argv: string[]): Promise<number> {
       files.csv = plan.exportCsv;
     }
     if (json) console.log(JSON.stringify({ files, result }, null, 2));
-    else console.log(`\n${benchSummary(result, files)}`);
+    else console.log(`\n${benchSummary(result, files, stdoutIsStderr())}`);
     return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;
   } finally {
     dispose();

@@ -13,7 +13,7 @@ import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
 import { quantile } from '../../stats.js';
 import type { Baseline, BatchEnergy, InvocationRecord } from '../../types.js';
 import { resolveConfig, type ExperimentConfig, type ResolvedConfig } from './config.js';
-import { machineInfo } from './machine.js';
+import { loadNow, machineInfo } from './machine.js';
 import { MICRO_EXPECTED_MS, microBenchmarks, type MicroResult } from './micro.js';
 import { claimOutDir, RUN_FILES, writeJsonAtomic, type RunFile } from '../run-folder.js';
 import { cellKey, type Cell } from '../cell.js';
@@ -30,12 +30,25 @@ export type ExperimentPhase = (typeof EXPERIMENT_PHASES)[number];
 export interface PhaseSize {
   total: number;
   unit: 'invocations' | 'runtimes' | 'ms';
+  /** What the phase does, when its name does not say it all. */
+  detail?: string;
+  /** Set when a planned phase found nothing to do: why. */
+  skipped?: string;
+}
+
+/** Where a phase stands among the phases this run plans (1-based `index` of `count`). */
+export interface PhaseStep {
+  index: number;
+  count: number;
 }
 
 /** Progress events of an experiment. */
 export interface ExperimentEvents {
-  /** A phase started, with its size. Phases with nothing to do are not announced. */
-  phase: (phase: ExperimentPhase, size: PhaseSize) => void;
+  /**
+   * A phase started, with its size and its place among the phases this run plans (those its
+   * configuration and meter call for; one that then finds nothing to do is announced as skipped).
+   */
+  phase: (phase: ExperimentPhase, size: PhaseSize, step: PhaseStep) => void;
   /** Progress inside the current phase: `done` of `total` in the phase's unit. */
   tick: (phase: ExperimentPhase, done: number, total: number) => void;
   /** One measured invocation ended: `done` of `total`. */
@@ -57,6 +70,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   private readonly config: ResolvedConfig;
   private runFile: RunFile | undefined;
   private readonly pending: string[] = [];
+  private planned: readonly ExperimentPhase[] = EXPERIMENT_PHASES;
 
   /** @throws UsageError `INVALID_CONFIG` naming the field that is wrong. */
   constructor(
@@ -79,6 +93,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       if (!this.nebula.has(n)) throw new UsageError('FUNCTION_NOT_FOUND', `No function named "${n}" is deployed.`);
     claimOutDir(cfg.outDir);
     const meter = this.nebula.meter;
+    this.planned = this.plannedPhases(names);
     const run: RunFile = (this.runFile = {
       format: 'nebula-run/1',
       startedAt: isoFromMs(nowMs()),
@@ -88,6 +103,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       baseline: null,
       notes: this.pending.splice(0),
       cells: [],
+      load: { start: loadNow(), end: null },
     });
     this.save();
 
@@ -106,6 +122,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
             for (const input of cfg.inputs[fn] ?? [null]) cells.push({ function: fn, runtime, mode, input });
     const baselineRuntime = runtimes.includes(cfg.baseline) ? cfg.baseline : runtimes[0]!;
     run.cells = cells;
+    run.functions = (await this.nebula.functions())
+      .filter((f) => names.includes(f.name))
+      .map((f) => ({
+        ...f,
+        runtimes: f.runtimes.filter((k) => runtimes.includes(k)),
+        artifacts: Object.fromEntries(Object.entries(f.artifacts).filter(([k]) => runtimes.includes(k as RuntimeKind))),
+      }));
     run.config = { ...cfg, runtimes, baseline: baselineRuntime };
     this.save();
 
@@ -114,7 +137,6 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     await this.warmup(cells, signal);
     const records = await this.measure(cells, signal);
     const batches = await this.batches(cells, records, signal);
-    const micro = await this.micro(runtimes, names, signal);
 
     const summary = summarizeRecords(records, cells, {
       seed: cfg.seed,
@@ -125,6 +147,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     });
     const energy =
       meter && !signal?.aborted ? await this.energyStep(records, summary.cells, runtimes, signal) : undefined;
+    const micro = await this.micro(runtimes, names, signal);
     const result: ExperimentResult = {
       startedAt: run.startedAt,
       finishedAt: isoFromMs(nowMs()),
@@ -139,7 +162,11 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       outputCheck: summary.outputCheck,
       micro,
       ...(energy ? { energy } : {}),
+      functions: run.functions,
+      load: { start: run.load!.start, end: loadNow() },
     };
+    run.load = result.load;
+    this.save();
     writeJsonAtomic(join(cfg.outDir, RUN_FILES.summary), result);
     return result;
   }
@@ -158,10 +185,43 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       keepWarm: this.config.keepWarm,
       timeoutMs: this.config.timeoutMs,
       ...(signal ? { signal } : {}),
-      phase: (p, totalMs) => this.emit('phase', p as ExperimentPhase, { total: totalMs, unit: 'ms' }),
+      phase: (p, totalMs, detail) => this.announce(p as ExperimentPhase, { total: totalMs, unit: 'ms', detail }),
       tick: (doneMs, totalMs) => this.emit('tick', 'keep-warm', doneMs, totalMs),
+      skipped: (why) => this.skip('keep-warm', why, signal),
       note: (text) => this.note(text),
     });
+  }
+
+  /**
+   * The phases this run will go through, from its configuration and meter: the baseline with a
+   * meter and a baseline length, the warm-up with warm-up invocations, batches with a meter,
+   * keep-warm with a meter and a runtime that keeps sandboxes, micro-benchmarks with Wasm and fib.
+   */
+  private plannedPhases(names: string[]): ExperimentPhase[] {
+    const cfg = this.config;
+    const meter = this.nebula.meter !== undefined;
+    const wanted: Record<ExperimentPhase, boolean> = {
+      prepare: true,
+      baseline: meter && cfg.baselineMs > 0,
+      warmup: cfg.warmup > 0,
+      run: true,
+      batch: meter && cfg.batchWindowMs !== false,
+      'keep-warm':
+        meter && cfg.keepWarm !== false && cfg.runtimes.some((r) => runtimeDescriptor(r).keepsSandboxes !== false),
+      micro: cfg.micro && cfg.runtimes.includes('wasm') && names.includes('fib'),
+    };
+    return EXPERIMENT_PHASES.filter((p) => wanted[p]);
+  }
+
+  /** Announces a phase with its place in the plan. */
+  private announce(phase: ExperimentPhase, size: PhaseSize): void {
+    const index = this.planned.indexOf(phase) + 1;
+    this.emit('phase', phase, size, { index, count: this.planned.length });
+  }
+
+  /** A planned phase that has nothing to do: said once, so the numbering stays whole. */
+  private skip(phase: ExperimentPhase, why: string, signal?: AbortSignal): void {
+    if (this.planned.includes(phase) && !signal?.aborted) this.announce(phase, { total: 0, unit: 'ms', skipped: why });
   }
 
   private save(): void {
@@ -180,7 +240,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   private async prepare(names: string[]): Promise<RuntimeKind[]> {
     const cfg = this.config;
     const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
-    this.emit('phase', 'prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
+    this.announce('prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
     let runtimes = [...cfg.runtimes];
     let done = 0;
     for (const rt of cfg.runtimes) {
@@ -223,7 +283,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   private async warmup(cells: Cell[], signal?: AbortSignal): Promise<void> {
     const total = cells.length * this.config.warmup;
     if (!total) return;
-    this.emit('phase', 'warmup', { total, unit: 'invocations' });
+    this.announce('warmup', { total, unit: 'invocations' });
     let done = 0;
     for (const c of cells)
       for (let i = 0; i < this.config.warmup && !signal?.aborted; i++) {
@@ -236,7 +296,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   private async measure(cells: Cell[], signal?: AbortSignal): Promise<InvocationRecord[]> {
     const cfg = this.config;
     const order = schedule(cells, cfg.repetitions, cfg.order, cfg.seed);
-    this.emit('phase', 'run', { total: order.length, unit: 'invocations' });
+    this.announce('run', { total: order.length, unit: 'invocations' });
     const log = new RecordLog(join(cfg.outDir, RUN_FILES.records));
     const records: InvocationRecord[] = [];
     try {
@@ -286,8 +346,11 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     });
     const windowMs = Math.max(window, meter.intervalMs * 20);
     const each = windowMs + meter.intervalMs * 1.5;
-    if (!short.length) return out;
-    this.emit('phase', 'batch', { total: short.length * each, unit: 'ms' });
+    if (!short.length) {
+      this.skip('batch', 'every cell ran for three meter intervals or more, so its own records measure it', signal);
+      return out;
+    }
+    this.announce('batch', { total: short.length * each, unit: 'ms' });
     let done = 0;
     for (const cell of short) {
       if (signal?.aborted) break;
@@ -319,7 +382,10 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   }
 
   private async micro(runtimes: RuntimeKind[], names: string[], signal?: AbortSignal): Promise<MicroResult[]> {
-    if (!this.config.micro || !runtimes.includes('wasm') || !names.includes('fib') || signal?.aborted) return [];
+    if (!this.config.micro || !runtimes.includes('wasm') || !names.includes('fib') || signal?.aborted) {
+      this.skip('micro', 'the Wasm runtime did not run', signal);
+      return [];
+    }
     return this.timed('micro', MICRO_EXPECTED_MS, microBenchmarks(this.nebula));
   }
 
@@ -334,7 +400,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     offset?: number,
     total?: number,
   ): Promise<T> {
-    if (offset === undefined) this.emit('phase', phase, { total: expectedMs, unit: 'ms' });
+    if (offset === undefined) this.announce(phase, { total: expectedMs, unit: 'ms' });
     const all = total ?? expectedMs;
     const start = nowMs();
     const timer = setInterval(
