@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../runtimes/index.js';
-import type { Baseline, BatchEnergy, InvocationRecord } from '../types.js';
+import type { Baseline, BatchEnergy, FunctionInfo, InvocationRecord } from '../types.js';
+import type { RunLoad } from './run/machine.js';
 import { resolveConfig, type ResolvedConfig } from './run/config.js';
 import { cellKey, type Cell } from './cell.js';
 import { summarizeRecords, type ExperimentResult } from './analysis/summary.js';
@@ -28,6 +29,10 @@ export interface RunFile {
   notes: string[];
   /** The planned cells (empty until the runtimes are prepared). */
   cells: Cell[];
+  /** The functions run, with what exactly each runtime ran (path, sha256, image and image id), once prepared. */
+  functions?: FunctionInfo[];
+  /** How busy the machine was at the start (and, once written at the end, at the end). */
+  load?: RunLoad;
 }
 
 /**
@@ -189,6 +194,8 @@ function fromRunFile(run: RunFile, records: InvocationRecord[]): ExperimentResul
     comparisons: [],
     outputCheck: { groups: 0, records: 0, mismatches: [] },
     micro: [],
+    ...(run.functions ? { functions: run.functions } : {}),
+    ...(run.load ? { load: run.load } : {}),
   };
 }
 

@@ -5,7 +5,8 @@
  */
 import type { RuntimeKind } from '../../runtimes/index.js';
 import { medianRatio, summarize, type Summary } from '../../stats.js';
-import type { Baseline, BatchEnergy, InvocationMode, InvocationRecord } from '../../types.js';
+import type { Baseline, BatchEnergy, FunctionInfo, InvocationMode, InvocationRecord } from '../../types.js';
+import type { RunLoad } from '../run/machine.js';
 import type { ResolvedConfig } from '../run/config.js';
 import type { EnergyAnalysis } from './energy-analysis.js';
 import { energyFigure, energyRatio, figureSource, type EnergyFigure } from './energy-figures.js';
@@ -67,6 +68,10 @@ export interface ExperimentResult {
   micro: MicroResult[];
   /** Start-up and run energy, start-up energy from batches, keep-warm cost and break-even (with a meter). */
   energy?: EnergyAnalysis;
+  /** The functions run, with what exactly each runtime ran: path, sha256 digest, image and image id. */
+  functions?: FunctionInfo[];
+  /** How busy the machine was at the start and the end of the run (1-minute load average). */
+  load?: RunLoad;
 }
 
 const METRICS = [
