@@ -57,6 +57,8 @@ export type {
   PreparedInfo,
   RunContext,
   RunOutcome,
+  CloseOptions,
+  Removal,
 } from './runtimes/index.js';
 export type { Meter, MeterEvents } from './meters/meter.js';
 export { GudeMeter, RaplMeter, EstimateMeter, defaultMeter } from './meters/index.js';

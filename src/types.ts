@@ -62,14 +62,19 @@ export interface FunctionSpecBase {
  */
 export type FunctionSpec = FunctionSpecBase & RuntimeSources;
 
-/** Facts about one runtime's artifact of a function. */
+/** Facts about one runtime's artifact of a function: what exactly runs. */
 export interface ArtifactInfo {
   /** Size in bytes (wasm bytes, image size). */
   sizeBytes?: number;
-  /** Content digest. */
+  /**
+   * `sha256:<hex>` of the file the function was given as (wasm, binary, image archive); for an
+   * image given by name, its repository digest when it has one.
+   */
   digest?: string;
   /** Image reference (Docker). */
   image?: string;
+  /** The image's id in the engine (Docker). */
+  imageId?: string;
   /** Path on disk, when it came from a file. */
   path?: string;
   /** The compiler that built it, when known. */
@@ -226,6 +231,8 @@ export interface InvocationRecordBase {
   energyNote?: EnergyNote;
   /** The resource limits the run was under and which of them held, when the runtime reports them (the process runtime does). */
   limits?: Record<string, LimitState>;
+  /** What ran: the artifact's path, `sha256` digest, and image and image id on Docker (absent when not prepared). */
+  artifact?: ArtifactInfo;
 }
 
 /** A successful invocation: the function exited 0 and its whole output was kept. */

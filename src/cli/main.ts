@@ -8,6 +8,7 @@ import { RUNTIME_KINDS, RUNTIMES } from '../runtimes/index.js';
 import { nearest, type Command } from './args.js';
 import { command as advise } from './commands/advise.js';
 import { command as bench } from './commands/bench.js';
+import { command as clean } from './commands/clean.js';
 import { command as compare } from './commands/compare.js';
 import { completionCommand } from './commands/completion.js';
 import { command as functions } from './commands/functions.js';
@@ -17,7 +18,7 @@ import { command as report } from './commands/report.js';
 import { command as serve } from './commands/serve.js';
 
 /** Every command, in the order `nebula --help` lists them. */
-const COMMANDS: Command[] = [invoke, bench, report, compare, advise, functions, gudeSim, serve];
+const COMMANDS: Command[] = [invoke, bench, report, compare, advise, functions, gudeSim, serve, clean];
 COMMANDS.push(completionCommand(() => COMMANDS));
 
 function usage(): string {
@@ -29,12 +30,14 @@ Measures functions' cold start, run time and energy on every runtime (${RUNTIMES
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-nebula <command> --help shows a command's options; --json gives machine output. nebula --version prints the version.
+nebula <command> --help (or nebula help <command>) shows a command's options; --json gives machine output. nebula --version prints the version.
 Exit codes: 0 done, 1 something failed, 2 a usage mistake, 130 interrupted (143 by SIGTERM), 70 an internal error.`;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // `nebula help bench` is `nebula bench --help`.
+  if (name === 'help' && rest.length) return main([rest[0]!, '--help']);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     (name ? console.log : console.error)(usage());
     return name ? 0 : 2;

@@ -41,4 +41,13 @@ export { DockerRuntime, type DockerRuntimeOptions } from './docker/index.js';
 export type { DockerSource } from './docker/descriptor.js';
 export { ProcessRuntime, type ProcessRuntimeOptions } from './process/index.js';
 export type { ProcessSource } from './process/descriptor.js';
-export type { Runtime, RuntimeDescriptor, Prepared, PreparedInfo, RunContext, RunOutcome } from './runtime.js';
+export type {
+  Runtime,
+  RuntimeDescriptor,
+  Prepared,
+  PreparedInfo,
+  RunContext,
+  RunOutcome,
+  CloseOptions,
+  Removal,
+} from './runtime.js';

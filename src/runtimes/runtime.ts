@@ -50,14 +50,19 @@ export interface RunOutcome {
   limits?: Record<string, LimitState>;
 }
 
-/** Deploy-time facts about a prepared function. */
+/** Deploy-time facts about a prepared function: what exactly runs. */
 export interface PreparedInfo {
   /** Size of the artifact in bytes (wasm bytes, image size). */
   sizeBytes?: number;
-  /** Content digest of the artifact. */
+  /**
+   * `sha256:<hex>` of the file the function was given as (wasm, binary, image archive); for an
+   * image given by name, its repository digest when it has one.
+   */
   digest?: string;
   /** Image reference (Docker). */
   image?: string;
+  /** The image's id in the engine (Docker). */
+  imageId?: string;
   /** Path of the artifact on disk, when it came from a file. */
   path?: string;
   /** The compiler that built the artifact, when known (from the built-ins' manifest). */
@@ -73,6 +78,27 @@ export interface Prepared {
   release(): Promise<void>;
 }
 
+/** Something a runtime left on the machine (an image, a volume, a container, a cache) that a clean-up removed, or could not. */
+export interface Removal {
+  kind: 'image' | 'volume' | 'container' | 'cache';
+  /** Its name (image tag or id, volume name, container id, folder). */
+  name: string;
+  sizeBytes?: number;
+  /** False with `reason` when it could not be removed (in use), or in a dry run (no reason). */
+  removed: boolean;
+  reason?: string;
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /**
+   * Also remove the images this runtime built or loaded for its functions (and what it made for
+   * its warm mode), which are otherwise kept so the next deploy of the same artifact reuses them.
+   * Only for a runtime that builds images (Docker). Default false.
+   */
+  removeImages?: boolean;
+}
+
 /** A place where functions run. */
 export interface Runtime {
   /** The registered kind (`wasm`, `docker`, ...). */
@@ -83,8 +109,11 @@ export interface Runtime {
    * when the runtime cannot be reached.
    */
   prepare(fn: FunctionSpec): Promise<Prepared>;
-  /** Releases everything (workers, pooled containers, connections). */
-  close(): Promise<void>;
+  /**
+   * Releases everything (workers, pooled containers, connections); with `removeImages`, also
+   * removes the images it made and lists them.
+   */
+  close(options?: CloseOptions): Promise<Removal[] | void>;
 }
 
 /**
@@ -125,6 +154,13 @@ export interface RuntimeDescriptor<K extends string = string, S = unknown, O = u
   create(options?: O): Runtime;
   /** What `nebula.functions()` shows of the source before it is prepared (path, size, image). */
   describe(source: S): PreparedInfo;
+  /** What this kind of runtime leaves on the machine between runs, in a few words (`nebula clean --help`). */
+  readonly leaves?: string;
+  /**
+   * Finds what this kind of runtime leaves on the machine between runs (images, volumes,
+   * caches) and removes it, or with `dryRun` only lists it: `nebula clean`.
+   */
+  readonly clean?: (options: { dryRun: boolean }) => Promise<Removal[]>;
 }
 
 /** Declares a runtime descriptor with its types inferred. */

@@ -1,6 +1,8 @@
 /** Registers the Docker runtime: a function's `docker` source says where its image comes from. */
 import { UsageError } from '../../errors.js';
 import { defineRuntime } from '../runtime.js';
+import { cleanEngine } from './clean.js';
+import { connect } from './engine.js';
 import { DockerRuntime, type DockerRuntimeOptions } from './index.js';
 
 /** How to get a function's container image. Nothing is ever pulled. */
@@ -44,6 +46,9 @@ export const dockerRuntime = defineRuntime<'docker', DockerSource, DockerRuntime
     return { [key!]: value } as DockerSource;
   },
   create: (options) => new DockerRuntime(options),
+  leaves:
+    'the images built for functions (nebula-faas/<name>:<hash>) and for warm mode, its volume, and containers of nebula-faas processes that are gone (in the engine of DOCKER_HOST)',
+  clean: ({ dryRun }) => cleanEngine(connect(), dryRun),
   describe(source) {
     if ('image' in source) return { image: source.image };
     if ('tarball' in source) return { path: source.tarball };

@@ -20,7 +20,15 @@ export interface ImageRef {
   /** Name:tag (or id) to create containers from. */
   image: string;
   sizeBytes?: number;
+  /** The image's id in the engine (`sha256:...` of its configuration). */
+  imageId: string;
+  /**
+   * What the image was made from: the sha256 of the binary or the archive given, or for an image
+   * given by name its repository digest (`name@sha256:...`) when it has one.
+   */
   digest?: string;
+  /** The file it was made from (binary or archive). */
+  path?: string;
   /** The image's own ENTRYPOINT, CMD and USER (from its inspect). */
   entrypoint: string[];
   cmd: string[];
@@ -49,7 +57,30 @@ async function inspectImage(docker: Docker, image: string): Promise<Docker.Image
 function toRef(image: string, info: Docker.ImageInspectInfo): ImageRef {
   const c = info.Config as { Entrypoint?: string[] | string | null; Cmd?: string[] | null; User?: string } | undefined;
   const entrypoint = typeof c?.Entrypoint === 'string' ? [c.Entrypoint] : (c?.Entrypoint ?? []);
-  return { image, sizeBytes: info.Size, digest: info.Id, entrypoint, cmd: c?.Cmd ?? [], user: c?.User ?? '' };
+  const ref: ImageRef = {
+    image,
+    sizeBytes: info.Size,
+    imageId: info.Id,
+    entrypoint,
+    cmd: c?.Cmd ?? [],
+    user: c?.User ?? '',
+  };
+  const repoDigest = info.RepoDigests?.[0];
+  if (repoDigest) ref.digest = repoDigest;
+  return ref;
+}
+
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** The sha256 of a file, read as a stream (an image archive can be large). */
+function fileSha256(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (b) => hash.update(b))
+      .on('error', reject)
+      .on('end', () => resolve(`sha256:${hash.digest('hex')}`));
+  });
 }
 
 /** Reads a build/load progress stream to its end; rejects on an error line. */
@@ -117,7 +148,8 @@ async function fromBinary(docker: Docker, name: string, path: string, engineArch
   }
   const check = checkStaticElf(binary, engineArch);
   if (!check.ok) throw refuse(name, `${path} ${check.why}`);
-  return buildScratchImage(docker, `nebula-faas/${name}`, DOCKERFILE, { fn: binary });
+  const ref = await buildScratchImage(docker, `nebula-faas/${name}`, DOCKERFILE, { fn: binary });
+  return { ...ref, digest: sha256(binary), path };
 }
 
 /** Loads a `docker save` archive and returns the image it holds. */
@@ -147,7 +179,7 @@ async function fromTarball(docker: Docker, name: string, path: string): Promise<
   const image = loaded[0]!;
   const info = await inspectImage(docker, image);
   if (!info) throw refuse(name, `the engine loaded ${image} from ${path} but cannot find it.`);
-  return toRef(image, info);
+  return { ...toRef(image, info), digest: await fileSha256(path), path };
 }
 
 /**

@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { defineRuntime } from '../runtime.js';
+import { cleanCache } from './artifact/prepare.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './index.js';
 
 /** Bytes of a WASI 0.2 command component or WASI preview1 command module, or a path to one. */
@@ -21,6 +22,15 @@ export const wasmRuntime = defineRuntime<'wasm', WasmSource, WasmRuntimeOptions>
     );
   },
   create: (options) => new WasmRuntime(options),
+  leaves: 'compiled modules cached on disk ($XDG_CACHE_HOME/nebula-faas or ~/.cache/nebula-faas)',
+  // Only the default cache folder: one set in the options is the caller's.
+  clean: async ({ dryRun }) =>
+    (await cleanCache(dryRun)).map(({ dir, sizeBytes }) => ({
+      kind: 'cache' as const,
+      name: dir,
+      sizeBytes,
+      removed: !dryRun,
+    })),
   describe(source) {
     if (typeof source !== 'string') return { sizeBytes: source.byteLength };
     const size = statSync(source, { throwIfNoEntry: false })?.size;
