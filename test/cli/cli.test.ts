@@ -11,13 +11,29 @@ describe('the nebula command', () => {
   it('prints help for itself and every command, and its version', async () => {
     const h = await nebula('--help');
     expect(h.code).toBe(0);
-    const cmds = ['invoke', 'bench', 'report', 'compare', 'functions', 'gude-sim', 'serve', 'completion'];
+    const cmds = [
+      'invoke',
+      'bench',
+      'report',
+      'compare',
+      'advise',
+      'functions',
+      'gude-sim',
+      'serve',
+      'clean',
+      'completion',
+    ];
     const helps = await pool(cmds, 4, (cmd) => nebula(cmd, '--help'));
     cmds.forEach((cmd, i) => {
       expect(h.out).toContain(cmd);
       expect(helps[i]!.code, cmd).toBe(0);
       expect(helps[i]!.out).toContain(`Usage: nebula ${cmd}`);
     });
+    // `nebula help bench` is bench's own help, not the general one.
+    const helpBench = await nebula('help', 'bench');
+    expect(helpBench.code).toBe(0);
+    expect(helpBench.out).toMatch(/^Usage: nebula bench/);
+    expect(helpBench.out).toContain('--keep-warm');
     const v = await nebula('--version');
     expect(v.out.trim()).toBe(
       (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version,
@@ -31,6 +47,33 @@ describe('the nebula command', () => {
     expect(a.err).toMatch(/wasm cold: startup .* exec .* total/);
     const b = await nebula('invoke', 'factorial', '{"n": 5}', '--json');
     expect(JSON.parse(b.out)).toMatchObject({ function: 'factorial', ok: true, result: '120' });
+    // Energy of one invocation has no idle baseline behind it, and says so.
+    expect(a.err).toMatch(/^energy: .* including idle/m);
+  });
+
+  it("invokes one's own function given by --wasm or --binary, as bench takes them", async () => {
+    const wasm = await nebula(
+      'invoke',
+      'mine',
+      '20',
+      '--wasm',
+      `mine=${join(packageRoot(), 'functions/wasm/fib.wasm')}`,
+    );
+    expect(wasm.code, wasm.err).toBe(0);
+    expect(wasm.out.trim()).toBe('6765');
+    const bin = join(packageRoot(), 'functions/bin', `linux-${process.arch === 'arm64' ? 'arm64' : 'amd64'}`, 'fib');
+    const native = await nebula('invoke', 'mine', '20', '--binary', `mine=${bin}`, '--runtime', 'process', '--json');
+    expect(native.code, native.err).toBe(0);
+    const rec = JSON.parse(native.out) as {
+      result: number;
+      runtime: string;
+      artifact: { path: string; digest: string };
+    };
+    expect(rec).toMatchObject({ result: 6765, runtime: 'process', artifact: { path: bin } });
+    expect(rec.artifact.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const unknown = await nebula('invoke', 'mine', '20');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/--wasm mine=PATH, --docker mine=IMAGE or --binary mine=PATH/);
   });
 
   it('says what went wrong in one line with a non-zero exit code, never a stack trace', async () => {
@@ -170,11 +213,20 @@ describe('the nebula command', () => {
       return spawnSync('bash', ['-c', script], { encoding: 'utf8' }).stdout.trim();
     };
     expect(complete('nebula be')).toBe('bench');
+    expect(complete('nebula com')).toBe('compare completion');
     expect(complete('nebula bench --rep')).toBe('--repetitions');
     expect(complete('nebula bench --runtimes ')).toBe('wasm docker process');
     expect(complete('nebula compare --js')).toBe('--json');
+    // Arguments: function names after invoke, then nothing for the input (no file names); shells; commands.
+    expect(complete('nebula invoke f')).toBe('fib factorial');
+    expect(complete('nebula invoke --runtime wasm p')).toBe('prime');
+    expect(complete('nebula invoke fib ')).toBe('');
+    expect(complete('nebula completion ')).toBe('bash zsh');
+    expect(complete('nebula help cl')).toBe('clean');
     const z = await nebula('completion', 'zsh');
     expect(z.out).toMatch(/^#compdef nebula/);
+    expect(z.out).toContain("'1:function:(fib exponential factorial prime hash)'");
+    expect(z.out).toContain("'completion:");
     expect(z.out).toContain("'*--wasm=:wasm: '");
     expect(z.out).toContain("'--modes=:modes:(cold prewarmed warm)'");
     const zsh = spawnSync('zsh', ['-n'], { input: z.out, encoding: 'utf8' });

@@ -3,15 +3,25 @@ import { fmtMs, fmtWh } from '../../experiment/report/format.js';
 import { execNote } from '../../experiment/report/kit.js';
 import { Nebula } from '../../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../../runtimes/index.js';
-import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
+import { BUILTIN_NAMES } from '../../builtins.js';
+import { UsageError } from '../../errors.js';
+import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../../types.js';
 import { CliError, nearest, parse, parseDuration, parseInput, type Command } from '../args.js';
+import { functionsFromFlags } from '../functions-spec.js';
 
 const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KINDS.join('|')}] [--mode ${INVOCATION_MODES.join('|')}] [--timeout 30s] [--json]
+       nebula invoke <name> <input> --wasm NAME=PATH | --docker NAME=IMAGE | --binary NAME=PATH [...]
 
-Invokes a function once; the input is JSON (42, '{"n":5}') or else taken as a string.
-Prints the result and the timings, or the whole record with --json. Exit code 1 when the function fails.`;
+Invokes a function once: a built-in, or your own given by --wasm, --docker or --binary (as for
+nebula bench; a static binary goes to every runtime that takes one). The input is JSON (42,
+'{"n":5}') or else taken as a string. Prints the result and the timings, or the whole record
+with --json. Energy is printed including idle power (no idle baseline is measured for one
+invocation). Exit code 1 when the function fails.`;
 
 const options = {
+  wasm: { type: 'string', multiple: true },
+  docker: { type: 'string', multiple: true },
+  binary: { type: 'string', multiple: true },
   runtime: { type: 'string' },
   mode: { type: 'string' },
   timeout: { type: 'string' },
@@ -37,8 +47,40 @@ async function run(argv: string[]): Promise<number> {
   if (mode !== undefined && !INVOCATION_MODES.includes(mode))
     throw new CliError(`--mode is one of ${INVOCATION_MODES.join(', ')}, got "${mode}".`);
   const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : undefined;
+  const own = functionsFromFlags({ wasm: values.wasm, docker: values.docker, binary: values.binary }, undefined, (w) =>
+    console.error(`nebula: warning: ${w}`),
+  );
+  if (own.length && !own.some((s) => s.name === name))
+    throw new CliError(
+      `nebula invoke ${name}: the flags define ${own.map((s) => `"${s.name}"`).join(', ')}, not "${name}"; give the name you deploy.`,
+    );
+  const mine = own.find((s) => s.name === name);
+  if (mine && runtime && !(runtime in mine))
+    throw new CliError(
+      `"${name}" has no ${runtime} artifact (it has: ${RUNTIME_KINDS.filter((k) => k in mine).join(', ')}); give it one (--wasm, --docker or --binary), or choose another --runtime.`,
+    );
   const nebula = new Nebula();
   try {
+    // Only the runtime this invocation uses is deployed (no image is built for a process run).
+    if (own.length)
+      await nebula.deploy(
+        own.map((spec) => {
+          const kind = runtime ?? RUNTIME_KINDS.find((k) => k in spec);
+          return Object.fromEntries(
+            Object.entries(spec).filter(([k]) => k === kind || !isRuntimeKind(k)),
+          ) as FunctionSpec;
+        }),
+      );
+    else if (!nebula.has(name)) {
+      const near = nearest(
+        name,
+        (await nebula.functions()).map((f) => f.name),
+      );
+      throw new UsageError(
+        'FUNCTION_NOT_FOUND',
+        `No function named "${name}"${near ? ` (did you mean ${near}?)` : ''}: the built-ins are ${BUILTIN_NAMES.join(', ')}; run your own with --wasm ${name}=PATH, --docker ${name}=IMAGE or --binary ${name}=PATH.`,
+      );
+    }
     const rec = await nebula.invoke(name, parseInput(text), {
       ...(runtime ? { runtime } : {}),
       ...(mode ? { mode } : {}),
@@ -59,7 +101,7 @@ async function run(argv: string[]): Promise<number> {
       const e = rec.energy;
       console.error(
         e
-          ? `energy: ${fmtWh(e.energyWh)} (meter ${e.meter}${e.estimate ? ', an ESTIMATE, not a measurement' : ''})`
+          ? `energy: ${fmtWh(e.energyWh)} including idle (meter ${e.meter}${e.estimate ? ', an ESTIMATE, not a measurement' : ''})`
           : `energy: ${rec.energyNote?.message ?? rec.energyStatus}`,
       );
     } else {
@@ -71,4 +113,11 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-export const command: Command = { name: 'invoke', summary: 'invoke a function once', usage, options, run };
+export const command: Command = {
+  name: 'invoke',
+  summary: 'invoke a function once',
+  usage,
+  options,
+  positionals: ['function', 'text'],
+  run,
+};
