@@ -258,9 +258,17 @@ describe('the nebula command', () => {
     );
     expect(sim.text).toContain('Gude simulator on 127.0.0.1');
     expect(await sim.stop()).toBe(0);
-    const srv = await started(['serve', '--port', '0'], /serving on (http:\/\/\S+)\//);
+    const srv = await started(['serve', '--port', '0'], /serving on (http:\/\/\S+)\/.*\nenergy: .*\n/);
     const url = /serving on (http:\/\/\S+)\//.exec(srv.text)![1]!;
+    expect(srv.text).toContain('energy: including idle power (no baseline; --baseline 30s measures one)');
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(await srv.stop()).toBe(0);
+    // With --baseline the idle power is measured first, and the page's energy is above it.
+    const measured = await started(['serve', '--port', '0', '--baseline', '300ms'], /\nenergy: .*\n/);
+    expect(measured.text).toMatch(/energy: above the idle baseline of [\d.]+ W/);
+    const base = /serving on (http:\/\/\S+)\//.exec(measured.text)![1]!;
+    const samples = (await (await fetch(`${base}/samples`)).json()) as { baseline: { powerW: number } | null };
+    expect(samples.baseline?.powerW).toBeGreaterThan(0);
+    expect(await measured.stop()).toBe(0);
   });
 });

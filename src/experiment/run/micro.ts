@@ -1,6 +1,8 @@
 /**
- * Micro-benchmarks of the engine's own per-invocation overhead with tinybench: `invoke()` of a
- * trivial function against instantiating and running the same core module directly.
+ * Micro-benchmarks of a Wasm invocation back to back, with tinybench: a whole `invoke()` of a
+ * trivial function (cold and prewarmed) against instantiating and running the same core module
+ * directly on this thread. Each figure is defined in `covers`, beside the others, so a reader can
+ * tell them from the cold start of the run phase (an invocation arriving at an idle host).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +15,8 @@ import { preview1Imports } from '../../runtimes/wasm/host/preview1.js';
 /** One tinybench task's latency, ms. */
 export interface MicroResult {
   task: string;
+  /** What one sample of the task covers, from its start to its end. */
+  covers: string;
   samples: number;
   meanMs: number;
   medianMs: number;
@@ -35,8 +39,15 @@ export async function microBenchmarks(nebula: Nebula, timeMs = 400): Promise<Mic
   const module = await WebAssembly.compile(await readFile(join(functionsDir(), 'wasm', 'core', 'fib.wasm')));
   const direct = directHost(new TextEncoder().encode('1'));
   const bench = new Bench({ time: timeMs, warmupTime: 100 });
-  bench
-    .add('direct: new WebAssembly.Instance + _start, fib(1), this thread', () => {
+  const covers: Record<string, string> = {};
+  const task = (name: string, what: string, fn: () => unknown) => {
+    covers[name] = what;
+    bench.add(name, fn);
+  };
+  task(
+    'direct: new WebAssembly.Instance + _start, fib(1), this thread',
+    'a new instance of the compiled module with a newly mapped memory, and its _start, on the calling thread: no hand-over, no pooled memory, no record',
+    () => {
       const { ctx } = direct.host;
       ctx.beginRun(direct.input, ctx.stdout, ctx.stderr);
       const inst = new WebAssembly.Instance(module, direct.imports);
@@ -46,13 +57,22 @@ export async function microBenchmarks(nebula: Nebula, timeMs = 400): Promise<Mic
       } catch (e) {
         if (!(e instanceof ProcExit)) throw e;
       }
-    })
-    .add('nebula.invoke fib(1), wasm cold', async () => {
+    },
+  );
+  task(
+    'nebula.invoke fib(1), wasm cold, back to back',
+    'a whole invoke(): the hand-over to a worker that is already awake, a fresh instance over a memory from the pool (zeroed), the run, the result and its record; one after another, so caches are warm',
+    async () => {
       await nebula.invoke('fib', 1, { runtime: 'wasm', mode: 'cold', waitForEnergy: false });
-    })
-    .add('nebula.invoke fib(1), wasm prewarmed', async () => {
+    },
+  );
+  task(
+    'nebula.invoke fib(1), wasm prewarmed, back to back',
+    'as the cold task, with an instance made ahead of time',
+    async () => {
       await nebula.invoke('fib', 1, { runtime: 'wasm', mode: 'prewarmed', waitForEnergy: false });
-    });
+    },
+  );
   await bench.run();
   return bench.tasks.map((t) => {
     const r = t.result as unknown as {
@@ -62,6 +82,7 @@ export async function microBenchmarks(nebula: Nebula, timeMs = 400): Promise<Mic
     const lat = r?.latency;
     return {
       task: t.name,
+      covers: covers[t.name] ?? '',
       samples: lat?.samplesCount ?? r?.samples?.length ?? 0,
       meanMs: lat?.mean ?? Number.NaN,
       medianMs: lat?.p50 ?? Number.NaN,

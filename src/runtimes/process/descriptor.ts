@@ -13,6 +13,8 @@ export const processRuntime = defineRuntime<'process', ProcessSource, ProcessRun
   color: '#2f9e44',
   summary:
     'Native process: the binary run as a plain child process with setrlimit limits, not a sandbox (the baseline)',
+  execNote:
+    'Process execMs is timed by the helper, from execve returning to the exit being reaped: it includes the process starting (loader, libc) and exiting, about 0.55 ms for fib(1) on a 2-core machine, so it is not the compute time alone; compare exec times with inputs that run for milliseconds.',
   keepsSandboxes: false,
   sideEffect:
     'each process invocation forks the host process (the helper is spawned from Node): until the host has written to each page it uses again, its writes fault (copy-on-write), which added about 0.6 ms to the next Wasm cold start on a 2-core machine. Run Wasm without the process runtime (--runtimes wasm,docker) to measure it without this.',
