@@ -29,6 +29,11 @@ export type ErrorCode =
   | 'RUNTIME_UNAVAILABLE'
   /** The runtime failed for a reason that is not the function's fault. */
   | 'RUNTIME_ERROR'
+  /**
+   * A sandbox's supervisor broke its protocol (a frame out of order, malformed or unknown): the
+   * run's result and times cannot be trusted and are not returned; the sandbox is retired.
+   */
+  | 'SANDBOX_PROTOCOL'
   /** The meter cannot be read (device unreachable, file not readable, ...). */
   | 'METER_UNAVAILABLE'
   /** The meter answered with something that is not a valid reading. */

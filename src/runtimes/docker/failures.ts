@@ -1,11 +1,10 @@
 /**
  * How a Docker invocation that did not end on its own is reported: stopped (timeout, abort,
- * output cap), or given up because the engine stopped answering. Shared by every mode.
+ * output cap), or given up because the engine stopped answering. Shared by every mode; these
+ * take plain values, never the run's context.
  */
 import type Docker from 'dockerode';
-import { nowMs } from '../../clock.js';
 import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
-import type { RunContext, RunOutcome } from '../runtime.js';
 import { DeadlineError } from './deadline.js';
 import { engineError, ping, START_ENGINE_HINT } from './engine.js';
 
@@ -18,12 +17,9 @@ export type StopReason = 'TIMEOUT' | 'ABORTED' | 'OUTPUT_LIMIT';
  */
 export const GRACE_MS = 2000;
 
-export function stopError(why: StopReason, ctx: RunContext, maxOutputBytes: number): NebulaError {
+export function stopError(why: StopReason, timeoutMs: number, maxOutputBytes: number): NebulaError {
   if (why === 'TIMEOUT')
-    return new NebulaError(
-      'TIMEOUT',
-      `The container ran longer than its timeout of ${ctx.timeoutMs} ms and was killed.`,
-    );
+    return new NebulaError('TIMEOUT', `The container ran longer than its timeout of ${timeoutMs} ms and was killed.`);
   if (why === 'ABORTED')
     return new NebulaError('ABORTED', 'The invocation was aborted by its signal; the function was killed.');
   return new NebulaError(
@@ -40,7 +36,7 @@ export function stopError(why: StopReason, ctx: RunContext, maxOutputBytes: numb
 export async function engineFailure(
   docker: Docker,
   e: unknown,
-  ctx: RunContext,
+  timeoutMs: number,
   stopped: StopReason | undefined,
 ): Promise<NebulaError> {
   if (!(e instanceof DeadlineError)) return engineError(e, 'running a container');
@@ -48,7 +44,7 @@ export async function engineFailure(
     await ping(docker, 1000);
   } catch {
     return new RuntimeUnavailableError(
-      `The Docker engine stopped answering while ${e.doing}; the invocation was given up ${GRACE_MS} ms after its timeout of ${ctx.timeoutMs} ms. ` +
+      `The Docker engine stopped answering while ${e.doing}; the invocation was given up ${GRACE_MS} ms after its timeout of ${timeoutMs} ms. ` +
         `Its container is removed once the engine answers again. ${START_ENGINE_HINT}`,
       { cause: e },
     );
@@ -57,7 +53,7 @@ export async function engineFailure(
     return new NebulaError('ABORTED', 'The invocation was aborted by its signal.', { cause: e });
   return new NebulaError(
     'TIMEOUT',
-    `The Docker engine did not finish ${e.doing} within the timeout of ${ctx.timeoutMs} ms (the engine is busy).`,
+    `The Docker engine did not finish ${e.doing} within the timeout of ${timeoutMs} ms (the engine is busy).`,
     { cause: e },
   );
 }
@@ -74,24 +70,4 @@ export async function engineAlive(docker: Docker, doing: string): Promise<void> 
       cause: e,
     });
   }
-}
-
-/** An outcome for an invocation whose function never ran (or whose end is unknown). */
-export function failed(
-  error: NebulaError,
-  phases: Record<string, number> = {},
-  sandbox: RunOutcome['sandbox'] = 'fresh',
-): RunOutcome {
-  const now = nowMs();
-  return {
-    exitCode: null,
-    stdout: '',
-    stderr: '',
-    functionStartAt: now,
-    functionEndAt: now,
-    phases,
-    compiled: false,
-    sandbox,
-    error,
-  };
 }

@@ -3,8 +3,6 @@
  * load a `docker save` archive, or build a `FROM scratch` image around a static binary.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { nowMs } from '../../clock.js';
@@ -13,6 +11,7 @@ import type { DockerSource } from './descriptor.js';
 import { by } from './deadline.js';
 import { checkStaticElf, MAX_BINARY_BYTES } from './elf.js';
 import { engineError } from './engine.js';
+import { openLocalFile, readLocalFile } from './local-file.js';
 import { LABEL } from './owner.js';
 
 /** The image a function runs, as the engine knows it. */
@@ -33,12 +32,16 @@ export interface ImageRef {
   entrypoint: string[];
   cmd: string[];
   user: string;
+  /** The paths the image declares as VOLUME (each gets a private tmpfs, never a volume). */
+  volumes: string[];
 }
 
 /** Deadline of one small engine call at deploy time (inspect, version), ms. */
 export const DEPLOY_CALL_MS = 30_000;
 /** Deadline of a build or a load, ms. */
 const BUILD_MS = 10 * 60_000;
+/** Largest `docker save` archive loaded, bytes. */
+export const MAX_TARBALL_BYTES = 16 * 1024 ** 3;
 
 const refuse = (name: string, why: string, cause?: unknown) =>
   new NebulaError('INVALID_FUNCTION', `Function "${name}": ${why}`, { cause });
@@ -55,7 +58,14 @@ async function inspectImage(docker: Docker, image: string): Promise<Docker.Image
 }
 
 function toRef(image: string, info: Docker.ImageInspectInfo): ImageRef {
-  const c = info.Config as { Entrypoint?: string[] | string | null; Cmd?: string[] | null; User?: string } | undefined;
+  const c = info.Config as
+    | {
+        Entrypoint?: string[] | string | null;
+        Cmd?: string[] | null;
+        User?: string;
+        Volumes?: Record<string, unknown> | null;
+      }
+    | undefined;
   const entrypoint = typeof c?.Entrypoint === 'string' ? [c.Entrypoint] : (c?.Entrypoint ?? []);
   const ref: ImageRef = {
     image,
@@ -64,6 +74,7 @@ function toRef(image: string, info: Docker.ImageInspectInfo): ImageRef {
     entrypoint,
     cmd: c?.Cmd ?? [],
     user: c?.User ?? '',
+    volumes: Object.keys(c?.Volumes ?? {}),
   };
   const repoDigest = info.RepoDigests?.[0];
   if (repoDigest) ref.digest = repoDigest;
@@ -71,17 +82,6 @@ function toRef(image: string, info: Docker.ImageInspectInfo): ImageRef {
 }
 
 const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-/** The sha256 of a file, read as a stream (an image archive can be large). */
-function fileSha256(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (b) => hash.update(b))
-      .on('error', reject)
-      .on('end', () => resolve(`sha256:${hash.digest('hex')}`));
-  });
-}
 
 /** Reads a build/load progress stream to its end; rejects on an error line. */
 function follow(docker: Docker, stream: NodeJS.ReadableStream): Promise<Array<Record<string, unknown>>> {
@@ -136,16 +136,7 @@ export async function buildScratchImage(
 
 /** Checks the binary (ELF, static, the engine's architecture) and wraps it in a FROM scratch image. */
 async function fromBinary(docker: Docker, name: string, path: string, engineArch: string): Promise<ImageRef> {
-  let binary: Buffer;
-  try {
-    const size = (await stat(path)).size;
-    if (size > MAX_BINARY_BYTES)
-      throw refuse(name, `${path} is ${size} bytes, over the ${MAX_BINARY_BYTES}-byte cap for a binary.`);
-    binary = await readFile(path);
-  } catch (e) {
-    if (e instanceof NebulaError) throw e;
-    throw refuse(name, `cannot read the binary ${path}: ${(e as Error).message}`, e);
-  }
+  const binary = await readLocalFile(await openLocalFile(name, 'the binary', path, MAX_BINARY_BYTES));
   const check = checkStaticElf(binary, engineArch);
   if (!check.ok) throw refuse(name, `${path} ${check.why}`);
   const ref = await buildScratchImage(docker, `nebula-faas/${name}`, DOCKERFILE, { fn: binary });
@@ -154,20 +145,23 @@ async function fromBinary(docker: Docker, name: string, path: string, engineArch
 
 /** Loads a `docker save` archive and returns the image it holds. */
 async function fromTarball(docker: Docker, name: string, path: string): Promise<ImageRef> {
-  try {
-    await stat(path);
-  } catch (e) {
-    throw refuse(name, `cannot read the image archive ${path}: ${(e as Error).message}`, e);
+  const file = await openLocalFile(name, 'the image archive', path, MAX_TARBALL_BYTES);
+  if (file.sizeBytes === 0) {
+    await file.handle.close();
+    throw refuse(name, `the image archive ${path} is empty.`);
   }
+  // Exactly the bytes it had when opened, however it grows meanwhile; the stream closes the file.
+  const archive = file.handle.createReadStream({ start: 0, end: file.sizeBytes - 1 });
+  // The digest of exactly the bytes the engine was given.
+  const hash = createHash('sha256');
+  archive.on('data', (b) => hash.update(b));
   let lines: Array<Record<string, unknown>>;
   try {
     lines = await by(nowMs() + BUILD_MS, `loading ${path}`, async (abortSignal) =>
-      follow(
-        docker,
-        await docker.loadImage(createReadStream(path), { quiet: true, abortSignal } as Record<string, unknown>),
-      ),
+      follow(docker, await docker.loadImage(archive, { quiet: true, abortSignal } as Record<string, unknown>)),
     );
   } catch (e) {
+    archive.destroy();
     const ne = engineError(e, `loading ${path}`);
     if (ne.code === 'RUNTIME_UNAVAILABLE') throw ne;
     throw refuse(name, `the engine cannot load ${path} as a \`docker save\` archive: ${ne.message}`, e);
@@ -179,7 +173,7 @@ async function fromTarball(docker: Docker, name: string, path: string): Promise<
   const image = loaded[0]!;
   const info = await inspectImage(docker, image);
   if (!info) throw refuse(name, `the engine loaded ${image} from ${path} but cannot find it.`);
-  return { ...toRef(image, info), digest: await fileSha256(path), path };
+  return { ...toRef(image, info), digest: `sha256:${hash.digest('hex')}`, path };
 }
 
 /**

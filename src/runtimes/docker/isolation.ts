@@ -1,10 +1,13 @@
 /**
  * The container settings every invocation gets, cold, prewarmed and warm alike: no network,
  * memory/CPU/process caps, read-only root, no new privileges, no capabilities, an unprivileged
- * user, a small private /dev/shm. Warm containers differ only in their entrypoint (the
- * supervisor, mounted read-only) and in keeping stdin open.
+ * user, a small private /dev/shm, a private capped tmpfs for each path the image declares as a
+ * VOLUME (never a volume on the host's disk). Warm containers differ only in their entrypoint
+ * (the supervisor, mounted read-only) and in keeping stdin open.
  */
+import { posix } from 'node:path';
 import type Docker from 'dockerode';
+import { NebulaError } from '../../errors.js';
 import type { FunctionSpec } from '../../types.js';
 import type { ImageRef } from './image.js';
 import { FUNCTION_LABEL, MODE_LABEL } from './owner.js';
@@ -35,7 +38,38 @@ export function commandOf(fn: FunctionSpec, image: ImageRef): string[] {
   return [...image.entrypoint, ...(fn.grants?.args ?? image.cmd)];
 }
 
-/** Create options of a container that runs the function once (cold and prewarmed). */
+/** Where an image's VOLUME cannot be a tmpfs of its own: the engine's and the supervisor's places. */
+const RESERVED = ['/proc', '/sys', '/dev', SUPERVISOR_DIR];
+
+/**
+ * A private tmpfs for each path the image declares as a VOLUME, in `docker run --tmpfs` syntax:
+ * the engine would otherwise make each an anonymous volume on the host's disk, uncapped and kept
+ * between a kept container's runs. Together they hold at most half of `memoryBytes` (their pages
+ * count against the memory limit, so a full one gives the function ENOSPC rather than an OOM
+ * kill), and one file per 4 KiB of that; each starts empty, as a fresh volume of an image with
+ * nothing there does (files the image has under the path are hidden).
+ * @throws NebulaError `INVALID_FUNCTION` for a VOLUME at `/` or inside /proc, /sys, /dev or the supervisor's folder.
+ */
+function volumeTmpfs(name: string, image: ImageRef, memoryBytes: number): Record<string, string> {
+  const tmpfs: Record<string, string> = {};
+  const size = Math.floor(memoryBytes / 2 / Math.max(1, image.volumes.length) / 4096) * 4096;
+  for (const declared of image.volumes) {
+    const path = posix.normalize(declared).replace(/(.)\/+$/, '$1');
+    if (!path.startsWith('/') || path === '/' || RESERVED.some((r) => path === r || path.startsWith(`${r}/`)))
+      throw new NebulaError(
+        'INVALID_FUNCTION',
+        `Function "${name}": the image ${image.image} declares VOLUME ${JSON.stringify(declared)}, where nebula-faas cannot give it a private tmpfs ` +
+          `(not at /, nor inside ${RESERVED.join(', ')}); build it without that VOLUME.`,
+      );
+    tmpfs[path] = `rw,nosuid,nodev,exec,size=${size},nr_inodes=${Math.max(1024, size / 4096)},mode=1777`;
+  }
+  return tmpfs;
+}
+
+/**
+ * Create options of a container that runs the function once (cold and prewarmed).
+ * @throws NebulaError `INVALID_FUNCTION` when an image VOLUME cannot be given a tmpfs (see {@link volumeTmpfs}).
+ */
 export function onceOptions(
   fn: FunctionSpec,
   image: ImageRef,
@@ -43,6 +77,7 @@ export function onceOptions(
   user: string | undefined,
 ): Docker.ContainerCreateOptions {
   const memory = (fn.limits?.memoryMiB ?? 256) * MiB;
+  const tmpfs = volumeTmpfs(fn.name, image, memory);
   const options: Docker.ContainerCreateOptions = {
     Image: image.image,
     Cmd: fn.grants?.args,
@@ -67,6 +102,7 @@ export function onceOptions(
       IpcMode: 'private',
       ShmSize: SHM_BYTES,
       LogConfig: { Type: 'none', Config: {} },
+      ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),
     },
   };
   const u = userFor(image, user);

@@ -152,10 +152,18 @@ export class Reaper {
     return gone.length;
   }
 
-  /** Waits for pending removals until `deadlineAt`; returns how many are still pending then. */
+  /**
+   * Waits for pending removals until `deadlineAt`; returns how many are still pending then. It
+   * keeps the process alive meanwhile (a removal waiting to retry does not): a script that awaits
+   * close() must not end with its containers half removed.
+   */
   async drain(deadlineAt: number): Promise<number> {
-    while (this.pending.size > 0 && nowMs() < deadlineAt)
-      await Promise.race([Promise.allSettled([...this.pending.values()]), sleep(Math.max(0, deadlineAt - nowMs()))]);
+    while (this.pending.size > 0 && nowMs() < deadlineAt) {
+      let timer: NodeJS.Timeout | undefined;
+      const until = new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadlineAt - nowMs()))));
+      await Promise.race([Promise.allSettled([...this.pending.values()]), until]);
+      clearTimeout(timer);
+    }
     return this.pending.size;
   }
 }

@@ -1,15 +1,16 @@
 /**
  * ProcessRuntime: a function's native binary run as a plain child process, the baseline the other
- * runtimes are measured against. Not a sandbox: limits via setrlimit, nothing more.
+ * runtimes are measured against. Not a sandbox: limits via setrlimit and a cgroup per run, nothing more.
  */
 import { tmpdir } from 'node:os';
 import { NebulaError } from '../../errors.js';
 import type { FunctionSpec } from '../../types.js';
-import type { Prepared, PreparedInfo, RunContext, RunOutcome, Runtime } from '../runtime.js';
+import type { Prepared, PreparedInfo, RunContext, Runtime } from '../runtime.js';
 import { checkBinary, checkHelper, defaultHelperPath } from './binary.js';
+import { cgroupSetup, reapOnce, type CgroupSetup } from './cgroup.js';
 import { Launch, type LaunchPlan } from './launch.js';
-import { checkLimits, planLimits } from './limits.js';
-import { notRun, runOnce } from './run.js';
+import { checkLimits, memoryBytes, planLimits } from './limits.js';
+import { notRun, runOnce, type ProcessRunOutcome } from './run.js';
 
 /** Options of {@link ProcessRuntime}. */
 export interface ProcessRuntimeOptions {
@@ -23,6 +24,14 @@ export interface ProcessRuntimeOptions {
   tmpDir?: string;
   /** The helper binary (`nebula-exec`) to use. Default: the one committed for this machine's architecture. */
   helperPath?: string;
+  /**
+   * A cgroup per run, so `limits.memoryMiB` bounds the function's whole process tree. `true`: found
+   * here (a cgroup v2 one with the memory controller, the host's own or the delegated one above it;
+   * else the host's cgroup v1 memory one); a path: the parent cgroup to make them in (cgroup v2 with
+   * the memory controller enabled for its children, or cgroup v1 memory); `false`: none. Without
+   * one the limit bounds each process alone, and records say it did not hold. Default `true`.
+   */
+  cgroup?: boolean | string;
 }
 
 const MiB = 1024 * 1024;
@@ -35,13 +44,15 @@ const MiB = 1024 * 1024;
 export class ProcessRuntime implements Runtime {
   readonly kind = 'process' as const;
   private readonly prepared = new Set<PreparedProcess>();
+  private cgroups: CgroupSetup | undefined;
 
   constructor(readonly options: ProcessRuntimeOptions = {}) {}
 
   /**
    * Checks the binary (a regular, executable ELF file for this machine) and the helper.
    * @throws NebulaError `INVALID_FUNCTION` (not a file, not executable, not ELF, another architecture),
-   * `INVALID_ARGUMENT` (a limit out of range), `RUNTIME_UNAVAILABLE` (not Linux, no helper).
+   * `INVALID_ARGUMENT` (a limit out of range, a `cgroup` option that names no usable cgroup),
+   * `RUNTIME_UNAVAILABLE` (not Linux, no helper).
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
     if (!fn.process) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no process source.`);
@@ -49,6 +60,8 @@ export class ProcessRuntime implements Runtime {
     await checkHelper(helper);
     checkLimits(fn);
     const bin = await checkBinary(fn.name, fn.process.binary);
+    const cgroups = (this.cgroups ??= cgroupSetup(this.options.cgroup));
+    await reapOnce(helper, cgroups.parents);
     const plan: LaunchPlan = {
       helper,
       binary: bin.path,
@@ -56,6 +69,8 @@ export class ProcessRuntime implements Runtime {
       env: { ...fn.grants?.env },
       tmpDir: this.options.tmpDir ?? tmpdir(),
       maxOutputBytes: this.options.maxOutputBytes ?? MiB,
+      cgroups,
+      memoryMaxBytes: memoryBytes(fn),
     };
     const info: PreparedInfo = { path: bin.path, sizeBytes: bin.sizeBytes, digest: bin.digest };
     const p = new PreparedProcess(fn, plan, info, this.options, () => this.prepared.delete(p));
@@ -82,7 +97,7 @@ class PreparedProcess implements Prepared {
     private readonly onRelease: () => void,
   ) {}
 
-  async run(input: string, ctx: RunContext): Promise<RunOutcome> {
+  async run(input: string, ctx: RunContext): Promise<ProcessRunOutcome> {
     if (ctx.signal?.aborted)
       return notRun(new NebulaError('ABORTED', 'The invocation was aborted by its signal before the process started.'));
     let launch = ctx.mode !== 'cold' ? this.takeParked() : undefined;
@@ -101,6 +116,7 @@ class PreparedProcess implements Prepared {
       cpus: this.fn.limits?.cpus ?? 1,
       prewarmed,
       binary: this.plan.binary,
+      cgroups: this.plan.cgroups,
     });
     outcome.cleanup = this.track(launch.cleanup());
     if (ctx.mode !== 'cold') this.refill();

@@ -1,6 +1,6 @@
 /**
- * The resource limits of one process run: what the helper sets with setrlimit, and which of them
- * the kernel enforces for this user (what `record.limits` reports).
+ * The resource limits of one process run: what the helper sets with setrlimit and in the run's
+ * cgroup, and which of them the kernel enforces for this user (what `record.limits` reports).
  */
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -41,10 +41,15 @@ export function checkLimits(fn: FunctionSpec): void {
     );
 }
 
+/** `limits.memoryMiB` in bytes (default 256 MiB): RLIMIT_AS of each process, and the memory limit of the run's cgroup. */
+export function memoryBytes(fn: FunctionSpec): number {
+  return Math.round((fn.limits?.memoryMiB ?? 256) * MiB);
+}
+
 /** The limits of one run of `fn` with this timeout (ms). */
 export function planLimits(fn: FunctionSpec, timeoutMs: number, fileSizeBytes: number): RlimitPlan {
   return {
-    addressSpaceBytes: Math.round((fn.limits?.memoryMiB ?? 256) * MiB),
+    addressSpaceBytes: memoryBytes(fn),
     cpuSeconds: Math.max(1, Math.ceil((timeoutMs / 1000) * (fn.limits?.cpus ?? 1))),
     processes: fn.limits?.pids ?? 0,
     fileSizeBytes,
@@ -85,11 +90,29 @@ export function byNumber(table: Record<string, number>): Map<number, string> {
 
 const ERRNO_NAMES = byNumber(constants.errno);
 
+/** The name of an errno value (`EACCES`), or `errno N` for one this platform does not name. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+}
+
 function state(value: number, errno: number | undefined, how: string): LimitState {
   if (errno === undefined) return { value, held: false, how: `${how}: not reached (the function did not start)` };
-  if (errno !== 0)
-    return { value, held: false, how: `${how} could not be set: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}` };
+  if (errno !== 0) return { value, held: false, how: `${how} could not be set: ${errnoName(errno)}` };
   return { value, held: true, how };
+}
+
+/** Whether `limits.memoryMiB` bound the function's whole process tree in a run: the cgroup that did, or why none did. */
+export type TreeBound = { held: true; how: string } | { held: false; why: string };
+
+/** `limits.memoryMiB`: the cgroup bounds the tree; RLIMIT_AS alone bounds each process, and then the limit did not hold. */
+function memoryState(value: number, errno: number | undefined, tree: TreeBound): LimitState {
+  if (errno === undefined) return state(value, errno, 'RLIMIT_AS (address space)');
+  const rlimit =
+    errno === 0 ? 'RLIMIT_AS (address space) per process' : `RLIMIT_AS could not be set (${errnoName(errno)})`;
+  if (tree.held)
+    return { value, held: true, how: `${tree.how}: the whole process tree, killed together at the limit; ${rlimit}` };
+  const each = errno === 0 ? 'RLIMIT_AS (address space) bounds each process alone' : rlimit;
+  return { value, held: false, how: `${each}, not the process tree: ${tree.why}` };
 }
 
 /**
@@ -100,9 +123,10 @@ export function limitReport(
   plan: RlimitPlan,
   cpus: number,
   errnos: readonly number[] | undefined,
+  tree: TreeBound,
 ): Record<string, LimitState> {
   const report: Record<string, LimitState> = {
-    memoryMiB: state(plan.addressSpaceBytes / MiB, errnos?.[0], 'RLIMIT_AS (address space)'),
+    memoryMiB: memoryState(plan.addressSpaceBytes / MiB, errnos?.[0], tree),
     cpuSeconds: state(plan.cpuSeconds, errnos?.[1], 'RLIMIT_CPU (SIGXCPU at the limit, SIGKILL a second later)'),
     fileSizeMiB: state(plan.fileSizeBytes / MiB, errnos?.[3], 'RLIMIT_FSIZE (largest file written)'),
     cpus: {

@@ -6,8 +6,9 @@ import { constants } from 'node:os';
 import { fromMonotonicNs, nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
 import type { RunContext, RunOutcome } from '../runtime.js';
-import type { Launch } from './launch.js';
-import { byNumber, goLine, limitReport, type RlimitPlan } from './limits.js';
+import { treeBound, type CgroupSetup } from './cgroup.js';
+import type { HelperReport, Launch } from './launch.js';
+import { byNumber, errnoName, goLine, limitReport, type RlimitPlan } from './limits.js';
 
 /** What a run needs besides its launch. */
 export interface RunFacts {
@@ -17,6 +18,28 @@ export interface RunFacts {
   /** The launch was made ahead of the invocation (a parked helper). */
   prewarmed: boolean;
   binary: string;
+  /** Where the run's cgroups were made, if anywhere. */
+  cgroups: CgroupSetup;
+}
+
+/**
+ * What the kernel counted for one run (internal: not on the record yet). With a cgroup the figures
+ * cover the whole process tree; without, wait4's rusage covers the function and the descendants it
+ * waited for, and its peak is the largest resident set of one process.
+ */
+interface ProcessUsage {
+  /** CPU time in user and in kernel mode, µs. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  cpuFrom: 'cgroup v2 cpu.stat' | 'cgroup v1 cpuacct' | 'wait4 rusage';
+  /** Peak memory, bytes: charged to the cgroup (anonymous memory, page cache, kernel memory), or ru_maxrss. */
+  maxMemoryBytes: number;
+  memoryFrom: 'cgroup v2 memory.peak' | 'cgroup v1 memory.max_usage_in_bytes' | 'wait4 ru_maxrss';
+}
+
+/** A process run's outcome, with what the kernel counted when the function ran to its end. */
+export interface ProcessRunOutcome extends RunOutcome {
+  usage?: ProcessUsage;
 }
 
 /** ms the helper gets to kill the function's group after SIGTERM before its session is SIGKILLed. */
@@ -30,12 +53,16 @@ const MiB = 1024 * 1024;
 /** The longest delay a Node.js timer takes (2^31 - 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
 const SIGNAL_NAMES = byNumber(constants.signals);
-const ERRNO_NAMES = byNumber(constants.errno);
 
 type Stop = 'TIMEOUT' | 'ABORTED';
 
 /** Runs the function once on `launch`; never throws for the function's fault. */
-export async function runOnce(launch: Launch, input: string, ctx: RunContext, facts: RunFacts): Promise<RunOutcome> {
+export async function runOnce(
+  launch: Launch,
+  input: string,
+  ctx: RunContext,
+  facts: RunFacts,
+): Promise<ProcessRunOutcome> {
   let stopped: Stop | undefined;
   let backup: NodeJS.Timeout | undefined;
   const stop = (why: Stop) => {
@@ -83,7 +110,7 @@ function toOutcome(
   stopped: Stop | undefined,
   goAt: number,
   doneAt: number,
-): RunOutcome {
+): ProcessRunOutcome {
   const r = launch.report;
   const startAt = r.start ? fromMonotonicNs(r.start.ns) : doneAt;
   const endAt = r.end ? fromMonotonicNs(r.end.ns) : r.start ? doneAt : startAt;
@@ -96,7 +123,7 @@ function toOutcome(
   const status = r.end?.status;
   const signal = status !== undefined && (status & 0x7f) !== 0 ? status & 0x7f : undefined;
   const exitCode = status !== undefined && signal === undefined ? (status >> 8) & 0xff : null;
-  const outcome: RunOutcome = {
+  const outcome: ProcessRunOutcome = {
     exitCode: stopped ? null : exitCode,
     stdout: launch.stdout.text(),
     stderr: launch.stderr.text(),
@@ -106,8 +133,9 @@ function toOutcome(
     compiled: false,
     // A process cannot take a second input on stdin: `warm` runs on a parked helper too, never a reused process.
     sandbox: facts.prewarmed ? 'prewarmed' : 'fresh',
-    limits: limitReport(facts.plan, facts.cpus, r.start?.limitErrnos),
+    limits: limitReport(facts.plan, facts.cpus, r.start?.limitErrnos, treeBound(facts.cgroups, r.start?.cgroups)),
   };
+  if (r.end) outcome.usage = usage(r.end, facts.cgroups);
   if (launch.stdout.truncated) outcome.stdoutTruncated = true;
   if (launch.stderr.truncated) outcome.stderrTruncated = true;
   const error = failure(launch, facts, ctx, stopped, signal, exitCode);
@@ -124,15 +152,14 @@ function failure(
   exitCode: number | null,
 ): NebulaError | undefined {
   const r = launch.report;
+  const killed = facts.cgroups.parents.length
+    ? 'its process group and cgroup were killed'
+    : 'its process group was killed';
   if (stopped === 'TIMEOUT')
-    return new NebulaError(
-      'TIMEOUT',
-      `The process ran longer than its timeout of ${ctx.timeoutMs} ms; its process group was killed.`,
-    );
-  if (stopped === 'ABORTED')
-    return new NebulaError('ABORTED', 'The invocation was aborted by its signal; the process group was killed.');
+    return new NebulaError('TIMEOUT', `The process ran longer than its timeout of ${ctx.timeoutMs} ms; ${killed}.`);
+  if (stopped === 'ABORTED') return new NebulaError('ABORTED', `The invocation was aborted by its signal; ${killed}.`);
   if (r.fail !== undefined) {
-    const errno = ERRNO_NAMES.get(r.fail) ?? `errno ${r.fail}`;
+    const errno = errnoName(r.fail);
     return new NebulaError('FUNCTION_FAILED', `Could not start ${facts.binary}: execve failed with ${errno}.`, {
       details: { errno },
     });
@@ -145,7 +172,14 @@ function failure(
   }
   const name = signal === undefined ? undefined : (SIGNAL_NAMES.get(signal) ?? `signal ${signal}`);
   const details = name ? { signal: name } : {};
-  if (name === 'SIGXCPU' || (name === 'SIGKILL' && r.end.cpuUs >= facts.plan.cpuSeconds * 1e6))
+  const oomKills = r.end.tree.oomKills ?? 0;
+  if (oomKills > 0)
+    return new NebulaError(
+      'MEMORY_LIMIT',
+      `The function's process tree reached its memory limit of ${facts.plan.addressSpaceBytes / MiB} MiB (limits.memoryMiB, bound by its cgroup): the kernel killed ${oomKills === 1 ? 'a process' : `${oomKills} processes`} there and the whole tree was stopped.`,
+      { details },
+    );
+  if (name === 'SIGXCPU' || (name === 'SIGKILL' && r.end.userUs + r.end.systemUs >= facts.plan.cpuSeconds * 1e6))
     return new NebulaError(
       'TIMEOUT',
       `The function used up its CPU-time limit of ${facts.plan.cpuSeconds} s (RLIMIT_CPU: timeoutMs x limits.cpus) and was killed.`,
@@ -166,4 +200,23 @@ function failure(
     );
   if (name) return new NebulaError('FUNCTION_FAILED', `The function was killed by ${name}.`, { details });
   return undefined;
+}
+
+/** The run's figures: the cgroup's for the whole tree where it gave them, else wait4's. */
+function usage(end: NonNullable<HelperReport['end']>, setup: CgroupSetup): ProcessUsage {
+  const { userUs, systemUs, peakBytes } = end.tree;
+  const cpu = setup.parents.find((p) => p.kind !== 'memory')?.kind;
+  const cpuFromTree = userUs !== undefined && systemUs !== undefined && cpu !== undefined;
+  const memoryFromTree = peakBytes !== undefined && setup.parents.length > 0;
+  return {
+    cpuUserUs: cpuFromTree ? userUs : end.userUs,
+    cpuSystemUs: cpuFromTree ? systemUs : end.systemUs,
+    cpuFrom: !cpuFromTree ? 'wait4 rusage' : cpu === 'v2' ? 'cgroup v2 cpu.stat' : 'cgroup v1 cpuacct',
+    maxMemoryBytes: memoryFromTree ? peakBytes : end.maxRssKiB * 1024,
+    memoryFrom: !memoryFromTree
+      ? 'wait4 ru_maxrss'
+      : setup.parents[0]!.kind === 'v2'
+        ? 'cgroup v2 memory.peak'
+        : 'cgroup v1 memory.max_usage_in_bytes',
+  };
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, Nebula } from '../../../src/index.js';
@@ -52,8 +52,9 @@ d('DockerRuntime on a real engine', () => {
   afterAll(async () => {
     await nebula?.close();
     if (runtime) expect(await noLeftovers(runtime.instanceId)).toEqual([]);
-    // The image the archive loaded back in: this file's own (the nebula-faas/* ones are shared, see test/global-setup.ts).
+    // Loading the archive made the image again.
     execFileSync('docker', ['rmi', '-f', `nebula-test/upper:${TAG}`], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs an image already in the engine, and one loaded from a docker save archive', async () => {

@@ -113,6 +113,12 @@ export function compile(
   return bins;
 }
 
+/** The unix socket of the engine the docker CLI and the runtime use: DOCKER_HOST's, else the default one. */
+function engineSocket(): string {
+  const host = process.env.DOCKER_HOST;
+  return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+}
+
 /**
  * A unix-socket proxy in front of the real engine: `freeze()` holds every byte both ways (an
  * engine that stopped answering), `cut()` drops every connection and refuses new ones (an engine
@@ -130,7 +136,8 @@ export class EngineProxy {
     private readonly dir: string,
   ) {}
 
-  static async start(target = '/var/run/docker.sock'): Promise<EngineProxy> {
+  /** @param target the engine's unix socket: by default DOCKER_HOST's, as the runtime and the CLI find it, else the default socket. */
+  static async start(target = engineSocket()): Promise<EngineProxy> {
     const dir = tempDir('proxy');
     const socketPath = join(dir, 'docker.sock');
     // The callback runs on the first connection, after `proxy` is set.

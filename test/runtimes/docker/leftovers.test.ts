@@ -65,6 +65,27 @@ d('leftover containers of processes that are gone', () => {
     expect(await noLeftovers(instance)).toEqual([]);
   });
 
+  it('a script that closes two runtimes at once ends only after both removed their containers', async () => {
+    // Each sweeps the other's containers once it is closed, so a removal may meet one in progress and wait to retry.
+    const script = `
+      import { DockerRuntime, Nebula } from ${JSON.stringify(dist)};
+      const runtimes = [new DockerRuntime(), new DockerRuntime()];
+      const nebulas = runtimes.map((docker) => new Nebula({ runtimes: { docker } }));
+      for (const n of nebulas) await n.invoke('fib', 10, { runtime: 'docker', mode: 'warm' });
+      console.log(JSON.stringify(runtimes.map((r) => r.instanceId)));
+      await Promise.all(nebulas.map((n) => n.close()));
+      console.log('closed');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    expect(await exited(child)).toBe(0);
+    const [ids, closed] = out.trim().split('\n');
+    expect(closed).toBe('closed');
+    for (const id of JSON.parse(ids!) as string[]) expect(await leftovers(id)).toEqual([]);
+  });
+
   it('nebula bench stopped with SIGTERM ends after the current invocation, keeps its records and removes its containers', async () => {
     const out = join(tempDir('sigterm'), 'run');
     const args = [

@@ -7,12 +7,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../../.." && pwd)"
-src="$here/nebula-supervisor.c"
+src=("$here/nebula-supervisor.c" "$here/clean.c")
 flags=(-static -Os -s -Wall -Wextra -Werror)
 
 build() { # arch compiler
   mkdir -p "$here/linux-$1"
-  "$2" "${flags[@]}" "$src" -o "$here/linux-$1/nebula-supervisor"
+  "$2" "${flags[@]}" "${src[@]}" -o "$here/linux-$1/nebula-supervisor"
   echo "built src/runtimes/docker/supervisor/linux-$1/nebula-supervisor with $2"
 }
 

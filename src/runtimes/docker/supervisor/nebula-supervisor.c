@@ -3,19 +3,27 @@
  * host asks it to run the image's own command (its argv), runs that command once per request
  * with the request's bytes on stdin, relays stdout and stderr, reports how the run ended with
  * kernel timestamps, then kills every process the run left and clears the container's writable
- * places, so the next run finds the container as it was started.
+ * places (clean.c), so the next run finds the container as it was started, or the host is told
+ * it cannot and retires the container.
+ *
+ * A run's processes have the supervisor's user, so the supervisor keeps itself out of their
+ * reach: it is not dumpable (its memory, descriptors, environment and directories under
+ * /proc/1 are closed to them, and so is ptrace), it ignores the signals they send it, it wipes
+ * each request and each piece of output once relayed, and what they may change of it from
+ * outside (limits, scheduling, ...) is checked after each run.
  *
  * Frames on stdin (from the host) and stdout (to the host): 1 type byte, u32 big-endian
- * payload length, payload.
- *   host -> 'R' input (run once with this stdin)      'K' (kill the running invocation)
- *   us   -> 'H' u32 version (ready)                   'O' / 'E' stdout / stderr bytes
- *           'X' i32 how (0 exited, 1 killed by a signal, 2 could not start), i32 value (exit code,
- *               signal, errno), i64 start ns, i64 end ns (CLOCK_REALTIME), u32 OOM kills in the run
- *           'C' every process of the run is gone and the writable places are cleared
+ * payload length, payload. Every run has a sequence number chosen by the host.
+ *   host -> 'R' u32 seq, input (run once with this stdin)    'K' u32 seq (kill that run)
+ *   us   -> 'H' u32 version (ready)                          'O' / 'E' stdout / stderr bytes
+ *           'X' u32 seq, i32 how (0 exited, 1 killed by a signal, 2 could not start), i32 value
+ *               (exit code, signal, errno), i64 start ns, i64 end ns (CLOCK_REALTIME), u32 OOM
+ *               kills in the run
+ *           'C' u32 seq, u32 flags: the run's clean-up is over; 0 when the container is as it
+ *               started, else why not (clean.h), and the host retires it
  * Build: src/runtimes/docker/supervisor/build.sh (static, no dependencies).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,29 +32,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
-#include <sys/msg.h>
-#include <sys/sem.h>
-#include <sys/shm.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define VERSION 1
+#include "clean.h"
+
+#define VERSION 2
 #define MAX_REQUEST (64u << 20)
-#define MAX_DEV 64
+/* The control buffer's size between runs; a large request grows it for its run only. */
+#define CTL_IDLE (128u << 10)
+/* How long the clean-up after a run may take before the container is given up. */
+#define CLEAN_BUDGET_NS 2000000000ull
 
 static char **command;
 static sigset_t handled;
 static int sfd;
-static char *dev_names[MAX_DEV];
-static int dev_count;
-/* Set when /dev held more than MAX_DEV names: then nothing in /dev is ever removed. */
-static int dev_unknown;
 
 struct run {
+  uint32_t seq;
   pid_t pid;
   int in, out, err;
   const unsigned char *input;
@@ -56,6 +64,9 @@ struct run {
   unsigned oom0;
 } r = {.pid = -1, .in = -1, .out = -1, .err = -1};
 
+/* The last output relayed: wiped after each run. */
+static unsigned char relay[65536];
+
 static uint64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -64,6 +75,10 @@ static uint64_t now_ns(void) {
 
 static void put32(unsigned char *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (24 - 8 * i));
+}
+
+static uint32_t get32(const unsigned char *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
 static void put64(unsigned char *p, uint64_t v) {
@@ -120,123 +135,34 @@ static void reap(void) {
     }
 }
 
-/* Kills every process in the container but this one (kill(-1) from process 1), and reaps them. */
-static void kill_all(void) {
+/* Kills every process in the container but this one (kill(-1) from process 1), and reaps them.
+   Returns 0 when one outlived 5 s of kills. */
+static int kill_all(void) {
   for (int i = 0; i < 5000; i++) {
-    if (kill(-1, SIGKILL) < 0 && errno == ESRCH) return;
+    if (kill(-1, SIGKILL) < 0 && errno == ESRCH) return 1;
     reap();
     struct timespec d = {0, 1000000};
     nanosleep(&d, 0);
   }
-}
-
-static void remove_tree(int dir, int depth) {
-  DIR *d = fdopendir(dup(dir));
-  if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    if (unlinkat(dir, e->d_name, 0) == 0 || errno != EISDIR || depth > 32) continue;
-    int sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (sub >= 0) {
-      remove_tree(sub, depth + 1);
-      close(sub);
-    }
-    unlinkat(dir, e->d_name, AT_REMOVEDIR);
-  }
-  closedir(d);
-}
-
-static void clear_dir(const char *path) {
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  remove_tree(fd, 0);
-  close(fd);
-}
-
-static int known_dev(const char *name) {
-  for (int i = 0; i < dev_count; i++)
-    if (!strcmp(dev_names[i], name)) return 1;
   return 0;
 }
 
-/* What /dev held at start; anything a run adds there (only possible as root) is removed after it. */
-static void snapshot_dev(void) {
-  DIR *d = opendir("/dev");
-  if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    char *name = dev_count < MAX_DEV ? strdup(e->d_name) : 0;
-    if (!name) {
-      dev_unknown = 1;
-      break;
-    }
-    dev_names[dev_count++] = name;
-  }
-  closedir(d);
-}
-
-static void clear_dev(void) {
-  /* A /dev this large is not a container's: never remove what the snapshot could not hold. */
-  if (dev_unknown) return;
-  int fd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  DIR *d = fdopendir(dup(fd));
-  struct dirent *e;
-  while (d && (e = readdir(d))) {
-    if (known_dev(e->d_name)) continue;
-    if (unlinkat(fd, e->d_name, 0) == 0 || errno != EISDIR) continue;
-    int sub = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (sub >= 0) {
-      remove_tree(sub, 1);
-      close(sub);
-    }
-    unlinkat(fd, e->d_name, AT_REMOVEDIR);
-  }
-  if (d) closedir(d);
-  close(fd);
-}
-
-/* System V IPC objects live in the container's IPC namespace as long as it does: remove them. */
-static void clear_ipc(const char *path, int kind) {
-  FILE *f = fopen(path, "re");
-  if (!f) return;
-  char line[512];
-  long key, id;
-  while (fgets(line, sizeof line, f)) {
-    if (sscanf(line, "%ld %ld", &key, &id) != 2) continue;
-    if (kind == 0) shmctl((int)id, IPC_RMID, 0);
-    else if (kind == 1) semctl((int)id, 0, IPC_RMID);
-    else msgctl((int)id, IPC_RMID, 0);
-  }
-  fclose(f);
-}
-
-static void clear_places(void) {
-  clear_dir("/dev/shm");
-  clear_dir("/dev/mqueue");
-  clear_dev();
-  clear_ipc("/proc/sysvipc/shm", 0);
-  clear_ipc("/proc/sysvipc/sem", 1);
-  clear_ipc("/proc/sysvipc/msg", 2);
-}
-
 static void report(int how, int value, uint64_t start, uint64_t end, unsigned oom) {
-  unsigned char x[28];
-  put32(x, (uint32_t)how);
-  put32(x + 4, (uint32_t)value);
-  put64(x + 8, start);
-  put64(x + 16, end);
-  put32(x + 24, oom);
+  unsigned char x[32];
+  put32(x, r.seq);
+  put32(x + 4, (uint32_t)how);
+  put32(x + 8, (uint32_t)value);
+  put64(x + 12, start);
+  put64(x + 20, end);
+  put32(x + 28, oom);
   frame('X', x, sizeof x);
 }
 
 static void drain(int *fd, char type) {
-  static unsigned char buf[65536];
   while (*fd >= 0) {
-    ssize_t n = read(*fd, buf, sizeof buf);
+    ssize_t n = read(*fd, relay, sizeof relay);
     if (n > 0) {
-      frame(type, buf, (uint32_t)n);
+      frame(type, relay, (uint32_t)n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -315,15 +241,22 @@ static int start(const unsigned char *input, size_t len, uint64_t *start_ns) {
   return 0;
 }
 
-/* Control input: returns the next complete frame's type, or 0 when more bytes are needed. */
+/* Control input from the host, kept until a frame is whole. */
 static unsigned char *ctl;
 static size_t ctl_len, ctl_cap;
 
 static int read_ctl(void) {
   if (ctl_cap - ctl_len < 65536) {
-    ctl_cap = ctl_cap ? ctl_cap * 2 : 131072;
-    ctl = realloc(ctl, ctl_cap);
-    if (!ctl) _exit(3);
+    size_t cap = ctl_cap ? ctl_cap * 2 : CTL_IDLE;
+    unsigned char *grown = malloc(cap);
+    if (!grown) _exit(3);
+    if (ctl) {
+      memcpy(grown, ctl, ctl_len);
+      explicit_bzero(ctl, ctl_cap);
+      free(ctl);
+    }
+    ctl = grown;
+    ctl_cap = cap;
   }
   ssize_t n = read(0, ctl + ctl_len, ctl_cap - ctl_len);
   if (n == 0) return -1;
@@ -333,7 +266,7 @@ static int read_ctl(void) {
 
 static int next_frame(unsigned char *type, uint32_t *len) {
   if (ctl_len < 5) return 0;
-  uint32_t n = ((uint32_t)ctl[1] << 24) | ((uint32_t)ctl[2] << 16) | ((uint32_t)ctl[3] << 8) | ctl[4];
+  uint32_t n = get32(ctl + 1);
   if (n > MAX_REQUEST) _exit(3);
   if (ctl_len < 5 + (size_t)n) return 0;
   *type = ctl[0];
@@ -341,15 +274,34 @@ static int next_frame(unsigned char *type, uint32_t *len) {
   return 1;
 }
 
+/* Drops the first frame, wiping the bytes it leaves behind. */
 static void consume(uint32_t len) {
-  memmove(ctl, ctl + 5 + len, ctl_len - 5 - len);
-  ctl_len -= 5 + (size_t)len;
+  size_t n = 5 + (size_t)len;
+  memmove(ctl, ctl + n, ctl_len - n);
+  explicit_bzero(ctl + ctl_len - n, n);
+  ctl_len -= n;
 }
 
+/* Between runs: wipes what is left of the last request and gives back a large buffer. */
+static void wipe(void) {
+  explicit_bzero(relay, sizeof relay);
+  if (ctl_cap <= CTL_IDLE || ctl_len > CTL_IDLE / 2) return;
+  unsigned char *small = malloc(CTL_IDLE);
+  if (!small) return;
+  memcpy(small, ctl, ctl_len);
+  explicit_bzero(ctl, ctl_cap);
+  free(ctl);
+  ctl = small;
+  ctl_cap = CTL_IDLE;
+}
+
+/* Signals: children's exits are reaped; a stop request from outside the container (the engine,
+   whose signals carry no sender in this PID namespace) ends it; a run's processes, which share
+   the supervisor's user, may send it signals too: those are ignored. */
 static void on_signals(void) {
   struct signalfd_siginfo si;
   while (read(sfd, &si, sizeof si) == sizeof si)
-    if (si.ssi_signo != SIGCHLD) {
+    if (si.ssi_signo != SIGCHLD && si.ssi_pid == 0) {
       kill_all();
       _exit(0);
     }
@@ -357,56 +309,65 @@ static void on_signals(void) {
 }
 
 /* One run, from the 'R' frame to the 'C' frame. */
-static void run_once(unsigned char *input, uint32_t len) {
+static void run_once(uint32_t seq, unsigned char *input, uint32_t len) {
   uint64_t start_ns = 0;
+  r.seq = seq;
   int e = start(input, len, &start_ns);
+  uint32_t dirty = 0;
   if (e) {
-    kill_all();
+    if (!kill_all()) dirty |= DIRTY_PROCESSES;
     report(2, e, start_ns, now_ns(), 0);
-    clear_places();
-    frame('C', 0, 0);
-    return;
-  }
-  int killed = 0;
-  while (!r.reaped) {
-    struct pollfd p[5] = {{0, POLLIN, 0}, {sfd, POLLIN, 0}, {r.out, POLLIN, 0}, {r.err, POLLIN, 0}, {r.in, POLLOUT, 0}};
-    if (poll(p, 5, -1) < 0 && errno != EINTR) _exit(4);
-    if (p[2].revents) drain(&r.out, 'O');
-    if (p[3].revents) drain(&r.err, 'E');
-    if (p[4].revents) {
-      ssize_t w = write(r.in, r.input + r.input_off, r.input_len - r.input_off);
-      if (w > 0) r.input_off += (size_t)w;
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || r.input_off == r.input_len) close_fd(&r.in);
-    }
-    if (p[1].revents) on_signals();
-    if (p[0].revents) {
-      if (read_ctl() < 0) {
-        kill_all();
-        _exit(0);
+  } else {
+    int killed = 0;
+    while (!r.reaped) {
+      struct pollfd p[5] = {{0, POLLIN, 0}, {sfd, POLLIN, 0}, {r.out, POLLIN, 0}, {r.err, POLLIN, 0}, {r.in, POLLOUT, 0}};
+      if (poll(p, 5, -1) < 0 && errno != EINTR) _exit(4);
+      if (p[2].revents) drain(&r.out, 'O');
+      if (p[3].revents) drain(&r.err, 'E');
+      if (p[4].revents) {
+        ssize_t w = write(r.in, r.input + r.input_off, r.input_len - r.input_off);
+        if (w > 0) r.input_off += (size_t)w;
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || r.input_off == r.input_len) close_fd(&r.in);
       }
-      unsigned char type;
-      uint32_t n;
-      while (next_frame(&type, &n)) {
-        consume(n);
-        if (type == 'K' && !killed) {
-          killed = 1;
-          kill(-1, SIGKILL);
+      if (p[1].revents) on_signals();
+      if (p[0].revents) {
+        if (read_ctl() < 0) {
+          kill_all();
+          _exit(0);
+        }
+        unsigned char type;
+        uint32_t n;
+        while (next_frame(&type, &n)) {
+          int kill_this = type == 'K' && n == 4 && get32(ctl + 5) == seq;
+          consume(n);
+          if (kill_this && !killed) {
+            killed = 1;
+            kill(-1, SIGKILL);
+          }
         }
       }
     }
+    if (!kill_all()) dirty |= DIRTY_PROCESSES;
+    drain(&r.out, 'O');
+    drain(&r.err, 'E');
+    close_fd(&r.out);
+    close_fd(&r.err);
+    close_fd(&r.in);
+    unsigned oom = oom_kills() - r.oom0;
+    if (WIFSIGNALED(r.status)) report(1, WTERMSIG(r.status), start_ns, r.end_ns, oom);
+    else report(0, WEXITSTATUS(r.status), start_ns, r.end_ns, oom);
   }
-  kill_all();
-  drain(&r.out, 'O');
-  drain(&r.err, 'E');
-  close_fd(&r.out);
-  close_fd(&r.err);
-  close_fd(&r.in);
-  unsigned oom = oom_kills() - r.oom0;
-  if (WIFSIGNALED(r.status)) report(1, WTERMSIG(r.status), start_ns, r.end_ns, oom);
-  else report(0, WEXITSTATUS(r.status), start_ns, r.end_ns, oom);
   r.pid = -1;
-  clear_places();
-  frame('C', 0, 0);
+  r.input = 0;
+  explicit_bzero(input, len);
+  wipe();
+  /* A process that outlived the kills could change the places under the clean-up's feet: the
+     container is retired as it is. */
+  if (!dirty) dirty = clean_after_run(CLEAN_BUDGET_NS);
+  unsigned char c[8];
+  put32(c, seq);
+  put32(c + 4, dirty);
+  frame('C', c, sizeof c);
 }
 
 static void nothing(int sig) {
@@ -423,6 +384,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "nebula-supervisor: must run as process 1 of a container\n");
     return 2;
   }
+  /* Before anything else: /proc/1/mem, /proc/1/fd, /proc/1/environ, /proc/1/cwd and ptrace
+     then need a capability the container does not have, whatever the user. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return 4;
+  /* Nothing the engine passed in reaches a run but stdio (close_range, Linux 5.11). */
+  syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
   command = argv + 1;
   int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
   sigemptyset(&handled);
@@ -434,7 +400,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   sfd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) return 4;
-  snapshot_dev();
+  clean_record();
   unsigned char v[4];
   put32(v, VERSION);
   frame('H', v, 4);
@@ -442,12 +408,13 @@ int main(int argc, char **argv) {
     unsigned char type;
     uint32_t n;
     while (next_frame(&type, &n)) {
-      if (type == 'R') {
-        unsigned char *input = malloc(n ? n : 1);
+      if (type == 'R' && n >= 4) {
+        uint32_t seq = get32(ctl + 5);
+        unsigned char *input = malloc(n - 4 ? n - 4 : 1);
         if (!input) _exit(3);
-        memcpy(input, ctl + 5, n);
+        memcpy(input, ctl + 9, n - 4);
         consume(n);
-        run_once(input, n);
+        run_once(seq, input, n - 4);
         free(input);
       } else {
         consume(n);

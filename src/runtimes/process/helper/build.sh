@@ -13,12 +13,12 @@ flags=(-static -O2 -Wall -Wextra -Werror -s)
 case "$(uname -m)" in x86_64) host=amd64 ;; aarch64) host=arm64 ;; *) host="$(uname -m)" ;; esac
 command -v musl-gcc >/dev/null || { echo "build.sh: 'musl-gcc' not found; install the Debian package 'musl-tools'" >&2; exit 1; }
 mkdir -p "linux-$host"
-musl-gcc "${flags[@]}" nebula-exec.c -o "linux-$host/nebula-exec"
+musl-gcc "${flags[@]}" nebula-exec.c cgroup.c -o "linux-$host/nebula-exec"
 
 build_cross() { # arch, compiler
   [ -n "$2" ] && [ "$host" != "$1" ] || return 0
   mkdir -p "linux-$1"
-  "$2" "${flags[@]}" nebula-exec.c -o "linux-$1/nebula-exec"
+  "$2" "${flags[@]}" nebula-exec.c cgroup.c -o "linux-$1/nebula-exec"
 }
 build_cross arm64 "${CC_ARM64:-}"
 build_cross amd64 "${CC_AMD64:-}"

@@ -1,83 +1,67 @@
 /**
- * One container's life for one invocation (cold and prewarmed): create and attach (ahead of time
- * when prewarmed), then start, feed stdin, wait, collect; removal after the result. Every engine
- * call ends by the invocation's deadline; an abort or a timeout at any point, even before the
+ * A cold or prewarmed invocation, from start to end in this file: a container created and
+ * attached on the way (cold) or taken from the prewarmed pool, started with the input on stdin,
+ * waited for, its output and engine times collected; removed after the result. Every engine call
+ * ends by the invocation's deadline; an abort or a timeout at any point, even before the
  * container started, ends the invocation and the container.
  */
-import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { nowMs, parseRfc3339Ms } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
+import { failedOutcome } from '../../record.js';
 import type { RunContext, RunOutcome } from '../runtime.js';
-import { ABORTED, by, sleep, untilAborted } from './deadline.js';
-import { engineAlive, engineFailure, failed, GRACE_MS, stopError, type StopReason } from './failures.js';
-import { CappedOutput } from './output.js';
+import { arm, type Armed } from './arm.js';
+import { ABORTED, by, sleep } from './deadline.js';
+import { engineAlive, engineFailure, GRACE_MS, stopError, type StopReason } from './failures.js';
+import type { PrewarmedPool } from './prewarmed-pool.js';
 import type { Reaper } from './reaper.js';
 
-/** A created container with its stdio attached, not started yet. */
-export interface Armed {
-  container: Docker.Container;
-  stream: Duplex;
-  stdout: CappedOutput;
-  stderr: CappedOutput;
-  /** Resolves when the engine closes the attach stream (all output delivered). */
-  ended: Promise<void>;
-  phases: { create: number; attach: number };
+/** What a cold or prewarmed invocation needs of its function and runtime. */
+export interface OnceSide {
+  docker: Docker;
+  reaper: Reaper;
+  maxOutputBytes: number;
+  /** Create options of the function's containers. */
+  options: Docker.ContainerCreateOptions;
+  /** Prewarmed mode: the pool to take a container from (none ready: one is made as in cold mode). */
+  pool?: PrewarmedPool;
 }
 
 const status = (e: unknown) => (e as { statusCode?: number })?.statusCode;
 
-/**
- * Creates the container and attaches to its stdio, by `deadlineAt`; a container made after an
- * abort or a failure goes to the reaper. Resolves with {@link ABORTED} when `signal` fired first.
- */
-export async function arm(
-  docker: Docker,
-  options: Docker.ContainerCreateOptions,
-  maxOutputBytes: number,
-  deadlineAt: number,
-  reaper: Reaper,
-  signal?: AbortSignal,
-): Promise<Armed | typeof ABORTED> {
-  const drop = (c: Docker.Container) => void reaper.remove(c.id).catch(() => undefined);
-  let t = nowMs();
-  const creating = reaper.create(options, deadlineAt, 'creating a container');
-  const container = await untilAborted(creating, signal, drop);
-  if (container === ABORTED) return ABORTED;
-  const create = nowMs() - t;
-  t = nowMs();
-  let stream: Duplex | typeof ABORTED;
-  try {
-    const attaching = by(deadlineAt, 'attaching to a container', async (abortSignal) => {
-      const opts = { stream: true, stdin: true, stdout: true, stderr: true, hijack: true, abortSignal };
-      return (await container.attach(opts)) as unknown as Duplex;
-    });
-    stream = await untilAborted(attaching, signal, (s) => s.destroy());
-  } catch (e) {
-    drop(container);
-    throw e;
+/** Runs the function once in a container of its own; never throws. */
+export async function runOnce(side: OnceSide, input: string, ctx: RunContext): Promise<RunOutcome> {
+  const { docker, reaper, maxOutputBytes, pool } = side;
+  const stopped = (why: StopReason) => stopError(why, ctx.timeoutMs, maxOutputBytes);
+  if (ctx.signal?.aborted) return failedOutcome(stopped('ABORTED'));
+  let armed = pool?.take();
+  const sandbox = armed ? 'prewarmed' : 'fresh';
+  if (!armed) {
+    try {
+      const a = await arm(docker, side.options, maxOutputBytes, ctx.deadlineAt, reaper, ctx.signal);
+      if (a === ABORTED) return failedOutcome(stopped('ABORTED'));
+      armed = a;
+    } catch (e) {
+      return failedOutcome(await engineFailure(docker, e, ctx.timeoutMs, undefined));
+    }
   }
-  if (stream === ABORTED) {
-    drop(container);
-    return ABORTED;
+  const outcome = await fire(docker, armed, input, ctx, maxOutputBytes);
+  outcome.sandbox = sandbox;
+  if (sandbox === 'prewarmed') {
+    // Created and attached ahead of time: not part of this invocation.
+    delete outcome.phases.create;
+    delete outcome.phases.attach;
   }
-  const stdout = new CappedOutput(maxOutputBytes);
-  const stderr = new CappedOutput(maxOutputBytes);
-  docker.modem.demuxStream(stream, stdout, stderr);
-  const s = stream;
-  const ended = new Promise<void>((resolve) => {
-    s.on('end', resolve);
-    s.on('close', resolve);
-    s.on('error', () => resolve());
-  });
-  return { container, stream, stdout, stderr, ended, phases: { create, attach: nowMs() - t } };
+  outcome.cleanup = reaper.remove(armed.container.id);
+  pool?.refill();
+  return outcome;
 }
 
 /**
  * Starts an armed container with `input` on stdin and waits for it; never throws. Settles by
  * `deadlineAt + GRACE_MS` even when the engine stops answering.
  */
-export async function fire(
+async function fire(
   docker: Docker,
   armed: Armed,
   input: string,
@@ -115,7 +99,8 @@ export async function fire(
   armed.stdout.onOverflow = () => stop('OUTPUT_LIMIT');
   const life = new AbortController();
   try {
-    if (stopped) return failed(stopError(stopped, ctx, maxOutputBytes), phases);
+    if (stopped)
+      return failedOutcome(stopError(stopped, ctx.timeoutMs, maxOutputBytes), 'RUNTIME_ERROR', nowMs(), phases);
     let t = nowMs();
     // Ask for the exit before starting, so a very short run cannot slip past the wait.
     const exit = by(
@@ -159,7 +144,7 @@ export async function fire(
     };
     if (armed.stdout.truncated) outcome.stdoutTruncated = true;
     if (armed.stderr.truncated) outcome.stderrTruncated = true;
-    if (stopped) outcome.error = stopError(stopped, ctx, maxOutputBytes);
+    if (stopped) outcome.error = stopError(stopped, ctx.timeoutMs, maxOutputBytes);
     else if (info.State.OOMKilled)
       outcome.error = new NebulaError(
         'MEMORY_LIMIT',
@@ -167,7 +152,12 @@ export async function fire(
       );
     return outcome;
   } catch (e) {
-    const outcome = failed(await engineFailure(docker, e, ctx, stopped), phases);
+    const outcome = failedOutcome(
+      await engineFailure(docker, e, ctx.timeoutMs, stopped),
+      'RUNTIME_ERROR',
+      nowMs(),
+      phases,
+    );
     if (armed.stdout.truncated) outcome.stdoutTruncated = true;
     return outcome;
   } finally {
