@@ -74,7 +74,7 @@ async function run(argv: string[]): Promise<number> {
   const share = (x: number) => `${(x * 100).toFixed(x < 0.1 && x > 0 ? 1 : 0)}%`;
   const parts = (o: AdvisorOption) =>
     o.mode === 'cold'
-      ? 'the cold figure'
+      ? "the cold cell's figure"
       : [
           o.parts.coldWh > 0 || o.coldShare > 0 ? `${share(o.coldShare)} cold ${fmtWh(o.parts.coldWh)}` : '',
           o.coldShare < 1 ? `${share(1 - o.coldShare)} warm ${fmtWh(o.parts.warmWh)}` : '',
