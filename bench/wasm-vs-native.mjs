@@ -5,10 +5,14 @@
 // 'exit'. Interleaved (wasm, native, wasm, ...), median of N each. V8's flags are process-wide, so
 // each `v8Tiering` setting runs in child processes of its own: one for the long runs, one for
 // short runs (the quick inputs) on a fresh deploy, so that neither inherits the other's tier-up.
-// Run: npm run build && node bench/wasm-vs-native.mjs [runs=10] [--tiering default|eager|both]
+// Each ratio is printed beside the CPU it was measured on and the flags both sides were built with.
+// `--v8-features baseline` runs the children with V8's optional x86-64 instructions off (AVX, AVX2,
+// BMI1/2, LZCNT, POPCNT, FMA3), as on an older CPU, to see whether a ratio hangs on them; the
+// native side is built for the x86-64 baseline (SSE2) anyway. Wasm SIMD needs SSE4.1 under V8.
+// Run: npm run build && node bench/wasm-vs-native.mjs [runs=10] [--tiering default|eager|both] [--v8-features all|baseline]
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BUILTINS, BUILTIN_NAMES, Nebula, builtinBinary, builtinManifest, dockerArch } from 'nebula-faas';
 import { median } from './stats.mjs';
@@ -19,8 +23,40 @@ const option = (name, fallback) => {
   return i >= 0 ? args.splice(i, 2)[1] : fallback;
 };
 const tieringArg = option('--tiering', 'both');
+const featuresArg = option('--v8-features', 'all');
 const child = option('--child', undefined);
 const runs = Number(args[0] ?? 10);
+if (!['all', 'baseline'].includes(featuresArg))
+  throw new Error(`--v8-features must be all or baseline, not ${featuresArg}`);
+const BASELINE = [
+  '--no-enable-avx',
+  '--no-enable-avx2',
+  '--no-enable-bmi1',
+  '--no-enable-bmi2',
+  '--no-enable-lzcnt',
+  '--no-enable-popcnt',
+  '--no-enable-fma3',
+];
+if (featuresArg === 'baseline' && process.arch !== 'x64')
+  throw new Error('--v8-features baseline is for x86-64 machines');
+
+/** The CPU model as the kernel names it (`model name`), or Node's name for it. */
+function cpuModel() {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) return m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return cpus()[0]?.model ?? process.arch;
+}
+
+/** The flags of an artifact that decide its code (no target, linker or strip flags), with its SIMD. */
+const codeFlags = (a) =>
+  `${a.flags
+    .split(' ')
+    .filter((f) => !/^(--target=|-Wl,|-static$|-fuse-ld=|-s$)/.test(f))
+    .join(' ')} [${(a.simd ?? 'SIMD not recorded').split(' (')[0]}]`;
 
 /** Spawns the native binary once; resolves its stdout and the ms from 'spawn' to 'exit'. */
 function runNative(path, input) {
@@ -92,8 +128,16 @@ async function measure(tiering, kind) {
 
 function table(head, lines) {
   const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
+  const numeric = (c) => /^[\d.]+x?$/.test(c);
   for (const l of [head, ...lines])
-    console.log(l.map((c, k) => (k < 2 ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join('  '));
+    console.log(
+      l
+        .map((c, k) =>
+          k < 2 || (!numeric(c) && !numeric(lines[0]?.[k] ?? '')) ? c.padEnd(widths[k]) : c.padStart(widths[k]),
+        )
+        .join('  ')
+        .trimEnd(),
+    );
   console.log('');
 }
 
@@ -106,32 +150,60 @@ if (child) {
   const res = {};
   for (const t of tierings)
     for (const kind of ['short', 'long']) {
+      const v8 = featuresArg === 'baseline' ? BASELINE : [];
       const out = execFileSync(
         process.execPath,
-        [fileURLToPath(import.meta.url), String(runs), '--child', `${t}:${kind}`],
+        [...v8, fileURLToPath(import.meta.url), String(runs), '--child', `${t}:${kind}`],
         { encoding: 'utf8' },
       );
       res[`${t}:${kind}`] = JSON.parse(out.trim().split('\n').pop());
     }
   const arch = dockerArch();
-  const cc = (kind) =>
-    builtinManifest().artifacts.find((a) => a.kind === kind && (kind !== 'native' || a.arch === arch));
+  const artifact = (name, kind) =>
+    builtinManifest().artifacts.find(
+      (a) => a.function === name && a.kind === kind && (kind !== 'native' || a.arch === arch),
+    );
+  const cc = (kind) => artifact(BUILTIN_NAMES[0], kind);
+  const cpu = cpuModel();
   const f = (ms) => ms.toFixed(1);
   console.log(
     `node ${process.version}, ${runs} runs per figure, medians; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`,
   );
+  console.log(
+    `cpu:    ${cpu} (${cpus().length} cores); V8's optional CPU features: ${featuresArg === 'baseline' ? `off (${BASELINE.join(' ')})` : 'all it detects'}`,
+  );
   console.log(`wasm:   ${cc('wasm-core').compiler}; ${cc('wasm-core').flags}`);
   console.log(`native: ${cc('native').compiler}; ${cc('native').flags} (linux-${arch})`);
-  console.log('\nLong runs: wasm execMs (cold) / native exec (spawn to exit), interleaved');
+  console.log(
+    '\nLong runs: wasm execMs (cold) / native exec (spawn to exit), interleaved; each ratio with the CPU and the flags of both sides',
+  );
+  console.log(
+    'ratio: of the medians; of fastest: of the fastest run of each (wasm from its second run on), steadier when other work shares the CPU',
+  );
   table(
-    ['function', 'input', ...tierings.flatMap((t) => [`native ms`, `wasm ${t} ms`, 'ratio'])],
+    [
+      'function',
+      'input',
+      ...tierings.flatMap((t) => [`native ms`, `wasm ${t} ms`, 'ratio', 'of fastest']),
+      'cpu',
+      'wasm flags',
+      'native flags',
+    ],
     BUILTIN_NAMES.map((name, i) => [
       name,
       JSON.stringify(BUILTINS[name].longInput),
       ...tierings.flatMap((t) => {
         const r = res[`${t}:long`][i];
-        return [f(median(r.native)), f(median(r.wasm)), `${(median(r.wasm) / median(r.native)).toFixed(2)}x`];
+        return [
+          f(median(r.native)),
+          f(median(r.wasm)),
+          `${(median(r.wasm) / median(r.native)).toFixed(2)}x`,
+          `${(Math.min(...r.wasm.slice(1)) / Math.min(...r.native)).toFixed(2)}x`,
+        ];
       }),
+      `${cpu}${featuresArg === 'baseline' ? ' (V8 baseline)' : ''}`,
+      codeFlags(artifact(name, 'wasm-core')),
+      codeFlags(artifact(name, 'native')),
     ]),
   );
   console.log('The first invocation after deploy at the long input (execMs), and compile/deploy time');

@@ -1,5 +1,5 @@
 // Writes or checks functions/manifest.json for build.sh: each artifact's compiler, flags, target,
-// libc, size and sha256, and the sha256 of the sources they were built from.
+// libc, the SIMD the vectoriser may use, size and sha256, and the sha256 of the sources they were built from.
 // Usage: node manifest.mjs <artifacts.tsv> <built-dir> <manifest.json> write|check
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -18,9 +18,9 @@ const artifacts = readFileSync(tsv, 'utf8')
   .trim()
   .split('\n')
   .map((line) => {
-    const [path, fn, kind, target, arch, compiler, flags, libc] = line.split('\t');
+    const [path, fn, kind, target, arch, compiler, flags, libc, simd] = line.split('\t');
     const bytes = readFileSync(join(builtDir, path));
-    return { path, function: fn, kind, target, arch, compiler, flags, libc, bytes: bytes.length, sha256: sha256(bytes) };
+    return { path, function: fn, kind, target, arch, compiler, flags, libc, simd, bytes: bytes.length, sha256: sha256(bytes) };
   });
 const manifest = {
   about: 'The built-in functions: how each artifact was built (by build.sh) and its sha256. Rebuild: npm run build:functions; verify: bash functions/build.sh --check.',

@@ -370,4 +370,6 @@ export interface BuiltinSignatures {
   prime: { input: number; result: number };
   /** SHA-256 (hex) over a generated buffer of n KiB. */
   hash: { input: number; result: string };
+  /** The number of primes up to n, from a table built at start-up. */
+  primecount: { input: number; result: number };
 }

@@ -14,6 +14,7 @@ describe('Nebula registry and input validation', () => {
       'fib',
       'hash',
       'prime',
+      'primecount',
     ]);
     const b = new Nebula({ builtins: false });
     expect(await b.functions()).toEqual([]);

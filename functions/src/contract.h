@@ -115,4 +115,16 @@ static request read_request(const char *fn, long long lo, long long hi) {
  */
 #define PASS __attribute__((noinline))
 
+/*
+ * A function's start-up work that a snapshot can keep: in the wasm build the function is exported
+ * as `wizer.initialize`, the entry a pre-initialiser (Wizer) calls before it writes the module's
+ * memory out as data. main does the same work when it finds it not done, so one module runs right
+ * with or without a snapshot; the native builds do it at every start.
+ */
+#ifdef __wasm__
+#define INITIALIZER __attribute__((export_name("wizer.initialize")))
+#else
+#define INITIALIZER
+#endif
+
 #endif

@@ -34,7 +34,7 @@ describe('nebula bench with your own functions', () => {
       [{ modes: ['hot'] }, /: modes\[0\] must be one of cold, prewarmed, warm, got "hot"/],
       [
         { functions: ['fob'] },
-        /: functions\[0\] must be one of fib, exponential, factorial, prime, hash, got "fob" \(did you mean fib\?\)/,
+        /: functions\[0\] must be one of fib, exponential, factorial, prime, hash, primecount, got "fob" \(did you mean fib\?\)/,
       ],
       [
         { functions: [{ name: 'mine', wsam: 'a.wasm' }] },

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BUILTIN_NAMES } from '../../src/builtins.js';
 import { packageRoot } from '../../src/paths.js';
 import { main, nebula, pool } from './run-cli.js';
 import { tempDir } from '../temp-dir.js';
@@ -219,13 +220,13 @@ describe('the nebula command', () => {
     expect(complete('nebula compare --js')).toBe('--json');
     // Arguments: function names after invoke, then nothing for the input (no file names); shells; commands.
     expect(complete('nebula invoke f')).toBe('fib factorial');
-    expect(complete('nebula invoke --runtime wasm p')).toBe('prime');
+    expect(complete('nebula invoke --runtime wasm e')).toBe('exponential');
     expect(complete('nebula invoke fib ')).toBe('');
     expect(complete('nebula completion ')).toBe('bash zsh');
     expect(complete('nebula help cl')).toBe('clean');
     const z = await nebula('completion', 'zsh');
     expect(z.out).toMatch(/^#compdef nebula/);
-    expect(z.out).toContain("'1:function:(fib exponential factorial prime hash)'");
+    expect(z.out).toContain(`'1:function:(${BUILTIN_NAMES.join(' ')})'`);
     expect(z.out).toContain("'completion:");
     expect(z.out).toContain("'*--wasm=:wasm: '");
     expect(z.out).toContain("'--modes=:modes:(cold prewarmed warm)'");

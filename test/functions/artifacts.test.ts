@@ -53,6 +53,21 @@ describe('the built-ins as committed artifacts', () => {
     for (const a of manifest.artifacts.filter((x) => x.kind === 'native')) expect(a.flags.split(' '), a.path).toContain('-static');
   });
 
+  it('let every target vectorise with its baseline SIMD, and say which', () => {
+    const simd: Record<string, string> = { wasm32: 'wasm simd128', amd64: 'SSE2', arm64: 'NEON' };
+    for (const a of manifest.artifacts) expect(a.simd, a.path).toMatch(new RegExp(`^${simd[a.arch]} `));
+    for (const a of manifest.artifacts.filter((x) => x.kind === 'wasm-core')) expect(a.flags.split(' '), a.path).toContain('-msimd128');
+  });
+
+  it('export a pre-initialiser from the wasm of a built-in with start-up work, and from no other', async () => {
+    for (const name of BUILTIN_NAMES) {
+      const module = await WebAssembly.compile(readFileSync(join(functionsDir(), 'wasm', 'core', `${name}.wasm`)));
+      const exports = WebAssembly.Module.exports(module).map((e) => e.name);
+      expect(exports, name).toContain('_start');
+      expect(exports.includes('wizer.initialize'), name).toBe(name === 'primecount');
+    }
+  });
+
   it('ships static executables (no interpreter, no dynamic section) for the architecture their folder names', () => {
     for (const arch of ['amd64', 'arm64'])
       for (const name of BUILTIN_NAMES) {

@@ -105,6 +105,22 @@ ok('hash', '{"n": 1, "repeat": 3}', `"${sha(1)}"`);
 ok('hash', '1024', `"${sha(1024)}"`);
 bad('hash', '-3');
 bad('hash', '1048577');
+// pi(n) against a sieve written here (to 2^20), and known values beyond: pi(10^6) = 78498,
+// pi(2^25) = 2063689 (2^25 itself is not prime), and pi(prime(k)) = k for the values of prime above.
+const sieveLimit = 1 << 20;
+const isComposite = new Uint8Array(sieveLimit + 1).fill(1, 0, 2);
+for (let p = 2; p * p <= sieveLimit; p++) if (!isComposite[p]) for (let m = p * p; m <= sieveLimit; m += p) isComposite[m] = 1;
+const piUpTo = (n: number) => isComposite.subarray(0, n + 1).reduce((count, c) => count + (c ? 0 : 1), 0);
+for (const n of [0, 1, 2, 3, 4, 127, 128, 129, 8191, 65535, 999983, sieveLimit]) ok('primecount', String(n), String(piUpTo(n)));
+ok('primecount', '7919', '1000');
+ok('primecount', '1299709', '100000');
+ok('primecount', '1000000', '78498');
+ok('primecount', '33554431', '2063689');
+ok('primecount', '{"n": 1000000, "repeat": 1000}', '78498');
+bad('primecount', '33554432');
+bad('primecount', '-1');
+bad('primecount', '2.5');
+bad('primecount', 'abc');
 
 describe('the built-ins give the same output on every target', () => {
   const wasm = new WasmRuntime({ workers: 1 });

@@ -114,13 +114,20 @@ describe('the packed package', () => {
       ).toBe(true);
   });
 
-  it('asks for jco-transpile only as an optional peer dependency', () => {
+  it('asks for jco-transpile and Wizer only as optional peer dependencies', () => {
     const pkg = JSON.parse(
       execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
     ) as Record<string, Record<string, unknown>>;
     expect(Object.keys(pkg.dependencies!)).not.toContain('@bytecodealliance/jco-transpile');
-    expect(pkg.peerDependencies).toMatchObject({ '@bytecodealliance/jco-transpile': expect.any(String) });
-    expect(pkg.peerDependenciesMeta).toEqual({ '@bytecodealliance/jco-transpile': { optional: true } });
+    expect(Object.keys(pkg.dependencies!)).not.toContain('@bytecodealliance/wizer');
+    expect(pkg.peerDependencies).toMatchObject({
+      '@bytecodealliance/jco-transpile': expect.any(String),
+      '@bytecodealliance/wizer': '10.0.0',
+    });
+    expect(pkg.peerDependenciesMeta).toEqual({
+      '@bytecodealliance/jco-transpile': { optional: true },
+      '@bytecodealliance/wizer': { optional: true },
+    });
   });
 });
 
