@@ -83,6 +83,28 @@ export const BUILTINS: Readonly<Record<BuiltinName, BuiltinInfo>> = {
   },
 };
 
+/** The largest `repeat` a built-in takes (`REPEAT_MAX` in functions/src/contract.h). */
+const REPEAT_MAX = 1_000_000_000;
+
+/**
+ * Why a built-in would refuse `input` (exit 2 with this message), or undefined when it takes it:
+ * an integer n in its range, or `{ "n": n, "repeat": 1 to 10^9 }` with no other key
+ * (functions/src/contract.h reads stdin by the same rule).
+ */
+export function builtinInputProblem(name: BuiltinName, input: unknown): string | undefined {
+  const [lo, hi] = BUILTINS[name].range;
+  const inRange = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= lo && (v as number) <= hi;
+  if (inRange(input)) return undefined;
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const { n, repeat, ...rest } = input as { n?: unknown; repeat?: unknown };
+    const repeatOk =
+      repeat === undefined ||
+      (Number.isSafeInteger(repeat) && (repeat as number) >= 1 && (repeat as number) <= REPEAT_MAX);
+    if (inRange(n) && repeatOk && Object.keys(rest).length === 0) return undefined;
+  }
+  return `${name}: input must be an integer from ${lo} to ${hi} (or {"n": <integer>, "repeat": <1 to ${REPEAT_MAX}>})`;
+}
+
 /** One input per built-in as experiments take them (`{ fib: [30], ... }`), for `default`, `quick` or `long` runs. */
 export function builtinInputs(which: 'default' | 'quick' | 'long'): Record<BuiltinName, BuiltinInput[]> {
   const key = `${which}Input` as const;

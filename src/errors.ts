@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'CLOSED'
   /** A config file or experiment config is malformed. */
   | 'INVALID_CONFIG'
+  /** A recorded experiment has no energy figures (it ran without a meter), and the answer needs them. */
+  | 'ENERGY_NOT_MEASURED'
   /** A record could not be appended to the results file (disk full, file removed); the record itself is kept. */
   | 'RESULTS_WRITE_FAILED'
   /** HTTP: no such route. */
@@ -126,6 +128,25 @@ export function isNebulaError(value: unknown): value is NebulaError {
       value.name.endsWith('Error') &&
       'details' in value)
   );
+}
+
+/**
+ * A value as an error message shows it: JSON text cut at 60 characters. A number that is not
+ * finite (NaN, or a JSON literal such as 1e400, which parses to Infinity) says so, where JSON
+ * would print `null`.
+ */
+export function shownValue(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${String(value)} (not a finite number)`;
+  let text: string;
+  try {
+    text =
+      JSON.stringify(value, (_k, v: unknown) =>
+        typeof v === 'number' && !Number.isFinite(v) ? `${String(v)} (not a finite number)` : v,
+      ) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** Wraps anything thrown into a {@link NebulaError}, keeping it as `cause`. */

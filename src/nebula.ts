@@ -8,6 +8,7 @@ import { nowMs } from './clock.js';
 import { PendingEnergy } from './energy/pending.js';
 import { EnergyTracker } from './energy/tracker.js';
 import { isNebulaError, NebulaError, UsageError } from './errors.js';
+import { checkKnownKeys, keysOf } from './known-keys.js';
 import { defaultMeter } from './meters/default-meter.js';
 import type { Meter } from './meters/meter.js';
 import { failedOutcome, newId, serialiseInput, toRecord } from './record.js';
@@ -20,8 +21,11 @@ import {
   type Baseline,
   type BatchEnergy,
   type BuiltinSignatures,
+  type FunctionGrants,
   type FunctionInfo,
+  type FunctionLimits,
   type FunctionSpec,
+  type FunctionSpecBase,
   type InvocationRecord,
   type InvokeOptions,
   type NebulaEvents,
@@ -72,6 +76,32 @@ interface Entry {
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+const CORE_OPTIONS = keysOf<NebulaCoreOptions>({
+  builtins: true,
+  meter: true,
+  energyDeadlineMs: true,
+  resultsFile: true,
+  maxInputBytes: true,
+  timeoutMs: true,
+  maxStderrBytes: true,
+  runtimes: true,
+});
+const INVOKE_OPTIONS = keysOf<InvokeOptions>({
+  runtime: true,
+  mode: true,
+  timeoutMs: true,
+  signal: true,
+  waitForEnergy: true,
+});
+const SPEC_KEYS = keysOf<FunctionSpecBase>({
+  name: true,
+  description: true,
+  grants: true,
+  limits: true,
+  builtin: true,
+});
+const LIMIT_KEYS = keysOf<FunctionLimits>({ memoryMiB: true, cpus: true, pids: true });
+const GRANT_KEYS = keysOf<FunctionGrants>({ env: true, args: true });
 /** The largest delay a Node.js timer takes (2^31 - 1 ms); longer ones would fire at once. */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 let warmWarned = false;
@@ -127,6 +157,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   /** @throws UsageError `INVALID_ARGUMENT` for an option out of range (e.g. `timeoutMs`). */
   constructor(readonly options: NebulaOptions = {}) {
     super();
+    checkKnownKeys(options, [...CORE_OPTIONS, ...RUNTIME_KINDS], 'new Nebula() options');
     if (options.timeoutMs !== undefined) checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');
     for (const [kind, rt] of checkRuntimes(options.runtimes)) this.runtimes.set(kind, rt);
     if (options.energyDeadlineMs !== undefined) checkTimeoutMs(options.energyDeadlineMs, 'options.energyDeadlineMs');
@@ -310,6 +341,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     if (options.waitForEnergy && this.energy && !this.closed) await this.energy.ready().catch(() => undefined);
     const requestAt = nowMs();
     this.assertOpen();
+    checkKnownKeys(options, INVOKE_OPTIONS, 'invoke() options');
     const entry = this.entry(name);
     const kinds = kindsOf(entry.spec);
     const runtime = options.runtime ?? kinds[0]!;
@@ -422,9 +454,22 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    */
   async measureBaseline(options: { durationMs?: number } = {}): Promise<Baseline> {
     this.assertOpen();
+    checkKnownKeys(options, ['durationMs'], 'measureBaseline() options');
     if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
     await this.energy.ready();
     return this.energy.measureBaseline(options.durationMs ?? 10_000);
+  }
+
+  /**
+   * Starts the attached meter and waits for its first reading, so that a meter that cannot be
+   * read fails before any work depends on it (an experiment checks this first).
+   * @throws NebulaError `METER_UNAVAILABLE` naming why (no meter attached, it cannot start, no
+   * reading in time), `METER_PROTOCOL` when it answers with something that is not a reading.
+   */
+  async checkMeter(): Promise<void> {
+    this.assertOpen();
+    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    await this.energy.check();
   }
 
   /**
@@ -434,6 +479,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    */
   async measurePower(options: { durationMs?: number } = {}): Promise<Baseline> {
     this.assertOpen();
+    checkKnownKeys(options, ['durationMs'], 'measurePower() options');
     if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
     await this.energy.ready();
     return this.energy.measurePower(options.durationMs ?? 10_000);
@@ -640,6 +686,18 @@ function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
   return out;
 }
 
+/** The kinds whose artifact may be `{ binary }`, as their descriptors say (for a message). */
+function binaryKinds(): RuntimeKind[] {
+  return RUNTIME_KINDS.filter((kind) => {
+    try {
+      runtimeDescriptor(kind).validate({ binary: '/bin/true' }, 'probe');
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The runtimes a spec has an artifact for, in registry order. */
 function kindsOf(spec: FunctionSpec): RuntimeKind[] {
   return RUNTIME_KINDS.filter((k) => spec[k] !== undefined);
@@ -666,6 +724,17 @@ function validateSpec(spec: FunctionSpec): void {
       'INVALID_ARGUMENT',
       `Invalid function name ${JSON.stringify(spec.name)}: use 1-63 lower-case letters, digits, "-" or "_", starting with a letter.`,
     );
+  const where = `Function "${spec.name}"`;
+  const hint = Object.hasOwn(spec, 'binary')
+    ? {
+        binary: `a static binary goes inside a runtime's artifact: ${binaryKinds()
+          .map((k) => `{ ${k}: { binary: PATH } }`)
+          .join(' or ')}`,
+      }
+    : undefined;
+  checkKnownKeys(spec, [...SPEC_KEYS, ...RUNTIME_KINDS], where, hint);
+  checkKnownKeys(spec.limits, LIMIT_KEYS, `${where}: limits`);
+  checkKnownKeys(spec.grants, GRANT_KEYS, `${where}: grants`);
   const kinds = kindsOf(spec);
   if (kinds.length === 0)
     throw new UsageError(

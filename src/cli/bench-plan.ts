@@ -5,8 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILTIN_NAMES } from '../builtins.js';
-import { UsageError } from '../errors.js';
+import { BUILTIN_NAMES, builtinInputProblem, type BuiltinName } from '../builtins.js';
+import { shownValue, UsageError } from '../errors.js';
+import { own as ownKey } from '../own-keys.js';
 import { QUICK_INPUTS, resolveConfig, type ExperimentConfig, type ResolvedConfig } from '../experiment/run/config.js';
 import { checkOutDir } from '../experiment/run-folder.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
@@ -14,6 +15,7 @@ import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../typ
 import { CliError, parseDuration, parseInput, parseList, parseWhole, type Parsed } from './args.js';
 import { loadBenchFile } from './config-file.js';
 import { functionsFromFlags } from './functions-spec.js';
+import { checkOutputFiles } from './output-file.js';
 
 /** A bench ready to run. */
 export interface BenchPlan {
@@ -28,6 +30,8 @@ export interface BenchPlan {
   exportCsv?: string;
   /** What the flags or the file ask for that probably is not meant (printed, never fatal). */
   warnings: string[];
+  /** `--force`: `--export-csv` may replace an existing file. */
+  force: boolean;
 }
 
 /** A new folder under nebula-results/ named for the time (with -2, -3, ... if taken). */
@@ -40,13 +44,14 @@ function defaultOut(): string {
 
 /** `--inputs fib=30,prime=5000` (repeat a name for several inputs); a comma starts a new pair only before `name=`. */
 function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
+  const out = new Map<string, unknown[]>();
   for (const pair of (values ?? []).flatMap((s) => s.split(/,(?=[a-z][a-z0-9_-]*=)/))) {
     const eq = pair.indexOf('=');
     if (eq < 1) throw new CliError(`--inputs takes name=value pairs such as fib=30, got "${pair}".`);
-    (out[pair.slice(0, eq)] ??= []).push(parseInput(pair.slice(eq + 1)));
+    const name = pair.slice(0, eq);
+    out.set(name, [...(out.get(name) ?? []), parseInput(pair.slice(eq + 1))]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /**
@@ -64,6 +69,7 @@ function keepWarmFromFlag(text: string): boolean | { counts: number[] } {
     );
   return { counts: counts.map(Number) };
 }
+const isBuiltinName = (name: string): name is BuiltinName => (BUILTIN_NAMES as readonly string[]).includes(name);
 
 /** The flags of `nebula bench`. */
 export const benchOptions = {
@@ -89,13 +95,15 @@ export const benchOptions = {
   quick: { type: 'boolean' },
   out: { type: 'string' },
   'export-csv': { type: 'string' },
+  force: { type: 'boolean' },
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
 } as const;
 
 /**
  * Builds the plan from parsed flags.
- * @throws UsageError (exit 2) naming the flag or config field that is wrong, an unknown function, or a used `--out`.
+ * @throws UsageError (exit 2) naming the flag or config field that is wrong, an unknown function, a used `--out`,
+ * or an `--export-csv` file that cannot be written or exists (without `--force`).
  */
 export function planBench(values: Parsed<typeof benchOptions>['values']): BenchPlan {
   const quick = values.quick === true;
@@ -124,14 +132,25 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
         `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --wasm, --docker, --binary or --config.`,
       );
 
+  const flagInputs = inputsFromFlags(values.inputs);
   const inputs: Record<string, unknown[]> = {
     ...(quick ? QUICK_INPUTS : {}),
     ...file?.inputs,
-    ...inputsFromFlags(values.inputs),
+    ...flagInputs,
   };
-  for (const name of Object.keys(inputsFromFlags(values.inputs)))
+  for (const name of Object.keys(flagInputs))
     if (!functions.includes(name))
       throw new CliError(`--inputs names "${name}", which is not among the functions run (${functions.join(', ')}).`);
+  // A built-in refuses an input out of its range on every invocation: say so now, not as a run of failures.
+  for (const f of functions) {
+    if (!isBuiltinName(f) || own.some((s) => s.name === f)) continue;
+    for (const input of ownKey(inputs, f) ?? [])
+      if (builtinInputProblem(f, input) !== undefined)
+        throw new UsageError(
+          'INVALID_INPUT',
+          `${builtinInputProblem(f, input)}, got ${shownValue(input)} (from ${ownKey(flagInputs, f) ? '--inputs' : ownKey(file?.inputs, f) ? values.config : 'the defaults'}).`,
+        );
+  }
 
   const fx = file?.experiment ?? {};
   const runtimes = values.runtimes
@@ -162,7 +181,7 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
       ? parseDuration(values.baseline, '--baseline')
       : (fx.baselineMs ?? (quick ? 2000 : 10_000)),
     batchWindowMs: fx.batchWindowMs ?? (quick ? 1000 : 2000),
-    timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout') : (fx.timeoutMs ?? 60_000),
+    timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout', true) : (fx.timeoutMs ?? 60_000),
     micro: values['no-micro'] === true ? false : (fx.micro ?? true),
     ...(values['keep-warm'] !== undefined
       ? { keepWarm: keepWarmFromFlag(values['keep-warm']) }
@@ -175,6 +194,9 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
   };
   const config = resolveConfig(experiment);
   checkOutDir(config.outDir);
+  const force = values.force === true;
+  if (values['export-csv'] !== undefined)
+    checkOutputFiles([{ flag: '--export-csv', path: values['export-csv'] }], { force, runDirs: [config.outDir] });
   const specs = own.map(
     (s) =>
       Object.fromEntries(
@@ -191,7 +213,8 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
     config,
     meter: values.meter ?? file?.meter ?? 'estimate',
     quick,
-    ...(values['export-csv'] ? { exportCsv: values['export-csv'] } : {}),
+    ...(values['export-csv'] !== undefined ? { exportCsv: values['export-csv'] } : {}),
+    force,
     warnings,
   };
 }

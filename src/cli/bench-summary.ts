@@ -6,8 +6,10 @@ import { fmtEnergy, type EnergyFigure } from '../experiment/analysis/energy-figu
 import { fmtInput, fmtMs, fmtRatio } from '../experiment/report/format.js';
 import { describeMismatch } from '../experiment/analysis/output-check.js';
 import { execNote, runtimeLabel } from '../experiment/report/kit.js';
+import { describeFailures, failedCells } from '../experiment/report/sections-run.js';
 import type { Summary } from '../stats.js';
 import type { Comparison, ExperimentResult } from '../experiment/analysis/summary.js';
+import { termText } from '../experiment/report/escape.js';
 import { textTable } from './table.js';
 
 const withCi = (s: Summary | undefined) => (s ? `${fmtMs(s.median)} [${fmtMs(s.ci95[0])}, ${fmtMs(s.ci95[1])}]` : '–');
@@ -18,9 +20,9 @@ const energy = (f: EnergyFigure | undefined) =>
   f ? `${fmtEnergy(f)} ${f.source === 'batch' ? `batch of ${f.n}` : 'median'}` : '–';
 
 /**
- * The summary as lines of text; `files` are the paths written, by what they hold. With
- * `notesShown`, the run's notes were printed as they came, where the reader sees this summary,
- * so they are not repeated.
+ * The summary as lines of text for a terminal; `files` are the paths written, by what they hold.
+ * With `notesShown`, the run's notes were printed as they came, where the reader sees this
+ * summary, so they are not repeated.
  */
 export function benchSummary(r: ExperimentResult, files: Record<string, string>, notesShown = false): string {
   const out: string[] = [];
@@ -60,6 +62,14 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>,
   );
   const notes = [...new Set(r.cells.map((c) => execNote(c.runtime)).filter(Boolean))];
   for (const n of notes) out.push(`† ${n}`);
+  const { failed, never } = failedCells(r);
+  if (failed.length) {
+    out.push(
+      '',
+      `${never.length ? `FAILED: ${never.length} cell${never.length === 1 ? '' : 's'} never succeeded` : 'Failures'}; error codes and the first message per cell:`,
+    );
+    for (const line of describeFailures(r)) out.push(`  ${line}`);
+  }
 
   if (r.comparisons.length) {
     const groups = new Map<string, Comparison[]>();
@@ -129,5 +139,6 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>,
   out.push('', 'Files:');
   const width = Math.max(...Object.keys(files).map((k) => k.length));
   for (const [what, path] of Object.entries(files)) out.push(`  ${what.padEnd(width)}  ${path}`);
-  return out.join('\n');
+  // Names, inputs, outputs and notes come from outside: nothing in them may act on the terminal.
+  return termText(out.join('\n'), true);
 }

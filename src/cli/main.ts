@@ -3,9 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNebulaError, UsageError } from '../errors.js';
+import { termText } from '../experiment/report/escape.js';
 import { packageRoot } from '../paths.js';
 import { RUNTIME_KINDS, RUNTIMES } from '../runtimes/index.js';
-import { nearest, type Command } from './args.js';
+import { nearest } from '../known-keys.js';
+import { type Command } from './args.js';
 import { command as advise } from './commands/advise.js';
 import { command as bench } from './commands/bench.js';
 import { command as clean } from './commands/clean.js';
@@ -53,7 +55,9 @@ async function main(argv: string[]): Promise<number> {
       COMMANDS.map((c) => c.name),
     );
     console.error(
-      `nebula: unknown command "${name}".${near ? ` Did you mean "nebula ${near}"?` : ''} (nebula --help lists the commands)`,
+      termText(
+        `nebula: unknown command "${name}".${near ? ` Did you mean "nebula ${near}"?` : ''} (nebula --help lists the commands)`,
+      ),
     );
     return 2;
   }
@@ -68,14 +72,17 @@ main(process.argv.slice(2)).then(
     if (isNebulaError(e)) {
       // A usage mistake (bad flag, unknown function, bad config) is exit 2; anything else that went wrong is 1.
       const usageError = e instanceof UsageError;
-      console.error(`nebula: ${e.code === 'INVALID_ARGUMENT' ? '' : `${e.code}: `}${e.message}`);
+      // Messages carry names, paths and a function's stderr from outside: nothing in them acts on the terminal.
+      console.error(termText(`nebula: ${e.code === 'INVALID_ARGUMENT' ? '' : `${e.code}: `}${e.message}`, true));
+      if (e.code === 'METER_UNAVAILABLE' || e.code === 'METER_PROTOCOL')
+        console.error('nebula: to measure without energy, run with --meter none ("meter": "none" in a config file).');
       if (e.code === 'RUNTIME_UNAVAILABLE')
         console.error(
           `nebula: to measure without it, choose other runtimes (bench --runtimes, invoke --runtime; registered: ${RUNTIME_KINDS.join(', ')}).`,
         );
       process.exitCode = usageError ? 2 : 1;
     } else {
-      console.error(`nebula: internal error (please report it): ${(e as Error)?.stack ?? String(e)}`);
+      console.error(termText(`nebula: internal error (please report it): ${(e as Error)?.stack ?? String(e)}`, true));
       process.exitCode = 70;
     }
   },

@@ -3,7 +3,9 @@
  * so the schema shipped for editors and the check the CLI runs are one and the same. The first
  * problem is reported as one line naming the field (`functions[1].inputs`).
  */
-import { nearest } from './args.js';
+import { shownValue } from '../errors.js';
+import { own } from '../own-keys.js';
+import { nearest } from '../known-keys.js';
 
 /** The part of JSON Schema used here. */
 export interface Schema {
@@ -27,10 +29,7 @@ export interface Schema {
   default?: unknown;
 }
 
-const show = (v: unknown) => {
-  const t = JSON.stringify(v) ?? String(v);
-  return t.length > 60 ? `${t.slice(0, 57)}...` : t;
-};
+const show = shownValue;
 
 function typeOf(v: unknown): string {
   if (Array.isArray(v)) return 'array';
@@ -40,6 +39,8 @@ function typeOf(v: unknown): string {
 }
 
 function typeOk(type: NonNullable<Schema['type']>, v: unknown): boolean {
+  // JSON has no Infinity, but 1e400 parses to it: no number field takes one.
+  if (typeof v === 'number' && !Number.isFinite(v)) return false;
   const t = typeOf(v);
   return t === type || (type === 'number' && t === 'integer');
 }
@@ -109,9 +110,9 @@ export function checkSchema(value: unknown, schema: Schema, path: string): strin
   if (typeOf(value) === 'object' && (schema.properties || schema.additionalProperties !== undefined)) {
     const obj = value as Record<string, unknown>;
     const known = Object.keys(schema.properties ?? {});
-    for (const r of schema.required ?? []) if (!(r in obj)) return `${path} needs "${r}"`;
+    for (const r of schema.required ?? []) if (!Object.hasOwn(obj, r)) return `${path} needs "${r}"`;
     for (const [k, v] of Object.entries(obj)) {
-      const sub = schema.properties?.[k];
+      const sub = own(schema.properties, k);
       const at = path ? `${path}.${k}` : k;
       if (sub) {
         const p = checkSchema(v, sub, at);

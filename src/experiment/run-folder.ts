@@ -4,8 +4,18 @@
  * `summary.json` (written when the run ends). A folder is reportable from `run.json` and the
  * records alone, so a run killed midway (kill -9, power loss) loses nothing it recorded.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../runtimes/index.js';
 import type { Baseline, BatchEnergy, FunctionInfo, InvocationRecord } from '../types.js';
@@ -15,7 +25,13 @@ import { cellKey, type Cell } from './cell.js';
 import { summarizeRecords, type ExperimentResult } from './analysis/summary.js';
 
 /** The files of an experiment folder. */
-export const RUN_FILES = { run: 'run.json', records: 'records.jsonl', summary: 'summary.json' } as const;
+export const RUN_FILES = {
+  run: 'run.json',
+  records: 'records.jsonl',
+  summary: 'summary.json',
+  markdown: 'report.md',
+  html: 'report.html',
+} as const;
 
 /** What `run.json` holds: enough to summarise the records without `summary.json`. */
 export interface RunFile {
@@ -36,12 +52,25 @@ export interface RunFile {
 }
 
 /**
- * Checks that `dir` can take a new run: it does not exist yet, or is an empty folder.
- * @throws UsageError `INVALID_CONFIG` when it holds anything (runs are never mixed) or is a file.
+ * Checks that `dir` can take a new run: it does not exist yet and can be created, or is an empty
+ * folder that can be written.
+ * @throws UsageError `INVALID_CONFIG` when it holds anything (runs are never mixed), is a file, or cannot be made or written.
  */
 export function checkOutDir(dir: string): void {
-  if (!existsSync(dir)) return;
+  if (!existsSync(dir)) {
+    // The nearest folder that exists is where the run's folders will be made.
+    let parent = dirname(resolve(dir));
+    while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+    if (!statSync(parent).isDirectory()) throw outDirError(dir, `cannot be created: ${parent} is a file`);
+    if (!canWriteIn(parent))
+      throw outDirError(
+        dir,
+        `cannot be created: ${parent} cannot be written (no permission, or a read-only file system)`,
+      );
+    return;
+  }
   if (!statSync(dir).isDirectory()) throw outDirError(dir, 'is a file, not a folder');
+  if (!canWriteIn(dir)) throw outDirError(dir, 'cannot be written (no permission, or a read-only file system)');
   const entries = readdirSync(dir);
   if (entries.length)
     throw outDirError(
@@ -60,6 +89,19 @@ export function claimOutDir(dir: string): void {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw outDirError(dir, `cannot be created: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * True when a file can be made in `dir`, found by making (and removing) an empty folder there:
+ * permission bits say nothing for root, nor for /proc or a read-only mount.
+ */
+export function canWriteIn(dir: string): boolean {
+  try {
+    rmdirSync(mkdtempSync(join(dir, '.nebula-check-')));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -90,7 +132,19 @@ export function readRecords(path: string): { records: InvocationRecord[]; skippe
     if (!line.trim()) continue;
     try {
       const r = JSON.parse(line) as InvocationRecord;
-      if (r && typeof r === 'object' && typeof r.id === 'string' && r.timing) records.push(r);
+      // Names and codes are read as keys and shown: a line that lacks them, or holds other types, is not a record.
+      if (
+        r &&
+        typeof r === 'object' &&
+        typeof r.id === 'string' &&
+        typeof r.function === 'string' &&
+        typeof r.runtime === 'string' &&
+        typeof r.mode === 'string' &&
+        typeof r.ok === 'boolean' &&
+        r.timing &&
+        typeof r.timing === 'object'
+      )
+        records.push(r);
       else skipped++;
     } catch {
       skipped++;

@@ -5,6 +5,7 @@
  * P = P_idle + (P_busy - P_idle) x u, with idle power about half of busy power. The default
  * per-core figures (4 W idle, 8 W busy) are rough values for a modern server core; set your own.
  */
+import { checkKnownKeys, keysOf } from '../known-keys.js';
 import { cpus } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import { nowMs } from '../clock.js';
@@ -42,6 +43,11 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
   constructor(readonly options: EstimateMeterOptions = {}) {
     super();
     const o = options ?? {};
+    checkKnownKeys(
+      o,
+      keysOf<EstimateMeterOptions>({ intervalMs: true, idleWPerCore: true, maxWPerCore: true, cores: true }),
+      'EstimateMeter options',
+    );
     this.intervalMs = finiteNumber('EstimateMeter intervalMs', o.intervalMs, 1, 3_600_000, 200);
     this.idleW = finiteNumber('EstimateMeter idleWPerCore', o.idleWPerCore, 0, 10_000, 4);
     this.maxW = finiteNumber(

@@ -2,6 +2,7 @@
  * RaplMeter: Intel/AMD RAPL energy counters through Linux powercap (`energy_uj`), package and
  * DRAM zones, with the counter's wrap-around (`max_energy_range_uj`) handled.
  */
+import { checkKnownKeys, keysOf } from '../known-keys.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
@@ -41,6 +42,11 @@ export class RaplMeter extends EventEmitter<MeterEvents> implements Meter {
   /** @throws UsageError `INVALID_ARGUMENT` for an `intervalMs` that is not a finite number from 1 to 3 600 000, or `zones` that is not a list of names. */
   constructor(readonly options: RaplMeterOptions = {}) {
     super();
+    checkKnownKeys(
+      options,
+      keysOf<RaplMeterOptions>({ root: true, zones: true, intervalMs: true }),
+      'RaplMeter options',
+    );
     this.intervalMs = finiteNumber('RaplMeter intervalMs', options?.intervalMs, 1, 3_600_000, 100);
     const zones: unknown = options?.zones;
     if (zones !== undefined && (!Array.isArray(zones) || zones.some((z) => typeof z !== 'string')))

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Nebula } from '../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS } from '../runtimes/index.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
+import { unknownKey } from '../known-keys.js';
 import { HttpError, invalid, readBody, readJson, send, sendJsonText } from './http.js';
 import type { Metrics } from './metrics.js';
 import { PAGE } from './page.js';
@@ -25,8 +26,23 @@ type Handler = (
   url: URL,
 ) => Promise<void> | void;
 
+/** The fields each JSON body and query takes: any other is 400 naming the nearest (docs/server.md). */
+const INVOKE_FIELDS = ['function', 'input', 'runtime', 'mode', 'timeoutMs'] as const;
+const DEPLOY_FIELDS = ['name', 'description', 'docker'] as const;
+const DEPLOY_DOCKER_FIELDS = ['image'] as const;
+
+/** @throws HttpError 400 `INVALID_ARGUMENT` for a field (or query parameter) that is not `known`. */
+function knownFields(value: unknown, known: readonly string[], what: string): void {
+  const problem = unknownKey(value, known);
+  if (problem) throw new HttpError(400, 'INVALID_ARGUMENT', `${what}: ${problem}.`);
+}
+
+/** The query's parameter names as an object's keys, for {@link knownFields}. */
+const queryKeys = (url: URL) => Object.fromEntries([...url.searchParams.keys()].map((k) => [k, true]));
+
 async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
   const body = await readJson(req, ctx.jsonLimit);
+  knownFields(body, INVOKE_FIELDS, 'The body');
   const fn = body.function;
   if (typeof fn !== 'string' || !fn) throw invalid('function', 'must be the name of a deployed function');
   // Which runtimes and modes exist is Nebula's to say (it answers INVALID_ARGUMENT naming them).
@@ -63,6 +79,7 @@ async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteConte
 }
 
 function results(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): void {
+  knownFields(queryKeys(url), ['limit', 'runtime', 'function', 'cursor'], 'The query');
   const limitText = url.searchParams.get('limit') ?? '50';
   const limit = Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
@@ -100,6 +117,7 @@ async function deploy(
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   let spec: FunctionSpec;
   if (type === 'application/wasm' || type === 'application/octet-stream') {
+    knownFields(queryKeys(url), ['name'], 'The query');
     const name = url.searchParams.get('name');
     if (!name) throw invalid('name', 'is required as a query parameter (?name=) with a wasm upload');
     const bytes = await readBody(req, ctx.uploadLimit);
@@ -107,6 +125,8 @@ async function deploy(
     spec = { name, wasm: new Uint8Array(bytes) };
   } else if (type === 'application/json') {
     const body = await readJson(req, ctx.jsonLimit);
+    knownFields(body, DEPLOY_FIELDS, 'The body');
+    knownFields(body.docker, DEPLOY_DOCKER_FIELDS, 'The body\'s "docker"');
     if (typeof body.name !== 'string') throw invalid('name', 'must be a string');
     const docker = body.docker as { image?: unknown } | undefined;
     if (!docker || typeof docker !== 'object' || typeof docker.image !== 'string' || !docker.image)
@@ -139,6 +159,7 @@ async function undeploy(
 }
 
 function samples(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): void {
+  knownFields(queryKeys(url), ['since'], 'The query');
   const since = Number(url.searchParams.get('since') ?? 0);
   if (!Number.isFinite(since)) throw invalid('since', 'must be epoch milliseconds');
   const meter = ctx.nebula.meter;

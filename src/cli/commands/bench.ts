@@ -1,18 +1,20 @@
 /** `nebula bench`: run an experiment on the built-ins or your own functions, write its reports, print a summary. */
-import { writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { isNebulaError } from '../../errors.js';
 import { recordsToCsv } from '../../experiment/report/csv.js';
 import { Experiment, type ExperimentPhase } from '../../experiment/run/experiment.js';
 import { resolveConfig } from '../../experiment/run/config.js';
+import { termText } from '../../experiment/report/escape.js';
 import { fmtMs } from '../../experiment/report/format.js';
 import { withKeepWarmCaps } from '../../experiment/run/keep-warm.js';
 import { writeReports } from '../../experiment/report/render.js';
+import { failedCells } from '../../experiment/report/sections-run.js';
 import { readRecords, RUN_FILES } from '../../experiment/run-folder.js';
 import { cellKey } from '../../experiment/cell.js';
 import { EstimateMeter } from '../../meters/index.js';
 import { Nebula } from '../../nebula.js';
 import { RUNTIME_KINDS, runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
+import { own } from '../../own-keys.js';
 import type { FunctionSpec } from '../../types.js';
 import { INVOCATION_MODES } from '../../types.js';
 import { CliError, parse, type Command } from '../args.js';
@@ -20,6 +22,7 @@ import { benchSummary } from '../bench-summary.js';
 import { configSchema } from '../config-schema.js';
 import { benchOptions, planBench, type BenchPlan } from '../bench-plan.js';
 import { onInterrupt } from '../interrupt.js';
+import { writeOutputFile } from '../output-file.js';
 import { meterFromSpec } from '../meter-spec.js';
 import { Progress, stdoutIsStderr } from '../progress.js';
 
@@ -54,10 +57,12 @@ Experiment:
                          K stops growing when memory runs short. off skips it; counts size it.
   --no-micro             skip the tinybench micro-benchmarks of a Wasm invocation back to back
   --quick                every built-in with small inputs on every runtime, cold and prewarmed (about two minutes)
+  A DURATION is a number with its unit: 500ms, 30s, 2m or 1h (a bare number other than 0 is refused).
 
 Output:
   --out DIR              a new or empty folder (default nebula-results/<time>)
-  --export-csv FILE      also write every record as one CSV row
+  --export-csv FILE      also write every record as one CSV row (a new file; never one of the run's own)
+  --force                let --export-csv replace an existing file
   --json                 print the result as JSON on stdout (progress stays on stderr)
   --dry-run              check everything and print the plan; run nothing
   -h, --help`;
@@ -71,7 +76,7 @@ function shown(path: string): string {
 /** The cells the plan makes (before any runtime is skipped) and its invocation count. */
 function planText(plan: BenchPlan): { text: string; json: unknown } {
   const c = plan.config;
-  const perFunction = c.functions.map((f) => ({ function: f, inputs: c.inputs[f] ?? [null] }));
+  const perFunction = c.functions.map((f) => ({ function: f, inputs: own(c.inputs, f) ?? [null] }));
   const cells = perFunction.reduce((n, f) => n + f.inputs.length, 0) * c.runtimes.length * c.modes.length;
   const invocations = cells * (c.warmup + c.repetitions);
   const json = { config: c, meter: plan.meter, functions: plan.specs, cells, invocations, warnings: plan.warnings };
@@ -161,7 +166,7 @@ async function run(argv: string[]): Promise<number> {
   const meter =
     plan.meter === 'estimate' && plan.quick ? new EstimateMeter({ intervalMs: 100 }) : meterFromSpec(plan.meter);
   const progress = new Progress();
-  for (const w of plan.warnings) progress.line(`warning: ${w}`);
+  for (const w of plan.warnings) progress.line(termText(`warning: ${w}`, true));
   const nebula = new Nebula(withKeepWarmCaps({ meter }, resolveConfig(plan.config).keepWarm));
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
@@ -173,11 +178,13 @@ async function run(argv: string[]): Promise<number> {
     ac.abort();
   });
   try {
+    // A meter that cannot be read fails the run before any work (exit 1); --meter none runs without energy.
+    if (nebula.meter) await nebula.checkMeter();
     const exp = new Experiment(nebula, plan.config);
     for (const w of plan.warnings) exp.note(w);
     await deployOwn(nebula, plan.specs, plan.config.skipUnavailable, (t) => {
       exp.note(t);
-      progress.line(`note: ${t}`);
+      progress.line(termText(`note: ${t}`, true));
     });
     let phase: ExperimentPhase = 'prepare';
     let label = '';
@@ -192,7 +199,7 @@ async function run(argv: string[]): Promise<number> {
         (label = `${rec.function} ${rec.runtime} ${rec.mode} ${rec.ok ? fmtMs(rec.timing.totalMs) : rec.error?.code}`),
     );
     exp.on('tick', (p, done, total) => progress.tick(done, total, p === phase ? label : ''));
-    exp.on('note', (t) => progress.line(`note: ${t}`));
+    exp.on('note', (t) => progress.line(termText(`note: ${t}`, true)));
     const result = await exp.run(ac.signal);
     const dir = plan.config.outDir;
     const reports = writeReports(dir, result);
@@ -207,12 +214,13 @@ async function run(argv: string[]): Promise<number> {
       const mismatched = new Set(result.outputCheck.mismatches.flatMap((m) => m.recordIds));
       const cells = new Set(result.cells.map(cellKey));
       const records = readRecords(files['records.jsonl']!).records.filter((r) => cells.has(cellKey(r)));
-      writeFileSync(plan.exportCsv, recordsToCsv(records, mismatched));
+      writeOutputFile({ flag: '--export-csv', path: plan.exportCsv }, recordsToCsv(records, mismatched), plan.force);
       files.csv = plan.exportCsv;
     }
     if (json) console.log(JSON.stringify({ files, result }, null, 2));
     else console.log(`\n${benchSummary(result, files, stdoutIsStderr())}`);
-    return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;
+    // A cell that never succeeded measured nothing: the run did not do what it was asked.
+    return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : failedCells(result).never.length ? 1 : 0;
   } finally {
     dispose();
     await nebula.close();

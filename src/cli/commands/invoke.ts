@@ -1,4 +1,5 @@
 /** `nebula invoke <function> <input>`. */
+import { termText } from '../../experiment/report/escape.js';
 import { fmtMs, fmtWh } from '../../experiment/report/format.js';
 import { execNote } from '../../experiment/report/kit.js';
 import { Nebula } from '../../nebula.js';
@@ -6,7 +7,8 @@ import { isRuntimeKind, RUNTIME_KINDS } from '../../runtimes/index.js';
 import { BUILTIN_NAMES } from '../../builtins.js';
 import { UsageError } from '../../errors.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../../types.js';
-import { CliError, nearest, parse, parseDuration, parseInput, type Command } from '../args.js';
+import { nearest } from '../../known-keys.js';
+import { CliError, parse, parseDuration, parseInput, type Command } from '../args.js';
 import { functionsFromFlags } from '../functions-spec.js';
 
 const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KINDS.join('|')}] [--mode ${INVOCATION_MODES.join('|')}] [--timeout 30s] [--json]
@@ -14,9 +16,10 @@ const usage = `Usage: nebula invoke <function> <input> [--runtime ${RUNTIME_KIND
 
 Invokes a function once: a built-in, or your own given by --wasm, --docker or --binary (as for
 nebula bench; a static binary goes to every runtime that takes one). The input is JSON (42,
-'{"n":5}') or else taken as a string. Prints the result and the timings, or the whole record
-with --json. Energy is printed including idle power (no idle baseline is measured for one
-invocation). Exit code 1 when the function fails.`;
+'{"n":5}') or else taken as a string. --timeout takes a number with its unit: 500ms, 30s, 2m
+or 1h. Prints the result and the timings, or the whole record with --json. Energy is printed
+including idle power (no idle baseline is measured for one invocation). Exit code 1 when the
+function fails.`;
 
 const options = {
   wasm: { type: 'string', multiple: true },
@@ -46,7 +49,7 @@ async function run(argv: string[]): Promise<number> {
   const mode = values.mode as InvocationMode | undefined;
   if (mode !== undefined && !INVOCATION_MODES.includes(mode))
     throw new CliError(`--mode is one of ${INVOCATION_MODES.join(', ')}, got "${mode}".`);
-  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : undefined;
+  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout', true) : undefined;
   const own = functionsFromFlags({ wasm: values.wasm, docker: values.docker, binary: values.binary }, undefined, (w) =>
     console.error(`nebula: warning: ${w}`),
   );
@@ -90,7 +93,9 @@ async function run(argv: string[]): Promise<number> {
     });
     if (values.json) console.log(JSON.stringify(rec, null, 2));
     else if (rec.ok) {
-      console.log(typeof rec.result === 'string' ? rec.result : JSON.stringify(rec.result));
+      const text = typeof rec.result === 'string' ? rec.result : JSON.stringify(rec.result);
+      // Piped, the output is the function's own; on a terminal it cannot act on the terminal.
+      console.log(process.stdout.isTTY ? termText(text, true) : text);
       const t = rec.timing;
       const waited = t.prepareMs > 0 ? ` (after ${fmtMs(t.prepareMs)} of set-up: prepareMs)` : '';
       const note = execNote(rec.runtime);
@@ -105,7 +110,7 @@ async function run(argv: string[]): Promise<number> {
           : `energy: ${rec.energyNote?.message ?? rec.energyStatus}`,
       );
     } else {
-      console.error(`nebula: ${rec.error.code}: ${rec.error.message}`);
+      console.error(termText(`nebula: ${rec.error.code}: ${rec.error.message}`, true));
     }
     return rec.ok ? 0 : 1;
   } finally {

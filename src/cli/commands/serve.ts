@@ -37,6 +37,8 @@ async function run(argv: string[]): Promise<number> {
   const nebula = new Nebula(meter !== undefined ? { meter } : {});
   const api = createServer(nebula, values.token ? { token: values.token } : {});
   try {
+    // A meter named on the command line must be readable; without --meter the default one is best effort.
+    if (nebula.meter && values.meter) await nebula.checkMeter();
     const baseline = baselineMs > 0 ? await nebula.measureBaseline({ durationMs: baselineMs }) : null;
     const { url } = await api.listen(port, values.host ?? '127.0.0.1');
     // A server deploys ahead, as a FaaS platform does: the built-ins are prepared on Wasm in the

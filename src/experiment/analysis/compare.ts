@@ -6,6 +6,7 @@
  * to the next, so a verdict ("B higher", "B lower") is withheld where the runs did not share
  * their conditions (machine, load, meter, idle baseline) or where a side is one batch.
  */
+import { own } from '../../own-keys.js';
 import { mannWhitney, medianRatio, summarize } from '../../stats.js';
 import type { InvocationRecord } from '../../types.js';
 import { energyRatio, figureSource } from './energy-figures.js';
@@ -120,8 +121,8 @@ function unshared(a: ExperimentResult, b: ExperimentResult): { timing: string[];
 function differences(a: ExperimentResult, b: ExperimentResult): string[] {
   const notes: string[] = [];
   for (const k of new Set([...Object.keys(a.machine), ...Object.keys(b.machine)]))
-    if (String(a.machine[k]) !== String(b.machine[k]))
-      notes.push(`${k} differs: A ${a.machine[k] ?? '?'}, B ${b.machine[k] ?? '?'}.`);
+    if (String(own(a.machine, k)) !== String(own(b.machine, k)))
+      notes.push(`${k} differs: A ${own(a.machine, k) ?? '?'}, B ${own(b.machine, k) ?? '?'}.`);
   const meter = (r: ExperimentResult) => (r.meter ? `${r.meter.name}${r.meter.estimate ? ' (estimate)' : ''}` : 'none');
   if (meter(a) !== meter(b)) notes.push(`meter differs: A ${meter(a)}, B ${meter(b)}.`);
   if (a.config.repetitions !== b.config.repetitions)

@@ -4,6 +4,7 @@
  * `nebula report` and `nebula compare` read this module, never the runner.
  */
 import type { RuntimeKind } from '../../runtimes/index.js';
+import { keyTable } from '../../own-keys.js';
 import { medianRatio, summarize, type Summary } from '../../stats.js';
 import type { Baseline, BatchEnergy, FunctionInfo, InvocationMode, InvocationRecord } from '../../types.js';
 import type { RunLoad } from '../run/machine.js';
@@ -17,7 +18,10 @@ import { cellKey, type Cell } from '../cell.js';
 export interface CellSummary extends Cell {
   ok: number;
   failed: number;
+  /** Failed records by error code. */
   errors: Record<string, number>;
+  /** The first failed record's error: what the terminal and the reports show of a failing cell. */
+  firstError?: { code: string; message: string };
   /** Successful records whose result differs from the reference (see `outputCheck`). */
   mismatched: number;
   metrics: Record<string, Summary>;
@@ -129,8 +133,12 @@ export function summarizeRecords(
   const out: CellSummary[] = cells.map((c) => {
     const recs = byKey.get(cellKey(c)) ?? [];
     const ok = recs.filter((r) => r.ok);
-    const errors: Record<string, number> = {};
-    for (const r of recs) if (!r.ok) errors[r.error?.code ?? 'UNKNOWN'] = (errors[r.error?.code ?? 'UNKNOWN'] ?? 0) + 1;
+    const errors = keyTable<number>();
+    for (const r of recs) {
+      if (r.ok) continue;
+      const code = String(r.error?.code ?? 'UNKNOWN');
+      errors[code] = (errors[code] ?? 0) + 1;
+    }
     const metrics: Record<string, Summary> = {};
     for (const m of METRICS) {
       const s = summarize(ok.map((r) => metricOf(r, m)));
@@ -146,6 +154,8 @@ export function summarizeRecords(
       metrics,
     };
     if (batch) cell.batch = batch;
+    const failure = recs.find((r) => !r.ok)?.error;
+    if (failure) cell.firstError = { code: String(failure.code), message: String(failure.message ?? '') };
     const interpolated =
       ok.filter((r) => (r.energy as { quality?: string } | null)?.quality === 'interpolated').length > ok.length / 2;
     const energy = energyFigure(cell, options.isolated ?? true, options.estimate ?? false, interpolated);

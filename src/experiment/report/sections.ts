@@ -5,7 +5,13 @@
 import type { SectionBuilder } from './kit.js';
 import { energyAnalysisSections } from './sections-energy-analysis.js';
 import { energySection } from './sections-energy.js';
-import { comparisonsSection, machineSection, microSection, outputCheckSection } from './sections-run.js';
+import {
+  comparisonsSection,
+  failuresSection,
+  machineSection,
+  microSection,
+  outputCheckSection,
+} from './sections-run.js';
 import {
   cellsSection,
   coldStartSection,
@@ -15,6 +21,7 @@ import {
 } from './sections-timing.js';
 
 export const REPORT_SECTIONS: SectionBuilder[] = [
+  failuresSection,
   outputCheckSection,
   coldStartSection,
   sandboxStartSection,

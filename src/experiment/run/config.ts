@@ -1,6 +1,7 @@
 /** An experiment's configuration: what the user gives, and the one place its defaults are resolved. */
 import { builtinInputs } from '../../builtins.js';
-import { UsageError } from '../../errors.js';
+import { shownValue, UsageError } from '../../errors.js';
+import { keysOf, unknownKey } from '../../known-keys.js';
 import { checkTimeoutMs } from '../../nebula.js';
 import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
@@ -61,8 +62,34 @@ export const DEFAULT_INPUTS: Record<string, unknown[]> = builtinInputs('default'
 /** Small inputs of the built-ins for `nebula bench --quick` (about two minutes for everything). */
 export const QUICK_INPUTS: Record<string, unknown[]> = builtinInputs('quick');
 
+const CONFIG_KEYS = keysOf<ExperimentConfig>({
+  functions: true,
+  runtimes: true,
+  baseline: true,
+  modes: true,
+  inputs: true,
+  repetitions: true,
+  warmup: true,
+  order: true,
+  seed: true,
+  baselineMs: true,
+  batchWindowMs: true,
+  micro: true,
+  timeoutMs: true,
+  keepWarm: true,
+  skipUnavailable: true,
+  outDir: true,
+});
+const KEEP_WARM_KEYS = keysOf<KeepWarmConfig>({
+  counts: true,
+  windowMs: true,
+  repeats: true,
+  function: true,
+  input: true,
+});
+
 const bad = (field: string, what: string, got: unknown) =>
-  new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${JSON.stringify(got) ?? String(got)}.`, {
+  new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${shownValue(got)}.`, {
     details: { field },
   });
 
@@ -83,6 +110,16 @@ function defaultBaseline(runtimes: readonly RuntimeKind[]): RuntimeKind {
  */
 export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) throw bad('config', 'must be an object', config);
+  for (const [where, value, known] of [
+    ['', config, CONFIG_KEYS],
+    ['keepWarm: ', config.keepWarm, KEEP_WARM_KEYS],
+  ] as const) {
+    const problem = unknownKey(value, known);
+    if (problem)
+      throw new UsageError('INVALID_CONFIG', `Experiment config: ${where}${problem}.`, {
+        details: { field: where ? 'keepWarm' : 'config' },
+      });
+  }
   if (typeof config.outDir !== 'string' || !config.outDir)
     throw bad('outDir', 'must name the folder for records and reports', config.outDir);
   const runtimes = config.runtimes ?? [...RUNTIME_KINDS];
@@ -106,7 +143,7 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
   if (typeof inputs !== 'object' || inputs === null || Object.values(inputs).some((v) => !Array.isArray(v)))
     throw bad('inputs', 'must map function names to lists of inputs', inputs);
   const batch = config.batchWindowMs ?? 2000;
-  if (batch !== false && (typeof batch !== 'number' || !(batch > 0)))
+  if (batch !== false && (typeof batch !== 'number' || !(batch > 0) || !Number.isFinite(batch)))
     throw bad('batchWindowMs', 'must be a positive number of ms or false', batch);
   let timeoutMs: number;
   try {

@@ -8,6 +8,7 @@ import { EventEmitter } from 'eventemitter3';
 import { isoFromMs, nowMs } from '../../clock.js';
 import { isNebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
 import type { Nebula } from '../../nebula.js';
+import { own } from '../../own-keys.js';
 import { RecordLog } from '../../record-log.js';
 import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
 import { quantile } from '../../stats.js';
@@ -85,14 +86,18 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
    * Runs it. With `signal` aborted midway, stops after the current invocation and keeps what was
    * recorded. Writes run.json at the start, records.jsonl as it goes, summary.json at the end.
    * @throws UsageError `FUNCTION_NOT_FOUND`; `INVALID_CONFIG` when `outDir` is not empty (runs are never mixed).
+   * @throws NebulaError `METER_UNAVAILABLE` or `METER_PROTOCOL` when the Nebula instance has a meter that
+   * cannot be read, before anything runs (to run without energy, give the instance `meter: null`).
    */
   async run(signal?: AbortSignal): Promise<ExperimentResult> {
     const cfg = this.config;
     const names = cfg.functions.length ? cfg.functions : (await this.nebula.functions()).map((f) => f.name);
     for (const n of names)
       if (!this.nebula.has(n)) throw new UsageError('FUNCTION_NOT_FOUND', `No function named "${n}" is deployed.`);
-    claimOutDir(cfg.outDir);
     const meter = this.nebula.meter;
+    // Energy was asked for: a meter that cannot be read fails the run now, not as figures missing at its end.
+    if (meter) await this.nebula.checkMeter();
+    claimOutDir(cfg.outDir);
     this.planned = this.plannedPhases(names);
     const run: RunFile = (this.runFile = {
       format: 'nebula-run/1',
@@ -113,13 +118,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
         const effect = runtimeDescriptor(rt).sideEffect;
         if (effect) this.note(`${runtimeDescriptor(rt).label} beside other runtimes: ${effect}`);
       }
-    const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
+    const known = new Map((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
     const cells: Cell[] = [];
     for (const fn of names)
       for (const runtime of runtimes)
-        if (known[fn]?.includes(runtime))
+        if (known.get(fn)?.includes(runtime))
           for (const mode of cfg.modes)
-            for (const input of cfg.inputs[fn] ?? [null]) cells.push({ function: fn, runtime, mode, input });
+            for (const input of own(cfg.inputs, fn) ?? [null]) cells.push({ function: fn, runtime, mode, input });
     const baselineRuntime = runtimes.includes(cfg.baseline) ? cfg.baseline : runtimes[0]!;
     run.cells = cells;
     run.functions = (await this.nebula.functions())
@@ -239,14 +244,14 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   /** Prepares every runtime; an unavailable one is dropped with a note when the config allows. */
   private async prepare(names: string[]): Promise<RuntimeKind[]> {
     const cfg = this.config;
-    const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
+    const known = new Map((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
     this.announce('prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
     let runtimes = [...cfg.runtimes];
     let done = 0;
     for (const rt of cfg.runtimes) {
       try {
         await this.nebula.prepare(
-          names.filter((n) => known[n]?.includes(rt)),
+          names.filter((n) => known.get(n)?.includes(rt)),
           [rt],
         );
       } catch (e) {

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { builtinFunctions } from '../../builtins.js';
-import { UsageError } from '../../errors.js';
+import { shownValue, UsageError } from '../../errors.js';
 import type { Nebula, NebulaOptions } from '../../nebula.js';
 import type { RuntimeKind } from '../../runtimes/index.js';
 import { linearFit } from '../../stats.js';
@@ -95,7 +95,7 @@ const settleMs = (intervalMs: number) => intervalMs * 2 + 200;
 const fmtMiB = (b: number) => `${Math.round(b / MiB)} MiB`;
 
 const bad = (what: string, got: unknown) =>
-  new UsageError('INVALID_CONFIG', `Experiment config: keepWarm.${what}, got ${JSON.stringify(got) ?? String(got)}.`, {
+  new UsageError('INVALID_CONFIG', `Experiment config: keepWarm.${what}, got ${shownValue(got)}.`, {
     details: { field: `keepWarm` },
   });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import type { Nebula } from '../../nebula.js';
 import { functionsDir } from '../../paths.js';
-import { encodeGrants, HostContext, OutputWriter, ProcExit } from '../../runtimes/wasm/host/context.js';
+import { encodeGrants, HostContext, isStopSignal, OutputWriter } from '../../runtimes/wasm/host/context.js';
 import { preview1Imports } from '../../runtimes/wasm/host/preview1.js';
 
 /** One tinybench task's latency, ms. */
@@ -55,7 +55,7 @@ export async function microBenchmarks(nebula: Nebula, timeMs = 400): Promise<Mic
       try {
         (inst.exports._start as () => void)();
       } catch (e) {
-        if (!(e instanceof ProcExit)) throw e;
+        if (!isStopSignal(e)) throw e;
       }
     },
   );

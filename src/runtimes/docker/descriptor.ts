@@ -1,5 +1,6 @@
 /** Registers the Docker runtime: a function's `docker` source says where its image comes from. */
 import { UsageError } from '../../errors.js';
+import { checkKnownKeys } from '../../known-keys.js';
 import { defineRuntime } from '../runtime.js';
 import { cleanEngine } from './clean.js';
 import { connect } from './engine.js';
@@ -27,6 +28,7 @@ export const dockerRuntime = defineRuntime<'docker', DockerSource, DockerRuntime
   execNote:
     'Docker execMs is engine-reported (State.StartedAt to State.FinishedAt): it includes starting the process inside the container, so it is not the compute time alone.',
   validate(source, name) {
+    checkKnownKeys(source, KEYS, `Function "${name}": "docker"`);
     const given = typeof source === 'object' && source !== null ? KEYS.filter((k) => k in source) : [];
     const key = given[0];
     const value = key ? (source as Record<string, unknown>)[key] : undefined;

@@ -3,6 +3,7 @@
  * three modes: cold (a container per invocation), prewarmed (created ahead, used once) and warm
  * (kept containers reused by successive invocations, through a supervisor the package supplies).
  */
+import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
@@ -59,7 +60,21 @@ export class DockerRuntime implements Runtime {
   private readonly made = new Map<string, number | undefined>();
   private closed = false;
 
-  constructor(readonly options: DockerRuntimeOptions = {}) {}
+  /** @throws UsageError `INVALID_ARGUMENT` for an option that is not one, naming the nearest. */
+  constructor(readonly options: DockerRuntimeOptions = {}) {
+    checkKnownKeys(
+      options,
+      keysOf<DockerRuntimeOptions>({
+        connection: true,
+        prewarmedContainers: true,
+        keepAliveMs: true,
+        maxWarmContainers: true,
+        maxOutputBytes: true,
+        user: true,
+      }),
+      'DockerRuntime options',
+    );
+  }
 
   /** Connects (once), and on the first answer sweeps containers left by processes that are gone. */
   private engine(): Promise<DockerParts> {

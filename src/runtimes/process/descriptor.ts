@@ -1,6 +1,7 @@
 /** Registers the process runtime: a function's `process` source is a path to a native executable. */
 import { statSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
+import { checkKnownKeys } from '../../known-keys.js';
 import { defineRuntime } from '../runtime.js';
 import { ProcessRuntime, type ProcessRuntimeOptions } from './index.js';
 
@@ -19,6 +20,7 @@ export const processRuntime = defineRuntime<'process', ProcessSource, ProcessRun
   sideEffect:
     'each process invocation forks the host process (the helper is spawned from Node): until the host has written to each page it uses again, its writes fault (copy-on-write), which added about 0.6 ms to the next Wasm cold start on a 2-core machine. Run Wasm without the process runtime (--runtimes wasm,docker) to measure it without this.',
   validate(source, name) {
+    checkKnownKeys(source, ['binary'], `Function "${name}": "process"`);
     const binary = typeof source === 'object' && source !== null ? (source as { binary?: unknown }).binary : undefined;
     if (typeof binary !== 'string' || binary === '' || Object.keys(source as object).length !== 1)
       throw new UsageError(

@@ -2,6 +2,7 @@
  * ProcessRuntime: a function's native binary run as a plain child process, the baseline the other
  * runtimes are measured against. Not a sandbox: limits via setrlimit and a cgroup per run, nothing more.
  */
+import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import { tmpdir } from 'node:os';
 import { NebulaError } from '../../errors.js';
 import type { FunctionSpec } from '../../types.js';
@@ -46,7 +47,21 @@ export class ProcessRuntime implements Runtime {
   private readonly prepared = new Set<PreparedProcess>();
   private cgroups: CgroupSetup | undefined;
 
-  constructor(readonly options: ProcessRuntimeOptions = {}) {}
+  /** @throws UsageError `INVALID_ARGUMENT` for an option that is not one, naming the nearest. */
+  constructor(readonly options: ProcessRuntimeOptions = {}) {
+    checkKnownKeys(
+      options,
+      keysOf<ProcessRuntimeOptions>({
+        prewarmedProcesses: true,
+        maxOutputBytes: true,
+        maxFileBytes: true,
+        tmpDir: true,
+        helperPath: true,
+        cgroup: true,
+      }),
+      'ProcessRuntime options',
+    );
+  }
 
   /**
    * Checks the binary (a regular, executable ELF file for this machine) and the helper.

@@ -2,7 +2,7 @@
  * WasmRuntime: WASI command components and preview1 modules, prepared once (check, find the
  * main module, rewrite, compile, cached by content hash) and run on worker threads started with the runtime.
  */
-import { readFile } from 'node:fs/promises';
+import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { nowMs } from '../../clock.js';
@@ -10,6 +10,7 @@ import { NebulaError, RuntimeUnavailableError, UsageError } from '../../errors.j
 import type { FunctionSpec } from '../../types.js';
 import type { Prepared, RunContext, RunOutcome, Runtime } from '../runtime.js';
 import { defaultCacheDir, prepareArtifact } from './artifact/prepare.js';
+import { readFileCapped } from './artifact/source-file.js';
 import { toOutcome, type OutcomeFacts } from './outcome.js';
 import { WorkerPool } from './pool/pool.js';
 import { SELF_TEST_FN } from './worker/self-test.js';
@@ -29,6 +30,11 @@ export interface WasmRuntimeOptions {
   keepAliveMs?: number;
   /** Largest stdout and stderr kept per invocation, bytes. Default 1 MiB. */
   maxOutputBytes?: number;
+  /**
+   * Largest module or component deployed, bytes: a file is read only when it is a regular file
+   * no larger than this, bytes given directly are refused past it. Default 128 MiB.
+   */
+  maxModuleBytes?: number;
   /** Longest making one instance may take outside an invocation (deploy, ahead of time), ms. Default 1000. */
   instantiateTimeoutMs?: number;
   /**
@@ -65,6 +71,7 @@ export interface WasmRuntimeOptions {
 }
 
 const MiB = 1024 * 1024;
+const DEFAULT_MAX_MODULE_BYTES = 128 * MiB;
 let fnCounter = SELF_TEST_FN;
 
 /** The values of {@link WasmRuntimeOptions.v8Tiering}. */
@@ -115,6 +122,25 @@ export class WasmRuntime implements Runtime {
 
   /** @throws NebulaError `INVALID_ARGUMENT` for an option out of range. */
   constructor(readonly options: WasmRuntimeOptions = {}) {
+    checkKnownKeys(
+      options,
+      keysOf<WasmRuntimeOptions>({
+        workers: true,
+        cacheDir: true,
+        prewarmedInstances: true,
+        maxWarmInstances: true,
+        keepAliveMs: true,
+        maxOutputBytes: true,
+        instantiateTimeoutMs: true,
+        idleSpinUs: true,
+        resultSpinUs: true,
+        workerHeapMiB: true,
+        componentHost: true,
+        v8Tiering: true,
+        maxModuleBytes: true,
+      }),
+      'WasmRuntime options',
+    );
     this.cacheDir = options.cacheDir ?? defaultCacheDir();
     this.maxOutputBytes = options.maxOutputBytes ?? MiB;
     const workers = options.workers ?? availableParallelism();
@@ -122,6 +148,12 @@ export class WasmRuntime implements Runtime {
       throw new NebulaError(
         'INVALID_ARGUMENT',
         `workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}.`,
+      );
+    const maxModuleBytes = options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
+    if (!Number.isSafeInteger(maxModuleBytes) || maxModuleBytes < 8)
+      throw new NebulaError(
+        'INVALID_ARGUMENT',
+        `maxModuleBytes must be a whole number of bytes of at least 8, got ${String(maxModuleBytes)}.`,
       );
     this.pool = new WorkerPool({
       size: workers,
@@ -173,23 +205,30 @@ export class WasmRuntime implements Runtime {
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
     if (fn.wasm === undefined) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);
+    const maxModuleBytes = this.options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
     let bytes: Uint8Array;
     if (typeof fn.wasm === 'string') {
       try {
-        bytes = await readFile(fn.wasm);
+        bytes = await readFileCapped(fn.wasm, maxModuleBytes);
       } catch (e) {
         throw new NebulaError(
           'INVALID_FUNCTION',
-          `Function "${fn.name}": cannot read ${fn.wasm}: ${(e as Error).message}`,
+          `Function "${fn.name}": cannot read ${fn.wasm}: ${(e as Error).message}.`,
           { cause: e },
         );
       }
     } else bytes = fn.wasm;
+    if (bytes.byteLength > maxModuleBytes)
+      throw new NebulaError(
+        'INVALID_FUNCTION',
+        `Function "${fn.name}": its wasm is ${bytes.byteLength} bytes, over the ${maxModuleBytes}-byte limit (maxModuleBytes).`,
+      );
     applyV8Tiering(this.options.v8Tiering ?? 'eager');
     const memoryMaxBytes = (fn.limits?.memoryMiB ?? 256) * MiB;
     const artifact = await prepareArtifact(fn.name, bytes, {
       cacheDir: this.cacheDir,
       memoryMaxBytes,
+      maxModuleBytes,
       forceGlue: this.options.componentHost === 'glue',
     });
     try {

@@ -57,7 +57,13 @@ function failure(r: Exclude<PoolResult, { kind: 'done' }>, ctx: RunContext): { e
         ...(r.started && r.startAt > 0 ? { startAt: r.startAt } : {}),
       };
     case 'crashed':
-      return { error: new NebulaError('RUNTIME_ERROR', `The wasm worker running the function crashed: ${r.message}.`) };
+      // Only this run was in the thread when it died: the function's failure, not the runtime's.
+      return {
+        error: new NebulaError(
+          'FUNCTION_FAILED',
+          `The function crashed the wasm worker thread running it (${r.message}); the thread was replaced, other invocations carry on.`,
+        ),
+      };
     case 'unavailable':
       return { error: new RuntimeUnavailableError(`The Wasm runtime cannot run functions: ${r.message}.`) };
   }

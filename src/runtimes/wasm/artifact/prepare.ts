@@ -16,20 +16,23 @@
  * the optional jco-transpile), over `host/preview2.ts`.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isComponent, readComponent } from '../binary/component.js';
 import { buildGlue, loadGlue, type Glue } from './component-glue.js';
-import { checkCommandModule, checkComponentInterface, checkInitialMemory, compile, refuse } from './checks.js';
-import { rewriteModule, type ModuleFacts } from '../binary/module-rewrite.js';
+import { checkCommandModule, checkComponentInterface, compile, refuse } from './checks.js';
+import { compilePlanned, planModule } from './core-module.js';
+import { readFileCapped } from './source-file.js';
+import type { ModuleFacts } from '../binary/module-rewrite.js';
 import { importModules, MAGIC_CORE, Unsupported } from '../binary/codec.js';
 
 /**
  * Bump when the cached artifact format or its preparation changes (2: rewritten module plus its
- * facts; 3: a component's main module read from the component's own bytes, not from jco's output).
+ * facts; 3: a component's main module read from the component's own bytes, not from jco's output;
+ * 4: table maxima and host memory planned within the cap, imports checked by signature).
  */
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 4;
 
 /** A function ready to instantiate. */
 export interface WasmArtifact {
@@ -114,11 +117,16 @@ async function preview1Main(name: string, bytes: Uint8Array): Promise<Uint8Array
   return undefined;
 }
 
+/** A cached module's facts are a few hundred bytes (up to ~40 KiB with a thousand global names). */
+const MAX_FACTS_BYTES = 1 << 20;
+
 const memoryCache = new Map<string, Promise<WasmArtifact>>();
 
 export interface ArtifactOptions {
   cacheDir: string;
   memoryMaxBytes: number;
+  /** The largest module or component read (from the cache too), bytes. */
+  maxModuleBytes: number;
   /** Run components through jco's glue even when they hold a preview1 module. */
   forceGlue?: boolean;
 }
@@ -158,14 +166,15 @@ async function build(
   const cached = join(options.cacheDir, `${key}.wasm`);
   const glueDir = join(options.cacheDir, key);
   let t = performance.now();
-  const hit = await readFile(cached).catch(() => null);
+  const hit = await readFileCapped(cached, options.maxModuleBytes).catch(() => null);
   const hitFacts = hit
-    ? await readFile(`${cached}.json`, 'utf8')
-        .then((t) => JSON.parse(t) as ModuleFacts)
+    ? await readFileCapped(`${cached}.json`, MAX_FACTS_BYTES)
+        .then((t) => JSON.parse(new TextDecoder().decode(t)) as ModuleFacts)
         .catch(() => null)
     : null;
-  if (hit && hitFacts) {
-    const module = await compile(name, hit);
+  // A cache entry that does not compile (cut short by a crash, say) is made again.
+  const fromCache = hit && hitFacts ? await compile(name, hit).catch(() => null) : null;
+  if (fromCache && hitFacts) {
     phases.compile = performance.now() - t;
     return {
       key,
@@ -173,13 +182,13 @@ async function build(
       source,
       sizeBytes: bytes.length,
       kind: 'preview1',
-      module,
+      module: fromCache,
       facts: hitFacts,
       built: false,
       phases,
     };
   }
-  const glueHit = component ? await loadGlue(name, glueDir) : undefined;
+  const glueHit = component ? await loadGlue(name, glueDir, options.maxModuleBytes) : undefined;
   if (glueHit) {
     phases.compile = performance.now() - t;
     return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue: glueHit, built: false, phases };
@@ -193,30 +202,24 @@ async function build(
     if (!main || options.forceGlue) {
       // A native WASI 0.2 component: jco's glue over a per-instance WASI 0.2 host.
       t = performance.now();
-      const glue = await buildGlue(name, bytes, glueDir, options.memoryMaxBytes, main !== undefined);
+      const glue = await buildGlue(
+        name,
+        bytes,
+        glueDir,
+        options.memoryMaxBytes,
+        main !== undefined,
+        options.maxModuleBytes,
+      );
       phases.transpile = performance.now() - t;
       return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue, built: true, phases };
     }
   }
   const tc = performance.now();
-  // Malformed bytes cannot be rewritten; compiling them unchanged then reports why they do not validate.
-  let prepared = main ?? bytes;
-  let facts: ModuleFacts = {
-    initialPages: 0,
-    maximumPages: 0,
-    pooledMemory: false,
-    growProbe: false,
-    mutableGlobals: [],
-    restorable: false,
-  };
-  try {
-    ({ bytes: prepared, facts } = rewriteModule(prepared, options.memoryMaxBytes));
-  } catch {
-    // left as is
-  }
-  checkInitialMemory(name, facts.initialPages, options.memoryMaxBytes);
-  const module = await compile(name, prepared);
-  checkCommandModule(name, module, facts);
+  const core = main ?? bytes;
+  const planned = await planModule(name, core, options.memoryMaxBytes);
+  checkCommandModule(name, planned.info);
+  const { module, planned: used } = await compilePlanned(name, core, planned, options.memoryMaxBytes);
+  const { bytes: prepared, facts } = used;
   phases.compile = performance.now() - tc;
   try {
     await mkdir(options.cacheDir, { recursive: true });
