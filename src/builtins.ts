@@ -1,11 +1,11 @@
 /**
  * The built-in benchmark functions: one C source each, built by clang -O2 for wasm32-wasi and as
- * static Linux binaries per architecture; what each takes, and how every artifact was built.
+ * static Linux binaries per architecture; what each takes, and how every artifact was built. Which
+ * artifact a runtime runs is its descriptor's to say (`runtimes/registry.ts`, `builtinFunctions`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionsDir } from './paths.js';
-import type { FunctionSpec } from './types.js';
 
 /** Names of the built-in functions. */
 export const BUILTIN_NAMES = ['fib', 'exponential', 'factorial', 'prime', 'hash', 'primecount'] as const;
@@ -181,34 +181,4 @@ export function builtinBinary(name: BuiltinName, arch: string = process.arch): s
   const a = dockerArch(arch);
   const found = builtinManifest().artifacts.find((x) => x.kind === 'native' && x.function === name && x.arch === a);
   return found ? join(functionsDir(), found.path) : null;
-}
-
-/**
- * The built-in functions as deployable specs: the committed wasm components in `functions/wasm/`;
- * for Docker, the static binary of every architecture shipped (`{ amd64, arm64 }`: the engine's
- * architecture picks one, and an engine of another gets `RUNTIME_NOT_DEPLOYED` naming it); for
- * the process runtime, the binary of `arch` (default this machine's) when it is this machine's.
- */
-export function builtinFunctions(arch: string = process.arch): FunctionSpec[] {
-  const dir = functionsDir();
-  const a = dockerArch(arch);
-  return BUILTIN_NAMES.map((name) => {
-    const binary = builtinBinary(name, a);
-    const binaries = Object.fromEntries(
-      builtinBinaryArchs().flatMap((arch) => {
-        const path = builtinBinary(name, arch);
-        return path ? [[arch, path]] : [];
-      }),
-    );
-    return {
-      name,
-      description: BUILTINS[name].description,
-      builtin: true,
-      wasm: join(dir, 'wasm', `${name}.wasm`),
-      // Docker picks the binary of the engine's architecture, which may not be this machine's.
-      ...(Object.keys(binaries).length ? { docker: { binary: binaries } } : {}),
-      // The process runtime runs the binary on this machine: only where it is this machine's architecture.
-      ...(binary && process.platform === 'linux' && a === dockerArch() ? { process: { binary } } : {}),
-    };
-  });
 }

@@ -3,17 +3,25 @@
  * Runtimes and meters are plugged in through their interfaces; nothing here knows their insides.
  */
 import { EventEmitter } from 'eventemitter3';
-import { builtinFunctions } from './builtins.js';
-import { nowMs } from './clock.js';
+import { MAX_TIMEOUT_MS, nowMs } from './clock.js';
 import { PendingEnergy } from './energy/pending.js';
 import { EnergyTracker } from './energy/tracker.js';
-import { isNebulaError, NebulaError, UsageError } from './errors.js';
+import { isNebulaError, MeterError, NebulaError, UsageError } from './errors.js';
 import { checkKnownKeys, keysOf } from './known-keys.js';
 import { defaultMeter } from './meters/default-meter.js';
 import type { Meter } from './meters/meter.js';
-import { failedOutcome, newId, serialiseInput, toRecord } from './record.js';
+import { newId, serialiseInput, toRecord, warmRecordPath } from './record.js';
+import { failedOutcome } from './runtimes/outcome.js';
 import { RecordLog } from './record-log.js';
-import { isRuntimeKind, RUNTIME_KINDS, runtimeDescriptor, type RuntimeOptionsByKind } from './runtimes/index.js';
+import {
+  builtinFunctions,
+  descriptorOf,
+  isRuntimeKind,
+  runtimeDescriptors,
+  runtimeKinds,
+  SPEC_FIELDS,
+  type RuntimeOptionsByKind,
+} from './runtimes/registry.js';
 import type { CloseOptions, Prepared, Removal, RunContext, RunOutcome, Runtime } from './runtimes/runtime.js';
 import {
   INVOCATION_MODES,
@@ -25,7 +33,6 @@ import {
   type FunctionInfo,
   type FunctionLimits,
   type FunctionSpec,
-  type FunctionSpecBase,
   type InvocationRecord,
   type InvokeOptions,
   type NebulaEvents,
@@ -39,6 +46,13 @@ export type NebulaOptions = NebulaCoreOptions & RuntimeOptionsByKind;
 export interface NebulaCoreOptions {
   /** Register the built-in functions (fib, exponential, factorial, prime, hash). Default true. */
   builtins?: boolean;
+  /**
+   * Start `ready()` when the instance is created, in the background: the engine's one-time set-up
+   * (the Wasm worker threads, the host's own first steps) is then done, or under way, by the first
+   * invocation, which reports any wait for it as `prepareMs`. `false` starts nothing until asked
+   * (`ready()`, `prepare()`, or a first invocation). Default true.
+   */
+  warmUp?: boolean;
   /**
    * The meter whose samples give each record its energy. Default: RAPL where this host's
    * powercap counters can be read, otherwise the CPU-utilisation estimate (`energy.estimate:
@@ -78,6 +92,7 @@ interface Entry {
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 const CORE_OPTIONS = keysOf<NebulaCoreOptions>({
   builtins: true,
+  warmUp: true,
   meter: true,
   energyDeadlineMs: true,
   resultsFile: true,
@@ -93,31 +108,8 @@ const INVOKE_OPTIONS = keysOf<InvokeOptions>({
   signal: true,
   waitForEnergy: true,
 });
-const SPEC_KEYS = keysOf<FunctionSpecBase>({
-  name: true,
-  description: true,
-  grants: true,
-  limits: true,
-  builtin: true,
-});
 const LIMIT_KEYS = keysOf<FunctionLimits>({ memoryMiB: true, cpus: true, pids: true });
 const GRANT_KEYS = keysOf<FunctionGrants>({ env: true, args: true });
-/** The largest delay a Node.js timer takes (2^31 - 1 ms); longer ones would fire at once. */
-export const MAX_TIMEOUT_MS = 2_147_483_647;
-let warmWarned = false;
-
-/**
- * `mode: 'warm'` meant "prepared ahead, used once" before 0.1.0 was released; that is now
- * `prewarmed`, and `warm` reuses a kept sandbox. Said once per process, so old scripts notice.
- */
-function warnWarmOnce(): void {
-  if (warmWarned) return;
-  warmWarned = true;
-  process.emitWarning(
-    "mode 'warm' reuses a sandbox kept alive between invocations; the former meaning (prepared ahead, used once) is now mode 'prewarmed'.",
-    { type: 'NebulaWarning', code: 'NEBULA_WARM_MODE' },
-  );
-}
 
 /** Checks a timeout in ms. @throws UsageError `INVALID_ARGUMENT` */
 export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
@@ -136,7 +128,7 @@ export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
  * @example
  * ```ts
  * const nebula = new Nebula();
- * const rec = await nebula.invoke('fib', 30, { runtime: 'wasm' });
+ * const rec = await nebula.invoke('fib', 30);
  * console.log(rec.result, rec.timing.startupMs, rec.timing.execMs);
  * await nebula.close();
  * ```
@@ -153,11 +145,12 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   /** Clean-ups of finished invocations still running (see `cleanedUp()`). */
   private readonly cleanups = new Set<Promise<void>>();
   private closed = false;
+  private warming: Promise<void> | undefined;
 
   /** @throws UsageError `INVALID_ARGUMENT` for an option out of range (e.g. `timeoutMs`). */
   constructor(readonly options: NebulaOptions = {}) {
     super();
-    checkKnownKeys(options, [...CORE_OPTIONS, ...RUNTIME_KINDS], 'new Nebula() options');
+    checkKnownKeys(options, [...CORE_OPTIONS, ...runtimeKinds()], 'new Nebula() options');
     if (options.timeoutMs !== undefined) checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');
     for (const [kind, rt] of checkRuntimes(options.runtimes)) this.runtimes.set(kind, rt);
     if (options.energyDeadlineMs !== undefined) checkTimeoutMs(options.energyDeadlineMs, 'options.energyDeadlineMs');
@@ -178,65 +171,41 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       this.energy.kick();
     }
     if (options.builtins !== false) for (const spec of builtinFunctions()) this.register(spec);
-    this.rehearse();
+    if (options.warmUp !== false) void this.ready();
   }
 
   /**
-   * Takes the host's side of an invocation once through its steps, with nothing behind it: no
-   * function, no runtime, no event delivered, no record kept. Each step costs far more the first time it
-   * runs in a process than afterwards (the generator behind record ids is seeded on its first
-   * use, ~0.5 ms here; V8 compiles each function on its first call): that is engine set-up, paid
-   * here, when the instance is created, instead of inside the first invocation's `startupMs`.
+   * Takes the engine's one-time set-up now, so that no invocation's figures hold it: the host's
+   * own steps of an invocation (the id generator seeded, its code compiled by V8), and each
+   * registered runtime that starts ahead (its descriptor's `startsAhead`: the Wasm worker threads
+   * started and their run path taken once). The constructor starts it in the background unless
+   * `warmUp: false`; experiments and `nebula serve` await it. Functions are not prepared here (see
+   * `prepare()`). Never rejects: a runtime that cannot start says so at its first invocation, as a
+   * failed record.
    */
-  private rehearse(): void {
-    const requestAt = nowMs();
-    const ctx: RunContext = {
-      mode: 'cold',
-      timeoutMs: checkTimeoutMs(30_000),
-      deadlineAt: requestAt + 30_000,
-      requestAt,
-    };
-    const input = serialiseInput({ rehearsal: [1, 'a'] }, 1024);
-    const id = newId();
-    // Nothing can listen yet (the constructor has not returned): the emit reaches no one.
-    if (this.listenerCount('invocation:start') === 0)
-      this.safeEmit('invocation:start', {
-        id,
-        function: 'rehearsal',
-        runtime: RUNTIME_KINDS[0]!,
-        mode: ctx.mode,
-        input,
-      });
-    const noop: Prepared = {
-      info: {},
-      run: async (stdin, c) => ({
-        exitCode: 0,
-        stdout: stdin,
-        stderr: '',
-        functionStartAt: c.requestAt,
-        functionEndAt: nowMs(),
-        phases: {},
-        compiled: false,
-        sandbox: 'fresh',
-      }),
-      release: async () => undefined,
-    };
-    const kind = RUNTIME_KINDS[0]!;
-    const entry: Entry = { spec: { name: 'rehearsal' }, prepared: {}, ready: { [kind]: noop }, artifacts: {} };
-    void this.run(entry, kind, input, ctx).then((ran) =>
-      toRecord(
-        {
-          id,
-          name: entry.spec.name,
-          runtime: kind,
-          mode: ctx.mode,
-          input,
-          requestAt,
-          prepareMs: ran.prepareMs,
-          maxStderrBytes: 4096,
-        },
-        ran.outcome,
-      ),
+  ready(): Promise<void> {
+    this.warming ??= this.warmUp();
+    return this.warming;
+  }
+
+  private async warmUp(): Promise<void> {
+    if (this.closed) return;
+    // The host's own steps, each once: V8 compiles a function on its first call, and the
+    // generator behind record ids is seeded on its first draw (~0.5 ms). Nothing runs, nothing is
+    // emitted or recorded.
+    const first = this.registry.keys().next();
+    if (!first.done) this.request(first.value, null, {});
+    warmRecordPath();
+    await Promise.all(
+      runtimeDescriptors()
+        .filter((d) => d.startsAhead)
+        .map(async (d) => {
+          try {
+            await this.runtime(d.kind).ready?.();
+          } catch {
+            // Reported where it matters: at the first invocation or deploy that needs this runtime.
+          }
+        }),
     );
   }
 
@@ -250,7 +219,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     let rt = this.runtimes.get(kind);
     if (!rt) {
       if (!isRuntimeKind(kind)) throw unknownRuntime(kind);
-      rt = runtimeDescriptor(kind).create(this.options[kind]);
+      rt = descriptorOf(kind).create((this.options as Record<string, unknown>)[kind]);
       this.runtimes.set(kind, rt);
     }
     return rt;
@@ -294,7 +263,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * runtime it has.
    * @throws NebulaError `FUNCTION_NOT_FOUND`, `INVALID_ARGUMENT` (unknown runtime), `INVALID_FUNCTION`, `RUNTIME_UNAVAILABLE`.
    */
-  async prepare(names?: string[], runtimes: readonly RuntimeKind[] = RUNTIME_KINDS): Promise<void> {
+  async prepare(names?: string[], runtimes: readonly RuntimeKind[] = runtimeKinds()): Promise<void> {
     for (const kind of runtimes) if (!isRuntimeKind(kind)) throw unknownRuntime(kind);
     const list = names ?? [...this.registry.keys()];
     for (const name of list) {
@@ -322,7 +291,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * `INVALID_ARGUMENT` (bad options), `CLOSED`.
    * @example
    * ```ts
-   * const rec = await nebula.invoke('prime', 1000, { runtime: 'docker', mode: 'prewarmed' });
+   * const rec = await nebula.invoke('prime', 1000, { mode: 'prewarmed' });
    * if (rec.ok) console.log(rec.result, rec.timing.totalMs); else console.error(rec.error.code);
    * ```
    */
@@ -341,27 +310,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     if (options.waitForEnergy && this.energy && !this.closed) await this.energy.ready().catch(() => undefined);
     const requestAt = nowMs();
     this.assertOpen();
-    checkKnownKeys(options, INVOKE_OPTIONS, 'invoke() options');
-    const entry = this.entry(name);
-    const kinds = kindsOf(entry.spec);
-    const runtime = options.runtime ?? kinds[0]!;
-    if (!isRuntimeKind(runtime)) throw unknownRuntime(runtime);
-    if (!kinds.includes(runtime))
-      throw new UsageError(
-        'RUNTIME_NOT_DEPLOYED',
-        `Function "${name}" has no ${runtime} artifact; it runs on: ${kinds.join(', ')}.`,
-      );
-    const mode = options.mode ?? 'cold';
-    if (!INVOCATION_MODES.includes(mode))
-      throw new UsageError(
-        'INVALID_ARGUMENT',
-        `Unknown mode "${String(mode)}": use ${INVOCATION_MODES.map((m) => `"${m}"`).join(', ')}.`,
-      );
-    if (mode === 'warm') warnWarmOnce();
-    const timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
-    const inputJson = serialiseInput(input, this.options.maxInputBytes ?? 1024 * 1024);
-
-    const id = newId();
+    const { entry, runtime, mode, timeoutMs, inputJson, id } = this.request(name, input, options);
     this.safeEmit('invocation:start', { id, function: name, runtime, mode, input });
     const work = this.run(entry, runtime, inputJson, {
       mode,
@@ -415,6 +364,33 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   }
 
   /**
+   * The host's own steps of an invocation before its run: the options checked, the input
+   * serialised, the record's id drawn.
+   * @throws UsageError as `invoke()` documents.
+   */
+  private request(name: string, input: unknown, options: InvokeOptions) {
+    checkKnownKeys(options, INVOKE_OPTIONS, 'invoke() options');
+    const entry = this.entry(name);
+    const kinds = kindsOf(entry.spec);
+    const runtime = options.runtime ?? kinds[0]!;
+    if (!isRuntimeKind(runtime)) throw unknownRuntime(runtime);
+    if (!kinds.includes(runtime))
+      throw new UsageError(
+        'RUNTIME_NOT_DEPLOYED',
+        `Function "${name}" has no ${runtime} artifact; it runs on: ${kinds.join(', ')}.`,
+      );
+    const mode = options.mode ?? 'cold';
+    if (!INVOCATION_MODES.includes(mode))
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `Unknown mode "${String(mode)}": use ${INVOCATION_MODES.map((m) => `"${m}"`).join(', ')}.`,
+      );
+    const timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
+    const inputJson = serialiseInput(input, this.options.maxInputBytes ?? 1024 * 1024);
+    return { entry, runtime, mode, timeoutMs, inputJson, id: newId() };
+  }
+
+  /**
    * Resolves once the energy of every record pending now has settled (each has fired
    * `invocation:settled` and is in the results file). Never rejects; bounded by the settle
    * deadline (`energyDeadlineMs`), so a meter that stopped sampling cannot hold it up.
@@ -455,7 +431,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   async measureBaseline(options: { durationMs?: number } = {}): Promise<Baseline> {
     this.assertOpen();
     checkKnownKeys(options, ['durationMs'], 'measureBaseline() options');
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    if (!this.energy) throw noMeter();
     await this.energy.ready();
     return this.energy.measureBaseline(options.durationMs ?? 10_000);
   }
@@ -468,7 +444,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    */
   async checkMeter(): Promise<void> {
     this.assertOpen();
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    if (!this.energy) throw noMeter();
     await this.energy.check();
   }
 
@@ -480,7 +456,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   async measurePower(options: { durationMs?: number } = {}): Promise<Baseline> {
     this.assertOpen();
     checkKnownKeys(options, ['durationMs'], 'measurePower() options');
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    if (!this.energy) throw noMeter();
     await this.energy.ready();
     return this.energy.measurePower(options.durationMs ?? 10_000);
   }
@@ -491,7 +467,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * @throws NebulaError `METER_UNAVAILABLE` when no meter is attached or the window has a gap.
    */
   async attributeBatch(from: number, to: number, n: number): Promise<BatchEnergy> {
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    if (!this.energy) throw noMeter();
     return this.energy.batch(from, to, n);
   }
 
@@ -558,7 +534,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
         (prepared) => {
           if (entry.prepared[kind] !== promise) return;
           entry.ready[kind] = prepared;
-          entry.artifacts[kind] = { ...runtimeDescriptor(kind).describe(entry.spec[kind]), ...prepared.info };
+          entry.artifacts[kind] = { ...descriptorOf(kind).source.describe(entry.spec[kind]), ...prepared.info };
         },
         () => {
           if (entry.prepared[kind] === promise) delete entry.prepared[kind];
@@ -625,7 +601,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     const info: FunctionInfo = { name: s.name, builtin: s.builtin === true, runtimes: kinds, artifacts: {} };
     if (s.description) info.description = s.description;
     for (const kind of kinds) {
-      const described = runtimeDescriptor(kind).describe(s[kind]);
+      const described = descriptorOf(kind).source.describe(s[kind]);
       const prepared = entry.prepared[kind] ? await entry.prepared[kind].catch(() => undefined) : undefined;
       info.artifacts[kind] = { ...described, ...prepared?.info };
     }
@@ -642,14 +618,18 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new UsageError('CLOSED', 'This Nebula instance is closed; create a new one.');
+    if (this.closed) throw new NebulaError('CLOSED', 'This Nebula instance is closed; create a new one.');
   }
+}
+
+function noMeter(): MeterError {
+  return new MeterError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
 }
 
 function unknownRuntime(kind: unknown): UsageError {
   return new UsageError(
     'INVALID_ARGUMENT',
-    `Unknown runtime "${String(kind)}": use one of ${RUNTIME_KINDS.join(', ')}.`,
+    `Unknown runtime "${String(kind)}": use one of ${runtimeKinds().join(', ')}.`,
   );
 }
 
@@ -659,7 +639,8 @@ function unknownRuntime(kind: unknown): UsageError {
  */
 function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
   if (runtimes === undefined) return [];
-  const hint = `options.runtimes takes runtime instances by kind, e.g. { docker: new DockerRuntime({ ... }) }; to choose the runtime of an invocation, pass { runtime: 'wasm' } to invoke().`;
+  const kinds = runtimeKinds();
+  const hint = `options.runtimes takes runtime instances by kind (${kinds.join(', ')}): one made with other options or for another engine; to choose the runtime of an invocation, pass { runtime: '${kinds[0]}' } to invoke().`;
   if (typeof runtimes !== 'object' || runtimes === null || Array.isArray(runtimes))
     throw new UsageError('INVALID_ARGUMENT', `${hint} Got ${Array.isArray(runtimes) ? 'an array' : typeof runtimes}.`);
   const out: Array<[RuntimeKind, Runtime]> = [];
@@ -668,7 +649,7 @@ function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
     if (!isRuntimeKind(kind))
       throw new UsageError(
         'INVALID_ARGUMENT',
-        `options.runtimes.${kind}: unknown runtime; known: ${RUNTIME_KINDS.join(', ')}.`,
+        `options.runtimes.${kind}: unknown runtime; known: ${runtimeKinds().join(', ')}.`,
       );
     const r = rt as Partial<Runtime> | null;
     if (typeof r !== 'object' || r === null || typeof r.prepare !== 'function' || typeof r.close !== 'function')
@@ -688,9 +669,9 @@ function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
 
 /** The kinds whose artifact may be `{ binary }`, as their descriptors say (for a message). */
 function binaryKinds(): RuntimeKind[] {
-  return RUNTIME_KINDS.filter((kind) => {
+  return runtimeKinds().filter((kind) => {
     try {
-      runtimeDescriptor(kind).validate({ binary: '/bin/true' }, 'probe');
+      descriptorOf(kind).source.validate({ binary: '/bin/true' }, 'probe');
       return true;
     } catch {
       return false;
@@ -700,7 +681,7 @@ function binaryKinds(): RuntimeKind[] {
 
 /** The runtimes a spec has an artifact for, in registry order. */
 function kindsOf(spec: FunctionSpec): RuntimeKind[] {
-  return RUNTIME_KINDS.filter((k) => spec[k] !== undefined);
+  return runtimeKinds().filter((k) => spec[k] !== undefined);
 }
 
 async function releaseEntry(entry: Entry): Promise<void> {
@@ -717,7 +698,9 @@ function validateSpec(spec: FunctionSpec): void {
   if (typeof spec !== 'object' || spec === null)
     throw new UsageError(
       'INVALID_ARGUMENT',
-      `deploy() takes { name, ${RUNTIME_KINDS.map((k) => `${k}?`).join(', ')} }.`,
+      `deploy() takes { name, ${runtimeKinds()
+        .map((k) => `${k}?`)
+        .join(', ')} }.`,
     );
   if (typeof spec.name !== 'string' || !NAME.test(spec.name))
     throw new UsageError(
@@ -732,14 +715,16 @@ function validateSpec(spec: FunctionSpec): void {
           .join(' or ')}`,
       }
     : undefined;
-  checkKnownKeys(spec, [...SPEC_KEYS, ...RUNTIME_KINDS], where, hint);
+  checkKnownKeys(spec, [...SPEC_FIELDS, ...runtimeKinds()], where, hint);
   checkKnownKeys(spec.limits, LIMIT_KEYS, `${where}: limits`);
   checkKnownKeys(spec.grants, GRANT_KEYS, `${where}: grants`);
   const kinds = kindsOf(spec);
   if (kinds.length === 0)
     throw new UsageError(
       'INVALID_ARGUMENT',
-      `Function "${spec.name}" needs an artifact for at least one runtime: ${RUNTIME_KINDS.map((k) => `"${k}"`).join(', ')}.`,
+      `Function "${spec.name}" needs an artifact for at least one runtime: ${runtimeKinds()
+        .map((k) => `"${k}"`)
+        .join(', ')}.`,
     );
-  for (const kind of kinds) runtimeDescriptor(kind).validate(spec[kind], spec.name);
+  for (const kind of kinds) descriptorOf(kind).source.validate(spec[kind], spec.name);
 }

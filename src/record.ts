@@ -4,7 +4,8 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { isoFromMs, nowMs } from './clock.js';
-import { NebulaError, UsageError, toNebulaError, type ErrorCode } from './errors.js';
+import { NebulaError, UsageError } from './errors.js';
+import { failedOutcome } from './runtimes/outcome.js';
 import type { RunOutcome } from './runtimes/runtime.js';
 import type { EnergyStatus, InvocationError, InvocationMode, InvocationRecord, RuntimeKind } from './types.js';
 
@@ -104,24 +105,24 @@ export function serialiseInput(input: unknown, maxBytes: number): string {
   return json;
 }
 
-/** The outcome of a run that failed before or outside the function (the one builder for them). */
-export function failedOutcome(
-  error: unknown,
-  fallback: ErrorCode = 'RUNTIME_ERROR',
-  at = nowMs(),
-  phases: Record<string, number> = {},
-): RunOutcome {
-  return {
-    exitCode: null,
-    stdout: '',
-    stderr: '',
-    functionStartAt: at,
-    functionEndAt: at,
-    phases,
-    compiled: false,
-    sandbox: 'fresh',
-    error: toNebulaError(error, fallback),
+/**
+ * Builds a record of each kind once, outside any invocation, for `nebula.ready()`: V8 compiles each
+ * function on its first call, and that is set-up, not a first invocation's time.
+ */
+export function warmRecordPath(): void {
+  const at = nowMs();
+  const facts: RecordFacts = {
+    id: 'warm-up',
+    name: 'warm-up',
+    runtime: 'warm-up' as RuntimeKind,
+    mode: 'cold',
+    input: null,
+    requestAt: at,
+    prepareMs: 0,
+    maxStderrBytes: 4096,
   };
+  toRecord(facts, { ...failedOutcome('warm-up', 'RUNTIME_ERROR', at), exitCode: 0, error: undefined, stdout: '1' });
+  toRecord(facts, failedOutcome('warm-up', 'RUNTIME_ERROR', at));
 }
 
 /** What a record is built from besides the outcome. */

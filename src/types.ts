@@ -4,8 +4,9 @@
  */
 import type { ErrorCode, NebulaError } from './errors.js';
 import type { RuntimeKind, RuntimeSources } from './runtimes/index.js';
+import type { Phase } from './runtimes/runtime.js';
 
-/** Where a function runs: a kind registered in `runtimes/index.ts` (`wasm`, `docker`, ...). */
+/** Where a function runs: a kind registered in `runtimes/registry.ts` (`wasm`, `docker`, ...). */
 export type { RuntimeKind } from './runtimes/index.js';
 
 /**
@@ -34,13 +35,13 @@ export interface FunctionGrants {
   args?: string[];
 }
 
-/** Resource limits applied to each invocation. */
+/** Resource limits applied to each invocation, each where its runtime enforces it (a record's `limits` says which held). */
 export interface FunctionLimits {
-  /** Memory cap in MiB (wasm linear memory / container memory). Default 256. */
+  /** Memory cap in MiB (a Wasm linear memory, a container's memory, a process's address space). Default 256. */
   memoryMiB?: number;
-  /** CPU cap in cores (Docker only). Default 1. */
+  /** CPU cap in cores (a container's CPU share; a process's CPU time, timeout x cores). Default 1. */
   cpus?: number;
-  /** Process cap (Docker only). Default 64. */
+  /** Process cap (a container's pids limit, default 64; a process's RLIMIT_NPROC, only when given). */
   pids?: number;
 }
 
@@ -106,8 +107,8 @@ export interface InvocationTiming {
   totalMs: number;
   /** Clean-up after the result (container removal, worker reset); `null` while unknown. */
   cleanupMs: number | null;
-  /** The breakdown: wasm `load`, `compile`, `instantiate`; docker `create`, `start`, `wait`, `collect`. */
-  phases: Record<string, number>;
+  /** The breakdown, in the order the steps happened; names from the one list of phases (`PHASES`). */
+  phases: Partial<Record<Phase, number>>;
   /** True when this invocation had to compile (no cached compiled code was available). */
   compiled: boolean;
   /** Epoch ms of the `invoke()` call, function start and function end. */
@@ -267,7 +268,7 @@ export interface InvokeOptions {
   signal?: AbortSignal;
   /**
    * Return only once the record's energy is settled (the covering sample arrived, or its
-   * deadline passed), as before 0.2. Default false: `invoke()` returns when the result is ready
+   * deadline passed). Default false: `invoke()` returns when the result is ready
    * and the energy settles afterwards (`invocation:settled`, `nebula.settled()`).
    */
   waitForEnergy?: boolean;

@@ -1,9 +1,10 @@
 /** Argument parsing for the `nebula` command (node's util.parseArgs), with errors as one clear line. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MAX_TIMEOUT_MS } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { nearest } from '../known-keys.js';
 
-/** A mistake on the command line: printed as one line, exit code 2. */
+/** A mistake on the command line (`INVALID_ARGUMENT`): printed as one line, exit code 2. */
 export class CliError extends UsageError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
@@ -54,9 +55,6 @@ export function parse<O extends Options>(argv: string[], name: string, commandOp
   }
 }
 
-/** The longest duration a flag takes (a Node.js timer's limit, about 24.8 days), ms. */
-const MAX_DURATION_MS = 2_147_483_647;
-
 /**
  * "30s", "500ms", "2m", "1h" to milliseconds, from 0 to about 24.8 days. A number needs its unit
  * (`--timeout 1` is refused: 1 ms or 1 s?); only `0` stands alone. `positive`: 0 is refused too.
@@ -71,7 +69,7 @@ export function parseDuration(text: string, flag: string, positive = false): num
     );
   if (positive && v === 0) throw new CliError(`${flag} must be longer than 0, got "${text}".`);
   const ms = m[2] === 's' ? v * 1000 : m[2] === 'm' ? v * 60_000 : m[2] === 'h' ? v * 3_600_000 : v;
-  if (!(ms <= MAX_DURATION_MS)) throw new CliError(`${flag} is at most 596h (about 24.8 days), got "${text}".`);
+  if (!(ms <= MAX_TIMEOUT_MS)) throw new CliError(`${flag} is at most 596h (about 24.8 days), got "${text}".`);
   return ms;
 }
 

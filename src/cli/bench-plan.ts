@@ -10,9 +10,18 @@ import { shownValue, UsageError } from '../errors.js';
 import { own as ownKey } from '../own-keys.js';
 import { QUICK_INPUTS, resolveConfig, type ExperimentConfig, type ResolvedConfig } from '../experiment/run/config.js';
 import { checkOutDir } from '../experiment/run-folder.js';
-import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
+import { isRuntimeKind, runtimeDescriptors, runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
-import { CliError, parseDuration, parseInput, parseList, parseWhole, type Parsed } from './args.js';
+import {
+  CliError,
+  parse,
+  parseDuration,
+  parseInput,
+  parseList,
+  parseWhole,
+  type Options,
+  type Parsed,
+} from './args.js';
 import { loadBenchFile } from './config-file.js';
 import { functionsFromFlags } from './functions-spec.js';
 import { checkOutputFiles } from './output-file.js';
@@ -23,7 +32,7 @@ export interface BenchPlan {
   specs: FunctionSpec[];
   /** The experiment, every default resolved. */
   config: ResolvedConfig;
-  /** `--meter` spec. */
+  /** The meter's URL (`--meter`, the config file's, or the default). */
   meter: string;
   quick: boolean;
   /** Where `--export-csv` writes, if given. */
@@ -71,13 +80,11 @@ function keepWarmFromFlag(text: string): boolean | { counts: number[] } {
 }
 const isBuiltinName = (name: string): name is BuiltinName => (BUILTIN_NAMES as readonly string[]).includes(name);
 
-/** The flags of `nebula bench`. */
-export const benchOptions = {
+/** The flags of `nebula bench` besides the runtimes' own. */
+const BENCH_FLAGS = {
   config: { type: 'string' },
   'config-schema': { type: 'boolean' },
   functions: { type: 'string' },
-  wasm: { type: 'string', multiple: true },
-  docker: { type: 'string', multiple: true },
   binary: { type: 'string', multiple: true },
   inputs: { type: 'string', multiple: true },
   runtimes: { type: 'string' },
@@ -100,20 +107,44 @@ export const benchOptions = {
   'dry-run': { type: 'boolean' },
 } as const;
 
+/** The parsed flags of `nebula bench`; each runtime's `--<kind>` values are read by kind. */
+export type BenchValues = Parsed<typeof BENCH_FLAGS>['values'];
+
+/**
+ * The flags of `nebula bench`: its own, and `--<kind> NAME=VALUE` (repeatable) for each registered
+ * runtime whose descriptor has a flag.
+ * @throws UsageError `INVALID_ARGUMENT` for a runtime whose kind is one of bench's own flags.
+ */
+export function benchOptions(): Options {
+  const flags: Options = { ...BENCH_FLAGS };
+  for (const d of runtimeDescriptors()) {
+    if (!d.source.flag) continue;
+    if (Object.hasOwn(flags, d.kind) || new Set<string>(['help']).has(d.kind))
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `The runtime "${d.kind}" cannot have a flag: --${d.kind} is one of nebula bench's own.`,
+      );
+    flags[d.kind] = { type: 'string', multiple: true };
+  }
+  return flags;
+}
+
+/** Parses `nebula bench`'s arguments against {@link benchOptions}. */
+export function parseBench(argv: string[]): { values: BenchValues; positionals: string[] } {
+  const { values, positionals } = parse(argv, 'bench', benchOptions());
+  return { values, positionals };
+}
+
 /**
  * Builds the plan from parsed flags.
  * @throws UsageError (exit 2) naming the flag or config field that is wrong, an unknown function, a used `--out`,
  * or an `--export-csv` file that cannot be written or exists (without `--force`).
  */
-export function planBench(values: Parsed<typeof benchOptions>['values']): BenchPlan {
+export function planBench(values: BenchValues): BenchPlan {
   const quick = values.quick === true;
   const file = values.config ? loadBenchFile(values.config) : undefined;
   const warnings = [...(file?.warnings ?? [])];
-  const fromFlags = functionsFromFlags(
-    { wasm: values.wasm, docker: values.docker, binary: values.binary },
-    undefined,
-    (w) => warnings.push(w),
-  );
+  const fromFlags = functionsFromFlags(values as Partial<Record<string, string[]>>, undefined, (w) => warnings.push(w));
   for (const s of fromFlags)
     if (file?.specs.some((f) => f.name === s.name))
       throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
@@ -129,7 +160,12 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
     if (!known.has(f))
       throw new UsageError(
         'FUNCTION_NOT_FOUND',
-        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --wasm, --docker, --binary or --config.`,
+        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with ${[
+          ...runtimeDescriptors()
+            .filter((d) => d.source.flag)
+            .map((d) => `--${d.kind}`),
+          '--binary',
+        ].join(', ')} or --config.`,
       );
 
   const flagInputs = inputsFromFlags(values.inputs);
@@ -154,8 +190,8 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
 
   const fx = file?.experiment ?? {};
   const runtimes = values.runtimes
-    ? parseList<RuntimeKind>(values.runtimes, '--runtimes', RUNTIME_KINDS)
-    : (fx.runtimes ?? [...RUNTIME_KINDS]);
+    ? parseList<RuntimeKind>(values.runtimes, '--runtimes', runtimeKinds())
+    : (fx.runtimes ?? runtimeKinds());
   const order = values.order ?? fx.order ?? 'interleaved';
   if (order !== 'interleaved' && order !== 'shuffled')
     throw new CliError(`--order is interleaved or shuffled, got "${order}".`);
@@ -163,7 +199,7 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
     functions,
     runtimes,
     ...(values['baseline-runtime']
-      ? { baseline: parseList<RuntimeKind>(values['baseline-runtime'], '--baseline-runtime', RUNTIME_KINDS)[0]! }
+      ? { baseline: parseList<RuntimeKind>(values['baseline-runtime'], '--baseline-runtime', runtimeKinds())[0]! }
       : fx.baseline
         ? { baseline: fx.baseline }
         : {}),
@@ -197,21 +233,19 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
   const force = values.force === true;
   if (values['export-csv'] !== undefined)
     checkOutputFiles([{ flag: '--export-csv', path: values['export-csv'] }], { force, runDirs: [config.outDir] });
+  const kinds = runtimeKinds();
   const specs = own.map(
     (s) =>
-      Object.fromEntries(
-        Object.entries(s).filter(
-          ([k]) => !(RUNTIME_KINDS as readonly string[]).includes(k) || runtimes.includes(k as RuntimeKind),
-        ),
-      ) as FunctionSpec,
+      Object.fromEntries(Object.entries(s).filter(([k]) => !isRuntimeKind(k) || runtimes.includes(k))) as FunctionSpec,
   );
   for (const s of specs)
-    if (functions.includes(s.name) && !RUNTIME_KINDS.some((k) => k in s))
+    if (functions.includes(s.name) && !kinds.some((k) => k in s))
       throw new CliError(`Function "${s.name}" has no artifact for the runtimes run (${runtimes.join(', ')}).`);
   return {
     specs,
     config,
-    meter: values.meter ?? file?.meter ?? 'estimate',
+    // --quick samples the estimate every 100 ms: its invocations are short.
+    meter: values.meter ?? file?.meter ?? (quick ? 'estimate?intervalMs=100' : 'estimate'),
     quick,
     ...(values['export-csv'] !== undefined ? { exportCsv: values['export-csv'] } : {}),
     force,

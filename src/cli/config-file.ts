@@ -9,13 +9,14 @@ import { BUILTIN_NAMES } from '../builtins.js';
 import { UsageError } from '../errors.js';
 import { keyTable } from '../own-keys.js';
 import type { ExperimentConfig } from '../experiment/run/config.js';
-import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
+import { meterFromUrl } from '../meters/registry.js';
+import { runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import type { FunctionSpec, InvocationMode } from '../types.js';
 import { configSchema } from './config-schema.js';
 import { addBinary, addSource, checkSource, type FunctionDraft } from './functions-spec.js';
 import { nearest } from '../known-keys.js';
 import { jsonErrorOffset, lineColumn } from './json-syntax.js';
-import { checkSchema } from './schema-check.js';
+import { checkSchema } from '../json-schema.js';
 
 /** What a config file asks for. */
 export interface BenchFile {
@@ -112,7 +113,7 @@ export function loadBenchFile(path: string): BenchFile {
     fail(path, `is not a nebula config: none of its ${keys.length} fields is one of ${known.join(', ')}`, '');
   const base = dirname(resolve(path));
   // Runtime sources are checked by their descriptors (clearer messages), the rest by the schema.
-  const kinds = new Set<string>(RUNTIME_KINDS);
+  const kinds = new Set<string>(runtimeKinds());
   const withoutSources = (f: unknown) =>
     f && typeof f === 'object' && !Array.isArray(f)
       ? Object.fromEntries(Object.entries(f).filter(([k]) => !kinds.has(k)))
@@ -163,6 +164,14 @@ export function loadBenchFile(path: string): BenchFile {
     if (f.limits) d.spec.limits = f.limits;
     if (f.grants) d.spec.grants = f.grants;
   });
+
+  // The meter by its own descriptor, whose message says what its URL takes.
+  if (typeof c.meter === 'string')
+    try {
+      meterFromUrl(c.meter);
+    } catch (e) {
+      fail(path, `meter: ${(e as Error).message.replace(/\.$/, '')}`, 'meter');
+    }
 
   const experiment: BenchFile['experiment'] = {};
   if (c.runtimes) experiment.runtimes = c.runtimes as RuntimeKind[];

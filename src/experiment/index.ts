@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { runExperiment } from 'nebula-faas/experiment';
- * const result = await runExperiment({ functions: ['fib', 'prime'], runtimes: ['wasm', 'process'], repetitions: 10, outDir: 'out' });
+ * const result = await runExperiment({ functions: ['fib', 'prime'], repetitions: 10, outDir: 'out' });
  * console.log(result.reports.html);
  * ```
  * @module

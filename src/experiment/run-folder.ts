@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { isRuntimeKind, RUNTIME_KINDS } from '../runtimes/index.js';
+import { isRuntimeKind } from '../runtimes/registry.js';
 import type { Baseline, BatchEnergy, FunctionInfo, InvocationRecord } from '../types.js';
 import type { RunLoad } from './run/machine.js';
 import { resolveConfig, type ResolvedConfig } from './run/config.js';
@@ -255,12 +255,15 @@ function fromRunFile(run: RunFile, records: InvocationRecord[]): ExperimentResul
 
 function fromRecords(dir: string, records: InvocationRecord[]): ExperimentResult {
   const cells = cellsOf(records);
-  const runtimes = RUNTIME_KINDS.filter((k) => cells.some((c) => c.runtime === k));
-  const config = resolveConfig({
+  // Every runtime found, registered in this process or not (a report needs no runtime to run).
+  const runtimes = [...new Set(cells.map((c) => c.runtime))];
+  const known = runtimes.filter(isRuntimeKind);
+  const resolved = resolveConfig({
     outDir: dir,
     functions: [...new Set(cells.map((c) => c.function))],
-    runtimes: runtimes.length ? runtimes : [...RUNTIME_KINDS],
+    ...(known.length ? { runtimes: known } : {}),
   });
+  const config = runtimes.length ? { ...resolved, runtimes } : resolved;
   const withEnergy = records.find((r) => r.energy);
   const first = records[0]?.startedAt ?? new Date(0).toISOString();
   return {
@@ -295,7 +298,7 @@ function fromRecords(dir: string, records: InvocationRecord[]): ExperimentResult
 function cellsOf(records: InvocationRecord[]): Cell[] {
   const seen = new Map<string, Cell>();
   for (const r of records) {
-    if (!isRuntimeKind(r.runtime)) continue;
+    if (typeof r.runtime !== 'string') continue;
     const c: Cell = { function: r.function, runtime: r.runtime, mode: r.mode, input: r.input };
     if (!seen.has(cellKey(c))) seen.set(cellKey(c), c);
   }

@@ -9,7 +9,7 @@ import { checkKnownKeys, keysOf } from '../known-keys.js';
 import { cpus } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import { nowMs } from '../clock.js';
-import type { Meter, MeterEvents } from './meter.js';
+import { defineMeter, noAddress, numberParam, onlyParams, type Meter, type MeterEvents } from './meter.js';
 import { coreTimes, utilisation, type CoreTimes } from './cpu-load.js';
 import { MeterError } from '../errors.js';
 import { finiteNumber, wholeNumber } from './gude/options.js';
@@ -104,3 +104,21 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
     this.emit('sample', { t: (from + t) / 2, powerW: this.powerAt(r.u), estimate: true });
   }
 }
+
+/** Registers the estimate: `estimate`, with any of its options as `?intervalMs=100&idleWPerCore=4&maxWPerCore=8&cores=2`. */
+export const estimateMeter = defineMeter({
+  scheme: 'estimate',
+  summary: 'an estimate of power from CPU utilisation (not a measurement)',
+  usage: 'estimate',
+  create(url) {
+    noAddress(url);
+    const keys = ['intervalMs', 'idleWPerCore', 'maxWPerCore', 'cores'] as const;
+    onlyParams(url, keys);
+    const options: EstimateMeterOptions = {};
+    for (const key of keys) {
+      const value = numberParam(url, key);
+      if (value !== undefined) options[key] = value;
+    }
+    return new EstimateMeter(options);
+  },
+});

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { nowMs } from '../clock.js';
 import { MeterError } from '../errors.js';
-import type { Meter, MeterEvents } from './meter.js';
+import { defineMeter, noAddress, numberParam, onlyParams, type Meter, type MeterEvents } from './meter.js';
 import { finiteNumber, invalidOption } from './gude/options.js';
 import { Ticker } from './polling.js';
 
@@ -183,3 +183,16 @@ function findZones(root: string, only?: string[]): { zones: Zone[]; problem: str
     problem: `No readable RAPL zone under ${root}${problems.length ? ` (${problems.join('; ')}; energy_uj is often root-only)` : ''}.`,
   };
 }
+
+/** Registers RAPL: `rapl`, or `rapl?intervalMs=100`. */
+export const raplMeter = defineMeter({
+  scheme: 'rapl',
+  summary: "this machine's RAPL energy counters (Linux powercap: package and DRAM)",
+  usage: 'rapl',
+  create(url) {
+    noAddress(url);
+    onlyParams(url, ['intervalMs']);
+    const intervalMs = numberParam(url, 'intervalMs');
+    return new RaplMeter(intervalMs === undefined ? {} : { intervalMs });
+  },
+});

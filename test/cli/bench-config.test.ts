@@ -60,7 +60,11 @@ describe('nebula bench with your own functions', () => {
         { functions: [{ name: 'fib', inputs: 'thirty' }] },
         /: functions\[0\]\.inputs must be a list \(not empty\), got "thirty"/,
       ],
-      [{ meter: 'gude:/x' }, /: meter must be estimate, rapl, none or gude:\/\/HOST/],
+      [
+        { meter: 'gude:/x' },
+        /: meter must be estimate, rapl, gude:\/\/HOST\[:PORT\]\[\/portN\|\/lineN\], none, got "gude:\/x"/,
+      ],
+      [{ meter: 'gude://' }, /: meter: Meter "gude:\/\/": it needs the PDU's host name or address/],
       [{ timeoutMs: -5 }, /: timeoutMs must be a number > 0 up to 2147483647, got -5/],
       [{ batchWindowMs: true }, /: batchWindowMs must be a number > 0, or false, got true/],
       ['{"repetitions": 3,', /nebula\.config\.json: is not JSON \(it ends too early\)/],

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Nebula, type RuntimeKind } from '../../src/index.js';
+import { Nebula, PHASES, runtimeDescriptors, type RuntimeKind } from '../../src/index.js';
 
 /** The buffer the `hash` built-in hashes: n KiB where byte i = (i*31 + 7) & 0xff. */
 export function hashInput(kib: number): Buffer {
@@ -55,7 +55,12 @@ export function runtimeContract(kind: RuntimeKind, makeNebula: () => Nebula = ()
       expect(t.startupMs).toBeCloseTo(t.functionStartAt - t.requestAt, 6);
       expect(t.execMs).toBeCloseTo(t.functionEndAt - t.functionStartAt, 6);
       expect(t.totalMs).toBeGreaterThanOrEqual(t.startupMs + t.execMs - 1e-6);
-      expect(Object.keys(t.phases).length).toBeGreaterThan(0);
+      // Phases from the one list, those the runtime's descriptor names, in its order.
+      const listed: readonly string[] = runtimeDescriptors().find((d) => d.kind === kind)!.phases;
+      const seen = Object.keys(t.phases);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((p) => p in PHASES)).toBe(true);
+      expect(seen).toEqual(listed.filter((p) => seen.includes(p)));
       expect(rec.startedAt).toBe(new Date(t.requestAt).toISOString());
     });
 

@@ -28,13 +28,16 @@ const post = (path: string, body: unknown, type = 'application/json') =>
   });
 
 describe('REST API over real HTTP', () => {
-  it('invokes through /invoke and the prototype route /invoke_function, answering the record', async () => {
+  it('invokes through /invoke, answering the record; the prototype route /invoke_function is gone', async () => {
     const a = await post('/invoke', { function: 'fib', input: 20 });
     expect(a.status).toBe(200);
     const rec = (await a.json()) as InvocationRecord;
     expect(rec).toMatchObject({ function: 'fib', runtime: 'wasm', ok: true, result: 6765 });
-    const b = await post('/invoke_function', { function: 'factorial', input: 5, mode: 'prewarmed' });
+    const b = await post('/invoke', { function: 'factorial', input: 5, mode: 'prewarmed' });
     expect(((await b.json()) as InvocationRecord).result).toBe('120');
+    const old = await post('/invoke_function', { function: 'factorial', input: 5 });
+    expect(old.status).toBe(404);
+    expect(((await old.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
 
   it('answers a failing function with 200 and ok: false', async () => {

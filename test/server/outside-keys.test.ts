@@ -87,7 +87,7 @@ describe('the server with names from outside', () => {
     [
       'POST /functions with a docker "tag"',
       () => post('/functions', { name: 'mine', docker: { image: 'x', tag: '1' } }),
-      /^The body's "docker": unknown key "tag"/,
+      /^Field docker\.tag is not a known field/,
     ],
     [
       'GET /results?limt=5',

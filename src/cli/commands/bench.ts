@@ -11,37 +11,37 @@ import { writeReports } from '../../experiment/report/render.js';
 import { failedCells } from '../../experiment/report/sections-run.js';
 import { readRecords, RUN_FILES } from '../../experiment/run-folder.js';
 import { cellKey } from '../../experiment/cell.js';
-import { EstimateMeter } from '../../meters/index.js';
+import { meterFromUrl, meterUsage } from '../../meters/registry.js';
 import { Nebula } from '../../nebula.js';
-import { RUNTIME_KINDS, runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
+import { isRuntimeKind, runtimeDescriptor, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
 import { own } from '../../own-keys.js';
 import type { FunctionSpec } from '../../types.js';
 import { INVOCATION_MODES } from '../../types.js';
-import { CliError, parse, type Command } from '../args.js';
+import { CliError, type Command } from '../args.js';
 import { benchSummary } from '../bench-summary.js';
 import { configSchema } from '../config-schema.js';
-import { benchOptions, planBench, type BenchPlan } from '../bench-plan.js';
+import { sourceFlagsHelp } from '../functions-spec.js';
+import { benchOptions, parseBench, planBench, type BenchPlan } from '../bench-plan.js';
 import { onInterrupt } from '../interrupt.js';
 import { writeOutputFile } from '../output-file.js';
-import { meterFromSpec } from '../meter-spec.js';
 import { Progress, stdoutIsStderr } from '../progress.js';
 
-const usage = `Usage: nebula bench [options]
+/** The help text, with the runtimes and meters registered when it is asked for. */
+const usage = () => `Usage: nebula bench [options]
 
-Benchmarks functions on every runtime (${RUNTIME_KINDS.join(', ')}): cold start, run time and energy per
+Benchmarks functions on every runtime (${runtimeKinds().join(', ')}): cold start, run time and energy per
 invocation. Writes run.json, records.jsonl, summary.json, report.md and report.html into a new folder.
 
 Functions:
   --functions a,b        which to run (default: every built-in, or the ones you add)
-  --wasm NAME=PATH       your own WASI component or preview1 module (repeatable)
-  --docker NAME=IMAGE    your own image, already in the engine (repeatable)
+${sourceFlagsHelp().join('\n')}
   --binary NAME=PATH     a static Linux binary, deployed to every runtime that takes one (repeatable)
   --config FILE          a nebula.config.json (functions, inputs, runtimes, ...; flags override it)
   --config-schema        print the JSON Schema of that file (docs/nebula.config.schema.json) and exit
   --inputs fib=30,prime=5000   inputs per function; repeat a name for several inputs
 
 Experiment:
-  --runtimes LIST        from ${RUNTIME_KINDS.join(',')} (default: all; one that cannot run here is skipped with a note)
+  --runtimes LIST        from ${runtimeKinds().join(',')} (default: all; one that cannot run here is skipped with a note)
   --baseline-runtime R   the runtime ratios divide by (default: process if run, else the first)
   --modes LIST           from ${INVOCATION_MODES.join(',')} (default: cold)
   --repetitions N        measured invocations per cell (default 20)
@@ -49,13 +49,13 @@ Experiment:
   --order interleaved|shuffled   (default interleaved)
   --seed N               seed of the shuffle and the bootstrap (default 1)
   --timeout DURATION     per invocation (default 60s)
-  --meter SPEC           estimate | rapl | gude://HOST[:PORT][/portN|/lineN] | none (default estimate)
+  --meter URL            ${meterUsage()} (default estimate)
   --baseline DURATION    idle power measured first, e.g. 30s (default 10s; 0 for none)
   --keep-warm off|on|K,K,...   the keep-warm step, after the runs (with a meter; on by default
                          when --modes has warm): the power and memory of 0, 1, 10, 50 kept
                          sandboxes per runtime, 2 x 5 s of power per count, plus starting them.
                          K stops growing when memory runs short. off skips it; counts size it.
-  --no-micro             skip the tinybench micro-benchmarks of a Wasm invocation back to back
+  --no-micro             skip the tinybench micro-benchmarks of an invocation back to back
   --quick                every built-in with small inputs on every runtime, cold and prewarmed (about two minutes)
   A DURATION is a number with its unit: 500ms, 30s, 2m or 1h (a bare number other than 0 is refused).
 
@@ -83,7 +83,12 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
   const text = [
     'Plan (nothing was run):',
     `  functions: ${perFunction.map((f) => `${f.function}(${f.inputs.map((i) => JSON.stringify(i)).join(', ')})`).join(', ')}`,
-    ...plan.specs.map((s) => `  your ${s.name}: ${RUNTIME_KINDS.filter((k) => k in s).join(', ')}`),
+    ...plan.specs.map(
+      (s) =>
+        `  your ${s.name}: ${runtimeKinds()
+          .filter((k) => k in s)
+          .join(', ')}`,
+    ),
     `  runtimes: ${c.runtimes.join(', ')}; modes: ${c.modes.join(', ')}; ratios against ${c.baseline}`,
     `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
     `  meter: ${plan.meter}${plan.meter === 'none' ? '' : `, idle baseline ${c.baselineMs} ms first`}`,
@@ -100,7 +105,7 @@ function keepWarmText(plan: BenchPlan): string {
   if (!kw)
     return `off${plan.config.modes.includes('warm') ? ' (--keep-warm off)' : ' (on with --modes ...,warm or --keep-warm on)'}`;
   if (plan.meter === 'none') return 'off (it needs a meter; --meter none)';
-  const kinds = plan.config.runtimes.filter((k) => runtimeDescriptor(k).keepsSandboxes !== false);
+  const kinds = plan.config.runtimes.filter((k) => runtimeDescriptor(k)?.keepsWarm);
   if (!kinds.length) return 'off (no runtime run keeps sandboxes)';
   const windows = (kinds.length * kw.counts.length * kw.repeats * kw.windowMs) / 1000;
   return `K = ${kw.counts.join(', ')} kept sandboxes on ${kinds.join(', ')}, ${kw.repeats} x ${kw.windowMs / 1000} s of power per K: ${windows} s of windows plus starting up to ${Math.max(...kw.counts)} sandboxes per runtime; K stops growing when memory runs short (--keep-warm off skips it)`;
@@ -118,11 +123,11 @@ async function deployOwn(
       await nebula.deploy(spec);
     } catch (e) {
       if (!skip || !isNebulaError(e) || e.code !== 'RUNTIME_UNAVAILABLE') throw e;
-      const kinds = RUNTIME_KINDS.filter((k) => k in spec);
+      const kinds = runtimeKinds().filter((k) => k in spec);
       const working: RuntimeKind[] = [];
       for (const k of kinds) {
         const only = Object.fromEntries(
-          Object.entries(spec).filter(([key]) => key === k || !(RUNTIME_KINDS as readonly string[]).includes(key)),
+          Object.entries(spec).filter(([key]) => key === k || !isRuntimeKind(key)),
         ) as FunctionSpec;
         try {
           await nebula.deploy(only);
@@ -135,9 +140,7 @@ async function deployOwn(
       if (!working.length) throw e;
       await nebula.deploy(
         Object.fromEntries(
-          Object.entries(spec).filter(
-            ([key]) => working.includes(key as RuntimeKind) || !(RUNTIME_KINDS as readonly string[]).includes(key),
-          ),
+          Object.entries(spec).filter(([key]) => working.includes(key as RuntimeKind) || !isRuntimeKind(key)),
         ) as FunctionSpec,
       );
     }
@@ -145,9 +148,9 @@ async function deployOwn(
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, 'bench', benchOptions);
+  const { values, positionals } = parseBench(argv);
   if (values.help) {
-    console.log(usage);
+    console.log(usage());
     return 0;
   }
   if (positionals.length)
@@ -163,8 +166,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(json ? JSON.stringify(p.json, null, 2) : p.text);
     return 0;
   }
-  const meter =
-    plan.meter === 'estimate' && plan.quick ? new EstimateMeter({ intervalMs: 100 }) : meterFromSpec(plan.meter);
+  const meter = meterFromUrl(plan.meter);
   const progress = new Progress();
   for (const w of plan.warnings) progress.line(termText(`warning: ${w}`, true));
   const nebula = new Nebula(withKeepWarmCaps({ meter }, resolveConfig(plan.config).keepWarm));
@@ -230,7 +232,11 @@ async function run(argv: string[]): Promise<number> {
 export const command: Command = {
   name: 'bench',
   summary: 'benchmark functions on every runtime (try: nebula bench --quick)',
-  usage,
-  options: benchOptions,
+  get usage() {
+    return usage();
+  },
+  get options() {
+    return benchOptions();
+  },
   run,
 };

@@ -1,13 +1,15 @@
 /** `nebula clean`: removes what nebula-faas leaves on this machine between runs, listing each thing. */
-import { RUNTIMES } from '../../runtimes/index.js';
+import { runtimeDescriptors } from '../../runtimes/registry.js';
 import type { Removal } from '../../runtimes/runtime.js';
 import { CliError, parse, type Command } from '../args.js';
 import { textTable } from '../table.js';
 
-const usage = `Usage: nebula clean [--dry-run] [--json]
+/** The help text, with the runtimes registered when it is asked for. */
+const usage = () => `Usage: nebula clean [--dry-run] [--json]
 
 Removes what nebula-faas keeps on this machine between runs, and lists each thing:
-${RUNTIMES.filter((d) => d.clean)
+${runtimeDescriptors()
+  .filter((d) => d.clean)
   .map((d) => `  ${d.label}: ${d.leaves ?? 'what it leaves'}`)
   .join('\n')}
 What a nebula-faas still running uses stays (listed, saying so). The next deploy builds or
@@ -23,14 +25,14 @@ const size = (b?: number) =>
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, 'clean', options);
   if (values.help) {
-    console.log(usage);
+    console.log(usage());
     return 0;
   }
   if (positionals.length) throw new CliError('nebula clean takes no positional arguments; see --help.');
   const dryRun = values['dry-run'] === true;
   const found: Array<Removal & { runtime: string }> = [];
   const unreachable: string[] = [];
-  for (const d of RUNTIMES) {
+  for (const d of runtimeDescriptors()) {
     if (!d.clean) continue;
     try {
       for (const r of await d.clean({ dryRun })) found.push({ runtime: d.kind, ...r });
@@ -64,7 +66,9 @@ async function run(argv: string[]): Promise<number> {
 export const command: Command = {
   name: 'clean',
   summary: 'remove the images, volumes and caches nebula-faas keeps between runs',
-  usage,
+  get usage() {
+    return usage();
+  },
   options,
   run,
 };

@@ -3,7 +3,7 @@
  * body, so both reports say the same thing. Other report fragments (energy, keep-warm) build
  * their sections from these.
  */
-import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
+import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/registry.js';
 import type { InvocationMode } from '../../types.js';
 import { mdText } from './escape.js';
 import { fmtInput } from './format.js';

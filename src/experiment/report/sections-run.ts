@@ -171,18 +171,19 @@ export function outputCheckSection(r: ExperimentResult): ReportSection | null {
 }
 
 /**
- * The micro-benchmarks, each with what it covers, beside this run's Wasm cold start-ups (an
- * invocation arriving at an idle host), so the figures can be told apart and reconciled.
+ * The micro-benchmarks, each with what it covers, beside this run's cold start-ups on the same
+ * runtimes (an invocation arriving at an idle host), so the figures can be told apart and reconciled.
  */
 export function microSection(r: ExperimentResult): ReportSection | null {
   if (!r.micro.length) return null;
   const head = ['figure', 'what it covers', 'samples', 'median', 'p99'];
   const body = r.micro.map((t) => [t.task, t.covers ?? '', String(t.samples), fmtMs(t.medianMs), fmtMs(t.p99Ms)]);
-  for (const c of r.cells.filter((x) => x.runtime === 'wasm' && x.mode === 'cold' && x.metrics.startupMs)) {
+  const timed = new Set(r.micro.map((t) => t.runtime));
+  for (const c of r.cells.filter((x) => timed.has(x.runtime) && x.mode === 'cold' && x.metrics.startupMs)) {
     const s = c.metrics.startupMs!;
     body.push([
       `run phase: ${c.function}(${fmtInput(c.input)}) ${runtimeLabel(c.runtime)} cold startupMs`,
-      'the cold start the tables show: from invoke() to the function starting, for an invocation arriving at an idle host between other runtimes’ invocations, so a sleeping worker is woken and the caches are cold',
+      'the cold start the tables show: from invoke() to the function starting, for an invocation arriving at an idle host between other invocations, so what sleeps is woken and the caches are cold',
       String(s.n),
       fmtMs(s.median),
       fmtMs(s.p99),
@@ -190,8 +191,8 @@ export function microSection(r: ExperimentResult): ReportSection | null {
   }
   return {
     id: 'micro',
-    title: 'Wasm invocation cost, back to back (tinybench)',
-    hint: 'Three ways of timing a Wasm instance, next to each other. Back to back, a whole invoke() can take less than a bare new WebAssembly.Instance (the worker is awake and polling, and the instance’s memory comes zeroed from a pool instead of being mapped anew), while the cold start of the run phase is larger: each of its invocations arrives at an idle host. See docs/wasm.md.',
+    title: 'Invocation cost, back to back (tinybench)',
+    hint: 'Three ways of timing an invocation, next to each other: the same work with no engine around it, a whole invoke() back to back, and the cold start of the run phase. Back to back, a whole invoke() can take less than the bare work (what it hands over to is awake, what it reuses is ready: each row says what it covers), while the cold start of the run phase is larger: each of its invocations arrives at an idle host. See docs/experiments.md.',
     html: htmlTable(head, body, 2),
     markdown: mdTable(head, body),
   };

@@ -1,9 +1,10 @@
 /** An experiment's configuration: what the user gives, and the one place its defaults are resolved. */
 import { builtinInputs } from '../../builtins.js';
+import { MAX_TIMEOUT_MS } from '../../clock.js';
 import { shownValue, UsageError } from '../../errors.js';
 import { keysOf, unknownKey } from '../../known-keys.js';
 import { checkTimeoutMs } from '../../nebula.js';
-import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
+import { isRuntimeKind, runtimeDescriptor, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
 import { resolveKeepWarm, type KeepWarmConfig, type ResolvedKeepWarm } from './keep-warm.js';
 
@@ -13,7 +14,10 @@ export interface ExperimentConfig {
   functions?: string[];
   /** Default: every registered runtime. */
   runtimes?: RuntimeKind[];
-  /** The runtime every other one is compared against (ratios are other / baseline). Default: `process` when it runs, else the first runtime. */
+  /**
+   * The runtime every other one is compared against (ratios are other / baseline). Default: the one
+   * whose descriptor says `baseline` (the native process) when it runs, else the first runtime.
+   */
   baseline?: RuntimeKind;
   /** Default `['cold']`. */
   modes?: InvocationMode[];
@@ -99,9 +103,9 @@ function wholeNumber(field: string, value: unknown, min: number): number {
   return value;
 }
 
-/** The baseline runtime when none is chosen: the native process where it runs, else the first one. */
+/** The baseline runtime when none is chosen: the one whose descriptor says so (the native process) where it runs, else the first one. */
 function defaultBaseline(runtimes: readonly RuntimeKind[]): RuntimeKind {
-  return (runtimes as readonly string[]).includes('process') ? 'process' : runtimes[0]!;
+  return runtimes.find((r) => runtimeDescriptor(r)?.baseline) ?? runtimes[0]!;
 }
 
 /**
@@ -122,18 +126,18 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
   }
   if (typeof config.outDir !== 'string' || !config.outDir)
     throw bad('outDir', 'must name the folder for records and reports', config.outDir);
-  const runtimes = config.runtimes ?? [...RUNTIME_KINDS];
+  const runtimes = config.runtimes ?? runtimeKinds();
   if (!Array.isArray(runtimes) || runtimes.length === 0)
-    throw bad('runtimes', `must be a non-empty list of ${RUNTIME_KINDS.join(', ')}`, runtimes);
+    throw bad('runtimes', `must be a non-empty list of ${runtimeKinds().join(', ')}`, runtimes);
   for (const r of runtimes)
-    if (!isRuntimeKind(r)) throw bad('runtimes', `must only hold ${RUNTIME_KINDS.join(', ')}`, r);
+    if (!isRuntimeKind(r)) throw bad('runtimes', `must only hold ${runtimeKinds().join(', ')}`, r);
   const modes = config.modes ?? ['cold'];
   if (!Array.isArray(modes) || modes.length === 0)
     throw bad('modes', `must be a non-empty list of ${INVOCATION_MODES.join(', ')}`, modes);
   for (const m of modes)
     if (!INVOCATION_MODES.includes(m)) throw bad('modes', `must only hold ${INVOCATION_MODES.join(', ')}`, m);
   const baseline = config.baseline ?? defaultBaseline(runtimes);
-  if (!isRuntimeKind(baseline)) throw bad('baseline', `must be one of ${RUNTIME_KINDS.join(', ')}`, baseline);
+  if (!isRuntimeKind(baseline)) throw bad('baseline', `must be one of ${runtimeKinds().join(', ')}`, baseline);
   const order = config.order ?? 'interleaved';
   if (order !== 'interleaved' && order !== 'shuffled') throw bad('order', 'must be "interleaved" or "shuffled"', order);
   const functions = config.functions ?? [];
@@ -149,7 +153,7 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
   try {
     timeoutMs = checkTimeoutMs(config.timeoutMs ?? 60_000);
   } catch {
-    throw bad('timeoutMs', 'must be a number of ms from 1 to 2147483647', config.timeoutMs);
+    throw bad('timeoutMs', `must be a number of ms from 1 to ${MAX_TIMEOUT_MS}`, config.timeoutMs);
   }
   return {
     functions,

@@ -10,12 +10,12 @@ import { isNebulaError, RuntimeUnavailableError, UsageError } from '../../errors
 import type { Nebula } from '../../nebula.js';
 import { own } from '../../own-keys.js';
 import { RecordLog } from '../../record-log.js';
-import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
+import { descriptorOf, runtimeDescriptor, type RuntimeKind } from '../../runtimes/registry.js';
 import { quantile } from '../../stats.js';
 import type { Baseline, BatchEnergy, InvocationRecord } from '../../types.js';
 import { resolveConfig, type ExperimentConfig, type ResolvedConfig } from './config.js';
 import { loadNow, machineInfo } from './machine.js';
-import { MICRO_EXPECTED_MS, microBenchmarks, type MicroResult } from './micro.js';
+import { MICRO_EXPECTED_MS, microBenchmarks, microRuntimes, type MicroResult } from './micro.js';
 import { claimOutDir, RUN_FILES, writeJsonAtomic, type RunFile } from '../run-folder.js';
 import { cellKey, type Cell } from '../cell.js';
 import { schedule } from './schedule.js';
@@ -115,8 +115,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     const runtimes = await this.prepare(names);
     if (runtimes.length > 1)
       for (const rt of runtimes) {
-        const effect = runtimeDescriptor(rt).sideEffect;
-        if (effect) this.note(`${runtimeDescriptor(rt).label} beside other runtimes: ${effect}`);
+        const { sideEffect, label } = descriptorOf(rt);
+        if (sideEffect) this.note(`${label} beside other runtimes: ${sideEffect}`);
       }
     const known = new Map((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
     const cells: Cell[] = [];
@@ -200,7 +200,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   /**
    * The phases this run will go through, from its configuration and meter: the baseline with a
    * meter and a baseline length, the warm-up with warm-up invocations, batches with a meter,
-   * keep-warm with a meter and a runtime that keeps sandboxes, micro-benchmarks with Wasm and fib.
+   * keep-warm with a meter and a runtime that keeps sandboxes, micro-benchmarks with fib and a
+   * runtime that gives a floor.
    */
   private plannedPhases(names: string[]): ExperimentPhase[] {
     const cfg = this.config;
@@ -211,9 +212,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       warmup: cfg.warmup > 0,
       run: true,
       batch: meter && cfg.batchWindowMs !== false,
-      'keep-warm':
-        meter && cfg.keepWarm !== false && cfg.runtimes.some((r) => runtimeDescriptor(r).keepsSandboxes !== false),
-      micro: cfg.micro && cfg.runtimes.includes('wasm') && names.includes('fib'),
+      'keep-warm': meter && cfg.keepWarm !== false && cfg.runtimes.some((r) => runtimeDescriptor(r)?.keepsWarm),
+      micro: cfg.micro && microRuntimes(cfg.runtimes).length > 0 && names.includes('fib'),
     };
     return EXPERIMENT_PHASES.filter((p) => wanted[p]);
   }
@@ -241,9 +241,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     this.emit('note', text);
   }
 
-  /** Prepares every runtime; an unavailable one is dropped with a note when the config allows. */
+  /**
+   * Takes the engine's set-up (`nebula.ready()`), then prepares every function on every runtime; an
+   * unavailable runtime is dropped with a note when the config allows.
+   */
   private async prepare(names: string[]): Promise<RuntimeKind[]> {
     const cfg = this.config;
+    await this.nebula.ready();
     const known = new Map((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
     this.announce('prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
     let runtimes = [...cfg.runtimes];
@@ -386,12 +390,16 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     }
   }
 
+  /** The engine-overhead micro-benchmarks, on the runtimes run that give a floor and have fib. */
   private async micro(runtimes: RuntimeKind[], names: string[], signal?: AbortSignal): Promise<MicroResult[]> {
-    if (!this.config.micro || !runtimes.includes('wasm') || !names.includes('fib') || signal?.aborted) {
-      this.skip('micro', 'the Wasm runtime did not run', signal);
+    if (!this.config.micro || !names.includes('fib') || signal?.aborted) return [];
+    const fib = (await this.nebula.functions()).find((f) => f.name === 'fib')?.runtimes ?? [];
+    const on = microRuntimes(runtimes.filter((r) => fib.includes(r)));
+    if (!on.length) {
+      this.skip('micro', 'no runtime that ran gives a floor to measure against', signal);
       return [];
     }
-    return this.timed('micro', MICRO_EXPECTED_MS, microBenchmarks(this.nebula));
+    return this.timed('micro', MICRO_EXPECTED_MS * on.length, microBenchmarks(this.nebula, on));
   }
 
   /**

@@ -7,10 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { builtinFunctions } from '../../builtins.js';
-import { shownValue, UsageError } from '../../errors.js';
+import { MeterError, shownValue, UsageError } from '../../errors.js';
 import type { Nebula, NebulaOptions } from '../../nebula.js';
-import type { RuntimeKind } from '../../runtimes/index.js';
+import { builtinFunctions, runtimeDescriptors, type RuntimeKind } from '../../runtimes/registry.js';
 import { linearFit } from '../../stats.js';
 import type { FunctionSpec, InvocationMode } from '../../types.js';
 
@@ -126,18 +125,21 @@ export function resolveKeepWarm(
 }
 
 /**
- * Nebula options that let the keep-warm step hold its largest count: the runtimes' default caps
- * (8 Docker containers, 4 Wasm instances per function and worker) are below the default 50.
- * Caps the user set higher are kept.
+ * Nebula options that let the keep-warm step hold its largest count: each runtime that keeps
+ * sandboxes warm caps them (its descriptor's `keepsWarm`: 8 Docker containers, 4 Wasm instances
+ * per function and worker by default), below the default 50. Caps the user set higher are kept.
  */
 export function withKeepWarmCaps(options: NebulaOptions, keepWarm: ResolvedKeepWarm | false): NebulaOptions {
   if (!keepWarm) return options;
   const k = Math.max(...keepWarm.counts);
-  return {
-    ...options,
-    docker: { ...options.docker, maxWarmContainers: Math.max(options.docker?.maxWarmContainers ?? 8, k) },
-    wasm: { ...options.wasm, maxWarmInstances: Math.max(options.wasm?.maxWarmInstances ?? 4, k) },
-  };
+  const out: Record<string, unknown> = { ...options };
+  for (const { kind, keepsWarm } of runtimeDescriptors()) {
+    if (!keepsWarm) continue;
+    const own = out[kind] as Record<string, unknown> | undefined;
+    const cap = own?.[keepsWarm.option];
+    out[kind] = { ...own, [keepsWarm.option]: Math.max(typeof cap === 'number' ? cap : keepsWarm.default, k) };
+  }
+  return out;
 }
 
 /** This host's MemAvailable, bytes (null where /proc/meminfo is not readable). */
@@ -174,7 +176,7 @@ export async function measureKeepWarm(
   { timeoutMs, signal, progress, startMs = 300, memAvailable = memAvailableBytes }: KeepWarmRun,
 ): Promise<KeepWarmResult> {
   const meter = nebula.meter;
-  if (!meter) throw new UsageError('METER_UNAVAILABLE', 'The keep-warm step needs a meter.');
+  if (!meter) throw new MeterError('METER_UNAVAILABLE', 'The keep-warm step needs a meter.');
   const builtin = builtinFunctions().find((s) => s.name === o.function)!;
   // A fresh copy, so no sandbox of it is kept yet: K = 0 really is zero.
   const name = `keepwarm-${o.function}-${runtime}`.slice(0, 63);

@@ -6,9 +6,9 @@
 import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
-import { NebulaError } from '../../errors.js';
-import type { FunctionSpec } from '../../types.js';
-import type { CloseOptions, Prepared, PreparedInfo, Removal, Runtime } from '../runtime.js';
+import { NebulaError, UsageError } from '../../errors.js';
+import type { ArtifactInfo, FunctionSpec } from '../../types.js';
+import type { CloseOptions, Prepared, Removal, Runtime } from '../runtime.js';
 import { removeImages, removeVolumes } from './clean.js';
 import { by } from './deadline.js';
 import { connect, engineError, ping, type DockerConnection } from './engine.js';
@@ -28,7 +28,7 @@ export interface DockerRuntimeOptions {
   prewarmedContainers?: number;
   /** How long a `warm` container is kept idle before it is removed, ms. Default 60 000. */
   keepAliveMs?: number;
-  /** Most `warm` containers kept alive at once, all functions together. Default 8. */
+  /** Most `warm` containers kept alive at once, all functions together. Default {@link DEFAULT_MAX_WARM_CONTAINERS}. */
   maxWarmContainers?: number;
   /** Largest stdout and stderr kept per invocation, bytes; more stdout is `OUTPUT_LIMIT`. Default 1 MiB. */
   maxOutputBytes?: number;
@@ -38,6 +38,9 @@ export interface DockerRuntimeOptions {
    */
   user?: string;
 }
+
+/** Most `warm` containers kept alive at once unless `maxWarmContainers` says otherwise. */
+export const DEFAULT_MAX_WARM_CONTAINERS = 8;
 
 /** How long close() waits for removals before leaving them to the next sweep, ms. */
 const CLOSE_MS = 10_000;
@@ -83,10 +86,14 @@ export class DockerRuntime implements Runtime {
     if (!this.parts) {
       const docker = connect(this.options.connection);
       const reaper = new Reaper(docker, this.instanceId);
-      const warm = new WarmPool(this.options.maxWarmContainers ?? 8, this.options.keepAliveMs ?? 60_000, (wc) => {
-        wc.close();
-        void reaper.remove(wc.container.id).catch(() => undefined);
-      });
+      const warm = new WarmPool(
+        this.options.maxWarmContainers ?? DEFAULT_MAX_WARM_CONTAINERS,
+        this.options.keepAliveMs ?? 60_000,
+        (wc) => {
+          wc.close();
+          void reaper.remove(wc.container.id).catch(() => undefined);
+        },
+      );
       this.parts = {
         docker,
         reaper,
@@ -135,7 +142,7 @@ export class DockerRuntime implements Runtime {
    * archive, a binary that cannot run in a FROM scratch image on this engine, nothing to run).
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
-    if (!fn.docker) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no docker source.`);
+    if (!fn.docker) throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}" has no docker source.`);
     const parts = await this.engine();
     const ref = await ensureImage(parts.docker, fn.name, fn.docker, await this.engineArch(parts.docker));
     if (!('image' in fn.docker)) this.made.set(ref.image, ref.sizeBytes);
@@ -145,7 +152,7 @@ export class DockerRuntime implements Runtime {
         'INVALID_FUNCTION',
         `Function "${fn.name}": the image ${ref.image} has no ENTRYPOINT or CMD and grants.args is empty: nothing to run.`,
       );
-    const info: PreparedInfo = { image: ref.image, imageId: ref.imageId };
+    const info: ArtifactInfo = { image: ref.image, imageId: ref.imageId };
     if (ref.sizeBytes !== undefined) info.sizeBytes = ref.sizeBytes;
     if (ref.digest) info.digest = ref.digest;
     if (ref.path) info.path = ref.path;

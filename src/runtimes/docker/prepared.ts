@@ -4,7 +4,8 @@
  * once.ts (cold, prewarmed) or warm-run.ts (warm).
  */
 import type Docker from 'dockerode';
-import type { Prepared, PreparedInfo, RunContext, RunOutcome } from '../runtime.js';
+import type { ArtifactInfo } from '../../types.js';
+import type { Prepared, RunContext, RunOutcome } from '../runtime.js';
 import { runOnce } from './once.js';
 import { PrewarmedPool } from './prewarmed-pool.js';
 import type { Reaper } from './reaper.js';
@@ -30,7 +31,7 @@ export class PreparedDocker implements Prepared {
     private readonly parts: DockerParts,
     private readonly options: Docker.ContainerCreateOptions,
     command: string[],
-    readonly info: PreparedInfo,
+    readonly info: ArtifactInfo,
     private readonly onRelease: () => void,
   ) {
     const { docker, reaper, maxOutputBytes } = parts;

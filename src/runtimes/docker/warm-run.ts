@@ -8,12 +8,12 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
-import { failedOutcome } from '../../record.js';
-import type { RunContext, RunOutcome } from '../runtime.js';
+import { failedOutcome } from '../outcome.js';
+import type { Phase, RunContext, RunOutcome } from '../runtime.js';
 import { ABORTED, by, DeadlineError, untilAborted } from './deadline.js';
 import { engineFailure, GRACE_MS, stopError, type StopReason } from './failures.js';
 import { warmOptions } from './isolation.js';
-import { CappedOutput } from './output.js';
+import { CappedOutput } from '../capped-output.js';
 import type { Reaper } from './reaper.js';
 import { errnoName, WarmContainer } from './warm-container.js';
 import type { WarmPool } from './warm-pool.js';
@@ -45,7 +45,7 @@ export async function runWarm(side: WarmSide, input: string, ctx: RunContext): P
     wc = pool.take(side.owner);
   }
   const sandbox = wc ? 'reused' : 'fresh';
-  const phases: Record<string, number> = {};
+  const phases: Partial<Record<Phase, number>> = {};
   let setupWaitMs = 0;
   if (!wc) {
     try {
@@ -81,7 +81,7 @@ async function spawn(
   side: WarmSide,
   volume: string,
   deadlineAt: number,
-  phases: Record<string, number>,
+  phases: Partial<Record<Phase, number>>,
 ): Promise<WarmContainer> {
   const { docker, reaper, pool } = side;
   let t = nowMs();

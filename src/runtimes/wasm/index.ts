@@ -7,12 +7,12 @@ import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { nowMs } from '../../clock.js';
 import { NebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
-import type { FunctionSpec } from '../../types.js';
+import { INVOCATION_MODES, type FunctionSpec } from '../../types.js';
 import type { Prepared, RunContext, RunOutcome, Runtime } from '../runtime.js';
 import { defaultCacheDir, prepareArtifact } from './artifact/prepare.js';
 import { readFileCapped } from './artifact/source-file.js';
 import { toOutcome, type OutcomeFacts } from './outcome.js';
-import { WorkerPool } from './pool/pool.js';
+import { WorkerPool, type PoolOptions } from './pool/pool.js';
 import { SELF_TEST_FN } from './worker/self-test.js';
 import { Mode, MAX_WORKERS } from './pool/shared-slots.js';
 
@@ -24,7 +24,7 @@ export interface WasmRuntimeOptions {
   cacheDir?: string;
   /** Instances made ahead per function and worker for `prewarmed` invocations (0: none). Default 2. */
   prewarmedInstances?: number;
-  /** Used instances kept per function and worker for `warm` invocations. Default 4. */
+  /** Used instances kept per function and worker for `warm` invocations. Default {@link DEFAULT_MAX_WARM_INSTANCES}. */
   maxWarmInstances?: number;
   /** How long a kept `warm` instance may stay unused before it is dropped, ms. Default 60 000. */
   keepAliveMs?: number;
@@ -72,6 +72,8 @@ export interface WasmRuntimeOptions {
 
 const MiB = 1024 * 1024;
 const DEFAULT_MAX_MODULE_BYTES = 128 * MiB;
+/** Used instances kept per function and worker for `warm` invocations unless `maxWarmInstances` says otherwise. */
+export const DEFAULT_MAX_WARM_INSTANCES = 4;
 let fnCounter = SELF_TEST_FN;
 
 /** The values of {@link WasmRuntimeOptions.v8Tiering}. */
@@ -114,13 +116,16 @@ function applyV8Tiering(tiering: V8Tiering): void {
  */
 export class WasmRuntime implements Runtime {
   readonly kind = 'wasm' as const;
-  private readonly pool: WorkerPool;
+  private readonly poolOptions: PoolOptions;
+  /** The worker threads, started by `ready()` or the first `prepare()`. */
+  private pool: WorkerPool | undefined;
   private readonly cacheDir: string;
   private readonly maxOutputBytes: number;
-  /** Workers running and the main thread's own path compiled by a few self-test runs; unset again when starting failed. */
+  /** Workers running and the host's side of a run taken once; unset again when starting failed. */
   private started: Promise<void> | undefined;
+  private closed = false;
 
-  /** @throws NebulaError `INVALID_ARGUMENT` for an option out of range. */
+  /** @throws UsageError `INVALID_ARGUMENT` for an option out of range. Starts nothing: see `ready()`. */
   constructor(readonly options: WasmRuntimeOptions = {}) {
     checkKnownKeys(
       options,
@@ -145,30 +150,49 @@ export class WasmRuntime implements Runtime {
     this.maxOutputBytes = options.maxOutputBytes ?? MiB;
     const workers = options.workers ?? availableParallelism();
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)
-      throw new NebulaError(
+      throw new UsageError(
         'INVALID_ARGUMENT',
         `workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}.`,
       );
     const maxModuleBytes = options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
     if (!Number.isSafeInteger(maxModuleBytes) || maxModuleBytes < 8)
-      throw new NebulaError(
+      throw new UsageError(
         'INVALID_ARGUMENT',
         `maxModuleBytes must be a whole number of bytes of at least 8, got ${String(maxModuleBytes)}.`,
       );
-    this.pool = new WorkerPool({
+    this.poolOptions = {
       size: workers,
       maxOutputBytes: this.maxOutputBytes,
       instantiateTimeoutMs: options.instantiateTimeoutMs ?? 1000,
       spinMs: (options.idleSpinUs ?? 200) / 1000,
       hostSpinMs: (options.resultSpinUs ?? 50) / 1000,
       heapMiB: options.workerHeapMiB ?? 256,
-    });
-    void this.start().catch(() => undefined);
+    };
+  }
+
+  /**
+   * Starts the worker threads (each takes its own run path through a tiny built-in module while it
+   * starts) and takes this thread's side of a run through each mode a few times, so no invocation
+   * waits for the threads or pays for V8's first compilation of the path. `prepare()` starts them
+   * too; `nebula.ready()` calls this ahead.
+   * @throws RuntimeUnavailableError when no worker thread can start.
+   */
+  async ready(): Promise<void> {
+    try {
+      await this.start();
+    } catch (e) {
+      throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
   }
 
   private start(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the runtime was closed'));
+    this.pool ??= new WorkerPool(this.poolOptions);
     if (!this.started) {
-      const started = this.pool.ready().then(() => this.warmUp());
+      const pool = this.pool;
+      const started = pool.ready().then(() => this.warmUp(pool));
       started.catch(() => {
         if (this.started === started) this.started = undefined;
       });
@@ -177,18 +201,19 @@ export class WasmRuntime implements Runtime {
     return this.started;
   }
 
-  private async warmUp(): Promise<void> {
+  /** This thread's side of a run (hand-over, result, outcome), taken through each mode with the workers' self-test module. */
+  private async warmUp(pool: WorkerPool): Promise<void> {
     const facts: OutcomeFacts = {
       compiled: false,
       memoryMaxBytes: MiB,
       growProbe: true,
       maxOutputBytes: this.maxOutputBytes,
     };
-    const selfTest = new PreparedWasm(this.pool, SELF_TEST_FN, facts, { sizeBytes: 0, digest: '' });
+    const selfTest = new PreparedWasm(pool, SELF_TEST_FN, facts, { sizeBytes: 0, digest: '' });
     for (let i = 0; i < 20; i++) {
       const at = nowMs();
       await selfTest.run('{}', {
-        mode: (['cold', 'prewarmed', 'warm'] as const)[i % 3]!,
+        mode: INVOCATION_MODES[i % INVOCATION_MODES.length]!,
         timeoutMs: 5000,
         deadlineAt: at + 5000,
         requestAt: at,
@@ -204,7 +229,7 @@ export class WasmRuntime implements Runtime {
    * native WASI 0.2 component needs `@bytecodealliance/jco-transpile` and it is not installed.
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
-    if (fn.wasm === undefined) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);
+    if (fn.wasm === undefined) throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);
     const maxModuleBytes = this.options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
     let bytes: Uint8Array;
     if (typeof fn.wasm === 'string') {
@@ -231,16 +256,11 @@ export class WasmRuntime implements Runtime {
       maxModuleBytes,
       forceGlue: this.options.componentHost === 'glue',
     });
-    try {
-      await this.start();
-    } catch (e) {
-      throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
+    await this.ready();
+    const pool = this.pool!;
     const fnId = ++fnCounter;
     try {
-      await this.pool.load({
+      await pool.load({
         type: 'load',
         fnId,
         ...(artifact.module ? { module: artifact.module, facts: artifact.facts! } : {}),
@@ -248,13 +268,13 @@ export class WasmRuntime implements Runtime {
         args: [fn.name, ...(fn.grants?.args ?? [])],
         env: fn.grants?.env ?? {},
         prewarmed: this.options.prewarmedInstances ?? 2,
-        warmMax: this.options.maxWarmInstances ?? 4,
+        warmMax: this.options.maxWarmInstances ?? DEFAULT_MAX_WARM_INSTANCES,
         keepAliveMs: this.options.keepAliveMs ?? 60_000,
       });
     } catch (e) {
-      this.pool.drop(fnId);
+      pool.drop(fnId);
       const why = (e as Error).message;
-      if (this.pool.unavailable())
+      if (pool.unavailable())
         throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${why}`, { cause: e });
       throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": its instance cannot be created: ${why}`, {
         cause: e,
@@ -266,7 +286,7 @@ export class WasmRuntime implements Runtime {
       growProbe: artifact.facts?.growProbe === true,
       maxOutputBytes: this.maxOutputBytes,
     };
-    return new PreparedWasm(this.pool, fnId, facts, {
+    return new PreparedWasm(pool, fnId, facts, {
       sizeBytes: artifact.sizeBytes,
       digest: `sha256:${artifact.digest}`,
     });
@@ -274,7 +294,8 @@ export class WasmRuntime implements Runtime {
 
   /** Terminates the workers. */
   async close(): Promise<void> {
-    await this.pool.close();
+    this.closed = true;
+    await this.pool?.close();
   }
 }
 

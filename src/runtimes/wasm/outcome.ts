@@ -1,5 +1,6 @@
 /** How a pool result becomes a `RunOutcome`: the coded error of every way a Wasm run can end. */
 import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
+import { failedOutcome } from '../outcome.js';
 import type { RunContext, RunOutcome } from '../runtime.js';
 import type { PoolResult } from './pool/pool.js';
 import { Flag, Result, Sandbox, SANDBOX_SHIFT } from './pool/shared-slots.js';
@@ -22,15 +23,9 @@ function ended(
   startAt?: number,
 ): RunOutcome {
   const outcome: RunOutcome = {
-    exitCode: null,
-    stdout: '',
-    stderr: '',
+    ...failedOutcome(error, 'RUNTIME_ERROR', r.at),
     functionStartAt: startAt ?? r.at,
-    functionEndAt: r.at,
-    phases: {},
     compiled,
-    sandbox: 'fresh',
-    error,
   };
   if (r.setupWaitMs > 0) outcome.setupWaitMs = r.setupWaitMs;
   return outcome;
@@ -84,7 +79,7 @@ export function toOutcome(r: PoolResult, ctx: RunContext, f: OutcomeFacts): RunO
     phases: {
       dispatch: Math.max(0, d.claimedAt - r.dispatchAt),
       instantiate: d.instantiateMs,
-      exec: d.endAt - d.startAt,
+      run: d.endAt - d.startAt,
     },
     compiled: f.compiled,
     sandbox: Sandbox[(d.flags >> SANDBOX_SHIFT) & 3] ?? 'fresh',

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GudeMeter, Nebula, type InvocationRecord } from '../../../src/index.js';
 import { Experiment, renderReports, runExperiment, type ExperimentResult } from '../../../src/experiment/index.js';
 import { GudeSimulator } from '../../../src/meters/gude/index.js';
@@ -206,5 +206,30 @@ describe('the experiment runner', () => {
       code: 'FUNCTION_NOT_FOUND',
     });
     await nebula.close();
+  });
+});
+
+describe('the engine set-up before an experiment', () => {
+  it('awaits nebula.ready() before it prepares anything', async () => {
+    const nebula = new Nebula({ meter: null, warmUp: false });
+    const ready = vi.spyOn(nebula, 'ready');
+    const prepare = vi.spyOn(nebula, 'prepare');
+    try {
+      const exp = new Experiment(nebula, {
+        functions: ['fib'],
+        runtimes: ['wasm'],
+        inputs: { fib: [5] },
+        repetitions: 1,
+        warmup: 0,
+        micro: false,
+        outDir: join(out(), 'run'),
+      });
+      const result = await exp.run();
+      expect(result.cells[0]).toMatchObject({ function: 'fib', ok: 1 });
+      expect(ready).toHaveBeenCalled();
+      expect(ready.mock.invocationCallOrder[0]).toBeLessThan(prepare.mock.invocationCallOrder[0]!);
+    } finally {
+      await nebula.close();
+    }
   });
 });

@@ -1,13 +1,14 @@
 /**
- * Checks a JSON value against the subset of JSON Schema (draft-07) that the config schema uses,
- * so the schema shipped for editors and the check the CLI runs are one and the same. The first
- * problem is reported as one line naming the field (`functions[1].inputs`).
+ * The part of JSON Schema (draft-07) nebula-faas writes, and a check of JSON values against it:
+ * the config file's schema (the one shipped for editors is the one the CLI checks with) and each
+ * runtime's source schemas (what a config file or a REST deploy may give). The first problem is
+ * reported as one line naming the field (`functions[1].inputs`).
  */
-import { shownValue } from '../errors.js';
-import { own } from '../own-keys.js';
-import { nearest } from '../known-keys.js';
+import { shownValue } from './errors.js';
+import { own } from './own-keys.js';
+import { nearest } from './known-keys.js';
 
-/** The part of JSON Schema used here. */
+/** A JSON Schema, limited to the keywords used here. */
 export interface Schema {
   $schema?: string;
   title?: string;
