@@ -17,6 +17,10 @@ const ownFlags = (name = 'NAME') => [
   `--binary ${name}=PATH`,
 ];
 
+/** `a, b or c`. */
+const orList = (items: string[]) =>
+  items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items.at(-1)!}` : (items[0] ?? '');
+
 /** The help text, with the runtimes registered when it is asked for. */
 const usage = () => {
   const own = ownFlags();
@@ -101,7 +105,7 @@ async function run(argv: string[]): Promise<number> {
       );
       throw new UsageError(
         'FUNCTION_NOT_FOUND',
-        `No function named "${name}"${near ? ` (did you mean ${near}?)` : ''}: the built-ins are ${BUILTIN_NAMES.join(', ')}; run your own with ${ownFlags(name).join(' or ')}.`,
+        `No function named "${name}"${near ? ` (did you mean ${near}?)` : ''}: the built-ins are ${BUILTIN_NAMES.join(', ')}; run your own with ${orList(ownFlags(name))}.`,
       );
     }
     const rec = await nebula.invoke(name, parseInput(text), {
