@@ -99,4 +99,5 @@ export type {
   NebulaEvents,
   PowerSample,
   SandboxUse,
+  SnapshotInfo,
 } from './types.js';

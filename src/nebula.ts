@@ -109,7 +109,9 @@ const INVOKE_OPTIONS = keysOf<InvokeOptions>({
   waitForEnergy: true,
 });
 const LIMIT_KEYS = keysOf<FunctionLimits>({ memoryMiB: true, cpus: true, pids: true });
-const GRANT_KEYS = keysOf<FunctionGrants>({ env: true, args: true });
+const GRANT_KEYS = keysOf<FunctionGrants>({ env: true, args: true, initWasi: true });
+/** The largest `checkInput`, as JSON text. */
+const CHECK_INPUT_MAX_BYTES = 1024 * 1024;
 
 /** Checks a timeout in ms. @throws UsageError `INVALID_ARGUMENT` */
 export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
@@ -229,18 +231,19 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * Deploys one function or several: the artifacts are validated and prepared (compiled, image
    * checked) now, so a bad artifact is refused here and not at first invoke. Re-deploying a name
    * replaces it.
+   * @param options.prepare false: only check the specs' shape and register them; each artifact is
+   * prepared by `prepare()` or on first use (as the built-ins are). Default true.
    * @throws NebulaError `INVALID_ARGUMENT` (bad name or no artifact), `INVALID_FUNCTION`
    * (an artifact that cannot run), `RUNTIME_UNAVAILABLE`.
    */
-  async deploy(spec: FunctionSpec | FunctionSpec[]): Promise<FunctionInfo[]> {
+  async deploy(spec: FunctionSpec | FunctionSpec[], options: { prepare?: boolean } = {}): Promise<FunctionInfo[]> {
     this.assertOpen();
     const specs = Array.isArray(spec) ? spec : [spec];
     const infos: FunctionInfo[] = [];
     for (const s of specs) {
       validateSpec(s);
       const entry: Entry = { spec: s, prepared: {}, ready: {}, artifacts: {} };
-      const prepared = kindsOf(s).map((kind) => this.prepareEntry(entry, kind));
-      await Promise.all(prepared);
+      if (options.prepare !== false) await Promise.all(kindsOf(s).map((kind) => this.prepareEntry(entry, kind)));
       await this.replace(s.name, entry);
       infos.push(await this.info(entry));
     }
@@ -275,6 +278,15 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   /** The deployed functions. */
   async functions(): Promise<FunctionInfo[]> {
     return Promise.all([...this.registry.values()].map((e) => this.info(e)));
+  }
+
+  /**
+   * The spec a function was deployed with: a shallow copy (its artifacts are the values given to
+   * `deploy()`), e.g. to deploy it again with another option.
+   * @throws UsageError `FUNCTION_NOT_FOUND`
+   */
+  spec(name: string): FunctionSpec {
+    return { ...this.entry(name).spec };
   }
 
   /** True when a function of that name is deployed. */
@@ -727,4 +739,18 @@ function validateSpec(spec: FunctionSpec): void {
         .join(', ')}.`,
     );
   for (const kind of kinds) descriptorOf(kind).source.validate(spec[kind], spec.name);
+  const bad = (what: string) => new UsageError('INVALID_ARGUMENT', `Function "${spec.name}": ${what}`);
+  if (spec.preinit !== undefined && spec.preinit !== 'auto' && typeof spec.preinit !== 'boolean')
+    throw bad(`preinit must be 'auto', true or false, got ${JSON.stringify(spec.preinit)}.`);
+  if (spec.initFunc !== undefined && (typeof spec.initFunc !== 'string' || spec.initFunc === ''))
+    throw bad(`initFunc must name an exported function, got ${JSON.stringify(spec.initFunc)}.`);
+  if (spec.grants?.initWasi !== undefined && typeof spec.grants.initWasi !== 'boolean')
+    throw bad(`grants.initWasi must be true or false, got ${JSON.stringify(spec.grants.initWasi)}.`);
+  if ('checkInput' in spec && spec.checkInput !== undefined) {
+    try {
+      serialiseInput(spec.checkInput, CHECK_INPUT_MAX_BYTES);
+    } catch (e) {
+      throw bad(`checkInput: ${(e as Error).message}`);
+    }
+  }
 }

@@ -190,6 +190,7 @@ export function toRecord<R>(f: RecordFacts, o: RunOutcome): InvocationRecord<R> 
     energy: null,
     energyStatus: 'pending' as EnergyStatus,
     ...(o.limits ? { limits: o.limits } : {}),
+    preinitialized: o.preinitialized === true,
   };
   if (error) return { ...base, ok: false, result: null, error };
   return { ...base, ok: true, result: parseResult(o.stdout) as R };

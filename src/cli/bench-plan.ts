@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { BUILTIN_NAMES, builtinInputProblem, type BuiltinName } from '../builtins.js';
 import { shownValue, UsageError } from '../errors.js';
 import { own as ownKey } from '../own-keys.js';
-import { QUICK_INPUTS, resolveConfig, type ExperimentConfig, type ResolvedConfig } from '../experiment/run/config.js';
+import {
+  QUICK_INPUTS,
+  resolveConfig,
+  type ExperimentConfig,
+  type PreinitSetting,
+  type ResolvedConfig,
+} from '../experiment/run/config.js';
 import { checkOutDir } from '../experiment/run-folder.js';
 import { isRuntimeKind, runtimeDescriptors, runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
@@ -80,6 +86,20 @@ function keepWarmFromFlag(text: string): boolean | { counts: number[] } {
 }
 const isBuiltinName = (name: string): name is BuiltinName => (BUILTIN_NAMES as readonly string[]).includes(name);
 
+/** `--preinit deployed|auto|true|false|both`. */
+function parsePreinit(text: string): PreinitSetting {
+  const values: Record<string, PreinitSetting> = {
+    deployed: 'deployed',
+    auto: 'auto',
+    true: true,
+    false: false,
+    both: 'both',
+  };
+  const value = ownKey(values, text);
+  if (value === undefined) throw new CliError(`--preinit is deployed, auto, true, false or both, got "${text}".`);
+  return value;
+}
+
 /** The flags of `nebula bench` besides the runtimes' own. */
 const BENCH_FLAGS = {
   config: { type: 'string' },
@@ -99,6 +119,7 @@ const BENCH_FLAGS = {
   baseline: { type: 'string' },
   'keep-warm': { type: 'string' },
   'no-micro': { type: 'boolean' },
+  preinit: { type: 'string' },
   quick: { type: 'boolean' },
   out: { type: 'string' },
   'export-csv': { type: 'string' },
@@ -192,6 +213,7 @@ export function planBench(values: BenchValues): BenchPlan {
   const runtimes = values.runtimes
     ? parseList<RuntimeKind>(values.runtimes, '--runtimes', runtimeKinds())
     : (fx.runtimes ?? runtimeKinds());
+  const preinit = values.preinit !== undefined ? parsePreinit(values.preinit) : fx.preinit;
   const order = values.order ?? fx.order ?? 'interleaved';
   if (order !== 'interleaved' && order !== 'shuffled')
     throw new CliError(`--order is interleaved or shuffled, got "${order}".`);
@@ -224,6 +246,7 @@ export function planBench(values: BenchValues): BenchPlan {
       : fx.keepWarm !== undefined
         ? { keepWarm: fx.keepWarm }
         : {}),
+    ...(preinit !== undefined ? { preinit } : {}),
     // A runtime nobody asked for by name is skipped with a note when it cannot run here.
     skipUnavailable: quick || !(values.runtimes || fx.runtimes),
     outDir: values.out ?? file?.out ?? defaultOut(),

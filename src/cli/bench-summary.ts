@@ -3,7 +3,7 @@
  * ranges, the ratios against the baseline runtime, the output check, and every file written.
  */
 import { fmtEnergy, type EnergyFigure } from '../experiment/analysis/energy-figures.js';
-import { fmtInput, fmtMs, fmtRatio } from '../experiment/report/format.js';
+import { fmtBytes, fmtInput, fmtMs, fmtRatio } from '../experiment/report/format.js';
 import { describeMismatch } from '../experiment/analysis/output-check.js';
 import { execNote, runtimeLabel } from '../experiment/report/kit.js';
 import { describeFailures, failedCells } from '../experiment/report/sections-run.js';
@@ -120,6 +120,43 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>,
           ];
         }),
         'llllrrrl',
+      ),
+    );
+  }
+
+  const pairs = r.cells.flatMap((w) => {
+    const without = w.variantOf
+      ? r.cells.find(
+          (c) =>
+            c.function === w.variantOf &&
+            c.runtime === w.runtime &&
+            c.mode === w.mode &&
+            fmtInput(c.input) === fmtInput(w.input),
+        )
+      : undefined;
+    return without ? [{ without, w }] : [];
+  });
+  if (pairs.length) {
+    out.push('', 'Pre-initialised (NAME-preinit) against not: medians, and the snapshot made at deploy');
+    out.push(
+      textTable(
+        ['function', 'input', 'runtime', 'mode', 'startup', 'total', 'total ratio', 'module', 'snapshot made in'],
+        pairs.map(({ without, w }) => {
+          const snap = r.snapshots?.find((s) => s.function === w.function && s.runtime === w.runtime)?.snapshot;
+          const total = (c: typeof w) => c.metrics.totalMs?.median;
+          return [
+            without.function,
+            fmtInput(w.input),
+            runtimeLabel(w.runtime),
+            w.mode,
+            `${fmtMs(without.metrics.startupMs?.median)} → ${fmtMs(w.metrics.startupMs?.median)}`,
+            `${fmtMs(total(without))} → ${fmtMs(total(w))}`,
+            fmtRatio((total(w) ?? NaN) / (total(without) ?? NaN)),
+            snap ? `${fmtBytes(snap.originalBytes)} → ${fmtBytes(snap.snapshotBytes)}` : '–',
+            snap ? fmtMs(snap.snapshotMs) : '–',
+          ];
+        }),
+        'llllrrrrr',
       ),
     );
   }

@@ -42,6 +42,9 @@ interface RawFunction {
   binary?: string;
   limits?: FunctionSpec['limits'];
   grants?: FunctionSpec['grants'];
+  preinit?: FunctionSpec['preinit'];
+  initFunc?: string;
+  checkInput?: unknown;
   [kind: string]: unknown;
 }
 
@@ -156,13 +159,20 @@ export function loadBenchFile(path: string): BenchFile {
       const give = `give ${[...kinds].join(', ')} or binary`;
       if (!(BUILTIN_NAMES as readonly string[]).includes(name))
         fail(path, `${at} (${name}) has no artifact and is not a built-in: ${give}`, at);
-      if (f.limits || f.grants || f.description)
-        fail(path, `${at} (${name}) sets limits, grants or a description but no artifact: ${give}`, at);
+      if (f.limits || f.grants || f.description || f.preinit !== undefined || f.initFunc || 'checkInput' in f)
+        fail(
+          path,
+          `${at} (${name}) sets limits, grants, a description or pre-initialisation but no artifact: ${give}`,
+          at,
+        );
       return; // a built-in with its own inputs
     }
     if (f.description) d.spec.description = f.description;
     if (f.limits) d.spec.limits = f.limits;
     if (f.grants) d.spec.grants = f.grants;
+    if (f.preinit !== undefined) d.spec.preinit = f.preinit;
+    if (f.initFunc) d.spec.initFunc = f.initFunc;
+    if ('checkInput' in f) d.spec.checkInput = f.checkInput;
   });
 
   // The meter by its own descriptor, whose message says what its URL takes.
@@ -187,6 +197,7 @@ export function loadBenchFile(path: string): BenchFile {
     'timeoutMs',
     'micro',
     'keepWarm',
+    'preinit',
   ] as const)
     if (c[k] !== undefined) (experiment as Record<string, unknown>)[k] = c[k];
   return {

@@ -50,7 +50,28 @@ function functionSchema(): Schema {
           description: 'Environment variables the function sees.',
         },
         args: { type: 'array', items: { type: 'string' }, description: 'Arguments after argv[0].' },
+        initWasi: {
+          type: 'boolean',
+          description:
+            'Let the initialiser that pre-initialisation runs at deploy call WASI (clocks, random numbers; their values are frozen into the snapshot). Default false.',
+        },
       },
+    },
+    preinit: {
+      enum: ['auto', true, false],
+      default: 'auto',
+      description:
+        "Run the function's start-up work at deploy and start every invocation from a snapshot, where its runtime can (Wasm, with Wizer): auto (when it exports its initialiser), true (always; refused when it cannot be), false (never).",
+    },
+    initFunc: {
+      type: 'string',
+      minLength: 1,
+      default: 'wizer.initialize',
+      description: 'The exported function that does the start-up work, for preinit.',
+    },
+    checkInput: {
+      description:
+        'An input deploy runs a pre-initialised function on from its original and from its snapshot: both must give the same output, or the deploy is refused.',
     },
   };
   for (const d of runtimeDescriptors()) properties[d.kind] = { description: d.summary, ...d.source.schema };
@@ -155,6 +176,12 @@ export function configSchema(): Schema {
             },
           },
         ],
+      },
+      preinit: {
+        enum: ['deployed', 'auto', true, false, 'both'],
+        default: 'deployed',
+        description:
+          'Pre-initialisation of the functions run: deployed (as each function says), auto, true or false for all, or both: each function a runtime can pre-initialise runs without and with (as <name>-preinit), side by side in the reports.',
       },
       out: {
         type: 'string',

@@ -23,6 +23,7 @@ import type { RunLoad } from './run/machine.js';
 import { resolveConfig, type ResolvedConfig } from './run/config.js';
 import { cellKey, type Cell } from './cell.js';
 import { summarizeRecords, type ExperimentResult } from './analysis/summary.js';
+import { TWIN_SUFFIX, type RunSnapshot } from './run/preinit-variants.js';
 
 /** The files of an experiment folder. */
 export const RUN_FILES = {
@@ -49,6 +50,8 @@ export interface RunFile {
   functions?: FunctionInfo[];
   /** How busy the machine was at the start (and, once written at the end, at the end). */
   load?: RunLoad;
+  /** The snapshots pre-initialised functions of the run start from (once prepared). */
+  snapshots?: RunSnapshot[];
 }
 
 /**
@@ -250,6 +253,7 @@ function fromRunFile(run: RunFile, records: InvocationRecord[]): ExperimentResul
     micro: [],
     ...(run.functions ? { functions: run.functions } : {}),
     ...(run.load ? { load: run.load } : {}),
+    ...(run.snapshots ? { snapshots: run.snapshots } : {}),
   };
 }
 
@@ -297,9 +301,13 @@ function fromRecords(dir: string, records: InvocationRecord[]): ExperimentResult
 /** The distinct cells of some records, in the order first seen. */
 function cellsOf(records: InvocationRecord[]): Cell[] {
   const seen = new Map<string, Cell>();
+  const names = new Set(records.map((r) => r.function));
   for (const r of records) {
     if (typeof r.runtime !== 'string') continue;
     const c: Cell = { function: r.function, runtime: r.runtime, mode: r.mode, input: r.input };
+    // A pre-initialised twin (preinit: 'both') beside its function.
+    const of = r.function.slice(0, -TWIN_SUFFIX.length);
+    if (r.preinitialized && r.function.endsWith(TWIN_SUFFIX) && names.has(of)) c.variantOf = of;
     if (!seen.has(cellKey(c))) seen.set(cellKey(c), c);
   }
   return [...seen.values()];

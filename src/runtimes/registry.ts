@@ -36,7 +36,16 @@ export type RuntimeOptionsByKind = { [K in RuntimeKind]?: RuntimeTypes[K]['optio
 const registered = new Map<string, RuntimeDescriptor<RuntimeKind>>();
 
 /** The fields of a function spec besides the runtimes' sources. */
-export const SPEC_FIELDS: ReadonlySet<string> = new Set(['name', 'description', 'grants', 'limits', 'builtin']);
+export const SPEC_FIELDS: ReadonlySet<string> = new Set([
+  'name',
+  'description',
+  'grants',
+  'limits',
+  'builtin',
+  'preinit',
+  'initFunc',
+  'checkInput',
+]);
 /** Names no kind may take: a function spec's fields, and a config file entry's `binary` and `inputs`. */
 const RESERVED = new Set([...SPEC_FIELDS, 'binary', 'inputs']);
 const MODES: readonly InvocationMode[] = ['cold', 'prewarmed', 'warm'];

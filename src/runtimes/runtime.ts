@@ -71,6 +71,8 @@ export interface RunOutcome {
   stderrTruncated?: boolean;
   /** The resource limits this run was under and which held (copied to the record's `limits`). */
   limits?: Record<string, LimitState>;
+  /** True when the run started from a pre-initialised artifact (copied to the record's `preinitialized`). */
+  preinitialized?: boolean;
 }
 
 /** A function made ready for a runtime: everything that can be done once is done. */
@@ -232,6 +234,11 @@ export interface RuntimeDescriptor<K extends string = string, S = unknown, O = u
    * experiment that runs it beside other runtimes notes it).
    */
   readonly sideEffect?: string;
+  /**
+   * How this runtime pre-initialises a function (`FunctionSpec.preinit`: its start-up work done at
+   * deploy), when it can; runtimes without it run that work at each start and ignore `preinit`.
+   */
+  readonly preinit?: string;
   /** The floor an experiment's micro-benchmarks set this runtime's invocations of `fib(1)` against. */
   microFloor?(): Promise<MicroFloor>;
   /** Creates the runtime with its options. */

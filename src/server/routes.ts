@@ -130,12 +130,20 @@ async function deploy(
   const uploader = runtimeDescriptors().find((d) => d.source.upload?.contentTypes.includes(type));
   let spec: FunctionSpec;
   if (uploader) {
-    knownFields(queryKeys(url), ['name'], 'The query');
+    knownFields(queryKeys(url), ['name', 'preinit', 'initFunc'], 'The query');
     const name = url.searchParams.get('name');
     if (!name) throw invalid('name', `is required as a query parameter (?name=) with a ${type} upload`);
     const bytes = await readBody(req, ctx.uploadLimit);
     if (bytes.length === 0) throw invalid('body', `must hold the function's ${uploader.label} artifact`);
     spec = { name, [uploader.kind]: uploader.source.upload!.source(new Uint8Array(bytes)) };
+    const preinit = url.searchParams.get('preinit');
+    if (preinit !== null) {
+      const values: Record<string, FunctionSpec['preinit']> = { auto: 'auto', true: true, false: false };
+      if (!Object.hasOwn(values, preinit)) throw invalid('preinit', 'must be auto, true or false');
+      spec.preinit = values[preinit];
+    }
+    const initFunc = url.searchParams.get('initFunc');
+    if (initFunc) spec.initFunc = initFunc;
   } else if (type === 'application/json') {
     const body = await readJson(req, ctx.jsonLimit);
     const remoteKinds = runtimeDescriptors()

@@ -67,6 +67,15 @@ describe('nebula bench with your own functions', () => {
       [{ meter: 'gude://' }, /: meter: Meter "gude:\/\/": it needs the PDU's host name or address/],
       [{ timeoutMs: -5 }, /: timeoutMs must be a number > 0 up to 2147483647, got -5/],
       [{ batchWindowMs: true }, /: batchWindowMs must be a number > 0, or false, got true/],
+      [{ preinit: 'maybe' }, /: preinit must be one of deployed, auto, true, false, both, got "maybe"/],
+      [
+        { functions: [{ name: 'mine', wasm: join(fns, 'wasm', 'fib.wasm'), preinit: 'always' }] },
+        /: functions\[0\]\.preinit must be one of auto, true, false, got "always"/,
+      ],
+      [
+        { functions: [{ name: 'fib', preinit: false }] },
+        /: functions\[0\] \(fib\) sets limits, grants, a description or pre-initialisation but no artifact/,
+      ],
       ['{"repetitions": 3,', /nebula\.config\.json: is not JSON \(it ends too early\)/],
       [
         '{\n  "repetitions": 3,\n  "seed": x\n}',
@@ -159,6 +168,45 @@ describe('nebula bench with your own functions', () => {
         docker: { binary: bin('fib') },
         process: { binary: bin('fib') },
       },
+    ]);
+  });
+
+  it('plans pre-initialisation from a config file and --preinit, the flag winning', async () => {
+    const file = configFile({
+      functions: [
+        {
+          name: 'mine',
+          wasm: join(fns, 'wasm', 'primecount.wasm'),
+          preinit: true,
+          initFunc: 'wizer.initialize',
+          checkInput: 1000,
+          grants: { initWasi: false },
+        },
+      ],
+      preinit: 'both',
+      meter: 'none',
+    });
+    const plans = await pool([[], ['--preinit', 'false']], 2, (flags) =>
+      nebula('bench', '--config', file, ...flags, '--dry-run', '--json'),
+    );
+    const [fromFile, fromFlag] = plans.map((r) => {
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(r.out) as { config: ExperimentResult['config']; functions: Array<Record<string, unknown>> };
+    });
+    expect(fromFile!.config.preinit).toBe('both');
+    expect(fromFile!.functions[0]).toMatchObject({
+      preinit: true,
+      initFunc: 'wizer.initialize',
+      checkInput: 1000,
+      grants: { initWasi: false },
+    });
+    expect(fromFlag!.config.preinit).toBe(false);
+    const text = await nebula('bench', '--config', file, '--dry-run');
+    expect(text.out).toContain('pre-initialisation: each function without and with (NAME-preinit)');
+    const bad = await nebula('bench', '--preinit', 'maybe', '--dry-run');
+    expect([bad.code, bad.err.trim()]).toEqual([
+      2,
+      'nebula: --preinit is deployed, auto, true, false or both, got "maybe".',
     ]);
   });
 

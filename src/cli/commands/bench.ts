@@ -56,6 +56,9 @@ Experiment:
                          sandboxes per runtime, 2 x 5 s of power per count, plus starting them.
                          K stops growing when memory runs short. off skips it; counts size it.
   --no-micro             skip the tinybench micro-benchmarks of an invocation back to back
+  --preinit MODE         start-up work done at deploy (Wasm snapshots, Wizer): deployed (as each
+                         function says; default), auto, true, false, or both: each function that
+                         can be runs without and with (as NAME-preinit), side by side in the report
   --quick                every built-in with small inputs on every runtime, cold and prewarmed (about two minutes)
   A DURATION is a number with its unit: 500ms, 30s, 2m or 1h (a bare number other than 0 is refused).
 
@@ -90,6 +93,11 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
           .join(', ')}`,
     ),
     `  runtimes: ${c.runtimes.join(', ')}; modes: ${c.modes.join(', ')}; ratios against ${c.baseline}`,
+    ...(c.preinit === 'deployed'
+      ? []
+      : [
+          `  pre-initialisation: ${c.preinit === 'both' ? 'each function without and with (NAME-preinit), where a runtime can' : String(c.preinit)}`,
+        ]),
     `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
     `  meter: ${plan.meter}${plan.meter === 'none' ? '' : `, idle baseline ${c.baselineMs} ms first`}`,
     `  keep-warm: ${keepWarmText(plan)}`,

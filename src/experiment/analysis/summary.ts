@@ -14,6 +14,7 @@ import { energyFigure, energyRatio, figureSource, type EnergyFigure } from './en
 import type { MicroResult } from '../run/micro.js';
 import { checkOutputs, type OutputCheck } from './output-check.js';
 import { cellKey, type Cell } from '../cell.js';
+import type { RunSnapshot } from '../run/preinit-variants.js';
 
 export interface CellSummary extends Cell {
   ok: number;
@@ -76,6 +77,8 @@ export interface ExperimentResult {
   functions?: FunctionInfo[];
   /** How busy the machine was at the start and the end of the run (1-minute load average). */
   load?: RunLoad;
+  /** The snapshots the run's pre-initialised functions started from, against their originals. */
+  snapshots?: RunSnapshot[];
 }
 
 const METRICS = [
@@ -128,7 +131,8 @@ export function summarizeRecords(
     const key = recordCellKey(r);
     (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(r);
   }
-  const outputCheck = checkOutputs(records, options.baseline);
+  const variantOf = new Map(cells.flatMap((c) => (c.variantOf ? [[c.function, c.variantOf] as const] : [])));
+  const outputCheck = checkOutputs(records, options.baseline, variantOf);
   const bad = new Set(outputCheck.mismatches.flatMap((m) => m.recordIds));
   const out: CellSummary[] = cells.map((c) => {
     const recs = byKey.get(cellKey(c)) ?? [];
@@ -167,13 +171,16 @@ export function summarizeRecords(
   if (baseline) {
     const summaries = new Map(out.map((c) => [cellKey(c), c]));
     for (const base of cells.filter((c) => c.runtime === baseline)) {
+      // A pre-initialised twin is compared with its function on the baseline runtime.
       const others = cells.filter(
-        (c) => c.runtime !== baseline && cellKey({ ...c, runtime: baseline }) === cellKey(base),
+        (c) =>
+          c.runtime !== baseline &&
+          cellKey({ ...c, function: c.variantOf ?? c.function, runtime: baseline }) === cellKey(base),
       );
       const a = (byKey.get(cellKey(base)) ?? []).filter((r) => r.ok);
       for (const other of others) {
         const b = (byKey.get(cellKey(other)) ?? []).filter((r) => r.ok);
-        const row = { function: base.function, mode: base.mode, input: base.input, runtime: other.runtime, baseline };
+        const row = { function: other.function, mode: base.mode, input: base.input, runtime: other.runtime, baseline };
         for (const metric of TIMINGS) {
           const { ratio, ci95 } = medianRatio(
             a.map((r) => metricOf(r, metric)),

@@ -60,6 +60,14 @@ export function fmtW(w: number | undefined): string {
   return w === undefined || !Number.isFinite(w) ? '–' : `${w.toFixed(2)} W`;
 }
 
+/** A size in bytes: `512 B`, `30.1 KiB`, `3.04 MiB`. */
+export function fmtBytes(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes)) return '–';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${sig(bytes / 1024)} KiB`;
+  return `${sig(bytes / 1024 / 1024)} MiB`;
+}
+
 /** A ratio such as `1.06x`, `12.3x`, `581x`. */
 export function fmtRatio(r: number | undefined): string {
   if (r === undefined || !Number.isFinite(r)) return '–';

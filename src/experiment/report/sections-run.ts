@@ -23,7 +23,7 @@ export function comparisonsSection(r: ExperimentResult): ReportSection | null {
   const baseFigure = (c: Comparison) =>
     r.cells.find(
       (x) =>
-        x.function === c.function &&
+        x.function === (r.cells.find((t) => t.function === c.function)?.variantOf ?? c.function) &&
         x.mode === c.mode &&
         x.runtime === c.baseline &&
         fmtInput(x.input) === fmtInput(c.input),

@@ -5,6 +5,7 @@
 import type { SectionBuilder } from './kit.js';
 import { energyAnalysisSections } from './sections-energy-analysis.js';
 import { energySection } from './sections-energy.js';
+import { preinitSection } from './sections-preinit.js';
 import {
   comparisonsSection,
   failuresSection,
@@ -27,6 +28,7 @@ export const REPORT_SECTIONS: SectionBuilder[] = [
   sandboxStartSection,
   runTimeSection,
   totalSection,
+  preinitSection,
   energySection,
   energyAnalysisSections,
   comparisonsSection,

@@ -44,11 +44,23 @@ export interface ExperimentConfig {
    * `true` or settings turn it on; default: on when `modes` include `warm`.
    */
   keepWarm?: KeepWarmConfig | boolean;
+  /**
+   * Pre-initialisation of the functions run (`FunctionSpec.preinit`). `deployed` (default): as each
+   * was deployed. `'auto'`, `true`, `false`: each is deployed again with that setting for the run
+   * (and as it was afterwards). `both`: each function a runtime can pre-initialise runs twice, as
+   * it is (without) and as `<name>-preinit` (with), on the runtimes that pre-initialise it, and the
+   * reports put the two side by side.
+   */
+  preinit?: PreinitSetting;
   /** Drop a runtime that is unavailable (saying so in the result) instead of failing. Default false. */
   skipUnavailable?: boolean;
   /** Where records.jsonl and summary.json go. */
   outDir: string;
 }
+
+/** The values of {@link ExperimentConfig.preinit}. */
+export type PreinitSetting = 'deployed' | 'auto' | boolean | 'both';
+const PREINIT_SETTINGS: readonly PreinitSetting[] = ['deployed', 'auto', true, false, 'both'];
 
 /** A configuration with every default filled in (as written to summary.json). */
 export type ResolvedConfig = Required<Omit<ExperimentConfig, 'inputs' | 'baseline' | 'keepWarm'>> & {
@@ -81,6 +93,7 @@ const CONFIG_KEYS = keysOf<ExperimentConfig>({
   micro: true,
   timeoutMs: true,
   keepWarm: true,
+  preinit: true,
   skipUnavailable: true,
   outDir: true,
 });
@@ -149,6 +162,9 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
   const batch = config.batchWindowMs ?? 2000;
   if (batch !== false && (typeof batch !== 'number' || !(batch > 0) || !Number.isFinite(batch)))
     throw bad('batchWindowMs', 'must be a positive number of ms or false', batch);
+  const preinit = config.preinit ?? 'deployed';
+  if (!PREINIT_SETTINGS.includes(preinit))
+    throw bad('preinit', 'must be "deployed", "auto", true, false or "both"', preinit);
   let timeoutMs: number;
   try {
     timeoutMs = checkTimeoutMs(config.timeoutMs ?? 60_000);
@@ -169,6 +185,7 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
     batchWindowMs: batch,
     micro: config.micro ?? true,
     timeoutMs,
+    preinit,
     skipUnavailable: config.skipUnavailable ?? false,
     keepWarm: resolveKeepWarm(config.keepWarm, modes),
     outDir: config.outDir,

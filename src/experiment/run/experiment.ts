@@ -22,6 +22,7 @@ import { schedule } from './schedule.js';
 import type { EnergyAnalysis } from '../analysis/energy-analysis.js';
 import { runEnergyStep } from './energy-step.js';
 import { recordCellKey, summarizeRecords, type CellSummary, type ExperimentResult } from '../analysis/summary.js';
+import { applyPreinit, keepSnapshotted, snapshotsOf } from './preinit-variants.js';
 
 /** The phases of an experiment, in the order they run. */
 export const EXPERIMENT_PHASES = ['prepare', 'baseline', 'warmup', 'run', 'batch', 'keep-warm', 'micro'] as const;
@@ -99,7 +100,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     if (meter) await this.nebula.checkMeter();
     claimOutDir(cfg.outDir);
     this.planned = this.plannedPhases(names);
-    const run: RunFile = (this.runFile = {
+    this.runFile = {
       format: 'nebula-run/1',
       startedAt: isoFromMs(nowMs()),
       config: cfg,
@@ -109,22 +110,44 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       notes: this.pending.splice(0),
       cells: [],
       load: { start: loadNow(), end: null },
-    });
+    };
     this.save();
 
-    const runtimes = await this.prepare(names);
+    const variants = await applyPreinit(this.nebula, names, cfg.preinit, (t) => this.note(t));
+    try {
+      return await this.runAll(names, variants.twins, signal);
+    } finally {
+      await variants.restore();
+    }
+  }
+
+  /** The run after the functions were deployed as `preinit` asks; `twins` maps each pre-initialised twin to its function. */
+  private async runAll(names: string[], twins: Map<string, string>, signal?: AbortSignal): Promise<ExperimentResult> {
+    const cfg = this.config;
+    const run = this.runFile!;
+    const meter = this.nebula.meter;
+    // Each twin right after its function, so reports show the two together.
+    const withTwins = (list: string[]) =>
+      list.flatMap((n) => [n, ...[...twins].filter(([, of]) => of === n).map(([twin]) => twin)]);
+    const runtimes = await this.prepare(withTwins(names));
+    await keepSnapshotted(this.nebula, twins, (t) => this.note(t));
+    const all = withTwins(names);
     if (runtimes.length > 1)
       for (const rt of runtimes) {
         const { sideEffect, label } = descriptorOf(rt);
         if (sideEffect) this.note(`${label} beside other runtimes: ${sideEffect}`);
       }
-    const known = new Map((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
+    const infos = await this.nebula.functions();
+    const known = new Map(infos.map((f) => [f.name, f.runtimes]));
     const cells: Cell[] = [];
-    for (const fn of names)
+    for (const fn of all) {
+      const variantOf = twins.get(fn);
       for (const runtime of runtimes)
         if (known.get(fn)?.includes(runtime))
           for (const mode of cfg.modes)
-            for (const input of own(cfg.inputs, fn) ?? [null]) cells.push({ function: fn, runtime, mode, input });
+            for (const input of own(cfg.inputs, variantOf ?? fn) ?? [null])
+              cells.push({ function: fn, runtime, mode, input, ...(variantOf ? { variantOf } : {}) });
+    }
     const baselineRuntime = runtimes.includes(cfg.baseline) ? cfg.baseline : runtimes[0]!;
     run.cells = cells;
     run.functions = (await this.nebula.functions())
@@ -135,6 +158,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
         artifacts: Object.fromEntries(Object.entries(f.artifacts).filter(([k]) => runtimes.includes(k as RuntimeKind))),
       }));
     run.config = { ...cfg, runtimes, baseline: baselineRuntime };
+    const snapshots = snapshotsOf(infos, all);
+    if (snapshots.length) run.snapshots = snapshots;
     this.save();
 
     run.baseline = await this.measureBaseline(signal);
@@ -169,6 +194,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       ...(energy ? { energy } : {}),
       functions: run.functions,
       load: { start: run.load!.start, end: loadNow() },
+      ...(run.snapshots ? { snapshots: run.snapshots } : {}),
     };
     run.load = result.load;
     this.save();

@@ -16,6 +16,7 @@ export const wasmRuntime = defineRuntime<'wasm', WasmSource, WasmRuntimeOptions>
   label: 'Wasm',
   color: '#6f42c1',
   summary: 'WebAssembly: a WASI command component or preview1 module, a fresh instance per invocation',
+  preinit: "a Wizer snapshot of the main module's memory and globals after its initialiser ran, made at deploy",
   source: {
     schema: {
       type: 'string',

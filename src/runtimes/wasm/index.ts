@@ -7,10 +7,12 @@ import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { nowMs } from '../../clock.js';
 import { NebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
-import { INVOCATION_MODES, type FunctionSpec } from '../../types.js';
+import { INVOCATION_MODES, type ArtifactInfo, type FunctionSpec } from '../../types.js';
 import type { Prepared, RunContext, RunOutcome, Runtime } from '../runtime.js';
-import { defaultCacheDir, prepareArtifact } from './artifact/prepare.js';
+import { defaultCacheDir, prepareArtifact, type WasmArtifact } from './artifact/prepare.js';
+import type { PreinitRequest } from './artifact/snapshot.js';
 import { readFileCapped } from './artifact/source-file.js';
+import { checkSnapshot } from './snapshot-check.js';
 import { toOutcome, type OutcomeFacts } from './outcome.js';
 import { WorkerPool, type PoolOptions } from './pool/pool.js';
 import { SELF_TEST_FN } from './worker/self-test.js';
@@ -68,6 +70,12 @@ export interface WasmRuntimeOptions {
    * optional peer dependency `@bytecodealliance/jco-transpile`.
    */
   componentHost?: 'auto' | 'glue';
+  /**
+   * Longest pre-initialising one function may take at deploy (`FunctionSpec.preinit`: Wizer's
+   * process, its compile and the initialiser), ms; an initialiser still running then is refused
+   * as one that loops. Default 30 000.
+   */
+  preinitTimeoutMs?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -143,6 +151,7 @@ export class WasmRuntime implements Runtime {
         componentHost: true,
         v8Tiering: true,
         maxModuleBytes: true,
+        preinitTimeoutMs: true,
       }),
       'WasmRuntime options',
     );
@@ -209,7 +218,7 @@ export class WasmRuntime implements Runtime {
       growProbe: true,
       maxOutputBytes: this.maxOutputBytes,
     };
-    const selfTest = new PreparedWasm(pool, SELF_TEST_FN, facts, { sizeBytes: 0, digest: '' });
+    const selfTest = new PreparedWasm(pool, SELF_TEST_FN, facts, { sizeBytes: 0, digest: '' }, false);
     for (let i = 0; i < 20; i++) {
       const at = nowMs();
       await selfTest.run('{}', {
@@ -222,11 +231,14 @@ export class WasmRuntime implements Runtime {
   }
 
   /**
-   * Checks, rewrites and compiles the function's wasm (transpiling native WASI 0.2 components with
-   * jco), or takes it from the cache, loads it into the workers and makes a first instance.
+   * Checks, pre-initialises (`fn.preinit`), rewrites and compiles the function's wasm (transpiling
+   * native WASI 0.2 components with jco), or takes it from the cache, loads it into the workers and
+   * makes a first instance; with `fn.checkInput`, runs a snapshot and its original once each on it.
    * @throws NebulaError `INVALID_FUNCTION` for bytes that are not a runnable WASI command (or whose
-   * instance cannot be created), `RUNTIME_UNAVAILABLE` when no worker thread can start, or when a
-   * native WASI 0.2 component needs `@bytecodealliance/jco-transpile` and it is not installed.
+   * instance cannot be created), an initialiser that cannot be pre-initialised, or a snapshot whose
+   * output differs; `RUNTIME_UNAVAILABLE` when no worker thread can start, or when a native WASI
+   * 0.2 component needs `@bytecodealliance/jco-transpile` (or `preinit: true` needs
+   * `@bytecodealliance/wizer`) and it is not installed.
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
     if (fn.wasm === undefined) throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);
@@ -250,13 +262,73 @@ export class WasmRuntime implements Runtime {
       );
     applyV8Tiering(this.options.v8Tiering ?? 'eager');
     const memoryMaxBytes = (fn.limits?.memoryMiB ?? 256) * MiB;
-    const artifact = await prepareArtifact(fn.name, bytes, {
+    const preinitTimeoutMs = this.options.preinitTimeoutMs ?? 30_000;
+    const preinit: PreinitRequest = {
+      mode: fn.preinit ?? 'auto',
+      ...(fn.initFunc !== undefined ? { initFunc: fn.initFunc } : {}),
+      allowWasi: fn.grants?.initWasi === true,
+      timeoutMs: preinitTimeoutMs,
+    };
+    const options = {
       cacheDir: this.cacheDir,
       memoryMaxBytes,
       maxModuleBytes,
       forceGlue: this.options.componentHost === 'glue',
-    });
+    };
+    const artifact = await prepareArtifact(fn.name, bytes, { ...options, preinit });
     await this.ready();
+    const pool = this.pool!;
+    const fnId = await this.load(fn, artifact);
+    const facts: OutcomeFacts = {
+      compiled: artifact.built,
+      memoryMaxBytes,
+      growProbe: artifact.facts?.growProbe === true,
+      maxOutputBytes: this.maxOutputBytes,
+    };
+    const info: ArtifactInfo = {
+      sizeBytes: artifact.sizeBytes,
+      digest: `sha256:${artifact.digest}`,
+      preinitialized: artifact.snapshot !== undefined,
+      ...(artifact.snapshot ? { snapshot: artifact.snapshot } : {}),
+      ...(artifact.preinitNote ? { preinitNote: artifact.preinitNote } : {}),
+    };
+    const prepared = new PreparedWasm(pool, fnId, facts, info, artifact.snapshot !== undefined);
+    if (artifact.snapshot && fn.checkInput !== undefined) {
+      const once = (id: number, input: string, deadlineAt: number) =>
+        new PreparedWasm(pool, id, { ...facts, compiled: false }, {}, false).run(input, {
+          mode: 'cold',
+          timeoutMs: deadlineAt - nowMs(),
+          deadlineAt,
+          requestAt: nowMs(),
+        });
+      let original: number | undefined;
+      try {
+        // The original, loaded beside the snapshot for one run: what the snapshot must give too.
+        original = await this.load(fn, await prepareArtifact(fn.name, bytes, options), { prewarmed: 0, warmMax: 0 });
+        const input = JSON.stringify(fn.checkInput);
+        await checkSnapshot(fn.name, once, { original, snapshot: fnId }, input, preinitTimeoutMs);
+      } catch (e) {
+        pool.drop(fnId);
+        throw e;
+      } finally {
+        if (original !== undefined) pool.drop(original);
+      }
+    }
+    return prepared;
+  }
+
+  /**
+   * Loads an artifact into the workers (each makes its first instance) under a new function id.
+   * @throws NebulaError `INVALID_FUNCTION` when its instance cannot be created, `RUNTIME_UNAVAILABLE`.
+   */
+  private async load(
+    fn: FunctionSpec,
+    artifact: WasmArtifact,
+    keep = {
+      prewarmed: this.options.prewarmedInstances ?? 2,
+      warmMax: this.options.maxWarmInstances ?? DEFAULT_MAX_WARM_INSTANCES,
+    },
+  ): Promise<number> {
     const pool = this.pool!;
     const fnId = ++fnCounter;
     try {
@@ -267,8 +339,7 @@ export class WasmRuntime implements Runtime {
         ...(artifact.glue ? { glue: artifact.glue } : {}),
         args: [fn.name, ...(fn.grants?.args ?? [])],
         env: fn.grants?.env ?? {},
-        prewarmed: this.options.prewarmedInstances ?? 2,
-        warmMax: this.options.maxWarmInstances ?? DEFAULT_MAX_WARM_INSTANCES,
+        ...keep,
         keepAliveMs: this.options.keepAliveMs ?? 60_000,
       });
     } catch (e) {
@@ -280,16 +351,7 @@ export class WasmRuntime implements Runtime {
         cause: e,
       });
     }
-    const facts: OutcomeFacts = {
-      compiled: artifact.built,
-      memoryMaxBytes,
-      growProbe: artifact.facts?.growProbe === true,
-      maxOutputBytes: this.maxOutputBytes,
-    };
-    return new PreparedWasm(pool, fnId, facts, {
-      sizeBytes: artifact.sizeBytes,
-      digest: `sha256:${artifact.digest}`,
-    });
+    return fnId;
   }
 
   /** Terminates the workers. */
@@ -304,16 +366,19 @@ class PreparedWasm implements Prepared {
     private readonly pool: WorkerPool,
     private readonly fnId: number,
     private facts: OutcomeFacts,
-    readonly info: { sizeBytes: number; digest: string },
+    readonly info: ArtifactInfo,
+    private readonly preinitialized: boolean,
   ) {}
 
   run(input: string, ctx: RunContext): Promise<RunOutcome> {
     const facts = this.facts;
     // Only the first run after a preparation that compiled reports it.
     if (facts.compiled) this.facts = { ...facts, compiled: false };
-    return this.pool
-      .run(this.fnId, Mode[ctx.mode], input, ctx.deadlineAt, ctx.signal)
-      .then((r) => toOutcome(r, ctx, facts));
+    return this.pool.run(this.fnId, Mode[ctx.mode], input, ctx.deadlineAt, ctx.signal).then((r) => {
+      const outcome = toOutcome(r, ctx, facts);
+      outcome.preinitialized = this.preinitialized;
+      return outcome;
+    });
   }
 
   async release(): Promise<void> {

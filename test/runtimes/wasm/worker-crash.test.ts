@@ -24,14 +24,15 @@ const grower = (entries: number) =>
 
 beforeAll(async () => {
   cacheDir = mkdtempSync(join(tmpdir(), 'nebula-wasm-cache-'));
-  // The smallest heap a worker starts (and runs fib) with; a table grown by 240 000 entries needs
-  // about 4 MiB more of it.
+  // The smallest heap a worker starts (and runs fib) with, plus 1 MiB so that starting is never the
+  // marginal case; a table grown by 240 000 entries needs about 4 MiB more of it.
   for (let mib = 4; mib <= 32 && !heapMiB; mib++) {
     const n = new Nebula({ runtimes: { wasm: new WasmRuntime({ workers: 1, workerHeapMiB: mib, cacheDir }) } });
     if ((await n.invoke('fib', 10)).ok) heapMiB = mib;
     await n.close();
   }
   expect(heapMiB).toBeGreaterThan(0);
+  heapMiB += 1;
   nebula = new Nebula({ runtimes: { wasm: new WasmRuntime({ workers: 1, workerHeapMiB: heapMiB, cacheDir }) } });
   await nebula.prepare(['fib', 'prime'], ['wasm']);
 });
