@@ -139,7 +139,11 @@ export function configSchema(): Schema {
         default: 60000,
         description: 'Per invocation, ms.',
       },
-      micro: { type: 'boolean', default: true, description: 'Run the tinybench engine-overhead benchmarks.' },
+      micro: {
+        type: 'boolean',
+        default: true,
+        description: 'Run the tinybench micro-benchmarks of an invocation back to back.',
+      },
       keepWarm: {
         description:
           'The keep-warm step (with a meter): power and memory with K kept sandboxes per runtime. Default: on when modes include warm. false skips it; true or settings turn it on.',

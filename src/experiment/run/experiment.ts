@@ -416,7 +416,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     }
   }
 
-  /** The engine-overhead micro-benchmarks, on the runtimes run that give a floor and have fib. */
+  /** The micro-benchmarks of an invocation back to back, on the runtimes run that give a floor and have fib. */
   private async micro(runtimes: RuntimeKind[], names: string[], signal?: AbortSignal): Promise<MicroResult[]> {
     if (!this.config.micro || !names.includes('fib') || signal?.aborted) return [];
     const fib = (await this.nebula.functions()).find((f) => f.name === 'fib')?.runtimes ?? [];
