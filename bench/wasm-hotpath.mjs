@@ -5,7 +5,7 @@
 // instantiate steps). Medians; ratios to the floor.
 // Run: npm run build && node bench/wasm-hotpath.mjs [invocations] [seconds per throughput cell]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,7 +167,9 @@ cold.sort((a, b) => a - b);
 await nebula.close();
 console.log(JSON.stringify({ startupMs: first.timing.startupMs, prepareMs: first.timing.prepareMs, dispatch: first.timing.phases.dispatch, instantiate: first.timing.phases.instantiate, steadyP50: cold[1000] }));
 `;
-const childFile = join(mkdtempSync(join(tmpdir(), 'nebula-bench-')), 'first.mjs');
+const childDir = mkdtempSync(join(tmpdir(), 'nebula-bench-'));
+process.on('exit', () => rmSync(childDir, { recursive: true, force: true }));
+const childFile = join(childDir, 'first.mjs');
 writeFileSync(childFile, child);
 const runChild = (arg) => {
   const r = spawnSync(process.execPath, [childFile, arg], { encoding: 'utf8' });
