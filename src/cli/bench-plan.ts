@@ -37,7 +37,7 @@ function defaultOut(): string {
 }
 
 /** `--inputs fib=30,prime=5000` (repeat a name for several inputs); a comma starts a new pair only before `name=`. */
-function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]> {
+export function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const pair of (values ?? []).flatMap((s) => s.split(/,(?=[a-z][a-z0-9_-]*=)/))) {
     const eq = pair.indexOf('=');

@@ -3,7 +3,7 @@
  * lines (no carriage returns, no escape codes) when the output is a file or a pipe.
  */
 import type { WriteStream } from 'node:tty';
-import type { ExperimentPhase, PhaseSize } from '../experiment/run/experiment.js';
+import type { PhaseSize } from '../experiment/run/experiment.js';
 
 const fmtSeconds = (s: number) =>
   s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
@@ -22,7 +22,7 @@ export class Progress {
   }
 
   /** A phase starts: `index` of `count` phases planned. */
-  phase(name: ExperimentPhase, size: PhaseSize, index: number, count: number): void {
+  phase(name: string, size: PhaseSize, index: number, count: number): void {
     this.clear();
     this.phaseName = `${name} ${index}/${count}`;
     this.size = size;

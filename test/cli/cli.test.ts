@@ -11,7 +11,7 @@ describe('the nebula command', () => {
   it('prints help for itself and every command, and its version', async () => {
     const h = await nebula('--help');
     expect(h.code).toBe(0);
-    const cmds = ['invoke', 'bench', 'report', 'compare', 'functions', 'gude-sim', 'serve', 'completion'];
+    const cmds = ['invoke', 'bench', 'load', 'report', 'compare', 'functions', 'gude-sim', 'serve', 'completion'];
     const helps = await pool(cmds, 4, (cmd) => nebula(cmd, '--help'));
     cmds.forEach((cmd, i) => {
       expect(h.out).toContain(cmd);

@@ -85,7 +85,7 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
 }
 
 /** Deploys the user's functions; an artifact for a runtime that cannot run here is dropped with a note when allowed. */
-async function deployOwn(
+export async function deployOwn(
   nebula: Nebula,
   specs: FunctionSpec[],
   skip: boolean,
