@@ -13,7 +13,7 @@ import type { Meter } from './meters/meter.js';
 import { failedOutcome, newId, serialiseInput, toRecord } from './record.js';
 import { RecordLog } from './record-log.js';
 import { isRuntimeKind, RUNTIME_KINDS, runtimeDescriptor, type RuntimeOptionsByKind } from './runtimes/index.js';
-import type { Prepared, RunContext, RunOutcome, Runtime } from './runtimes/runtime.js';
+import type { Prepared, RunContext, RunOutcome, Runtime, SandboxKeeper } from './runtimes/runtime.js';
 import {
   INVOCATION_MODES,
   type Baseline,
@@ -389,6 +389,16 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       if (options.waitForEnergy) await this.pending.settled([record]);
     }
     return record;
+  }
+
+  /**
+   * The control of a function's kept sandboxes on a runtime (prepared first if it is not yet), or
+   * undefined when that runtime offers none. Keep-alive policies steer sandboxes through it.
+   * @throws NebulaError as `prepare()` does.
+   */
+  async keeper(name: string, runtime: RuntimeKind): Promise<SandboxKeeper | undefined> {
+    await this.prepare([name], [runtime]);
+    return this.entry(name).ready[runtime]?.keeper;
   }
 
   /**

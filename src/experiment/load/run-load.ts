@@ -7,14 +7,13 @@ import { join } from 'node:path';
 import { isoFromMs, nowMs } from '../../clock.js';
 import { isNebulaError, NebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
 import type { Nebula } from '../../nebula.js';
-import { failedOutcome, newId, toRecord } from '../../record.js';
-import { RecordLog } from '../../record-log.js';
 import type { RuntimeKind } from '../../runtimes/index.js';
 import type { Baseline, InvocationRecord } from '../../types.js';
 import { machineInfo } from '../run/machine.js';
 import { claimOutDir, RUN_FILES, writeJsonAtomic } from '../run-folder.js';
 import { arrivalOffsets } from './arrivals.js';
 import { generate, type Arrival } from './generator.js';
+import { failedRecord, RecordStream } from './record-stream.js';
 import { resolveLoadSpec, type LoadSpec, type ResolvedLoadSpec } from './spec.js';
 import {
   kneeOf,
@@ -146,15 +145,7 @@ export async function runLoad(nebula: Nebula, spec: LoadSpec, options: LoadOptio
     save();
   }
 
-  const log = new RecordLog(join(cfg.outDir, RUN_FILES.records));
-  const unwritten = new Map<string, LoadRecord>();
-  const write = (r: InvocationRecord) => {
-    const rec = unwritten.get(r.id);
-    if (!rec) return;
-    unwritten.delete(r.id);
-    log.append(rec);
-  };
-  nebula.on('invocation:settled', write);
+  const stream = new RecordStream(nebula, cfg.outDir);
   const results: StepSummary[] = [];
   try {
     for (const s of series) {
@@ -167,7 +158,7 @@ export async function runLoad(nebula: Nebula, spec: LoadSpec, options: LoadOptio
         );
         const step = run.steps[index]!;
         options.onStep?.(step, index, run.steps.length);
-        const summary = await runStep(nebula, step, index, cfg, unwritten, log, options);
+        const summary = await runStep(nebula, step, index, cfg, stream, options);
         results.push(summary);
         options.onStepEnd?.(summary);
         if (summary.generatorBehind)
@@ -187,9 +178,7 @@ export async function runLoad(nebula: Nebula, spec: LoadSpec, options: LoadOptio
       );
     }
   } finally {
-    nebula.off('invocation:settled', write);
-    for (const rec of unwritten.values()) log.append(rec);
-    log.close();
+    stream.close();
   }
   const result: LoadResult = {
     ...run,
@@ -249,8 +238,7 @@ async function runStep(
   step: LoadStep,
   index: number,
   cfg: ResolvedLoadSpec,
-  unwritten: Map<string, LoadRecord>,
-  log: RecordLog,
+  stream: RecordStream,
   options: LoadOptions,
 ): Promise<StepSummary> {
   const offsets = arrivalOffsets(step.arrivals, step.ratePerS, step.durationMs, cfg.seed + index);
@@ -279,27 +267,24 @@ async function runStep(
       try {
         rec = await nebula.invoke(step.function, step.input, invokeOptions);
       } catch (e) {
-        rec = failure(step, a.sentAt, e, 'RUNTIME_ERROR');
-        rec.energyStatus = 'unavailable';
+        rec = failedRecord(step, a.sentAt, e, 'RUNTIME_ERROR');
       }
       const load = rec as LoadRecord;
       load.load = facts(a, rec.timing.requestAt + rec.timing.totalMs - a.intendedAt);
       records.push(load);
-      if (rec.energyStatus === 'pending') unwritten.set(rec.id, load);
-      else log.append(load);
+      stream.add(load);
       tick();
     },
     giveUp: (a, at) => {
-      const rec = failure(
+      const rec = failedRecord(
         step,
         at,
         new NebulaError('TIMEOUT', `Waited ${(at - a.intendedAt).toFixed(0)} ms in the queue, over the timeout.`),
         'TIMEOUT',
       ) as LoadRecord;
-      rec.energyStatus = 'unavailable';
       rec.load = facts(a, at - a.intendedAt, true);
       records.push(rec);
-      log.append(rec);
+      stream.add(rec);
       tick();
     },
   });
@@ -317,19 +302,3 @@ async function runStep(
   return summarizeStep(index, step, records, { ...gen, scheduled: offsets.length }, ledger);
 }
 
-/** The record of an arrival that never ran (given up in the queue) or whose invoke() threw. */
-function failure(step: LoadStep, at: number, error: unknown, code: 'TIMEOUT' | 'RUNTIME_ERROR'): InvocationRecord {
-  return toRecord(
-    {
-      id: newId(),
-      name: step.function,
-      runtime: step.runtime,
-      mode: step.mode,
-      input: step.input,
-      requestAt: at,
-      prepareMs: 0,
-      maxStderrBytes: 0,
-    },
-    failedOutcome(error, code, at),
-  );
-}
