@@ -59,4 +59,6 @@ const rows = [
 const header = ['HashOwner', 'HashApp', 'HashFunction', 'Trigger', ...Array.from({ length: MINUTES }, (_, i) => i + 1)];
 writeFileSync(out, [header.join(','), ...rows].join('\n') + '\n');
 const total = [steady, bursty, timer, rare].map((c) => c.reduce((a, b) => a + b, 0));
-console.log(`${out}: ${total.reduce((a, b) => a + b, 0)} invocations (steady ${total[0]}, bursty ${total[1]}, timer ${total[2]}, rare ${total[3]})`);
+console.log(
+  `${out}: ${total.reduce((a, b) => a + b, 0)} invocations (steady ${total[0]}, bursty ${total[1]}, timer ${total[2]}, rare ${total[3]})`,
+);

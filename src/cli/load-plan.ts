@@ -3,6 +3,7 @@
  * one line and exit 2): functions, inputs, runtimes, modes, rates, arrivals, bounds.
  */
 import { BUILTIN_NAMES } from '../builtins.js';
+import { parseRate as advisorRate } from '../energy/advisor.js';
 import { UsageError } from '../errors.js';
 import { ARRIVAL_PROCESSES, type ArrivalProcess } from '../experiment/load/arrivals.js';
 import { resolveLoadSpec, type ResolvedLoadSpec } from '../experiment/load/spec.js';
@@ -47,19 +48,18 @@ export interface LoadPlan {
   meter: string;
 }
 
-/** `200/s`, `200` (per second) or `600/m` (per minute) to arrivals per second. */
+/** A rate as the advisor reads it (`200/s`, `600/min`, `10/h`, `200`), above 0, in arrivals per second. */
 function parseRate(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(?:\/(s|m))?$/.exec(text.trim());
-  const v = m ? Number(m[1]) / (m[2] === 'm' ? 60 : 1) : Number.NaN;
+  const v = advisorRate(text);
   if (!(v > 0) || !Number.isFinite(v))
-    throw new CliError(`${flag} takes a rate above 0 such as 200/s, 200 or 600/m, got "${text}".`);
+    throw new CliError(`${flag} takes a rate above 0 such as 200/s, 200 or 600/min, got "${text}".`);
   return v;
 }
 
 /** `50,100,200/s`: a unit on the last one applies to every one without its own. */
 function parseRates(text: string): number[] {
   const items = parseList(text, '--rates');
-  const unit = /\/(s|m)$/.exec(items[items.length - 1]!)?.[0] ?? '';
+  const unit = /\/\s*[a-z]+$/i.exec(items[items.length - 1]!)?.[0] ?? '';
   return items.map((i) => parseRate(/\//.test(i) ? i : `${i}${unit}`, '--rates'));
 }
 

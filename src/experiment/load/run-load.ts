@@ -301,4 +301,3 @@ async function runStep(
   await nebula.cleanedUp(cfg.timeoutMs);
   return summarizeStep(index, step, records, { ...gen, scheduled: offsets.length }, ledger);
 }
-

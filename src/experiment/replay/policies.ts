@@ -104,7 +104,11 @@ export class HistogramKeepAlive implements KeepAlivePolicy {
     if (idleMs === undefined) return;
     const { binMs, rangeMs } = this.params;
     let h = this.histograms.get(fn);
-    if (!h) this.histograms.set(fn, (h = { bins: new Array<number>(Math.ceil(rangeMs / binMs)).fill(0), inRange: 0, outOfRange: 0 }));
+    if (!h)
+      this.histograms.set(
+        fn,
+        (h = { bins: new Array<number>(Math.ceil(rangeMs / binMs)).fill(0), inRange: 0, outOfRange: 0 }),
+      );
     if (idleMs >= rangeMs) h.outOfRange++;
     else {
       h.bins[Math.floor(idleMs / binMs)]!++;
@@ -149,8 +153,7 @@ export class HistogramKeepAlive implements KeepAlivePolicy {
   }
 }
 
-const bad = (text: string, what: string) =>
-  new UsageError('INVALID_ARGUMENT', `Keep-alive policy "${text}": ${what}`);
+const bad = (text: string, what: string) => new UsageError('INVALID_ARGUMENT', `Keep-alive policy "${text}": ${what}`);
 
 /** `10m`, `30s`, `2h`, `500ms` to ms (0 allowed). */
 function duration(text: string, policy: string): number {
@@ -190,13 +193,19 @@ export function parsePolicy(text: string): KeepAlivePolicy {
       const [key, value] = pair.split('=');
       const entry = key === undefined ? undefined : keys[key];
       if (!entry || value === undefined)
-        throw bad(text, `"${pair}" is not one of ${Object.keys(keys).map((k) => `${k}=...`).join(', ')}.`);
+        throw bad(
+          text,
+          `"${pair}" is not one of ${Object.keys(keys)
+            .map((k) => `${k}=...`)
+            .join(', ')}.`,
+        );
       const v = entry[1] === 'duration' ? duration(value, text) : Number(value);
       if (!Number.isFinite(v) || v < 0) throw bad(text, `${key} must be a number of 0 or more, got "${value}".`);
       params[entry[0]] = v;
     }
     const merged = { ...HISTOGRAM_DEFAULTS, ...params };
-    if (!(merged.binMs > 0) || merged.rangeMs < merged.binMs) throw bad(text, 'bin must be above 0 and at most the range.');
+    if (!(merged.binMs > 0) || merged.rangeMs < merged.binMs)
+      throw bad(text, 'bin must be above 0 and at most the range.');
     if (merged.headPercentile > merged.tailPercentile || merged.tailPercentile > 100)
       throw bad(text, 'head must be at most tail, and tail at most 100.');
     if (merged.margin >= 1) throw bad(text, 'margin must be below 1.');

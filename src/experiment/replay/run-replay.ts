@@ -15,6 +15,7 @@ import type { SandboxKeeper } from '../../runtimes/runtime.js';
 import type { Baseline, FunctionSpec, InvocationRecord } from '../../types.js';
 import { generate } from '../load/generator.js';
 import { failedRecord, RecordStream } from '../load/record-stream.js';
+import { measureKeepWarm } from '../run/keep-warm.js';
 import { machineInfo } from '../run/machine.js';
 import { claimOutDir, RUN_FILES, writeJsonAtomic } from '../run-folder.js';
 import { parsePolicy, type KeepAliveDecision, type KeepAlivePolicy } from './policies.js';
@@ -39,8 +40,13 @@ export interface ReplaySpec {
   timeoutMs?: number;
   /** Idle power measured first, ms (0: none). Default 5 000. */
   baselineMs?: number;
-  /** Power drawn per kept sandbox, W, by runtime: from the keep-warm step of an experiment. Without it, keep-warm energy is not given. */
+  /**
+   * Power drawn per kept sandbox, W, by runtime (e.g. from an experiment's keep-warm step). A runtime
+   * without it is measured first by a short keep-warm step when there is a meter.
+   */
   keepWarmWattsPerSandbox?: Partial<Record<RuntimeKind, number>>;
+  /** False: do not measure the keep-warm power (keep-warm energy is then given only where set above). Default true. */
+  measureKeepWarm?: boolean;
   /** A new or empty folder. */
   outDir: string;
 }
@@ -76,6 +82,35 @@ export interface ReplayOptions {
   onPolicy?: (policy: string, runtime: RuntimeKind, index: number, count: number, expectedMs: number) => void;
   onTick?: (done: number, total: number) => void;
   onNote?: (text: string) => void;
+}
+
+/** The keep-warm step before a replay: power with 0 and 4 sandboxes kept, one window of 3 s each. */
+const KEEP_WARM = { counts: [0, 4], windowMs: 3000, repeats: 1, function: 'fib', input: 1 };
+
+/**
+ * Checks, before anything runs, that every runtime can enforce every policy that keeps sandboxes:
+ * each mapped function is deployed and prepared once and its keeper asked for.
+ * @throws UsageError `INVALID_ARGUMENT` naming the runtime that offers no control of its sandboxes.
+ */
+async function checkKeepers(nebula: Nebula, spec: ReplaySpec, policies: KeepAlivePolicy[]): Promise<void> {
+  const keeping = policies.find((p) => p.name !== 'none');
+  if (!keeping) return;
+  const specs = new Map(Object.values(spec.mapping).map((m) => [m.spec.name, m.spec]));
+  for (const runtime of spec.runtimes)
+    for (const fnSpec of specs.values()) {
+      const { builtin: _builtin, ...own } = fnSpec;
+      const name = 'replay-check';
+      await nebula.deploy({ ...own, name });
+      try {
+        if (!(await nebula.keeper(name, runtime)))
+          throw new UsageError(
+            'INVALID_ARGUMENT',
+            `The ${runtime} runtime offers no control of its kept sandboxes, so the policy ${keeping.name} cannot be enforced on it; replay it under "none" only, or choose another runtime.`,
+          );
+      } finally {
+        await nebula.undeploy(name);
+      }
+    }
 }
 
 /** How often the kept sandboxes are counted, in trace time, ms. */
@@ -130,6 +165,21 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
     }
     save();
   }
+  await checkKeepers(nebula, spec, policies);
+  if (meter && spec.measureKeepWarm !== false && policies.some((p) => p.name !== 'none'))
+    for (const runtime of spec.runtimes) {
+      if (run.keepWarmWattsPerSandbox[runtime] !== undefined || options.signal?.aborted) continue;
+      options.onPolicy?.('keep-warm', runtime, 0, 1, KEEP_WARM.windowMs * KEEP_WARM.counts.length * 1.5);
+      try {
+        const kw = await measureKeepWarm(nebula, runtime, KEEP_WARM, spec.timeoutMs ?? 30_000, options.signal);
+        run.keepWarmWattsPerSandbox[runtime] = kw.wattsPerSandbox;
+        for (const n of kw.notes) note(`keep-warm step on ${runtime}: ${n}`);
+      } catch (e) {
+        if (!isNebulaError(e)) throw e;
+        note(`no keep-warm power on ${runtime} (keep-warm energy is not given): ${e.message}`);
+      }
+      save();
+    }
   const stream = new RecordStream(nebula, spec.outDir);
   const results: PolicySummary[] = [];
   let index = 0;
@@ -151,7 +201,12 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
   } finally {
     stream.close();
   }
-  const result: ReplayResult = { ...run, finishedAt: isoFromMs(nowMs()), interrupted: options.signal?.aborted === true, results };
+  const result: ReplayResult = {
+    ...run,
+    finishedAt: isoFromMs(nowMs()),
+    interrupted: options.signal?.aborted === true,
+    results,
+  };
   writeJsonAtomic(join(spec.outDir, RUN_FILES.summary), result);
   return result;
 }
@@ -191,11 +246,6 @@ async function replayOnce(
     await nebula.deploy({ ...own, name, description: `trace function ${fn}` });
     await nebula.prepare([name], [runtime]);
     const keeper = keeps ? await nebula.keeper(name, runtime) : undefined;
-    if (keeps && !keeper)
-      throw new UsageError(
-        'INVALID_ARGUMENT',
-        `The ${runtime} runtime offers no control of its kept sandboxes, so the policy ${policy.name} cannot be enforced on it; replay it under "none" or choose another runtime.`,
-      );
     keeper?.hold();
     lanes.set(fn, { name, input: m.input, keeper, window: { from: 0, until: 0, prewarm: false }, timers: [] });
   }
@@ -205,7 +255,10 @@ async function replayOnce(
   const kept: Array<{ atMs: number; kept: number }> = [];
   let startAt = nowMs();
   const count = () => [...lanes.values()].reduce((a, l) => a + (l.keeper?.idle() ?? 0), 0);
-  const sampler = setInterval(() => kept.push({ atMs: (nowMs() - startAt) * speed, kept: count() }), KEPT_SAMPLE_MS / speed);
+  const sampler = setInterval(
+    () => kept.push({ atMs: (nowMs() - startAt) * speed, kept: count() }),
+    KEPT_SAMPLE_MS / speed,
+  );
   let done = 0;
   const mode = keeps ? 'warm' : 'cold';
   try {

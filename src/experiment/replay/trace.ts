@@ -112,8 +112,7 @@ function parseTimeFunction(lines: string[], name: string, window?: TraceWindow):
     if (cells.length !== 2) throw bad(`${name}:${i + 1}`, `has ${cells.length} columns; expected time,function.`);
     const t = cells[0]!.trim();
     const fn = cells[1]!.trim();
-    if (!/^\d+(\.\d+)?$/.test(t))
-      throw bad(`${name}:${i + 1}`, `time "${t}" is not a number of seconds of 0 or more.`);
+    if (!/^\d+(\.\d+)?$/.test(t)) throw bad(`${name}:${i + 1}`, `time "${t}" is not a number of seconds of 0 or more.`);
     if (!fn) throw bad(`${name}:${i + 1}`, 'has no function.');
     const atMs = Number(t) * 1000;
     if (!inWindow(atMs, window)) continue;

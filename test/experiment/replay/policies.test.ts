@@ -44,7 +44,16 @@ describe('keep-alive policies', () => {
 
   it('takes its parameters by name and refuses bad ones', () => {
     const p = parsePolicy('histogram:range=2h,bin=30s,head=10,tail=95,margin=0.2,min=5,cv=1.5') as HistogramKeepAlive;
-    expect(p.params).toMatchObject({ rangeMs: 120 * MIN, binMs: 30_000, headPercentile: 10, tailPercentile: 95, margin: 0.2, minSamples: 5, cvThreshold: 1.5, fallbackMs: 120 * MIN });
+    expect(p.params).toMatchObject({
+      rangeMs: 120 * MIN,
+      binMs: 30_000,
+      headPercentile: 10,
+      tailPercentile: 95,
+      margin: 0.2,
+      minSamples: 5,
+      cvThreshold: 1.5,
+      fallbackMs: 120 * MIN,
+    });
     expect(() => parsePolicy('fixed')).toThrow(/fixed takes its keep-alive/);
     expect(() => parsePolicy('fixed:ten')).toThrow(/not a duration/);
     expect(() => parsePolicy('histogram:width=3')).toThrow(/"width=3" is not one of range=/);

@@ -40,10 +40,20 @@ class KeepingRuntime implements Runtime {
         let sandbox: RunOutcome['sandbox'] = 'fresh';
         if (ctx.mode === 'warm' && idle > 0) {
           idle--;
-          sandbox = ahead > 0 ? (ahead--, 'prewarmed') : 'reused';
+          sandbox = ahead > 0 ? 'prewarmed' : 'reused';
+          ahead = Math.max(0, ahead - 1);
         }
         if (ctx.mode === 'warm' && held) idle++;
-        return { exitCode: 0, stdout: '1', stderr: '', functionStartAt: at, functionEndAt: at, phases: {}, compiled: false, sandbox };
+        return {
+          exitCode: 0,
+          stdout: '1',
+          stderr: '',
+          functionStartAt: at,
+          functionEndAt: at,
+          phases: {},
+          compiled: false,
+          sandbox,
+        };
       },
     };
   }

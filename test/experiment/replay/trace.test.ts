@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TRACE_ARRIVALS, parseTrace } from '../../../src/experiment/replay/trace.js';
 
-const header = ['HashOwner', 'HashApp', 'HashFunction', 'Trigger', ...Array.from({ length: 1440 }, (_, i) => i + 1)].join(',');
+const header = [
+  'HashOwner',
+  'HashApp',
+  'HashFunction',
+  'Trigger',
+  ...Array.from({ length: 1440 }, (_, i) => i + 1),
+].join(',');
 const row = (fn: string, counts: Record<number, number | string>) =>
   ['o', 'a', fn, 'http', ...Array.from({ length: 1440 }, (_, m) => String(counts[m] ?? 0))].join(',');
 
