@@ -7,19 +7,12 @@ import { fmtInput, fmtMs, fmtW } from '../experiment/report/format.js';
 import { runtimeLabel } from '../experiment/report/kit.js';
 import type { LoadResult } from '../experiment/load/run-load.js';
 import type { Percentile } from '../experiment/load/summary.js';
+import { fmtJ } from '../experiment/report/sections-energy-analysis.js';
 import { textTable } from './table.js';
 
 const rate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');
 const withCi = (p: Percentile) =>
   Number.isFinite(p.value) ? `${fmtMs(p.value)} [${fmtMs(p.ci95[0])}, ${p.open ? '≥' : ''}${fmtMs(p.ci95[1])}]` : '–';
-const joules = (j: number) =>
-  !Number.isFinite(j)
-    ? '–'
-    : Math.abs(j) >= 1
-      ? `${j.toPrecision(3)} J`
-      : Math.abs(j) >= 1e-3
-        ? `${(j * 1e3).toPrecision(3)} mJ`
-        : `${(j * 1e6).toPrecision(3)} µJ`;
 
 /** The summary as lines of text; `files` are the paths written, by what they hold. */
 export function loadSummary(r: LoadResult, files: Record<string, string>): string {
@@ -69,7 +62,7 @@ export function loadSummary(r: LoadResult, files: Record<string, string>): strin
         Number.isFinite(s.coldShare) ? `${(s.coldShare * 100).toFixed(0)}%` : '–',
         `${s.inFlight.mean.toFixed(1)} (max ${Number.isFinite(s.inFlight.peak) ? s.inFlight.peak : '–'})`,
         s.cpuMsPerInvocation === null ? '–' : fmtMs(s.cpuMsPerInvocation),
-        s.energyJPerInvocation ? joules(s.energyJPerInvocation.aboveIdle) : '–',
+        s.energyJPerInvocation ? fmtJ(s.energyJPerInvocation.aboveIdle) : '–',
         s.powerW ? fmtW(s.powerW.mean) : '–',
         `${fmtMs(s.lagMs.p99)}${s.generatorBehind ? ' BEHIND' : ''}`,
       ]),

@@ -2,17 +2,11 @@
 import { fmtMs } from '../experiment/report/format.js';
 import { runtimeLabel } from '../experiment/report/kit.js';
 import type { ReplayResult } from '../experiment/replay/run-replay.js';
+import { fmtJ } from '../experiment/report/sections-energy-analysis.js';
 import { textTable } from './table.js';
 
 /** How output names the i-th trace function (0-based): f1, f2, ... */
 export const traceLabel = (i: number) => `f${i + 1}`;
-
-const joules = (j: number | null) =>
-  j === null || !Number.isFinite(j)
-    ? '–'
-    : Math.abs(j) >= 1
-      ? `${j.toPrecision(3)} J`
-      : `${(j * 1e3).toPrecision(3)} mJ`;
 
 /** The summary as lines of text; `files` are the paths written. */
 export function replaySummary(r: ReplayResult, files: Record<string, string>): string {
@@ -47,9 +41,9 @@ export function replaySummary(r: ReplayResult, files: Record<string, string>): s
         fmtMs(p.latencyMs.max),
         String(p.keptPeak),
         (p.keptSandboxS / 3600).toFixed(2),
-        joules(p.keepWarmJ),
-        joules(p.invocationJ),
-        joules(p.totalJ),
+        fmtJ(p.keepWarmJ),
+        fmtJ(p.invocationJ),
+        fmtJ(p.totalJ),
       ]),
       'llrrrrrrrrrr',
     ),

@@ -1,5 +1,5 @@
 /** `nebula load` as a user runs it: bad input refused in one line with exit 2 before anything runs, and a short real run. */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,17 @@ describe('nebula load', () => {
       expect(s.latencyMs.p99.value).toBeGreaterThan(0);
     }
     expect(result.series).toHaveLength(1);
-    for (const f of Object.values(files)) expect(existsSync(f)).toBe(true);
+    for (const f of ['run.json', 'records.jsonl', 'summary.json', 'report.md', 'report.html', 'steps.csv'])
+      expect(existsSync(files[f]!), f).toBe(true);
+    expect(readFileSync(files['report.html']!, 'utf8')).toContain('p99 latency against offered load');
+    expect(readFileSync(files['steps.csv']!, 'utf8').trim().split('\n')).toHaveLength(3);
+
+    // Killed before its summary: still reportable from run.json and its records.
+    rmSync(files['summary.json']!);
+    const again = await nebula('report', out, '--json');
+    expect(again.code, again.err).toBe(0);
+    const back = JSON.parse(again.out) as { result: { interrupted: boolean; results: Array<{ ok: number }> } };
+    expect(back.result.interrupted).toBe(true);
+    expect(back.result.results.map((s) => s.ok)).toEqual([20, 40]);
   });
 });

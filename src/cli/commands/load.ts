@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { runLoad } from '../../experiment/load/run-load.js';
 import { RUN_FILES } from '../../experiment/run-folder.js';
+import { writeLoadReports } from '../../experiment/load/report.js';
 import { Nebula } from '../../nebula.js';
 import { RUNTIME_KINDS } from '../../runtimes/index.js';
 import { INVOCATION_MODES } from '../../types.js';
@@ -109,6 +110,7 @@ async function run(argv: string[]): Promise<number> {
       'records.jsonl': join(s.outDir, RUN_FILES.records),
       'summary.json': join(s.outDir, RUN_FILES.summary),
     };
+    Object.assign(files, writeLoadReports(s.outDir, result));
     if (json) console.log(JSON.stringify({ files, result }, null, 2));
     else console.log(`\n${loadSummary(result, files)}`);
     return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;

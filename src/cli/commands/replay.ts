@@ -8,6 +8,7 @@ import { runReplay } from '../../experiment/replay/run-replay.js';
 import { parseTrace, type TraceWindow } from '../../experiment/replay/trace.js';
 import { RUN_FILES, checkOutDir } from '../../experiment/run-folder.js';
 import { QUICK_INPUTS } from '../../experiment/run/config.js';
+import { writeLoadReports } from '../../experiment/load/report.js';
 import { Nebula } from '../../nebula.js';
 import { RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
 import type { FunctionSpec } from '../../types.js';
@@ -243,6 +244,7 @@ async function run(argv: string[]): Promise<number> {
       'records.jsonl': join(outDir, RUN_FILES.records),
       'summary.json': join(outDir, RUN_FILES.summary),
     };
+    Object.assign(files, writeLoadReports(outDir, result));
     if (values.json) console.log(JSON.stringify({ files, result }, null, 2));
     else console.log(`\n${replaySummary(result, files)}`);
     return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;

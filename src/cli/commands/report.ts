@@ -3,12 +3,15 @@ import { writeFileSync } from 'node:fs';
 import { recordsToCsv } from '../../experiment/report/csv.js';
 import { renderReports } from '../../experiment/report/render.js';
 import { loadRun } from '../../experiment/run-folder.js';
+import { readLoadOrReplay } from '../../experiment/load/folder.js';
+import { writeLoadReports } from '../../experiment/load/report.js';
 import { CliError, parse, type Command } from '../args.js';
 
 const usage = `Usage: nebula report <dir> [--export-csv FILE] [--json]
 
 Re-renders report.md and report.html in <dir> from its records.jsonl, with summary.json (a finished
 run) or run.json (a run that was stopped or killed midway). A line cut off by a crash is skipped.
+A folder of nebula load or nebula replay gets its own reports and CSV (steps.csv, policies.csv).
   --export-csv FILE   also write every record of the run as one CSV row
   --json              print the summary as JSON on stdout`;
 
@@ -22,6 +25,23 @@ async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new CliError('nebula report takes one folder; see --help.');
   const dir = positionals[0]!;
+  const other = readLoadOrReplay(dir);
+  if (other) {
+    const files = writeLoadReports(dir, other);
+    if (values['export-csv'])
+      throw new CliError(
+        '--export-csv is for experiments; a load or replay folder has its rows in the CSV written beside its reports.',
+      );
+    if (values.json) console.log(JSON.stringify({ files, result: other }, null, 2));
+    else {
+      console.log(
+        `${other.format === 'nebula-load/1' ? 'A load run' : 'A replay'}${other.interrupted ? ' (interrupted: partial results)' : ''}.`,
+      );
+      for (const n of other.notes) console.log(`note: ${n}`);
+      for (const [what, path] of Object.entries(files)) console.log(`${what.padEnd(11)}  ${path}`);
+    }
+    return 0;
+  }
   const r = renderReports(dir);
   const files: Record<string, string> = { 'report.md': r.markdown, 'report.html': r.html };
   if (values['export-csv']) {

@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { readRecords, RUN_FILES } from '../run-folder.js';
+import type { ReplayResult, ReplayRunFile } from '../replay/run-replay.js';
+import { summarizePolicy, type ReplayRecord } from '../replay/summary.js';
 import type { LoadResult, LoadRunFile } from './run-load.js';
 import { kneeOf, stopReason, summarizeStep, type LoadRecord } from './summary.js';
 
@@ -19,6 +21,47 @@ function readJson(path: string): unknown {
 }
 
 const isLoad = (v: unknown): boolean => (v as { format?: unknown } | undefined)?.format === 'nebula-load/1';
+const isReplay = (v: unknown): boolean => (v as { format?: unknown } | undefined)?.format === 'nebula-replay/1';
+
+/**
+ * A load or replay folder read back (summary.json, else run.json and the records), or undefined
+ * when `dir` holds neither (an experiment's folder, say).
+ */
+export function readLoadOrReplay(dir: string): LoadResult | ReplayResult | undefined {
+  const summary = readJson(join(dir, RUN_FILES.summary));
+  const run = summary === undefined ? readJson(join(dir, RUN_FILES.run)) : undefined;
+  if (isLoad(summary) || isLoad(run)) return readLoadRun(dir);
+  if (isReplay(summary)) return summary as ReplayResult;
+  if (!isReplay(run)) return undefined;
+  const file = run as ReplayRunFile;
+  const { records } = readRecords(join(dir, RUN_FILES.records));
+  const byRun = new Map<number, ReplayRecord[]>();
+  for (const r of records as ReplayRecord[])
+    if (r.replay && typeof r.replay.run === 'number')
+      (byRun.get(r.replay.run) ?? byRun.set(r.replay.run, []).get(r.replay.run)!).push(r);
+  const last = Math.max(
+    Date.parse(file.startedAt),
+    ...records.map((r) => Date.parse(r.startedAt)).filter(Number.isFinite),
+  );
+  return {
+    ...file,
+    notes: [
+      ...file.notes,
+      'This replay did not finish (no summary.json): its policies are summarised from the records written before it stopped; the sandboxes kept over time were not recorded.',
+    ],
+    finishedAt: new Date(last).toISOString(),
+    interrupted: true,
+    results: [...byRun.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([index, recs]) =>
+        summarizePolicy(index, recs[0]!.replay.policy, recs[0]!.runtime, recs, [], {
+          speed: file.speed,
+          spanMs: file.trace.spanMs,
+          wattsPerSandbox: file.keepWarmWattsPerSandbox[recs[0]!.runtime],
+        }),
+      ),
+  };
+}
 
 /**
  * Reads a load run's folder.

@@ -131,6 +131,7 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
   const { trace } = spec;
   const first = trace.arrivals[0]!.atMs;
   const spanMs = trace.arrivals[trace.arrivals.length - 1]!.atMs - first;
+  await checkKeepers(nebula, spec, policies);
   claimOutDir(spec.outDir);
   const meter = nebula.meter;
   const run: ReplayRunFile = {
@@ -165,7 +166,6 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
     }
     save();
   }
-  await checkKeepers(nebula, spec, policies);
   if (meter && spec.measureKeepWarm !== false && policies.some((p) => p.name !== 'none'))
     for (const runtime of spec.runtimes) {
       if (run.keepWarmWattsPerSandbox[runtime] !== undefined || options.signal?.aborted) continue;

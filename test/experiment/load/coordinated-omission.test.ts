@@ -81,7 +81,6 @@ describe('latency counts from the intended send time', () => {
     expect(late.filter((r) => r.load.queueMs > 0).length).toBeGreaterThanOrEqual(late.length - 1);
     // With 200 samples the p99 lies above the 198th smallest: more than two late samples put it there.
     expect(step.latencyMs.p99.value).toBeGreaterThanOrEqual(STALL_MS / 2);
-    expect(step.latencyMs.max).toBeGreaterThanOrEqual(STALL_MS);
 
     // A run killed before its summary is reportable from run.json and its records alone.
     rmSync(join(out, 'summary.json'));
