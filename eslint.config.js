@@ -37,12 +37,6 @@ export default defineConfig(
       '@typescript-eslint/require-await': 'off',
       // Passing on a caught error (typed `unknown`) is not rejecting with a non-Error.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
-      // ProcExit is thrown through Wasm frames on every `proc_exit`; it is deliberately not an
-      // Error, so no stack is captured on a path every invocation takes.
-      '@typescript-eslint/only-throw-error': [
-        'error',
-        { allow: [{ from: 'file', name: 'ProcExit', path: 'src/runtimes/wasm/host/context.ts' }] },
-      ],
       // Properties destructured beside a rest element are how an object is copied without them.
       '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },

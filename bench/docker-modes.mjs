@@ -3,8 +3,7 @@
 // (the engine's own way to run a process in a running container, for reference). N rounds; each
 // round runs every variant once, in an order rotated per round; medians and ratios at the end.
 // Run: npm run build && node bench/docker-modes.mjs [N]     (needs a Docker engine)
-// NEBULA_MODULE=<path to dist/index.js> runs it on another build (one whose only modes are
-// cold and warm, warm then meaning prewarmed, is measured as such).
+// NEBULA_MODULE=<path to dist/index.js> runs it on another build.
 import Docker from 'dockerode';
 import { dockerRun } from './docker-cli.mjs';
 import { median, quantile } from './stats.mjs';
@@ -18,12 +17,7 @@ const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 const nebula = new Nebula();
 await nebula.prepare(['fib'], ['docker']);
 const fibInfo = (await nebula.functions()).find((f) => f.name === 'fib');
-const image = fibInfo.artifacts?.docker?.image ?? fibInfo.dockerImage; // older builds named it dockerImage
-// A build without the prewarmed mode calls it warm.
-const legacy = await nebula.invoke('fib', 1, { runtime: 'docker', mode: 'prewarmed' }).then(
-  () => false,
-  () => true,
-);
+const image = fibInfo.artifacts.docker.image;
 
 async function cli() {
   const { ms, out } = await dockerRun(image, INPUT);
@@ -32,14 +26,12 @@ async function cli() {
 }
 
 // docker exec of the image's command in a running container kept for it (idle process: the
-// supervisor of warm mode when this build has one, from its volume).
+// supervisor of warm mode, from its volume).
 const docker = new Docker();
 let execTarget;
-const volume = legacy
-  ? undefined
-  : (await docker.listVolumes({ filters: { label: ['nebula-faas'] } })).Volumes.find((v) =>
-      v.Name.startsWith('nebula-faas-supervisor-'),
-    );
+const volume = (await docker.listVolumes({ filters: { label: ['nebula-faas'] } })).Volumes.find((v) =>
+  v.Name.startsWith('nebula-faas-supervisor-'),
+);
 if (volume) {
   execTarget = await docker.createContainer({
     Image: image,
@@ -69,17 +61,14 @@ async function exec() {
 }
 
 async function invoke(mode) {
-  const rec = await nebula.invoke('fib', INPUT, {
-    runtime: 'docker',
-    mode: legacy && mode === 'prewarmed' ? 'warm' : mode,
-  });
+  const rec = await nebula.invoke('fib', INPUT, { runtime: 'docker', mode });
   if (!rec.ok || rec.result !== ANSWER) throw new Error(`${mode}: ${JSON.stringify(rec.error)}`);
   // cleanupMs is set once the clean-up is over, after the result (read at the end).
   return {
     totalMs: rec.timing.totalMs,
     startupMs: rec.timing.startupMs,
     execMs: rec.timing.execMs,
-    sandbox: rec.sandbox ?? (mode === 'cold' ? 'fresh' : '?'),
+    sandbox: rec.sandbox,
     timing: rec.timing,
   };
 }
@@ -87,7 +76,7 @@ async function invoke(mode) {
 const variants = {
   cold: () => invoke('cold'),
   prewarmed: () => invoke('prewarmed'),
-  ...(legacy ? {} : { warm: () => invoke('warm') }),
+  warm: () => invoke('warm'),
   'docker run --rm -i': cli,
   ...(execTarget ? { 'docker exec (kept container)': exec } : {}),
 };
@@ -109,9 +98,7 @@ const med = (name, key) => {
   return xs.length ? median(xs) : undefined;
 };
 const f = (ms) => (ms === undefined ? '-' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
-console.log(
-  `fib(${INPUT}) on Docker, ${N} rounds, medians in ms${legacy ? ' (a build without the prewarmed mode: its "warm" is measured as prewarmed)' : ''}`,
-);
+console.log(`fib(${INPUT}) on Docker, ${N} rounds, medians in ms`);
 console.log('variant                          totalMs   p90     startupMs  execMs   cleanupMs  sandbox');
 for (const n of names) {
   const p90 = quantile(
@@ -128,10 +115,9 @@ console.log('\nratios of medians (totalMs unless said):');
 console.log(
   `  prewarmed / cold               ${ratio('prewarmed', 'cold')}   startupMs ${ratio('prewarmed', 'cold', 'startupMs')}`,
 );
-if (!legacy)
-  console.log(
-    `  warm / cold                    ${ratio('warm', 'cold')}   startupMs ${ratio('warm', 'cold', 'startupMs')}   (goal <= 0.05)`,
-  );
+console.log(
+  `  warm / cold                    ${ratio('warm', 'cold')}   startupMs ${ratio('warm', 'cold', 'startupMs')}   (goal <= 0.05)`,
+);
 console.log(`  cold / docker run --rm -i      ${ratio('cold', 'docker run --rm -i')}`);
-if (!legacy) console.log(`  warm / docker run --rm -i      ${ratio('warm', 'docker run --rm -i')}`);
+console.log(`  warm / docker run --rm -i      ${ratio('warm', 'docker run --rm -i')}`);
 if (execTarget) console.log(`  docker exec / cold             ${ratio('docker exec (kept container)', 'cold')}`);

@@ -11,8 +11,10 @@
 // 1. For each runtime and for 1, 2, 4, 8 and 16 invocations at once of a mix of functions (rounds
 //    of each): sum of the records' shares and of their window figures over the energy above the
 //    baseline the ledger measured over the bursts, the ledger's balance (shares + unattributed)
-//    / above baseline, and each record's share against the truth of its CPU time (records whose
-//    window spans 5 meter intervals or more).
+//    / above baseline, the sum of the shares over the truth of the records' CPU time (what the
+//    invocations caused, without the host process's own CPU time), and each record's share
+//    against the truth of its CPU time (records whose window spans 5 meter intervals or more), and
+//    the median of each record's share over its own window figure above idle (1 when alone).
 // 2. Each runtime's cpuMs against an independent reading, runs of 50 ms or more, one at a time:
 //    Wasm, the worker thread's /proc/self/task/<tid>/schedstat read from the main thread while the
 //    worker sleeps between runs; process and Docker, the function's own CPU clock printed by
@@ -37,12 +39,12 @@ const ROUNDS = Number(process.argv[4] ?? 3);
 const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 100);
 const IDLE_W = 20;
 const W_PER_CORE = 8;
-/** About 150 to 200 ms of CPU each, on the 2-core test machine. */
+/** About 0.5 to 0.8 s of CPU each on the 2-core test machine: every window spans 5 meter intervals or more. */
 const MIX = [
-  ['fib', 39],
-  ['prime', 150000],
-  ['hash', 32768],
-  ['exponential', { n: 1, repeat: 8000000 }],
+  ['fib', 42],
+  ['prime', 350000],
+  ['hash', 180000],
+  ['exponential', { n: 1, repeat: 24000000 }],
 ];
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (x) => `${(x * 100).toFixed(1)}%`;
@@ -129,7 +131,7 @@ console.log(
 // 1. Shares at each level of concurrency.
 console.log('1. Shares against the truth (8 W x CPU time), and the books, per runtime and invocations at once');
 console.log(
-  'runtime  at once  records  shares/above  windows/above  balance  their CPU/machine CPU  share error vs truth: median  max   (records of 5+ intervals)',
+  'runtime  at once  records  shares/above  windows/above  balance  their CPU/machine CPU  shares/truth  share/window  share error vs truth: median  max   (records of 5+ intervals)',
 );
 const summary = [];
 for (const runtime of RUNTIMES) {
@@ -165,6 +167,7 @@ for (const runtime of RUNTIMES) {
     const shares = settled.reduce((a, r) => a + r.energy.shareJ, 0);
     const windows = records.reduce((a, r) => a + (r.energy ? r.energy.isolatedEnergyWh * 3600 : 0), 0);
     const long = settled.filter((r) => r.energy.window.to - r.energy.window.from >= INTERVAL_MS * 5);
+    const truthJ = settled.reduce((a, r) => a + (W_PER_CORE * r.resources.cpuMs) / 1000, 0);
     const errors = long.map((r) => {
       const truth = (W_PER_CORE * r.resources.cpuMs) / 1000;
       return Math.abs(r.energy.shareJ - truth) / truth;
@@ -178,13 +181,15 @@ for (const runtime of RUNTIMES) {
       windowsOverAbove: windows / ledger.aboveBaselineJ,
       balance: ledger.balance,
       cpuShare: ledger.invocationCpuMs / ledger.machineCpuMs,
+      sharesOverTruth: shares / truthJ,
+      shareOverWindow: median(settled.map((r) => r.energy.shareJ / (r.energy.isolatedEnergyWh * 3600))),
       medianError: errors.length ? median(errors) : NaN,
       maxError: errors.length ? Math.max(...errors) : NaN,
       long: long.length,
     };
     summary.push(row);
     console.log(
-      `${runtime.padEnd(8)} ${String(level).padStart(7)}  ${`${row.withShare}/${row.records}`.padStart(7)}  ${row.sharesOverAbove.toFixed(3).padStart(12)}  ${row.windowsOverAbove.toFixed(2).padStart(13)}  ${row.balance.toFixed(4).padStart(7)}  ${row.cpuShare.toFixed(3).padStart(21)}  ${pct(row.medianError).padStart(35)}  ${pct(row.maxError).padStart(5)}   (${row.long})`,
+      `${runtime.padEnd(8)} ${String(level).padStart(7)}  ${`${row.withShare}/${row.records}`.padStart(7)}  ${row.sharesOverAbove.toFixed(3).padStart(12)}  ${row.windowsOverAbove.toFixed(2).padStart(13)}  ${row.balance.toFixed(4).padStart(7)}  ${row.cpuShare.toFixed(3).padStart(21)}  ${row.sharesOverTruth.toFixed(3).padStart(12)}  ${row.shareOverWindow.toFixed(3).padStart(12)}  ${pct(row.medianError).padStart(35)}  ${pct(row.maxError).padStart(5)}   (${row.long})`,
     );
   }
 }

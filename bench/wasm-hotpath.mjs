@@ -69,10 +69,7 @@ const pooledImports = { ...stubs, nebula: { memory: recycled } };
 
 const nebula = new Nebula();
 await nebula.prepare(['fib'], ['wasm']);
-// `prewarmed` is the mode that was called `warm` before the three modes existed.
-const probe = await nebula.invoke('fib', 1, { mode: 'prewarmed' }).catch(() => null);
-const modes = probe ? ['cold', 'prewarmed', 'warm'] : ['cold', 'warm'];
-const label = (m) => (probe ? m : m === 'warm' ? 'prewarmed (old "warm")' : m);
+const modes = ['cold', 'prewarmed', 'warm'];
 for (let i = 0; i < 500; i++) for (const mode of modes) await nebula.invoke('fib', 1, { mode });
 
 const bare = [];
@@ -122,7 +119,7 @@ for (const mode of modes) {
     .map(([k, v]) => `${k} ${fmt(v)}`)
     .join(', ');
   console.log(
-    `${label(mode).padEnd(24)} ${fmt(startup).padStart(10)} ${(startup / floor).toFixed(2).padStart(7)}x ${fmt(overhead).padStart(10)} ${fmt(p50(rs, (r) => r.timing.execMs)).padStart(10)} ${fmt(p50(rs, (r) => r.timing.totalMs)).padStart(10)}   ${stepText}`,
+    `${mode.padEnd(24)} ${fmt(startup).padStart(10)} ${(startup / floor).toFixed(2).padStart(7)}x ${fmt(overhead).padStart(10)} ${fmt(p50(rs, (r) => r.timing.execMs)).padStart(10)} ${fmt(p50(rs, (r) => r.timing.totalMs)).padStart(10)}   ${stepText}`,
   );
 }
 
@@ -153,7 +150,7 @@ for (let round = 0; round < 20; round++) {
 console.log(`${'mode'.padEnd(24)} ${callers.map((c) => `${c} caller${c > 1 ? 's' : ''}`.padStart(12)).join('')}`);
 for (const mode of modes)
   console.log(
-    `${label(mode).padEnd(24)} ${callers.map((c) => `${(median(slices[`${mode}/${c}`]) / 1000).toFixed(1)}k`.padStart(12)).join('')}`,
+    `${mode.padEnd(24)} ${callers.map((c) => `${(median(slices[`${mode}/${c}`]) / 1000).toFixed(1)}k`.padStart(12)).join('')}`,
   );
 await nebula.close();
 
@@ -168,7 +165,7 @@ const cold = [];
 for (let i = 0; i < 2000; i++) cold.push((await nebula.invoke('fib', 1)).timing.startupMs);
 cold.sort((a, b) => a - b);
 await nebula.close();
-console.log(JSON.stringify({ startupMs: first.timing.startupMs, prepareMs: first.timing.prepareMs ?? first.timing.phases.prepare ?? 0, dispatch: first.timing.phases.dispatch, instantiate: first.timing.phases.instantiate, steadyP50: cold[1000] }));
+console.log(JSON.stringify({ startupMs: first.timing.startupMs, prepareMs: first.timing.prepareMs, dispatch: first.timing.phases.dispatch, instantiate: first.timing.phases.instantiate, steadyP50: cold[1000] }));
 `;
 const childFile = join(mkdtempSync(join(tmpdir(), 'nebula-bench-')), 'first.mjs');
 writeFileSync(childFile, child);
@@ -202,7 +199,7 @@ console.log(
 console.log(
   `\nratios (p50): cold / floor ${(p50(recs.cold, (r) => r.timing.startupMs) / floor).toFixed(2)}x (target <= 3x); cold / recycled-memory floor ${(p50(recs.cold, (r) => r.timing.startupMs) / median(pooledBare)).toFixed(2)}x`,
 );
-const pre = probe ? 'prewarmed' : 'warm';
+const pre = 'prewarmed';
 console.log(
   `              prewarmed / floor ${(p50(recs[pre], (r) => r.timing.startupMs) / floor).toFixed(2)}x (target <= 1.5x); prewarmed / recycled-memory floor ${(p50(recs[pre], (r) => r.timing.startupMs) / median(pooledBare)).toFixed(2)}x`,
 );

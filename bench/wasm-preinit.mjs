@@ -1,91 +1,92 @@
-// A function with start-up work, cold, against its Wizer snapshot: both deployed side by side as
-// preview1 modules on one Wasm runtime and invoked cold, interleaved; medians of totalMs,
-// startupMs, the instantiate phase and execMs, the snapshot's time and the sizes. The snapshot is
-// made by Wizer's binary (the optional @bytecodealliance/wizer, 10.0.0) with the options
-// src/runtimes/wasm/preinit.ts passes it; the default module is the built-in primecount.
-// Run: npm run build && node bench/wasm-preinit.mjs [runs=21] [core.wasm] [input JSON]
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+// Functions with start-up work, cold, without and with pre-initialisation at deploy (the deploy
+// option preinit, which runs Wizer, the optional @bytecodealliance/wizer 10.0.0): each function is
+// deployed twice as a WASI preview1 module on one Wasm runtime, preinit: false and preinit: true,
+// and invoked cold, interleaved. Prints medians of totalMs, startupMs, the instantiate phase and
+// execMs, the snapshot's deploy time, and the module size and initial memory, without and with.
+// The functions: the built-in primecount (a sieve) and bench/programs/wordrank.c (a dictionary of
+// words hashed into a table), built here with clang as functions/build.sh builds the built-ins;
+// or the core modules given, each with its input.
+// Run: npm run build && node bench/wasm-preinit.mjs [runs=21] [core.wasm input-JSON ...]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Nebula } from 'nebula-faas';
 import { median } from './stats.mjs';
 
+// Without Wizer (an optional peer dependency) nothing would be pre-initialised: say so at once.
+await import('@bytecodealliance/wizer').catch(() => {
+  throw new Error('bench/wasm-preinit.mjs needs Wizer: npm install @bytecodealliance/wizer@10.0.0');
+});
 const runs = Number(process.argv[2] ?? 21);
-const file = process.argv[3] ?? fileURLToPath(new URL('../functions/wasm/core/primecount.wasm', import.meta.url));
-const input = JSON.parse(process.argv[4] ?? '1000000');
-const core = readFileSync(file);
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'nebula-preinit-bench-'));
+// Its own cache folder: each deploy makes its snapshot afresh, none comes from an earlier run.
+const nebula = new Nebula({ builtins: false, wasm: { cacheDir: join(scratch, 'cache') } });
 
-const wizer = (await import('@bytecodealliance/wizer')).default;
-const snapMs = [];
-let snapshot;
-for (let i = 0; i < 5; i++) {
-  const t = performance.now();
-  const r = spawnSync(
-    wizer,
-    ['--init-func', 'wizer.initialize', '--inherit-stdio', 'false', '--inherit-env', 'false'],
-    { input: core, maxBuffer: 1 << 30 },
-  );
-  snapMs.push(performance.now() - t);
-  if (r.status !== 0) throw new Error(`wizer: ${r.stderr}`);
-  snapshot = r.stdout;
-}
-
-/** Initial memory the module declares (first memory), bytes. */
-function initialMemory(bytes) {
-  const m = new WebAssembly.Module(bytes);
-  const memory = new WebAssembly.Instance(
-    m,
-    Object.fromEntries(WebAssembly.Module.imports(m).map((i) => [i.module, new Proxy({}, { get: () => () => 0 })])),
-  ).exports.memory;
-  return memory.buffer.byteLength;
-}
-
-const nebula = new Nebula({ builtins: false });
-const t0 = performance.now();
-await nebula.deploy({ name: 'plain', wasm: core });
-const deployPlainMs = performance.now() - t0;
-const t1 = performance.now();
-await nebula.deploy({ name: 'snapshot', wasm: snapshot });
-const deploySnapMs = performance.now() - t1;
-
-const rows = { plain: [], snapshot: [] };
-for (let i = 0; i < runs + 2; i++)
-  for (const name of i % 2 ? ['plain', 'snapshot'] : ['snapshot', 'plain']) {
-    const rec = await nebula.invoke(name, input, { mode: 'cold' });
-    if (!rec.ok) throw new Error(`${name}: ${rec.error?.message}`);
-    if (i >= 2) rows[name].push(rec); // the first two rounds wait for V8's optimised code
+try {
+  const given = process.argv.slice(3);
+  let cases;
+  if (given.length) {
+    cases = [];
+    for (let i = 0; i < given.length; i += 2) cases.push({ file: given[i], input: JSON.parse(given[i + 1] ?? 'null') });
+  } else {
+    const wordrank = join(scratch, 'wordrank.wasm');
+    // The built-ins' wasm flags (functions/build.sh).
+    const flags = ['--target=wasm32-wasi', '-O2', '-ffp-contract=off', '-msimd128', '-Wl,--strip-all'];
+    execFileSync('clang', [...flags, '-Wall', '-Wextra', '-Werror', here('programs/wordrank.c'), '-o', wordrank]);
+    cases = [
+      { file: here('../functions/wasm/core/primecount.wasm'), input: 1000000 },
+      { file: wordrank, input: 123456 },
+    ];
   }
-await nebula.close();
-const a = rows.plain[0].result;
-const b = rows.snapshot[0].result;
-if (JSON.stringify(a) !== JSON.stringify(b))
-  throw new Error(`results differ: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
-
-const med = (name, f) => median(rows[name].map(f));
-const fields = [
-  ['totalMs', (r) => r.timing.totalMs],
-  ['startupMs', (r) => r.timing.startupMs],
-  ['instantiate ms', (r) => r.timing.phases.instantiate ?? 0],
-  ['execMs', (r) => r.timing.execMs],
-];
-console.log(
-  `${file.split('/').pop()} (${JSON.stringify(input)} -> ${JSON.stringify(a)}), ${runs} cold invocations each, interleaved, medians; load average ${loadavg()[0].toFixed(1)}`,
-);
-console.log(`${''.padEnd(16)}${'module'.padStart(12)}${'snapshot'.padStart(12)}${'ratio'.padStart(9)}`);
-for (const [label, f] of fields) {
-  const x = med('plain', f);
-  const y = med('snapshot', f);
-  console.log(
-    `${label.padEnd(16)}${x.toFixed(3).padStart(12)}${y.toFixed(3).padStart(12)}${`${(y / x).toFixed(2)}x`.padStart(9)}`,
-  );
+  console.log(`load average ${loadavg()[0].toFixed(1)}; ${runs} cold invocations each, interleaved, medians`);
+  for (const c of cases) await measure(c);
+} finally {
+  await nebula.close();
+  rmSync(scratch, { recursive: true, force: true });
 }
-const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-console.log(
-  `module size     ${kib(core.length).padStart(12)}${kib(snapshot.length).padStart(12)}${`${(snapshot.length / core.length).toFixed(1)}x`.padStart(9)}`,
-);
-console.log(
-  `initial memory  ${kib(initialMemory(core)).padStart(12)}${kib(initialMemory(snapshot)).padStart(12)}${`${(initialMemory(snapshot) / initialMemory(core)).toFixed(1)}x`.padStart(9)}`,
-);
-console.log(`deploy ms       ${deployPlainMs.toFixed(1).padStart(12)}${deploySnapMs.toFixed(1).padStart(12)}`);
-console.log(`Wizer snapshot: median ${median(snapMs).toFixed(1)} ms of 5 (its process, compile and the initialiser)`);
+
+async function measure({ file, input }) {
+  const wasm = readFileSync(file);
+  const name = basename(file, '.wasm').replace(/[^a-z0-9_-]/g, '-');
+  const deployMs = async (spec) => {
+    const t = performance.now();
+    await nebula.deploy(spec);
+    return performance.now() - t;
+  };
+  const plainMs = await deployMs({ name: `${name}-plain`, wasm, preinit: false });
+  const snapMs = await deployMs({ name: `${name}-snap`, wasm, preinit: true, checkInput: input });
+  const info = (await nebula.functions()).find((f) => f.name === `${name}-snap`).artifacts.wasm;
+  if (!info.preinitialized) throw new Error(`${name} was not pre-initialised: ${info.preinitNote}`);
+  const rows = { plain: [], snap: [] };
+  for (let i = 0; i < runs + 2; i++)
+    for (const v of i % 2 ? ['plain', 'snap'] : ['snap', 'plain']) {
+      const rec = await nebula.invoke(`${name}-${v}`, input, { mode: 'cold' });
+      if (!rec.ok) throw new Error(`${name}-${v}: ${rec.error?.message}`);
+      if (rec.preinitialized !== (v === 'snap')) throw new Error(`${name}-${v}: preinitialized ${rec.preinitialized}`);
+      if (i >= 2) rows[v].push(rec); // the first two rounds wait for V8's optimised code
+    }
+  const a = JSON.stringify(rows.plain[0].result);
+  const b = JSON.stringify(rows.snap[0].result);
+  if (a !== b) throw new Error(`${name}: results differ: ${a} vs ${b}`);
+
+  console.log(`\n${name} (${JSON.stringify(input)} -> ${a})`);
+  console.log(`${''.padEnd(18)}${'module'.padStart(12)}${'snapshot'.padStart(12)}${'ratio'.padStart(9)}`);
+  const line = (label, x, y, f = (v) => v.toFixed(3)) =>
+    console.log(`${label.padEnd(18)}${f(x).padStart(12)}${f(y).padStart(12)}${`${(y / x).toFixed(2)}x`.padStart(9)}`);
+  for (const [label, f] of [
+    ['totalMs', (r) => r.timing.totalMs],
+    ['startupMs', (r) => r.timing.startupMs],
+    ['instantiate ms', (r) => r.timing.phases.instantiate ?? 0],
+    ['execMs', (r) => r.timing.execMs],
+  ])
+    line(label, median(rows.plain.map(f)), median(rows.snap.map(f)));
+  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  const s = info.snapshot;
+  line('module size', s.originalBytes, s.snapshotBytes, kib);
+  line('initial memory', s.originalMemoryBytes, s.snapshotMemoryBytes, kib);
+  line('deploy ms', plainMs, snapMs, (v) => v.toFixed(1));
+  console.log(`snapshot: ${s.snapshotMs.toFixed(1)} ms by ${s.tool} (its process, its compile and the initialiser)`);
+}

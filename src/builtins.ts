@@ -1,11 +1,11 @@
 /**
  * The built-in benchmark functions: one C source each, built by clang -O2 for wasm32-wasi and as
- * static Linux binaries per architecture; what each takes, and how every artifact was built.
+ * static Linux binaries per architecture; what each takes, and how every artifact was built. Which
+ * artifact a runtime runs is its descriptor's to say (`runtimes/registry.ts`, `builtinFunctions`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionsDir } from './paths.js';
-import type { FunctionSpec } from './types.js';
 
 /** Names of the built-in functions. */
 export const BUILTIN_NAMES = ['fib', 'exponential', 'factorial', 'prime', 'hash', 'primecount'] as const;
@@ -83,6 +83,28 @@ export const BUILTINS: Readonly<Record<BuiltinName, BuiltinInfo>> = {
   },
 };
 
+/** The largest `repeat` a built-in takes (`REPEAT_MAX` in functions/src/contract.h). */
+const REPEAT_MAX = 1_000_000_000;
+
+/**
+ * Why a built-in would refuse `input` (exit 2 with this message), or undefined when it takes it:
+ * an integer n in its range, or `{ "n": n, "repeat": 1 to 10^9 }` with no other key
+ * (functions/src/contract.h reads stdin by the same rule).
+ */
+export function builtinInputProblem(name: BuiltinName, input: unknown): string | undefined {
+  const [lo, hi] = BUILTINS[name].range;
+  const inRange = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= lo && (v as number) <= hi;
+  if (inRange(input)) return undefined;
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const { n, repeat, ...rest } = input as { n?: unknown; repeat?: unknown };
+    const repeatOk =
+      repeat === undefined ||
+      (Number.isSafeInteger(repeat) && (repeat as number) >= 1 && (repeat as number) <= REPEAT_MAX);
+    if (inRange(n) && repeatOk && Object.keys(rest).length === 0) return undefined;
+  }
+  return `${name}: input must be an integer from ${lo} to ${hi} (or {"n": <integer>, "repeat": <1 to ${REPEAT_MAX}>})`;
+}
+
 /** One input per built-in as experiments take them (`{ fib: [30], ... }`), for `default`, `quick` or `long` runs. */
 export function builtinInputs(which: 'default' | 'quick' | 'long'): Record<BuiltinName, BuiltinInput[]> {
   const key = `${which}Input` as const;
@@ -159,34 +181,4 @@ export function builtinBinary(name: BuiltinName, arch: string = process.arch): s
   const a = dockerArch(arch);
   const found = builtinManifest().artifacts.find((x) => x.kind === 'native' && x.function === name && x.arch === a);
   return found ? join(functionsDir(), found.path) : null;
-}
-
-/**
- * The built-in functions as deployable specs: the committed wasm components in `functions/wasm/`;
- * for Docker, the static binary of every architecture shipped (`{ amd64, arm64 }`: the engine's
- * architecture picks one, and an engine of another gets `RUNTIME_NOT_DEPLOYED` naming it); for
- * the process runtime, the binary of `arch` (default this machine's) when it is this machine's.
- */
-export function builtinFunctions(arch: string = process.arch): FunctionSpec[] {
-  const dir = functionsDir();
-  const a = dockerArch(arch);
-  return BUILTIN_NAMES.map((name) => {
-    const binary = builtinBinary(name, a);
-    const binaries = Object.fromEntries(
-      builtinBinaryArchs().flatMap((arch) => {
-        const path = builtinBinary(name, arch);
-        return path ? [[arch, path]] : [];
-      }),
-    );
-    return {
-      name,
-      description: BUILTINS[name].description,
-      builtin: true,
-      wasm: join(dir, 'wasm', `${name}.wasm`),
-      // Docker picks the binary of the engine's architecture, which may not be this machine's.
-      ...(Object.keys(binaries).length ? { docker: { binary: binaries } } : {}),
-      // The process runtime runs the binary on this machine: only where it is this machine's architecture.
-      ...(binary && process.platform === 'linux' && a === dockerArch() ? { process: { binary } } : {}),
-    };
-  });
 }

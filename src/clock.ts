@@ -17,6 +17,12 @@
  */
 import { performance } from 'node:perf_hooks';
 
+/**
+ * The longest delay a Node.js timer takes (2^31 - 1 ms, about 24.8 days; a longer one fires at
+ * once): the limit of every timeout and duration nebula-faas takes.
+ */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
 /** Now, in epoch milliseconds with sub-millisecond resolution. */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();

@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'CLOSED'
   /** A config file or experiment config is malformed. */
   | 'INVALID_CONFIG'
+  /** A recorded experiment has no energy figures (it ran without a meter), and the answer needs them. */
+  | 'ENERGY_NOT_MEASURED'
   /** A record could not be appended to the results file (disk full, file removed); the record itself is kept. */
   | 'RESULTS_WRITE_FAILED'
   /** HTTP: no such route. */
@@ -58,12 +60,38 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   /** HTTP: the request (headers or body) did not arrive in time. */
   | 'REQUEST_TIMEOUT'
-  /** HTTP: the body is not valid JSON (was MALFORMED_JSON before 0.1.0). */
+  /** HTTP: the body is not valid JSON. */
   | 'INVALID_JSON'
   /** HTTP: no result with that id is kept. */
   | 'RESULT_NOT_FOUND'
   /** Something went wrong on our side; please report it. */
   | 'INTERNAL';
+
+/**
+ * The codes that say the caller asked for something wrong (an unknown name, a bad argument, input
+ * or config, a malformed request), as opposed to something that failed. The one place this is
+ * decided: the CLI exits 2 for these and 1 for the others.
+ */
+const USAGE_CODES = [
+  'FUNCTION_NOT_FOUND',
+  'RUNTIME_NOT_DEPLOYED',
+  'INVALID_INPUT',
+  'INVALID_ARGUMENT',
+  'INVALID_CONFIG',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'UNAUTHORIZED',
+  'FORBIDDEN_HOST',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'REQUEST_TIMEOUT',
+  'INVALID_JSON',
+  'RESULT_NOT_FOUND',
+  'ENERGY_NOT_MEASURED',
+] as const satisfies readonly ErrorCode[];
+
+/** A code that says the caller asked for something wrong (see {@link isUsageError}). */
+export type UsageCode = (typeof USAGE_CODES)[number];
 
 /** Options accepted by every {@link NebulaError} constructor. */
 export interface NebulaErrorOptions {
@@ -93,9 +121,9 @@ export class NebulaError extends Error {
   }
 }
 
-/** Thrown (never returned) for a wrong use of the API: bad options, unknown names. */
+/** Thrown (never returned) for a wrong use of the API: bad options, unknown names. Its code is always a {@link UsageCode}. */
 export class UsageError extends NebulaError {
-  constructor(code: ErrorCode, message: string, options?: NebulaErrorOptions) {
+  constructor(code: UsageCode, message: string, options?: NebulaErrorOptions) {
     super(code, message, options);
     this.name = 'UsageError';
   }
@@ -126,6 +154,34 @@ export function isNebulaError(value: unknown): value is NebulaError {
       value.name.endsWith('Error') &&
       'details' in value)
   );
+}
+
+/**
+ * A value as an error message shows it: JSON text cut at 60 characters. A number that is not
+ * finite (NaN, or a JSON literal such as 1e400, which parses to Infinity) says so, where JSON
+ * would print `null`.
+ */
+export function shownValue(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${String(value)} (not a finite number)`;
+  let text: string;
+  try {
+    text =
+      JSON.stringify(value, (_k, v: unknown) =>
+        typeof v === 'number' && !Number.isFinite(v) ? `${String(v)} (not a finite number)` : v,
+      ) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * True when `error` is a {@link NebulaError} whose code says the caller asked for something wrong
+ * (`INVALID_ARGUMENT`, `INVALID_CONFIG`, `FUNCTION_NOT_FOUND`, ...), whatever its class; false for
+ * a failure (`RUNTIME_UNAVAILABLE`, `INVALID_FUNCTION`, `TIMEOUT`, ...) and for anything else.
+ */
+export function isUsageError(error: unknown): boolean {
+  return isNebulaError(error) && (USAGE_CODES as readonly string[]).includes(error.code);
 }
 
 /** Wraps anything thrown into a {@link NebulaError}, keeping it as `cause`. */

@@ -11,37 +11,35 @@
  * ```ts
  * import { Nebula } from 'nebula-faas';
  * const nebula = new Nebula();
- * const rec = await nebula.invoke('fib', 30, { runtime: 'wasm' });
+ * const rec = await nebula.invoke('fib', 30);
  * if (rec.ok) console.log(rec.result, rec.timing.startupMs, rec.timing.execMs);
  * await nebula.close();
  * ```
  * @module
  */
-export { Nebula, MAX_TIMEOUT_MS } from './nebula.js';
+export { Nebula } from './nebula.js';
 export type { NebulaOptions, NebulaCoreOptions } from './nebula.js';
-export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError } from './errors.js';
-export type { ErrorCode, NebulaErrorOptions } from './errors.js';
-export { nowMs } from './clock.js';
-export {
-  builtinFunctions,
-  BUILTIN_NAMES,
-  BUILTINS,
-  builtinBinary,
-  builtinBinaryArchs,
-  builtinManifest,
-  dockerArch,
-} from './builtins.js';
+export { NebulaError, UsageError, RuntimeUnavailableError, MeterError, isNebulaError, isUsageError } from './errors.js';
+export type { ErrorCode, UsageCode, NebulaErrorOptions } from './errors.js';
+export { nowMs, MAX_TIMEOUT_MS } from './clock.js';
+export { BUILTIN_NAMES, BUILTINS, builtinBinary, builtinBinaryArchs, builtinManifest, dockerArch } from './builtins.js';
 export type { BuiltinName, BuiltinInfo, BuiltinInput, BuiltinArtifact, BuiltinManifest } from './builtins.js';
 export {
-  RUNTIMES,
-  RUNTIME_KINDS,
+  registerRuntime,
+  defineRuntime,
+  runtimeKinds,
+  runtimeDescriptors,
   isRuntimeKind,
+  builtinFunctions,
+  PHASES,
+  failedOutcome,
   WasmRuntime,
   DockerRuntime,
   ProcessRuntime,
 } from './runtimes/index.js';
 export type {
   RuntimeKind,
+  RuntimeTypes,
   RuntimeSources,
   RuntimeOptionsByKind,
   WasmRuntimeOptions,
@@ -53,13 +51,21 @@ export type {
   ProcessSource,
   Runtime,
   RuntimeDescriptor,
+  Phase,
   Prepared,
-  PreparedInfo,
   RunContext,
   RunOutcome,
 } from './runtimes/index.js';
-export type { Meter, MeterEvents } from './meters/meter.js';
-export { GudeMeter, RaplMeter, EstimateMeter, defaultMeter } from './meters/index.js';
+export {
+  GudeMeter,
+  RaplMeter,
+  EstimateMeter,
+  defaultMeter,
+  registerMeter,
+  defineMeter,
+  meterFromUrl,
+} from './meters/index.js';
+export type { Meter, MeterEvents, MeterDescriptor, MeterUrl } from './meters/index.js';
 export type { GudeMeterOptions, GudeTarget, RaplMeterOptions, EstimateMeterOptions } from './meters/index.js';
 export { EnergyTracker } from './energy/tracker.js';
 export type { Attribution, EnergyTrackerOptions } from './energy/tracker.js';
@@ -95,4 +101,5 @@ export type {
   PowerSample,
   ResourceSource,
   SandboxUse,
+  SnapshotInfo,
 } from './types.js';

@@ -3,16 +3,25 @@
  * Runtimes and meters are plugged in through their interfaces; nothing here knows their insides.
  */
 import { EventEmitter } from 'eventemitter3';
-import { builtinFunctions } from './builtins.js';
-import { nowMs } from './clock.js';
+import { MAX_TIMEOUT_MS, nowMs } from './clock.js';
 import { PendingEnergy } from './energy/pending.js';
 import { EnergyTracker } from './energy/tracker.js';
-import { isNebulaError, NebulaError, UsageError } from './errors.js';
+import { isNebulaError, MeterError, NebulaError, UsageError } from './errors.js';
+import { checkKnownKeys, keysOf } from './known-keys.js';
 import { defaultMeter } from './meters/default-meter.js';
 import type { Meter } from './meters/meter.js';
-import { failedOutcome, newId, serialiseInput, toRecord } from './record.js';
+import { newId, serialiseInput, toRecord, warmRecordPath } from './record.js';
+import { failedOutcome } from './runtimes/outcome.js';
 import { RecordLog } from './record-log.js';
-import { isRuntimeKind, RUNTIME_KINDS, runtimeDescriptor, type RuntimeOptionsByKind } from './runtimes/index.js';
+import {
+  builtinFunctions,
+  descriptorOf,
+  isRuntimeKind,
+  runtimeDescriptors,
+  runtimeKinds,
+  SPEC_FIELDS,
+  type RuntimeOptionsByKind,
+} from './runtimes/registry.js';
 import type { Prepared, RunContext, RunOutcome, Runtime, SandboxKeeper } from './runtimes/runtime.js';
 import {
   INVOCATION_MODES,
@@ -20,7 +29,9 @@ import {
   type BatchEnergy,
   type BuiltinSignatures,
   type EnergyLedger,
+  type FunctionGrants,
   type FunctionInfo,
+  type FunctionLimits,
   type FunctionSpec,
   type InvocationRecord,
   type InvokeOptions,
@@ -35,6 +46,13 @@ export type NebulaOptions = NebulaCoreOptions & RuntimeOptionsByKind;
 export interface NebulaCoreOptions {
   /** Register the built-in functions (fib, exponential, factorial, prime, hash). Default true. */
   builtins?: boolean;
+  /**
+   * Start `ready()` when the instance is created, in the background: the engine's one-time set-up
+   * (the Wasm worker threads, the host's own first steps) is then done, or under way, by the first
+   * invocation, which reports any wait for it as `prepareMs`. `false` starts nothing until asked
+   * (`ready()`, `prepare()`, or a first invocation). Default true.
+   */
+  warmUp?: boolean;
   /**
    * The meter whose samples give each record its energy. Default: RAPL where this host's
    * powercap counters can be read, otherwise the CPU-utilisation estimate (`energy.estimate:
@@ -76,22 +94,29 @@ interface Entry {
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
-/** The largest delay a Node.js timer takes (2^31 - 1 ms); longer ones would fire at once. */
-export const MAX_TIMEOUT_MS = 2_147_483_647;
-let warmWarned = false;
-
-/**
- * `mode: 'warm'` meant "prepared ahead, used once" before 0.1.0 was released; that is now
- * `prewarmed`, and `warm` reuses a kept sandbox. Said once per process, so old scripts notice.
- */
-function warnWarmOnce(): void {
-  if (warmWarned) return;
-  warmWarned = true;
-  process.emitWarning(
-    "mode 'warm' reuses a sandbox kept alive between invocations; the former meaning (prepared ahead, used once) is now mode 'prewarmed'.",
-    { type: 'NebulaWarning', code: 'NEBULA_WARM_MODE' },
-  );
-}
+const CORE_OPTIONS = keysOf<NebulaCoreOptions>({
+  builtins: true,
+  warmUp: true,
+  meter: true,
+  energyDeadlineMs: true,
+  resultsFile: true,
+  maxInputBytes: true,
+  timeoutMs: true,
+  maxStderrBytes: true,
+  runtimes: true,
+  machineCpuMs: true,
+});
+const INVOKE_OPTIONS = keysOf<InvokeOptions>({
+  runtime: true,
+  mode: true,
+  timeoutMs: true,
+  signal: true,
+  waitForEnergy: true,
+});
+const LIMIT_KEYS = keysOf<FunctionLimits>({ memoryMiB: true, cpus: true, pids: true });
+const GRANT_KEYS = keysOf<FunctionGrants>({ env: true, args: true, initWasi: true });
+/** The largest `checkInput`, as JSON text. */
+const CHECK_INPUT_MAX_BYTES = 1024 * 1024;
 
 /** Checks a timeout in ms. @throws UsageError `INVALID_ARGUMENT` */
 export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
@@ -110,7 +135,7 @@ export function checkTimeoutMs(value: unknown, what = 'timeoutMs'): number {
  * @example
  * ```ts
  * const nebula = new Nebula();
- * const rec = await nebula.invoke('fib', 30, { runtime: 'wasm' });
+ * const rec = await nebula.invoke('fib', 30);
  * console.log(rec.result, rec.timing.startupMs, rec.timing.execMs);
  * await nebula.close();
  * ```
@@ -128,10 +153,12 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   /** Clean-ups of finished invocations still running (see `cleanedUp()`). */
   private readonly cleanups = new Set<Promise<void>>();
   private closed = false;
+  private warming: Promise<void> | undefined;
 
   /** @throws UsageError `INVALID_ARGUMENT` for an option out of range (e.g. `timeoutMs`). */
   constructor(readonly options: NebulaOptions = {}) {
     super();
+    checkKnownKeys(options, [...CORE_OPTIONS, ...runtimeKinds()], 'new Nebula() options');
     if (options.timeoutMs !== undefined) checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');
     for (const [kind, rt] of checkRuntimes(options.runtimes)) this.runtimes.set(kind, rt);
     if (options.energyDeadlineMs !== undefined) checkTimeoutMs(options.energyDeadlineMs, 'options.energyDeadlineMs');
@@ -157,65 +184,41 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       this.energy.kick();
     }
     if (options.builtins !== false) for (const spec of builtinFunctions()) this.register(spec);
-    this.rehearse();
+    if (options.warmUp !== false) void this.ready();
   }
 
   /**
-   * Takes the host's side of an invocation once through its steps, with nothing behind it: no
-   * function, no runtime, no event delivered, no record kept. Each step costs far more the first time it
-   * runs in a process than afterwards (the generator behind record ids is seeded on its first
-   * use, ~0.5 ms here; V8 compiles each function on its first call): that is engine set-up, paid
-   * here, when the instance is created, instead of inside the first invocation's `startupMs`.
+   * Takes the engine's one-time set-up now, so that no invocation's figures hold it: the host's
+   * own steps of an invocation (the id generator seeded, its code compiled by V8), and each
+   * registered runtime that starts ahead (its descriptor's `startsAhead`: the Wasm worker threads
+   * started and their run path taken once). The constructor starts it in the background unless
+   * `warmUp: false`; experiments and `nebula serve` await it. Functions are not prepared here (see
+   * `prepare()`). Never rejects: a runtime that cannot start says so at its first invocation, as a
+   * failed record.
    */
-  private rehearse(): void {
-    const requestAt = nowMs();
-    const ctx: RunContext = {
-      mode: 'cold',
-      timeoutMs: checkTimeoutMs(30_000),
-      deadlineAt: requestAt + 30_000,
-      requestAt,
-    };
-    const input = serialiseInput({ rehearsal: [1, 'a'] }, 1024);
-    const id = newId();
-    // Nothing can listen yet (the constructor has not returned): the emit reaches no one.
-    if (this.listenerCount('invocation:start') === 0)
-      this.safeEmit('invocation:start', {
-        id,
-        function: 'rehearsal',
-        runtime: RUNTIME_KINDS[0]!,
-        mode: ctx.mode,
-        input,
-      });
-    const noop: Prepared = {
-      info: {},
-      run: async (stdin, c) => ({
-        exitCode: 0,
-        stdout: stdin,
-        stderr: '',
-        functionStartAt: c.requestAt,
-        functionEndAt: nowMs(),
-        phases: {},
-        compiled: false,
-        sandbox: 'fresh',
-      }),
-      release: async () => undefined,
-    };
-    const kind = RUNTIME_KINDS[0]!;
-    const entry: Entry = { spec: { name: 'rehearsal' }, prepared: {}, ready: { [kind]: noop } };
-    void this.run(entry, kind, input, ctx).then((ran) =>
-      toRecord(
-        {
-          id,
-          name: entry.spec.name,
-          runtime: kind,
-          mode: ctx.mode,
-          input,
-          requestAt,
-          prepareMs: ran.prepareMs,
-          maxStderrBytes: 4096,
-        },
-        ran.outcome,
-      ),
+  ready(): Promise<void> {
+    this.warming ??= this.warmUp();
+    return this.warming;
+  }
+
+  private async warmUp(): Promise<void> {
+    if (this.closed) return;
+    // The host's own steps, each once: V8 compiles a function on its first call, and the
+    // generator behind record ids is seeded on its first draw (~0.5 ms). Nothing runs, nothing is
+    // emitted or recorded.
+    const first = this.registry.keys().next();
+    if (!first.done) this.request(first.value, null, {});
+    warmRecordPath();
+    await Promise.all(
+      runtimeDescriptors()
+        .filter((d) => d.startsAhead)
+        .map(async (d) => {
+          try {
+            await this.runtime(d.kind).ready?.();
+          } catch {
+            // Reported where it matters: at the first invocation or deploy that needs this runtime.
+          }
+        }),
     );
   }
 
@@ -229,7 +232,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     let rt = this.runtimes.get(kind);
     if (!rt) {
       if (!isRuntimeKind(kind)) throw unknownRuntime(kind);
-      rt = runtimeDescriptor(kind).create(this.options[kind]);
+      rt = descriptorOf(kind).create((this.options as Record<string, unknown>)[kind]);
       this.runtimes.set(kind, rt);
     }
     return rt;
@@ -239,18 +242,19 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * Deploys one function or several: the artifacts are validated and prepared (compiled, image
    * checked) now, so a bad artifact is refused here and not at first invoke. Re-deploying a name
    * replaces it.
+   * @param options.prepare false: only check the specs' shape and register them; each artifact is
+   * prepared by `prepare()` or on first use (as the built-ins are). Default true.
    * @throws NebulaError `INVALID_ARGUMENT` (bad name or no artifact), `INVALID_FUNCTION`
    * (an artifact that cannot run), `RUNTIME_UNAVAILABLE`.
    */
-  async deploy(spec: FunctionSpec | FunctionSpec[]): Promise<FunctionInfo[]> {
+  async deploy(spec: FunctionSpec | FunctionSpec[], options: { prepare?: boolean } = {}): Promise<FunctionInfo[]> {
     this.assertOpen();
     const specs = Array.isArray(spec) ? spec : [spec];
     const infos: FunctionInfo[] = [];
     for (const s of specs) {
       validateSpec(s);
       const entry: Entry = { spec: s, prepared: {}, ready: {} };
-      const prepared = kindsOf(s).map((kind) => this.prepareEntry(entry, kind));
-      await Promise.all(prepared);
+      if (options.prepare !== false) await Promise.all(kindsOf(s).map((kind) => this.prepareEntry(entry, kind)));
       await this.replace(s.name, entry);
       infos.push(await this.info(entry));
     }
@@ -273,7 +277,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * runtime it has.
    * @throws NebulaError `FUNCTION_NOT_FOUND`, `INVALID_ARGUMENT` (unknown runtime), `INVALID_FUNCTION`, `RUNTIME_UNAVAILABLE`.
    */
-  async prepare(names?: string[], runtimes: readonly RuntimeKind[] = RUNTIME_KINDS): Promise<void> {
+  async prepare(names?: string[], runtimes: readonly RuntimeKind[] = runtimeKinds()): Promise<void> {
     for (const kind of runtimes) if (!isRuntimeKind(kind)) throw unknownRuntime(kind);
     const list = names ?? [...this.registry.keys()];
     for (const name of list) {
@@ -285,6 +289,15 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   /** The deployed functions. */
   async functions(): Promise<FunctionInfo[]> {
     return Promise.all([...this.registry.values()].map((e) => this.info(e)));
+  }
+
+  /**
+   * The spec a function was deployed with: a shallow copy (its artifacts are the values given to
+   * `deploy()`), e.g. to deploy it again with another option.
+   * @throws UsageError `FUNCTION_NOT_FOUND`
+   */
+  spec(name: string): FunctionSpec {
+    return { ...this.entry(name).spec };
   }
 
   /** True when a function of that name is deployed. */
@@ -301,7 +314,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * `INVALID_ARGUMENT` (bad options), `CLOSED`.
    * @example
    * ```ts
-   * const rec = await nebula.invoke('prime', 1000, { runtime: 'docker', mode: 'prewarmed' });
+   * const rec = await nebula.invoke('prime', 1000, { mode: 'prewarmed' });
    * if (rec.ok) console.log(rec.result, rec.timing.totalMs); else console.error(rec.error.code);
    * ```
    */
@@ -320,26 +333,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     if (options.waitForEnergy && this.energy && !this.closed) await this.energy.ready().catch(() => undefined);
     const requestAt = nowMs();
     this.assertOpen();
-    const entry = this.entry(name);
-    const kinds = kindsOf(entry.spec);
-    const runtime = options.runtime ?? kinds[0]!;
-    if (!isRuntimeKind(runtime)) throw unknownRuntime(runtime);
-    if (!kinds.includes(runtime))
-      throw new UsageError(
-        'RUNTIME_NOT_DEPLOYED',
-        `Function "${name}" has no ${runtime} artifact; it runs on: ${kinds.join(', ')}.`,
-      );
-    const mode = options.mode ?? 'cold';
-    if (!INVOCATION_MODES.includes(mode))
-      throw new UsageError(
-        'INVALID_ARGUMENT',
-        `Unknown mode "${String(mode)}": use ${INVOCATION_MODES.map((m) => `"${m}"`).join(', ')}.`,
-      );
-    if (mode === 'warm') warnWarmOnce();
-    const timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
-    const inputJson = serialiseInput(input, this.options.maxInputBytes ?? 1024 * 1024);
-
-    const id = newId();
+    const { entry, runtime, mode, timeoutMs, inputJson, id } = this.request(name, input, options);
     this.safeEmit('invocation:start', { id, function: name, runtime, mode, input });
     const work = this.run(entry, runtime, inputJson, {
       mode,
@@ -402,6 +396,33 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   }
 
   /**
+   * The host's own steps of an invocation before its run: the options checked, the input
+   * serialised, the record's id drawn.
+   * @throws UsageError as `invoke()` documents.
+   */
+  private request(name: string, input: unknown, options: InvokeOptions) {
+    checkKnownKeys(options, INVOKE_OPTIONS, 'invoke() options');
+    const entry = this.entry(name);
+    const kinds = kindsOf(entry.spec);
+    const runtime = options.runtime ?? kinds[0]!;
+    if (!isRuntimeKind(runtime)) throw unknownRuntime(runtime);
+    if (!kinds.includes(runtime))
+      throw new UsageError(
+        'RUNTIME_NOT_DEPLOYED',
+        `Function "${name}" has no ${runtime} artifact; it runs on: ${kinds.join(', ')}.`,
+      );
+    const mode = options.mode ?? 'cold';
+    if (!INVOCATION_MODES.includes(mode))
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `Unknown mode "${String(mode)}": use ${INVOCATION_MODES.map((m) => `"${m}"`).join(', ')}.`,
+      );
+    const timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
+    const inputJson = serialiseInput(input, this.options.maxInputBytes ?? 1024 * 1024);
+    return { entry, runtime, mode, timeoutMs, inputJson, id: newId() };
+  }
+
+  /**
    * Resolves once the energy of every record pending now has settled (each has fired
    * `invocation:settled` and is in the results file). Never rejects; bounded by the settle
    * deadline (`energyDeadlineMs`), so a meter that stopped sampling cannot hold it up.
@@ -441,9 +462,22 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    */
   async measureBaseline(options: { durationMs?: number } = {}): Promise<Baseline> {
     this.assertOpen();
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    checkKnownKeys(options, ['durationMs'], 'measureBaseline() options');
+    if (!this.energy) throw noMeter();
     await this.energy.ready();
     return this.energy.measureBaseline(options.durationMs ?? 10_000);
+  }
+
+  /**
+   * Starts the attached meter and waits for its first reading, so that a meter that cannot be
+   * read fails before any work depends on it (an experiment checks this first).
+   * @throws NebulaError `METER_UNAVAILABLE` naming why (no meter attached, it cannot start, no
+   * reading in time), `METER_PROTOCOL` when it answers with something that is not a reading.
+   */
+  async checkMeter(): Promise<void> {
+    this.assertOpen();
+    if (!this.energy) throw noMeter();
+    await this.energy.check();
   }
 
   /**
@@ -453,7 +487,8 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    */
   async measurePower(options: { durationMs?: number } = {}): Promise<Baseline> {
     this.assertOpen();
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    checkKnownKeys(options, ['durationMs'], 'measurePower() options');
+    if (!this.energy) throw noMeter();
     await this.energy.ready();
     return this.energy.measurePower(options.durationMs ?? 10_000);
   }
@@ -464,7 +499,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
    * @throws NebulaError `METER_UNAVAILABLE` when no meter is attached or the window has a gap.
    */
   async attributeBatch(from: number, to: number, n: number): Promise<BatchEnergy> {
-    if (!this.energy) throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    if (!this.energy) throw noMeter();
     return this.energy.batch(from, to, n);
   }
 
@@ -498,8 +533,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
         'INVALID_ARGUMENT',
         `energyLedger() takes { from, to }, epoch ms with from before to, got ${JSON.stringify(span)}.`,
       );
-    if (!this.energy || !this.pending)
-      throw new UsageError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
+    if (!this.energy || !this.pending) throw noMeter();
     await this.energy.until(to, Math.max(to, nowMs()) + this.energy.meter.intervalMs * 2 + 1000);
     await this.pending.settled();
     return this.pending.book.ledger(from, to);
@@ -625,7 +659,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     const info: FunctionInfo = { name: s.name, builtin: s.builtin === true, runtimes: kinds, artifacts: {} };
     if (s.description) info.description = s.description;
     for (const kind of kinds) {
-      const described = runtimeDescriptor(kind).describe(s[kind]);
+      const described = descriptorOf(kind).source.describe(s[kind]);
       const prepared = entry.prepared[kind] ? await entry.prepared[kind].catch(() => undefined) : undefined;
       info.artifacts[kind] = { ...described, ...prepared?.info };
     }
@@ -642,14 +676,18 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new UsageError('CLOSED', 'This Nebula instance is closed; create a new one.');
+    if (this.closed) throw new NebulaError('CLOSED', 'This Nebula instance is closed; create a new one.');
   }
+}
+
+function noMeter(): MeterError {
+  return new MeterError('METER_UNAVAILABLE', 'No meter is attached: energy is off (meter: null).');
 }
 
 function unknownRuntime(kind: unknown): UsageError {
   return new UsageError(
     'INVALID_ARGUMENT',
-    `Unknown runtime "${String(kind)}": use one of ${RUNTIME_KINDS.join(', ')}.`,
+    `Unknown runtime "${String(kind)}": use one of ${runtimeKinds().join(', ')}.`,
   );
 }
 
@@ -659,7 +697,8 @@ function unknownRuntime(kind: unknown): UsageError {
  */
 function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
   if (runtimes === undefined) return [];
-  const hint = `options.runtimes takes runtime instances by kind, e.g. { docker: new DockerRuntime({ ... }) }; to choose the runtime of an invocation, pass { runtime: 'wasm' } to invoke().`;
+  const kinds = runtimeKinds();
+  const hint = `options.runtimes takes runtime instances by kind (${kinds.join(', ')}): one made with other options or for another engine; to choose the runtime of an invocation, pass { runtime: '${kinds[0]}' } to invoke().`;
   if (typeof runtimes !== 'object' || runtimes === null || Array.isArray(runtimes))
     throw new UsageError('INVALID_ARGUMENT', `${hint} Got ${Array.isArray(runtimes) ? 'an array' : typeof runtimes}.`);
   const out: Array<[RuntimeKind, Runtime]> = [];
@@ -668,7 +707,7 @@ function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
     if (!isRuntimeKind(kind))
       throw new UsageError(
         'INVALID_ARGUMENT',
-        `options.runtimes.${kind}: unknown runtime; known: ${RUNTIME_KINDS.join(', ')}.`,
+        `options.runtimes.${kind}: unknown runtime; known: ${runtimeKinds().join(', ')}.`,
       );
     const r = rt as Partial<Runtime> | null;
     if (typeof r !== 'object' || r === null || typeof r.prepare !== 'function' || typeof r.close !== 'function')
@@ -686,9 +725,21 @@ function checkRuntimes(runtimes: unknown): Array<[RuntimeKind, Runtime]> {
   return out;
 }
 
+/** The kinds whose artifact may be `{ binary }`, as their descriptors say (for a message). */
+function binaryKinds(): RuntimeKind[] {
+  return runtimeKinds().filter((kind) => {
+    try {
+      descriptorOf(kind).source.validate({ binary: '/bin/true' }, 'probe');
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The runtimes a spec has an artifact for, in registry order. */
 function kindsOf(spec: FunctionSpec): RuntimeKind[] {
-  return RUNTIME_KINDS.filter((k) => spec[k] !== undefined);
+  return runtimeKinds().filter((k) => spec[k] !== undefined);
 }
 
 async function releaseEntry(entry: Entry): Promise<void> {
@@ -705,18 +756,47 @@ function validateSpec(spec: FunctionSpec): void {
   if (typeof spec !== 'object' || spec === null)
     throw new UsageError(
       'INVALID_ARGUMENT',
-      `deploy() takes { name, ${RUNTIME_KINDS.map((k) => `${k}?`).join(', ')} }.`,
+      `deploy() takes { name, ${runtimeKinds()
+        .map((k) => `${k}?`)
+        .join(', ')} }.`,
     );
   if (typeof spec.name !== 'string' || !NAME.test(spec.name))
     throw new UsageError(
       'INVALID_ARGUMENT',
       `Invalid function name ${JSON.stringify(spec.name)}: use 1-63 lower-case letters, digits, "-" or "_", starting with a letter.`,
     );
+  const where = `Function "${spec.name}"`;
+  const hint = Object.hasOwn(spec, 'binary')
+    ? {
+        binary: `a static binary goes inside a runtime's artifact: ${binaryKinds()
+          .map((k) => `{ ${k}: { binary: PATH } }`)
+          .join(' or ')}`,
+      }
+    : undefined;
+  checkKnownKeys(spec, [...SPEC_FIELDS, ...runtimeKinds()], where, hint);
+  checkKnownKeys(spec.limits, LIMIT_KEYS, `${where}: limits`);
+  checkKnownKeys(spec.grants, GRANT_KEYS, `${where}: grants`);
   const kinds = kindsOf(spec);
   if (kinds.length === 0)
     throw new UsageError(
       'INVALID_ARGUMENT',
-      `Function "${spec.name}" needs an artifact for at least one runtime: ${RUNTIME_KINDS.map((k) => `"${k}"`).join(', ')}.`,
+      `Function "${spec.name}" needs an artifact for at least one runtime: ${runtimeKinds()
+        .map((k) => `"${k}"`)
+        .join(', ')}.`,
     );
-  for (const kind of kinds) runtimeDescriptor(kind).validate(spec[kind], spec.name);
+  for (const kind of kinds) descriptorOf(kind).source.validate(spec[kind], spec.name);
+  const bad = (what: string) => new UsageError('INVALID_ARGUMENT', `Function "${spec.name}": ${what}`);
+  if (spec.preinit !== undefined && spec.preinit !== 'auto' && typeof spec.preinit !== 'boolean')
+    throw bad(`preinit must be 'auto', true or false, got ${JSON.stringify(spec.preinit)}.`);
+  if (spec.initFunc !== undefined && (typeof spec.initFunc !== 'string' || spec.initFunc === ''))
+    throw bad(`initFunc must name an exported function, got ${JSON.stringify(spec.initFunc)}.`);
+  if (spec.grants?.initWasi !== undefined && typeof spec.grants.initWasi !== 'boolean')
+    throw bad(`grants.initWasi must be true or false, got ${JSON.stringify(spec.grants.initWasi)}.`);
+  if ('checkInput' in spec && spec.checkInput !== undefined) {
+    try {
+      serialiseInput(spec.checkInput, CHECK_INPUT_MAX_BYTES);
+    } catch (e) {
+      throw bad(`checkInput: ${(e as Error).message}`);
+    }
+  }
 }

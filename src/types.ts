@@ -4,8 +4,9 @@
  */
 import type { ErrorCode, NebulaError } from './errors.js';
 import type { RuntimeKind, RuntimeSources } from './runtimes/index.js';
+import type { Phase } from './runtimes/runtime.js';
 
-/** Where a function runs: a kind registered in `runtimes/index.ts` (`wasm`, `docker`, ...). */
+/** Where a function runs: a kind registered in `runtimes/registry.ts` (`wasm`, `docker`, ...). */
 export type { RuntimeKind } from './runtimes/index.js';
 
 /**
@@ -32,15 +33,21 @@ export interface FunctionGrants {
   env?: Record<string, string>;
   /** Arguments after argv[0]. */
   args?: string[];
+  /**
+   * Let the initialiser that pre-initialisation runs at deploy (`preinit`) call WASI: with no
+   * directories, no environment and no stdio, so only clocks and random numbers, whose values are
+   * then frozen into the snapshot. Default false: such an initialiser is refused.
+   */
+  initWasi?: boolean;
 }
 
-/** Resource limits applied to each invocation. */
+/** Resource limits applied to each invocation, each where its runtime enforces it (a record's `limits` says which held). */
 export interface FunctionLimits {
-  /** Memory cap in MiB (wasm linear memory / container memory). Default 256. */
+  /** Memory cap in MiB (a Wasm linear memory, a container's memory, a process's address space). Default 256. */
   memoryMiB?: number;
-  /** CPU cap in cores (Docker only). Default 1. */
+  /** CPU cap in cores (a container's CPU share; a process's CPU time, timeout x cores). Default 1. */
   cpus?: number;
-  /** Process cap (Docker only). Default 64. */
+  /** Process cap (a container's pids limit, default 64; a process's RLIMIT_NPROC, only when given). */
   pids?: number;
 }
 
@@ -54,6 +61,23 @@ export interface FunctionSpecBase {
   limits?: FunctionLimits;
   /** Marks the functions shipped with nebula-faas. */
   builtin?: boolean;
+  /**
+   * Pre-initialisation: run the function's start-up work once, at deploy, and start every
+   * invocation from a snapshot of its initialised state, on the runtimes that can (Wasm, with
+   * Wizer); its container and process forms keep doing that work at each start. `'auto'`: when
+   * the artifact exports its initialiser (`initFunc`), and not when the tool that makes snapshots
+   * is not installed; `true`: always, refused (`INVALID_FUNCTION`) when it cannot be; `false`: never.
+   * @default 'auto'
+   */
+  preinit?: 'auto' | boolean;
+  /** The exported function that does the start-up work, for `preinit`. @default 'wizer.initialize' */
+  initFunc?: string;
+  /**
+   * An input the deploy runs a pre-initialised function on twice, from its original artifact and
+   * from the snapshot: unless both give the same stdout, stderr and exit code, the deploy is
+   * refused (`INVALID_FUNCTION`). Give one for which the function's output is deterministic.
+   */
+  checkInput?: unknown;
 }
 
 /**
@@ -74,6 +98,34 @@ export interface ArtifactInfo {
   path?: string;
   /** The compiler that built it, when known. */
   compiler?: string;
+  /**
+   * True when the function's start-up work was done at deploy and each invocation starts from the
+   * snapshot (`snapshot` says what it cost); false when it runs at each start. Only set by
+   * runtimes that can pre-initialise.
+   */
+  preinitialized?: boolean;
+  /** The snapshot a pre-initialised artifact starts from. */
+  snapshot?: SnapshotInfo;
+  /** Why a function with an initialiser was not pre-initialised under `preinit: 'auto'`. */
+  preinitNote?: string;
+}
+
+/** A pre-initialised artifact's snapshot against the original it was made from. */
+export interface SnapshotInfo {
+  /** What made it, e.g. `wizer 10.0.0`. */
+  tool: string;
+  /** The initialiser that ran. */
+  initFunc: string;
+  /** How long making it took (the tool's process, its compile and the initialiser), ms. */
+  snapshotMs: number;
+  /** True when this deploy took it from the cache (made by an earlier one, which `snapshotMs` is from). */
+  cached: boolean;
+  /** The code that runs, before and after: the original module's size and the snapshot's, bytes. */
+  originalBytes: number;
+  snapshotBytes: number;
+  /** The memory each declares at instantiation, bytes. */
+  originalMemoryBytes: number;
+  snapshotMemoryBytes: number;
 }
 
 /** A deployed function as `nebula.functions()` lists it. */
@@ -101,8 +153,8 @@ export interface InvocationTiming {
   totalMs: number;
   /** Clean-up after the result (container removal, worker reset); `null` while unknown. */
   cleanupMs: number | null;
-  /** The breakdown: wasm `load`, `compile`, `instantiate`; docker `create`, `start`, `wait`, `collect`. */
-  phases: Record<string, number>;
+  /** The breakdown, in the order the steps happened; names from the one list of phases (`PHASES`). */
+  phases: Partial<Record<Phase, number>>;
   /** True when this invocation had to compile (no cached compiled code was available). */
   compiled: boolean;
   /** Epoch ms of the `invoke()` call, function start and function end. */
@@ -325,6 +377,11 @@ export interface InvocationRecordBase {
   limits?: Record<string, LimitState>;
   /** CPU time and peak memory of the invocation's sandbox, from the kernel (docs/timing.md#resources). */
   resources: InvocationResources;
+  /**
+   * True when the invocation started from a pre-initialised artifact (its start-up work was done
+   * at deploy: `FunctionSpec.preinit`), false when it did that work itself. Absent in older records.
+   */
+  preinitialized?: boolean;
 }
 
 /** A successful invocation: the function exited 0 and its whole output was kept. */
@@ -359,7 +416,7 @@ export interface InvokeOptions {
   signal?: AbortSignal;
   /**
    * Return only once the record's energy is settled (the covering sample arrived, or its
-   * deadline passed), as before 0.2. Default false: `invoke()` returns when the result is ready
+   * deadline passed). Default false: `invoke()` returns when the result is ready
    * and the energy settles afterwards (`invocation:settled`, `nebula.settled()`).
    */
   waitForEnergy?: boolean;

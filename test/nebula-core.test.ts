@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { Nebula, NebulaError } from '../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { Nebula, NebulaError, RuntimeUnavailableError, WasmRuntime } from '../src/index.js';
 import { newId } from '../src/record.js';
+import { BUILTIN_NAMES } from '../src/builtins.js';
 
 describe('Nebula registry and input validation', () => {
   it('registers the built-in functions by default and none with builtins: false', async () => {
@@ -86,10 +87,10 @@ describe('Nebula registry and input validation', () => {
 
 describe('the runtime registry', () => {
   it('lists every kind once, and every place validates against it', async () => {
-    const { RUNTIMES, RUNTIME_KINDS, isRuntimeKind } = await import('../src/index.js');
-    expect(RUNTIME_KINDS).toEqual(RUNTIMES.map((d) => d.kind));
-    expect(new Set(RUNTIME_KINDS).size).toBe(RUNTIME_KINDS.length);
-    for (const d of RUNTIMES) {
+    const { runtimeDescriptors, runtimeKinds, isRuntimeKind } = await import('../src/index.js');
+    expect(runtimeKinds()).toEqual(['wasm', 'docker', 'process']);
+    expect(runtimeKinds()).toEqual(runtimeDescriptors().map((d) => d.kind));
+    for (const d of runtimeDescriptors()) {
       expect(isRuntimeKind(d.kind)).toBe(true);
       expect(d.label.length).toBeGreaterThan(0);
       expect(d.color).toMatch(/^#[0-9a-f]{6}$/);
@@ -141,19 +142,55 @@ describe('typed records', () => {
   });
 });
 
-describe('set-up when a Nebula is created', () => {
-  it('takes the host side of an invocation through its steps without leaving a record, an event or a results line', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'nebula-rehearsal-')), 'results.jsonl');
+describe('the warm-up step, nebula.ready()', () => {
+  it('takes the set-up once, without leaving a record, an event or a results line', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'nebula-ready-')), 'results.jsonl');
     const n = new Nebula({ meter: null, resultsFile: file });
     const events: string[] = [];
     for (const e of ['invocation:start', 'invocation:end', 'invocation:settled', 'deploy'] as const)
       n.on(e, () => events.push(e));
-    await new Promise((r) => setTimeout(r, 20));
+    const ready = n.ready();
+    expect(n.ready()).toBe(ready);
+    await ready;
     expect(events).toEqual([]);
     expect(n.pendingEnergy).toBe(0);
-    expect((await n.functions()).map((f) => f.name)).not.toContain('rehearsal');
+    expect((await n.functions()).map((f) => f.name)).toEqual([...BUILTIN_NAMES]);
     await n.close();
     expect(existsSync(file) ? readFileSync(file, 'utf8') : '').toBe('');
+  });
+
+  it('is started by the constructor unless warmUp is false, and starts the runtimes that start ahead', async () => {
+    const started = vi.spyOn(WasmRuntime.prototype, 'ready');
+    try {
+      const off = new Nebula({ meter: null, warmUp: false });
+      expect(started).not.toHaveBeenCalled();
+      await off.ready();
+      expect(started).toHaveBeenCalledTimes(1);
+      await off.close();
+      const on = new Nebula({ meter: null });
+      expect(started).toHaveBeenCalledTimes(2);
+      await on.ready();
+      await on.prepare(['fib'], ['wasm']);
+      const rec = await on.invoke('fib', 10);
+      expect(rec).toMatchObject({ ok: true, result: 55 });
+      expect(rec.timing.prepareMs).toBe(0);
+      await on.close();
+    } finally {
+      started.mockRestore();
+    }
+  });
+
+  it('never rejects: a runtime that cannot start says so where it is needed', async () => {
+    const failing = vi
+      .spyOn(WasmRuntime.prototype, 'ready')
+      .mockRejectedValue(new RuntimeUnavailableError('no threads here'));
+    const n = new Nebula({ meter: null });
+    try {
+      await expect(n.ready()).resolves.toBeUndefined();
+    } finally {
+      failing.mockRestore();
+      await n.close();
+    }
   });
 
   it('gives every record its own time-ordered id, past the refills of the random pool behind them', () => {

@@ -1,8 +1,10 @@
 /** Argument parsing for the `nebula` command (node's util.parseArgs), with errors as one clear line. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MAX_TIMEOUT_MS } from '../clock.js';
 import { UsageError } from '../errors.js';
+import { nearest } from '../known-keys.js';
 
-/** A mistake on the command line: printed as one line, exit code 2. */
+/** A mistake on the command line (`INVALID_ARGUMENT`): printed as one line, exit code 2. */
 export class CliError extends UsageError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
@@ -34,31 +36,6 @@ export type Parsed<O extends Options> = ReturnType<
   typeof parseArgs<{ args: string[]; options: O & typeof HELP; allowPositionals: true; strict: true }>
 >;
 
-/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** The candidate nearest to `word` (a prefix, or within a third of its length in edits), if any is near. */
-export function nearest(word: string, candidates: readonly string[]): string | undefined {
-  const prefixed = candidates.filter((c) => c.startsWith(word) || word.startsWith(c));
-  if (prefixed.length === 1) return prefixed[0];
-  let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = distance(word, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best;
-}
-
 /** Parses `argv` against `command`'s options; a mistake is one line naming the nearest flag and the command's --help. */
 export function parse<O extends Options>(argv: string[], name: string, commandOptions: O): Parsed<O> {
   const options = { ...commandOptions, ...HELP };
@@ -73,16 +50,21 @@ export function parse<O extends Options>(argv: string[], name: string, commandOp
   }
 }
 
-/** The longest duration a flag takes (a Node.js timer's limit, about 24.8 days), ms. */
-const MAX_DURATION_MS = 2_147_483_647;
-
-/** "30s", "500ms", "2m", "1h", "1500" (ms) to milliseconds, from 0 to about 24.8 days. */
-export function parseDuration(text: string, flag: string): number {
+/**
+ * "30s", "500ms", "2m", "1h" to milliseconds, from 0 to about 24.8 days. A number needs its unit
+ * (`--timeout 1` is refused: 1 ms or 1 s?); only `0` stands alone. `positive`: 0 is refused too.
+ */
+export function parseDuration(text: string, flag: string, positive = false): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m) throw new CliError(`${flag} takes a duration such as 30s, 500ms or 2m, got "${text}".`);
   const v = Number(m[1]);
+  if (m[2] === undefined && v !== 0)
+    throw new CliError(
+      `${flag} takes a duration with its unit (ms, s, m or h), such as ${m[1]}s or ${m[1]}ms; got "${text}".`,
+    );
+  if (positive && v === 0) throw new CliError(`${flag} must be longer than 0, got "${text}".`);
   const ms = m[2] === 's' ? v * 1000 : m[2] === 'm' ? v * 60_000 : m[2] === 'h' ? v * 3_600_000 : v;
-  if (!(ms <= MAX_DURATION_MS)) throw new CliError(`${flag} is at most 596h (about 24.8 days), got "${text}".`);
+  if (!(ms <= MAX_TIMEOUT_MS)) throw new CliError(`${flag} is at most 596h (about 24.8 days), got "${text}".`);
   return ms;
 }
 

@@ -5,15 +5,32 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILTIN_NAMES } from '../builtins.js';
-import { UsageError } from '../errors.js';
-import { QUICK_INPUTS, resolveConfig, type ExperimentConfig, type ResolvedConfig } from '../experiment/run/config.js';
+import { BUILTIN_NAMES, builtinInputProblem, type BuiltinName } from '../builtins.js';
+import { shownValue, UsageError } from '../errors.js';
+import { own as ownKey } from '../own-keys.js';
+import {
+  QUICK_INPUTS,
+  resolveConfig,
+  type ExperimentConfig,
+  type PreinitSetting,
+  type ResolvedConfig,
+} from '../experiment/run/config.js';
 import { checkOutDir } from '../experiment/run-folder.js';
-import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
+import { isRuntimeKind, runtimeDescriptors, runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
-import { CliError, parseDuration, parseInput, parseList, parseWhole, type Parsed } from './args.js';
+import {
+  CliError,
+  parse,
+  parseDuration,
+  parseInput,
+  parseList,
+  parseWhole,
+  type Options,
+  type Parsed,
+} from './args.js';
 import { loadBenchFile } from './config-file.js';
 import { functionsFromFlags } from './functions-spec.js';
+import { checkOutputFiles } from './output-file.js';
 
 /** A bench ready to run. */
 export interface BenchPlan {
@@ -21,11 +38,13 @@ export interface BenchPlan {
   specs: FunctionSpec[];
   /** The experiment, every default resolved. */
   config: ResolvedConfig;
-  /** `--meter` spec. */
+  /** The meter's URL (`--meter`, the config file's, or the default). */
   meter: string;
   quick: boolean;
   /** Where `--export-csv` writes, if given. */
   exportCsv?: string;
+  /** `--force`: `--export-csv` may replace an existing file. */
+  force: boolean;
 }
 
 /** A new folder under nebula-results/ named for the time (with -2, -3, ... if taken). */
@@ -38,22 +57,37 @@ function defaultOut(): string {
 
 /** `--inputs fib=30,prime=5000` (repeat a name for several inputs); a comma starts a new pair only before `name=`. */
 export function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
+  const out = new Map<string, unknown[]>();
   for (const pair of (values ?? []).flatMap((s) => s.split(/,(?=[a-z][a-z0-9_-]*=)/))) {
     const eq = pair.indexOf('=');
     if (eq < 1) throw new CliError(`--inputs takes name=value pairs such as fib=30, got "${pair}".`);
-    (out[pair.slice(0, eq)] ??= []).push(parseInput(pair.slice(eq + 1)));
+    const name = pair.slice(0, eq);
+    out.set(name, [...(out.get(name) ?? []), parseInput(pair.slice(eq + 1))]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
-/** The flags of `nebula bench`. */
-export const benchOptions = {
+const isBuiltinName = (name: string): name is BuiltinName => (BUILTIN_NAMES as readonly string[]).includes(name);
+
+/** `--preinit deployed|auto|true|false|both`. */
+function parsePreinit(text: string): PreinitSetting {
+  const values: Record<string, PreinitSetting> = {
+    deployed: 'deployed',
+    auto: 'auto',
+    true: true,
+    false: false,
+    both: 'both',
+  };
+  const value = ownKey(values, text);
+  if (value === undefined) throw new CliError(`--preinit is deployed, auto, true, false or both, got "${text}".`);
+  return value;
+}
+
+/** The flags of `nebula bench` besides the runtimes' own. */
+const BENCH_FLAGS = {
   config: { type: 'string' },
   'config-schema': { type: 'boolean' },
   functions: { type: 'string' },
-  wasm: { type: 'string', multiple: true },
-  docker: { type: 'string', multiple: true },
   binary: { type: 'string', multiple: true },
   inputs: { type: 'string', multiple: true },
   runtimes: { type: 'string' },
@@ -68,21 +102,61 @@ export const benchOptions = {
   meter: { type: 'string' },
   baseline: { type: 'string' },
   'no-micro': { type: 'boolean' },
+  preinit: { type: 'string' },
   quick: { type: 'boolean' },
   out: { type: 'string' },
   'export-csv': { type: 'string' },
+  force: { type: 'boolean' },
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
 } as const;
 
+/** The parsed flags of `nebula bench`; each runtime's `--<kind>` values are read by kind. */
+export type BenchValues = Parsed<typeof BENCH_FLAGS>['values'];
+
+/**
+ * The flags of `nebula bench`: its own, and `--<kind> NAME=VALUE` (repeatable) for each registered
+ * runtime whose descriptor has a flag.
+ * @throws UsageError `INVALID_ARGUMENT` for a runtime whose kind is one of bench's own flags.
+ */
+export function benchOptions(): Options {
+  return withRuntimeFlags(BENCH_FLAGS, 'bench');
+}
+
+/**
+ * A command's own flags and `--<kind> NAME=VALUE` (repeatable) for each registered runtime whose
+ * descriptor has a flag (bench, load and replay take the user's functions the same way).
+ * @throws UsageError `INVALID_ARGUMENT` for a runtime whose kind is one of the command's own flags.
+ */
+export function withRuntimeFlags(own: Options, command: string): Options {
+  const flags: Options = { ...own };
+  for (const d of runtimeDescriptors()) {
+    if (!d.source.flag) continue;
+    if (Object.hasOwn(flags, d.kind) || new Set<string>(['help']).has(d.kind))
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `The runtime "${d.kind}" cannot have a flag: --${d.kind} is one of nebula ${command}'s own.`,
+      );
+    flags[d.kind] = { type: 'string', multiple: true };
+  }
+  return flags;
+}
+
+/** Parses `nebula bench`'s arguments against {@link benchOptions}. */
+export function parseBench(argv: string[]): { values: BenchValues; positionals: string[] } {
+  const { values, positionals } = parse(argv, 'bench', benchOptions());
+  return { values, positionals };
+}
+
 /**
  * Builds the plan from parsed flags.
- * @throws UsageError (exit 2) naming the flag or config field that is wrong, an unknown function, or a used `--out`.
+ * @throws UsageError (exit 2) naming the flag or config field that is wrong, an unknown function, a used `--out`,
+ * or an `--export-csv` file that cannot be written or exists (without `--force`).
  */
-export function planBench(values: Parsed<typeof benchOptions>['values']): BenchPlan {
+export function planBench(values: BenchValues): BenchPlan {
   const quick = values.quick === true;
   const file = values.config ? loadBenchFile(values.config) : undefined;
-  const fromFlags = functionsFromFlags({ wasm: values.wasm, docker: values.docker, binary: values.binary });
+  const fromFlags = functionsFromFlags(values as Partial<Record<string, string[]>>);
   for (const s of fromFlags)
     if (file?.specs.some((f) => f.name === s.name))
       throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
@@ -98,22 +172,39 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
     if (!known.has(f))
       throw new UsageError(
         'FUNCTION_NOT_FOUND',
-        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --wasm, --docker, --binary or --config.`,
+        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with ${[
+          ...runtimeDescriptors()
+            .filter((d) => d.source.flag)
+            .map((d) => `--${d.kind}`),
+          '--binary',
+        ].join(', ')} or --config.`,
       );
 
+  const flagInputs = inputsFromFlags(values.inputs);
   const inputs: Record<string, unknown[]> = {
     ...(quick ? QUICK_INPUTS : {}),
     ...file?.inputs,
-    ...inputsFromFlags(values.inputs),
+    ...flagInputs,
   };
-  for (const name of Object.keys(inputsFromFlags(values.inputs)))
+  for (const name of Object.keys(flagInputs))
     if (!functions.includes(name))
       throw new CliError(`--inputs names "${name}", which is not among the functions run (${functions.join(', ')}).`);
+  // A built-in refuses an input out of its range on every invocation: say so now, not as a run of failures.
+  for (const f of functions) {
+    if (!isBuiltinName(f) || own.some((s) => s.name === f)) continue;
+    for (const input of ownKey(inputs, f) ?? [])
+      if (builtinInputProblem(f, input) !== undefined)
+        throw new UsageError(
+          'INVALID_INPUT',
+          `${builtinInputProblem(f, input)}, got ${shownValue(input)} (from ${ownKey(flagInputs, f) ? '--inputs' : ownKey(file?.inputs, f) ? values.config : 'the defaults'}).`,
+        );
+  }
 
   const fx = file?.experiment ?? {};
   const runtimes = values.runtimes
-    ? parseList<RuntimeKind>(values.runtimes, '--runtimes', RUNTIME_KINDS)
-    : (fx.runtimes ?? [...RUNTIME_KINDS]);
+    ? parseList<RuntimeKind>(values.runtimes, '--runtimes', runtimeKinds())
+    : (fx.runtimes ?? runtimeKinds());
+  const preinit = values.preinit !== undefined ? parsePreinit(values.preinit) : fx.preinit;
   const order = values.order ?? fx.order ?? 'interleaved';
   if (order !== 'interleaved' && order !== 'shuffled')
     throw new CliError(`--order is interleaved or shuffled, got "${order}".`);
@@ -121,7 +212,7 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
     functions,
     runtimes,
     ...(values['baseline-runtime']
-      ? { baseline: parseList<RuntimeKind>(values['baseline-runtime'], '--baseline-runtime', RUNTIME_KINDS)[0]! }
+      ? { baseline: parseList<RuntimeKind>(values['baseline-runtime'], '--baseline-runtime', runtimeKinds())[0]! }
       : fx.baseline
         ? { baseline: fx.baseline }
         : {}),
@@ -140,30 +231,33 @@ export function planBench(values: Parsed<typeof benchOptions>['values']): BenchP
       ? parseDuration(values.baseline, '--baseline')
       : (fx.baselineMs ?? (quick ? 2000 : 10_000)),
     batchWindowMs: fx.batchWindowMs ?? (quick ? 1000 : 2000),
-    timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout') : (fx.timeoutMs ?? 60_000),
+    timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout', true) : (fx.timeoutMs ?? 60_000),
     micro: values['no-micro'] === true ? false : (fx.micro ?? true),
+    ...(preinit !== undefined ? { preinit } : {}),
     // A runtime nobody asked for by name is skipped with a note when it cannot run here.
     skipUnavailable: quick || !(values.runtimes || fx.runtimes),
     outDir: values.out ?? file?.out ?? defaultOut(),
   };
   const config = resolveConfig(experiment);
   checkOutDir(config.outDir);
+  const force = values.force === true;
+  if (values['export-csv'] !== undefined)
+    checkOutputFiles([{ flag: '--export-csv', path: values['export-csv'] }], { force, runDirs: [config.outDir] });
+  const kinds = runtimeKinds();
   const specs = own.map(
     (s) =>
-      Object.fromEntries(
-        Object.entries(s).filter(
-          ([k]) => !(RUNTIME_KINDS as readonly string[]).includes(k) || runtimes.includes(k as RuntimeKind),
-        ),
-      ) as FunctionSpec,
+      Object.fromEntries(Object.entries(s).filter(([k]) => !isRuntimeKind(k) || runtimes.includes(k))) as FunctionSpec,
   );
   for (const s of specs)
-    if (functions.includes(s.name) && !RUNTIME_KINDS.some((k) => k in s))
+    if (functions.includes(s.name) && !kinds.some((k) => k in s))
       throw new CliError(`Function "${s.name}" has no artifact for the runtimes run (${runtimes.join(', ')}).`);
   return {
     specs,
     config,
-    meter: values.meter ?? file?.meter ?? 'estimate',
+    // --quick samples the estimate every 100 ms: its invocations are short.
+    meter: values.meter ?? file?.meter ?? (quick ? 'estimate?intervalMs=100' : 'estimate'),
     quick,
-    ...(values['export-csv'] ? { exportCsv: values['export-csv'] } : {}),
+    ...(values['export-csv'] !== undefined ? { exportCsv: values['export-csv'] } : {}),
+    force,
   };
 }

@@ -6,8 +6,10 @@ import { fmtEnergy, type EnergyFigure } from '../experiment/analysis/energy-figu
 import { fmtBytes, fmtInput, fmtMs, fmtRatio } from '../experiment/report/format.js';
 import { describeMismatch } from '../experiment/analysis/output-check.js';
 import { execNote, runtimeLabel } from '../experiment/report/kit.js';
+import { describeFailures, failedCells } from '../experiment/report/sections-run.js';
 import type { Summary } from '../stats.js';
 import type { Comparison, ExperimentResult } from '../experiment/analysis/summary.js';
+import { termText } from '../experiment/report/escape.js';
 import { textTable } from './table.js';
 
 const withCi = (s: Summary | undefined, fmt: (v: number) => string = fmtMs) =>
@@ -18,7 +20,7 @@ const ratio = (c: Comparison | undefined) =>
 const energy = (f: EnergyFigure | undefined) =>
   f ? `${fmtEnergy(f)} ${f.source === 'batch' ? `batch of ${f.n}` : f.shares ? 'median share' : 'median'}` : '–';
 
-/** The summary as lines of text; `files` are the paths written, by what they hold. */
+/** The summary as lines of text for a terminal; `files` are the paths written, by what they hold. */
 export function benchSummary(r: ExperimentResult, files: Record<string, string>): string {
   const out: string[] = [];
   const hasEnergy = r.cells.some((c) => c.energy);
@@ -61,6 +63,14 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
   );
   const notes = [...new Set(r.cells.map((c) => execNote(c.runtime)).filter(Boolean))];
   for (const n of notes) out.push(`† ${n}`);
+  const { failed, never } = failedCells(r);
+  if (failed.length) {
+    out.push(
+      '',
+      `${never.length ? `FAILED: ${never.length} cell${never.length === 1 ? '' : 's'} never succeeded` : 'Failures'}; error codes and the first message per cell:`,
+    );
+    for (const line of describeFailures(r)) out.push(`  ${line}`);
+  }
 
   if (r.comparisons.length) {
     const groups = new Map<string, Comparison[]>();
@@ -115,6 +125,43 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
     );
   }
 
+  const pairs = r.cells.flatMap((w) => {
+    const without = w.variantOf
+      ? r.cells.find(
+          (c) =>
+            c.function === w.variantOf &&
+            c.runtime === w.runtime &&
+            c.mode === w.mode &&
+            fmtInput(c.input) === fmtInput(w.input),
+        )
+      : undefined;
+    return without ? [{ without, w }] : [];
+  });
+  if (pairs.length) {
+    out.push('', 'Pre-initialised (NAME-preinit) against not: medians, and the snapshot made at deploy');
+    out.push(
+      textTable(
+        ['function', 'input', 'runtime', 'mode', 'startup', 'total', 'total ratio', 'module', 'snapshot made in'],
+        pairs.map(({ without, w }) => {
+          const snap = r.snapshots?.find((s) => s.function === w.function && s.runtime === w.runtime)?.snapshot;
+          const total = (c: typeof w) => c.metrics.totalMs?.median;
+          return [
+            without.function,
+            fmtInput(w.input),
+            runtimeLabel(w.runtime),
+            w.mode,
+            `${fmtMs(without.metrics.startupMs?.median)} → ${fmtMs(w.metrics.startupMs?.median)}`,
+            `${fmtMs(total(without))} → ${fmtMs(total(w))}`,
+            fmtRatio((total(w) ?? NaN) / (total(without) ?? NaN)),
+            snap ? `${fmtBytes(snap.originalBytes)} → ${fmtBytes(snap.snapshotBytes)}` : '–',
+            snap ? fmtMs(snap.snapshotMs) : '–',
+          ];
+        }),
+        'llllrrrrr',
+      ),
+    );
+  }
+
   out.push('');
   const oc = r.outputCheck;
   if (oc.mismatches.length) {
@@ -130,5 +177,6 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
   out.push('', 'Files:');
   const width = Math.max(...Object.keys(files).map((k) => k.length));
   for (const [what, path] of Object.entries(files)) out.push(`  ${what.padEnd(width)}  ${path}`);
-  return out.join('\n');
+  // Names, inputs, outputs and notes come from outside: nothing in them may act on the terminal.
+  return termText(out.join('\n'), true);
 }

@@ -3,16 +3,20 @@
  * inputs), runtimes, modes, repetitions and meter of `nebula bench --config FILE`. Every field is
  * checked against the shipped schema, unknown keys included; a problem is one line naming it.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BUILTIN_NAMES } from '../builtins.js';
 import { UsageError } from '../errors.js';
+import { keyTable } from '../own-keys.js';
 import type { ExperimentConfig } from '../experiment/run/config.js';
-import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
+import { meterFromUrl } from '../meters/registry.js';
+import { runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import type { FunctionSpec, InvocationMode } from '../types.js';
 import { configSchema } from './config-schema.js';
 import { addBinary, addSource, checkSource, type FunctionDraft } from './functions-spec.js';
-import { checkSchema } from './schema-check.js';
+import { nearest } from '../known-keys.js';
+import { jsonErrorOffset, lineColumn } from './json-syntax.js';
+import { checkSchema } from '../json-schema.js';
 
 /** What a config file asks for. */
 export interface BenchFile {
@@ -36,6 +40,9 @@ interface RawFunction {
   binary?: string;
   limits?: FunctionSpec['limits'];
   grants?: FunctionSpec['grants'];
+  preinit?: FunctionSpec['preinit'];
+  initFunc?: string;
+  checkInput?: unknown;
   [kind: string]: unknown;
 }
 
@@ -43,22 +50,71 @@ function fail(file: string, problem: string, field: string): never {
   throw new UsageError('INVALID_CONFIG', `${file}: ${problem}.`, { details: { field } });
 }
 
+/** The largest config file read, bytes: a config is a few KiB, so a larger file is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * The text of a config file: a regular file (never a device or a pipe, which could be endless or
+ * block), at most {@link MAX_CONFIG_BYTES}, known before reading.
+ */
+function readConfigText(path: string): string {
+  let fd: number;
+  try {
+    // Non-blocking, so a FIFO is refused at once instead of waiting for a writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    fail(path, `cannot be read (${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)})`, '');
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) fail(path, 'is not a regular file (a config is a JSON file)', '');
+    if (stat.size > MAX_CONFIG_BYTES)
+      fail(path, `is ${stat.size} bytes, over the ${MAX_CONFIG_BYTES} a config file may have`, '');
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let size = 0;
+    for (let n = 1; n > 0 && size < buf.length; size += n) n = readSync(fd, buf, size, buf.length - size, null);
+    if (size > MAX_CONFIG_BYTES) fail(path, `grew past the ${MAX_CONFIG_BYTES} bytes a config file may have`, '');
+    return buf.toString('utf8', 0, size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Reads and checks a config file; relative paths in it are taken from the file's folder.
  * @throws UsageError `INVALID_CONFIG`: one line naming the file, the field and what is wrong.
  */
 export function loadBenchFile(path: string): BenchFile {
+  const text = readConfigText(path);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    const what = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message.split('\n')[0];
-    fail(path, `cannot be read as JSON (${what})`, '');
+    raw = JSON.parse(text);
+  } catch {
+    // Never the parser's message: it quotes the text, and the file may be anything but a config.
+    const at = jsonErrorOffset(text);
+    fail(
+      path,
+      `is not JSON (${at < 0 ? 'it cannot be parsed' : at >= text.length ? 'it ends too early' : `a syntax error at ${lineColumn(text, at)}`}); a config is a JSON object`,
+      '',
+    );
   }
-  const base = dirname(resolve(path));
   const schema = configSchema();
+  const known = Object.keys(schema.properties ?? {});
+  // A file that is not a config at all is said to be so, and nothing of it is shown.
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail(
+      path,
+      `is not a nebula config: a config is a JSON object, this is ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : `a ${typeof raw}`}`,
+      '',
+    );
+  const keys = Object.keys(raw);
+  // A config with a mistyped field is still a config: only a file with no field near a known one is not.
+  if (keys.length && !keys.some((k) => known.includes(k) || nearest(k, known)))
+    fail(path, `is not a nebula config: none of its ${keys.length} fields is one of ${known.join(', ')}`, '');
+  const base = dirname(resolve(path));
   // Runtime sources are checked by their descriptors (clearer messages), the rest by the schema.
-  const kinds = new Set<string>(RUNTIME_KINDS);
+  const kinds = new Set<string>(runtimeKinds());
   const withoutSources = (f: unknown) =>
     f && typeof f === 'object' && !Array.isArray(f)
       ? Object.fromEntries(Object.entries(f).filter(([k]) => !kinds.has(k)))
@@ -76,7 +132,7 @@ export function loadBenchFile(path: string): BenchFile {
   const c = raw as Record<string, unknown>;
   const drafts = new Map<string, FunctionDraft>();
   const names: string[] = [];
-  const inputs: Record<string, unknown[]> = {};
+  const inputs = keyTable<unknown[]>();
   ((c.functions as Array<string | RawFunction> | undefined) ?? []).forEach((f, i) => {
     const at = `functions[${i}]`;
     const name = typeof f === 'string' ? f : f.name;
@@ -99,14 +155,29 @@ export function loadBenchFile(path: string): BenchFile {
       const give = `give ${[...kinds].join(', ')} or binary`;
       if (!(BUILTIN_NAMES as readonly string[]).includes(name))
         fail(path, `${at} (${name}) has no artifact and is not a built-in: ${give}`, at);
-      if (f.limits || f.grants || f.description)
-        fail(path, `${at} (${name}) sets limits, grants or a description but no artifact: ${give}`, at);
+      if (f.limits || f.grants || f.description || f.preinit !== undefined || f.initFunc || 'checkInput' in f)
+        fail(
+          path,
+          `${at} (${name}) sets limits, grants, a description or pre-initialisation but no artifact: ${give}`,
+          at,
+        );
       return; // a built-in with its own inputs
     }
     if (f.description) d.spec.description = f.description;
     if (f.limits) d.spec.limits = f.limits;
     if (f.grants) d.spec.grants = f.grants;
+    if (f.preinit !== undefined) d.spec.preinit = f.preinit;
+    if (f.initFunc) d.spec.initFunc = f.initFunc;
+    if ('checkInput' in f) d.spec.checkInput = f.checkInput;
   });
+
+  // The meter by its own descriptor, whose message says what its URL takes.
+  if (typeof c.meter === 'string')
+    try {
+      meterFromUrl(c.meter);
+    } catch (e) {
+      fail(path, `meter: ${(e as Error).message.replace(/\.$/, '')}`, 'meter');
+    }
 
   const experiment: BenchFile['experiment'] = {};
   if (c.runtimes) experiment.runtimes = c.runtimes as RuntimeKind[];
@@ -122,6 +193,7 @@ export function loadBenchFile(path: string): BenchFile {
     'batchWindowMs',
     'timeoutMs',
     'micro',
+    'preinit',
   ] as const)
     if (c[k] !== undefined) (experiment as Record<string, unknown>)[k] = c[k];
   return {

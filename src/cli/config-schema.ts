@@ -1,49 +1,16 @@
 /**
- * The JSON Schema of `nebula.config.json`, made from the runtime registry and the mode list, so
- * a new runtime appears in it by itself. `docs/nebula.config.schema.json` is this schema
+ * The JSON Schema of `nebula.config.json`, made from the runtime and meter registries and the mode
+ * list, so a new runtime or meter appears in it by itself. `docs/nebula.config.schema.json` is this schema
  * written out for editors (a test keeps the two equal); the CLI checks files against it too.
  */
 import { BUILTIN_NAMES } from '../builtins.js';
-import { MAX_TIMEOUT_MS } from '../nebula.js';
-import { RUNTIME_KINDS, runtimeDescriptor } from '../runtimes/index.js';
+import { MAX_TIMEOUT_MS } from '../clock.js';
+import type { Schema } from '../json-schema.js';
+import { meterPattern, meterUsage } from '../meters/registry.js';
+import { runtimeDescriptors, runtimeKinds } from '../runtimes/registry.js';
 import { INVOCATION_MODES } from '../types.js';
-import type { Schema } from './schema-check.js';
-
-/** The meter specs `--meter` takes. */
-const METER_PATTERN = '^(estimate|rapl|none|gude://[^/:]+(:[0-9]+)?(/(port|line)[0-9]+)?)$';
 
 const str = (description: string): Schema => ({ type: 'string', minLength: 1, description });
-const only = (key: string, description: string): Schema => ({
-  type: 'object',
-  required: [key],
-  additionalProperties: false,
-  properties: { [key]: str(description) },
-});
-
-/** The shapes of the registered runtimes' sources, for editor completion; others take a string or an object of strings. */
-const SOURCE_SCHEMAS: Record<string, Schema> = {
-  wasm: str('Path of a WASI 0.2 command component or a WASI preview1 command module (relative to this file).'),
-  docker: {
-    anyOf: [
-      only('image', 'An image already in the Docker engine (name:tag or id); nothing is pulled.'),
-      only('tarball', 'A `docker save` archive to load first (relative to this file).'),
-      only('binary', 'A static Linux binary, wrapped in a FROM scratch image (relative to this file).'),
-    ],
-  },
-};
-
-function sourceSchema(kind: string): Schema {
-  const known = SOURCE_SCHEMAS[kind];
-  const summary = runtimeDescriptor(kind as never)?.summary ?? kind;
-  if (known) return { description: summary, ...known };
-  return {
-    description: summary,
-    anyOf: [
-      { type: 'string', minLength: 1 },
-      { type: 'object', additionalProperties: { type: 'string' } },
-    ],
-  };
-}
 
 /** The schema of one function entry in `functions`. */
 function functionSchema(): Schema {
@@ -65,8 +32,12 @@ function functionSchema(): Schema {
       additionalProperties: false,
       properties: {
         memoryMiB: { type: 'integer', minimum: 1, description: 'Memory cap per invocation, MiB (default 256).' },
-        cpus: { type: 'number', exclusiveMinimum: 0, description: 'CPU cap in cores (Docker; default 1).' },
-        pids: { type: 'integer', minimum: 1, description: 'Process cap (Docker; default 64).' },
+        cpus: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description: 'CPU cap in cores, where the runtime enforces one (default 1).',
+        },
+        pids: { type: 'integer', minimum: 1, description: 'Process cap, where the runtime enforces one.' },
       },
     },
     grants: {
@@ -79,16 +50,37 @@ function functionSchema(): Schema {
           description: 'Environment variables the function sees.',
         },
         args: { type: 'array', items: { type: 'string' }, description: 'Arguments after argv[0].' },
+        initWasi: {
+          type: 'boolean',
+          description:
+            'Let the initialiser that pre-initialisation runs at deploy call WASI (clocks, random numbers; their values are frozen into the snapshot). Default false.',
+        },
       },
     },
+    preinit: {
+      enum: ['auto', true, false],
+      default: 'auto',
+      description:
+        "Run the function's start-up work at deploy and start every invocation from a snapshot, where its runtime can (Wasm, with Wizer): auto (when it exports its initialiser), true (always; refused when it cannot be), false (never).",
+    },
+    initFunc: {
+      type: 'string',
+      minLength: 1,
+      default: 'wizer.initialize',
+      description: 'The exported function that does the start-up work, for preinit.',
+    },
+    checkInput: {
+      description:
+        'An input deploy runs a pre-initialised function on from its original and from its snapshot: both must give the same output, or the deploy is refused.',
+    },
   };
-  for (const kind of RUNTIME_KINDS) properties[kind] = sourceSchema(kind);
+  for (const d of runtimeDescriptors()) properties[d.kind] = { description: d.summary, ...d.source.schema };
   return { type: 'object', required: ['name'], additionalProperties: false, properties };
 }
 
 /** The JSON Schema of `nebula.config.json`. */
 export function configSchema(): Schema {
-  const kinds = [...RUNTIME_KINDS];
+  const kinds = runtimeKinds();
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'nebula bench configuration (nebula.config.json)',
@@ -114,7 +106,9 @@ export function configSchema(): Schema {
       },
       baselineRuntime: {
         enum: kinds,
-        description: 'The runtime the others are divided by in ratios (default: process when it runs, else the first).',
+        description: `The runtime the others are divided by in ratios (default: ${
+          runtimeDescriptors().find((d) => d.baseline)?.kind ?? 'the first'
+        } when it runs, else the first).`,
       },
       modes: { type: 'array', minItems: 1, items: { enum: [...INVOCATION_MODES] }, description: 'Default ["cold"].' },
       repetitions: { type: 'integer', minimum: 1, default: 20, description: 'Measured invocations per cell.' },
@@ -131,9 +125,9 @@ export function configSchema(): Schema {
       seed: { type: 'integer', minimum: 0, default: 1, description: 'Seed of the shuffle and the bootstrap.' },
       meter: {
         type: 'string',
-        pattern: METER_PATTERN,
+        pattern: meterPattern(),
         default: 'estimate',
-        description: 'estimate, rapl, none or gude://HOST[:PORT][/portN|/lineN]',
+        description: meterUsage(', '),
       },
       baselineMs: {
         type: 'integer',
@@ -154,6 +148,12 @@ export function configSchema(): Schema {
         description: 'Per invocation, ms.',
       },
       micro: { type: 'boolean', default: true, description: 'Run the tinybench engine-overhead benchmarks.' },
+      preinit: {
+        enum: ['deployed', 'auto', true, false, 'both'],
+        default: 'deployed',
+        description:
+          'Pre-initialisation of the functions run: deployed (as each function says), auto, true or false for all, or both: each function a runtime can pre-initialise runs without and with (as <name>-preinit), side by side in the reports.',
+      },
       out: {
         type: 'string',
         minLength: 1,

@@ -1,12 +1,12 @@
 /**
- * The user's own functions, from `--wasm/--docker/--binary name=...` flags or a config file's
- * `functions`, turned into function specs. Which runtimes take a static binary is asked of the
- * registry (each descriptor's `validate`), never listed here.
+ * The user's own functions, from `--<kind> name=...` and `--binary name=...` flags or a config
+ * file's `functions`, turned into function specs. What each runtime takes (its flag, its files,
+ * whether it runs a static binary) is asked of its descriptor, never listed here.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { RUNTIME_KINDS, runtimeDescriptor, type RuntimeKind } from '../runtimes/index.js';
+import { descriptorOf, runtimeDescriptors, type RuntimeKind } from '../runtimes/registry.js';
 import type { FunctionSpec } from '../types.js';
 
 /** A user function being assembled: its name, artifacts per runtime, and where each came from (for messages). */
@@ -16,39 +16,26 @@ export interface FunctionDraft {
   origin: Partial<Record<RuntimeKind, string>>;
 }
 
-/** The kinds whose source may be `{ binary: path }`, found by asking each descriptor. */
-function binaryKinds(): RuntimeKind[] {
-  return RUNTIME_KINDS.filter((k) => {
-    try {
-      runtimeDescriptor(k).validate({ binary: '/bin/true' }, 'probe');
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /**
- * Checks one runtime's source with its descriptor, resolves the file path it names (against
+ * Checks one runtime's source with its descriptor, resolves each file path it names (against
  * `base`) and checks that the file exists.
  * @throws UsageError `INVALID_CONFIG` naming `at`.
  */
 export function checkSource(kind: RuntimeKind, source: unknown, name: string, at: string, base: string): unknown {
-  const d = runtimeDescriptor(kind);
+  const { source: d } = descriptorOf(kind);
   let typed: unknown;
   try {
     typed = d.validate(source, name);
   } catch (e) {
     throw new UsageError('INVALID_CONFIG', `${at}: ${(e as Error).message}`, { details: { field: at } });
   }
-  // The descriptor says which part of the source is a file (describe().path); resolve that one.
-  const path = d.describe(typed).path;
-  if (!path) return typed;
-  const abs = resolve(base, path);
-  if (!existsSync(abs)) throw new UsageError('INVALID_CONFIG', `${at}: no file at ${abs}.`, { details: { field: at } });
-  if (typeof typed === 'string') return abs;
-  return Object.fromEntries(
-    Object.entries(typed as Record<string, unknown>).map(([k, v]) => [k, v === path ? abs : v]),
+  return (
+    d.files?.(typed, (path) => {
+      const abs = resolve(base, path);
+      if (!existsSync(abs))
+        throw new UsageError('INVALID_CONFIG', `${at}: no file at ${abs}.`, { details: { field: at } });
+      return abs;
+    }) ?? typed
   );
 }
 
@@ -72,7 +59,7 @@ export function addSource(
   drafts.set(name, d);
 }
 
-/** `{ binary }` for every runtime that takes one and has no artifact yet. @throws UsageError `INVALID_CONFIG` when none does. */
+/** The source of a static binary for every runtime that runs one and has no artifact yet. @throws UsageError `INVALID_CONFIG` when none does. */
 export function addBinary(
   drafts: Map<string, FunctionDraft>,
   name: string,
@@ -80,33 +67,27 @@ export function addBinary(
   at: string,
   base: string,
 ): void {
-  const kinds = binaryKinds();
-  if (!kinds.length)
+  const takers = runtimeDescriptors().filter((d) => d.source.binary !== undefined);
+  if (!takers.length)
     throw new UsageError('INVALID_CONFIG', `${at}: no registered runtime takes a static binary.`, {
       details: { field: at },
     });
   const taken = drafts.get(name)?.origin ?? {};
-  for (const kind of kinds)
-    if (!taken[kind]) addSource(drafts, name, kind, checkSource(kind, { binary: path }, name, at, base), at);
+  for (const { kind, source } of takers)
+    if (!taken[kind]) addSource(drafts, name, kind, checkSource(kind, source.binary!(path), name, at, base), at);
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
-/** `--wasm name=path`, `--docker name=image`, `--binary name=path` (repeatable; mixable per name). */
-export function functionsFromFlags(
-  flags: { wasm?: string[]; docker?: string[]; binary?: string[] },
-  base = process.cwd(),
-): FunctionSpec[] {
+/** `--<kind> NAME=VALUE` for each runtime with a flag (`--wasm NAME=PATH`, `--docker NAME=IMAGE`), and `--binary NAME=PATH` (repeatable; mixable per name). */
+export function functionsFromFlags(flags: Partial<Record<string, string[]>>, base = process.cwd()): FunctionSpec[] {
   const drafts = new Map<string, FunctionDraft>();
-  const pairs = (flag: string, values: string[] | undefined) =>
+  const pairs = (flag: string, value: string, values: string[] | undefined) =>
     (values ?? []).map((v) => {
       const eq = v.indexOf('=');
       const name = v.slice(0, eq);
       if (eq < 1 || eq === v.length - 1)
-        throw new UsageError(
-          'INVALID_ARGUMENT',
-          `--${flag} takes name=${flag === 'docker' ? 'image' : 'path'}, got "${v}".`,
-        );
+        throw new UsageError('INVALID_ARGUMENT', `--${flag} takes NAME=${value}, got "${v}".`);
       if (!NAME.test(name))
         throw new UsageError(
           'INVALID_ARGUMENT',
@@ -114,16 +95,21 @@ export function functionsFromFlags(
         );
       return [name, v.slice(eq + 1)] as const;
     });
-  for (const [name, path] of pairs('wasm', flags.wasm))
-    addSource(drafts, name, 'wasm', checkSource('wasm', path, name, `--wasm ${name}`, base), `--wasm ${name}`);
-  for (const [name, image] of pairs('docker', flags.docker))
-    addSource(
-      drafts,
-      name,
-      'docker',
-      checkSource('docker', { image }, name, `--docker ${name}`, base),
-      `--docker ${name}`,
-    );
-  for (const [name, path] of pairs('binary', flags.binary)) addBinary(drafts, name, path, `--binary ${name}`, base);
+  for (const { kind, source } of runtimeDescriptors()) {
+    if (!source.flag) continue;
+    for (const [name, value] of pairs(kind, source.flag.value, flags[kind])) {
+      const at = `--${kind} ${name}`;
+      addSource(drafts, name, kind, checkSource(kind, source.flag.source(value), name, at, base), at);
+    }
+  }
+  for (const [name, path] of pairs('binary', 'PATH', flags.binary))
+    addBinary(drafts, name, path, `--binary ${name}`, base);
   return [...drafts.values()].map((d) => d.spec);
+}
+
+/** The `--<kind> NAME=VALUE` flags of the registered runtimes, for the help text: one line each. */
+export function sourceFlagsHelp(): string[] {
+  return runtimeDescriptors().flatMap(({ kind, source }) =>
+    source.flag ? [`  ${`--${kind} NAME=${source.flag.value}`.padEnd(22)} ${source.flag.help} (repeatable)`] : [],
+  );
 }

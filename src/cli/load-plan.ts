@@ -8,17 +8,15 @@ import { UsageError } from '../errors.js';
 import { ARRIVAL_PROCESSES, type ArrivalProcess } from '../experiment/load/arrivals.js';
 import { resolveLoadSpec, type ResolvedLoadSpec } from '../experiment/load/spec.js';
 import { checkOutDir } from '../experiment/run-folder.js';
-import { RUNTIME_KINDS, type RuntimeKind } from '../runtimes/index.js';
+import { runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
-import { CliError, parseDuration, parseList, parseWhole, type Parsed } from './args.js';
-import { inputsFromFlags } from './bench-plan.js';
+import { CliError, parse, parseDuration, parseList, parseWhole, type Options, type Parsed } from './args.js';
+import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
 import { functionsFromFlags } from './functions-spec.js';
 
-/** The flags of `nebula load`. */
-export const loadOptions = {
+/** The flags of `nebula load` besides the runtimes' own. */
+const LOAD_FLAGS = {
   functions: { type: 'string' },
-  wasm: { type: 'string', multiple: true },
-  docker: { type: 'string', multiple: true },
   binary: { type: 'string', multiple: true },
   inputs: { type: 'string', multiple: true },
   runtimes: { type: 'string' },
@@ -40,6 +38,20 @@ export const loadOptions = {
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
 } as const;
+
+/** The parsed flags of `nebula load`; each runtime's `--<kind>` values are read by kind. */
+type LoadValues = Parsed<typeof LOAD_FLAGS>['values'];
+
+/** The flags of `nebula load`: its own and each registered runtime's `--<kind> NAME=VALUE`. */
+export function loadOptions(): Options {
+  return withRuntimeFlags(LOAD_FLAGS, 'load');
+}
+
+/** Parses `nebula load`'s arguments against {@link loadOptions}. */
+export function parseLoad(argv: string[]): { values: LoadValues; positionals: string[] } {
+  const { values, positionals } = parse(argv, 'load', loadOptions());
+  return { values, positionals };
+}
 
 /** A load run ready to start. */
 export interface LoadPlan {
@@ -80,8 +92,8 @@ function defaultOut(): string {
  * Builds the plan from parsed flags.
  * @throws UsageError (exit 2) naming the flag that is wrong, an unknown function, a used `--out`, too many arrivals.
  */
-export function planLoad(values: Parsed<typeof loadOptions>['values']): LoadPlan {
-  const own = functionsFromFlags({ wasm: values.wasm, docker: values.docker, binary: values.binary });
+export function planLoad(values: LoadValues): LoadPlan {
+  const own = functionsFromFlags(values as Partial<Record<string, string[]>>);
   const functions = values.functions
     ? parseList(values.functions, '--functions')
     : own.length
@@ -92,7 +104,7 @@ export function planLoad(values: Parsed<typeof loadOptions>['values']): LoadPlan
     if (!known.has(f))
       throw new UsageError(
         'FUNCTION_NOT_FOUND',
-        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --wasm, --docker or --binary.`,
+        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --binary or a runtime's own flag (see --help).`,
       );
   const inputs: Record<string, unknown> = {};
   for (const [name, list] of Object.entries(inputsFromFlags(values.inputs))) {
@@ -109,7 +121,7 @@ export function planLoad(values: Parsed<typeof loadOptions>['values']): LoadPlan
   const arrivals = values.arrivals ?? 'constant';
   if (!ARRIVAL_PROCESSES.includes(arrivals as ArrivalProcess))
     throw new CliError(`--arrivals is ${ARRIVAL_PROCESSES.join(' or ')}, got "${arrivals}".`);
-  const runtimes = values.runtimes ? parseList<RuntimeKind>(values.runtimes, '--runtimes', RUNTIME_KINDS) : undefined;
+  const runtimes = values.runtimes ? parseList<RuntimeKind>(values.runtimes, '--runtimes', runtimeKinds()) : undefined;
   const durationMs = values.duration ? parseDuration(values.duration, '--duration') : undefined;
   if (durationMs === 0) throw new CliError('--duration must be above 0.');
   const spec = resolveLoadSpec({
@@ -137,7 +149,7 @@ export function planLoad(values: Parsed<typeof loadOptions>['values']): LoadPlan
     (s) =>
       Object.fromEntries(
         Object.entries(s).filter(
-          ([k]) => !(RUNTIME_KINDS as readonly string[]).includes(k) || spec.runtimes.includes(k as RuntimeKind),
+          ([k]) => !(runtimeKinds() as readonly string[]).includes(k) || spec.runtimes.includes(k as RuntimeKind),
         ),
       ) as FunctionSpec,
   );

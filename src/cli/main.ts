@@ -2,10 +2,12 @@
 /** The `nebula` command: one module per command under commands/, listed once in COMMANDS. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isNebulaError, UsageError } from '../errors.js';
+import { isNebulaError, isUsageError } from '../errors.js';
+import { termText } from '../experiment/report/escape.js';
 import { packageRoot } from '../paths.js';
-import { RUNTIME_KINDS, RUNTIMES } from '../runtimes/index.js';
-import { nearest, type Command } from './args.js';
+import { runtimeDescriptors, runtimeKinds } from '../runtimes/registry.js';
+import { nearest } from '../known-keys.js';
+import type { Command } from './args.js';
 import { command as advise } from './commands/advise.js';
 import { command as bench } from './commands/bench.js';
 import { command as compare } from './commands/compare.js';
@@ -17,6 +19,7 @@ import { command as load } from './commands/load.js';
 import { command as replay } from './commands/replay.js';
 import { command as report } from './commands/report.js';
 import { command as serve } from './commands/serve.js';
+import { loadPlugin, pluginArgs } from './plugins.js';
 
 /** Every command, in the order `nebula --help` lists them. */
 const COMMANDS: Command[] = [invoke, bench, load, replay, report, compare, advise, functions, gudeSim, serve];
@@ -24,18 +27,23 @@ COMMANDS.push(completionCommand(() => COMMANDS));
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return `Usage: nebula <command> [options]
+  return `Usage: nebula [--plugin MODULE]... <command> [options]
 
-Measures functions' cold start, run time and energy on every runtime (${RUNTIMES.map((d) => d.label).join(', ')}).
+Measures functions' cold start, run time and energy on every runtime (${runtimeDescriptors()
+    .map((d) => d.label)
+    .join(', ')}).
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 nebula <command> --help shows a command's options; --json gives machine output. nebula --version prints the version.
+--plugin MODULE registers the runtimes and meters a module's default export describes (docs/extending.md).
 Exit codes: 0 done, 1 something failed, 2 a usage mistake, 130 interrupted (143 by SIGTERM), 70 an internal error.`;
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  const { plugins, rest: argv } = pluginArgs(args);
+  for (const plugin of plugins) await loadPlugin(plugin);
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     (name ? console.log : console.error)(usage());
@@ -52,7 +60,9 @@ async function main(argv: string[]): Promise<number> {
       COMMANDS.map((c) => c.name),
     );
     console.error(
-      `nebula: unknown command "${name}".${near ? ` Did you mean "nebula ${near}"?` : ''} (nebula --help lists the commands)`,
+      termText(
+        `nebula: unknown command "${name}".${near ? ` Did you mean "nebula ${near}"?` : ''} (nebula --help lists the commands)`,
+      ),
     );
     return 2;
   }
@@ -66,15 +76,18 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (isNebulaError(e)) {
       // A usage mistake (bad flag, unknown function, bad config) is exit 2; anything else that went wrong is 1.
-      const usageError = e instanceof UsageError;
-      console.error(`nebula: ${e.code === 'INVALID_ARGUMENT' ? '' : `${e.code}: `}${e.message}`);
+      const usageError = isUsageError(e);
+      // Messages carry names, paths and a function's stderr from outside: nothing in them acts on the terminal.
+      console.error(termText(`nebula: ${e.code === 'INVALID_ARGUMENT' ? '' : `${e.code}: `}${e.message}`, true));
+      if (e.code === 'METER_UNAVAILABLE' || e.code === 'METER_PROTOCOL')
+        console.error('nebula: to measure without energy, run with --meter none ("meter": "none" in a config file).');
       if (e.code === 'RUNTIME_UNAVAILABLE')
         console.error(
-          `nebula: to measure without it, choose other runtimes (bench --runtimes, invoke --runtime; registered: ${RUNTIME_KINDS.join(', ')}).`,
+          `nebula: to measure without it, choose other runtimes (bench --runtimes, invoke --runtime; registered: ${runtimeKinds().join(', ')}).`,
         );
       process.exitCode = usageError ? 2 : 1;
     } else {
-      console.error(`nebula: internal error (please report it): ${(e as Error)?.stack ?? String(e)}`);
+      console.error(termText(`nebula: internal error (please report it): ${(e as Error)?.stack ?? String(e)}`, true));
       process.exitCode = 70;
     }
   },

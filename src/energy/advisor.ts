@@ -16,7 +16,7 @@ import { mixtureQuantile, quantile } from '../stats.js';
 import type { InvocationMode, RuntimeKind } from '../types.js';
 
 /** One measured figure with its 95% interval (when known) and where it came from. */
-export interface EnergyFigure {
+export interface AdvisorFigure {
   value: number;
   ci95: [number, number] | null;
   /** e.g. `batches (cold - warm)`, `records (median start-up part)`, `keep-warm fit`. */
@@ -30,11 +30,11 @@ export interface AdvisorInput {
   input: unknown;
   runtime: RuntimeKind;
   /** Energy of the run part of one invocation, J above idle. */
-  execJ: EnergyFigure | null;
+  execJ: AdvisorFigure | null;
   /** Energy of one start-up (cold start), J above idle. */
-  startupJ: EnergyFigure | null;
+  startupJ: AdvisorFigure | null;
   /** Power of one sandbox kept warm, W above idle. */
-  keepWarmW: EnergyFigure | null;
+  keepWarmW: AdvisorFigure | null;
   /** `totalMs` of the measured invocations, per mode. */
   latencyMs: Partial<Record<InvocationMode, number[]>>;
   /** True when the figures come from an estimating meter. */

@@ -176,6 +176,22 @@ export class EnergyTracker {
     await this.until(now, now + waitMs);
   }
 
+  /**
+   * Starts the meter and waits for its first sample (at most `waitMs`): whether it can be read at all.
+   * @throws MeterError `METER_UNAVAILABLE` when it cannot start or gives no sample in time (with its
+   * last read error), `METER_PROTOCOL` when what it read was not a valid reading.
+   */
+  async check(waitMs = this.meter.intervalMs * 2 + 1000): Promise<void> {
+    const from = nowMs();
+    await this.ready(waitMs);
+    if (this.samples.firstT !== Number.POSITIVE_INFINITY) return;
+    const fault = this.samples.faultIn(from, nowMs());
+    throw new MeterError(
+      fault?.code === 'METER_PROTOCOL' ? 'METER_PROTOCOL' : 'METER_UNAVAILABLE',
+      `The meter ${this.meter.name} started but gave no reading within ${waitMs} ms${fault ? `: ${fault.message}` : ''}.`,
+    );
+  }
+
   /** Stops the meter; it is not restarted. */
   async stop(): Promise<void> {
     this.state = 'stopped';

@@ -8,6 +8,11 @@ export interface Cell {
   runtime: RuntimeKind;
   mode: InvocationMode;
   input: unknown;
+  /**
+   * Set on the cells of a function's pre-initialised twin (`preinit: 'both'`): the function it is
+   * the twin of. Its outputs are checked against that function's, and it is compared with it.
+   */
+  variantOf?: string;
 }
 
 /** A stable key for a cell. */

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { runExperiment } from 'nebula-faas/experiment';
- * const result = await runExperiment({ functions: ['fib', 'prime'], runtimes: ['wasm', 'process'], repetitions: 10, outDir: 'out' });
+ * const result = await runExperiment({ functions: ['fib', 'prime'], repetitions: 10, outDir: 'out' });
  * console.log(result.reports.html);
  * ```
  * @module
@@ -15,7 +15,8 @@
 export { Experiment, EXPERIMENT_PHASES } from './run/experiment.js';
 export type { ExperimentEvents, ExperimentPhase, PhaseSize } from './run/experiment.js';
 export { DEFAULT_INPUTS, QUICK_INPUTS, resolveConfig } from './run/config.js';
-export type { ExperimentConfig, ResolvedConfig } from './run/config.js';
+export type { ExperimentConfig, PreinitSetting, ResolvedConfig } from './run/config.js';
+export type { RunSnapshot } from './run/preinit-variants.js';
 export { summarizeRecords } from './analysis/summary.js';
 export type { ExperimentResult, CellSummary, Comparison } from './analysis/summary.js';
 export type { EnergyFigure } from './analysis/energy-figures.js';

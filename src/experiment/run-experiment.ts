@@ -1,4 +1,5 @@
 /** `runExperiment()`: an experiment from config to reports in one call. */
+import { checkKnownKeys, keysOf } from '../known-keys.js';
 import type { Meter } from '../meters/meter.js';
 import { Nebula, type NebulaOptions } from '../nebula.js';
 import { resolveConfig, type ExperimentConfig } from './run/config.js';
@@ -20,6 +21,15 @@ export interface RunExperimentOptions {
   on?: Partial<ExperimentEvents>;
 }
 
+const OPTION_KEYS = keysOf<RunExperimentOptions>({
+  nebula: true,
+  meter: true,
+  nebulaOptions: true,
+  signal: true,
+  on: true,
+});
+const EVENT_NAMES = keysOf<ExperimentEvents>({ phase: true, tick: true, progress: true, note: true });
+
 /**
  * Runs an experiment and writes summary.json, records.jsonl, report.md and report.html into
  * `config.outDir`. Returns the result with the reports' paths.
@@ -33,6 +43,8 @@ export async function runExperiment(
   config: ExperimentConfig,
   options: RunExperimentOptions = {},
 ): Promise<ExperimentResult & { reports: { markdown: string; html: string } }> {
+  checkKnownKeys(options, OPTION_KEYS, 'runExperiment() options');
+  checkKnownKeys(options.on, EVENT_NAMES, 'runExperiment() options.on');
   const owned = !options.nebula;
   const own = { ...options.nebulaOptions, ...(options.meter !== undefined ? { meter: options.meter } : {}) };
   const nebula = options.nebula ?? new Nebula(withKeepWarmCaps(own, resolveConfig(config).keepWarm));

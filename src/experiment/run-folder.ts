@@ -4,17 +4,34 @@
  * `summary.json` (written when the run ends). A folder is reportable from `run.json` and the
  * records alone, so a run killed midway (kill -9, power loss) loses nothing it recorded.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { isRuntimeKind, RUNTIME_KINDS } from '../runtimes/index.js';
+import { isRuntimeKind } from '../runtimes/registry.js';
 import type { Baseline, BatchEnergy, InvocationRecord } from '../types.js';
 import { resolveConfig, type ResolvedConfig } from './run/config.js';
 import { cellKey, type Cell } from './cell.js';
 import { summarizeRecords, type ExperimentResult } from './analysis/summary.js';
+import { TWIN_SUFFIX, type RunSnapshot } from './run/preinit-variants.js';
 
 /** The files of an experiment folder. */
-export const RUN_FILES = { run: 'run.json', records: 'records.jsonl', summary: 'summary.json' } as const;
+export const RUN_FILES = {
+  run: 'run.json',
+  records: 'records.jsonl',
+  summary: 'summary.json',
+  markdown: 'report.md',
+  html: 'report.html',
+} as const;
 
 /** What `run.json` holds: enough to summarise the records without `summary.json`. */
 export interface RunFile {
@@ -28,15 +45,30 @@ export interface RunFile {
   notes: string[];
   /** The planned cells (empty until the runtimes are prepared). */
   cells: Cell[];
+  /** The snapshots pre-initialised functions of the run start from (once prepared). */
+  snapshots?: RunSnapshot[];
 }
 
 /**
- * Checks that `dir` can take a new run: it does not exist yet, or is an empty folder.
- * @throws UsageError `INVALID_CONFIG` when it holds anything (runs are never mixed) or is a file.
+ * Checks that `dir` can take a new run: it does not exist yet and can be created, or is an empty
+ * folder that can be written.
+ * @throws UsageError `INVALID_CONFIG` when it holds anything (runs are never mixed), is a file, or cannot be made or written.
  */
 export function checkOutDir(dir: string): void {
-  if (!existsSync(dir)) return;
+  if (!existsSync(dir)) {
+    // The nearest folder that exists is where the run's folders will be made.
+    let parent = dirname(resolve(dir));
+    while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+    if (!statSync(parent).isDirectory()) throw outDirError(dir, `cannot be created: ${parent} is a file`);
+    if (!canWriteIn(parent))
+      throw outDirError(
+        dir,
+        `cannot be created: ${parent} cannot be written (no permission, or a read-only file system)`,
+      );
+    return;
+  }
   if (!statSync(dir).isDirectory()) throw outDirError(dir, 'is a file, not a folder');
+  if (!canWriteIn(dir)) throw outDirError(dir, 'cannot be written (no permission, or a read-only file system)');
   const entries = readdirSync(dir);
   if (entries.length)
     throw outDirError(
@@ -55,6 +87,19 @@ export function claimOutDir(dir: string): void {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw outDirError(dir, `cannot be created: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * True when a file can be made in `dir`, found by making (and removing) an empty folder there:
+ * permission bits say nothing for root, nor for /proc or a read-only mount.
+ */
+export function canWriteIn(dir: string): boolean {
+  try {
+    rmdirSync(mkdtempSync(join(dir, '.nebula-check-')));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -85,7 +130,19 @@ export function readRecords(path: string): { records: InvocationRecord[]; skippe
     if (!line.trim()) continue;
     try {
       const r = JSON.parse(line) as InvocationRecord;
-      if (r && typeof r === 'object' && typeof r.id === 'string' && r.timing) records.push(r);
+      // Names and codes are read as keys and shown: a line that lacks them, or holds other types, is not a record.
+      if (
+        r &&
+        typeof r === 'object' &&
+        typeof r.id === 'string' &&
+        typeof r.function === 'string' &&
+        typeof r.runtime === 'string' &&
+        typeof r.mode === 'string' &&
+        typeof r.ok === 'boolean' &&
+        r.timing &&
+        typeof r.timing === 'object'
+      )
+        records.push(r);
       else skipped++;
     } catch {
       skipped++;
@@ -191,17 +248,21 @@ function fromRunFile(run: RunFile, records: InvocationRecord[]): ExperimentResul
     comparisons: [],
     outputCheck: { groups: 0, records: 0, mismatches: [] },
     micro: [],
+    ...(run.snapshots ? { snapshots: run.snapshots } : {}),
   };
 }
 
 function fromRecords(dir: string, records: InvocationRecord[]): ExperimentResult {
   const cells = cellsOf(records);
-  const runtimes = RUNTIME_KINDS.filter((k) => cells.some((c) => c.runtime === k));
-  const config = resolveConfig({
+  // Every runtime found, registered in this process or not (a report needs no runtime to run).
+  const runtimes = [...new Set(cells.map((c) => c.runtime))];
+  const known = runtimes.filter(isRuntimeKind);
+  const resolved = resolveConfig({
     outDir: dir,
     functions: [...new Set(cells.map((c) => c.function))],
-    runtimes: runtimes.length ? runtimes : [...RUNTIME_KINDS],
+    ...(known.length ? { runtimes: known } : {}),
   });
+  const config = runtimes.length ? { ...resolved, runtimes } : resolved;
   const withEnergy = records.find((r) => r.energy);
   const first = records[0]?.startedAt ?? new Date(0).toISOString();
   return {
@@ -235,9 +296,13 @@ function fromRecords(dir: string, records: InvocationRecord[]): ExperimentResult
 /** The distinct cells of some records, in the order first seen. */
 function cellsOf(records: InvocationRecord[]): Cell[] {
   const seen = new Map<string, Cell>();
+  const names = new Set(records.map((r) => r.function));
   for (const r of records) {
-    if (!isRuntimeKind(r.runtime)) continue;
+    if (typeof r.runtime !== 'string') continue;
     const c: Cell = { function: r.function, runtime: r.runtime, mode: r.mode, input: r.input };
+    // A pre-initialised twin (preinit: 'both') beside its function.
+    const of = r.function.slice(0, -TWIN_SUFFIX.length);
+    if (r.preinitialized && r.function.endsWith(TWIN_SUFFIX) && names.has(of)) c.variantOf = of;
     if (!seen.has(cellKey(c))) seen.set(cellKey(c), c);
   }
   return [...seen.values()];

@@ -5,10 +5,11 @@
  * P = P_idle + (P_busy - P_idle) x u, with idle power about half of busy power. The default
  * per-core figures (4 W idle, 8 W busy) are rough values for a modern server core; set your own.
  */
+import { checkKnownKeys, keysOf } from '../known-keys.js';
 import { cpus } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import { nowMs } from '../clock.js';
-import type { Meter, MeterEvents } from './meter.js';
+import { defineMeter, noAddress, numberParam, onlyParams, type Meter, type MeterEvents } from './meter.js';
 import { coreTimes, utilisation, type CoreTimes } from './cpu-load.js';
 import { MeterError } from '../errors.js';
 import { finiteNumber, wholeNumber } from './gude/options.js';
@@ -42,6 +43,11 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
   constructor(readonly options: EstimateMeterOptions = {}) {
     super();
     const o = options ?? {};
+    checkKnownKeys(
+      o,
+      keysOf<EstimateMeterOptions>({ intervalMs: true, idleWPerCore: true, maxWPerCore: true, cores: true }),
+      'EstimateMeter options',
+    );
     this.intervalMs = finiteNumber('EstimateMeter intervalMs', o.intervalMs, 1, 3_600_000, 200);
     this.idleW = finiteNumber('EstimateMeter idleWPerCore', o.idleWPerCore, 0, 10_000, 4);
     this.maxW = finiteNumber(
@@ -98,3 +104,21 @@ export class EstimateMeter extends EventEmitter<MeterEvents> implements Meter {
     this.emit('sample', { t: (from + t) / 2, powerW: this.powerAt(r.u), estimate: true });
   }
 }
+
+/** Registers the estimate: `estimate`, with any of its options as `?intervalMs=100&idleWPerCore=4&maxWPerCore=8&cores=2`. */
+export const estimateMeter = defineMeter({
+  scheme: 'estimate',
+  summary: 'an estimate of power from CPU utilisation (not a measurement)',
+  usage: 'estimate',
+  create(url) {
+    noAddress(url);
+    const keys = ['intervalMs', 'idleWPerCore', 'maxWPerCore', 'cores'] as const;
+    onlyParams(url, keys);
+    const options: EstimateMeterOptions = {};
+    for (const key of keys) {
+      const value = numberParam(url, key);
+      if (value !== undefined) options[key] = value;
+    }
+    return new EstimateMeter(options);
+  },
+});

@@ -2,12 +2,13 @@
  * RaplMeter: Intel/AMD RAPL energy counters through Linux powercap (`energy_uj`), package and
  * DRAM zones, with the counter's wrap-around (`max_energy_range_uj`) handled.
  */
+import { checkKnownKeys, keysOf } from '../known-keys.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { nowMs } from '../clock.js';
 import { MeterError } from '../errors.js';
-import type { Meter, MeterEvents } from './meter.js';
+import { defineMeter, noAddress, numberParam, onlyParams, type Meter, type MeterEvents } from './meter.js';
 import { finiteNumber, invalidOption } from './gude/options.js';
 import { Ticker } from './polling.js';
 
@@ -41,6 +42,11 @@ export class RaplMeter extends EventEmitter<MeterEvents> implements Meter {
   /** @throws UsageError `INVALID_ARGUMENT` for an `intervalMs` that is not a finite number from 1 to 3 600 000, or `zones` that is not a list of names. */
   constructor(readonly options: RaplMeterOptions = {}) {
     super();
+    checkKnownKeys(
+      options,
+      keysOf<RaplMeterOptions>({ root: true, zones: true, intervalMs: true }),
+      'RaplMeter options',
+    );
     this.intervalMs = finiteNumber('RaplMeter intervalMs', options?.intervalMs, 1, 3_600_000, 100);
     const zones: unknown = options?.zones;
     if (zones !== undefined && (!Array.isArray(zones) || zones.some((z) => typeof z !== 'string')))
@@ -177,3 +183,16 @@ function findZones(root: string, only?: string[]): { zones: Zone[]; problem: str
     problem: `No readable RAPL zone under ${root}${problems.length ? ` (${problems.join('; ')}; energy_uj is often root-only)` : ''}.`,
   };
 }
+
+/** Registers RAPL: `rapl`, or `rapl?intervalMs=100`. */
+export const raplMeter = defineMeter({
+  scheme: 'rapl',
+  summary: "this machine's RAPL energy counters (Linux powercap: package and DRAM)",
+  usage: 'rapl',
+  create(url) {
+    noAddress(url);
+    onlyParams(url, ['intervalMs']);
+    const intervalMs = numberParam(url, 'intervalMs');
+    return new RaplMeter(intervalMs === undefined ? {} : { intervalMs });
+  },
+});

@@ -1,10 +1,40 @@
 /**
  * The Runtime interface: where a function runs, and the descriptor that registers a kind of
- * runtime (`index.ts` lists them). `Nebula` sees only these; each folder beside this file
+ * runtime (`registry.ts` holds them). `Nebula` sees only these; each folder beside this file
  * (`wasm/` with jco, `docker/` with dockerode, ...) is one implementation.
  */
+import type { BuiltinName } from '../builtins.js';
 import type { NebulaError } from '../errors.js';
-import type { FunctionSpec, InvocationMode, InvocationResources, LimitState, SandboxUse } from '../types.js';
+import type { Schema } from '../json-schema.js';
+import type {
+  ArtifactInfo,
+  FunctionSpec,
+  InvocationMode,
+  InvocationResources,
+  LimitState,
+  SandboxUse,
+} from '../types.js';
+
+/**
+ * The steps of a run, each with one meaning on every runtime. A record's `timing.phases` holds
+ * those its run went through, in ms, in the order they happened; each descriptor lists its own.
+ */
+export const PHASES = {
+  dispatch: 'from the invoke() call until the runtime took the run up (a Wasm worker thread claimed it)',
+  dir: 'a private working folder made for the run',
+  create: 'the sandbox created (a container)',
+  attach: "the sandbox's stdin, stdout and stderr connected",
+  spawn: 'the process or thread that runs the function started (the helper forked)',
+  instantiate: 'the instance made (0 when it was made ahead or reused)',
+  start: "from asking the sandbox to start until the function's own code runs (a container started, a process exec'd)",
+  ready: 'a new kept sandbox reported ready for its first input',
+  run: "the function's own code, from its start to its end, both taken by the runtime (what execMs measures)",
+  wait: "waiting for the sandbox to report the function's end (the engine's wait on a container)",
+  collect: 'the output and exit status gathered after the end',
+} as const satisfies Record<string, string>;
+
+/** The name of a step of a run (see {@link PHASES}). */
+export type Phase = keyof typeof PHASES;
 
 /** What one run gets from Nebula. */
 export interface RunContext {
@@ -27,8 +57,8 @@ export interface RunOutcome {
   /** Epoch ms when the function's own code started / ended (see clock.ts). */
   functionStartAt: number;
   functionEndAt: number;
-  /** The breakdown of the run, in ms, in the order the steps happened. */
-  phases: Record<string, number>;
+  /** The breakdown of the run, in ms, in the order the steps happened (names from {@link PHASES}). */
+  phases: Partial<Record<Phase, number>>;
   /** True when this run had to compile (nothing cached). */
   compiled: boolean;
   /** Set when the run failed for a reason other than a non-zero exit (TIMEOUT, MEMORY_LIMIT, trap, engine error). */
@@ -53,20 +83,8 @@ export interface RunOutcome {
    * `resources`); without it the record says the runtime reported none.
    */
   resources?: InvocationResources;
-}
-
-/** Deploy-time facts about a prepared function. */
-export interface PreparedInfo {
-  /** Size of the artifact in bytes (wasm bytes, image size). */
-  sizeBytes?: number;
-  /** Content digest of the artifact. */
-  digest?: string;
-  /** Image reference (Docker). */
-  image?: string;
-  /** Path of the artifact on disk, when it came from a file. */
-  path?: string;
-  /** The compiler that built the artifact, when known (from the built-ins' manifest). */
-  compiler?: string;
+  /** True when the run started from a pre-initialised artifact (copied to the record's `preinitialized`). */
+  preinitialized?: boolean;
 }
 
 /**
@@ -87,7 +105,8 @@ export interface SandboxKeeper {
 
 /** A function made ready for a runtime: everything that can be done once is done. */
 export interface Prepared {
-  readonly info: PreparedInfo;
+  /** Deploy-time facts about the artifact (what `nebula.functions()` shows once prepared). */
+  readonly info: ArtifactInfo;
   /** Runs the function once on a fresh instance/container with `input` (JSON text) on stdin. */
   run(input: string, ctx: RunContext): Promise<RunOutcome>;
   /** Drops what was prepared (warm instances, images built for it stay cached). */
@@ -106,48 +125,133 @@ export interface Runtime {
    * when the runtime cannot be reached.
    */
   prepare(fn: FunctionSpec): Promise<Prepared>;
+  /**
+   * Takes the runtime's one-time set-up now (its threads started, its own run path taken once), so
+   * no invocation waits for it or pays for its first compilation by V8. Optional; idempotent.
+   * `nebula.ready()` calls it on the runtimes whose descriptor says `startsAhead`.
+   * @throws NebulaError `RUNTIME_UNAVAILABLE` when the runtime cannot start.
+   */
+  ready?(): Promise<void>;
   /** Releases everything (workers, pooled containers, connections). */
   close(): Promise<void>;
 }
 
+/** How a function spec's source for one runtime is given, checked, shown and made. */
+interface SourceDescriptor<S> {
+  /** The JSON Schema of the source, as a config file's `functions[].<kind>` takes it (relative paths allowed). */
+  readonly schema: Schema;
+  /**
+   * Checks a source's shape and returns it typed.
+   * @throws UsageError `INVALID_ARGUMENT` saying what the source must be.
+   */
+  validate(source: unknown, functionName: string): S;
+  /** What `nebula.functions()` shows of the source before it is prepared (path, size, image). */
+  describe(source: S): ArtifactInfo;
+  /**
+   * The same source with each file path it names passed through `file` (the CLI resolves them
+   * against the config file's folder and checks they exist). Default: it names no file.
+   */
+  files?(source: S, file: (path: string) => string): S;
+  /** The command line's `--<kind> NAME=VALUE`: what VALUE is, one line of help, and the source it gives. */
+  readonly flag?: { readonly value: string; readonly help: string; source(value: string): S };
+  /** The source that runs a static Linux binary (`--binary`, a config file's `binary`), where this runtime runs one. */
+  binary?(path: string): S;
+  /**
+   * The REST API's `POST /functions` with the artifact as the body: the content types it takes and
+   * the source made of the bytes (the function's name comes as `?name=`).
+   */
+  readonly upload?: { readonly contentTypes: readonly string[]; source(bytes: Uint8Array): S };
+  /**
+   * The REST API's `POST /functions` as JSON (`{ name, [kind]: ... }`): the schema of what a remote
+   * client may send, never a path on the server's disk. Without it, JSON deploys cannot use this runtime.
+   */
+  readonly remote?: Schema;
+}
+
+/** What `mode: 'warm'` keeps alive on a runtime, and the option capping how many. */
+interface KeepsWarm<O> {
+  /** The runtime option capping the sandboxes kept (per function, or per function and thread). */
+  readonly option: keyof O & string;
+  /** Its default. */
+  readonly default: number;
+  /**
+   * True when its prepared functions offer a {@link SandboxKeeper} (`Prepared.keeper`): keep-alive
+   * policies can hold, pre-warm and remove their kept sandboxes.
+   */
+  readonly keeper?: boolean;
+}
+
+/** A way to run the built-in `fib` with input 1 directly on this thread, with no engine around it. */
+export interface MicroFloor {
+  /** How reports name it. */
+  readonly task: string;
+  run(): void;
+}
+
 /**
- * Registers a kind of runtime: how a function spec names its artifact (`spec[kind]`), how that
- * source is checked, how the runtime is created, and how reports show it. `S` is the source type
- * (e.g. a wasm path or bytes), `O` the runtime's options.
+ * Everything the rest of the package knows about a kind of runtime: how a function spec names its
+ * artifact (`spec[kind]`) and how that source is given on the command line, in a config file and
+ * over REST, which artifact each built-in function has, what its modes do, the steps its runs
+ * report, how it is created, and how reports show it. The CLI, the config schema, the server, the
+ * experiment runner and the built-ins read these; none of them names a runtime. `S` is the source
+ * type (e.g. a wasm path or bytes), `O` the runtime's options.
  */
 export interface RuntimeDescriptor<K extends string = string, S = unknown, O = unknown> {
-  /** The kind, also the key of the function spec holding its source and of Nebula's options for it. */
+  /** The kind: the key of its source in a function spec, of its options in `new Nebula({ ... })`, its CLI flag. */
   readonly kind: K;
   /** How reports and the CLI name it, e.g. `Wasm`. */
   readonly label: string;
-  /** Its colour in charts (CSS colour). */
+  /** Its colour in charts (CSS colour, `#rrggbb`). */
   readonly color: string;
-  /** One line saying what it runs. */
+  /** One line saying what it runs (help, the config schema, docs). */
   readonly summary: string;
+  /** Its source: schema, check, files, CLI flag, REST forms. */
+  readonly source: SourceDescriptor<S>;
+  /**
+   * The artifact of a built-in function on this runtime, on a machine of architecture `arch`
+   * (Node's, the kernel's or Docker's name), or undefined where it has none.
+   */
+  builtin?(name: BuiltinName, arch: string): S | undefined;
+  /** What each mode means on this runtime (one line each; every runtime takes all three). */
+  readonly modes: Readonly<Record<InvocationMode, string>>;
+  /**
+   * What `mode: 'warm'` keeps alive. Absent: nothing (every run is fresh and its record says so),
+   * and the keep-warm step of an experiment has nothing to measure.
+   */
+  readonly keepsWarm?: KeepsWarm<O>;
+  /** The phases its runs report, in order (names from {@link PHASES}). */
+  readonly phases: readonly Phase[];
+  /** True for the runtime experiments divide the others by when it runs (the native process: ratios other / it). */
+  readonly baseline?: boolean;
+  /**
+   * True when its set-up is in-process and cheap enough to take ahead (worker threads, not an
+   * engine's images): `nebula.ready()` starts it, and a server prepares its functions once listening.
+   */
+  readonly startsAhead?: boolean;
   /**
    * How this runtime's `execMs` differs from the function's own run time, when it does (reports
    * print it beside every exec figure of this runtime).
    */
   readonly execNote?: string;
   /**
-   * False when `mode: 'warm'` keeps no sandbox alive on this runtime (every run is fresh, and says
-   * so on the record): the keep-warm step of an experiment then has nothing to measure. Default true.
+   * Where its records' CPU time and peak memory (`resources`) come from and what they include (the
+   * report's resources section prints it for each runtime of a run).
    */
-  readonly keepsSandboxes?: boolean;
+  readonly resourcesNote?: string;
   /**
    * How running this runtime disturbs the others in the same host process, when it does (an
    * experiment that runs it beside other runtimes notes it).
    */
   readonly sideEffect?: string;
   /**
-   * Checks the shape of a spec's source for this runtime and returns it typed.
-   * @throws UsageError `INVALID_ARGUMENT` saying what the source must be.
+   * How this runtime pre-initialises a function (`FunctionSpec.preinit`: its start-up work done at
+   * deploy), when it can; runtimes without it run that work at each start and ignore `preinit`.
    */
-  validate(source: unknown, functionName: string): S;
+  readonly preinit?: string;
+  /** The floor an experiment's micro-benchmarks set this runtime's invocations of `fib(1)` against. */
+  microFloor?(): Promise<MicroFloor>;
   /** Creates the runtime with its options. */
   create(options?: O): Runtime;
-  /** What `nebula.functions()` shows of the source before it is prepared (path, size, image). */
-  describe(source: S): PreparedInfo;
 }
 
 /** Declares a runtime descriptor with its types inferred. */

@@ -15,6 +15,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { UsageError } from '../errors.js';
+import { checkKnownKeys, keysOf } from '../known-keys.js';
 import type { Nebula } from '../nebula.js';
 import { answerClientError, hostOf, HttpError, isLoopbackName, sendError } from './http.js';
 import { Metrics } from './metrics.js';
@@ -54,6 +55,17 @@ export interface NebulaServer {
   close(): Promise<void>;
 }
 
+const OPTION_KEYS = keysOf<ServerOptions>({
+  token: true,
+  allowedHosts: true,
+  jsonLimitBytes: true,
+  uploadLimitBytes: true,
+  requestTimeoutMs: true,
+  historySize: true,
+  historyBytes: true,
+  allowPublic: true,
+});
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -78,6 +90,7 @@ function whole(name: string, value: unknown, min: number, fallback: number): num
  * ```
  */
 export function createServer(nebula: Nebula, options: ServerOptions = {}): NebulaServer {
+  checkKnownKeys(options, OPTION_KEYS, 'createServer() options');
   const requestTimeout = whole('requestTimeoutMs', options.requestTimeoutMs, 1, 30_000);
   const store = new ResultsStore({
     maxRecords: whole('historySize', options.historySize, 1, 10_000),

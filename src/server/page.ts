@@ -1,10 +1,11 @@
 /** The web page at GET /: invoke by hand, the latest records, a live power chart. One file, no external asset. */
-import { RUNTIMES } from '../runtimes/index.js';
+import { runtimeDescriptors } from '../runtimes/registry.js';
 import { INVOCATION_MODES } from '../types.js';
 
 const options = (values: readonly string[]) => values.map((v) => `<option>${v}</option>`).join('');
 
-export const PAGE = `<!doctype html>
+/** The page, naming the runtimes registered when it is made. */
+export const page = (): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>nebula-faas</title>
 <style>
@@ -22,12 +23,14 @@ pre{background:#f3f3f7;border-radius:6px;padding:8px;white-space:pre-wrap;word-b
 table{border-collapse:collapse;width:100%;font-size:12px}th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #eee;white-space:nowrap}th{background:#f3f3f7}
 .wide{grid-column:1/-1}.muted{color:#777;font-size:12px}
 </style></head><body>
-<header><h1>nebula-faas</h1><span>${RUNTIMES.map((d) => d.label).join(', ')} functions: cold start, run time, energy</span></header>
+<header><h1>nebula-faas</h1><span>${runtimeDescriptors()
+  .map((d) => d.label)
+  .join(', ')} functions: cold start, run time, energy</span></header>
 <main>
 <section>
 <h2>Invoke</h2>
 <label for="fn">Function</label><select id="fn"></select>
-<label for="runtime">Runtime</label><select id="runtime">${options(RUNTIMES.map((d) => d.kind))}</select>
+<label for="runtime">Runtime</label><select id="runtime">${options(runtimeDescriptors().map((d) => d.kind))}</select>
 <label for="mode">Mode</label><select id="mode">${options(INVOCATION_MODES)}</select>
 <label for="input">Input (JSON)</label><textarea id="input">20</textarea>
 <label for="token">Token (when the server has one)</label><input id="token" type="password" autocomplete="off">

@@ -1,11 +1,13 @@
 /** The REST API's routes: invoke, results, functions, health, metrics, samples, the page. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Nebula } from '../nebula.js';
-import { isRuntimeKind, RUNTIME_KINDS } from '../runtimes/index.js';
+import { checkSchema } from '../json-schema.js';
+import { isRuntimeKind, runtimeDescriptors, runtimeKinds } from '../runtimes/registry.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
+import { unknownKey } from '../known-keys.js';
 import { HttpError, invalid, readBody, readJson, send, sendJsonText } from './http.js';
 import type { Metrics } from './metrics.js';
-import { PAGE } from './page.js';
+import { page } from './page.js';
 import type { ResultsStore } from './results-store.js';
 
 export interface RouteContext {
@@ -25,14 +27,26 @@ type Handler = (
   url: URL,
 ) => Promise<void> | void;
 
+/** The fields each JSON body and query takes: any other is 400 naming the nearest (docs/server.md). */
+const INVOKE_FIELDS = ['function', 'input', 'runtime', 'mode', 'timeoutMs'] as const;
+/** @throws HttpError 400 `INVALID_ARGUMENT` for a field (or query parameter) that is not `known`. */
+function knownFields(value: unknown, known: readonly string[], what: string): void {
+  const problem = unknownKey(value, known);
+  if (problem) throw new HttpError(400, 'INVALID_ARGUMENT', `${what}: ${problem}.`);
+}
+
+/** The query's parameter names as an object's keys, for {@link knownFields}. */
+const queryKeys = (url: URL) => Object.fromEntries([...url.searchParams.keys()].map((k) => [k, true]));
+
 async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
   const body = await readJson(req, ctx.jsonLimit);
+  knownFields(body, INVOKE_FIELDS, 'The body');
   const fn = body.function;
   if (typeof fn !== 'string' || !fn) throw invalid('function', 'must be the name of a deployed function');
   // Which runtimes and modes exist is Nebula's to say (it answers INVALID_ARGUMENT naming them).
   const runtime = body.runtime;
   if (runtime !== undefined && !isRuntimeKind(runtime))
-    throw invalid('runtime', `must be one of ${RUNTIME_KINDS.join(', ')}`);
+    throw invalid('runtime', `must be one of ${runtimeKinds().join(', ')}`);
   const mode = body.mode;
   if (mode !== undefined && !INVOCATION_MODES.includes(mode as InvocationMode))
     throw invalid('mode', `must be one of ${INVOCATION_MODES.join(', ')}`);
@@ -63,12 +77,13 @@ async function invoke(req: IncomingMessage, res: ServerResponse, ctx: RouteConte
 }
 
 function results(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): void {
+  knownFields(queryKeys(url), ['limit', 'runtime', 'function', 'cursor'], 'The query');
   const limitText = url.searchParams.get('limit') ?? '50';
   const limit = Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw invalid('limit', 'must be a whole number from 1 to 1000');
   const runtime = url.searchParams.get('runtime') ?? undefined;
-  if (runtime && !isRuntimeKind(runtime)) throw invalid('runtime', `must be one of ${RUNTIME_KINDS.join(', ')}`);
+  if (runtime && !isRuntimeKind(runtime)) throw invalid('runtime', `must be one of ${runtimeKinds().join(', ')}`);
   const q = { limit, ...(runtime ? { runtime } : {}) } as Parameters<ResultsStore['query']>[0];
   const fn = url.searchParams.get('function');
   if (fn) q.function = fn;
@@ -90,6 +105,20 @@ function result(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, [
   sendJsonText(res, 200, r.json);
 }
 
+/** The ways `POST /functions` takes a function, from the registry, for messages. */
+function deployForms(): string {
+  const forms = runtimeDescriptors().flatMap(({ kind, source }) => [
+    ...(source.upload ? [`${source.upload.contentTypes[0]} (the ${kind} artifact as the body, ?name=)`] : []),
+    ...(source.remote ? [`application/json ({ name, ${kind} })`] : []),
+  ]);
+  return forms.join(', or ');
+}
+
+/**
+ * `POST /functions`: a body that is the artifact itself (a content type some runtime uploads,
+ * e.g. application/wasm, with `?name=`), or JSON `{ name, description?, [kind]: source }` with the
+ * sources runtimes take from a remote client (never a path on this machine).
+ */
 async function deploy(
   req: IncomingMessage,
   res: ServerResponse,
@@ -98,30 +127,43 @@ async function deploy(
   url: URL,
 ): Promise<void> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const uploader = runtimeDescriptors().find((d) => d.source.upload?.contentTypes.includes(type));
   let spec: FunctionSpec;
-  if (type === 'application/wasm' || type === 'application/octet-stream') {
+  if (uploader) {
+    knownFields(queryKeys(url), ['name', 'preinit', 'initFunc'], 'The query');
     const name = url.searchParams.get('name');
-    if (!name) throw invalid('name', 'is required as a query parameter (?name=) with a wasm upload');
+    if (!name) throw invalid('name', `is required as a query parameter (?name=) with a ${type} upload`);
     const bytes = await readBody(req, ctx.uploadLimit);
-    if (bytes.length === 0) throw invalid('body', 'must hold the wasm module or component');
-    spec = { name, wasm: new Uint8Array(bytes) };
+    if (bytes.length === 0) throw invalid('body', `must hold the function's ${uploader.label} artifact`);
+    spec = { name, [uploader.kind]: uploader.source.upload!.source(new Uint8Array(bytes)) };
+    const preinit = url.searchParams.get('preinit');
+    if (preinit !== null) {
+      const values: Record<string, FunctionSpec['preinit']> = { auto: 'auto', true: true, false: false };
+      if (!Object.hasOwn(values, preinit)) throw invalid('preinit', 'must be auto, true or false');
+      spec.preinit = values[preinit];
+    }
+    const initFunc = url.searchParams.get('initFunc');
+    if (initFunc) spec.initFunc = initFunc;
   } else if (type === 'application/json') {
     const body = await readJson(req, ctx.jsonLimit);
+    const remoteKinds = runtimeDescriptors()
+      .filter((d) => d.source.remote)
+      .map((d) => d.kind);
+    knownFields(body, ['name', 'description', ...remoteKinds], 'The body');
     if (typeof body.name !== 'string') throw invalid('name', 'must be a string');
-    const docker = body.docker as { image?: unknown } | undefined;
-    if (!docker || typeof docker !== 'object' || typeof docker.image !== 'string' || !docker.image)
-      throw invalid(
-        'docker',
-        'must be { "image": "<name:tag of an image in the engine>" } (or upload wasm as application/wasm)',
-      );
-    spec = { name: body.name, docker: { image: docker.image } };
-    if (typeof body.description === 'string') spec.description = body.description;
+    const fields: Record<string, unknown> = { name: body.name };
+    if (typeof body.description === 'string') fields.description = body.description;
+    for (const [key, value] of Object.entries(body)) {
+      if (key === 'name' || key === 'description') continue;
+      const remote = runtimeDescriptors().find((d) => d.kind === key)?.source.remote;
+      if (!remote) throw invalid(key, `is not a source a JSON deploy takes: deploy with ${deployForms()}`);
+      const problem = checkSchema(value, remote, key);
+      if (problem) throw new HttpError(400, 'INVALID_ARGUMENT', `Field ${problem}.`);
+      fields[key] = value;
+    }
+    spec = fields as unknown as FunctionSpec;
   } else {
-    throw new HttpError(
-      415,
-      'UNSUPPORTED_MEDIA_TYPE',
-      `Deploy with application/wasm (the module as the body) or application/json ({ name, docker: { image } }), got "${type || 'none'}".`,
-    );
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Deploy with ${deployForms()}; got "${type || 'none'}".`);
   }
   const [info] = await ctx.nebula.deploy(spec);
   send(res, 201, info);
@@ -139,6 +181,7 @@ async function undeploy(
 }
 
 function samples(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, _p: string[], url: URL): void {
+  knownFields(queryKeys(url), ['since'], 'The query');
   const since = Number(url.searchParams.get('since') ?? 0);
   if (!Number.isFinite(since)) throw invalid('since', 'must be epoch milliseconds');
   const meter = ctx.nebula.meter;
@@ -154,7 +197,7 @@ const ROUTES: Array<[string, string, Handler, boolean?]> = [
     'GET',
     '/',
     (_q, res) =>
-      send(res, 200, PAGE, {
+      send(res, 200, page(), {
         'content-type': 'text/html; charset=utf-8',
         'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
       }),
@@ -175,7 +218,6 @@ const ROUTES: Array<[string, string, Handler, boolean?]> = [
       }),
   ],
   ['POST', '/invoke', invoke],
-  ['POST', '/invoke_function', invoke],
   ['GET', '/results', results],
   ['GET', '/results/:id', result],
   ['GET', '/functions', async (_q, res, ctx) => send(res, 200, { functions: await ctx.nebula.functions() })],

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,7 +31,8 @@ describe('nebula bench with your own functions', () => {
   it('refuses a bad config file in one line naming the field and what is wrong, exit 2', async () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ repetitions: 0 }, /: repetitions must be a whole number >= 1, got 0\.$/],
-      [{ bogus: 1 }, /: bogus is not a known field; known: \$schema, functions, /],
+      [{ repetitions: 3, bogus: 1 }, /: bogus is not a known field; known: \$schema, functions, /],
+      [{ repetiton: 3 }, /: repetiton is not a known field \(did you mean repetitions\?\)/],
       [{ modes: ['hot'] }, /: modes\[0\] must be one of cold, prewarmed, warm, got "hot"/],
       [
         { functions: ['fob'] },
@@ -42,7 +44,7 @@ describe('nebula bench with your own functions', () => {
       ],
       [
         { functions: [{ name: 'mine', docker: { imag: 'x' } }] },
-        /: functions\[0\]\.docker: Function "mine": "docker" must be one of \{ image \}/,
+        /: functions\[0\]\.docker: Function "mine": "docker": unknown key "imag" \(did you mean "image"\?\); known: image, tarball, binary\.$/,
       ],
       [
         { functions: [{ name: 'mine', wasm: 'missing.wasm' }] },
@@ -57,11 +59,30 @@ describe('nebula bench with your own functions', () => {
         { functions: [{ name: 'fib', inputs: 'thirty' }] },
         /: functions\[0\]\.inputs must be a list \(not empty\), got "thirty"/,
       ],
-      [{ meter: 'gude:/x' }, /: meter must be estimate, rapl, none or gude:\/\/HOST/],
+      [
+        { meter: 'gude:/x' },
+        /: meter must be estimate, rapl, gude:\/\/HOST\[:PORT\]\[\/portN\|\/lineN\], none, got "gude:\/x"/,
+      ],
+      [{ meter: 'gude://' }, /: meter: Meter "gude:\/\/": it needs the PDU's host name or address/],
       [{ timeoutMs: -5 }, /: timeoutMs must be a number > 0 up to 2147483647, got -5/],
       [{ batchWindowMs: true }, /: batchWindowMs must be a number > 0, or false, got true/],
-      ['{"repetitions": 3,', /nebula\.config\.json: cannot be read as JSON/],
-      [[], /nebula\.config\.json: the file must be an object, got \[\]/],
+      [{ preinit: 'maybe' }, /: preinit must be one of deployed, auto, true, false, both, got "maybe"/],
+      [
+        { functions: [{ name: 'mine', wasm: join(fns, 'wasm', 'fib.wasm'), preinit: 'always' }] },
+        /: functions\[0\]\.preinit must be one of auto, true, false, got "always"/,
+      ],
+      [
+        { functions: [{ name: 'fib', preinit: false }] },
+        /: functions\[0\] \(fib\) sets limits, grants, a description or pre-initialisation but no artifact/,
+      ],
+      ['{"repetitions": 3,', /nebula\.config\.json: is not JSON \(it ends too early\)/],
+      [
+        '{\n  "repetitions": 3,\n  "seed": x\n}',
+        /nebula\.config\.json: is not JSON \(a syntax error at line 3, column 11\)/,
+      ],
+      [[], /nebula\.config\.json: is not a nebula config: a config is a JSON object, this is an array/],
+      ['{"repetitions": 1e400}', /: repetitions must be a whole number >= 1, got Infinity \(not a finite number\)\.$/],
+      ['{"batchWindowMs": 1e400}', /: batchWindowMs must be .*, got Infinity \(not a finite number\)\.$/],
     ];
     const runs = await pool(cases, 4, ([config]) => nebula('bench', '--config', configFile(config), '--dry-run'));
     cases.forEach(([config, message], i) => {
@@ -71,6 +92,47 @@ describe('nebula bench with your own functions', () => {
       expect(r.err.trim()).toMatch(/^nebula: INVALID_CONFIG: \S*nebula\.config\.json: /);
       expect(r.err.trim()).toMatch(message);
     });
+  });
+
+  it('never shows a byte of a file that is not a config, and reads only regular files the size of a config', async () => {
+    const secret = 'root:$6$s3cretHash:19000:0:99999:7:::';
+    const dir = mkdtempSync(join(tmpdir(), 'nebula-cfg-'));
+    const fifo = join(dir, 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    const big = join(dir, 'big.json');
+    writeFileSync(big, `{"seed": 1, "out": "${'x'.repeat(2 << 20)}"}`);
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const cases: Array<[string, RegExp]> = [
+      [
+        file('shadow', `${secret}\n`),
+        /: is not JSON \(a syntax error at line 1, column 1\); a config is a JSON object\.$/,
+      ],
+      [
+        file('user.json', `{"user": "${secret}"}`),
+        /: is not a nebula config: none of its 1 fields is one of \$schema, /,
+      ],
+      [file('string.json', `"${secret}"`), /: is not a nebula config: a config is a JSON object, this is a string\.$/],
+      ['/dev/zero', /\/dev\/zero: is not a regular file/],
+      [fifo, /fifo: is not a regular file/],
+      [dir, /: is not a regular file/],
+      [big, /big\.json: is \d+ bytes, over the 1048576 a config file may have/],
+      [join(dir, 'missing.json'), /missing\.json: cannot be read \(no such file\)/],
+    ];
+    try {
+      const runs = await pool(cases, 4, ([file]) => nebula('bench', '--config', file, '--dry-run'));
+      cases.forEach(([file, message], i) => {
+        const r = runs[i]!;
+        expect(r.code, file).toBe(2);
+        expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
+        expect(r.err.trim()).toMatch(message);
+        expect(r.err).not.toContain('s3cret');
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('plans a config file: its functions with paths from the file, built-ins with their inputs, flags winning', async () => {
@@ -105,6 +167,45 @@ describe('nebula bench with your own functions', () => {
         docker: { binary: bin('fib') },
         process: { binary: bin('fib') },
       },
+    ]);
+  });
+
+  it('plans pre-initialisation from a config file and --preinit, the flag winning', async () => {
+    const file = configFile({
+      functions: [
+        {
+          name: 'mine',
+          wasm: join(fns, 'wasm', 'primecount.wasm'),
+          preinit: true,
+          initFunc: 'wizer.initialize',
+          checkInput: 1000,
+          grants: { initWasi: false },
+        },
+      ],
+      preinit: 'both',
+      meter: 'none',
+    });
+    const plans = await pool([[], ['--preinit', 'false']], 2, (flags) =>
+      nebula('bench', '--config', file, ...flags, '--dry-run', '--json'),
+    );
+    const [fromFile, fromFlag] = plans.map((r) => {
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(r.out) as { config: ExperimentResult['config']; functions: Array<Record<string, unknown>> };
+    });
+    expect(fromFile!.config.preinit).toBe('both');
+    expect(fromFile!.functions[0]).toMatchObject({
+      preinit: true,
+      initFunc: 'wizer.initialize',
+      checkInput: 1000,
+      grants: { initWasi: false },
+    });
+    expect(fromFlag!.config.preinit).toBe(false);
+    const text = await nebula('bench', '--config', file, '--dry-run');
+    expect(text.out).toContain('pre-initialisation: each function without and with (NAME-preinit)');
+    const bad = await nebula('bench', '--preinit', 'maybe', '--dry-run');
+    expect([bad.code, bad.err.trim()]).toEqual([
+      2,
+      'nebula: --preinit is deployed, auto, true, false or both, got "maybe".',
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EstimateMeter, Nebula, type PowerSample } from '../../src/index.js';
 import { coreTimes, utilisation } from '../../src/meters/cpu-load.js';
-import { meterContract } from './meter.contract.js';
+import { meterContract, untilSamples } from './meter.contract.js';
 
 meterContract('estimate', async () => ({ meter: new EstimateMeter({ intervalMs: 20 }) }));
 
@@ -15,7 +15,7 @@ describe('EstimateMeter', () => {
     const samples: PowerSample[] = [];
     meter.on('sample', (s) => samples.push(s));
     await meter.start();
-    await new Promise((r) => setTimeout(r, 150));
+    await untilSamples(meter, samples, 3);
     await meter.stop();
     expect(samples.length).toBeGreaterThan(2);
     expect(samples.every((s) => s.estimate === true && s.powerW >= 6 && s.powerW <= 18)).toBe(true);

@@ -2,6 +2,24 @@
 import { describe, expect, it } from 'vitest';
 import type { Meter, PowerSample } from '../../src/index.js';
 
+/** Resolves once `samples` holds `n` samples (the meter pushes into it), or rejects after `timeoutMs`. */
+export function untilSamples(meter: Meter, samples: PowerSample[], n: number, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (samples.length < n) return;
+      clearTimeout(timer);
+      meter.off('sample', check);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      meter.off('sample', check);
+      reject(new Error(`${meter.name}: ${samples.length} of ${n} samples within ${timeoutMs} ms`));
+    }, timeoutMs);
+    meter.on('sample', check);
+    check();
+  });
+}
+
 export function meterContract(name: string, make: () => Promise<{ meter: Meter; done?: () => Promise<void> }>): void {
   describe(`Meter contract: ${name}`, () => {
     it('emits samples with finite time and power, in order, after start and none after stop', async () => {
@@ -10,7 +28,7 @@ export function meterContract(name: string, make: () => Promise<{ meter: Meter; 
       meter.on('sample', (s) => samples.push(s));
       const before = Date.now();
       await meter.start();
-      await new Promise((r) => setTimeout(r, meter.intervalMs * 6 + 100));
+      await untilSamples(meter, samples, 3);
       await meter.stop();
       const count = samples.length;
       await new Promise((r) => setTimeout(r, meter.intervalMs * 3));

@@ -189,6 +189,15 @@ describe('a consumer project with the package installed', () => {
     });
   }, 180_000);
 
+  it('registers a runtime and a meter of its own, typed by declaration merging, and invokes through them', async () => {
+    expect(JSON.parse(await run([NO_EVAL, 'out/extension.mjs']))).toEqual({
+      result: 42,
+      runtime: 'inline',
+      powerW: expect.closeTo(12, 9),
+      unknown: 'nope',
+    });
+  }, 180_000);
+
   it('runs the nebula command from node_modules/.bin', async () => {
     expect((await run([NO_EVAL, 'node_modules/.bin/nebula', 'invoke', 'fib', '10', '--runtime', 'wasm'])).trim()).toBe(
       '55',

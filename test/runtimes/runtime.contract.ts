@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Nebula, type RuntimeKind } from '../../src/index.js';
+import { Nebula, PHASES, runtimeDescriptors, type RuntimeKind } from '../../src/index.js';
 
 /** The buffer the `hash` built-in hashes: n KiB where byte i = (i*31 + 7) & 0xff. */
 export function hashInput(kib: number): Buffer {
@@ -13,7 +13,20 @@ export function hashInput(kib: number): Buffer {
   return buf;
 }
 
-export function runtimeContract(kind: RuntimeKind, makeNebula: () => Nebula = () => new Nebula()): void {
+/** What a runtime's contract asks of it besides the answers. */
+interface ContractOptions {
+  /**
+   * It reports its sandbox's CPU time and peak memory (the package's runtimes do). False for a
+   * runtime from outside that does not: its records then say so. Default true.
+   */
+  resources?: boolean;
+}
+
+export function runtimeContract(
+  kind: RuntimeKind,
+  makeNebula: () => Nebula = () => new Nebula(),
+  options: ContractOptions = {},
+): void {
   describe(`Runtime contract: ${kind}`, () => {
     let nebula: Nebula;
     beforeAll(async () => {
@@ -55,7 +68,12 @@ export function runtimeContract(kind: RuntimeKind, makeNebula: () => Nebula = ()
       expect(t.startupMs).toBeCloseTo(t.functionStartAt - t.requestAt, 6);
       expect(t.execMs).toBeCloseTo(t.functionEndAt - t.functionStartAt, 6);
       expect(t.totalMs).toBeGreaterThanOrEqual(t.startupMs + t.execMs - 1e-6);
-      expect(Object.keys(t.phases).length).toBeGreaterThan(0);
+      // Phases from the one list, those the runtime's descriptor names, in its order.
+      const listed: readonly string[] = runtimeDescriptors().find((d) => d.kind === kind)!.phases;
+      const seen = Object.keys(t.phases);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((p) => p in PHASES)).toBe(true);
+      expect(seen).toEqual(listed.filter((p) => seen.includes(p)));
       expect(rec.startedAt).toBe(new Date(t.requestAt).toISOString());
     });
 
@@ -85,20 +103,30 @@ export function runtimeContract(kind: RuntimeKind, makeNebula: () => Nebula = ()
       expect(recs.every((r) => r.mode === 'prewarmed' && r.sandbox !== 'reused')).toBe(true);
     });
 
-    it("reports its sandbox's CPU time and peak memory from the kernel, in every mode", async () => {
-      for (const mode of ['cold', 'prewarmed', 'warm'] as const) {
-        const rec = await nebula.invoke('fib', 25, { runtime: kind, mode });
-        expect(rec.ok).toBe(true);
-        const r = rec.resources;
-        expect(['thread-clock', 'cgroup-v1', 'cgroup-v2', 'rusage']).toContain(r.cpuSource);
-        expect(['linear-memory', 'cgroup-v1', 'cgroup-v2', 'rusage']).toContain(r.memorySource);
-        expect(r.cpuMs).toBeGreaterThan(0);
-        expect(r.maxMemoryBytes).toBeGreaterThan(0);
-        expect(r.cpuSinceAt).toBeGreaterThanOrEqual(rec.timing.requestAt);
-        expect(r.cpuSinceAt).toBeLessThanOrEqual(rec.timing.functionEndAt);
-        if (r.userMs !== undefined) expect(r.userMs + r.systemMs!).toBeCloseTo(r.cpuMs!, 6);
-      }
-    });
+    if (options.resources === false)
+      it('says in every record that it reports no CPU time or memory', async () => {
+        for (const mode of ['cold', 'prewarmed', 'warm'] as const) {
+          const rec = await nebula.invoke('fib', 25, { runtime: kind, mode });
+          expect(rec.ok).toBe(true);
+          expect(rec.resources).toMatchObject({ cpuMs: null, maxMemoryBytes: null, cpuSource: null });
+          expect(rec.resources.note).toMatch(/reports no CPU time or memory/);
+        }
+      });
+    else
+      it("reports its sandbox's CPU time and peak memory from the kernel, in every mode", async () => {
+        for (const mode of ['cold', 'prewarmed', 'warm'] as const) {
+          const rec = await nebula.invoke('fib', 25, { runtime: kind, mode });
+          expect(rec.ok).toBe(true);
+          const r = rec.resources;
+          expect(['thread-clock', 'cgroup-v1', 'cgroup-v2', 'rusage']).toContain(r.cpuSource);
+          expect(['linear-memory', 'cgroup-v1', 'cgroup-v2', 'rusage']).toContain(r.memorySource);
+          expect(r.cpuMs).toBeGreaterThan(0);
+          expect(r.maxMemoryBytes).toBeGreaterThan(0);
+          expect(r.cpuSinceAt).toBeGreaterThanOrEqual(rec.timing.requestAt);
+          expect(r.cpuSinceAt).toBeLessThanOrEqual(rec.timing.functionEndAt);
+          if (r.userMs !== undefined) expect(r.userMs + r.systemMs!).toBeCloseTo(r.cpuMs!, 6);
+        }
+      });
 
     it('answers concurrent invocations correctly', async () => {
       const inputs = [5, 10, 15, 20, 22, 24];

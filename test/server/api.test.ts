@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Nebula, type InvocationRecord } from '../../src/index.js';
+import { Nebula, type FunctionInfo, type InvocationRecord } from '../../src/index.js';
 import { createServer, type NebulaServer } from '../../src/server/index.js';
 import { functionsDir } from '../../src/paths.js';
 
@@ -28,13 +28,16 @@ const post = (path: string, body: unknown, type = 'application/json') =>
   });
 
 describe('REST API over real HTTP', () => {
-  it('invokes through /invoke and the prototype route /invoke_function, answering the record', async () => {
+  it('invokes through /invoke, answering the record; the prototype route /invoke_function is gone', async () => {
     const a = await post('/invoke', { function: 'fib', input: 20 });
     expect(a.status).toBe(200);
     const rec = (await a.json()) as InvocationRecord;
     expect(rec).toMatchObject({ function: 'fib', runtime: 'wasm', ok: true, result: 6765 });
-    const b = await post('/invoke_function', { function: 'factorial', input: 5, mode: 'prewarmed' });
+    const b = await post('/invoke', { function: 'factorial', input: 5, mode: 'prewarmed' });
     expect(((await b.json()) as InvocationRecord).result).toBe('120');
+    const old = await post('/invoke_function', { function: 'factorial', input: 5 });
+    expect(old.status).toBe(404);
+    expect(((await old.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
 
   it('answers a failing function with 200 and ok: false', async () => {
@@ -134,6 +137,28 @@ describe('REST API over real HTTP', () => {
     expect(noName.status).toBe(400);
     const noImage = await post('/functions', { name: 'x', docker: {} });
     expect(noImage.status).toBe(400);
+  });
+
+  it('takes preinit and initFunc with a wasm upload', async () => {
+    const wasm = readFileSync(join(functionsDir(), 'wasm', 'core', 'primecount.wasm'));
+    const upload = (query: string) =>
+      fetch(`${base}/functions?name=mycount${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/wasm' },
+        body: wasm,
+      });
+    const plain = await upload('&preinit=false');
+    expect(plain.status).toBe(201);
+    expect(((await plain.json()) as FunctionInfo).artifacts.wasm).toMatchObject({ preinitialized: false });
+    const unknown = await upload('&preinit=true&initFunc=setup');
+    expect(unknown.status).toBe(422);
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain(
+      'exports no function named "setup"',
+    );
+    const bad = await upload('&preinit=maybe');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('INVALID_ARGUMENT');
+    expect((await fetch(base + '/functions/mycount', { method: 'DELETE' })).status).toBe(204);
   });
 
   it('answers many invocations at once correctly', async () => {

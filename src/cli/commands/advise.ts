@@ -8,7 +8,11 @@ import { fmtBreakEven, fmtFigure, fmtJ, fmtS } from '../../experiment/report/sec
 import type { ExperimentResult } from '../../experiment/analysis/summary.js';
 import { readLoadOrReplay } from '../../experiment/load/folder.js';
 import type { ReplayResult } from '../../experiment/replay/run-replay.js';
+import { termText } from '../../experiment/report/escape.js';
 import { CliError, parse, parseDuration, type Command } from '../args.js';
+
+/** A line of the answer: names, inputs and notes come from the run's files. */
+const say = (text: string) => console.log(termText(text, true));
 
 const usage = `Usage: nebula advise <dir> --rate 2/s [--p99 50ms] [--function NAME] [--json]
 
@@ -22,7 +26,7 @@ and one sandbox per function (docs/energy.md).
 
 Options:
   --rate R          arrivals, e.g. 2/s, 30/min, 10/h (required)
-  --p99 DURATION    a latency target for the p99 of total time, e.g. 50ms
+  --p99 DURATION    a latency target for the p99 of total time, with its unit, e.g. 50ms or 2s
   --function NAME   only this function
   --json            the whole answer as JSON`;
 
@@ -47,7 +51,7 @@ async function run(argv: string[]): Promise<number> {
   const rate = parseRate(values.rate);
   if (!(rate > 0) || !Number.isFinite(rate))
     throw new CliError(`--rate takes arrivals such as 2/s, 30/min or 10/h, got "${values.rate}".`);
-  const p99 = values.p99 ? parseDuration(values.p99, '--p99') : undefined;
+  const p99 = values.p99 ? parseDuration(values.p99, '--p99', true) : undefined;
   const dir = positionals[0]!;
   let result: ExperimentResult;
   try {
@@ -61,8 +65,8 @@ async function run(argv: string[]): Promise<number> {
   }
   if (!result.energy)
     throw new UsageError(
-      'INVALID_CONFIG',
-      `${dir} has no energy figures: run the experiment with a meter (nebula bench --meter estimate|rapl|gude://...).`,
+      'ENERGY_NOT_MEASURED',
+      `${dir} has no energy figures: it ran without a meter${result.meter ? ` (or its meter ${result.meter.name} gave none)` : ''}. Run the experiment with a meter (nebula bench --meter estimate|rapl|gude://...).`,
     );
   const inputs = result.energy.inputs.filter((i) => !values.function || i.function === values.function);
   if (!inputs.length) throw new CliError(`${dir} has no figures for function "${values.function as string}".`);
@@ -73,32 +77,32 @@ async function run(argv: string[]): Promise<number> {
   }
 
   const est = result.energy.estimate ? ' (ESTIMATES from the CPU-utilisation model, not measurements)' : '';
-  console.log(
+  say(
     `At ${rate.toPrecision(3)} invocations/s${p99 !== undefined ? `, p99 at most ${fmtMs(p99)}` : ''}; energy above idle from ${result.energy.meter}${est}:\n`,
   );
   const line = (o: AdvisorOption) =>
     `${o.function}(${fmtInput(o.input)}) ${o.runtime} ${o.mode}${o.mode === 'warm' ? ` keep-alive ${fmtS(o.keepAliveS)}` : ''}: ${fmtJ(o.energyPerInvocationJ)} per invocation ` +
     `(run ${fmtJ(o.parts.runJ)} + start-up ${fmtJ(o.parts.startupJ)} + kept warm ${fmtJ(o.parts.keepWarmJ)}; ${(o.coldShare * 100).toFixed(1)}% cold), p99 ${fmtMs(o.p99Ms ?? undefined)}` +
     (o.meetsP99 === false ? ' MISSES the target' : '');
-  for (const b of a.best) console.log(`best: ${line(b)}`);
+  for (const b of a.best) say(`best: ${line(b)}`);
   if (!a.best.length)
-    console.log(
+    say(
       p99 !== undefined
         ? 'No option meets the p99 target with these figures.'
         : 'No option could be costed with these figures.',
     );
-  console.log('\nAll options, least energy first:');
-  for (const o of a.options) console.log(`  ${line(o)}`);
+  say('\nAll options, least energy first:');
+  for (const o of a.options) say(`  ${line(o)}`);
   if (a.breakEven.length) {
-    console.log('\nBreak-even keep-alive (keep warm when invocations come more often than this):');
-    for (const b of a.breakEven) console.log(`  ${b.function}(${fmtInput(b.input)}) ${b.runtime}: ${fmtBreakEven(b)}`);
+    say('\nBreak-even keep-alive (keep warm when invocations come more often than this):');
+    for (const b of a.breakEven) say(`  ${b.function}(${fmtInput(b.input)}) ${b.runtime}: ${fmtBreakEven(b)}`);
   }
-  console.log('\nFigures used:');
+  say('\nFigures used:');
   for (const i of inputs)
-    console.log(
+    say(
       `  ${i.function}(${fmtInput(i.input)}) ${i.runtime}: run ${fmtFigure(i.execJ)}; start-up ${fmtFigure(i.startupJ)}; kept warm ${fmtFigure(i.keepWarmW, (w) => `${(w * 1000).toPrecision(3)} mW`)}`,
     );
-  for (const n of a.notes) console.log(`note: ${n}`);
+  for (const n of a.notes) say(`note: ${n}`);
   return 0;
 }
 

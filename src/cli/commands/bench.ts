@@ -1,44 +1,47 @@
 /** `nebula bench`: run an experiment on the built-ins or your own functions, write its reports, print a summary. */
-import { writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { isNebulaError } from '../../errors.js';
 import { recordsToCsv } from '../../experiment/report/csv.js';
 import { EXPERIMENT_PHASES, Experiment, type ExperimentPhase } from '../../experiment/run/experiment.js';
 import { resolveConfig } from '../../experiment/run/config.js';
+import { termText } from '../../experiment/report/escape.js';
 import { fmtMs } from '../../experiment/report/format.js';
 import { withKeepWarmCaps } from '../../experiment/run/keep-warm.js';
 import { writeReports } from '../../experiment/report/render.js';
+import { failedCells } from '../../experiment/report/sections-run.js';
 import { readRecords, RUN_FILES } from '../../experiment/run-folder.js';
 import { cellKey } from '../../experiment/cell.js';
-import { EstimateMeter } from '../../meters/index.js';
+import { meterFromUrl, meterUsage } from '../../meters/registry.js';
 import { Nebula } from '../../nebula.js';
-import { RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
+import { isRuntimeKind, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
+import { own } from '../../own-keys.js';
 import type { FunctionSpec } from '../../types.js';
 import { INVOCATION_MODES } from '../../types.js';
-import { CliError, parse, type Command } from '../args.js';
+import { CliError, type Command } from '../args.js';
 import { benchSummary } from '../bench-summary.js';
 import { configSchema } from '../config-schema.js';
-import { benchOptions, planBench, type BenchPlan } from '../bench-plan.js';
+import { sourceFlagsHelp } from '../functions-spec.js';
+import { benchOptions, parseBench, planBench, type BenchPlan } from '../bench-plan.js';
 import { onInterrupt } from '../interrupt.js';
-import { meterFromSpec } from '../meter-spec.js';
+import { writeOutputFile } from '../output-file.js';
 import { Progress } from '../progress.js';
 
-const usage = `Usage: nebula bench [options]
+/** The help text, with the runtimes and meters registered when it is asked for. */
+const usage = () => `Usage: nebula bench [options]
 
-Benchmarks functions on every runtime (${RUNTIME_KINDS.join(', ')}): cold start, run time and energy per
+Benchmarks functions on every runtime (${runtimeKinds().join(', ')}): cold start, run time and energy per
 invocation. Writes run.json, records.jsonl, summary.json, report.md and report.html into a new folder.
 
 Functions:
   --functions a,b        which to run (default: every built-in, or the ones you add)
-  --wasm NAME=PATH       your own WASI component or preview1 module (repeatable)
-  --docker NAME=IMAGE    your own image, already in the engine (repeatable)
+${sourceFlagsHelp().join('\n')}
   --binary NAME=PATH     a static Linux binary, deployed to every runtime that takes one (repeatable)
   --config FILE          a nebula.config.json (functions, inputs, runtimes, ...; flags override it)
   --config-schema        print the JSON Schema of that file (docs/nebula.config.schema.json) and exit
   --inputs fib=30,prime=5000   inputs per function; repeat a name for several inputs
 
 Experiment:
-  --runtimes LIST        from ${RUNTIME_KINDS.join(',')} (default: all; one that cannot run here is skipped with a note)
+  --runtimes LIST        from ${runtimeKinds().join(',')} (default: all; one that cannot run here is skipped with a note)
   --baseline-runtime R   the runtime ratios divide by (default: process if run, else the first)
   --modes LIST           from ${INVOCATION_MODES.join(',')} (default: cold)
   --repetitions N        measured invocations per cell (default 20)
@@ -47,14 +50,19 @@ Experiment:
   --order interleaved|shuffled   (default interleaved)
   --seed N               seed of the shuffle and the bootstrap (default 1)
   --timeout DURATION     per invocation (default 60s)
-  --meter SPEC           estimate | rapl | gude://HOST[:PORT][/portN|/lineN] | none (default estimate)
+  --meter URL            ${meterUsage()} (default estimate)
   --baseline DURATION    idle power measured first, e.g. 30s (default 10s; 0 for none)
   --no-micro             skip the tinybench engine-overhead benchmarks
+  --preinit MODE         start-up work done at deploy (Wasm snapshots, Wizer): deployed (as each
+                         function says; default), auto, true, false, or both: each function that
+                         can be runs without and with (as NAME-preinit), side by side in the report
   --quick                every built-in with small inputs on every runtime, cold and prewarmed (about a minute)
+  A DURATION is a number with its unit: 500ms, 30s, 2m or 1h (a bare number other than 0 is refused).
 
 Output:
   --out DIR              a new or empty folder (default nebula-results/<time>)
-  --export-csv FILE      also write every record as one CSV row
+  --export-csv FILE      also write every record as one CSV row (a new file; never one of the run's own)
+  --force                let --export-csv replace an existing file
   --json                 print the result as JSON on stdout (progress stays on stderr)
   --dry-run              check everything and print the plan; run nothing
   -h, --help`;
@@ -68,15 +76,25 @@ function shown(path: string): string {
 /** The cells the plan makes (before any runtime is skipped) and its invocation count. */
 function planText(plan: BenchPlan): { text: string; json: unknown } {
   const c = plan.config;
-  const perFunction = c.functions.map((f) => ({ function: f, inputs: c.inputs[f] ?? [null] }));
+  const perFunction = c.functions.map((f) => ({ function: f, inputs: own(c.inputs, f) ?? [null] }));
   const cells = perFunction.reduce((n, f) => n + f.inputs.length, 0) * c.runtimes.length * c.modes.length;
   const invocations = cells * (c.warmup + c.repetitions * c.concurrency);
   const json = { config: c, meter: plan.meter, functions: plan.specs, cells, invocations };
   const text = [
     'Plan (nothing was run):',
     `  functions: ${perFunction.map((f) => `${f.function}(${f.inputs.map((i) => JSON.stringify(i)).join(', ')})`).join(', ')}`,
-    ...plan.specs.map((s) => `  your ${s.name}: ${RUNTIME_KINDS.filter((k) => k in s).join(', ')}`),
+    ...plan.specs.map(
+      (s) =>
+        `  your ${s.name}: ${runtimeKinds()
+          .filter((k) => k in s)
+          .join(', ')}`,
+    ),
     `  runtimes: ${c.runtimes.join(', ')}; modes: ${c.modes.join(', ')}; ratios against ${c.baseline}`,
+    ...(c.preinit === 'deployed'
+      ? []
+      : [
+          `  pre-initialisation: ${c.preinit === 'both' ? 'each function without and with (NAME-preinit), where a runtime can' : String(c.preinit)}`,
+        ]),
     `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions}${c.concurrency > 1 ? ` x ${c.concurrency} at once` : ''} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
     `  meter: ${plan.meter}${plan.meter === 'none' ? '' : `, idle baseline ${c.baselineMs} ms first`}`,
     `  out: ${shown(c.outDir)}`,
@@ -96,11 +114,11 @@ export async function deployOwn(
       await nebula.deploy(spec);
     } catch (e) {
       if (!skip || !isNebulaError(e) || e.code !== 'RUNTIME_UNAVAILABLE') throw e;
-      const kinds = RUNTIME_KINDS.filter((k) => k in spec);
+      const kinds = runtimeKinds().filter((k) => k in spec);
       const working: RuntimeKind[] = [];
       for (const k of kinds) {
         const only = Object.fromEntries(
-          Object.entries(spec).filter(([key]) => key === k || !(RUNTIME_KINDS as readonly string[]).includes(key)),
+          Object.entries(spec).filter(([key]) => key === k || !isRuntimeKind(key)),
         ) as FunctionSpec;
         try {
           await nebula.deploy(only);
@@ -113,9 +131,7 @@ export async function deployOwn(
       if (!working.length) throw e;
       await nebula.deploy(
         Object.fromEntries(
-          Object.entries(spec).filter(
-            ([key]) => working.includes(key as RuntimeKind) || !(RUNTIME_KINDS as readonly string[]).includes(key),
-          ),
+          Object.entries(spec).filter(([key]) => working.includes(key as RuntimeKind) || !isRuntimeKind(key)),
         ) as FunctionSpec,
       );
     }
@@ -123,9 +139,9 @@ export async function deployOwn(
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, 'bench', benchOptions);
+  const { values, positionals } = parseBench(argv);
   if (values.help) {
-    console.log(usage);
+    console.log(usage());
     return 0;
   }
   if (positionals.length)
@@ -141,8 +157,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(json ? JSON.stringify(p.json, null, 2) : p.text);
     return 0;
   }
-  const meter =
-    plan.meter === 'estimate' && plan.quick ? new EstimateMeter({ intervalMs: 100 }) : meterFromSpec(plan.meter);
+  const meter = meterFromUrl(plan.meter);
   const progress = new Progress();
   const nebula = new Nebula(withKeepWarmCaps({ meter }, resolveConfig(plan.config).keepWarm));
   const ac = new AbortController();
@@ -155,10 +170,12 @@ async function run(argv: string[]): Promise<number> {
     ac.abort();
   });
   try {
+    // A meter that cannot be read fails the run before any work (exit 1); --meter none runs without energy.
+    if (nebula.meter) await nebula.checkMeter();
     const exp = new Experiment(nebula, plan.config);
     await deployOwn(nebula, plan.specs, plan.config.skipUnavailable, (t) => {
       exp.note(t);
-      progress.line(`note: ${t}`);
+      progress.line(termText(`note: ${t}`, true));
     });
     const phases = EXPERIMENT_PHASES;
     let phase: ExperimentPhase = 'prepare';
@@ -174,7 +191,7 @@ async function run(argv: string[]): Promise<number> {
         (label = `${rec.function} ${rec.runtime} ${rec.mode} ${rec.ok ? fmtMs(rec.timing.totalMs) : rec.error?.code}`),
     );
     exp.on('tick', (p, done, total) => progress.tick(done, total, p === phase ? label : ''));
-    exp.on('note', (t) => progress.line(`note: ${t}`));
+    exp.on('note', (t) => progress.line(termText(`note: ${t}`, true)));
     const result = await exp.run(ac.signal);
     const dir = plan.config.outDir;
     const reports = writeReports(dir, result);
@@ -189,12 +206,13 @@ async function run(argv: string[]): Promise<number> {
       const mismatched = new Set(result.outputCheck.mismatches.flatMap((m) => m.recordIds));
       const cells = new Set(result.cells.map(cellKey));
       const records = readRecords(files['records.jsonl']!).records.filter((r) => cells.has(cellKey(r)));
-      writeFileSync(plan.exportCsv, recordsToCsv(records, mismatched));
+      writeOutputFile({ flag: '--export-csv', path: plan.exportCsv }, recordsToCsv(records, mismatched), plan.force);
       files.csv = plan.exportCsv;
     }
     if (json) console.log(JSON.stringify({ files, result }, null, 2));
     else console.log(`\n${benchSummary(result, files)}`);
-    return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;
+    // A cell that never succeeded measured nothing: the run did not do what it was asked.
+    return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : failedCells(result).never.length ? 1 : 0;
   } finally {
     dispose();
     await nebula.close();
@@ -204,7 +222,11 @@ async function run(argv: string[]): Promise<number> {
 export const command: Command = {
   name: 'bench',
   summary: 'benchmark functions on every runtime (try: nebula bench --quick)',
-  usage,
-  options: benchOptions,
+  get usage() {
+    return usage();
+  },
+  get options() {
+    return benchOptions();
+  },
   run,
 };

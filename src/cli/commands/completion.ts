@@ -1,27 +1,28 @@
 /** `nebula completion bash|zsh`: a shell completion script made from the commands' own flag lists. */
 import { BUILTIN_NAMES } from '../../builtins.js';
-import { RUNTIME_KINDS } from '../../runtimes/index.js';
+import { meterDescriptors } from '../../meters/registry.js';
+import { runtimeKinds } from '../../runtimes/registry.js';
 import { INVOCATION_MODES } from '../../types.js';
 import { CliError, parse, type Command } from '../args.js';
 
 /** Flags whose value is a file or folder, and flags with a fixed set of values. */
 const FILE_FLAGS = ['config', 'out', 'export-csv', 'markdown', 'html'];
-const VALUES: Record<string, readonly string[]> = {
-  runtimes: RUNTIME_KINDS,
-  runtime: RUNTIME_KINDS,
-  'baseline-runtime': RUNTIME_KINDS,
+const values = (): Record<string, readonly string[]> => ({
+  runtimes: runtimeKinds(),
+  runtime: runtimeKinds(),
+  'baseline-runtime': runtimeKinds(),
   modes: INVOCATION_MODES,
   mode: INVOCATION_MODES,
   functions: BUILTIN_NAMES,
   order: ['interleaved', 'shuffled'],
-  meter: ['estimate', 'rapl', 'none', 'gude://'],
-};
+  meter: [...meterDescriptors().map((d) => d.usage.replace(/:\/\/.*$/, '://')), 'none'],
+});
 
 const flagsOf = (c: Command) => [...Object.keys(c.options), 'help'].map((f) => `--${f}`);
 
 function bash(commands: Command[]): string {
   const cases = commands.map((c) => `    ${c.name}) opts="${flagsOf(c).join(' ')}" ;;`).join('\n');
-  const values = Object.entries(VALUES)
+  const prevCases = Object.entries(values())
     .map(([flag, vs]) => `    --${flag}) COMPREPLY=( $(compgen -W "${vs.join(' ')}" -- "$cur") ); return ;;`)
     .join('\n');
   return `# bash completion for nebula. Load it with: eval "$(nebula completion bash)"
@@ -34,7 +35,7 @@ _nebula() {
     return
   fi
   case "$prev" in
-${values}
+${prevCases}
     ${FILE_FLAGS.map((f) => `--${f}`).join('|')}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
   esac
   case "\${COMP_WORDS[1]}" in
@@ -49,13 +50,14 @@ complete -o default -F _nebula nebula
 }
 
 function zsh(commands: Command[]): string {
+  const known = values();
   const q = (t: string) => t.replace(/'/g, `'\\''`).replace(/[[\]:]/g, '\\$&');
   const spec = (c: Command) =>
     Object.entries(c.options)
       .map(([flag, o]) => {
         const many = o.multiple ? '*' : '';
         if (o.type === 'boolean') return `'${many}--${flag}'`;
-        const action = VALUES[flag] ? `(${VALUES[flag].join(' ')})` : FILE_FLAGS.includes(flag) ? '_files' : ' ';
+        const action = known[flag] ? `(${known[flag].join(' ')})` : FILE_FLAGS.includes(flag) ? '_files' : ' ';
         return `'${many}--${flag}=:${flag}:${action}'`;
       })
       .concat(["'(-h --help)'{-h,--help}", "'*:file:_files'"])

@@ -5,7 +5,8 @@ import { textTable } from '../table.js';
 
 const usage = `Usage: nebula functions [--json]
 
-Lists the deployed functions (the built-ins), their runtimes and wasm size; --json adds each artifact.`;
+Lists the deployed functions (the built-ins), their runtimes and the size of the artifact of the
+first (the runtime an invocation takes by default); --json adds each artifact.`;
 
 const options = { json: { type: 'boolean' } } as const;
 
@@ -16,7 +17,8 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new CliError('nebula functions takes no positional arguments; see --help.');
-  const nebula = new Nebula();
+  // Only listing: nothing to warm up.
+  const nebula = new Nebula({ warmUp: false, meter: null });
   try {
     const list = await nebula.functions();
     if (values.json) {
@@ -26,8 +28,13 @@ async function run(argv: string[]): Promise<number> {
     const size = (n?: number) => (n === undefined ? '–' : `${(n / 1024).toFixed(1)} KiB`);
     console.log(
       textTable(
-        ['name', 'runtimes', 'wasm', 'description'],
-        list.map((f) => [f.name, f.runtimes.join(', '), size(f.artifacts.wasm?.sizeBytes), f.description ?? '']),
+        ['name', 'runtimes', 'size', 'description'],
+        list.map((f) => [
+          f.name,
+          f.runtimes.join(', '),
+          size(f.runtimes[0] && f.artifacts[f.runtimes[0]]?.sizeBytes),
+          f.description ?? '',
+        ]),
       ),
     );
     return 0;

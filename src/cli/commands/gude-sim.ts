@@ -19,7 +19,7 @@ function parseTrace(text: string): PowerTrace {
   if (m) {
     const mean = Number(m[1]);
     const amp = Number(m[2]);
-    const period = parseDuration(m[3]!, '--trace period');
+    const period = parseDuration(m[3]!, '--trace period', true);
     return (t: number) => mean + amp * Math.sin((2 * Math.PI * t) / period);
   }
   throw new CliError(`--trace is constant:W, sine:MEAN:AMPLITUDE:PERIOD (e.g. sine:50:10:10s) or cpu, got "${text}".`);

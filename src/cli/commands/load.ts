@@ -1,20 +1,22 @@
 /** `nebula load`: open-loop load at constant or Poisson arrivals, a rate or a sweep of rates, per function x runtime x mode. */
 import { join } from 'node:path';
 import { runLoad } from '../../experiment/load/run-load.js';
+import { termText } from '../../experiment/report/escape.js';
 import { RUN_FILES } from '../../experiment/run-folder.js';
 import { writeLoadReports } from '../../experiment/load/report.js';
 import { Nebula } from '../../nebula.js';
-import { RUNTIME_KINDS } from '../../runtimes/index.js';
+import { meterFromUrl, meterUsage } from '../../meters/registry.js';
+import { runtimeKinds } from '../../runtimes/registry.js';
 import { INVOCATION_MODES } from '../../types.js';
-import { CliError, parse, type Command } from '../args.js';
+import { CliError, type Command } from '../args.js';
 import { onInterrupt } from '../interrupt.js';
-import { loadOptions, planLoad } from '../load-plan.js';
+import { loadOptions, parseLoad, planLoad } from '../load-plan.js';
 import { loadSummary } from '../load-summary.js';
-import { meterFromSpec } from '../meter-spec.js';
 import { Progress } from '../progress.js';
 import { deployOwn } from './bench.js';
 
-const usage = `Usage: nebula load [options]
+/** The help text, with the runtimes and meters registered when it is asked for. */
+const usage = () => `Usage: nebula load [options]
 
 Sends invocations at their own pace (open loop: constant or Poisson arrivals), whatever the
 engine is doing, and measures each one's latency from its intended send time, queue time
@@ -24,13 +26,12 @@ run.json, records.jsonl and summary.json into a new folder.
 
 Functions:
   --functions a,b        which to load (default fib, or the ones you add)
-  --wasm NAME=PATH       your own WASI component or preview1 module (repeatable)
-  --docker NAME=IMAGE    your own image, already in the engine (repeatable)
+  --<runtime> NAME=...   your own function on a runtime, as nebula bench takes it (nebula bench --help lists them)
   --binary NAME=PATH     a static Linux binary, deployed to every runtime that takes one (repeatable)
   --inputs fib=20        one input per function (default: the built-ins' small inputs)
 
 Load:
-  --runtimes LIST        from ${RUNTIME_KINDS.join(',')} (default: all; one that cannot run here is skipped with a note)
+  --runtimes LIST        from ${runtimeKinds().join(',')} (default: all; one that cannot run here is skipped with a note)
   --modes LIST           from ${INVOCATION_MODES.join(',')} (default warm)
   --rate R               arrivals per second, e.g. 200/s (default 100/s)
   --rates LIST           a sweep, e.g. 50,100,200,400/s: each rate is a step, in ascending order
@@ -43,7 +44,7 @@ Load:
   --warmup N             unrecorded invocations of each series first (default 2)
   --timeout DURATION     per invocation, and the longest wait in the queue (default 10s)
   --seed N               seed of Poisson arrivals (default 1)
-  --meter SPEC           estimate | rapl | gude://HOST[:PORT][/portN|/lineN] | none (default estimate)
+  --meter URL            ${meterUsage()} (default estimate)
   --baseline DURATION    idle power measured first (default 10s; 0 for none)
 
 Output:
@@ -53,9 +54,9 @@ Output:
   -h, --help`;
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, 'load', loadOptions);
+  const { values, positionals } = parseLoad(argv);
   if (values.help) {
-    console.log(usage);
+    console.log(usage());
     return 0;
   }
   if (positionals.length)
@@ -77,7 +78,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const progress = new Progress();
-  const nebula = new Nebula({ meter: meterFromSpec(plan.meter) });
+  const nebula = new Nebula({ meter: meterFromUrl(plan.meter) });
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const dispose = onInterrupt((signal) => {
@@ -86,7 +87,9 @@ async function run(argv: string[]): Promise<number> {
     ac.abort();
   });
   try {
-    await deployOwn(nebula, plan.specs, s.skipUnavailable, (t) => progress.line(`note: ${t}`));
+    // A meter that cannot be read fails the run before any work (exit 1); --meter none runs without energy.
+    if (nebula.meter) await nebula.checkMeter();
+    await deployOwn(nebula, plan.specs, s.skipUnavailable, (t) => progress.line(termText(`note: ${t}`, true)));
     let label = '';
     const result = await runLoad(nebula, s, {
       signal: ac.signal,
@@ -103,7 +106,7 @@ async function run(argv: string[]): Promise<number> {
         );
       },
       onTick: (done, total) => progress.tick(done, total, label),
-      onNote: (t) => progress.line(`note: ${t}`),
+      onNote: (t) => progress.line(termText(`note: ${t}`, true)),
     });
     const files = {
       'run.json': join(s.outDir, RUN_FILES.run),
@@ -123,7 +126,11 @@ async function run(argv: string[]): Promise<number> {
 export const command: Command = {
   name: 'load',
   summary: 'open-loop load: latency from the intended send time, the knee, energy per invocation under load',
-  usage,
-  options: loadOptions,
+  get usage() {
+    return usage();
+  },
+  get options() {
+    return loadOptions();
+  },
   run,
 };

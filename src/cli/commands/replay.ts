@@ -1,26 +1,28 @@
 /** `nebula replay TRACE`: a workload trace replayed under keep-alive policies, cold starts and energy side by side. */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILTIN_NAMES, builtinFunctions } from '../../builtins.js';
+import { BUILTIN_NAMES } from '../../builtins.js';
 import { UsageError } from '../../errors.js';
 import { parsePolicy } from '../../experiment/replay/policies.js';
-import { runReplay } from '../../experiment/replay/run-replay.js';
+import { keepingRuntimes, runReplay } from '../../experiment/replay/run-replay.js';
+import { termText } from '../../experiment/report/escape.js';
 import { parseTrace, type TraceWindow } from '../../experiment/replay/trace.js';
 import { RUN_FILES, checkOutDir } from '../../experiment/run-folder.js';
 import { QUICK_INPUTS } from '../../experiment/run/config.js';
 import { writeLoadReports } from '../../experiment/load/report.js';
 import { Nebula } from '../../nebula.js';
-import { RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
+import { meterFromUrl, meterUsage } from '../../meters/registry.js';
+import { builtinFunctions, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
 import type { FunctionSpec } from '../../types.js';
-import { CliError, parse, parseDuration, parseList, parseWhole, type Command } from '../args.js';
-import { inputsFromFlags } from '../bench-plan.js';
+import { CliError, parse, parseDuration, parseList, parseWhole, type Command, type Parsed } from '../args.js';
+import { inputsFromFlags, withRuntimeFlags } from '../bench-plan.js';
 import { functionsFromFlags } from '../functions-spec.js';
 import { onInterrupt } from '../interrupt.js';
-import { meterFromSpec } from '../meter-spec.js';
 import { Progress } from '../progress.js';
 import { replaySummary, traceLabel } from '../replay-summary.js';
 
-const usage = `Usage: nebula replay TRACE [options]
+/** The help text, with the runtimes and meters registered when it is asked for. */
+const usage = () => `Usage: nebula replay TRACE [options]
 
 Replays a workload trace under keep-alive policies, the same arrivals under each, and reports per
 policy the cold starts, latency, sandboxes kept over time, keep-warm energy, invocation energy and
@@ -34,16 +36,18 @@ Trace:
   --functions a,b        what trace functions run, in turn (default fib)
   --map f1=fib,f2=prime  trace function (f1, f2, ... as listed, or its id) to function (repeatable)
   --inputs fib=20        one input per function (default: the built-ins' small inputs)
-  --wasm / --docker / --binary NAME=...   your own functions, as nebula bench takes them
+  --<runtime> NAME=...   your own function on a runtime, as nebula bench takes it (nebula bench --help lists them)
+  --binary NAME=PATH     a static Linux binary, deployed to every runtime that takes one
 
 Policies:
   --policies LIST        none, fixed:DURATION, histogram[:range=4h,bin=1m,head=5,tail=99,margin=0.1,
                          min=10,cv=2,out=0.5,fallback=4h] (default none,fixed:10m,histogram)
-  --runtimes LIST        from ${RUNTIME_KINDS.join(',')} (default docker: its warm pool offers keep-alive control)
+  --runtimes LIST        from ${runtimeKinds().join(',')} (default: those whose kept sandboxes a policy can
+                         steer, ${keepingRuntimes().join(', ') || 'none registered'}; every runtime with --policies none)
   --keep-warm-watts R=W  power per kept sandbox on runtime R, W (default: measured first with a meter)
   --max-in-flight N      invocations running at once at most (default 256)
   --timeout DURATION     per invocation (default 30s)
-  --meter SPEC           estimate | rapl | gude://HOST[:PORT][/portN|/lineN] | none (default estimate)
+  --meter URL            ${meterUsage()} (default estimate)
   --baseline DURATION    idle power measured first (default 5s; 0 for none)
 
 Output:
@@ -52,14 +56,13 @@ Output:
   --dry-run              check everything and print the plan; run nothing
   -h, --help`;
 
-const options = {
+/** The flags of `nebula replay` besides the runtimes' own. */
+const REPLAY_FLAGS = {
   window: { type: 'string' },
   speed: { type: 'string' },
   functions: { type: 'string' },
   map: { type: 'string', multiple: true },
   inputs: { type: 'string', multiple: true },
-  wasm: { type: 'string', multiple: true },
-  docker: { type: 'string', multiple: true },
   binary: { type: 'string', multiple: true },
   policies: { type: 'string' },
   runtimes: { type: 'string' },
@@ -92,10 +95,16 @@ function parseWindow(text: string): TraceWindow {
   return w;
 }
 
+/** Parses `nebula replay`'s arguments: its own flags and each registered runtime's `--<kind>`. */
+function parseReplay(argv: string[]): { values: Parsed<typeof REPLAY_FLAGS>['values']; positionals: string[] } {
+  const { values, positionals } = parse(argv, 'replay', withRuntimeFlags(REPLAY_FLAGS, 'replay'));
+  return { values, positionals };
+}
+
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, 'replay', options);
+  const { values, positionals } = parseReplay(argv);
   if (values.help) {
-    console.log(usage);
+    console.log(usage());
     return 0;
   }
   if (positionals.length !== 1) throw new CliError('nebula replay takes one trace file. (see --help)');
@@ -116,11 +125,15 @@ async function run(argv: string[]): Promise<number> {
   const policies = values.policies ? parseList(values.policies, '--policies') : ['none', 'fixed:10m', 'histogram'];
   for (const p of policies) parsePolicy(p);
   const runtimes = values.runtimes
-    ? parseList<RuntimeKind>(values.runtimes, '--runtimes', RUNTIME_KINDS)
-    : (['docker'] as RuntimeKind[]);
+    ? parseList<RuntimeKind>(values.runtimes, '--runtimes', runtimeKinds())
+    : policies.every((p) => p === 'none')
+      ? runtimeKinds()
+      : keepingRuntimes();
+  if (!runtimes.length)
+    throw new CliError("No registered runtime keeps sandboxes under a policy's control; replay with --policies none.");
 
   // What each trace function runs.
-  const own = functionsFromFlags({ wasm: values.wasm, docker: values.docker, binary: values.binary });
+  const own = functionsFromFlags(values as Partial<Record<string, string[]>>);
   const specs = new Map<string, FunctionSpec>([...builtinFunctions(), ...own].map((s) => [s.name, s]));
   const functions = values.functions
     ? parseList(values.functions, '--functions')
@@ -131,7 +144,7 @@ async function run(argv: string[]): Promise<number> {
     if (!specs.has(f))
       throw new UsageError(
         'FUNCTION_NOT_FOUND',
-        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --wasm, --docker or --binary.`,
+        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --binary or a runtime's own flag (see --help).`,
       );
     return f;
   };
@@ -163,10 +176,10 @@ async function run(argv: string[]): Promise<number> {
   const watts: Partial<Record<RuntimeKind, number>> = {};
   for (const pair of values['keep-warm-watts'] ?? []) {
     const [rt, w] = pair.split('=');
-    const kind = parseList<RuntimeKind>(rt ?? '', '--keep-warm-watts', RUNTIME_KINDS)[0]!;
+    const kind = parseList<RuntimeKind>(rt ?? '', '--keep-warm-watts', runtimeKinds())[0]!;
     const v = Number(w);
     if (!(v >= 0) || !Number.isFinite(v))
-      throw new CliError(`--keep-warm-watts takes RUNTIME=WATTS such as docker=0.05, got "${pair}".`);
+      throw new CliError(`--keep-warm-watts takes RUNTIME=WATTS such as ${runtimeKinds()[0]}=0.05, got "${pair}".`);
     watts[kind] = v;
   }
   const outDir = values.out ?? `nebula-results/replay-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
@@ -201,7 +214,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const progress = new Progress();
-  const nebula = new Nebula({ meter: meterFromSpec(values.meter ?? 'estimate') });
+  const nebula = new Nebula({ meter: meterFromUrl(values.meter ?? 'estimate') });
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const dispose = onInterrupt((signal) => {
@@ -210,6 +223,8 @@ async function run(argv: string[]): Promise<number> {
     ac.abort();
   });
   try {
+    // A meter that cannot be read fails the run before any work (exit 1); --meter none runs without energy.
+    if (nebula.meter) await nebula.checkMeter();
     const result = await runReplay(
       nebula,
       {
@@ -236,7 +251,7 @@ async function run(argv: string[]): Promise<number> {
             count,
           ),
         onTick: (done, total) => progress.tick(done, total),
-        onNote: (t) => progress.line(`note: ${t}`),
+        onNote: (t) => progress.line(termText(`note: ${t}`, true)),
       },
     );
     const files = {
@@ -257,7 +272,11 @@ async function run(argv: string[]): Promise<number> {
 export const command: Command = {
   name: 'replay',
   summary: 'replay a workload trace under keep-alive policies: cold starts, latency, keep-warm and invocation energy',
-  usage,
-  options,
+  get usage() {
+    return usage();
+  },
+  get options() {
+    return withRuntimeFlags(REPLAY_FLAGS, 'replay');
+  },
   run,
 };

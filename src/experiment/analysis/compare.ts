@@ -3,6 +3,7 @@
  * A and B, the ratio B / A with a 95% interval, and a Mann-Whitney U test of whether B's values
  * tend to differ from A's, with Holm's correction over all the tests made.
  */
+import { own } from '../../own-keys.js';
 import { mannWhitney, medianRatio, summarize } from '../../stats.js';
 import type { InvocationRecord } from '../../types.js';
 import { energyRatio, figureMetric, figureSource } from './energy-figures.js';
@@ -76,8 +77,8 @@ export function holm(ps: number[]): number[] {
 function differences(a: ExperimentResult, b: ExperimentResult): string[] {
   const notes: string[] = [];
   for (const k of new Set([...Object.keys(a.machine), ...Object.keys(b.machine)]))
-    if (String(a.machine[k]) !== String(b.machine[k]))
-      notes.push(`${k} differs: A ${a.machine[k] ?? '?'}, B ${b.machine[k] ?? '?'}.`);
+    if (String(own(a.machine, k)) !== String(own(b.machine, k)))
+      notes.push(`${k} differs: A ${own(a.machine, k) ?? '?'}, B ${own(b.machine, k) ?? '?'}.`);
   const meter = (r: ExperimentResult) => (r.meter ? `${r.meter.name}${r.meter.estimate ? ' (estimate)' : ''}` : 'none');
   if (meter(a) !== meter(b)) notes.push(`meter differs: A ${meter(a)}, B ${meter(b)}.`);
   if (a.config.repetitions !== b.config.repetitions)

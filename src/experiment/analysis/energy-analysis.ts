@@ -4,7 +4,7 @@
  * and the advisor's inputs built from them, all kept in summary.json.
  */
 import { differenceCi95, summarize } from '../../stats.js';
-import type { AdvisorInput, EnergyFigure } from '../../energy/advisor.js';
+import type { AdvisorInput, AdvisorFigure } from '../../energy/advisor.js';
 import type { RuntimeKind } from '../../runtimes/index.js';
 import type { InvocationMode, InvocationRecord } from '../../types.js';
 import type { KeepWarmResult } from '../run/keep-warm.js';
@@ -18,8 +18,8 @@ interface CellEnergySplit {
   input: unknown;
   /** Records with a settled figure. */
   n: number;
-  startupJ: EnergyFigure | null;
-  execJ: EnergyFigure | null;
+  startupJ: AdvisorFigure | null;
+  execJ: AdvisorFigure | null;
   /** Of the `n`, how many start-up / run parts held two or more samples (the rest are interpolated). */
   startupMeasured: number;
   execMeasured: number;
@@ -31,7 +31,7 @@ interface BatchStartup {
   runtime: RuntimeKind;
   input: unknown;
   reference: 'warm' | 'prewarmed';
-  startupJ: EnergyFigure;
+  startupJ: AdvisorFigure;
 }
 
 /** Everything the energy step found (the `energy` field of summary.json). */
@@ -47,7 +47,7 @@ export interface EnergyAnalysis {
 
 const J_PER_WH = 3600;
 
-function median(values: number[], source: string): EnergyFigure | null {
+function median(values: number[], source: string): AdvisorFigure | null {
   const s = summarize(values);
   if (s.n === 0) return null;
   return { value: s.median, ci95: s.n >= 6 ? s.ci95 : null, source };

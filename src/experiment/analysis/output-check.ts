@@ -46,15 +46,20 @@ export function canonicalJson(value: unknown): string {
 /**
  * Compares the results of successful records per function and input. The reference is the most
  * frequent result; on a tie, the one the `baseline` runtime gave, else the first seen.
- * Results are compared exactly after JSON parsing (object key order ignored).
+ * Results are compared exactly after JSON parsing (object key order ignored). `variantOf` maps a
+ * function's pre-initialised twin to it: the twin's records join the function's groups.
  */
-export function checkOutputs(records: readonly InvocationRecord[], baseline?: RuntimeKind): OutputCheck {
+export function checkOutputs(
+  records: readonly InvocationRecord[],
+  baseline?: RuntimeKind,
+  variantOf: ReadonlyMap<string, string> = new Map(),
+): OutputCheck {
   const groups = new Map<string, InvocationRecord[]>();
   let compared = 0;
   for (const r of records) {
     if (!r.ok) continue;
     compared++;
-    const key = `${r.function}|${canonicalJson(r.input)}`;
+    const key = `${variantOf.get(r.function) ?? r.function}|${canonicalJson(r.input)}`;
     (groups.get(key) ?? groups.set(key, []).get(key)!).push(r);
   }
   const mismatches: OutputMismatch[] = [];

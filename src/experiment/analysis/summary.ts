@@ -4,6 +4,7 @@
  * `nebula report` and `nebula compare` read this module, never the runner.
  */
 import type { RuntimeKind } from '../../runtimes/index.js';
+import { keyTable } from '../../own-keys.js';
 import { medianRatio, summarize, type Summary } from '../../stats.js';
 import type {
   Baseline,
@@ -19,11 +20,15 @@ import { energyFigure, energyRatio, figureMetric, figureSource, type EnergyFigur
 import type { MicroResult } from '../run/micro.js';
 import { checkOutputs, type OutputCheck } from './output-check.js';
 import { cellKey, type Cell } from '../cell.js';
+import type { RunSnapshot } from '../run/preinit-variants.js';
 
 export interface CellSummary extends Cell {
   ok: number;
   failed: number;
+  /** Failed records by error code. */
   errors: Record<string, number>;
+  /** The first failed record's error: what the terminal and the reports show of a failing cell. */
+  firstError?: { code: string; message: string };
   /** Successful records whose result differs from the reference (see `outputCheck`). */
   mismatched: number;
   metrics: Record<string, Summary>;
@@ -76,6 +81,8 @@ export interface ExperimentResult {
   energy?: EnergyAnalysis;
   /** The energy of the measured runs divided up: the records' shares, unattributed, and their balance (with a meter). */
   ledger?: EnergyLedger;
+  /** The snapshots the run's pre-initialised functions started from, against their originals. */
+  snapshots?: RunSnapshot[];
 }
 
 const METRICS = [
@@ -140,13 +147,18 @@ export function summarizeRecords(
     const key = recordCellKey(r);
     (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(r);
   }
-  const outputCheck = checkOutputs(records, options.baseline);
+  const variantOf = new Map(cells.flatMap((c) => (c.variantOf ? [[c.function, c.variantOf] as const] : [])));
+  const outputCheck = checkOutputs(records, options.baseline, variantOf);
   const bad = new Set(outputCheck.mismatches.flatMap((m) => m.recordIds));
   const out: CellSummary[] = cells.map((c) => {
     const recs = byKey.get(cellKey(c)) ?? [];
     const ok = recs.filter((r) => r.ok);
-    const errors: Record<string, number> = {};
-    for (const r of recs) if (!r.ok) errors[r.error?.code ?? 'UNKNOWN'] = (errors[r.error?.code ?? 'UNKNOWN'] ?? 0) + 1;
+    const errors = keyTable<number>();
+    for (const r of recs) {
+      if (r.ok) continue;
+      const code = String(r.error?.code ?? 'UNKNOWN');
+      errors[code] = (errors[code] ?? 0) + 1;
+    }
     const metrics: Record<string, Summary> = {};
     for (const m of METRICS) {
       const s = summarize(ok.map((r) => metricOf(r, m)));
@@ -162,6 +174,8 @@ export function summarizeRecords(
       metrics,
     };
     if (batch) cell.batch = batch;
+    const failure = recs.find((r) => !r.ok)?.error;
+    if (failure) cell.firstError = { code: String(failure.code), message: String(failure.message ?? '') };
     const interpolated =
       ok.filter((r) => (r.energy as { quality?: string } | null)?.quality === 'interpolated').length > ok.length / 2;
     const energy = energyFigure(
@@ -179,13 +193,16 @@ export function summarizeRecords(
   if (baseline) {
     const summaries = new Map(out.map((c) => [cellKey(c), c]));
     for (const base of cells.filter((c) => c.runtime === baseline)) {
+      // A pre-initialised twin is compared with its function on the baseline runtime.
       const others = cells.filter(
-        (c) => c.runtime !== baseline && cellKey({ ...c, runtime: baseline }) === cellKey(base),
+        (c) =>
+          c.runtime !== baseline &&
+          cellKey({ ...c, function: c.variantOf ?? c.function, runtime: baseline }) === cellKey(base),
       );
       const a = (byKey.get(cellKey(base)) ?? []).filter((r) => r.ok);
       for (const other of others) {
         const b = (byKey.get(cellKey(other)) ?? []).filter((r) => r.ok);
-        const row = { function: base.function, mode: base.mode, input: base.input, runtime: other.runtime, baseline };
+        const row = { function: other.function, mode: base.mode, input: base.input, runtime: other.runtime, baseline };
         for (const metric of TIMINGS) {
           const { ratio, ci95 } = medianRatio(
             a.map((r) => metricOf(r, metric)),

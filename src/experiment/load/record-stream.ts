@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import type { Nebula } from '../../nebula.js';
 import { RecordLog } from '../../record-log.js';
-import { failedOutcome, newId, toRecord } from '../../record.js';
+import { newId, toRecord } from '../../record.js';
+import { failedOutcome } from '../../runtimes/outcome.js';
 import type { RuntimeKind } from '../../runtimes/index.js';
 import type { InvocationMode, InvocationRecord } from '../../types.js';
 import { RUN_FILES } from '../run-folder.js';

@@ -3,7 +3,7 @@
  * before anything runs.
  */
 import { UsageError } from '../../errors.js';
-import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
+import { isRuntimeKind, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
 import { QUICK_INPUTS } from '../run/config.js';
 import { ARRIVAL_PROCESSES, type ArrivalProcess } from './arrivals.js';
@@ -84,8 +84,9 @@ function whole(field: string, value: unknown, min: number, max = Number.MAX_SAFE
 export function resolveLoadSpec(spec: LoadSpec): ResolvedLoadSpec {
   if (!Array.isArray(spec.functions) || !spec.functions.length || spec.functions.some((f) => typeof f !== 'string'))
     throw bad('functions', 'must be a list of one or more function names', spec.functions);
-  const runtimes = spec.runtimes ?? [...RUNTIME_KINDS];
-  for (const r of runtimes) if (!isRuntimeKind(r)) throw bad('runtimes', `must be from ${RUNTIME_KINDS.join(', ')}`, r);
+  const runtimes = spec.runtimes ?? runtimeKinds();
+  for (const r of runtimes)
+    if (!isRuntimeKind(r)) throw bad('runtimes', `must be from ${runtimeKinds().join(', ')}`, r);
   const modes = spec.modes ?? ['warm'];
   for (const m of modes)
     if (!INVOCATION_MODES.includes(m)) throw bad('modes', `must be from ${INVOCATION_MODES.join(', ')}`, m);

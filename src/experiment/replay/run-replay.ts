@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { isoFromMs, nowMs } from '../../clock.js';
 import { isNebulaError, NebulaError, UsageError } from '../../errors.js';
 import type { Nebula } from '../../nebula.js';
-import type { RuntimeKind } from '../../runtimes/index.js';
+import { descriptorOf, runtimeDescriptors, type RuntimeKind } from '../../runtimes/registry.js';
 import type { SandboxKeeper } from '../../runtimes/runtime.js';
 import type { Baseline, FunctionSpec, InvocationRecord } from '../../types.js';
 import { generate } from '../load/generator.js';
@@ -96,21 +96,35 @@ async function checkKeepers(nebula: Nebula, spec: ReplaySpec, policies: KeepAliv
   const keeping = policies.find((p) => p.name !== 'none');
   if (!keeping) return;
   const specs = new Map(Object.values(spec.mapping).map((m) => [m.spec.name, m.spec]));
-  for (const runtime of spec.runtimes)
+  for (const runtime of spec.runtimes) {
+    const d = descriptorOf(runtime);
+    if (!d.keepsWarm?.keeper)
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `The ${runtime} runtime ${d.keepsWarm ? 'offers no control of its kept sandboxes' : 'keeps no sandboxes'}, so the policy ${keeping.name} cannot be enforced on it; replay it under "none" only, or choose a runtime that keeps sandboxes under control (${keepingRuntimes().join(', ') || 'none is registered'}).`,
+      );
     for (const fnSpec of specs.values()) {
       const { builtin: _builtin, ...own } = fnSpec;
       const name = 'replay-check';
       await nebula.deploy({ ...own, name });
       try {
         if (!(await nebula.keeper(name, runtime)))
-          throw new UsageError(
-            'INVALID_ARGUMENT',
-            `The ${runtime} runtime offers no control of its kept sandboxes, so the policy ${keeping.name} cannot be enforced on it; replay it under "none" only, or choose another runtime.`,
+          throw new NebulaError(
+            'RUNTIME_ERROR',
+            `The ${runtime} runtime's descriptor says it offers a keeper, but its prepared function has none.`,
           );
       } finally {
         await nebula.undeploy(name);
       }
     }
+  }
+}
+
+/** The registered runtimes whose kept sandboxes a keep-alive policy can steer. */
+export function keepingRuntimes(): RuntimeKind[] {
+  return runtimeDescriptors()
+    .filter((d) => d.keepsWarm?.keeper)
+    .map((d) => d.kind);
 }
 
 /** How often the kept sandboxes are counted, in trace time, ms. */

@@ -1,6 +1,7 @@
 /** `nebula compare` as Markdown and as a self-contained HTML page, and its table rows. */
 import type { CompareRow, RunComparison } from '../analysis/compare.js';
 import { fmtInput, fmtMs, fmtP, fmtRatio, fmtWh } from './format.js';
+import { mdText } from './escape.js';
 import { esc, htmlTable, mdTable, runtimeLabel } from './kit.js';
 
 const HEAD = ['function', 'input', 'runtime', 'mode', 'metric', 'A', 'B', 'B / A [95% interval]', 'p (Holm)', ''];
@@ -43,10 +44,10 @@ export function compareMarkdown(c: RunComparison): string {
   return [
     '# nebula-faas: run B against run A',
     '',
-    `- A: ${c.a.dir} (${c.a.startedAt}, ${c.a.records} records${c.a.interrupted ? ', interrupted' : ''})`,
-    `- B: ${c.b.dir} (${c.b.startedAt}, ${c.b.records} records${c.b.interrupted ? ', interrupted' : ''})`,
+    `- A: ${mdText(c.a.dir)} (${mdText(c.a.startedAt)}, ${c.a.records} records${c.a.interrupted ? ', interrupted' : ''})`,
+    `- B: ${mdText(c.b.dir)} (${mdText(c.b.startedAt)}, ${c.b.records} records${c.b.interrupted ? ', interrupted' : ''})`,
     '',
-    ...[...c.notes, ...lists(c)].map((n) => `> ${n}\n`),
+    ...[...c.notes, ...lists(c)].map((n) => `> ${mdText(n, true)}\n`),
     EXPLAIN,
     '',
     mdTable(HEAD, compareCells(c)),

@@ -55,7 +55,7 @@ export function fmtAboveIdle(
   return `not distinguishable from idle (± ${fmt(Math.max(Math.abs(lo), Math.abs(hi)))})`;
 }
 
-/** A size in bytes with a binary prefix (B, KiB, MiB, GiB), three significant digits. */
+/** A size in bytes with a binary prefix, three significant digits: `512 B`, `30.1 KiB`, `3.04 MiB`, `1.5 GiB`. */
 export function fmtBytes(bytes: number | undefined): string {
   if (bytes === undefined || !Number.isFinite(bytes)) return '–';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -3,8 +3,9 @@
  * body, so both reports say the same thing. Other report fragments (energy, keep-warm) build
  * their sections from these.
  */
-import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
+import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/registry.js';
 import type { InvocationMode } from '../../types.js';
+import { mdText } from './escape.js';
 import { fmtInput } from './format.js';
 import type { Cell } from '../cell.js';
 import type { ExperimentResult } from '../analysis/summary.js';
@@ -46,9 +47,9 @@ export function htmlTable(head: string[], body: string[][], numericFrom = head.l
     .join('')}</tbody></table>`;
 }
 
-/** A Markdown table (pipes in cells escaped). */
+/** A Markdown table; cells are text (escaped as {@link mdText} says, as `htmlTable` escapes for HTML). */
 export function mdTable(head: string[], body: string[][]): string {
-  const row = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  const row = (cells: string[]) => `| ${cells.map((c) => mdText(c)).join(' | ')} |`;
   return [row(head), row(head.map(() => '---')), ...body.map(row)].join('\n');
 }
 

@@ -1,5 +1,6 @@
 /** report.md: the report's sections as Markdown, for a terminal or a pull request. */
 import type { ExperimentResult } from '../analysis/summary.js';
+import { mdText } from './escape.js';
 import { buildSections } from './kit.js';
 import { REPORT_SECTIONS } from './sections.js';
 import { banners } from './sections-run.js';
@@ -11,8 +12,9 @@ export function renderMarkdown(r: ExperimentResult): string {
   out.push(`${r.startedAt} to ${r.finishedAt}; ${r.cells.length} cells.`, '');
   const warn = estimateWarning(r);
   if (warn) out.push(`> **${warn}**`, '');
+  // Banners carry notes and outputs from outside: escaped, as every table cell is.
   for (const b of banners(r))
-    out.push(`> ${b.level === 'error' ? '**' : ''}${b.text}${b.level === 'error' ? '**' : ''}`, '');
+    out.push(`> ${b.level === 'error' ? '**' : ''}${mdText(b.text, true)}${b.level === 'error' ? '**' : ''}`, '');
   for (const s of buildSections(REPORT_SECTIONS, r)) {
     if (!s.markdown) continue;
     out.push(`## ${s.title}`, '');

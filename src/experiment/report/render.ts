@@ -3,13 +3,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
-import { loadRun } from '../run-folder.js';
+import { loadRun, RUN_FILES } from '../run-folder.js';
 import type { ExperimentResult } from '../analysis/summary.js';
 
 /** Writes report.md and report.html into `dir`; returns their paths. */
 export function writeReports(dir: string, result: ExperimentResult): { markdown: string; html: string } {
-  const markdown = join(dir, 'report.md');
-  const html = join(dir, 'report.html');
+  const markdown = join(dir, RUN_FILES.markdown);
+  const html = join(dir, RUN_FILES.html);
   writeFileSync(markdown, renderMarkdown(result));
   writeFileSync(html, renderHtml(result));
   return { markdown, html };

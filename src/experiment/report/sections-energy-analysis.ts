@@ -4,7 +4,7 @@
  * Empty when the experiment had no energy step.
  */
 import { htmlTable, mdTable, runtimeLabel, type ReportSection } from './kit.js';
-import { advise, type Advice, type EnergyFigure } from '../../energy/advisor.js';
+import { advise, type Advice, type AdvisorFigure } from '../../energy/advisor.js';
 import type { EnergyAnalysis } from '../analysis/energy-analysis.js';
 import { fmtAboveIdle, fmtInput, fmtMs } from './format.js';
 import type { ExperimentResult } from '../analysis/summary.js';
@@ -28,7 +28,7 @@ export function fmtJ(j: number | undefined | null): string {
  * figure whose interval reaches zero (or, without one, at or below zero) is not distinguishable
  * from idle, one wholly below zero is `below idle by ...` (see `fmtAboveIdle`).
  */
-export function fmtFigure(f: EnergyFigure | null, fmt: (x: number) => string = fmtJ): string {
+export function fmtFigure(f: AdvisorFigure | null, fmt: (x: number) => string = fmtJ): string {
   if (!f) return '–';
   return fmtAboveIdle(f.value, f.ci95, fmt);
 }

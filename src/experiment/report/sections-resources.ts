@@ -1,4 +1,5 @@
 /** The report section on what each cell's sandboxes used: CPU time and peak memory, from the kernel. */
+import { runtimeDescriptor } from '../../runtimes/registry.js';
 import type { Summary } from '../../stats.js';
 import { logBoxChart, type ChartRow } from './charts.js';
 import { fmtBytes, fmtInput, fmtMs } from './format.js';
@@ -9,6 +10,15 @@ import type { ExperimentResult } from '../analysis/summary.js';
 function medianCi(s: Summary | undefined, fmt: (v: number) => string, sep: string): string {
   if (!s) return '–';
   return `${fmt(s.median)}${sep}[${fmt(s.ci95[0])},${sep === '\n' ? '\u00a0' : ' '}${fmt(s.ci95[1])}]`;
+}
+
+/** Where each runtime of the run takes its figures from, as its descriptor says. */
+function sources(r: ExperimentResult): string {
+  const notes = [...new Set(r.cells.map((c) => c.runtime))]
+    .map((k) => [runtimeLabel(k), runtimeDescriptor(k)?.resourcesNote] as const)
+    .filter((n): n is readonly [string, string] => Boolean(n[1]))
+    .map(([label, note]) => `${label}: ${note}.`);
+  return notes.length ? `CPU time is user + system. ${notes.join(' ')} ` : 'CPU time is user + system. ';
 }
 
 export function resourcesSection(r: ExperimentResult): ReportSection | null {
@@ -33,8 +43,7 @@ export function resourcesSection(r: ExperimentResult): ReportSection | null {
     title: 'CPU time and peak memory',
     hint:
       "What each invocation's own sandbox used, as the kernel counted it: medians per invocation with the distribution-free 95% interval of the median. " +
-      "CPU time (user + system): Wasm, the worker thread's CPU clock from taking the run to its end (instantiation included); Docker, the container's cgroup (the runtime's set-up inside the container included, the engine's own work not); process, the run's cgroup or its wait4 rusage. " +
-      "Peak memory: Wasm, the instance's linear memory; Docker, the container's cgroup peak (page cache included); process, the run's cgroup peak or the largest resident set. " +
+      sources(r) +
       'A reused sandbox reports the most it held since it was made (docs/timing.md#resources). Box: quartiles; thick tick: median; line: min to p95. Log scale.',
     html: (rows.length ? logBoxChart('CPU time per invocation', rows) : '') + htmlTable(head, body('\n'), 4),
     markdown: mdTable(head, body(' ')),

@@ -1,9 +1,10 @@
 /** Report sections on the run as a whole: runtime comparisons, the output check, engine overhead, machine and configuration. */
+import { mdText } from './escape.js';
 import { fmtInput, fmtMs, fmtRatio, fmtW } from './format.js';
 import { describeMismatch } from '../analysis/output-check.js';
 import { belowIdle } from '../analysis/energy-figures.js';
-import { execNote, htmlTable, mdTable, runtimeLabel, type ReportSection } from './kit.js';
-import type { Comparison, ExperimentResult } from '../analysis/summary.js';
+import { cellLabel, execNote, htmlTable, mdTable, runtimeLabel, type ReportSection } from './kit.js';
+import type { CellSummary, Comparison, ExperimentResult } from '../analysis/summary.js';
 
 const TIMINGS = ['startupMs', 'execMs', 'totalMs'] as const;
 
@@ -21,7 +22,7 @@ export function comparisonsSection(r: ExperimentResult): ReportSection | null {
   const baseFigure = (c: Comparison) =>
     r.cells.find(
       (x) =>
-        x.function === c.function &&
+        x.function === (r.cells.find((t) => t.function === c.function)?.variantOf ?? c.function) &&
         x.mode === c.mode &&
         x.runtime === c.baseline &&
         fmtInput(x.input) === fmtInput(c.input),
@@ -81,6 +82,61 @@ export function comparisonsSection(r: ExperimentResult): ReportSection | null {
     hint,
     html: htmlTable(head, body('\n'), 4),
     markdown: mdTable(head, body(' ')),
+  };
+}
+
+/** A first error message as shown beside its cell: one line, at most 300 characters. */
+function firstMessage(c: CellSummary): string {
+  const text = (c.firstError?.message ?? '').replace(/\s+/g, ' ').trim();
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+}
+
+/** `FUNCTION_FAILED 3, TIMEOUT 1`: a cell's failed records by code. */
+function failureCodes(c: CellSummary): string {
+  return Object.entries(c.errors)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+}
+
+/** The cells with failed records, and those of them that never succeeded. */
+export function failedCells(r: ExperimentResult): { failed: CellSummary[]; never: CellSummary[] } {
+  const failed = r.cells.filter((c) => c.failed > 0);
+  return { failed, never: failed.filter((c) => c.ok === 0) };
+}
+
+/** One line per cell with failures: `fib(100) Wasm cold: 5 of 5 failed (FUNCTION_FAILED 5); first: ...`. */
+export function describeFailures(r: ExperimentResult): string[] {
+  return failedCells(r).failed.map(
+    (c) =>
+      `${cellLabel(c)}: ${c.failed} of ${c.ok + c.failed} failed (${failureCodes(c)})${c.firstError ? `; first: ${firstMessage(c)}` : ''}`,
+  );
+}
+
+/** Cells whose invocations failed: their error codes and the first message, so a failure never goes unexplained. */
+export function failuresSection(r: ExperimentResult): ReportSection | null {
+  const { failed, never } = failedCells(r);
+  if (!failed.length) return null;
+  const head = ['function', 'input', 'runtime', 'mode', 'failed', 'codes', 'first message'];
+  const body = failed.map((c) => [
+    c.function,
+    fmtInput(c.input),
+    runtimeLabel(c.runtime),
+    c.mode,
+    `${c.failed} of ${c.ok + c.failed}`,
+    failureCodes(c),
+    firstMessage(c),
+  ]);
+  return {
+    id: 'failures',
+    title: never.length ? 'Failures: cells that never succeeded' : 'Failures',
+    ...(never.length
+      ? {
+          warn: `${never.length} cell${never.length === 1 ? '' : 's'} never succeeded: ${never.map(cellLabel).join('; ')}. They have no figures.`,
+        }
+      : {}),
+    hint: 'Cells with failed invocations: how many, by error code, and the first error message (records.jsonl has every one).',
+    html: htmlTable(head, body),
+    markdown: mdTable(head, body),
   };
 }
 
@@ -154,7 +210,7 @@ export function machineSection(r: ExperimentResult): ReportSection | null {
     id: 'machine',
     title: 'Machine and configuration',
     html: htmlTable(['', ''], rows),
-    markdown: rows.map(([k, v]) => `- ${k}: ${v}`).join('\n'),
+    markdown: rows.map(([k, v]) => `- ${mdText(k ?? '')}: ${mdText(v ?? '')}`).join('\n'),
   };
 }
 

@@ -6,7 +6,14 @@ import type { SectionBuilder } from './kit.js';
 import { energyAnalysisSections } from './sections-energy-analysis.js';
 import { energySection } from './sections-energy.js';
 import { resourcesSection } from './sections-resources.js';
-import { comparisonsSection, machineSection, microSection, outputCheckSection } from './sections-run.js';
+import { preinitSection } from './sections-preinit.js';
+import {
+  comparisonsSection,
+  failuresSection,
+  machineSection,
+  microSection,
+  outputCheckSection,
+} from './sections-run.js';
 import {
   cellsSection,
   coldStartSection,
@@ -16,12 +23,14 @@ import {
 } from './sections-timing.js';
 
 export const REPORT_SECTIONS: SectionBuilder[] = [
+  failuresSection,
   outputCheckSection,
   coldStartSection,
   sandboxStartSection,
   runTimeSection,
   totalSection,
   resourcesSection,
+  preinitSection,
   energySection,
   energyAnalysisSections,
   comparisonsSection,

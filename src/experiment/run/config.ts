@@ -1,8 +1,10 @@
 /** An experiment's configuration: what the user gives, and the one place its defaults are resolved. */
 import { builtinInputs } from '../../builtins.js';
-import { UsageError } from '../../errors.js';
+import { MAX_TIMEOUT_MS } from '../../clock.js';
+import { shownValue, UsageError } from '../../errors.js';
+import { keysOf, unknownKey } from '../../known-keys.js';
 import { checkTimeoutMs } from '../../nebula.js';
-import { isRuntimeKind, RUNTIME_KINDS, type RuntimeKind } from '../../runtimes/index.js';
+import { isRuntimeKind, runtimeDescriptor, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
 import { INVOCATION_MODES, type InvocationMode } from '../../types.js';
 import { resolveKeepWarm, type KeepWarmConfig, type ResolvedKeepWarm } from './keep-warm.js';
 
@@ -12,7 +14,10 @@ export interface ExperimentConfig {
   functions?: string[];
   /** Default: every registered runtime. */
   runtimes?: RuntimeKind[];
-  /** The runtime every other one is compared against (ratios are other / baseline). Default: `process` when it runs, else the first runtime. */
+  /**
+   * The runtime every other one is compared against (ratios are other / baseline). Default: the one
+   * whose descriptor says `baseline` (the native process) when it runs, else the first runtime.
+   */
   baseline?: RuntimeKind;
   /** Default `['cold']`. */
   modes?: InvocationMode[];
@@ -46,11 +51,23 @@ export interface ExperimentConfig {
    * `true` or settings turn it on; default: on when `modes` include `warm`.
    */
   keepWarm?: KeepWarmConfig | boolean;
+  /**
+   * Pre-initialisation of the functions run (`FunctionSpec.preinit`). `deployed` (default): as each
+   * was deployed. `'auto'`, `true`, `false`: each is deployed again with that setting for the run
+   * (and as it was afterwards). `both`: each function a runtime can pre-initialise runs twice, as
+   * it is (without) and as `<name>-preinit` (with), on the runtimes that pre-initialise it, and the
+   * reports put the two side by side.
+   */
+  preinit?: PreinitSetting;
   /** Drop a runtime that is unavailable (saying so in the result) instead of failing. Default false. */
   skipUnavailable?: boolean;
   /** Where records.jsonl and summary.json go. */
   outDir: string;
 }
+
+/** The values of {@link ExperimentConfig.preinit}. */
+export type PreinitSetting = 'deployed' | 'auto' | boolean | 'both';
+const PREINIT_SETTINGS: readonly PreinitSetting[] = ['deployed', 'auto', true, false, 'both'];
 
 /** A configuration with every default filled in (as written to summary.json). */
 export type ResolvedConfig = Required<Omit<ExperimentConfig, 'inputs' | 'baseline' | 'keepWarm'>> & {
@@ -68,8 +85,36 @@ export const DEFAULT_INPUTS: Record<string, unknown[]> = builtinInputs('default'
 /** Small inputs of the built-ins for `nebula bench --quick` (about a minute for everything). */
 export const QUICK_INPUTS: Record<string, unknown[]> = builtinInputs('quick');
 
+const CONFIG_KEYS = keysOf<ExperimentConfig>({
+  functions: true,
+  runtimes: true,
+  baseline: true,
+  modes: true,
+  inputs: true,
+  repetitions: true,
+  concurrency: true,
+  warmup: true,
+  order: true,
+  seed: true,
+  baselineMs: true,
+  batchWindowMs: true,
+  micro: true,
+  timeoutMs: true,
+  keepWarm: true,
+  preinit: true,
+  skipUnavailable: true,
+  outDir: true,
+});
+const KEEP_WARM_KEYS = keysOf<KeepWarmConfig>({
+  counts: true,
+  windowMs: true,
+  repeats: true,
+  function: true,
+  input: true,
+});
+
 const bad = (field: string, what: string, got: unknown) =>
-  new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${JSON.stringify(got) ?? String(got)}.`, {
+  new UsageError('INVALID_CONFIG', `Experiment config: ${field} ${what}, got ${shownValue(got)}.`, {
     details: { field },
   });
 
@@ -84,9 +129,9 @@ function atMost(field: string, value: number, max: number): number {
   return value;
 }
 
-/** The baseline runtime when none is chosen: the native process where it runs, else the first one. */
+/** The baseline runtime when none is chosen: the one whose descriptor says so (the native process) where it runs, else the first one. */
 function defaultBaseline(runtimes: readonly RuntimeKind[]): RuntimeKind {
-  return (runtimes as readonly string[]).includes('process') ? 'process' : runtimes[0]!;
+  return runtimes.find((r) => runtimeDescriptor(r)?.baseline) ?? runtimes[0]!;
 }
 
 /**
@@ -95,20 +140,30 @@ function defaultBaseline(runtimes: readonly RuntimeKind[]): RuntimeKind {
  */
 export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
   if (typeof config !== 'object' || config === null) throw bad('config', 'must be an object', config);
+  for (const [where, value, known] of [
+    ['', config, CONFIG_KEYS],
+    ['keepWarm: ', config.keepWarm, KEEP_WARM_KEYS],
+  ] as const) {
+    const problem = unknownKey(value, known);
+    if (problem)
+      throw new UsageError('INVALID_CONFIG', `Experiment config: ${where}${problem}.`, {
+        details: { field: where ? 'keepWarm' : 'config' },
+      });
+  }
   if (typeof config.outDir !== 'string' || !config.outDir)
     throw bad('outDir', 'must name the folder for records and reports', config.outDir);
-  const runtimes = config.runtimes ?? [...RUNTIME_KINDS];
+  const runtimes = config.runtimes ?? runtimeKinds();
   if (!Array.isArray(runtimes) || runtimes.length === 0)
-    throw bad('runtimes', `must be a non-empty list of ${RUNTIME_KINDS.join(', ')}`, runtimes);
+    throw bad('runtimes', `must be a non-empty list of ${runtimeKinds().join(', ')}`, runtimes);
   for (const r of runtimes)
-    if (!isRuntimeKind(r)) throw bad('runtimes', `must only hold ${RUNTIME_KINDS.join(', ')}`, r);
+    if (!isRuntimeKind(r)) throw bad('runtimes', `must only hold ${runtimeKinds().join(', ')}`, r);
   const modes = config.modes ?? ['cold'];
   if (!Array.isArray(modes) || modes.length === 0)
     throw bad('modes', `must be a non-empty list of ${INVOCATION_MODES.join(', ')}`, modes);
   for (const m of modes)
     if (!INVOCATION_MODES.includes(m)) throw bad('modes', `must only hold ${INVOCATION_MODES.join(', ')}`, m);
   const baseline = config.baseline ?? defaultBaseline(runtimes);
-  if (!isRuntimeKind(baseline)) throw bad('baseline', `must be one of ${RUNTIME_KINDS.join(', ')}`, baseline);
+  if (!isRuntimeKind(baseline)) throw bad('baseline', `must be one of ${runtimeKinds().join(', ')}`, baseline);
   const order = config.order ?? 'interleaved';
   if (order !== 'interleaved' && order !== 'shuffled') throw bad('order', 'must be "interleaved" or "shuffled"', order);
   const functions = config.functions ?? [];
@@ -118,13 +173,16 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
   if (typeof inputs !== 'object' || inputs === null || Object.values(inputs).some((v) => !Array.isArray(v)))
     throw bad('inputs', 'must map function names to lists of inputs', inputs);
   const batch = config.batchWindowMs ?? 2000;
-  if (batch !== false && (typeof batch !== 'number' || !(batch > 0)))
+  if (batch !== false && (typeof batch !== 'number' || !(batch > 0) || !Number.isFinite(batch)))
     throw bad('batchWindowMs', 'must be a positive number of ms or false', batch);
+  const preinit = config.preinit ?? 'deployed';
+  if (!PREINIT_SETTINGS.includes(preinit))
+    throw bad('preinit', 'must be "deployed", "auto", true, false or "both"', preinit);
   let timeoutMs: number;
   try {
     timeoutMs = checkTimeoutMs(config.timeoutMs ?? 60_000);
   } catch {
-    throw bad('timeoutMs', 'must be a number of ms from 1 to 2147483647', config.timeoutMs);
+    throw bad('timeoutMs', `must be a number of ms from 1 to ${MAX_TIMEOUT_MS}`, config.timeoutMs);
   }
   return {
     functions,
@@ -141,6 +199,7 @@ export function resolveConfig(config: ExperimentConfig): ResolvedConfig {
     batchWindowMs: batch,
     micro: config.micro ?? true,
     timeoutMs,
+    preinit,
     skipUnavailable: config.skipUnavailable ?? false,
     keepWarm: resolveKeepWarm(config.keepWarm, modes),
     outDir: config.outDir,

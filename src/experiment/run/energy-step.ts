@@ -4,7 +4,7 @@
  */
 import { isNebulaError } from '../../errors.js';
 import type { Nebula } from '../../nebula.js';
-import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
+import { descriptorOf, type RuntimeKind } from '../../runtimes/registry.js';
 import type { InvocationRecord } from '../../types.js';
 import { analyseEnergy, type EnergyAnalysis } from '../analysis/energy-analysis.js';
 import { measureKeepWarm, type KeepWarmResult, type ResolvedKeepWarm } from './keep-warm.js';
@@ -30,12 +30,12 @@ export async function runEnergyStep(nebula: Nebula, ctx: EnergyStepContext): Pro
   const meter = nebula.meter;
   if (!meter) return undefined;
   const kept: KeepWarmResult[] = [];
-  const keeping = ctx.runtimes.filter((r) => runtimeDescriptor(r).keepsSandboxes !== false);
+  const keeping = ctx.runtimes.filter((r) => descriptorOf(r).keepsWarm);
   if (ctx.keepWarm)
     for (const r of ctx.runtimes)
       if (!keeping.includes(r))
         ctx.note(
-          `keep-warm on ${r} not measured: its warm mode keeps no sandbox (every run is a fresh ${runtimeDescriptor(r).label.toLowerCase()}).`,
+          `keep-warm on ${r} not measured: its warm mode keeps no sandbox (every run is a fresh ${descriptorOf(r).label.toLowerCase()}).`,
         );
   if (ctx.keepWarm && keeping.length) {
     const kw = ctx.keepWarm;

@@ -8,19 +8,21 @@ import { EventEmitter } from 'eventemitter3';
 import { isoFromMs, nowMs } from '../../clock.js';
 import { isNebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
 import type { Nebula } from '../../nebula.js';
+import { own } from '../../own-keys.js';
 import { RecordLog } from '../../record-log.js';
-import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/index.js';
+import { descriptorOf, type RuntimeKind } from '../../runtimes/registry.js';
 import { quantile } from '../../stats.js';
 import type { Baseline, BatchEnergy, EnergyLedger, InvocationRecord } from '../../types.js';
 import { resolveConfig, type ExperimentConfig, type ResolvedConfig } from './config.js';
 import { machineInfo } from './machine.js';
-import { MICRO_EXPECTED_MS, microBenchmarks, type MicroResult } from './micro.js';
+import { MICRO_EXPECTED_MS, microBenchmarks, microRuntimes, type MicroResult } from './micro.js';
 import { claimOutDir, RUN_FILES, writeJsonAtomic, type RunFile } from '../run-folder.js';
 import { cellKey, type Cell } from '../cell.js';
 import { schedule } from './schedule.js';
 import type { EnergyAnalysis } from '../analysis/energy-analysis.js';
 import { runEnergyStep } from './energy-step.js';
 import { recordCellKey, summarizeRecords, type CellSummary, type ExperimentResult } from '../analysis/summary.js';
+import { applyPreinit, keepSnapshotted, snapshotsOf } from './preinit-variants.js';
 
 /** The phases of an experiment, in the order they run. */
 export const EXPERIMENT_PHASES = ['prepare', 'baseline', 'warmup', 'run', 'batch', 'keep-warm', 'micro'] as const;
@@ -71,15 +73,19 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
    * Runs it. With `signal` aborted midway, stops after the current invocation and keeps what was
    * recorded. Writes run.json at the start, records.jsonl as it goes, summary.json at the end.
    * @throws UsageError `FUNCTION_NOT_FOUND`; `INVALID_CONFIG` when `outDir` is not empty (runs are never mixed).
+   * @throws NebulaError `METER_UNAVAILABLE` or `METER_PROTOCOL` when the Nebula instance has a meter that
+   * cannot be read, before anything runs (to run without energy, give the instance `meter: null`).
    */
   async run(signal?: AbortSignal): Promise<ExperimentResult> {
     const cfg = this.config;
     const names = cfg.functions.length ? cfg.functions : (await this.nebula.functions()).map((f) => f.name);
     for (const n of names)
       if (!this.nebula.has(n)) throw new UsageError('FUNCTION_NOT_FOUND', `No function named "${n}" is deployed.`);
-    claimOutDir(cfg.outDir);
     const meter = this.nebula.meter;
-    const run: RunFile = (this.runFile = {
+    // Energy was asked for: a meter that cannot be read fails the run now, not as figures missing at its end.
+    if (meter) await this.nebula.checkMeter();
+    claimOutDir(cfg.outDir);
+    this.runFile = {
       format: 'nebula-run/1',
       startedAt: isoFromMs(nowMs()),
       config: cfg,
@@ -88,25 +94,49 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       baseline: null,
       notes: this.pending.splice(0),
       cells: [],
-    });
+    };
     this.save();
 
-    const runtimes = await this.prepare(names);
+    const variants = await applyPreinit(this.nebula, names, cfg.preinit, (t) => this.note(t));
+    try {
+      return await this.runAll(names, variants.twins, signal);
+    } finally {
+      await variants.restore();
+    }
+  }
+
+  /** The run after the functions were deployed as `preinit` asks; `twins` maps each pre-initialised twin to its function. */
+  private async runAll(names: string[], twins: Map<string, string>, signal?: AbortSignal): Promise<ExperimentResult> {
+    const cfg = this.config;
+    const run = this.runFile!;
+    const meter = this.nebula.meter;
+    // Each twin right after its function, so reports show the two together.
+    const withTwins = (list: string[]) =>
+      list.flatMap((n) => [n, ...[...twins].filter(([, of]) => of === n).map(([twin]) => twin)]);
+    const runtimes = await this.prepare(withTwins(names));
+    await keepSnapshotted(this.nebula, twins, (t) => this.note(t));
+    const all = withTwins(names);
     if (runtimes.length > 1)
       for (const rt of runtimes) {
-        const effect = runtimeDescriptor(rt).sideEffect;
-        if (effect) this.note(`${runtimeDescriptor(rt).label} beside other runtimes: ${effect}`);
+        const { sideEffect, label } = descriptorOf(rt);
+        if (sideEffect) this.note(`${label} beside other runtimes: ${sideEffect}`);
       }
-    const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
+    const infos = await this.nebula.functions();
+    const known = new Map(infos.map((f) => [f.name, f.runtimes]));
     const cells: Cell[] = [];
-    for (const fn of names)
+    for (const fn of all) {
+      const variantOf = twins.get(fn);
       for (const runtime of runtimes)
-        if (known[fn]?.includes(runtime))
+        if (known.get(fn)?.includes(runtime))
           for (const mode of cfg.modes)
-            for (const input of cfg.inputs[fn] ?? [null]) cells.push({ function: fn, runtime, mode, input });
+            for (const input of own(cfg.inputs, variantOf ?? fn) ?? [null])
+              cells.push({ function: fn, runtime, mode, input, ...(variantOf ? { variantOf } : {}) });
+    }
     const baselineRuntime = runtimes.includes(cfg.baseline) ? cfg.baseline : runtimes[0]!;
     run.cells = cells;
     run.config = { ...cfg, runtimes, baseline: baselineRuntime };
+    const snapshots = snapshotsOf(infos, all);
+    if (snapshots.length) run.snapshots = snapshots;
     this.save();
 
     run.baseline = await this.measureBaseline(signal);
@@ -146,6 +176,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       micro,
       ...(energy ? { energy } : {}),
       ...(ledger ? { ledger } : {}),
+      ...(run.snapshots ? { snapshots: run.snapshots } : {}),
     };
     writeJsonAtomic(join(cfg.outDir, RUN_FILES.summary), result);
     return result;
@@ -183,17 +214,21 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     this.emit('note', text);
   }
 
-  /** Prepares every runtime; an unavailable one is dropped with a note when the config allows. */
+  /**
+   * Takes the engine's set-up (`nebula.ready()`), then prepares every function on every runtime; an
+   * unavailable runtime is dropped with a note when the config allows.
+   */
   private async prepare(names: string[]): Promise<RuntimeKind[]> {
     const cfg = this.config;
-    const known = Object.fromEntries((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
+    await this.nebula.ready();
+    const known = new Map((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
     this.emit('phase', 'prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
     let runtimes = [...cfg.runtimes];
     let done = 0;
     for (const rt of cfg.runtimes) {
       try {
         await this.nebula.prepare(
-          names.filter((n) => known[n]?.includes(rt)),
+          names.filter((n) => known.get(n)?.includes(rt)),
           [rt],
         );
       } catch (e) {
@@ -355,9 +390,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     }
   }
 
+  /** The engine-overhead micro-benchmarks, on the runtimes run that give a floor and have fib. */
   private async micro(runtimes: RuntimeKind[], names: string[], signal?: AbortSignal): Promise<MicroResult[]> {
-    if (!this.config.micro || !runtimes.includes('wasm') || !names.includes('fib') || signal?.aborted) return [];
-    return this.timed('micro', MICRO_EXPECTED_MS, microBenchmarks(this.nebula));
+    if (!this.config.micro || !names.includes('fib') || signal?.aborted) return [];
+    const fib = (await this.nebula.functions()).find((f) => f.name === 'fib')?.runtimes ?? [];
+    const on = microRuntimes(runtimes.filter((r) => fib.includes(r)));
+    if (!on.length) return [];
+    return this.timed('micro', MICRO_EXPECTED_MS * on.length, microBenchmarks(this.nebula, on));
   }
 
   /**

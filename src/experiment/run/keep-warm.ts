@@ -4,10 +4,9 @@
  * in a list, on one runtime. Straight lines over K give watts and bytes per kept sandbox.
  */
 import { readFileSync } from 'node:fs';
-import { builtinFunctions } from '../../builtins.js';
-import { UsageError } from '../../errors.js';
+import { MeterError, shownValue, UsageError } from '../../errors.js';
 import type { Nebula, NebulaOptions } from '../../nebula.js';
-import type { RuntimeKind } from '../../runtimes/index.js';
+import { builtinFunctions, runtimeDescriptors, type RuntimeKind } from '../../runtimes/registry.js';
 import { linearFit } from '../../stats.js';
 import type { FunctionSpec, InvocationMode } from '../../types.js';
 
@@ -57,7 +56,7 @@ export interface KeepWarmResult {
 }
 
 const bad = (what: string, got: unknown) =>
-  new UsageError('INVALID_CONFIG', `Experiment config: keepWarm.${what}, got ${JSON.stringify(got) ?? String(got)}.`, {
+  new UsageError('INVALID_CONFIG', `Experiment config: keepWarm.${what}, got ${shownValue(got)}.`, {
     details: { field: `keepWarm` },
   });
 
@@ -88,18 +87,21 @@ export function resolveKeepWarm(
 }
 
 /**
- * Nebula options that let the keep-warm step hold its largest count: the runtimes' default caps
- * (8 Docker containers, 4 Wasm instances per function and worker) are below the default 50.
- * Caps the user set higher are kept.
+ * Nebula options that let the keep-warm step hold its largest count: each runtime that keeps
+ * sandboxes warm caps them (its descriptor's `keepsWarm`: 8 Docker containers, 4 Wasm instances
+ * per function and worker by default), below the default 50. Caps the user set higher are kept.
  */
 export function withKeepWarmCaps(options: NebulaOptions, keepWarm: ResolvedKeepWarm | false): NebulaOptions {
   if (!keepWarm) return options;
   const k = Math.max(...keepWarm.counts);
-  return {
-    ...options,
-    docker: { ...options.docker, maxWarmContainers: Math.max(options.docker?.maxWarmContainers ?? 8, k) },
-    wasm: { ...options.wasm, maxWarmInstances: Math.max(options.wasm?.maxWarmInstances ?? 4, k) },
-  };
+  const out: Record<string, unknown> = { ...options };
+  for (const { kind, keepsWarm } of runtimeDescriptors()) {
+    if (!keepsWarm) continue;
+    const own = out[kind] as Record<string, unknown> | undefined;
+    const cap = own?.[keepsWarm.option];
+    out[kind] = { ...own, [keepsWarm.option]: Math.max(typeof cap === 'number' ? cap : keepsWarm.default, k) };
+  }
+  return out;
 }
 
 /** This host's MemAvailable, bytes (null where /proc/meminfo is not readable). */
@@ -125,7 +127,7 @@ export async function measureKeepWarm(
   onWindow?: (edge: 'start' | 'end') => void,
 ): Promise<KeepWarmResult> {
   const meter = nebula.meter;
-  if (!meter) throw new UsageError('METER_UNAVAILABLE', 'The keep-warm step needs a meter.');
+  if (!meter) throw new MeterError('METER_UNAVAILABLE', 'The keep-warm step needs a meter.');
   const builtin = builtinFunctions().find((s) => s.name === o.function)!;
   // A fresh copy, so no sandbox of it is kept yet: K = 0 really is zero.
   const name = `keepwarm-${o.function}-${runtime}`.slice(0, 63);

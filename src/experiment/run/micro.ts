@@ -1,14 +1,12 @@
 /**
  * Micro-benchmarks of the engine's own per-invocation overhead with tinybench: `invoke()` of a
- * trivial function against instantiating and running the same core module directly.
+ * trivial function (the built-in fib with input 1, cold and prewarmed) against the same work with
+ * no engine around it, which each runtime that has one gives as its descriptor's `microFloor` (for
+ * Wasm: the core module instantiated and run directly on this thread).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import type { Nebula } from '../../nebula.js';
-import { functionsDir } from '../../paths.js';
-import { encodeGrants, HostContext, OutputWriter, ProcExit } from '../../runtimes/wasm/host/context.js';
-import { preview1Imports } from '../../runtimes/wasm/host/preview1.js';
+import { runtimeDescriptor, type RuntimeKind } from '../../runtimes/registry.js';
 
 /** One tinybench task's latency, ms. */
 export interface MicroResult {
@@ -21,38 +19,30 @@ export interface MicroResult {
   rmePercent: number;
 }
 
-/** The runtime's own preview1 bindings over one host context, for the direct baseline on this thread. */
-function directHost(input: Uint8Array) {
-  const host = { ctx: new HostContext(encodeGrants(['fib'], {}), new OutputWriter(4096), new OutputWriter(4096)) };
-  return { host, imports: { wasi_snapshot_preview1: preview1Imports(host) }, input };
+/** The runtimes of `runtimes` that give a floor to measure against. */
+export function microRuntimes(runtimes: readonly RuntimeKind[]): RuntimeKind[] {
+  return runtimes.filter((r) => runtimeDescriptor(r)?.microFloor !== undefined);
 }
 
-/** How long {@link microBenchmarks} takes with its default time, ms (three tasks of 400 ms after 100 ms of warm-up). */
+/** How long {@link microBenchmarks} takes per runtime with its default time, ms (three tasks of 400 ms after 100 ms of warm-up). */
 export const MICRO_EXPECTED_MS = 1600;
 
-/** Runs the micro-benchmarks (about 1.5 s). */
-export async function microBenchmarks(nebula: Nebula, timeMs = 400): Promise<MicroResult[]> {
-  const module = await WebAssembly.compile(await readFile(join(functionsDir(), 'wasm', 'core', 'fib.wasm')));
-  const direct = directHost(new TextEncoder().encode('1'));
+/** Runs the micro-benchmarks on each of `runtimes` that gives a floor (about 1.5 s each); fib must be deployed on them. */
+export async function microBenchmarks(
+  nebula: Nebula,
+  runtimes: readonly RuntimeKind[],
+  timeMs = 400,
+): Promise<MicroResult[]> {
   const bench = new Bench({ time: timeMs, warmupTime: 100 });
-  bench
-    .add('direct: new WebAssembly.Instance + _start, fib(1), this thread', () => {
-      const { ctx } = direct.host;
-      ctx.beginRun(direct.input, ctx.stdout, ctx.stderr);
-      const inst = new WebAssembly.Instance(module, direct.imports);
-      ctx.memory = inst.exports.memory as WebAssembly.Memory;
-      try {
-        (inst.exports._start as () => void)();
-      } catch (e) {
-        if (!(e instanceof ProcExit)) throw e;
-      }
-    })
-    .add('nebula.invoke fib(1), wasm cold', async () => {
-      await nebula.invoke('fib', 1, { runtime: 'wasm', mode: 'cold', waitForEnergy: false });
-    })
-    .add('nebula.invoke fib(1), wasm prewarmed', async () => {
-      await nebula.invoke('fib', 1, { runtime: 'wasm', mode: 'prewarmed', waitForEnergy: false });
-    });
+  for (const runtime of microRuntimes(runtimes)) {
+    const floor = await runtimeDescriptor(runtime)!.microFloor!();
+    bench.add(floor.task, () => floor.run());
+    for (const mode of ['cold', 'prewarmed'] as const)
+      bench.add(`nebula.invoke fib(1), ${runtime} ${mode}`, async () => {
+        await nebula.invoke('fib', 1, { runtime, mode, waitForEnergy: false });
+      });
+  }
+  if (!bench.tasks.length) return [];
   await bench.run();
   return bench.tasks.map((t) => {
     const r = t.result as unknown as {

@@ -2,6 +2,7 @@
  * GudeMeter: polls a Gude Expert Power Control over Modbus TCP (jsmodbus), one read of the
  * sensor's contiguous register block per poll, over one persistent connection.
  */
+import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import { EventEmitter } from 'eventemitter3';
 import { nowMs } from '../../clock.js';
 import { MeterError } from '../../errors.js';
@@ -73,6 +74,20 @@ export class GudeMeter extends EventEmitter<MeterEvents> implements Meter {
   constructor(readonly options: GudeMeterOptions) {
     super();
     const o = (options ?? {}) as Partial<GudeMeterOptions>;
+    checkKnownKeys(
+      o,
+      keysOf<GudeMeterOptions>({
+        host: true,
+        port: true,
+        outlet: true,
+        intervalMs: true,
+        voltage: true,
+        power: true,
+        timeoutMs: true,
+        unitId: true,
+      }),
+      'GudeMeter options',
+    );
     this.host = hostName('GudeMeter host', o.host);
     this.port = wholeNumber('GudeMeter port', o.port, 1, 65535, 502);
     this.target = o.outlet ?? { port: 1 };

@@ -3,6 +3,7 @@
  * programmable power trace, so the whole energy loop can be tried without the hardware; it can
  * also play the faults a meter must survive (see {@link GudeFault}).
  */
+import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import Modbus from 'jsmodbus';
 import { nowMs } from '../../clock.js';
@@ -69,6 +70,22 @@ export class GudeSimulator {
   /** @throws UsageError `INVALID_ARGUMENT` for an option out of range. */
   constructor(readonly options: GudeSimulatorOptions = {}) {
     const o = options ?? {};
+    checkKnownKeys(
+      o,
+      keysOf<GudeSimulatorOptions>({
+        port: true,
+        host: true,
+        trace: true,
+        idleW: true,
+        maxW: true,
+        voltageV: true,
+        powerFactor: true,
+        outlets: true,
+        lines: true,
+        fault: true,
+      }),
+      'GudeSimulator options',
+    );
     wholeNumber('GudeSimulator port', o.port, 0, 65535, 0);
     hostName('GudeSimulator host', o.host, '127.0.0.1');
     this.trace = o.trace ?? { constantW: 60 };

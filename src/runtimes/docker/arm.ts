@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import type { CgroupPlan, ContainerCgroup } from './cgroup.js';
 import { ABORTED, by, untilAborted } from './deadline.js';
-import { CappedOutput } from './output.js';
+import { CappedOutput } from '../capped-output.js';
 import type { Reaper } from './reaper.js';
 
 /** A created container with its stdio attached, not started yet. */

@@ -10,7 +10,7 @@ import { rmdir } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { hierarchies, type Hierarchies } from '../../cgroup-mounts.js';
 import { nowMs } from '../../clock.js';
-import { unmeasured } from '../../record.js';
+import { unmeasured } from '../outcome.js';
 import type { InvocationResources } from '../../types.js';
 import { by, sleep } from './deadline.js';
 import { processGone, selfStart } from './owner.js';

@@ -9,7 +9,7 @@ import { nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
 import type { DockerSource } from './descriptor.js';
 import { by } from './deadline.js';
-import { checkStaticElf, MAX_BINARY_BYTES } from './elf.js';
+import { checkStaticElf, MAX_BINARY_BYTES } from './static-binary.js';
 import { engineError } from './engine.js';
 import { openLocalFile, readLocalFile } from './local-file.js';
 import { LABEL } from './owner.js';

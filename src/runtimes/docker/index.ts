@@ -3,11 +3,12 @@
  * three modes: cold (a container per invocation), prewarmed (created ahead, used once) and warm
  * (kept containers reused by successive invocations, through a supervisor the package supplies).
  */
+import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { NebulaError, UsageError } from '../../errors.js';
-import type { FunctionSpec } from '../../types.js';
-import type { Prepared, PreparedInfo, Runtime } from '../runtime.js';
+import type { ArtifactInfo, FunctionSpec } from '../../types.js';
+import type { Prepared, Runtime } from '../runtime.js';
 import { by } from './deadline.js';
 import { connect, engineError, ping, type DockerConnection } from './engine.js';
 import { DEPLOY_CALL_MS, ensureImage } from './image.js';
@@ -27,7 +28,7 @@ export interface DockerRuntimeOptions {
   prewarmedContainers?: number;
   /** How long a `warm` container is kept idle before it is removed, ms. Default 60 000. */
   keepAliveMs?: number;
-  /** Most `warm` containers kept alive at once, all functions together. Default 8. */
+  /** Most `warm` containers kept alive at once, all functions together. Default {@link DEFAULT_MAX_WARM_CONTAINERS}. */
   maxWarmContainers?: number;
   /** Largest stdout and stderr kept per invocation, bytes; more stdout is `OUTPUT_LIMIT`. Default 1 MiB. */
   maxOutputBytes?: number;
@@ -43,6 +44,9 @@ export interface DockerRuntimeOptions {
    */
   cgroupParent?: string;
 }
+
+/** Most `warm` containers kept alive at once unless `maxWarmContainers` says otherwise. */
+export const DEFAULT_MAX_WARM_CONTAINERS = 8;
 
 /** How long close() waits for removals before leaving them to the next sweep, ms. */
 const CLOSE_MS = 10_000;
@@ -64,8 +68,24 @@ export class DockerRuntime implements Runtime {
   private readonly prepared = new Set<PreparedDocker>();
   private closed = false;
 
-  /** @throws UsageError `INVALID_ARGUMENT` for a `cgroupParent` that is not an absolute cgroup path. */
+  /**
+   * @throws UsageError `INVALID_ARGUMENT` for an option that is not one, naming the nearest, or a
+   *   `cgroupParent` that is not an absolute cgroup path.
+   */
   constructor(readonly options: DockerRuntimeOptions = {}) {
+    checkKnownKeys(
+      options,
+      keysOf<DockerRuntimeOptions>({
+        connection: true,
+        prewarmedContainers: true,
+        keepAliveMs: true,
+        maxWarmContainers: true,
+        maxOutputBytes: true,
+        user: true,
+        cgroupParent: true,
+      }),
+      'DockerRuntime options',
+    );
     const cg = options.cgroupParent;
     if (cg !== undefined && (typeof cg !== 'string' || !/^(\/[A-Za-z0-9_.-]+)+$/.test(cg) || /\/\.\.?(\/|$)/.test(cg)))
       throw new UsageError(
@@ -81,13 +101,17 @@ export class DockerRuntime implements Runtime {
     if (!this.parts) {
       const docker = connect(this.options.connection);
       const reaper = new Reaper(docker, this.instanceId);
-      const warm = new WarmPool(this.options.maxWarmContainers ?? 8, this.options.keepAliveMs ?? 60_000, (wc) => {
-        wc.close();
-        void reaper
-          .remove(wc.container.id)
-          .then(() => (typeof wc.cgroup === 'object' ? wc.cgroup.remove() : undefined))
-          .catch(() => undefined);
-      });
+      const warm = new WarmPool(
+        this.options.maxWarmContainers ?? DEFAULT_MAX_WARM_CONTAINERS,
+        this.options.keepAliveMs ?? 60_000,
+        (wc) => {
+          wc.close();
+          void reaper
+            .remove(wc.container.id)
+            .then(() => (typeof wc.cgroup === 'object' ? wc.cgroup.remove() : undefined))
+            .catch(() => undefined);
+        },
+      );
       this.parts = {
         docker,
         reaper,
@@ -146,7 +170,7 @@ export class DockerRuntime implements Runtime {
    * archive, a binary that cannot run in a FROM scratch image on this engine, nothing to run).
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
-    if (!fn.docker) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no docker source.`);
+    if (!fn.docker) throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}" has no docker source.`);
     const parts = await this.engine();
     parts.cgroups = await this.cgroupPlan(parts.docker);
     const ref = await ensureImage(parts.docker, fn.name, fn.docker, await this.engineArch(parts.docker));
@@ -156,7 +180,7 @@ export class DockerRuntime implements Runtime {
         'INVALID_FUNCTION',
         `Function "${fn.name}": the image ${ref.image} has no ENTRYPOINT or CMD and grants.args is empty: nothing to run.`,
       );
-    const info: PreparedInfo = { image: ref.image };
+    const info: ArtifactInfo = { image: ref.image };
     if (ref.sizeBytes !== undefined) info.sizeBytes = ref.sizeBytes;
     if (ref.digest) info.digest = ref.digest;
     const once = onceOptions(fn, ref, ownerLabels(this.instanceId), this.options.user);

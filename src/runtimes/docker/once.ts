@@ -8,8 +8,8 @@
 import type Docker from 'dockerode';
 import { nowMs, parseRfc3339Ms } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
-import { failedOutcome, unmeasured } from '../../record.js';
-import type { RunContext, RunOutcome } from '../runtime.js';
+import { failedOutcome, unmeasured } from '../outcome.js';
+import type { Phase, RunContext, RunOutcome } from '../runtime.js';
 import { arm, type Armed } from './arm.js';
 import { containerResources, type CgroupPlan } from './cgroup.js';
 import { ABORTED, by, sleep } from './deadline.js';
@@ -76,7 +76,7 @@ async function fire(
   maxOutputBytes: number,
 ): Promise<RunOutcome> {
   const { container, stream } = armed;
-  const phases: Record<string, number> = { ...armed.phases };
+  const phases: Partial<Record<Phase, number>> = { ...armed.phases };
   const settleBy = ctx.deadlineAt + GRACE_MS;
   let stopped: StopReason | undefined;
   let starting = false;

@@ -5,7 +5,8 @@
  */
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
-import type { Prepared, PreparedInfo, RunContext, RunOutcome, SandboxKeeper } from '../runtime.js';
+import type { ArtifactInfo } from '../../types.js';
+import type { Prepared, RunContext, RunOutcome, SandboxKeeper } from '../runtime.js';
 import type { CgroupPlan } from './cgroup.js';
 import { runOnce } from './once.js';
 import { PrewarmedPool } from './prewarmed-pool.js';
@@ -37,7 +38,7 @@ export class PreparedDocker implements Prepared {
     private readonly parts: DockerParts,
     private readonly options: Docker.ContainerCreateOptions,
     command: string[],
-    readonly info: PreparedInfo,
+    readonly info: ArtifactInfo,
     private readonly onRelease: () => void,
   ) {
     const { docker, reaper, maxOutputBytes, cgroups } = parts;

@@ -14,7 +14,7 @@ import { nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
 import type { ContainerCgroup } from './cgroup.js';
 import { by, sleep } from './deadline.js';
-import type { CappedOutput } from './output.js';
+import type { CappedOutput } from '../capped-output.js';
 
 /** The protocol version this host speaks (the supervisor's 'H' frame). */
 const SUPERVISOR_VERSION = 2;

@@ -8,13 +8,13 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
-import { failedOutcome, unmeasured } from '../../record.js';
-import type { RunContext, RunOutcome } from '../runtime.js';
+import { failedOutcome, unmeasured } from '../outcome.js';
+import type { Phase, RunContext, RunOutcome } from '../runtime.js';
 import { containerResources, type CgroupPlan } from './cgroup.js';
 import { ABORTED, by, DeadlineError, untilAborted } from './deadline.js';
 import { engineFailure, GRACE_MS, stopError, type StopReason } from './failures.js';
 import { warmOptions } from './isolation.js';
-import { CappedOutput } from './output.js';
+import { CappedOutput } from '../capped-output.js';
 import type { Reaper } from './reaper.js';
 import { errnoName, WarmContainer } from './warm-container.js';
 import type { WarmPool } from './warm-pool.js';
@@ -48,7 +48,7 @@ export async function runWarm(side: WarmSide, input: string, ctx: RunContext): P
     wc = pool.take(side.owner);
   }
   const sandbox = wc ? (pool.wasAhead(wc) ? 'prewarmed' : 'reused') : 'fresh';
-  const phases: Record<string, number> = {};
+  const phases: Partial<Record<Phase, number>> = {};
   let setupWaitMs = 0;
   if (!wc) {
     try {
@@ -90,7 +90,7 @@ async function spawn(
   side: WarmSide,
   volume: string,
   deadlineAt: number,
-  phases: Record<string, number>,
+  phases: Partial<Record<Phase, number>>,
 ): Promise<WarmContainer> {
   const { docker, reaper, pool } = side;
   let t = nowMs();

@@ -2,10 +2,11 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
-import { ELF_HEADER_BYTES, elfProblem } from './elf.js';
+import { ELF_IDENT_BYTES, hostMachine, readElfHeader } from '../elf.js';
 
 /** A binary that passed the checks: absolute path, size in bytes, sha256 of its content. */
 export interface CheckedBinary {
@@ -34,7 +35,7 @@ export async function checkBinary(name: string, binary: string): Promise<Checked
     throw refuse('it is not executable (chmod +x it)', e);
   });
   const hash = createHash('sha256');
-  const head = Buffer.alloc(ELF_HEADER_BYTES);
+  const head = Buffer.alloc(ELF_IDENT_BYTES);
   const file = await open(path, 'r');
   try {
     let offset = 0;
@@ -79,4 +80,28 @@ export async function checkHelper(path: string): Promise<void> {
       { cause: e },
     );
   }
+}
+
+/**
+ * Why a file starting with `head` cannot run on this machine, or `undefined` when it can: not ELF,
+ * not an executable (a relocatable object or core dump), or built for another architecture,
+ * word size or byte order.
+ */
+export function elfProblem(
+  head: Uint8Array,
+  arch: string = process.arch,
+  littleEndian = endianness() === 'LE',
+): string | undefined {
+  const read = readElfHeader(head);
+  if (!read.ok)
+    return read.why === 'not-elf'
+      ? 'it is not an ELF executable (no \\x7fELF magic): the process runtime runs native Linux binaries, not scripts'
+      : 'its ELF header is malformed (unknown class or byte order)';
+  const h = read.header;
+  if (h.type !== 2 && h.type !== 3) return `it is an ELF file of type ${h.type}, not an executable`;
+  const here = hostMachine(arch, littleEndian);
+  if (!here) return `this machine's architecture (${arch}) is not one the process runtime knows`;
+  if (h.arch !== here.arch || h.is64 !== here.is64 || h.littleEndian !== littleEndian)
+    return `it is built for ${h.machineName} (${h.is64 ? 64 : 32}-bit, ${h.littleEndian ? 'little' : 'big'}-endian), but this machine is ${here.name} (${arch})`;
+  return undefined;
 }

@@ -2,15 +2,17 @@
  * ProcessRuntime: a function's native binary run as a plain child process, the baseline the other
  * runtimes are measured against. Not a sandbox: limits via setrlimit and a cgroup per run, nothing more.
  */
+import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import { tmpdir } from 'node:os';
-import { NebulaError } from '../../errors.js';
-import type { FunctionSpec } from '../../types.js';
-import type { Prepared, PreparedInfo, RunContext, Runtime } from '../runtime.js';
+import { NebulaError, UsageError } from '../../errors.js';
+import type { ArtifactInfo, FunctionSpec } from '../../types.js';
+import type { Prepared, RunContext, Runtime } from '../runtime.js';
 import { checkBinary, checkHelper, defaultHelperPath } from './binary.js';
 import { cgroupSetup, reapOnce, type CgroupSetup } from './cgroup.js';
 import { Launch, type LaunchPlan } from './launch.js';
 import { checkLimits, memoryBytes, planLimits } from './limits.js';
-import { notRun, runOnce, type ProcessRunOutcome } from './run.js';
+import { failedOutcome } from '../outcome.js';
+import { runOnce, type ProcessRunOutcome } from './run.js';
 
 /** Options of {@link ProcessRuntime}. */
 export interface ProcessRuntimeOptions {
@@ -46,7 +48,21 @@ export class ProcessRuntime implements Runtime {
   private readonly prepared = new Set<PreparedProcess>();
   private cgroups: CgroupSetup | undefined;
 
-  constructor(readonly options: ProcessRuntimeOptions = {}) {}
+  /** @throws UsageError `INVALID_ARGUMENT` for an option that is not one, naming the nearest. */
+  constructor(readonly options: ProcessRuntimeOptions = {}) {
+    checkKnownKeys(
+      options,
+      keysOf<ProcessRuntimeOptions>({
+        prewarmedProcesses: true,
+        maxOutputBytes: true,
+        maxFileBytes: true,
+        tmpDir: true,
+        helperPath: true,
+        cgroup: true,
+      }),
+      'ProcessRuntime options',
+    );
+  }
 
   /**
    * Checks the binary (a regular, executable ELF file for this machine) and the helper.
@@ -55,7 +71,7 @@ export class ProcessRuntime implements Runtime {
    * `RUNTIME_UNAVAILABLE` (not Linux, no helper).
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
-    if (!fn.process) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no process source.`);
+    if (!fn.process) throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}" has no process source.`);
     const helper = this.options.helperPath ?? defaultHelperPath();
     await checkHelper(helper);
     checkLimits(fn);
@@ -72,7 +88,7 @@ export class ProcessRuntime implements Runtime {
       cgroups,
       memoryMaxBytes: memoryBytes(fn),
     };
-    const info: PreparedInfo = { path: bin.path, sizeBytes: bin.sizeBytes, digest: bin.digest };
+    const info: ArtifactInfo = { path: bin.path, sizeBytes: bin.sizeBytes, digest: bin.digest };
     const p = new PreparedProcess(fn, plan, info, this.options, () => this.prepared.delete(p));
     this.prepared.add(p);
     return p;
@@ -92,21 +108,23 @@ class PreparedProcess implements Prepared {
   constructor(
     private readonly fn: FunctionSpec,
     private readonly plan: LaunchPlan,
-    readonly info: PreparedInfo,
+    readonly info: ArtifactInfo,
     private readonly options: ProcessRuntimeOptions,
     private readonly onRelease: () => void,
   ) {}
 
   async run(input: string, ctx: RunContext): Promise<ProcessRunOutcome> {
     if (ctx.signal?.aborted)
-      return notRun(new NebulaError('ABORTED', 'The invocation was aborted by its signal before the process started.'));
+      return failedOutcome(
+        new NebulaError('ABORTED', 'The invocation was aborted by its signal before the process started.'),
+      );
     let launch = ctx.mode !== 'cold' ? this.takeParked() : undefined;
     const prewarmed = launch !== undefined;
     if (!launch) {
       try {
         launch = new Launch(this.plan);
       } catch (e) {
-        return notRun(
+        return failedOutcome(
           new NebulaError('RUNTIME_ERROR', `The process could not be launched: ${(e as Error).message}`, { cause: e }),
         );
       }

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { nowMs } from '../../clock.js';
+import { CappedOutput } from '../capped-output.js';
 import { cgroupArgs, reapCgroups, type CgroupSetup } from './cgroup.js';
 
 /** What the helper needs to start a function. */
@@ -51,28 +52,11 @@ interface TreeUsage {
 }
 
 /** Keeps the first `max` bytes of a stream, drains the rest. */
-export class CappedOutput {
-  private readonly chunks: Buffer[] = [];
-  private kept = 0;
-  truncated = false;
-
-  constructor(
-    stream: Readable,
-    private readonly max: number,
-  ) {
-    stream.on('data', (b: Buffer) => {
-      if (this.kept + b.length > this.max) this.truncated = true;
-      if (this.kept >= this.max) return;
-      const part = b.length <= this.max - this.kept ? b : b.subarray(0, this.max - this.kept);
-      this.chunks.push(part);
-      this.kept += part.length;
-    });
-    stream.on('error', () => undefined);
-  }
-
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
+function capture(stream: Readable, max: number): CappedOutput {
+  const out = new CappedOutput(max);
+  stream.on('data', (b: Buffer) => out.add(b));
+  stream.on('error', () => undefined);
+  return out;
 }
 
 /** ms the function's stdout/stderr may stay open after the helper exited (a descendant that left its process group). */
@@ -121,8 +105,8 @@ export class Launch {
     }
     this.phases = { dir: t1 - t0, spawn: nowMs() - t1 };
     this.host = this.child.stdio[3] as Socket;
-    this.stdout = new CappedOutput(this.child.stdout!, plan.maxOutputBytes);
-    this.stderr = new CappedOutput(this.child.stderr!, plan.maxOutputBytes);
+    this.stdout = capture(this.child.stdout!, plan.maxOutputBytes);
+    this.stderr = capture(this.child.stderr!, plan.maxOutputBytes);
     this.child.stdin!.on('error', () => undefined);
     this.host.on('error', () => undefined);
     this.host.setEncoding('latin1');

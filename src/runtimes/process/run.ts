@@ -3,11 +3,11 @@
  * deadline or on abort, and turn what the helper reported into a RunOutcome.
  */
 import { constants } from 'node:os';
-import { fromMonotonicNs, nowMs } from '../../clock.js';
+import { fromMonotonicNs, MAX_TIMEOUT_MS, nowMs } from '../../clock.js';
 import { NebulaError } from '../../errors.js';
-import { unmeasured } from '../../record.js';
 import type { InvocationResources, ResourceSource } from '../../types.js';
-import type { RunContext, RunOutcome } from '../runtime.js';
+import { unmeasured } from '../outcome.js';
+import type { Phase, RunContext, RunOutcome } from '../runtime.js';
 import { treeBound, type CgroupSetup } from './cgroup.js';
 import type { HelperReport, Launch } from './launch.js';
 import { byNumber, errnoName, goLine, limitReport, type RlimitPlan } from './limits.js';
@@ -52,8 +52,6 @@ const KILL_GRACE_MS = 1000;
  */
 const MEMORY_NEAR = 0.75;
 const MiB = 1024 * 1024;
-/** The longest delay a Node.js timer takes (2^31 - 1 ms). */
-const MAX_TIMER_MS = 2_147_483_647;
 const SIGNAL_NAMES = byNumber(constants.signals);
 
 type Stop = 'TIMEOUT' | 'ABORTED';
@@ -75,7 +73,7 @@ export async function runOnce(
   };
   const goAt = nowMs();
   launch.go(input, goLine(facts.plan));
-  const timer = setTimeout(() => stop('TIMEOUT'), Math.min(MAX_TIMER_MS, Math.max(0, ctx.deadlineAt - nowMs())));
+  const timer = setTimeout(() => stop('TIMEOUT'), Math.min(MAX_TIMEOUT_MS, Math.max(0, ctx.deadlineAt - nowMs())));
   const onAbort = () => stop('ABORTED');
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   if (ctx.signal?.aborted) stop('ABORTED');
@@ -89,23 +87,6 @@ export async function runOnce(
   return toOutcome(launch, facts, ctx, stopped, goAt, nowMs());
 }
 
-/** The outcome of a run that never started a process. */
-export function notRun(error: NebulaError): RunOutcome {
-  const at = nowMs();
-  return {
-    resources: unmeasured('no process was started'),
-    exitCode: null,
-    stdout: '',
-    stderr: '',
-    functionStartAt: at,
-    functionEndAt: at,
-    phases: {},
-    compiled: false,
-    sandbox: 'fresh',
-    error,
-  };
-}
-
 function toOutcome(
   launch: Launch,
   facts: RunFacts,
@@ -117,10 +98,10 @@ function toOutcome(
   const r = launch.report;
   const startAt = r.start ? fromMonotonicNs(r.start.ns) : doneAt;
   const endAt = r.end ? fromMonotonicNs(r.end.ns) : r.start ? doneAt : startAt;
-  const phases: Record<string, number> = facts.prewarmed ? {} : { ...launch.phases };
+  const phases: Partial<Record<Phase, number>> = facts.prewarmed ? {} : { ...launch.phases };
   if (r.start) {
-    phases.exec = startAt - goAt;
-    phases.wait = endAt - startAt;
+    phases.start = startAt - goAt;
+    phases.run = endAt - startAt;
   }
   phases.collect = doneAt - endAt;
   const status = r.end?.status;

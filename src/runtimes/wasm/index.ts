@@ -2,16 +2,19 @@
  * WasmRuntime: WASI command components and preview1 modules, prepared once (check, find the
  * main module, rewrite, compile, cached by content hash) and run on worker threads started with the runtime.
  */
-import { readFile } from 'node:fs/promises';
+import { checkKnownKeys, keysOf } from '../../known-keys.js';
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { nowMs } from '../../clock.js';
 import { NebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
-import type { FunctionSpec } from '../../types.js';
+import { INVOCATION_MODES, type ArtifactInfo, type FunctionSpec } from '../../types.js';
 import type { Prepared, RunContext, RunOutcome, Runtime } from '../runtime.js';
-import { defaultCacheDir, prepareArtifact } from './artifact/prepare.js';
+import { defaultCacheDir, prepareArtifact, type WasmArtifact } from './artifact/prepare.js';
+import type { PreinitRequest } from './artifact/snapshot.js';
+import { readFileCapped } from './artifact/source-file.js';
+import { checkSnapshot } from './snapshot-check.js';
 import { toOutcome, type OutcomeFacts } from './outcome.js';
-import { WorkerPool } from './pool/pool.js';
+import { WorkerPool, type PoolOptions } from './pool/pool.js';
 import { SELF_TEST_FN } from './worker/self-test.js';
 import { Mode, MAX_WORKERS } from './pool/shared-slots.js';
 
@@ -23,12 +26,17 @@ export interface WasmRuntimeOptions {
   cacheDir?: string;
   /** Instances made ahead per function and worker for `prewarmed` invocations (0: none). Default 2. */
   prewarmedInstances?: number;
-  /** Used instances kept per function and worker for `warm` invocations. Default 4. */
+  /** Used instances kept per function and worker for `warm` invocations. Default {@link DEFAULT_MAX_WARM_INSTANCES}. */
   maxWarmInstances?: number;
   /** How long a kept `warm` instance may stay unused before it is dropped, ms. Default 60 000. */
   keepAliveMs?: number;
   /** Largest stdout and stderr kept per invocation, bytes. Default 1 MiB. */
   maxOutputBytes?: number;
+  /**
+   * Largest module or component deployed, bytes: a file is read only when it is a regular file
+   * no larger than this, bytes given directly are refused past it. Default 128 MiB.
+   */
+  maxModuleBytes?: number;
   /** Longest making one instance may take outside an invocation (deploy, ahead of time), ms. Default 1000. */
   instantiateTimeoutMs?: number;
   /**
@@ -62,9 +70,18 @@ export interface WasmRuntimeOptions {
    * optional peer dependency `@bytecodealliance/jco-transpile`.
    */
   componentHost?: 'auto' | 'glue';
+  /**
+   * Longest pre-initialising one function may take at deploy (`FunctionSpec.preinit`: Wizer's
+   * process, its compile and the initialiser), ms; an initialiser still running then is refused
+   * as one that loops. Default 30 000.
+   */
+  preinitTimeoutMs?: number;
 }
 
 const MiB = 1024 * 1024;
+const DEFAULT_MAX_MODULE_BYTES = 128 * MiB;
+/** Used instances kept per function and worker for `warm` invocations unless `maxWarmInstances` says otherwise. */
+export const DEFAULT_MAX_WARM_INSTANCES = 4;
 let fnCounter = SELF_TEST_FN;
 
 /** The values of {@link WasmRuntimeOptions.v8Tiering}. */
@@ -107,36 +124,84 @@ function applyV8Tiering(tiering: V8Tiering): void {
  */
 export class WasmRuntime implements Runtime {
   readonly kind = 'wasm' as const;
-  private readonly pool: WorkerPool;
+  private readonly poolOptions: PoolOptions;
+  /** The worker threads, started by `ready()` or the first `prepare()`. */
+  private pool: WorkerPool | undefined;
   private readonly cacheDir: string;
   private readonly maxOutputBytes: number;
-  /** Workers running and the main thread's own path compiled by a few self-test runs; unset again when starting failed. */
+  /** Workers running and the host's side of a run taken once; unset again when starting failed. */
   private started: Promise<void> | undefined;
+  private closed = false;
 
-  /** @throws NebulaError `INVALID_ARGUMENT` for an option out of range. */
+  /** @throws UsageError `INVALID_ARGUMENT` for an option out of range. Starts nothing: see `ready()`. */
   constructor(readonly options: WasmRuntimeOptions = {}) {
+    checkKnownKeys(
+      options,
+      keysOf<WasmRuntimeOptions>({
+        workers: true,
+        cacheDir: true,
+        prewarmedInstances: true,
+        maxWarmInstances: true,
+        keepAliveMs: true,
+        maxOutputBytes: true,
+        instantiateTimeoutMs: true,
+        idleSpinUs: true,
+        resultSpinUs: true,
+        workerHeapMiB: true,
+        componentHost: true,
+        v8Tiering: true,
+        maxModuleBytes: true,
+        preinitTimeoutMs: true,
+      }),
+      'WasmRuntime options',
+    );
     this.cacheDir = options.cacheDir ?? defaultCacheDir();
     this.maxOutputBytes = options.maxOutputBytes ?? MiB;
     const workers = options.workers ?? availableParallelism();
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)
-      throw new NebulaError(
+      throw new UsageError(
         'INVALID_ARGUMENT',
         `workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}.`,
       );
-    this.pool = new WorkerPool({
+    const maxModuleBytes = options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
+    if (!Number.isSafeInteger(maxModuleBytes) || maxModuleBytes < 8)
+      throw new UsageError(
+        'INVALID_ARGUMENT',
+        `maxModuleBytes must be a whole number of bytes of at least 8, got ${String(maxModuleBytes)}.`,
+      );
+    this.poolOptions = {
       size: workers,
       maxOutputBytes: this.maxOutputBytes,
       instantiateTimeoutMs: options.instantiateTimeoutMs ?? 1000,
       spinMs: (options.idleSpinUs ?? 200) / 1000,
       hostSpinMs: (options.resultSpinUs ?? 50) / 1000,
       heapMiB: options.workerHeapMiB ?? 256,
-    });
-    void this.start().catch(() => undefined);
+    };
+  }
+
+  /**
+   * Starts the worker threads (each takes its own run path through a tiny built-in module while it
+   * starts) and takes this thread's side of a run through each mode a few times, so no invocation
+   * waits for the threads or pays for V8's first compilation of the path. `prepare()` starts them
+   * too; `nebula.ready()` calls this ahead.
+   * @throws RuntimeUnavailableError when no worker thread can start.
+   */
+  async ready(): Promise<void> {
+    try {
+      await this.start();
+    } catch (e) {
+      throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
   }
 
   private start(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the runtime was closed'));
+    this.pool ??= new WorkerPool(this.poolOptions);
     if (!this.started) {
-      const started = this.pool.ready().then(() => this.warmUp());
+      const pool = this.pool;
+      const started = pool.ready().then(() => this.warmUp(pool));
       started.catch(() => {
         if (this.started === started) this.started = undefined;
       });
@@ -145,18 +210,19 @@ export class WasmRuntime implements Runtime {
     return this.started;
   }
 
-  private async warmUp(): Promise<void> {
+  /** This thread's side of a run (hand-over, result, outcome), taken through each mode with the workers' self-test module. */
+  private async warmUp(pool: WorkerPool): Promise<void> {
     const facts: OutcomeFacts = {
       compiled: false,
       memoryMaxBytes: MiB,
       growProbe: true,
       maxOutputBytes: this.maxOutputBytes,
     };
-    const selfTest = new PreparedWasm(this.pool, SELF_TEST_FN, facts, { sizeBytes: 0, digest: '' });
+    const selfTest = new PreparedWasm(pool, SELF_TEST_FN, facts, { sizeBytes: 0, digest: '' }, false);
     for (let i = 0; i < 20; i++) {
       const at = nowMs();
       await selfTest.run('{}', {
-        mode: (['cold', 'prewarmed', 'warm'] as const)[i % 3]!,
+        mode: INVOCATION_MODES[i % INVOCATION_MODES.length]!,
         timeoutMs: 5000,
         deadlineAt: at + 5000,
         requestAt: at,
@@ -165,77 +231,133 @@ export class WasmRuntime implements Runtime {
   }
 
   /**
-   * Checks, rewrites and compiles the function's wasm (transpiling native WASI 0.2 components with
-   * jco), or takes it from the cache, loads it into the workers and makes a first instance.
+   * Checks, pre-initialises (`fn.preinit`), rewrites and compiles the function's wasm (transpiling
+   * native WASI 0.2 components with jco), or takes it from the cache, loads it into the workers and
+   * makes a first instance; with `fn.checkInput`, runs a snapshot and its original once each on it.
    * @throws NebulaError `INVALID_FUNCTION` for bytes that are not a runnable WASI command (or whose
-   * instance cannot be created), `RUNTIME_UNAVAILABLE` when no worker thread can start, or when a
-   * native WASI 0.2 component needs `@bytecodealliance/jco-transpile` and it is not installed.
+   * instance cannot be created), an initialiser that cannot be pre-initialised, or a snapshot whose
+   * output differs; `RUNTIME_UNAVAILABLE` when no worker thread can start, or when a native WASI
+   * 0.2 component needs `@bytecodealliance/jco-transpile` (or `preinit: true` needs
+   * `@bytecodealliance/wizer`) and it is not installed.
    */
   async prepare(fn: FunctionSpec): Promise<Prepared> {
-    if (fn.wasm === undefined) throw new NebulaError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);
+    if (fn.wasm === undefined) throw new UsageError('INVALID_ARGUMENT', `Function "${fn.name}" has no wasm artifact.`);
+    const maxModuleBytes = this.options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
     let bytes: Uint8Array;
     if (typeof fn.wasm === 'string') {
       try {
-        bytes = await readFile(fn.wasm);
+        bytes = await readFileCapped(fn.wasm, maxModuleBytes);
       } catch (e) {
         throw new NebulaError(
           'INVALID_FUNCTION',
-          `Function "${fn.name}": cannot read ${fn.wasm}: ${(e as Error).message}`,
+          `Function "${fn.name}": cannot read ${fn.wasm}: ${(e as Error).message}.`,
           { cause: e },
         );
       }
     } else bytes = fn.wasm;
+    if (bytes.byteLength > maxModuleBytes)
+      throw new NebulaError(
+        'INVALID_FUNCTION',
+        `Function "${fn.name}": its wasm is ${bytes.byteLength} bytes, over the ${maxModuleBytes}-byte limit (maxModuleBytes).`,
+      );
     applyV8Tiering(this.options.v8Tiering ?? 'eager');
     const memoryMaxBytes = (fn.limits?.memoryMiB ?? 256) * MiB;
-    const artifact = await prepareArtifact(fn.name, bytes, {
+    const preinitTimeoutMs = this.options.preinitTimeoutMs ?? 30_000;
+    const preinit: PreinitRequest = {
+      mode: fn.preinit ?? 'auto',
+      ...(fn.initFunc !== undefined ? { initFunc: fn.initFunc } : {}),
+      allowWasi: fn.grants?.initWasi === true,
+      timeoutMs: preinitTimeoutMs,
+    };
+    const options = {
       cacheDir: this.cacheDir,
       memoryMaxBytes,
+      maxModuleBytes,
       forceGlue: this.options.componentHost === 'glue',
-    });
-    try {
-      await this.start();
-    } catch (e) {
-      throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
-    const fnId = ++fnCounter;
-    try {
-      await this.pool.load({
-        type: 'load',
-        fnId,
-        ...(artifact.module ? { module: artifact.module, facts: artifact.facts! } : {}),
-        ...(artifact.glue ? { glue: artifact.glue } : {}),
-        args: [fn.name, ...(fn.grants?.args ?? [])],
-        env: fn.grants?.env ?? {},
-        prewarmed: this.options.prewarmedInstances ?? 2,
-        warmMax: this.options.maxWarmInstances ?? 4,
-        keepAliveMs: this.options.keepAliveMs ?? 60_000,
-      });
-    } catch (e) {
-      this.pool.drop(fnId);
-      const why = (e as Error).message;
-      if (this.pool.unavailable())
-        throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${why}`, { cause: e });
-      throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": its instance cannot be created: ${why}`, {
-        cause: e,
-      });
-    }
+    };
+    const artifact = await prepareArtifact(fn.name, bytes, { ...options, preinit });
+    await this.ready();
+    const pool = this.pool!;
+    const fnId = await this.load(fn, artifact);
     const facts: OutcomeFacts = {
       compiled: artifact.built,
       memoryMaxBytes,
       growProbe: artifact.facts?.growProbe === true,
       maxOutputBytes: this.maxOutputBytes,
     };
-    return new PreparedWasm(this.pool, fnId, facts, {
+    const info: ArtifactInfo = {
       sizeBytes: artifact.sizeBytes,
       digest: `sha256:${artifact.digest}`,
-    });
+      preinitialized: artifact.snapshot !== undefined,
+      ...(artifact.snapshot ? { snapshot: artifact.snapshot } : {}),
+      ...(artifact.preinitNote ? { preinitNote: artifact.preinitNote } : {}),
+    };
+    const prepared = new PreparedWasm(pool, fnId, facts, info, artifact.snapshot !== undefined);
+    if (artifact.snapshot && fn.checkInput !== undefined) {
+      const once = (id: number, input: string, deadlineAt: number) =>
+        new PreparedWasm(pool, id, { ...facts, compiled: false }, {}, false).run(input, {
+          mode: 'cold',
+          timeoutMs: deadlineAt - nowMs(),
+          deadlineAt,
+          requestAt: nowMs(),
+        });
+      let original: number | undefined;
+      try {
+        // The original, loaded beside the snapshot for one run: what the snapshot must give too.
+        original = await this.load(fn, await prepareArtifact(fn.name, bytes, options), { prewarmed: 0, warmMax: 0 });
+        const input = JSON.stringify(fn.checkInput);
+        await checkSnapshot(fn.name, once, { original, snapshot: fnId }, input, preinitTimeoutMs);
+      } catch (e) {
+        pool.drop(fnId);
+        throw e;
+      } finally {
+        if (original !== undefined) pool.drop(original);
+      }
+    }
+    return prepared;
+  }
+
+  /**
+   * Loads an artifact into the workers (each makes its first instance) under a new function id.
+   * @throws NebulaError `INVALID_FUNCTION` when its instance cannot be created, `RUNTIME_UNAVAILABLE`.
+   */
+  private async load(
+    fn: FunctionSpec,
+    artifact: WasmArtifact,
+    keep = {
+      prewarmed: this.options.prewarmedInstances ?? 2,
+      warmMax: this.options.maxWarmInstances ?? DEFAULT_MAX_WARM_INSTANCES,
+    },
+  ): Promise<number> {
+    const pool = this.pool!;
+    const fnId = ++fnCounter;
+    try {
+      await pool.load({
+        type: 'load',
+        fnId,
+        ...(artifact.module ? { module: artifact.module, facts: artifact.facts! } : {}),
+        ...(artifact.glue ? { glue: artifact.glue } : {}),
+        args: [fn.name, ...(fn.grants?.args ?? [])],
+        env: fn.grants?.env ?? {},
+        ...keep,
+        keepAliveMs: this.options.keepAliveMs ?? 60_000,
+      });
+    } catch (e) {
+      pool.drop(fnId);
+      const why = (e as Error).message;
+      if (pool.unavailable())
+        throw new RuntimeUnavailableError(`The wasm worker threads could not start: ${why}`, { cause: e });
+      throw new NebulaError('INVALID_FUNCTION', `Function "${fn.name}": its instance cannot be created: ${why}`, {
+        cause: e,
+      });
+    }
+    return fnId;
   }
 
   /** Terminates the workers. */
   async close(): Promise<void> {
-    await this.pool.close();
+    this.closed = true;
+    await this.pool?.close();
   }
 }
 
@@ -244,16 +366,19 @@ class PreparedWasm implements Prepared {
     private readonly pool: WorkerPool,
     private readonly fnId: number,
     private facts: OutcomeFacts,
-    readonly info: { sizeBytes: number; digest: string },
+    readonly info: ArtifactInfo,
+    private readonly preinitialized: boolean,
   ) {}
 
   run(input: string, ctx: RunContext): Promise<RunOutcome> {
     const facts = this.facts;
     // Only the first run after a preparation that compiled reports it.
     if (facts.compiled) this.facts = { ...facts, compiled: false };
-    return this.pool
-      .run(this.fnId, Mode[ctx.mode], input, ctx.deadlineAt, ctx.signal)
-      .then((r) => toOutcome(r, ctx, facts));
+    return this.pool.run(this.fnId, Mode[ctx.mode], input, ctx.deadlineAt, ctx.signal).then((r) => {
+      const outcome = toOutcome(r, ctx, facts);
+      outcome.preinitialized = this.preinitialized;
+      return outcome;
+    });
   }
 
   async release(): Promise<void> {

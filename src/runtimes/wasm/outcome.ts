@@ -1,7 +1,7 @@
 /** How a pool result becomes a `RunOutcome`: the coded error of every way a Wasm run can end. */
 import { NebulaError, RuntimeUnavailableError } from '../../errors.js';
-import { unmeasured } from '../../record.js';
 import type { InvocationResources } from '../../types.js';
+import { failedOutcome, unmeasured } from '../outcome.js';
 import type { RunContext, RunOutcome } from '../runtime.js';
 import type { DoneSlot, PoolResult } from './pool/pool.js';
 import { Flag, Result, Sandbox, SANDBOX_SHIFT } from './pool/shared-slots.js';
@@ -24,15 +24,9 @@ function ended(
   startAt?: number,
 ): RunOutcome {
   const outcome: RunOutcome = {
-    exitCode: null,
-    stdout: '',
-    stderr: '',
+    ...failedOutcome(error, 'RUNTIME_ERROR', r.at),
     functionStartAt: startAt ?? r.at,
-    functionEndAt: r.at,
-    phases: {},
     compiled,
-    sandbox: 'fresh',
-    error,
     resources: unmeasured(
       r.kind === 'timeout' || r.kind === 'aborted'
         ? r.started
@@ -95,7 +89,13 @@ function failure(r: Exclude<PoolResult, { kind: 'done' }>, ctx: RunContext): { e
         ...(r.started && r.startAt > 0 ? { startAt: r.startAt } : {}),
       };
     case 'crashed':
-      return { error: new NebulaError('RUNTIME_ERROR', `The wasm worker running the function crashed: ${r.message}.`) };
+      // Only this run was in the thread when it died: the function's failure, not the runtime's.
+      return {
+        error: new NebulaError(
+          'FUNCTION_FAILED',
+          `The function crashed the wasm worker thread running it (${r.message}); the thread was replaced, other invocations carry on.`,
+        ),
+      };
     case 'unavailable':
       return { error: new RuntimeUnavailableError(`The Wasm runtime cannot run functions: ${r.message}.`) };
   }
@@ -116,7 +116,7 @@ export function toOutcome(r: PoolResult, ctx: RunContext, f: OutcomeFacts): RunO
     phases: {
       dispatch: Math.max(0, d.claimedAt - r.dispatchAt),
       instantiate: d.instantiateMs,
-      exec: d.endAt - d.startAt,
+      run: d.endAt - d.startAt,
     },
     compiled: f.compiled,
     sandbox: Sandbox[(d.flags >> SANDBOX_SHIFT) & 3] ?? 'fresh',

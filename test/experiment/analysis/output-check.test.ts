@@ -68,6 +68,15 @@ describe('the output check', () => {
     ]);
   });
 
+  it("checks a function's pre-initialised twin against the function's own records", () => {
+    const records = [rec('pc', 'wasm', 10, 4), rec('pc', 'docker', 10, 4), rec('pc-preinit', 'wasm', 10, 5)];
+    // Alone, the twin is a group of its own and agrees with itself.
+    expect(checkOutputs(records).mismatches).toEqual([]);
+    const check = checkOutputs(records, 'docker', new Map([['pc-preinit', 'pc']]));
+    expect(check.groups).toBe(1);
+    expect(check.mismatches.map((m) => [m.function, m.got, m.expected])).toEqual([['pc-preinit', 5, 4]]);
+  });
+
   it('compares inputs by value, so the same input written with other key order is one group', () => {
     const check = checkOutputs(
       [rec('h', 'wasm', { n: 1, k: 2 }, 'a'), rec('h', 'docker', { k: 2, n: 1 }, 'b')],

@@ -8,8 +8,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Nebula, nowMs, type Prepared, type RunContext, type RunOutcome, type Runtime } from '../../../src/index.js';
-import { builtinFunctions } from '../../../src/builtins.js';
+import {
+  defineRuntime,
+  Nebula,
+  nowMs,
+  registerRuntime,
+  type FunctionSpec,
+  type Prepared,
+  type RunContext,
+  type RunOutcome,
+  type Runtime,
+  type RuntimeKind,
+} from '../../../src/index.js';
 import { packageRoot } from '../../../src/paths.js';
 import { parseTrace } from '../../../src/experiment/replay/trace.js';
 import { runReplay } from '../../../src/experiment/replay/run-replay.js';
@@ -17,7 +27,7 @@ import type { SandboxKeeper } from '../../../src/runtimes/runtime.js';
 
 /** Sandboxes as a pool per function: a warm run takes an idle one (or makes one, a cold start) and gives it back. */
 class KeepingRuntime implements Runtime {
-  readonly kind = 'wasm';
+  readonly kind = 'kept';
   async prepare(): Promise<Prepared> {
     let idle = 0;
     let ahead = 0;
@@ -60,6 +70,26 @@ class KeepingRuntime implements Runtime {
   async close(): Promise<void> {}
 }
 
+// Registered as a runtime of its own, whose descriptor says its sandboxes can be steered.
+registerRuntime(
+  defineRuntime({
+    kind: 'kept',
+    label: 'Kept',
+    color: '#336699',
+    summary: 'runs return at once; its keeper counts sandboxes exactly',
+    source: {
+      schema: { type: 'string' },
+      validate: (source: unknown) => String(source),
+      describe: () => ({}),
+    },
+    modes: { cold: 'a new sandbox', prewarmed: 'a sandbox made ahead', warm: 'a kept sandbox' },
+    keepsWarm: { option: 'max', default: 1, keeper: true },
+    phases: ['run'],
+    create: (_options?: { max?: number }) => new KeepingRuntime(),
+  }),
+);
+const KEPT = 'kept' as RuntimeKind;
+
 const MIN = 60_000;
 const trace = parseTrace(
   readFileSync(join(packageRoot(), 'examples', 'traces', 'synthetic-azure.csv'), 'utf8'),
@@ -100,13 +130,13 @@ describe('trace replay under keep-alive policies', () => {
     }
     expect(gaps.filter((g) => g > 10 * MIN - 1000 && g < 10 * MIN + 60_000)).toEqual([]);
 
-    nebula = new Nebula({ meter: null, runtimes: { wasm: new KeepingRuntime() } });
+    nebula = new Nebula({ meter: null, builtins: false });
     dir = mkdtempSync(join(tmpdir(), 'nebula-replay-'));
-    const fib = builtinFunctions().find((s) => s.name === 'fib')!;
+    const probe = { name: 'probe', kept: 'probe' } as FunctionSpec;
     const result = await runReplay(nebula, {
       trace,
-      mapping: Object.fromEntries(trace.functions.map((f) => [f, { spec: fib, input: 10 }])),
-      runtimes: ['wasm'],
+      mapping: Object.fromEntries(trace.functions.map((f) => [f, { spec: probe, input: 10 }])),
+      runtimes: [KEPT],
       policies: ['none', 'fixed:10m'],
       speed: 1800,
       maxInFlight: 1,

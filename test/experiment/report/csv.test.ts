@@ -10,7 +10,15 @@ describe('the CSV export', () => {
     const head = lines[0]!.split(',');
     expect(head.slice(0, 6)).toEqual(['id', 'function', 'runtime', 'mode', 'sandbox', 'input']);
     expect(head).toEqual(
-      expect.arrayContaining(['timing.startupMs', 'timing.execMs', 'energy.isolatedEnergyWh', 'outputMismatch']),
+      expect.arrayContaining([
+        'timing.startupMs',
+        'timing.execMs',
+        'energy.isolatedEnergyWh',
+        'resources.cpuMs',
+        'resources.maxMemoryBytes',
+        'resources.cpuSource',
+        'outputMismatch',
+      ]),
     );
     expect(lines).toHaveLength(4); // header, two rows, the final CRLF
     expect(lines[1]).toContain(`${a.id},fib,wasm,cold,fresh,"{""n"":5,""s"":""a,b""}",true,"""say \\""hi\\"""""`);
@@ -18,5 +26,7 @@ describe('the CSV export', () => {
     expect(row[head.indexOf('timing.startupMs')]).toBe('0.2');
     expect(row[head.indexOf('energy.isolatedEnergyWh')]).toBe('');
     expect(row[head.indexOf('outputMismatch')]).toBe('true');
+    expect(row[head.indexOf('resources.cpuMs')]).toBe(String(b.resources.cpuMs));
+    expect(row[head.indexOf('resources.maxMemoryBytes')]).toBe(String(1.125 * 2 ** 20));
   });
 });

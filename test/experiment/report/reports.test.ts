@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderHtml } from '../../../src/experiment/report/html.js';
 import { renderMarkdown } from '../../../src/experiment/report/markdown.js';
 import { logBoxChart } from '../../../src/experiment/report/charts.js';
+import { runtimeDescriptor } from '../../../src/runtimes/registry.js';
 import { summarize } from '../../../src/stats.js';
 import { fixtureResult } from '../fixtures.js';
 
@@ -46,6 +47,16 @@ describe('the reports', () => {
     const md = renderMarkdown(result);
     expect(md).toMatch(/Docker execMs is engine-reported/);
     expect(md).toMatch(/\| fib \| 30 \| Docker \| cold \| 8 \| 0 \| 0 \| [^|]+ \| [\d.]+ ms † \[/);
+  });
+
+  it("give each cell's CPU time and peak memory, and say where each runtime's figures come from", () => {
+    const { result } = fixtureResult();
+    const md = renderMarkdown(result);
+    const section = md.slice(md.indexOf('## CPU time and peak memory'));
+    expect(section).toMatch(/\| fib \| 30 \| Wasm \| cold \| 8 \| [\d.]+ ms \[[\d.]+ ms, [\d.]+ ms\] \| 1\.1\d? MiB/);
+    for (const kind of new Set(result.cells.map((c) => c.runtime)))
+      expect(section).toContain(runtimeDescriptor(kind)!.resourcesNote!);
+    expect(renderHtml(result)).toContain('<section id="resources">');
   });
 
   it('print the estimate warning at the top and on the energy section, as large as the figures', () => {

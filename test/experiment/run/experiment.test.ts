@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GudeMeter, Nebula, type InvocationRecord } from '../../../src/index.js';
 import { Experiment, renderReports, runExperiment, type ExperimentResult } from '../../../src/experiment/index.js';
 import { GudeSimulator } from '../../../src/meters/gude/index.js';
@@ -207,27 +207,26 @@ describe('the experiment runner', () => {
     expect(renderReports(dir).result.cells).toHaveLength(1);
   });
 
-  it('runs on when the meter cannot be reached: no baseline, a note saying why, every record kept', async () => {
-    const dir = out();
+  it('fails at once when the meter cannot be read: nothing runs, no folder is made', async () => {
+    const dir = join(out(), 'run');
     // Port 1 on loopback: nothing listens, so every connection is refused.
-    const result = await runExperiment(
-      {
-        functions: ['fib'],
-        runtimes: ['wasm'],
-        inputs: { fib: [10] },
-        repetitions: 2,
-        warmup: 0,
-        baselineMs: 300,
-        batchWindowMs: 300,
-        micro: false,
-        outDir: dir,
-      },
-      { meter: new GudeMeter({ host: '127.0.0.1', port: 1, intervalMs: 50 }) },
-    );
-    expect(result.baseline).toBeNull();
-    expect(result.notes[0]).toMatch(/^no idle baseline \(energy figures include idle power\): .*127\.0\.0\.1:1/);
-    expect(result.cells[0]!.ok).toBe(2);
-    expect(lines(join(dir, 'records.jsonl'))).toHaveLength(2);
+    await expect(
+      runExperiment(
+        {
+          functions: ['fib'],
+          runtimes: ['wasm'],
+          inputs: { fib: [10] },
+          repetitions: 2,
+          warmup: 0,
+          baselineMs: 300,
+          batchWindowMs: 300,
+          micro: false,
+          outDir: dir,
+        },
+        { meter: new GudeMeter({ host: '127.0.0.1', port: 1, intervalMs: 50 }) },
+      ),
+    ).rejects.toMatchObject({ code: 'METER_UNAVAILABLE', message: expect.stringMatching(/127\.0\.0\.1:1/) as unknown });
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('never mixes runs: a folder that holds anything is refused before any work', async () => {
@@ -251,5 +250,30 @@ describe('the experiment runner', () => {
       code: 'FUNCTION_NOT_FOUND',
     });
     await nebula.close();
+  });
+});
+
+describe('the engine set-up before an experiment', () => {
+  it('awaits nebula.ready() before it prepares anything', async () => {
+    const nebula = new Nebula({ meter: null, warmUp: false });
+    const ready = vi.spyOn(nebula, 'ready');
+    const prepare = vi.spyOn(nebula, 'prepare');
+    try {
+      const exp = new Experiment(nebula, {
+        functions: ['fib'],
+        runtimes: ['wasm'],
+        inputs: { fib: [5] },
+        repetitions: 1,
+        warmup: 0,
+        micro: false,
+        outDir: join(out(), 'run'),
+      });
+      const result = await exp.run();
+      expect(result.cells[0]).toMatchObject({ function: 'fib', ok: 1 });
+      expect(ready).toHaveBeenCalled();
+      expect(ready.mock.invocationCallOrder[0]).toBeLessThan(prepare.mock.invocationCallOrder[0]!);
+    } finally {
+      await nebula.close();
+    }
   });
 });

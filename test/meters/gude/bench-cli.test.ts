@@ -1,9 +1,9 @@
 /**
- * `nebula bench` with a Gude meter that cannot give readings: the run goes on without energy (a
- * failed baseline costs the baseline, not the run), and the notes say why in one line; never hangs.
+ * `nebula bench` with a Gude meter that cannot give readings: the run fails at once, before any
+ * work, with exit 1 and the reason (docs/cli.md); never hangs. `--meter none` runs without energy.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,15 +31,17 @@ describe('nebula bench against a faulty Gude meter', () => {
       'an outlet the device lacks',
       'port9',
       'none',
-      /note: no idle baseline .*Gude meter .*\/port9: the device has no outlet 9/,
+      /^nebula: METER_PROTOCOL: Gude meter .*\/port9: the device has no outlet 9/,
     ],
-    ['a frozen device', 'port1', 'frozen', /note: no idle baseline .*Gude meter .*: no reply within 1000 ms/],
-    ['an all-0xFF reply', 'port1', 'all-ff', /note: no idle baseline .*not a plausible reading: voltageV = -1/],
-  ])('%s: the run ends, and a note gives the reason', async (_what, sensor, fault, message) => {
+    ['a frozen device', 'port1', 'frozen', /^nebula: METER_UNAVAILABLE: .*Gude meter .*: no reply within 1000 ms/],
+    ['an all-0xFF reply', 'port1', 'all-ff', /^nebula: METER_PROTOCOL: .*not a plausible reading: voltageV = -1/],
+  ])('%s: the run fails at once, exit 1, with the reason', async (_what, sensor, fault, message) => {
     const sim = new GudeSimulator({ outlets: 8, fault });
     const { port } = await sim.start();
     stops.push(() => sim.stop());
-    const out = mkdtempSync(join(tmpdir(), 'nebula-bench-'));
+    const dir = mkdtempSync(join(tmpdir(), 'nebula-bench-'));
+    stops.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const out = join(dir, 'run');
     const r = await nebula(
       'bench',
       '--functions',
@@ -60,8 +62,11 @@ describe('nebula bench against a faulty Gude meter', () => {
       '--out',
       out,
     );
-    expect(r.code).toBe(0);
+    expect(r.code, r.err).toBe(1);
     expect(r.err).toMatch(message);
+    expect(r.err).toContain('run with --meter none');
     expect(r.err).not.toMatch(/\n\s+at /);
+    expect(r.err).not.toContain('== prepare');
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dockerArch } from '../../../src/builtins.js';
-import { checkStaticElf } from '../../../src/runtimes/docker/elf.js';
+import { checkStaticElf } from '../../../src/runtimes/docker/static-binary.js';
 import { supervisorBinary } from '../../../src/runtimes/docker/supervisor-volume.js';
 import { compile } from './engine.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, Nebula } from '../../../src/index.js';
-import { MAX_BINARY_BYTES } from '../../../src/runtimes/docker/elf.js';
+import { MAX_BINARY_BYTES } from '../../../src/runtimes/docker/static-binary.js';
 import { MAX_TARBALL_BYTES } from '../../../src/runtimes/docker/image.js';
 import { dockerAvailable, noLeftovers } from './engine.js';
 

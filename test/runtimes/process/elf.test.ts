@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elfProblem } from '../../../src/runtimes/process/elf.js';
+import { elfProblem } from '../../../src/runtimes/process/binary.js';
 
 /** An ELF header: class (1: 32-bit, 2: 64-bit), byte order (1: little, 2: big), e_type, e_machine. */
 function header(bits: 1 | 2, order: 1 | 2, type: number, machine: number): Uint8Array {

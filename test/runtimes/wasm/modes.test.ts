@@ -38,7 +38,7 @@ describe('set-up is not cold start', () => {
     expect(rec.result).toBe(5);
     expect(rec.sandbox).toBe('fresh');
     const t = rec.timing;
-    expect(Object.keys(t.phases)).toEqual(['dispatch', 'instantiate', 'exec']);
+    expect(Object.keys(t.phases)).toEqual(['dispatch', 'instantiate', 'run']);
     expect(t.prepareMs).toBeGreaterThan(0);
     // The hand-over and the instance were made after the set-up wait ended: both fall inside startupMs.
     expect(t.phases.dispatch! + t.phases.instantiate!).toBeLessThanOrEqual(t.startupMs + 1e-6);

@@ -3,11 +3,12 @@
  * library, `@bytecodealliance/jco-transpile`, is an optional peer dependency (it brings about
  * 100 MB, binaryen most of it): it is loaded here, on the first deploy that needs it, and only then.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NebulaError } from '../../../errors.js';
-import { checkInitialMemory, compile, refuse } from './checks.js';
-import { capMemory } from '../binary/memory-cap.js';
+import { compile, refuse } from './checks.js';
+import { planModule } from './core-module.js';
+import { readFileCapped } from './source-file.js';
 
 const JCO_TRANSPILE = '@bytecodealliance/jco-transpile';
 
@@ -37,10 +38,12 @@ async function loadJco(name: string, forced: boolean): Promise<JcoTranspile> {
 }
 
 /**
- * Transpiles a component with jco, writes the glue and its (memory-capped) core modules into `dir`
- * and compiles the modules (`forced`: the component holds a preview1 module but `componentHost` is
- * 'glue'). The script is written last: its presence marks a complete cache entry.
- * @throws NebulaError `RUNTIME_UNAVAILABLE` without jco-transpile, `INVALID_FUNCTION` for what jco refuses.
+ * Transpiles a component with jco, writes the glue and its core modules into `dir`, each with its
+ * memory and table maxima planned within the cap, and compiles the modules (`forced`: the
+ * component holds a preview1 module but `componentHost` is 'glue'). The script is written last:
+ * its presence marks a complete cache entry.
+ * @throws NebulaError `RUNTIME_UNAVAILABLE` without jco-transpile, `INVALID_FUNCTION` for what jco
+ * refuses or a core module that does not fit its cap.
  */
 export async function buildGlue(
   name: string,
@@ -48,6 +51,7 @@ export async function buildGlue(
   dir: string,
   memoryMaxBytes: number,
   forced: boolean,
+  maxModuleBytes: number,
 ): Promise<Glue> {
   const { transpileBytes } = await loadJco(name, forced);
   let out: Awaited<ReturnType<typeof transpileBytes>>;
@@ -63,8 +67,12 @@ export async function buildGlue(
     throw refuse(name, `the component cannot be read: ${(e as Error).message}`, e);
   }
   const files = Object.entries(out.files).filter(([file]) => file.endsWith('.wasm'));
-  const capped = files.map(([file, data]) => [file, capMemory(data, memoryMaxBytes)] as const);
-  for (const [, c] of capped) checkInitialMemory(name, c.initialPages, memoryMaxBytes);
+  const capped: Array<readonly [string, { bytes: Uint8Array }]> = [];
+  for (const [file, data] of files) {
+    if (data.length > maxModuleBytes)
+      throw refuse(name, `jco made a core module of ${data.length} bytes, over the ${maxModuleBytes}-byte limit.`);
+    capped.push([file, await planModule(name, data, memoryMaxBytes, false)]);
+  }
   const script = out.files['fn.js'];
   if (!script) throw refuse(name, 'jco produced no instantiation script for the component.');
   await mkdir(dir, { recursive: true });
@@ -78,13 +86,13 @@ export async function buildGlue(
 }
 
 /** The glue a previous deploy left in `dir`, if it is complete. */
-export async function loadGlue(name: string, dir: string): Promise<Glue | undefined> {
+export async function loadGlue(name: string, dir: string, maxModuleBytes: number): Promise<Glue | undefined> {
   try {
     const files = await readdir(dir);
     if (!files.includes('fn.mjs')) return undefined;
     const modules: Record<string, WebAssembly.Module> = {};
     for (const f of files.filter((f) => f.endsWith('.wasm')))
-      modules[f] = await compile(name, await readFile(join(dir, f)));
+      modules[f] = await compile(name, await readFileCapped(join(dir, f), maxModuleBytes));
     return { jsPath: join(dir, 'fn.mjs'), modules };
   } catch {
     return undefined;

@@ -23,7 +23,8 @@ import {
 const WIZER_PACKAGE = '@bytecodealliance/wizer';
 /** The Wizer whose command line this file speaks (10.x; 10.0.0 is the version whose platform packages install here). */
 export const WIZER_INSTALL = `npm install ${WIZER_PACKAGE}@10.0.0`;
-const DEFAULT_INIT_FUNC = 'wizer.initialize';
+/** The initialiser Wizer calls unless told otherwise. */
+export const DEFAULT_INIT_FUNC = 'wizer.initialize';
 const PAGE = 65536;
 const MiB = 1024 * 1024;
 const STDERR_MAX = 64 * 1024;
@@ -37,6 +38,8 @@ export interface PreinitOptions {
   timeoutMs?: number;
   /** The memory the initialiser may grow to, bytes (whole 64 KiB pages). @default 256 MiB */
   maxMemoryBytes?: number;
+  /** The largest snapshot taken, bytes: Wizer is stopped once it has written more. @default no limit */
+  maxSnapshotBytes?: number;
   /** The function's name, for messages. */
   name?: string;
   signal?: AbortSignal;
@@ -71,6 +74,7 @@ type PreinitRefusal =
   | 'traps'
   | 'memory-cap'
   | 'timeout'
+  | 'snapshot-size'
   | 'reference-types'
   | 'unsupported';
 
@@ -123,6 +127,8 @@ interface WizerRun {
   stdout: Buffer;
   stderr: string;
   timedOut: boolean;
+  /** Stopped because its output went over `maxStdoutBytes`. */
+  tooLarge: boolean;
 }
 
 function runWizer(
@@ -131,10 +137,13 @@ function runWizer(
   input: Uint8Array,
   timeoutMs: number,
   signal?: AbortSignal,
+  maxStdoutBytes = Infinity,
 ): Promise<WizerRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
+    let outBytes = 0;
+    let tooLarge = false;
     let stderr = '';
     let timedOut = false;
     const kill = () => child.kill('SIGKILL');
@@ -143,7 +152,14 @@ function runWizer(
       kill();
     }, timeoutMs);
     signal?.addEventListener('abort', kill, { once: true });
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stdout.on('data', (d: Buffer) => {
+      if (tooLarge) return;
+      outBytes += d.length;
+      if (outBytes <= maxStdoutBytes) return void out.push(d);
+      tooLarge = true;
+      out.length = 0;
+      kill();
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < STDERR_MAX) stderr += d;
     });
@@ -156,7 +172,7 @@ function runWizer(
     child.on('close', (code) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', kill);
-      resolve({ code, stdout: Buffer.concat(out), stderr, timedOut });
+      resolve({ code, stdout: Buffer.concat(out), stderr, timedOut, tooLarge });
     });
   });
 }
@@ -297,6 +313,7 @@ export async function preinitialize(bytes: Uint8Array, options: PreinitOptions =
     allowWasi = false,
     timeoutMs = 30_000,
     maxMemoryBytes = 256 * MiB,
+    maxSnapshotBytes = Infinity,
     name = 'module',
     signal,
   } = options;
@@ -319,7 +336,14 @@ export async function preinitialize(bytes: Uint8Array, options: PreinitOptions =
   const started = performance.now();
   // One deadline for every run, the second (which tells a refused grow from another trap) included.
   const run = (module: Uint8Array) =>
-    runWizer(binary, args, module, Math.max(1, started + timeoutMs - performance.now()), signal).catch((e: unknown) => {
+    runWizer(
+      binary,
+      args,
+      module,
+      Math.max(1, started + timeoutMs - performance.now()),
+      signal,
+      maxSnapshotBytes,
+    ).catch((e: unknown) => {
       throw new NebulaError(
         'RUNTIME_ERROR',
         `Wizer (${binary}) could not be run to pre-initialise function "${name}": ${(e as Error).message}`,
@@ -335,6 +359,12 @@ export async function preinitialize(bytes: Uint8Array, options: PreinitOptions =
       'timeout',
       `its initialiser did not finish within ${timeoutMs} ms (Wizer was stopped); it may loop.`,
     );
+  if (out.tooLarge)
+    throw refuse(
+      name,
+      'snapshot-size',
+      `its snapshot would be over the ${maxSnapshotBytes}-byte limit for a module (maxModuleBytes): its initialiser leaves more memory written than that.`,
+    );
   if (out.code === 0 && out.stdout.length >= 8) {
     const snapshot = withMemoryMaximum(new Uint8Array(out.stdout), facts.memory?.max);
     return { bytes: snapshot, initMs, sizeBefore: bytes.length, sizeAfter: snapshot.length, wizerVersion: version };
@@ -344,11 +374,13 @@ export async function preinitialize(bytes: Uint8Array, options: PreinitOptions =
   const call = /unknown imported function: '([^']*)' '([^']*)'/.exec(error);
   if (call) {
     const [, module, fn] = call;
+    if (/^wasi/.test(module!) && fn === 'proc_exit')
+      throw refuse(name, 'exits', 'its initialiser exited (it called proc_exit) instead of returning.');
     if (/^wasi/.test(module!))
       throw refuse(
         name,
         'calls-wasi',
-        `its initialiser calls WASI (${module}.${fn}), which is not allowed here (allowWasi); initialisation may not read, write, or ask for time or random numbers.`,
+        `its initialiser calls WASI (${module}.${fn}), which is not allowed unless granted (grants.initWasi); initialisation may not read or write, and the time or random numbers it asks for would be frozen into the snapshot.`,
       );
     throw refuse(
       name,

@@ -1,7 +1,7 @@
 /**
  * Deploy-time work on a wasm artifact, done once per content hash and cached in memory and on
  * disk: recognise a component or a preview1 module, refuse what cannot run, find the command's
- * main core module, rewrite it and cap its memory.
+ * main core module, pre-initialise it when asked (`snapshot.ts`), rewrite it and cap its memory.
  *
  * What runs per invocation is the command's main core module, rewritten once (`binary/module-rewrite.ts`),
  * over the preview1 bindings (`host/preview1.ts`). A preview1 module is that module itself. A
@@ -16,20 +16,32 @@
  * the optional jco-transpile), over `host/preview2.ts`.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isComponent, readComponent } from '../binary/component.js';
 import { buildGlue, loadGlue, type Glue } from './component-glue.js';
-import { checkCommandModule, checkComponentInterface, checkInitialMemory, compile, refuse } from './checks.js';
-import { rewriteModule, type ModuleFacts } from '../binary/module-rewrite.js';
+import { checkCommandModule, checkComponentInterface, compile, refuse } from './checks.js';
+import { compilePlanned, planModule } from './core-module.js';
+import { readFileCapped } from './source-file.js';
+import type { ModuleFacts } from '../binary/module-rewrite.js';
 import { importModules, MAGIC_CORE, Unsupported } from '../binary/codec.js';
+import type { SnapshotInfo } from '../../../types.js';
+import { preinitKey, snapshotOf, type PreinitRequest } from './snapshot.js';
 
 /**
  * Bump when the cached artifact format or its preparation changes (2: rewritten module plus its
- * facts; 3: a component's main module read from the component's own bytes, not from jco's output).
+ * facts; 3: a component's main module read from the component's own bytes, not from jco's output;
+ * 4: table maxima and host memory planned within the cap, imports checked by signature; 5: the
+ * facts file holds the snapshot's too).
  */
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 5;
+
+/** The file beside a cached module: what its rewrite found, and the snapshot it is, if it is one. */
+interface CachedFacts {
+  facts: ModuleFacts;
+  snapshot?: Omit<SnapshotInfo, 'cached'>;
+}
 
 /** A function ready to instantiate. */
 export interface WasmArtifact {
@@ -48,6 +60,10 @@ export interface WasmArtifact {
   facts?: ModuleFacts;
   /** For `glue`: the generated instantiation script and its compiled core modules by file name. */
   glue?: Glue;
+  /** Set when the main module was pre-initialised: the snapshot that runs instead. */
+  snapshot?: SnapshotInfo;
+  /** Why a module with an initialiser was not pre-initialised (`preinit: 'auto'` without Wizer). */
+  preinitNote?: string;
   /** True when nothing was cached and this process prepared it. */
   built: boolean;
   /** Deploy-time work, ms. */
@@ -97,13 +113,20 @@ async function preview1Main(name: string, bytes: Uint8Array): Promise<Uint8Array
   return undefined;
 }
 
+/** A cached module's facts are a few hundred bytes (up to ~40 KiB with a thousand global names). */
+const MAX_FACTS_BYTES = 1 << 20;
+
 const memoryCache = new Map<string, Promise<WasmArtifact>>();
 
 export interface ArtifactOptions {
   cacheDir: string;
   memoryMaxBytes: number;
+  /** The largest module or component read (from the cache too), bytes. */
+  maxModuleBytes: number;
   /** Run components through jco's glue even when they hold a preview1 module. */
   forceGlue?: boolean;
+  /** Pre-initialise the main module (run its initialiser with Wizer and run the snapshot). Default: never. */
+  preinit?: PreinitRequest;
 }
 
 /**
@@ -114,15 +137,26 @@ export interface ArtifactOptions {
 export function prepareArtifact(name: string, bytes: Uint8Array, options: ArtifactOptions): Promise<WasmArtifact> {
   const digest = createHash('sha256').update(bytes).digest('hex');
   const key = createHash('sha256')
-    .update(`${CACHE_VERSION}:${digest}:${options.memoryMaxBytes}:${options.forceGlue ? 'glue' : 'direct'}`)
+    .update(
+      `${CACHE_VERSION}:${digest}:${options.memoryMaxBytes}:${options.forceGlue ? 'glue' : 'direct'}:${preinitKey(options.preinit)}`,
+    )
     .digest('hex')
     .slice(0, 32);
   const hit = memoryCache.get(key);
   // Only the preparation that did the work reports it as built; later ones reuse it.
-  if (hit) return hit.then((a) => ({ ...a, built: false }));
+  if (hit)
+    return hit.then((a) => ({
+      ...a,
+      built: false,
+      ...(a.snapshot ? { snapshot: { ...a.snapshot, cached: true } } : {}),
+    }));
   const p = build(name, bytes, digest, key, options);
   memoryCache.set(key, p);
-  p.catch(() => memoryCache.delete(key));
+  // Not kept: a failure, and a module left without its snapshot because Wizer was missing (it may be installed later).
+  p.then(
+    (a) => a.preinitNote && memoryCache.delete(key),
+    () => memoryCache.delete(key),
+  );
   return p;
 }
 
@@ -141,14 +175,15 @@ async function build(
   const cached = join(options.cacheDir, `${key}.wasm`);
   const glueDir = join(options.cacheDir, key);
   let t = performance.now();
-  const hit = await readFile(cached).catch(() => null);
+  const hit = await readFileCapped(cached, options.maxModuleBytes).catch(() => null);
   const hitFacts = hit
-    ? await readFile(`${cached}.json`, 'utf8')
-        .then((t) => JSON.parse(t) as ModuleFacts)
+    ? await readFileCapped(`${cached}.json`, MAX_FACTS_BYTES)
+        .then((t) => JSON.parse(new TextDecoder().decode(t)) as CachedFacts)
         .catch(() => null)
     : null;
-  if (hit && hitFacts) {
-    const module = await compile(name, hit);
+  // A cache entry that does not compile (cut short by a crash, say) is made again.
+  const fromCache = hit && hitFacts?.facts ? await compile(name, hit).catch(() => null) : null;
+  if (fromCache && hitFacts) {
     phases.compile = performance.now() - t;
     return {
       key,
@@ -156,13 +191,14 @@ async function build(
       source,
       sizeBytes: bytes.length,
       kind: 'preview1',
-      module,
-      facts: hitFacts,
+      module: fromCache,
+      facts: hitFacts.facts,
+      ...(hitFacts.snapshot ? { snapshot: { ...hitFacts.snapshot, cached: true } } : {}),
       built: false,
       phases,
     };
   }
-  const glueHit = component ? await loadGlue(name, glueDir) : undefined;
+  const glueHit = component ? await loadGlue(name, glueDir, options.maxModuleBytes) : undefined;
   if (glueHit) {
     phases.compile = performance.now() - t;
     return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue: glueHit, built: false, phases };
@@ -174,42 +210,68 @@ async function build(
     main = await preview1Main(name, bytes);
     phases.read = performance.now() - t;
     if (!main || options.forceGlue) {
+      if (options.preinit?.mode === true)
+        throw refuse(
+          name,
+          main
+            ? "it cannot be pre-initialised when components run through jco's glue (componentHost: 'glue')."
+            : 'it cannot be pre-initialised: it is a native WASI 0.2 component, and only a preview1 module (on its own or inside a component) can be.',
+        );
       // A native WASI 0.2 component: jco's glue over a per-instance WASI 0.2 host.
       t = performance.now();
-      const glue = await buildGlue(name, bytes, glueDir, options.memoryMaxBytes, main !== undefined);
+      const glue = await buildGlue(
+        name,
+        bytes,
+        glueDir,
+        options.memoryMaxBytes,
+        main !== undefined,
+        options.maxModuleBytes,
+      );
       phases.transpile = performance.now() - t;
       return { key, digest, source, sizeBytes: bytes.length, kind: 'glue', glue, built: true, phases };
     }
   }
-  const tc = performance.now();
-  // Malformed bytes cannot be rewritten; compiling them unchanged then reports why they do not validate.
-  let prepared = main ?? bytes;
-  let facts: ModuleFacts = {
-    initialPages: 0,
-    maximumPages: 0,
-    pooledMemory: false,
-    growProbe: false,
-    mutableGlobals: [],
-    restorable: false,
-  };
-  try {
-    ({ bytes: prepared, facts } = rewriteModule(prepared, options.memoryMaxBytes));
-  } catch {
-    // left as is
+  let core = main ?? bytes;
+  t = performance.now();
+  const made = await snapshotOf(name, core, options.preinit, options.memoryMaxBytes, options.maxModuleBytes);
+  let snapshot: CachedFacts['snapshot'];
+  if (made && 'bytes' in made) {
+    core = made.bytes;
+    snapshot = made.info;
+    phases.preinit = performance.now() - t;
   }
-  checkInitialMemory(name, facts.initialPages, options.memoryMaxBytes);
-  const module = await compile(name, prepared);
-  checkCommandModule(name, module, facts);
+  const preinitNote = made && 'skipped' in made ? made.skipped : undefined;
+  const tc = performance.now();
+  const planned = await planModule(name, core, options.memoryMaxBytes);
+  checkCommandModule(name, planned.info);
+  const { module, planned: used } = await compilePlanned(name, core, planned, options.memoryMaxBytes);
+  const { bytes: prepared, facts } = used;
   phases.compile = performance.now() - tc;
+  const artifact: WasmArtifact = {
+    key,
+    digest,
+    source,
+    sizeBytes: bytes.length,
+    kind: 'preview1',
+    module,
+    facts,
+    ...(snapshot ? { snapshot: { ...snapshot, cached: false } } : {}),
+    ...(preinitNote ? { preinitNote } : {}),
+    built: true,
+    phases,
+  };
+  // A module left without its snapshot is not cached: a later deploy makes the snapshot once Wizer is installed.
+  if (preinitNote) return artifact;
   try {
     await mkdir(options.cacheDir, { recursive: true });
     const tmp = `${cached}.${process.pid}.tmp`;
-    await writeFile(`${tmp}.json`, JSON.stringify(facts));
+    const cachedFacts: CachedFacts = { facts, ...(snapshot ? { snapshot } : {}) };
+    await writeFile(`${tmp}.json`, JSON.stringify(cachedFacts));
     await rename(`${tmp}.json`, `${cached}.json`);
     await writeFile(tmp, prepared);
     await rename(tmp, cached);
   } catch {
     // A read-only or full cache directory only costs the next process the same work again.
   }
-  return { key, digest, source, sizeBytes: bytes.length, kind: 'preview1', module, facts, built: true, phases };
+  return artifact;
 }

@@ -2,26 +2,30 @@
  * The deploy-time rewrite of a preview1 command's core module. Its code is kept byte for byte
  * except that every `memory.grow` calls a small added function that does the same grow and
  * remembers a failure; besides that:
- * - its one memory becomes an import (`nebula.memory`) with the memory cap as its maximum, so a
- *   worker can give each fresh instance a recycled, zeroed memory instead of mapping a new one
- *   (as Wasmtime's pooling allocator does: ~9 us against ~130 us for a new memory, measured with
+ * - its memory and table maxima are written as planned (`host-memory.ts`): linear memory and what
+ *   an instance makes the host hold beside it fit the memory cap together;
+ * - its one memory becomes an import (`nebula.memory`) with that maximum, so a worker can give
+ *   each fresh instance a recycled, zeroed memory instead of mapping a new one (as Wasmtime's
+ *   pooling allocator does: ~9 us against ~130 us for a new memory, measured with
  *   `bench/wasm-hotpath.mjs` on a loaded 2-core machine);
  * - a failed grow sets an exported global, so a function that failed after its memory hit the
  *   cap is told apart from any other failure (`MEMORY_LIMIT`);
  * - its mutable globals are exported, so a used instance can be put back exactly as it was right
  *   after instantiation (the `warm` mode), when nothing else in it can change (no start function,
- *   no instruction that writes a table or drops a segment).
- * Anything this reader does not understand leaves the module as it was, with only its memory capped.
+ *   no instruction that writes a table or drops a segment, globals a snapshot can read).
+ * What this rewrite cannot do (code it does not understand, several or shared memories, a module
+ * so close to V8's limits that one more function, global, import or export would pass them) leaves
+ * the module with only its maxima written.
  */
-import { capMemory } from './memory-cap.js';
+import { capModule, tableSection } from './memory-cap.js';
+import { DoesNotFit, planMemory, type MemoryPlan } from './host-memory.js';
+import { readModuleInfo, type ModuleInfo } from './module-info.js';
 import {
   encodeName,
   leb,
   Op,
   Reader,
-  readSections,
   scanInstruction,
-  skipConstExpr,
   skipValType,
   Unsupported,
   writeModule,
@@ -31,14 +35,33 @@ import {
 export const MEMORY_IMPORT = { module: 'nebula', name: 'memory' } as const;
 export const GROW_FAILED_EXPORT = '__nebula_grow_failed';
 const GLOBAL_EXPORT_PREFIX = '__nebula_global_';
-const PAGE = 65536;
+
+/**
+ * V8's limits on a module (src/wasm/wasm-limits.h, the same from Node 20's V8 11.3 on): the
+ * rewrite adds one type, import, function and global and a few exports, and never pushes a
+ * module past one of them.
+ */
+const V8_LIMITS = {
+  types: 1_000_000,
+  imports: 100_000,
+  functions: 1_000_000,
+  globals: 1_000_000,
+  exports: 100_000,
+  functionBytes: 7_654_321,
+} as const;
+/** Mutable globals exported for warm restore at most (wasi-libc modules have one, the stack pointer). */
+const MAX_RESTORED_GLOBALS = 1000;
+/** Global types a snapshot can read and set back from JavaScript: i32, i64, f32, f64, funcref, externref. */
+const RESTORABLE_GLOBAL = new Set(['7f', '7e', '7d', '7c', '70', '6f']);
 
 /** What the rewrite found and did. */
 export interface ModuleFacts {
-  /** Initial size of the module's largest memory, 64 KiB pages. */
+  /** Initial size of the module's memory (all defined memories), 64 KiB pages. */
   initialPages: number;
-  /** The memory's maximum after the cap, pages. */
+  /** The memory's maximum after the plan, pages. */
   maximumPages: number;
+  /** Host memory an instance takes outside linear memory (tables at their maximum), bytes: counted in the cap. */
+  hostBytes: number;
   /** The memory is the import `nebula.memory` (the host supplies it, zeroed). */
   pooledMemory: boolean;
   /** Every `memory.grow` reports a failure in the exported global `__nebula_grow_failed`. */
@@ -47,6 +70,13 @@ export interface ModuleFacts {
   mutableGlobals: string[];
   /** The state right after instantiation can be restored (memory, globals): warm reuse is safe. */
   restorable: boolean;
+}
+
+/** The rewritten module, what was done, and the module as read. */
+export interface Rewritten {
+  bytes: Uint8Array;
+  facts: ModuleFacts;
+  info: ModuleInfo;
 }
 
 /** Section order of the non-custom sections (tag 13 sits between memory and global, data count before code). */
@@ -66,111 +96,36 @@ const RANK: Record<number, number> = {
   11: 13,
 };
 
-interface Parsed {
-  types: number;
-  growType: number;
-  importedFuncs: number;
-  importedGlobals: number;
-  importedMemories: number;
-  definedFuncs: number;
-  memories: Array<{ flags: number; min: number; max?: number }>;
-  definedGlobals: number;
-  mutableGlobals: number[];
-  exportNames: Set<string>;
-  hasStart: boolean;
-}
-
-function parse(sections: Section[]): Parsed {
-  const p: Parsed = {
-    types: 0,
-    growType: -1,
-    importedFuncs: 0,
-    importedGlobals: 0,
-    importedMemories: 0,
-    definedFuncs: 0,
-    memories: [],
-    definedGlobals: 0,
-    mutableGlobals: [],
-    exportNames: new Set(),
-    hasStart: false,
-  };
-  for (const s of sections) {
-    const r = new Reader(s.body);
-    if (s.id === 1) {
-      p.types = r.u32();
-      for (let i = 0; i < p.types; i++) {
-        if (r.byte() !== 0x60) throw new Unsupported('a non-function type (GC)');
-        const at = r.pos;
-        const params = r.u32();
-        for (let j = 0; j < params; j++) skipValType(r);
-        const results = r.u32();
-        for (let j = 0; j < results; j++) skipValType(r);
-        const sig = [...s.body.subarray(at, r.pos)].join(',');
-        if (p.growType < 0 && sig === '1,127,1,127') p.growType = i;
-      }
-    } else if (s.id === 2) {
-      const n = r.u32();
-      for (let i = 0; i < n; i++) {
-        r.name();
-        r.name();
-        const kind = r.byte();
-        if (kind === 0x00) {
-          p.importedFuncs++;
-          r.skipLeb();
-        } else if (kind === 0x01) {
-          skipValType(r);
-          skipLimits(r);
-        } else if (kind === 0x02) {
-          p.importedMemories++;
-          skipLimits(r);
-        } else if (kind === 0x03) {
-          p.importedGlobals++;
-          skipValType(r);
-          r.byte();
-        } else if (kind === 0x04) {
-          r.byte();
-          r.skipLeb();
-        } else throw new Unsupported(`import kind ${kind}`);
-      }
-    } else if (s.id === 3) p.definedFuncs = r.u32();
-    else if (s.id === 5) {
-      const n = r.u32();
-      for (let i = 0; i < n; i++) {
-        const flags = r.byte();
-        const min = r.u32();
-        p.memories.push(flags & 1 ? { flags, min, max: r.u32() } : { flags, min });
-      }
-    } else if (s.id === 6) {
-      p.definedGlobals = r.u32();
-      for (let i = 0; i < p.definedGlobals; i++) {
-        skipValType(r);
-        if (r.byte() === 1) p.mutableGlobals.push(p.importedGlobals + i);
-        skipConstExpr(r);
-      }
-    } else if (s.id === 7) {
-      const n = r.u32();
-      for (let i = 0; i < n; i++) {
-        p.exportNames.add(r.name());
-        r.byte();
-        r.skipLeb();
-      }
-    } else if (s.id === 8) p.hasStart = true;
-  }
-  return p;
-}
-
-function skipLimits(r: Reader): void {
-  const flags = r.byte();
-  r.skipLeb();
-  if (flags & 1) r.skipLeb();
-}
-
 /** Appends entries to a vector section (count first), or makes the section. */
 function appendVector(body: Uint8Array | undefined, count: number, entries: number[]): Uint8Array {
   const r = new Reader(body ?? new Uint8Array([0]));
   const old = r.u32();
   const rest = body ? body.subarray(r.pos) : new Uint8Array(0);
   return Uint8Array.from([...leb(old + count), ...rest, ...entries]);
+}
+
+/** The mutable globals the rewrite exports, or null when it exports none (the module is then not restorable). */
+function restoredGlobals(info: ModuleInfo): number[] | null {
+  const mutable = info.globals.flatMap((g, i) => (g.mutable ? [i] : []));
+  if (mutable.length > MAX_RESTORED_GLOBALS) return null;
+  if (mutable.some((i) => !RESTORABLE_GLOBAL.has(info.globals[i]!.valType))) return null;
+  if (info.exports.length + 1 + mutable.length > V8_LIMITS.exports) return null;
+  return mutable.map((i) => info.importedGlobals + i);
+}
+
+/** Whether the rewrite fits V8's limits (with the exports it adds). */
+function rewriteFits(info: ModuleInfo): boolean {
+  const fn = info.importedFuncs + info.funcTypes.length;
+  return (
+    info.memories.length === 1 &&
+    info.importedMemories === 0 &&
+    (info.memories[0]!.flags & 2) === 0 &&
+    info.types.length < V8_LIMITS.types &&
+    info.imports.length < V8_LIMITS.imports &&
+    fn < V8_LIMITS.functions &&
+    info.importedGlobals + info.globals.length < V8_LIMITS.globals &&
+    info.exports.length < V8_LIMITS.exports
+  );
 }
 
 /** Rewrites every function body, each `memory.grow` (memory 0) becoming `call $grow`. */
@@ -208,6 +163,7 @@ function rewriteCode(
     if (fr.pos !== end) throw new Unsupported('a function body overruns its size');
     pieces.push(body.subarray(copyFrom, end));
     const length = pieces.reduce((a, p) => a + p.length, 0);
+    if (length > V8_LIMITS.functionBytes) throw new Unsupported('a function body would pass V8 size limit');
     out.push(...leb(length));
     for (const p of pieces) for (const b of p) out.push(b);
     r.pos = end;
@@ -217,38 +173,51 @@ function rewriteCode(
 }
 
 /**
- * Rewrites a core module as described above, its memory maximum capped at `maxBytes`.
- * Never throws for an unfamiliar module: it is then returned with only its memory capped.
+ * Reads a core module, plans its memory and tables within `capBytes` and rewrites it as described
+ * above (or, where the rewrite cannot apply or `full` is false, writes only the planned maxima).
+ * @throws Unsupported for bytes this reader cannot read; DoesNotFit when its initial memory and
+ * what its instance makes the host hold cannot fit the cap.
  */
-export function rewriteModule(bytes: Uint8Array, maxBytes: number): { bytes: Uint8Array; facts: ModuleFacts } {
-  const capPages = Math.max(1, Math.floor(maxBytes / PAGE));
-  try {
-    return rewrite(bytes, capPages);
-  } catch (e) {
-    if (!(e instanceof Unsupported)) throw e;
-    const capped = capMemory(bytes, maxBytes);
-    const facts: ModuleFacts = {
-      initialPages: capped.initialPages,
-      maximumPages: capPages,
+export function rewriteModule(bytes: Uint8Array, capBytes: number, full = true): Rewritten {
+  const info = readModuleInfo(bytes);
+  const fits = full && rewriteFits(info);
+  const globals = fits ? restoredGlobals(info) : null;
+  const planned = planMemory(info, capBytes, fits ? 1 + (globals?.length ?? 0) : 0);
+  if ('refused' in planned) throw new DoesNotFit(planned.refused);
+  const plan = planned.plan;
+  const initialPages = plan.initialMemoryBytes / 65536;
+  const capped = (): Rewritten => ({
+    bytes: capModule(info, plan),
+    info,
+    facts: {
+      initialPages,
+      maximumPages: plan.memoryMaxPages[0] ?? 0,
+      hostBytes: plan.hostBytes,
       pooledMemory: false,
       growProbe: false,
       mutableGlobals: [],
       restorable: false,
-    };
-    return { bytes: capped.bytes, facts };
+    },
+  });
+  if (!fits) return capped();
+  try {
+    return rewrite(info, plan, globals);
+  } catch (e) {
+    if (!(e instanceof Unsupported)) throw e;
+    return capped();
   }
 }
 
-function rewrite(bytes: Uint8Array, capPages: number): { bytes: Uint8Array; facts: ModuleFacts } {
-  const sections = readSections(bytes);
-  const p = parse(sections);
-  const memory = p.memories[0];
-  if (p.memories.length !== 1 || p.importedMemories !== 0 || !memory || memory.flags > 1)
-    throw new Unsupported('not exactly one plain 32-bit memory defined in the module');
-  const maximumPages = Math.min(memory.max ?? capPages, capPages);
-  const growType = p.growType >= 0 ? p.growType : p.types;
-  const growFunc = p.importedFuncs + p.definedFuncs;
-  const flagGlobal = p.importedGlobals + p.definedGlobals;
+function rewrite(info: ModuleInfo, plan: MemoryPlan, globals: number[] | null): Rewritten {
+  const sections = info.sections;
+  const memory = info.memories[0]!;
+  const maximumPages = plan.memoryMaxPages[0]!;
+  const existingGrowType = info.types.findIndex(
+    (t) => t.params.length === 1 && t.params[0] === '7f' && t.results.length === 1 && t.results[0] === '7f',
+  );
+  const growType = existingGrowType >= 0 ? existingGrowType : info.types.length;
+  const growFunc = info.importedFuncs + info.funcTypes.length;
+  const flagGlobal = info.importedGlobals + info.globals.length;
   // (func (param i32) (result i32) (local i32) local.get 0 memory.grow local.tee 1 i32.const -1 i32.eq
   //   if i32.const 1 global.set $failed end local.get 1)
   const helper = [
@@ -275,23 +244,25 @@ function rewrite(bytes: Uint8Array, capPages: number): { bytes: Uint8Array; fact
     0x01,
     0x0b,
   ];
-  const globalNames = p.mutableGlobals.map((g) => `${GLOBAL_EXPORT_PREFIX}${g}`);
-  if ([GROW_FAILED_EXPORT, ...globalNames].some((n) => p.exportNames.has(n)))
-    throw new Unsupported('export names taken');
+  const globalNames = (globals ?? []).map((g) => `${GLOBAL_EXPORT_PREFIX}${g}`);
+  const taken = new Set(info.exports.map((e) => e.name));
+  if ([GROW_FAILED_EXPORT, ...globalNames].some((n) => taken.has(n))) throw new Unsupported('export names taken');
 
   const edits = new Map<number, Uint8Array>();
   const body = (id: number) => sections.find((s) => s.id === id)?.body;
-  if (p.growType < 0) edits.set(1, appendVector(body(1), 1, [0x60, 0x01, 0x7f, 0x01, 0x7f]));
-  const memType = [0x02, 0x01, ...leb(Math.min(memory.min, maximumPages)), ...leb(maximumPages)];
+  if (existingGrowType < 0) edits.set(1, appendVector(body(1), 1, [0x60, 0x01, 0x7f, 0x01, 0x7f]));
+  const memType = [0x02, 0x01, ...leb(memory.min), ...leb(maximumPages)];
   edits.set(
     2,
     appendVector(body(2), 1, [...encodeName(MEMORY_IMPORT.module), ...encodeName(MEMORY_IMPORT.name), ...memType]),
   );
   edits.set(3, appendVector(body(3), 1, leb(growType)));
+  const tables = body(4);
+  if (tables) edits.set(4, tableSection(tables, plan.tableMax));
   edits.set(6, appendVector(body(6), 1, [0x7f, 0x01, 0x41, 0x00, 0x0b]));
   const exports: number[] = [...encodeName(GROW_FAILED_EXPORT), 0x03, ...leb(flagGlobal)];
-  p.mutableGlobals.forEach((g, i) => exports.push(...encodeName(globalNames[i]!), 0x03, ...leb(g)));
-  edits.set(7, appendVector(body(7), 1 + p.mutableGlobals.length, exports));
+  (globals ?? []).forEach((g, i) => exports.push(...encodeName(globalNames[i]!), 0x03, ...leb(g)));
+  edits.set(7, appendVector(body(7), 1 + globalNames.length, exports));
   const code = body(10);
   if (!code) throw new Unsupported('no code section');
   const rewritten = rewriteCode(code, growFunc, helper);
@@ -317,10 +288,11 @@ function rewrite(bytes: Uint8Array, capPages: number): { bytes: Uint8Array; fact
   const facts: ModuleFacts = {
     initialPages: memory.min,
     maximumPages,
+    hostBytes: plan.hostBytes,
     pooledMemory: true,
     growProbe: true,
     mutableGlobals: globalNames,
-    restorable: !p.hasStart && !rewritten.unrestorable,
+    restorable: globals !== null && !info.hasStart && !rewritten.unrestorable,
   };
-  return { bytes: writeModule(out), facts };
+  return { bytes: writeModule(out), facts, info };
 }

@@ -5,19 +5,46 @@
  * `preview2.ts`) are built once per worker and read the context of the instance running now.
  */
 
-/** Thrown by `proc_exit` / `wasi:cli/exit`; caught by the worker to read the exit code. */
-export class ProcExit {
-  constructor(readonly code: number) {}
-}
+/** Why the host stopped a run from inside a host call. */
+export const Stop = { NONE: 0, EXIT: 1, OUTPUT_LIMIT: 2 } as const;
 
 /**
- * Thrown when the function writes past the stdout cap: its result is lost anyway, so it is
- * stopped. An `Error`, so jco's glue passes it through instead of turning it into a stream error.
+ * `(module (func (export "t") unreachable))`: its trap is an error V8 marks as one wasm code can
+ * never catch (a trap is not an exception: `try ... catch_all` and `try_table` let it pass).
  */
-export class OutputLimitExit extends Error {
-  constructor() {
-    super('stdout went over the output cap');
+const TRAP_MODULE = [
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07,
+  0x05, 0x01, 0x01, 0x74, 0x00, 0x00, 0x0a, 0x05, 0x01, 0x03, 0x00, 0x00, 0x0b,
+];
+let stopSignal: Error | undefined;
+
+/**
+ * What host calls throw to end a run (`proc_exit`, `wasi:cli/exit`, stdout past its cap): the
+ * error of a real trap, made once per thread. Thrown again from a host call it keeps V8's mark,
+ * so a module's own exception handler cannot catch it and carry on as if the exit never happened;
+ * why the run stopped is kept in the {@link HostContext}. Thrown on every run that exits, so it
+ * is made once and never captures a stack again.
+ */
+function stop(): Error {
+  if (stopSignal === undefined) {
+    const trap = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(TRAP_MODULE)));
+    try {
+      (trap.exports.t as () => void)();
+    } catch (e) {
+      stopSignal = e as Error;
+    }
   }
+  return stopSignal!;
+}
+
+/** Makes the stop signal now (a worker, as it starts), not in a host call that may be short of stack. */
+export function prepareStopSignal(): void {
+  stop();
+}
+
+/** True for the value host calls throw to stop a run (see {@link HostContext.stop}). */
+export function isStopSignal(e: unknown): boolean {
+  return e !== undefined && e === stopSignal;
 }
 
 /**
@@ -107,6 +134,9 @@ const EMPTY = new Uint8Array(0);
 /** The host state of one instance. */
 export class HostContext {
   memory: WebAssembly.Memory | null = null;
+  /** Why the host stopped the run in progress ({@link Stop}), and the exit code it was given. */
+  stop: number = Stop.NONE;
+  exitCode = 0;
   stdin: Uint8Array = EMPTY;
   stdinPos = 0;
   private dv: DataView | null = null;
@@ -122,10 +152,25 @@ export class HostContext {
   beginRun(stdin: Uint8Array, stdout: OutputWriter, stderr: OutputWriter): void {
     this.stdin = stdin;
     this.stdinPos = 0;
+    this.stop = Stop.NONE;
+    this.exitCode = 0;
     stdout.reset();
     stderr.reset();
     this.stdout = stdout;
     this.stderr = stderr;
+  }
+
+  /** Ends the run with an exit code (an i32; anything else is taken as a failure, 1). */
+  exit(code: unknown): never {
+    this.exitCode = typeof code === 'number' ? code | 0 : 1;
+    this.stop = Stop.EXIT;
+    throw stop();
+  }
+
+  /** Ends the run because stdout went past its cap: the result is lost whatever follows. */
+  outputFull(): never {
+    this.stop = Stop.OUTPUT_LIMIT;
+    throw stop();
   }
 
   /** A DataView of the memory, made again only when a grow replaced its buffer. */

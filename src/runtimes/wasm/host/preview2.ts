@@ -2,10 +2,9 @@
  * The WASI 0.2 interfaces a command component imports, built once per worker over the context of
  * the instance running now (`host.ctx`), the same context and capped writers as the preview1
  * bindings: stdin from the input, stdout/stderr capped, no preopens, args and env as granted,
- * `exit` throwing a typed value. Used for native WASI 0.2 components, through jco's generated glue.
+ * `exit` ending the run in a way the component cannot catch. Used for native WASI 0.2 components, through jco's generated glue.
  */
 import { randomBytes } from 'node:crypto';
-import { OutputLimitExit, ProcExit } from './context.js';
 import type { Host } from './preview1.js';
 
 /** The largest random buffer one call may ask for (the glue copies it into the guest's memory). */
@@ -64,7 +63,7 @@ export function preview2Imports(host: Host): Record<string, Record<string, unkno
     }
     write(buf: Uint8Array): void {
       const out = this.fd === 1 ? host.ctx.stdout : host.ctx.stderr;
-      if (!out.write(buf, 0, buf.length) && this.fd === 1) throw new OutputLimitExit();
+      if (!out.write(buf, 0, buf.length) && this.fd === 1) host.ctx.outputFull();
     }
     blockingWriteAndFlush(buf: Uint8Array): void {
       this.write(buf);
@@ -73,7 +72,7 @@ export function preview2Imports(host: Host): Record<string, Record<string, unkno
     blockingFlush(): void {}
     writeZeroes(n: bigint): void {
       const out = this.fd === 1 ? host.ctx.stdout : host.ctx.stderr;
-      if (!out.writeZeroes(Number(n)) && this.fd === 1) throw new OutputLimitExit();
+      if (!out.writeZeroes(Number(n)) && this.fd === 1) host.ctx.outputFull();
     }
     blockingWriteZeroesAndFlush(n: bigint): void {
       this.writeZeroes(n);
@@ -101,12 +100,8 @@ export function preview2Imports(host: Host): Record<string, Record<string, unkno
       initialCwd: () => undefined,
     },
     'wasi:cli/exit': {
-      exit: (status: { tag: string }) => {
-        throw new ProcExit(status?.tag === 'err' ? 1 : 0);
-      },
-      exitWithCode: (code: number) => {
-        throw new ProcExit(code);
-      },
+      exit: (status: { tag?: unknown } | undefined) => host.ctx.exit(status?.tag === 'ok' ? 0 : 1),
+      exitWithCode: (code: unknown) => host.ctx.exit(code),
     },
     'wasi:cli/stdin': { getStdin: () => stdin },
     'wasi:cli/stdout': { getStdout: () => stdout },

@@ -45,7 +45,7 @@ export class WorkerPool {
     const events = {
       ready: (h: WorkerHandle) => this.onReady(h),
       message: (h: WorkerHandle, m: FromWorker) => this.onMessage(h, m),
-      gone: (h: WorkerHandle, why: string) => this.onGone(h, why),
+      gone: (h: WorkerHandle, why: string, crashed: boolean) => this.onGone(h, why, crashed),
     };
     const handleOptions = {
       table: this.table,
@@ -161,7 +161,8 @@ export class WorkerPool {
     pending.resolve();
   }
 
-  private onGone(h: WorkerHandle, why: string): void {
+  private onGone(h: WorkerHandle, why: string, crashed: boolean): void {
+    if (crashed) this.blame(h, why);
     this.runs.workerGone(h, why);
     for (const [fnId, l] of this.loading) if (l.waiting.delete(h.index)) this.loadSettled(fnId);
     if (!this.handles.some((x) => x.state === 'ready')) this.runs.setupStarted(nowMs());
@@ -174,6 +175,33 @@ export class WorkerPool {
     }
     this.hold();
     this.runs.endAll(unavailable, false);
+  }
+
+  /**
+   * A worker died on its own while making an instance of a function outside a run (its load, an
+   * instance made ahead): that function's fault, so the worker's replacement must not meet it
+   * again. A deploy still waiting is refused; a deployed function is loaded from now on without
+   * instances made ahead or a first instance (its runs make their own, and answer for them).
+   * A death in a run is that run's failure (`RunSlots.workerGone`).
+   */
+  private blame(h: WorkerHandle, why: string): void {
+    const { i32 } = this.table;
+    if (Atomics.load(i32, this.table.worker(h.index, WorkerWord.BUSY)) !== Busy.INSTANTIATING) return;
+    const fnId = Atomics.load(i32, this.table.worker(h.index, WorkerWord.BUSY_FN));
+    const reason = `making an instance crashed the worker thread (${why})`;
+    const pending = this.loading.get(fnId);
+    if (pending) {
+      this.loading.delete(fnId);
+      this.loaded.delete(fnId);
+      this.hold();
+      pending.reject(reason, false);
+      return;
+    }
+    const msg = this.loaded.get(fnId);
+    if (!msg) return;
+    msg.prewarmed = 0;
+    msg.lazy = true;
+    for (const x of this.handles) x.post({ type: 'stock-off', fnId, reason });
   }
 
   /** Checks, while there is work, that no worker is stuck making an instance. */

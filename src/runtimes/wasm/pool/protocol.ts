@@ -18,6 +18,8 @@ export interface LoadMessage {
   /** Used instances kept for `warm` invocations, per worker, and how long one may stay idle. */
   warmMax: number;
   keepAliveMs: number;
+  /** Make no instance at load (making one crashed a worker before): runs make their own. */
+  lazy?: boolean;
 }
 
 interface DropMessage {

@@ -2,7 +2,9 @@
  * One worker thread of the pool, from start to exit: started with a controlled `execArgv` (never
  * the host's: `--input-type`, `--eval`, `--import` preloads and the like would break or re-run in
  * it), restarted when it exits, and after a failed start retried with exponential back-off
- * instead of at once. Every worker event is handled; nothing here can reject unobserved.
+ * instead of at once. A worker that started (its self-test ran) and then died under a function is
+ * that function's failure, not a failed start: it is replaced at once and the back-off is clear.
+ * Every worker event is handled; nothing here can reject unobserved.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { Busy, WorkerWord, type SlotTable } from './shared-slots.js';
 /** First retry after a failed start, then doubled up to {@link BACKOFF_MAX_MS}. */
 const BACKOFF_FIRST_MS = 100;
 const BACKOFF_MAX_MS = 30_000;
-/** A worker that exits sooner than this after starting counts as a failed start. */
+/** A worker that dies with no function to blame sooner than this after starting counts as a failed start. */
 const STABLE_MS = 1000;
 const SHORT_CHORE_MS = 0.02;
 
@@ -27,8 +29,11 @@ function workerFile(): string | null {
 export interface HandleEvents {
   ready(h: WorkerHandle): void;
   message(h: WorkerHandle, m: FromWorker): void;
-  /** The worker is gone (exited, crashed, was stopped or failed to start). */
-  gone(h: WorkerHandle, reason: string): void;
+  /**
+   * The worker is gone (exited, crashed, was stopped or failed to start). `crashed`: it died on its
+   * own after starting (its busy words say under which function), not stopped by the pool.
+   */
+  gone(h: WorkerHandle, reason: string, crashed: boolean): void;
 }
 
 export interface HandleOptions {
@@ -60,6 +65,8 @@ export class WorkerHandle {
 
   spawn(): void {
     this.retry = undefined;
+    const t = this.options.table;
+    Atomics.store(t.i32, t.worker(this.index, WorkerWord.BUSY), Busy.IDLE);
     const file = workerFile();
     if (!file)
       return this.failed(
@@ -94,6 +101,8 @@ export class WorkerHandle {
       if (m.type === 'ready') {
         this.state = 'ready';
         this.readyAt = nowMs();
+        // It started and ran its self-test: whatever failed before, starting works.
+        this.failures = 0;
         this.events.ready(this);
       } else this.events.message(this, m);
     });
@@ -105,19 +114,18 @@ export class WorkerHandle {
       if (this.worker !== worker) return;
       this.worker = null;
       this.port = null;
-      const planned = this.state === 'stopping' || this.state === 'closed';
       const reason = error || `the worker thread exited with code ${code}`;
-      if (this.state === 'closed') return;
-      if (planned || (this.readyAt > 0 && nowMs() - this.readyAt >= STABLE_MS)) {
-        this.failures = 0;
-        this.lastError = reason;
-        this.readyAt = 0;
-        this.events.gone(this, reason);
-        this.spawn();
-      } else {
-        this.readyAt = 0;
-        this.failed(reason);
-      }
+      const { state, readyAt } = this;
+      this.readyAt = 0;
+      if (state === 'closed') return;
+      const t = this.options.table;
+      const blamed = Atomics.load(t.i32, t.worker(this.index, WorkerWord.BUSY)) !== Busy.IDLE;
+      // A death before the self-test ran, or one with no function to blame right after it, is a failed start.
+      if (state === 'starting' || (state === 'ready' && !blamed && nowMs() - readyAt < STABLE_MS))
+        return this.failed(reason);
+      this.lastError = reason;
+      this.events.gone(this, reason, state === 'ready');
+      this.spawn();
     });
   }
 
@@ -126,7 +134,7 @@ export class WorkerHandle {
     this.lastError = reason;
     this.state = 'backoff';
     const delay = Math.min(BACKOFF_FIRST_MS * 2 ** (this.failures - 1), BACKOFF_MAX_MS);
-    this.events.gone(this, reason);
+    this.events.gone(this, reason, false);
     if (this.state !== 'backoff') return; // closed meanwhile
     this.retry = setTimeout(() => this.spawn(), delay);
     this.retry.unref();

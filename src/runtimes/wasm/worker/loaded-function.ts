@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
-import { HostContext, ProcExit, encodeGrants, type Grants, type OutputWriter } from '../host/context.js';
+import { HostContext, encodeGrants, type Grants, type OutputWriter } from '../host/context.js';
 import { GROW_FAILED_EXPORT, MEMORY_IMPORT } from '../binary/module-rewrite.js';
 import type { Host } from '../host/preview1.js';
 import type { LoadMessage } from '../pool/protocol.js';
@@ -157,7 +157,7 @@ export class LoadedFunction {
       try {
         run.run();
       } catch (e) {
-        if (typeof e === 'object' && e !== null && e.constructor?.name === 'ComponentError') throw new ProcExit(1);
+        if (typeof e === 'object' && e !== null && e.constructor?.name === 'ComponentError') ctx.exit(1);
         throw e;
       }
     };

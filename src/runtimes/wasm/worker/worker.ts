@@ -6,7 +6,7 @@
  * its port and are read synchronously. Times are reported on the main thread's clock.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { OutputLimitExit, OutputWriter, ProcExit } from '../host/context.js';
+import { isStopSignal, OutputWriter, prepareStopSignal, Stop } from '../host/context.js';
 import { preview1Imports } from '../host/preview1.js';
 import { preview2Imports } from '../host/preview2.js';
 import type { FromWorker, LoadMessage, ToWorker, WorkerData } from '../pool/protocol.js';
@@ -71,7 +71,12 @@ function send(msg: FromWorker): void {
   parentPort!.postMessage(msg);
 }
 
+/** What went wrong, for a message; an exit in a start function (the instance being made) says so. */
 function describe(e: unknown): string {
+  if (isStopSignal(e))
+    return host.ctx.stop === Stop.EXIT
+      ? `its start function exited with code ${host.ctx.exitCode}`
+      : 'its start function wrote past the stdout cap';
   return e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e);
 }
 
@@ -113,22 +118,30 @@ function load(msg: LoadMessage): void {
   try {
     const fn = new LoadedFunction(msg, host);
     functions.set(msg.fnId, fn);
-    try {
-      const first = fn.instantiate();
-      if (fn.wantsStock()) fn.keepAhead(first);
-      else fn.discard(first);
-      while (fn.wantsStock()) fn.keepAhead(fn.instantiate());
-      fn.spareMemory();
-      rehearse(fn);
-    } catch (e) {
-      fn.stockOff = error = describe(e);
-    }
+    // Making an instance of it outside a run crashed a worker before: its runs make their own.
+    if (msg.lazy) fn.stockOff = 'making an instance outside a run crashed a worker thread';
+    else error = setUp(fn);
   } catch (e) {
     error = describe(e);
   }
   busy(Busy.IDLE);
   setupSpinUntil = performance.now() + SETUP_SPIN_MS;
   send(error === undefined ? { type: 'loaded', fnId: msg.fnId } : { type: 'loaded', fnId: msg.fnId, error });
+}
+
+/** The first instance, the instances made ahead, a spare memory; the error that stopped it, if any. */
+function setUp(fn: LoadedFunction): string | undefined {
+  try {
+    const first = fn.instantiate();
+    if (fn.wantsStock()) fn.keepAhead(first);
+    else fn.discard(first);
+    while (fn.wantsStock()) fn.keepAhead(fn.instantiate());
+    fn.spareMemory();
+    rehearse(fn);
+    return undefined;
+  } catch (e) {
+    return (fn.stockOff = describe(e));
+  }
 }
 
 /**
@@ -300,15 +313,16 @@ function runSlot(s: number): void {
   try {
     inst.start();
   } catch (e) {
-    if (e instanceof ProcExit) r.exitCode = e.code;
-    else if (e instanceof OutputLimitExit) r.result = Result.OUTPUT_LIMIT;
-    else {
+    if (!isStopSignal(e)) {
       r.result = Result.TRAPPED;
       r.message = describe(e);
     }
   }
   r.endAt = now();
   readCpu();
+  // An exit or a full stdout stopped the run from inside a host call (the module cannot catch it).
+  if (inst.ctx.stop === Stop.EXIT) r.exitCode = inst.ctx.exitCode;
+  else if (inst.ctx.stop === Stop.OUTPUT_LIMIT) r.result = Result.OUTPUT_LIMIT;
   publish(s, r);
   fn.release(inst, mode === Mode.warm, r.endAt);
   if (mode === Mode.warm) nextExpiry = Math.min(nextExpiry, r.endAt + fn.spec.keepAliveMs);
@@ -418,6 +432,7 @@ function selfTest(): void {
   }
 }
 
+prepareStopSignal();
 selfTest();
 send({ type: 'ready' });
 while (!started) {

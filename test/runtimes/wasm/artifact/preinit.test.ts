@@ -51,6 +51,8 @@ const WAT = {
   loops: mod('(loop $l (br $l))'),
   /** Grows by 100 pages (6.25 MiB) and traps if that was refused, as C's abort() after a failed malloc. */
   grows: mod('(if (i32.eq (memory.grow (i32.const 100)) (i32.const -1)) (then unreachable))'),
+  /** Writes 2 MB of ones: a snapshot of more than 2 MB. */
+  fills: mod('(memory.fill (i32.const 0) (i32.const 1) (i32.const 2000000))', '(memory (export "memory") 40)'),
   /** A 2 MiB initial memory. */
   bigInitial: mod('', '(memory (export "memory") 32)'),
   noInitializer: '(module (memory (export "memory") 1) (func (export "_start")))',
@@ -136,6 +138,10 @@ describe('preinitialize', () => {
       reason: 'exits',
       message: expect.stringContaining('exited (status 3)'),
     });
+    expect(await outcome(fx.exits)).toMatchObject({
+      reason: 'exits',
+      message: expect.stringContaining('exited (it called proc_exit) instead of returning'),
+    });
     expect(await outcome(fx.traps)).toMatchObject({
       reason: 'traps',
       message: expect.stringContaining('trapped: wasm `unreachable` instruction executed'),
@@ -165,6 +171,16 @@ describe('preinitialize', () => {
       reason: 'initial-memory',
       message: expect.stringContaining('2 MiB of initial memory, over the 1 MiB'),
     });
+  });
+
+  it('stops Wizer once the snapshot goes over maxSnapshotBytes, and takes it under a larger limit', async () => {
+    expect(await outcome(fx.fills, { maxSnapshotBytes: MiB })).toMatchObject({
+      code: 'INVALID_FUNCTION',
+      reason: 'snapshot-size',
+      message: expect.stringContaining('over the 1048576-byte limit for a module (maxModuleBytes)'),
+    });
+    expect(wizerChildren()).toEqual([]);
+    expect(await outcome(fx.fills, { maxSnapshotBytes: 4 * MiB })).toBe('snapshot');
   });
 
   it('refuses what Wizer cannot snapshot: imported memories, tables and globals, shared and 64-bit memories, reference types', async () => {
@@ -268,7 +284,7 @@ describe('the built-in primecount, pre-initialised', () => {
     // The table (3 MiB) is in the snapshot's data now.
     expect(snap.sizeAfter).toBeGreaterThan(snap.sizeBefore + 3 * MiB);
     await nebula.deploy([
-      { name: 'plain', wasm: core },
+      { name: 'plain', wasm: core, preinit: false },
       { name: 'snapshot', wasm: snap.bytes },
     ]);
     for (const input of [0, 2, 1000, 7919, 1000000, 33554431, { n: 1000, repeat: 3 }, 33554432, -1, 'abc']) {

@@ -27,7 +27,8 @@ beforeAll(async () => {
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 const component = (...sections: number[][]) => new Uint8Array([...HEADER, ...sections.flat()]);
 const section = (id: number, body: number[] | Uint8Array) => [id, ...leb(body.length), ...body];
-const prepare = (bytes: Uint8Array) => prepareArtifact('c', bytes, { cacheDir, memoryMaxBytes: 64 << 20 });
+const prepare = (bytes: Uint8Array) =>
+  prepareArtifact('c', bytes, { cacheDir, memoryMaxBytes: 64 << 20, maxModuleBytes: 128 << 20 });
 
 /** The module jco's transpiler emits that imports wasi_snapshot_preview1: what deploy used to pick. */
 async function jcoMain(bytes: Uint8Array): Promise<Uint8Array> {

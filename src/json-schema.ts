@@ -1,11 +1,14 @@
 /**
- * Checks a JSON value against the subset of JSON Schema (draft-07) that the config schema uses,
- * so the schema shipped for editors and the check the CLI runs are one and the same. The first
- * problem is reported as one line naming the field (`functions[1].inputs`).
+ * The part of JSON Schema (draft-07) nebula-faas writes, and a check of JSON values against it:
+ * the config file's schema (the one shipped for editors is the one the CLI checks with) and each
+ * runtime's source schemas (what a config file or a REST deploy may give). The first problem is
+ * reported as one line naming the field (`functions[1].inputs`).
  */
-import { nearest } from './args.js';
+import { shownValue } from './errors.js';
+import { own } from './own-keys.js';
+import { nearest } from './known-keys.js';
 
-/** The part of JSON Schema used here. */
+/** A JSON Schema, limited to the keywords used here. */
 export interface Schema {
   $schema?: string;
   title?: string;
@@ -27,10 +30,7 @@ export interface Schema {
   default?: unknown;
 }
 
-const show = (v: unknown) => {
-  const t = JSON.stringify(v) ?? String(v);
-  return t.length > 60 ? `${t.slice(0, 57)}...` : t;
-};
+const show = shownValue;
 
 function typeOf(v: unknown): string {
   if (Array.isArray(v)) return 'array';
@@ -40,6 +40,8 @@ function typeOf(v: unknown): string {
 }
 
 function typeOk(type: NonNullable<Schema['type']>, v: unknown): boolean {
+  // JSON has no Infinity, but 1e400 parses to it: no number field takes one.
+  if (typeof v === 'number' && !Number.isFinite(v)) return false;
   const t = typeOf(v);
   return t === type || (type === 'number' && t === 'integer');
 }
@@ -109,9 +111,9 @@ export function checkSchema(value: unknown, schema: Schema, path: string): strin
   if (typeOf(value) === 'object' && (schema.properties || schema.additionalProperties !== undefined)) {
     const obj = value as Record<string, unknown>;
     const known = Object.keys(schema.properties ?? {});
-    for (const r of schema.required ?? []) if (!(r in obj)) return `${path} needs "${r}"`;
+    for (const r of schema.required ?? []) if (!Object.hasOwn(obj, r)) return `${path} needs "${r}"`;
     for (const [k, v] of Object.entries(obj)) {
-      const sub = schema.properties?.[k];
+      const sub = own(schema.properties, k);
       const at = path ? `${path}.${k}` : k;
       if (sub) {
         const p = checkSchema(v, sub, at);

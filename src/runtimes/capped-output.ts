@@ -1,4 +1,7 @@
-/** A function's stdout or stderr, kept up to a cap: what goes over is counted, dropped, and flagged. */
+/**
+ * A function's stdout or stderr, kept up to a cap: what goes over is dropped and flagged. The one
+ * capped output of the runtimes that read a function's output from a stream (Docker, process).
+ */
 import { Writable } from 'node:stream';
 
 export class CappedOutput extends Writable {

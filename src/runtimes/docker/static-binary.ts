@@ -1,20 +1,10 @@
 /**
  * Checks that a `{ binary }` can run alone in a FROM scratch image before it is deployed: an ELF
  * executable for the engine's architecture, with no program interpreter and no shared libraries
- * to load (static, or static-pie), whole (every segment inside the file).
+ * to load (static, or static-pie), whole (every segment inside the file). The header is read by
+ * the runtimes' one ELF reader (`../elf.ts`); the program headers are walked here.
  */
-
-/** e_machine (with the ELF class) to Docker's architecture names. */
-const MACHINES: Record<number, (is64: boolean, littleEndian: boolean) => string> = {
-  3: () => '386',
-  8: (is64, le) => (is64 ? (le ? 'mips64le' : 'mips64') : le ? 'mipsle' : 'mips'),
-  21: (_, le) => (le ? 'ppc64le' : 'ppc64'),
-  22: () => 's390x',
-  40: () => 'arm',
-  62: () => 'amd64',
-  183: () => 'arm64',
-  243: (is64) => (is64 ? 'riscv64' : 'riscv32'),
-};
+import { readElfHeader } from '../elf.js';
 
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
@@ -39,17 +29,18 @@ export function checkStaticElf(
   engineArch: string,
 ): { ok: true; facts: ElfFacts } | { ok: false; why: string } {
   const no = (why: string) => ({ ok: false as const, why });
-  if (bytes.length < 4 || bytes.toString('latin1', 0, 4) !== '\x7fELF') return no('is not a Linux (ELF) binary.');
-  if (bytes.length < 52)
-    return no(`is ${bytes.length} bytes: too short to be an ELF executable (the header alone is 52 or 64 bytes).`);
-  const cls = bytes[4];
-  const data = bytes[5];
-  if ((cls !== 1 && cls !== 2) || (data !== 1 && data !== 2) || bytes[6] !== 1)
-    return no('has a malformed ELF identification (class, byte order or version).');
-  const is64 = cls === 2;
-  const le = data === 1;
-  if (bytes.length < (is64 ? 64 : 52)) return no(`is ${bytes.length} bytes: shorter than its own ELF header.`);
-  const u16 = (o: number) => (le ? bytes.readUInt16LE(o) : bytes.readUInt16BE(o));
+  const read = readElfHeader(bytes);
+  if (!read.ok)
+    return no(
+      read.why === 'not-elf'
+        ? bytes.length >= 4 && bytes.toString('latin1', 0, 4) === '\x7fELF'
+          ? `is ${bytes.length} bytes: too short to be an ELF executable (the header alone is 52 or 64 bytes).`
+          : 'is not a Linux (ELF) binary.'
+        : 'has a malformed ELF identification (class, byte order or version).',
+    );
+  const { is64, littleEndian: le, type, arch, entry, phoff, phentsize, phnum } = read.header;
+  if (entry === undefined || phoff === undefined || phentsize === undefined || phnum === undefined)
+    return no(`is ${bytes.length} bytes: shorter than its own ELF header.`);
   const u32 = (o: number) => (le ? bytes.readUInt32LE(o) : bytes.readUInt32BE(o));
   const word = (o: number) => (is64 ? Number(le ? bytes.readBigUInt64LE(o) : bytes.readBigUInt64BE(o)) : u32(o));
   const sword = (o: number) =>
@@ -59,19 +50,12 @@ export function checkStaticElf(
         ? bytes.readInt32LE(o)
         : bytes.readInt32BE(o);
 
-  const type = u16(16);
   if (type !== 2 && type !== 3)
     return no(
       `is not an executable (ELF type ${type}: ${type === 1 ? 'a relocatable object' : type === 4 ? 'a core dump' : 'unknown'}).`,
     );
-  const machine = u16(18);
-  const arch = MACHINES[machine]?.(is64, le) ?? `machine ${machine}`;
   if (arch !== engineArch)
     return no(`is built for ${arch}, but the Docker engine runs ${engineArch} containers: build it for ${engineArch}.`);
-  const entry = word(24);
-  const phoff = word(is64 ? 32 : 28);
-  const phentsize = u16(is64 ? 54 : 42);
-  const phnum = u16(is64 ? 56 : 44);
   if (entry === 0) return no('has no entry point (a shared library, not a program).');
   if (phnum === 0 || phentsize < (is64 ? 56 : 32) || phoff + phnum * phentsize > bytes.length)
     return no(
