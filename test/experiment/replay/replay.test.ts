@@ -28,6 +28,7 @@ import type { SandboxKeeper } from '../../../src/runtimes/runtime.js';
 /** Sandboxes as a pool per function: a warm run takes an idle one (or makes one, a cold start) and gives it back. */
 class KeepingRuntime implements Runtime {
   readonly kind = 'kept';
+  constructor(readonly options: { max?: number } = {}) {}
   async prepare(): Promise<Prepared> {
     let idle = 0;
     let ahead = 0;
@@ -85,7 +86,7 @@ registerRuntime(
     modes: { cold: 'a new sandbox', prewarmed: 'a sandbox made ahead', warm: 'a kept sandbox' },
     keepsWarm: { option: 'max', default: 1, keeper: true },
     phases: ['run'],
-    create: (_options?: { max?: number }) => new KeepingRuntime(),
+    create: (options?: { max?: number }) => new KeepingRuntime(options),
   }),
 );
 const KEPT = 'kept' as RuntimeKind;
