@@ -195,7 +195,7 @@ export async function runLoad(nebula: Nebula, spec: LoadSpec, options: LoadOptio
   return result;
 }
 
-/** Prepares each runtime's functions; one that cannot run here is dropped with a note when the spec allows. */
+/** Takes the engine's set-up (`nebula.ready()`), then prepares each runtime's functions; one that cannot run here is dropped with a note when the spec allows. */
 async function prepare(
   nebula: Nebula,
   cfg: ResolvedLoadSpec,
@@ -203,6 +203,7 @@ async function prepare(
   options: LoadOptions,
 ): Promise<RuntimeKind[]> {
   options.onPhase?.('prepare', cfg.runtimes.length, 'invocations');
+  await nebula.ready();
   const known = Object.fromEntries((await nebula.functions()).map((f) => [f.name, f.runtimes]));
   const kept: RuntimeKind[] = [];
   for (const rt of cfg.runtimes) {

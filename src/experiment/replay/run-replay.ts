@@ -147,6 +147,7 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
   const spanMs = trace.arrivals[trace.arrivals.length - 1]!.atMs - first;
   await checkKeepers(nebula, spec, policies);
   claimOutDir(spec.outDir);
+  await nebula.ready();
   const meter = nebula.meter;
   const run: ReplayRunFile = {
     format: 'nebula-replay/1',
