@@ -91,7 +91,7 @@ try {
             durationMs: STEP_MS,
             stopP99Ms: 50,
             kneeP99Ms: 10,
-            maxInFlight: 256,
+            maxInFlight: 32,
             warmup: 3,
             baselineMs: 0,
             outDir: join(dir, `${runtime}-${mode}-${rate}`),
@@ -110,7 +110,7 @@ try {
         if (result.series[0]?.stopped) stopped.add(key);
       }
     console.log(
-      `fib(20), ${STEP_MS / 1000} s a step, constant arrivals, at most 256 in flight; knee: highest rate with p99 <= 10 ms`,
+      `fib(20), ${STEP_MS / 1000} s a step, constant arrivals, at most 32 in flight; knee: highest rate with p99 <= 10 ms`,
     );
     console.log('series             rate  achieved    p50 ms    p99 ms [95%]          cold  lag p99 ms  failed');
     for (const { key, rate, s } of rows)
