@@ -28,13 +28,13 @@ try {
   console.log(`prime(300000) = ${rec.result} in ${rec.timing.execMs.toFixed(1)} ms`);
   if (e) {
     console.log(
-      `  ${e.samples} samples (${e.quality}), avg ${e.avgPowerW.toFixed(2)} W, isolated ${e.isolatedPowerW.toFixed(2)} W`,
+      `  ${e.samples} samples (${e.quality}), avg ${e.avgPowerW.toFixed(2)} W including idle, ${e.isolatedPowerW.toFixed(2)} W above idle`,
     );
     console.log(
-      `  energy ${e.energyWh.toExponential(3)} Wh, above idle ${e.isolatedEnergyWh.toExponential(3)} Wh (meter ${e.meter})`,
+      `  energy ${e.energyWh.toExponential(3)} Wh including idle, ${e.isolatedEnergyWh.toExponential(3)} Wh above idle (meter ${e.meter})`,
     );
     console.log(
-      `  start-up part ${e.startup.energyJ.toExponential(3)} J (${e.startup.quality}), run part ${e.exec.energyJ.toExponential(3)} J (${e.exec.quality})`,
+      `  start-up part ${e.startup.energyJ.toExponential(3)} J (${e.startup.quality}), run part ${e.exec.energyJ.toExponential(3)} J (${e.exec.quality}), both including idle`,
     );
   } else {
     console.log(`  no energy figure (${rec.energyNote?.reason}): ${rec.energyNote?.message}`);

@@ -15,11 +15,13 @@ try {
   );
   console.log('phases (ms):', rec.timing.phases);
   // Energy settles once the meter's covering sample arrives (RAPL, or a CPU-based estimate by default).
+  // No idle baseline was measured here (nebula.measureBaseline() does), so this is the whole draw
+  // of the machine over the invocation's window, idle power included.
   await nebula.settled();
   const e = rec.energy;
   console.log(
     e
-      ? `energy ${(e.energyJ * 1000).toFixed(3)} mJ from ${e.meter}${e.estimate ? ' (an estimate)' : ''}, ${e.quality}`
+      ? `energy ${(e.energyJ * 1000).toFixed(3)} mJ including idle, from ${e.meter}${e.estimate ? ' (an estimate)' : ''}, ${e.quality}`
       : `no energy figure: ${rec.energyNote?.reason}: ${rec.energyNote?.message}`,
   );
 

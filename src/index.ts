@@ -55,6 +55,8 @@ export type {
   Prepared,
   RunContext,
   RunOutcome,
+  CloseOptions,
+  Removal,
 } from './runtimes/index.js';
 export {
   GudeMeter,

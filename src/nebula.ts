@@ -22,9 +22,18 @@ import {
   SPEC_FIELDS,
   type RuntimeOptionsByKind,
 } from './runtimes/registry.js';
-import type { Prepared, RunContext, RunOutcome, Runtime, SandboxKeeper } from './runtimes/runtime.js';
+import type {
+  CloseOptions,
+  Prepared,
+  Removal,
+  RunContext,
+  RunOutcome,
+  Runtime,
+  SandboxKeeper,
+} from './runtimes/runtime.js';
 import {
   INVOCATION_MODES,
+  type ArtifactInfo,
   type Baseline,
   type BatchEnergy,
   type BuiltinSignatures,
@@ -91,6 +100,8 @@ interface Entry {
   prepared: Partial<Record<RuntimeKind, Promise<Prepared>>>;
   /** The prepared functions once ready, so an invocation of a prepared function awaits nothing before its run. */
   ready: Partial<Record<RuntimeKind, Prepared>>;
+  /** What each ready runtime runs (its descriptor's view of the source, completed by the preparation), for the records. */
+  artifacts: Partial<Record<RuntimeKind, ArtifactInfo>>;
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -253,7 +264,7 @@ export class Nebula extends EventEmitter<NebulaEvents> {
     const infos: FunctionInfo[] = [];
     for (const s of specs) {
       validateSpec(s);
-      const entry: Entry = { spec: s, prepared: {}, ready: {} };
+      const entry: Entry = { spec: s, prepared: {}, ready: {}, artifacts: {} };
       if (options.prepare !== false) await Promise.all(kindsOf(s).map((kind) => this.prepareEntry(entry, kind)));
       await this.replace(s.name, entry);
       infos.push(await this.info(entry));
@@ -359,6 +370,8 @@ export class Nebula extends EventEmitter<NebulaEvents> {
         },
         ran.outcome,
       );
+      const artifact = entry.artifacts[runtime];
+      if (artifact) record.artifact = artifact;
       if (ran.outcome.cleanup) {
         const r = record;
         const cleanup = ran.outcome.cleanup.then(
@@ -542,26 +555,34 @@ export class Nebula extends EventEmitter<NebulaEvents> {
   /**
    * Releases everything: waits for running invocations, closes runtimes, lets pending energy
    * settle (at most until its deadline), settles what is left as `METER_OFF`, writes every
-   * record, stops the meter, closes the results file.
+   * record, stops the meter, closes the results file. Images built for Docker functions are kept
+   * (a later deploy of the same binary reuses them) unless `removeImages` is set.
+   * @param options `removeImages`: also remove the images the runtimes built or loaded for this
+   * instance's functions (`nebula-faas/<name>:<hash>`, a loaded archive's image, the warm-mode
+   * supervisor's image and volume). `nebula clean` removes everything nebula-faas left instead.
+   * @returns With options, what was removed (empty without `removeImages`); one still in use says why it stayed.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void>;
+  close(options: CloseOptions): Promise<Removal[]>;
+  async close(options: CloseOptions = {}): Promise<Removal[] | void> {
+    if (this.closed) return [];
     this.closed = true;
     await Promise.allSettled([...this.inflight.keys()]);
-    await Promise.allSettled([
+    const closed = await Promise.allSettled([
       ...[...this.registry.values()].map(releaseEntry),
-      ...[...this.runtimes.values()].map((rt) => rt.close()),
+      ...[...this.runtimes.values()].map((rt) => rt.close(options)),
       this.pending?.settled(),
     ]);
     this.pending?.flush('stopped');
     await this.energy?.stop().catch(() => undefined);
     this.log?.close();
     this.removeAllListeners();
+    return closed.flatMap((c) => (c.status === 'fulfilled' && Array.isArray(c.value) ? c.value : []));
   }
 
   private register(spec: FunctionSpec): void {
     validateSpec(spec);
-    this.registry.set(spec.name, { spec, prepared: {}, ready: {} });
+    this.registry.set(spec.name, { spec, prepared: {}, ready: {}, artifacts: {} });
   }
 
   private async replace(name: string, entry: Entry): Promise<void> {
@@ -592,7 +613,9 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       entry.prepared[kind] = promise;
       promise.then(
         (prepared) => {
-          if (entry.prepared[kind] === promise) entry.ready[kind] = prepared;
+          if (entry.prepared[kind] !== promise) return;
+          entry.ready[kind] = prepared;
+          entry.artifacts[kind] = { ...descriptorOf(kind).source.describe(entry.spec[kind]), ...prepared.info };
         },
         () => {
           if (entry.prepared[kind] === promise) delete entry.prepared[kind];

@@ -86,14 +86,19 @@ export interface FunctionSpecBase {
  */
 export type FunctionSpec = FunctionSpecBase & RuntimeSources;
 
-/** Facts about one runtime's artifact of a function. */
+/** Facts about one runtime's artifact of a function: what exactly runs. */
 export interface ArtifactInfo {
   /** Size in bytes (wasm bytes, image size). */
   sizeBytes?: number;
-  /** Content digest. */
+  /**
+   * `sha256:<hex>` of the file the function was given as (wasm, binary, image archive); for an
+   * image given by name, its repository digest when it has one.
+   */
   digest?: string;
   /** Image reference (Docker). */
   image?: string;
+  /** The image's id in the engine (Docker). */
+  imageId?: string;
   /** Path on disk, when it came from a file. */
   path?: string;
   /** The compiler that built it, when known. */
@@ -377,6 +382,8 @@ export interface InvocationRecordBase {
   limits?: Record<string, LimitState>;
   /** CPU time and peak memory of the invocation's sandbox, from the kernel (docs/timing.md#resources). */
   resources: InvocationResources;
+  /** What ran: the artifact's path, `sha256` digest, and image and image id on Docker (absent when not prepared). */
+  artifact?: ArtifactInfo;
   /**
    * True when the invocation started from a pre-initialised artifact (its start-up work was done
    * at deploy: `FunctionSpec.preinit`), false when it did that work itself. Absent in older records.

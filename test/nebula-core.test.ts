@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Nebula, NebulaError, RuntimeUnavailableError, WasmRuntime } from '../src/index.js';
 import { newId } from '../src/record.js';
+import { tempDir } from './temp-dir.js';
 import { BUILTIN_NAMES } from '../src/builtins.js';
 
 describe('Nebula registry and input validation', () => {
@@ -144,7 +144,7 @@ describe('typed records', () => {
 
 describe('the warm-up step, nebula.ready()', () => {
   it('takes the set-up once, without leaving a record, an event or a results line', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'nebula-ready-')), 'results.jsonl');
+    const file = join(tempDir('ready'), 'results.jsonl');
     const n = new Nebula({ meter: null, resultsFile: file });
     const events: string[] = [];
     for (const e of ['invocation:start', 'invocation:end', 'invocation:settled', 'deploy'] as const)

@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Nebula, type InvocationRecord } from '../src/index.js';
+import { tempDir } from './temp-dir.js';
 
 describe('resultsFile', () => {
   it('appends one parseable record per invocation, failures included, as they happen', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'nebula-results-')), 'sub', 'records.jsonl');
+    const file = join(tempDir('results'), 'sub', 'records.jsonl');
     const nebula = new Nebula({ resultsFile: file });
     const seen: string[] = [];
     nebula.on('invocation:settled', (rec) => {
@@ -55,7 +55,7 @@ describe('records survive what the disk and the function throw at them', () => {
   });
 
   it('keeps a record whose stdout is JSON nested 6,000 deep: returned as text, written to the file, parsed back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nebula-deep-'));
+    const dir = tempDir('deep');
     const src = join(dir, 'deep.c');
     writeFileSync(
       src,

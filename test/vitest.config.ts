@@ -12,7 +12,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // The CLI and the Wasm worker run from dist/: a build older than src/ fails the run at once.
-    globalSetup: ['test/dist-fresh.ts'],
+    // Removes what the files share (images, volumes) at the end, and fails on a temporary folder left behind.
+    globalSetup: ['test/dist-fresh.ts', 'test/global-setup.ts'],
     // Real engines (Docker, Modbus sockets, Chromium) are slow to start; no test asserts a duration.
     testTimeout: 120_000,
     hookTimeout: 180_000,

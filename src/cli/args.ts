@@ -24,6 +24,11 @@ export interface Command {
   usage: string;
   /** Its flags (also what shell completion offers). */
   options: Options;
+  /**
+   * What each positional argument is, for shell completion: a function's name, a folder, free
+   * text (nothing offered), or one of some words. None: the command takes no positionals.
+   */
+  positionals?: ReadonlyArray<'function' | 'folder' | 'text' | readonly string[]>;
   /** Runs it; resolves with the exit code. */
   run(argv: string[]): Promise<number>;
 }

@@ -43,6 +43,8 @@ export interface BenchPlan {
   quick: boolean;
   /** Where `--export-csv` writes, if given. */
   exportCsv?: string;
+  /** What the flags or the file ask for that probably is not meant (printed, never fatal). */
+  warnings: string[];
   /** `--force`: `--export-csv` may replace an existing file. */
   force: boolean;
 }
@@ -67,6 +69,21 @@ export function inputsFromFlags(values: string[] | undefined): Record<string, un
   return Object.fromEntries(out);
 }
 
+/**
+ * `--keep-warm off|on|K,K,...`: the keep-warm step off, on with its default counts, or on with
+ * these counts of kept sandboxes.
+ */
+function keepWarmFromFlag(text: string): boolean | { counts: number[] } {
+  const t = text.trim();
+  if (t === 'off') return false;
+  if (t === 'on') return true;
+  const counts = t.split(',').map((k) => k.trim());
+  if (counts.length < 2 || counts.some((k) => !/^\d+$/.test(k) || Number(k) > 1000))
+    throw new CliError(
+      `--keep-warm takes off, on, or two or more counts of kept sandboxes from 0 to 1000 such as 0,1,10, got "${text}".`,
+    );
+  return { counts: counts.map(Number) };
+}
 const isBuiltinName = (name: string): name is BuiltinName => (BUILTIN_NAMES as readonly string[]).includes(name);
 
 /** `--preinit deployed|auto|true|false|both`. */
@@ -101,6 +118,7 @@ const BENCH_FLAGS = {
   timeout: { type: 'string' },
   meter: { type: 'string' },
   baseline: { type: 'string' },
+  'keep-warm': { type: 'string' },
   'no-micro': { type: 'boolean' },
   preinit: { type: 'string' },
   quick: { type: 'boolean' },
@@ -156,7 +174,8 @@ export function parseBench(argv: string[]): { values: BenchValues; positionals: 
 export function planBench(values: BenchValues): BenchPlan {
   const quick = values.quick === true;
   const file = values.config ? loadBenchFile(values.config) : undefined;
-  const fromFlags = functionsFromFlags(values as Partial<Record<string, string[]>>);
+  const warnings = [...(file?.warnings ?? [])];
+  const fromFlags = functionsFromFlags(values as Partial<Record<string, string[]>>, undefined, (w) => warnings.push(w));
   for (const s of fromFlags)
     if (file?.specs.some((f) => f.name === s.name))
       throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
@@ -233,6 +252,11 @@ export function planBench(values: BenchValues): BenchPlan {
     batchWindowMs: fx.batchWindowMs ?? (quick ? 1000 : 2000),
     timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout', true) : (fx.timeoutMs ?? 60_000),
     micro: values['no-micro'] === true ? false : (fx.micro ?? true),
+    ...(values['keep-warm'] !== undefined
+      ? { keepWarm: keepWarmFromFlag(values['keep-warm']) }
+      : fx.keepWarm !== undefined
+        ? { keepWarm: fx.keepWarm }
+        : {}),
     ...(preinit !== undefined ? { preinit } : {}),
     // A runtime nobody asked for by name is skipped with a note when it cannot run here.
     skipUnavailable: quick || !(values.runtimes || fx.runtimes),
@@ -259,5 +283,6 @@ export function planBench(values: BenchValues): BenchPlan {
     quick,
     ...(values['export-csv'] !== undefined ? { exportCsv: values['export-csv'] } : {}),
     force,
+    warnings,
   };
 }

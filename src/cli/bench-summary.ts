@@ -20,8 +20,12 @@ const ratio = (c: Comparison | undefined) =>
 const energy = (f: EnergyFigure | undefined) =>
   f ? `${fmtEnergy(f)} ${f.source === 'batch' ? `batch of ${f.n}` : f.shares ? 'median share' : 'median'}` : '–';
 
-/** The summary as lines of text for a terminal; `files` are the paths written, by what they hold. */
-export function benchSummary(r: ExperimentResult, files: Record<string, string>): string {
+/**
+ * The summary as lines of text for a terminal; `files` are the paths written, by what they hold.
+ * With `notesShown`, the run's notes were printed as they came, where the reader sees this
+ * summary, so they are not repeated.
+ */
+export function benchSummary(r: ExperimentResult, files: Record<string, string>, notesShown = false): string {
   const out: string[] = [];
   const hasEnergy = r.cells.some((c) => c.energy);
   const marked = (kind: Parameters<typeof execNote>[0]) => (execNote(kind) ? ' †' : '');
@@ -42,7 +46,7 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
         'total min … max',
         'cpu',
         'peak memory',
-        ...(hasEnergy ? [r.baseline ? 'energy above idle' : 'energy'] : []),
+        ...(hasEnergy ? [r.baseline ? 'energy above idle' : 'energy including idle'] : []),
       ],
       r.cells.map((c) => [
         c.function,
@@ -173,7 +177,7 @@ export function benchSummary(r: ExperimentResult, files: Record<string, string>)
     out.push(`Outputs: every function gave the same output on every runtime and mode (${oc.records} records checked).`);
   if (r.meter?.estimate && hasEnergy)
     out.push(`ENERGY IS AN ESTIMATE from CPU utilisation (${r.meter.name}), not a measurement.`);
-  for (const n of r.notes) out.push(`note: ${n}`);
+  if (!notesShown) for (const n of r.notes) out.push(`note: ${n}`);
   out.push('', 'Files:');
   const width = Math.max(...Object.keys(files).map((k) => k.length));
   for (const [what, path] of Object.entries(files)) out.push(`  ${what.padEnd(width)}  ${path}`);

@@ -31,6 +31,8 @@ export interface BenchFile {
   meter?: string;
   /** Absolute output folder, when the file sets one. */
   out?: string;
+  /** What the file asks for that probably is not meant (a binary another artifact overrides). */
+  warnings: string[];
 }
 
 interface RawFunction {
@@ -131,6 +133,7 @@ export function loadBenchFile(path: string): BenchFile {
 
   const c = raw as Record<string, unknown>;
   const drafts = new Map<string, FunctionDraft>();
+  const warnings: string[] = [];
   const names: string[] = [];
   const inputs = keyTable<unknown[]>();
   ((c.functions as Array<string | RawFunction> | undefined) ?? []).forEach((f, i) => {
@@ -149,7 +152,8 @@ export function loadBenchFile(path: string): BenchFile {
         checkSource(kind as RuntimeKind, f[kind], name, `${path}: ${at}.${kind}`, base),
         `${at}.${kind}`,
       );
-    if (f.binary !== undefined) addBinary(drafts, name, f.binary, `${path}: ${at}.binary`, base);
+    if (f.binary !== undefined)
+      addBinary(drafts, name, f.binary, `${path}: ${at}.binary`, base, (w) => warnings.push(w));
     const d = drafts.get(name);
     if (!d) {
       const give = `give ${[...kinds].join(', ')} or binary`;
@@ -193,6 +197,7 @@ export function loadBenchFile(path: string): BenchFile {
     'batchWindowMs',
     'timeoutMs',
     'micro',
+    'keepWarm',
     'preinit',
   ] as const)
     if (c[k] !== undefined) (experiment as Record<string, unknown>)[k] = c[k];
@@ -203,5 +208,6 @@ export function loadBenchFile(path: string): BenchFile {
     experiment,
     ...(typeof c.meter === 'string' ? { meter: c.meter } : {}),
     ...(typeof c.out === 'string' ? { out: resolve(base, c.out) } : {}),
+    warnings,
   };
 }

@@ -147,7 +147,48 @@ export function configSchema(): Schema {
         default: 60000,
         description: 'Per invocation, ms.',
       },
-      micro: { type: 'boolean', default: true, description: 'Run the tinybench engine-overhead benchmarks.' },
+      micro: {
+        type: 'boolean',
+        default: true,
+        description: 'Run the tinybench micro-benchmarks of an invocation back to back.',
+      },
+      keepWarm: {
+        description:
+          'The keep-warm step (with a meter): power and memory with K kept sandboxes per runtime. Default: on when modes include warm. false skips it; true or settings turn it on.',
+        anyOf: [
+          { type: 'boolean' },
+          {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              counts: {
+                type: 'array',
+                minItems: 2,
+                items: { type: 'integer', minimum: 0, maximum: 1000 },
+                description:
+                  'Kept sandboxes measured, ascending (default [0, 1, 10, 50]); K stops growing when memory runs short.',
+              },
+              windowMs: {
+                type: 'number',
+                minimum: 100,
+                maximum: 600000,
+                description: 'One power measurement, ms (default 5000).',
+              },
+              repeats: {
+                type: 'integer',
+                minimum: 1,
+                maximum: 100,
+                description: 'Measurements per count (default 2).',
+              },
+              function: {
+                enum: [...BUILTIN_NAMES],
+                description: 'The built-in whose sandboxes are kept (default fib).',
+              },
+              input: { description: 'Its input (default 1).' },
+            },
+          },
+        ],
+      },
       preinit: {
         enum: ['deployed', 'auto', true, false, 'both'],
         default: 'deployed',

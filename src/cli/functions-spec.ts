@@ -59,13 +59,18 @@ export function addSource(
   drafts.set(name, d);
 }
 
-/** The source of a static binary for every runtime that runs one and has no artifact yet. @throws UsageError `INVALID_CONFIG` when none does. */
+/**
+ * The source of a static binary for every runtime that runs one and has no artifact yet; `warn`
+ * hears of each runtime that keeps the artifact it was given instead (two programs under one name).
+ * @throws UsageError `INVALID_CONFIG` when no runtime takes a binary.
+ */
 export function addBinary(
   drafts: Map<string, FunctionDraft>,
   name: string,
   path: string,
   at: string,
   base: string,
+  warn: (text: string) => void = () => undefined,
 ): void {
   const takers = runtimeDescriptors().filter((d) => d.source.binary !== undefined);
   if (!takers.length)
@@ -73,14 +78,28 @@ export function addBinary(
       details: { field: at },
     });
   const taken = drafts.get(name)?.origin ?? {};
-  for (const { kind, source } of takers)
-    if (!taken[kind]) addSource(drafts, name, kind, checkSource(kind, source.binary!(path), name, at, base), at);
+  const kept = takers.filter((d) => taken[d.kind]).map((d) => d.kind);
+  const added = takers.filter((d) => !taken[d.kind]);
+  for (const { kind, source } of added)
+    addSource(drafts, name, kind, checkSource(kind, source.binary!(path), name, at, base), at);
+  if (kept.length)
+    warn(
+      `${at}: "${name}" already has a ${kept.join(' and ')} artifact (${kept.map((k) => taken[k]).join(', ')}), so this binary runs on ${added.map((d) => d.kind).join(', ') || 'no runtime'} only; one name then stands for two programs, and their figures are not of the same code.`,
+    );
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
-/** `--<kind> NAME=VALUE` for each runtime with a flag (`--wasm NAME=PATH`, `--docker NAME=IMAGE`), and `--binary NAME=PATH` (repeatable; mixable per name). */
-export function functionsFromFlags(flags: Partial<Record<string, string[]>>, base = process.cwd()): FunctionSpec[] {
+/**
+ * `--<kind> NAME=VALUE` for each runtime with a flag (`--wasm NAME=PATH`, `--docker NAME=IMAGE`),
+ * and `--binary NAME=PATH` (repeatable; mixable per name). `warn` hears of a binary that another
+ * flag's artifact overrides on some runtime.
+ */
+export function functionsFromFlags(
+  flags: Partial<Record<string, string[]>>,
+  base = process.cwd(),
+  warn?: (text: string) => void,
+): FunctionSpec[] {
   const drafts = new Map<string, FunctionDraft>();
   const pairs = (flag: string, value: string, values: string[] | undefined) =>
     (values ?? []).map((v) => {
@@ -103,7 +122,7 @@ export function functionsFromFlags(flags: Partial<Record<string, string[]>>, bas
     }
   }
   for (const [name, path] of pairs('binary', 'PATH', flags.binary))
-    addBinary(drafts, name, path, `--binary ${name}`, base);
+    addBinary(drafts, name, path, `--binary ${name}`, base, warn);
   return [...drafts.values()].map((d) => d.spec);
 }
 

@@ -7,7 +7,7 @@ import { fmtInput, fmtMs, fmtW } from '../experiment/report/format.js';
 import { runtimeLabel } from '../experiment/report/kit.js';
 import type { LoadResult } from '../experiment/load/run-load.js';
 import type { Percentile } from '../experiment/load/summary.js';
-import { fmtJ } from '../experiment/report/sections-energy-analysis.js';
+import { fmtJ } from '../experiment/report/format.js';
 import { textTable } from './table.js';
 
 const rate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');

@@ -10,6 +10,7 @@ import { nearest } from '../known-keys.js';
 import type { Command } from './args.js';
 import { command as advise } from './commands/advise.js';
 import { command as bench } from './commands/bench.js';
+import { command as clean } from './commands/clean.js';
 import { command as compare } from './commands/compare.js';
 import { completionCommand } from './commands/completion.js';
 import { command as functions } from './commands/functions.js';
@@ -22,7 +23,7 @@ import { command as serve } from './commands/serve.js';
 import { loadPlugin, pluginArgs } from './plugins.js';
 
 /** Every command, in the order `nebula --help` lists them. */
-const COMMANDS: Command[] = [invoke, bench, load, replay, report, compare, advise, functions, gudeSim, serve];
+const COMMANDS: Command[] = [invoke, bench, load, replay, report, compare, advise, functions, gudeSim, serve, clean];
 COMMANDS.push(completionCommand(() => COMMANDS));
 
 function usage(): string {
@@ -36,7 +37,7 @@ Measures functions' cold start, run time and energy on every runtime (${runtimeD
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-nebula <command> --help shows a command's options; --json gives machine output. nebula --version prints the version.
+nebula <command> --help (or nebula help <command>) shows a command's options; --json gives machine output. nebula --version prints the version.
 --plugin MODULE registers the runtimes and meters a module's default export describes (docs/extending.md).
 Exit codes: 0 done, 1 something failed, 2 a usage mistake, 130 interrupted (143 by SIGTERM), 70 an internal error.`;
 }
@@ -45,6 +46,8 @@ async function main(args: string[]): Promise<number> {
   const { plugins, rest: argv } = pluginArgs(args);
   for (const plugin of plugins) await loadPlugin(plugin);
   const [name, ...rest] = argv;
+  // `nebula help bench` is `nebula bench --help`.
+  if (name === 'help' && rest.length) return main([rest[0]!, '--help']);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     (name ? console.log : console.error)(usage());
     return name ? 0 : 2;

@@ -2,6 +2,7 @@
  * Progress of every phase of an experiment, with an ETA: a redrawn bar on a terminal, plain
  * lines (no carriage returns, no escape codes) when the output is a file or a pipe.
  */
+import { fstatSync } from 'node:fs';
 import type { WriteStream } from 'node:tty';
 import type { PhaseSize } from '../experiment/run/experiment.js';
 
@@ -21,16 +22,19 @@ export class Progress {
     this.tty = Boolean(out.isTTY);
   }
 
-  /** A phase starts: `index` of `count` phases planned. */
+  /** A phase starts: `index` of `count` phases planned; a skipped one says why and has no progress. */
   phase(name: string, size: PhaseSize, index: number, count: number): void {
     this.clear();
     this.phaseName = `${name} ${index}/${count}`;
     this.size = size;
     this.started = Date.now();
     this.lastLine = 0;
-    this.finished = false;
+    this.finished = size.skipped !== undefined;
     const unit = size.total === 1 ? size.unit.replace(/s$/, '') : size.unit;
-    const what = size.unit === 'ms' ? `about ${fmtSeconds(size.total / 1000)}` : `${size.total} ${unit}`;
+    const what =
+      size.skipped !== undefined
+        ? `nothing to do (${size.skipped})`
+        : `${size.unit === 'ms' ? `about ${fmtSeconds(size.total / 1000)}` : `${size.total} ${unit}`}${size.detail ? ` (${size.detail})` : ''}`;
     this.out.write(`== ${name} (phase ${index} of ${count}): ${what}\n`);
   }
 
@@ -67,5 +71,20 @@ export class Progress {
   private clear(): void {
     if (this.tty && this.drawn) this.out.write('\r\x1b[2K');
     this.drawn = false;
+  }
+}
+
+/**
+ * True when stdout and stderr go to the same place (one terminal, one file): then what the
+ * progress printed on stderr is already in front of the reader, and the summary on stdout need
+ * not repeat it.
+ */
+export function stdoutIsStderr(): boolean {
+  try {
+    const out = fstatSync(1);
+    const err = fstatSync(2);
+    return out.dev === err.dev && out.ino === err.ino && out.rdev === err.rdev;
+  } catch {
+    return false;
   }
 }

@@ -2,7 +2,7 @@
 import { fmtMs } from '../experiment/report/format.js';
 import { runtimeLabel } from '../experiment/report/kit.js';
 import type { ReplayResult } from '../experiment/replay/run-replay.js';
-import { fmtJ } from '../experiment/report/sections-energy-analysis.js';
+import { fmtJ } from '../experiment/report/format.js';
 import { textTable } from './table.js';
 
 /** How output names the i-th trace function (0-based): f1, f2, ... */

@@ -4,22 +4,25 @@
  * docs/energy.md): Poisson arrivals at rate lambda, one sandbox per function, keep-alive T:
  *
  *   P(cold) = exp(-lambda T)
- *   E = E_run + P(cold) x E_start + P_keep x E[idle time kept per invocation]
- *     = E_run + exp(-lambda T) E_start + P_keep (1 - exp(-lambda T)) / lambda
+ *   E = P(cold) E_cold + (1 - P(cold)) E_warm + P_keep x E[idle time kept per invocation]
+ *     = P(cold) E_cold + (1 - P(cold)) E_warm + P_keep (1 - P(cold)) / lambda
  *
- * `cold` is T = 0; `prewarmed` keeps one prepared sandbox waiting all the time (E_start is still
- * spent, ahead of the request) and pays P_keep / lambda; `warm` picks T. dE/dT has the sign of
- * P_keep - lambda E_start, so T is all or nothing for energy: keep warm when the mean gap 1/lambda
- * is shorter than the break-even time E_start / P_keep. Energies are J above idle, powers W.
+ * E_cold and E_warm are the cells' energy figures, the very numbers the reports' energy table
+ * shows for the cold and the warm cell. `cold` is T = 0 (E = E_cold); `prewarmed` keeps one
+ * prepared sandbox waiting all the time (its preparation is a start-up, spent ahead of the
+ * request: E = E_cold + P_keep / lambda); `warm` picks T. dE/dT has the sign of
+ * P_keep - lambda (E_cold - E_warm), so T is all or nothing for energy: keep warm when the mean
+ * gap 1/lambda is shorter than the break-even time (E_cold - E_warm) / P_keep. Energies are Wh
+ * above idle (as in every table), powers W.
  */
-import { mixtureQuantile, quantile } from '../stats.js';
+import { differenceCi95, mixtureQuantile, quantile } from '../stats.js';
 import type { InvocationMode, RuntimeKind } from '../types.js';
 
-/** One measured figure with its 95% interval (when known) and where it came from. */
+/** One figure with its 95% interval (when known) and where it came from. */
 export interface AdvisorFigure {
   value: number;
   ci95: [number, number] | null;
-  /** e.g. `batches (cold - warm)`, `records (median start-up part)`, `keep-warm fit`. */
+  /** e.g. `cold cell: batch mean of 1443`, `cold - warm`, `keep-warm fit`. */
   source: string;
 }
 
@@ -29,10 +32,10 @@ export interface AdvisorInput {
   /** The input the figures were measured with. */
   input: unknown;
   runtime: RuntimeKind;
-  /** Energy of the run part of one invocation, J above idle. */
-  execJ: AdvisorFigure | null;
-  /** Energy of one start-up (cold start), J above idle. */
-  startupJ: AdvisorFigure | null;
+  /** Energy of one cold invocation, Wh above idle: the cold cell's energy figure, as the tables show it. */
+  coldWh: AdvisorFigure | null;
+  /** Energy of one invocation in a kept (reused) sandbox, Wh above idle: the warm cell's energy figure. */
+  warmWh: AdvisorFigure | null;
   /** Power of one sandbox kept warm, W above idle. */
   keepWarmW: AdvisorFigure | null;
   /** `totalMs` of the measured invocations, per mode. */
@@ -49,11 +52,20 @@ export interface AdvisorOption {
   mode: InvocationMode;
   /** Keep-alive of `warm`, s (`cold`: 0; `prewarmed`: null, a sandbox always waits). */
   keepAliveS: number | null;
-  /** Share of invocations that start cold. */
+  /** Share of invocations that start cold (`prewarmed`: 1, each one uses a sandbox started for it). */
   coldShare: number;
-  /** Expected energy per invocation, J above idle, and its parts. */
-  energyPerInvocationJ: number;
-  parts: { runJ: number; startupJ: number; keepWarmJ: number };
+  /** Expected energy per invocation, Wh above idle, and its parts (they add up to it). */
+  energyPerInvocationWh: number;
+  /** Its 95% interval where it is one measured figure (`cold`: the cold cell's), else null. */
+  ci95Wh: [number, number] | null;
+  parts: {
+    /** coldShare x E_cold. */
+    coldWh: number;
+    /** (1 - coldShare) x E_warm. */
+    warmWh: number;
+    /** Power of the kept sandbox x the time it is kept per invocation. */
+    keepWarmWh: number;
+  };
   /** p99 of `totalMs` under this option (a mixture of the cold and warm distributions), ms; null when not measured. */
   p99Ms: number | null;
   /** Whether `p99Ms` meets the target; null without a target or without latency figures. */
@@ -69,6 +81,8 @@ export interface Advice {
   options: AdvisorOption[];
   /** The best option per function and input (meeting the target when one is given). */
   best: AdvisorOption[];
+  /** Start-up energy (E_cold - E_warm) per function and runtime, Wh above idle, where both cells were measured. */
+  startup: Array<{ function: string; input: unknown; runtime: RuntimeKind; startupWh: AdvisorFigure }>;
   /** Break-even keep-alive per function and runtime: keep warm when the mean gap between invocations is shorter, s (Infinity when no keep-warm power was measurable). */
   breakEven: Array<{
     function: string;
@@ -88,21 +102,31 @@ export interface Advice {
 
 /** 99% warm hits: the keep-alive beyond which more keep-alive changes almost nothing. */
 const WARM_HITS = Math.log(100);
+const S_PER_H = 3600;
+
+/** E_cold - E_warm, with the interval of a difference of two independent estimates. */
+export function startupEnergy(cold: AdvisorFigure, warm: AdvisorFigure): AdvisorFigure {
+  const ci =
+    cold.ci95 && warm.ci95
+      ? differenceCi95(cold.value, cold.ci95, warm.value, warm.ci95).ci95
+      : (null as [number, number] | null);
+  return { value: cold.value - warm.value, ci95: ci, source: 'cold - warm' };
+}
 
 /** @param ratePerS arrivals per second (> 0). @param p99TargetMs optional latency target, ms. */
 export function advise(inputs: AdvisorInput[], ratePerS: number, p99TargetMs?: number): Advice {
   const lambda = ratePerS;
   const options: AdvisorOption[] = [];
   const notes: string[] = [];
+  const startup: Advice['startup'] = [];
   const breakEven: Advice['breakEven'] = [];
   for (const f of inputs) {
     const name = `${f.function}(${JSON.stringify(f.input)}) on ${f.runtime}`;
-    if (!f.execJ || !f.startupJ) {
-      notes.push(`${name}: no ${!f.execJ ? 'run' : 'start-up'} energy measured, so no option is costed.`);
+    if (!f.coldWh) {
+      notes.push(`${name}: no energy figure of a cold invocation, so no option is costed.`);
       continue;
     }
-    const run = clamp(f.execJ.value, `${name}: the run energy`, notes);
-    const start = clamp(f.startupJ.value, `${name}: the start-up energy`, notes);
+    const cold = clamp(f.coldWh.value, `${name}: the cold invocation's energy`, 'Wh', notes);
     const base = { function: f.function, input: f.input, runtime: f.runtime, estimate: f.estimate };
     const p99 = (groups: Array<{ values: number[] | undefined; weight: number }>) => {
       const usable = groups.filter((g) => g.weight > 0);
@@ -112,28 +136,17 @@ export function advise(inputs: AdvisorInput[], ratePerS: number, p99TargetMs?: n
         0.99,
       );
     };
-    options.push(
-      option(base, 'cold', 0, 1, run, start, 0, p99([{ values: f.latencyMs.cold, weight: 1 }]), p99TargetMs),
-    );
+    options.push({
+      ...option(base, 'cold', 0, 1, cold, 0, 0, p99([{ values: f.latencyMs.cold, weight: 1 }]), p99TargetMs),
+      ci95Wh: f.coldWh.ci95,
+    });
     if (!f.keepWarmW) {
       notes.push(
-        `${name}: no keep-warm power measured (the experiment's keepWarm step), so prewarmed and warm are not costed.`,
+        `${name}: no keep-warm power measured (the experiment's keep-warm step), so prewarmed and warm are not costed.`,
       );
       continue;
     }
-    const keep = clamp(f.keepWarmW.value, `${name}: the keep-warm power`, notes);
-    // No measurable keep-warm power: keeping warm never costs more than it saves (infinite break-even).
-    const ci = f.keepWarmW.ci95;
-    const unresolved = ci !== null && ci[0] <= 0;
-    const bound = unresolved ? ci[1] : keep;
-    breakEven.push({
-      function: f.function,
-      input: f.input,
-      runtime: f.runtime,
-      seconds: bound > 0 ? start / bound : Number.POSITIVE_INFINITY,
-      estimate: f.estimate,
-      atLeast: unresolved && bound > 0,
-    });
+    const keep = clamp(f.keepWarmW.value, `${name}: the keep-warm power`, 'W', notes);
     if (f.latencyMs.prewarmed?.length)
       options.push(
         option(
@@ -141,44 +154,69 @@ export function advise(inputs: AdvisorInput[], ratePerS: number, p99TargetMs?: n
           'prewarmed',
           null,
           1,
-          run,
-          start,
-          keep / lambda,
+          cold,
+          0,
+          keep / lambda / S_PER_H,
           p99([{ values: f.latencyMs.prewarmed, weight: 1 }]),
           p99TargetMs,
         ),
       );
+    if (!f.warmWh) {
+      notes.push(`${name}: no warm cell measured (add warm to the modes), so warm is not costed.`);
+      continue;
+    }
+    const warm = clamp(f.warmWh.value, `${name}: the warm invocation's energy`, 'Wh', notes);
+    const start = startupEnergy(f.coldWh, f.warmWh);
+    startup.push({ function: f.function, input: f.input, runtime: f.runtime, startupWh: start });
+    const startWh = Math.max(0, cold - warm);
+    if (start.ci95 ? start.ci95[0] <= 0 : start.value <= 0)
+      notes.push(
+        `${name}: the start-up energy (cold - warm) is not distinguishable from idle, so there is no break-even keep-alive.`,
+      );
+    else {
+      // No measurable keep-warm power: keeping warm never costs more than it saves (infinite break-even).
+      const ci = f.keepWarmW.ci95;
+      const unresolved = ci !== null && ci[0] <= 0;
+      const bound = unresolved ? ci[1] : keep;
+      breakEven.push({
+        function: f.function,
+        input: f.input,
+        runtime: f.runtime,
+        seconds: bound > 0 ? (startWh * S_PER_H) / bound : Number.POSITIVE_INFINITY,
+        estimate: f.estimate,
+        atLeast: unresolved && bound > 0,
+      });
+    }
     // warm: the least energy over T, subject to the p99 target.
-    const cold = f.latencyMs.cold;
-    const warm = f.latencyMs.warm;
+    const coldMs = f.latencyMs.cold;
+    const warmMs = f.latencyMs.warm;
     let minT = 0;
-    if (p99TargetMs !== undefined && cold?.length && warm?.length) {
-      const share = largestColdShare(cold, warm, p99TargetMs);
+    if (p99TargetMs !== undefined && coldMs?.length && warmMs?.length) {
+      const share = largestColdShare(coldMs, warmMs, p99TargetMs);
       minT = share === null ? Number.POSITIVE_INFINITY : share >= 1 ? 0 : -Math.log(Math.max(share, 1e-12)) / lambda;
     }
-    const keepLonger = keep < lambda * start;
+    const keepLonger = keep < lambda * startWh * S_PER_H;
     const t = Number.isFinite(minT) ? Math.max(minT, keepLonger ? WARM_HITS / lambda : 0) : WARM_HITS / lambda;
     if (t === 0) continue; // warm with no keep-alive is cold
     const coldShare = Math.exp(-lambda * t);
-    const keptJ = (keep * (1 - coldShare)) / lambda;
     options.push(
       option(
         base,
         'warm',
         t,
         coldShare,
-        run,
-        start * coldShare,
-        keptJ,
+        cold * coldShare,
+        warm * (1 - coldShare),
+        (keep * (1 - coldShare)) / lambda / S_PER_H,
         p99([
-          { values: cold, weight: coldShare },
-          { values: warm, weight: 1 - coldShare },
+          { values: coldMs, weight: coldShare },
+          { values: warmMs, weight: 1 - coldShare },
         ]),
         p99TargetMs,
       ),
     );
     const runMs = quantile(
-      [...(warm ?? cold ?? [])].sort((a, b) => a - b),
+      [...(warmMs ?? coldMs ?? [])].sort((a, b) => a - b),
       0.5,
     );
     if (ratePerS * runMs > 100)
@@ -188,11 +226,11 @@ export function advise(inputs: AdvisorInput[], ratePerS: number, p99TargetMs?: n
   }
   const rank = (o: AdvisorOption) =>
     o.meetsP99 === false ? 2 : o.meetsP99 === null && p99TargetMs !== undefined ? 1 : 0;
-  options.sort((a, b) => rank(a) - rank(b) || a.energyPerInvocationJ - b.energyPerInvocationJ);
+  options.sort((a, b) => rank(a) - rank(b) || a.energyPerInvocationWh - b.energyPerInvocationWh);
   const best: AdvisorOption[] = [];
   const work = (o: AdvisorOption) => `${o.function}|${JSON.stringify(o.input)}`;
   for (const o of options) if (rank(o) === 0 && !best.some((b) => work(b) === work(o))) best.push(o);
-  return { ratePerS, p99TargetMs: p99TargetMs ?? null, options, best, breakEven, notes };
+  return { ratePerS, p99TargetMs: p99TargetMs ?? null, options, best, startup, breakEven, notes };
 }
 
 function option(
@@ -200,9 +238,9 @@ function option(
   mode: InvocationMode,
   keepAliveS: number | null,
   coldShare: number,
-  runJ: number,
-  startupJ: number,
-  keepWarmJ: number,
+  coldWh: number,
+  warmWh: number,
+  keepWarmWh: number,
   p99Ms: number | null,
   target: number | undefined,
 ): AdvisorOption {
@@ -211,8 +249,9 @@ function option(
     mode,
     keepAliveS,
     coldShare,
-    energyPerInvocationJ: runJ + startupJ + keepWarmJ,
-    parts: { runJ, startupJ, keepWarmJ },
+    energyPerInvocationWh: coldWh + warmWh + keepWarmWh,
+    ci95Wh: null,
+    parts: { coldWh, warmWh, keepWarmWh },
     p99Ms,
     meetsP99: target === undefined || p99Ms === null ? null : p99Ms <= target,
   };
@@ -241,9 +280,11 @@ function largestColdShare(cold: number[], warm: number[], target: number): numbe
 }
 
 /** Below the meter's resolution a figure can come out negative: the model takes 0 and says so. */
-function clamp(value: number, what: string, notes: string[]): number {
+function clamp(value: number, what: string, unit: string, notes: string[]): number {
   if (value >= 0) return value;
-  notes.push(`${what} came out negative (${value.toExponential(2)}): below what the meter resolves; taken as 0.`);
+  notes.push(
+    `${what} came out negative (${value.toExponential(2)} ${unit}): below what the meter resolves; taken as 0.`,
+  );
   return 0;
 }
 

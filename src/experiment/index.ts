@@ -13,7 +13,7 @@
  * @module
  */
 export { Experiment, EXPERIMENT_PHASES } from './run/experiment.js';
-export type { ExperimentEvents, ExperimentPhase, PhaseSize } from './run/experiment.js';
+export type { ExperimentEvents, ExperimentPhase, PhaseSize, PhaseStep } from './run/experiment.js';
 export { DEFAULT_INPUTS, QUICK_INPUTS, resolveConfig } from './run/config.js';
 export type { ExperimentConfig, PreinitSetting, ResolvedConfig } from './run/config.js';
 export type { RunSnapshot } from './run/preinit-variants.js';

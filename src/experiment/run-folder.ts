@@ -18,7 +18,8 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isRuntimeKind } from '../runtimes/registry.js';
-import type { Baseline, BatchEnergy, InvocationRecord } from '../types.js';
+import type { Baseline, BatchEnergy, FunctionInfo, InvocationRecord } from '../types.js';
+import type { RunLoad } from './run/machine.js';
 import { resolveConfig, type ResolvedConfig } from './run/config.js';
 import { cellKey, type Cell } from './cell.js';
 import { summarizeRecords, type ExperimentResult } from './analysis/summary.js';
@@ -45,6 +46,10 @@ export interface RunFile {
   notes: string[];
   /** The planned cells (empty until the runtimes are prepared). */
   cells: Cell[];
+  /** The functions run, with what exactly each runtime ran (path, sha256, image and image id), once prepared. */
+  functions?: FunctionInfo[];
+  /** How busy the machine was at the start (and, once written at the end, at the end). */
+  load?: RunLoad;
   /** The snapshots pre-initialised functions of the run start from (once prepared). */
   snapshots?: RunSnapshot[];
 }
@@ -248,6 +253,8 @@ function fromRunFile(run: RunFile, records: InvocationRecord[]): ExperimentResul
     comparisons: [],
     outputCheck: { groups: 0, records: 0, mismatches: [] },
     micro: [],
+    ...(run.functions ? { functions: run.functions } : {}),
+    ...(run.load ? { load: run.load } : {}),
     ...(run.snapshots ? { snapshots: run.snapshots } : {}),
   };
 }

@@ -21,4 +21,13 @@ export { ProcessRuntime, type ProcessRuntimeOptions } from './process/index.js';
 export type { ProcessSource } from './process/descriptor.js';
 export { defineRuntime, PHASES } from './runtime.js';
 export { failedOutcome } from './outcome.js';
-export type { Runtime, RuntimeDescriptor, Phase, Prepared, RunContext, RunOutcome } from './runtime.js';
+export type {
+  Runtime,
+  RuntimeDescriptor,
+  Phase,
+  Prepared,
+  RunContext,
+  RunOutcome,
+  CloseOptions,
+  Removal,
+} from './runtime.js';

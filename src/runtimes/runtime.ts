@@ -115,6 +115,27 @@ export interface Prepared {
   readonly keeper?: SandboxKeeper;
 }
 
+/** Something a runtime left on the machine (an image, a volume, a container, a cache) that a clean-up removed, or could not. */
+export interface Removal {
+  kind: 'image' | 'volume' | 'container' | 'cache';
+  /** Its name (image tag or id, volume name, container id, folder). */
+  name: string;
+  sizeBytes?: number;
+  /** False with `reason` when it could not be removed (in use), or in a dry run (no reason). */
+  removed: boolean;
+  reason?: string;
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /**
+   * Also remove the images this runtime built or loaded for its functions (and what it made for
+   * its warm mode), which are otherwise kept so the next deploy of the same artifact reuses them.
+   * Only for a runtime that builds images (Docker). Default false.
+   */
+  removeImages?: boolean;
+}
+
 /** A place where functions run. */
 export interface Runtime {
   /** The registered kind (`wasm`, `docker`, ...). */
@@ -132,8 +153,11 @@ export interface Runtime {
    * @throws NebulaError `RUNTIME_UNAVAILABLE` when the runtime cannot start.
    */
   ready?(): Promise<void>;
-  /** Releases everything (workers, pooled containers, connections). */
-  close(): Promise<void>;
+  /**
+   * Releases everything (workers, pooled containers, connections); with `removeImages`, also
+   * removes the images it made and lists them.
+   */
+  close(options?: CloseOptions): Promise<Removal[] | void>;
 }
 
 /** How a function spec's source for one runtime is given, checked, shown and made. */
@@ -185,6 +209,13 @@ interface KeepsWarm<O> {
 export interface MicroFloor {
   /** How reports name it. */
   readonly task: string;
+  /** What one sample of it covers, from its start to its end (reports print it beside the figure). */
+  readonly covers: string;
+  /**
+   * What a whole `invoke()` back to back does on this runtime that the floor does not, or does
+   * otherwise (reports print it beside the invocation's figure, so the two can be reconciled).
+   */
+  readonly invoke?: string;
   run(): void;
 }
 
@@ -252,6 +283,13 @@ export interface RuntimeDescriptor<K extends string = string, S = unknown, O = u
   microFloor?(): Promise<MicroFloor>;
   /** Creates the runtime with its options. */
   create(options?: O): Runtime;
+  /** What this kind of runtime leaves on the machine between runs, in a few words (`nebula clean --help`). */
+  readonly leaves?: string;
+  /**
+   * Finds what this kind of runtime leaves on the machine between runs (images, volumes,
+   * caches) and removes it, or with `dryRun` only lists it: `nebula clean`.
+   */
+  readonly clean?: (options: { dryRun: boolean }) => Promise<Removal[]>;
 }
 
 /** Declares a runtime descriptor with its types inferred. */

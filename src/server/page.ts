@@ -42,11 +42,12 @@ table{border-collapse:collapse;width:100%;font-size:12px}th,td{text-align:left;p
 <div id="summary" class="muted">Invoke a function to see its record.</div>
 <pre id="result" hidden></pre>
 <h2 style="margin-top:14px">Power <span id="meter" class="muted"></span></h2>
+<div id="idle" class="muted"></div>
 <svg id="chart" viewBox="0 0 600 140" width="100%" height="140" role="img" aria-label="power samples"></svg>
 </section>
 <section class="wide">
 <h2>Latest invocations</h2>
-<table><thead><tr><th>time</th><th>function</th><th>runtime</th><th>mode</th><th>input</th><th>outcome</th><th>startup</th><th>exec</th><th>total</th><th>energy above idle</th></tr></thead><tbody id="rows"></tbody></table>
+<table><thead><tr><th>time</th><th>function</th><th>runtime</th><th>mode</th><th>input</th><th>outcome</th><th>startup</th><th>exec</th><th>total</th><th>energy</th></tr></thead><tbody id="rows"></tbody></table>
 </section>
 </main>
 <script>
@@ -64,7 +65,9 @@ function api(path, init = {}) {
   });
 }
 const ms = (v) => v == null ? '–' : v < 1 ? (v * 1000).toFixed(0) + ' µs' : v < 10000 ? v.toFixed(v < 10 ? 2 : 1) + ' ms' : (v / 1000).toFixed(1) + ' s';
-const wh = (v) => v == null ? '–' : Math.abs(v) < 1e-3 ? (v * 1e6).toPrecision(3) + ' µWh' : (v * 1e3).toPrecision(3) + ' mWh';
+const wh = (v) => v == null ? '–' : Math.abs(v) < 1e-6 ? (v * 1e9).toPrecision(3) + ' nWh' : Math.abs(v) < 1e-3 ? (v * 1e6).toPrecision(3) + ' µWh' : (v * 1e3).toPrecision(3) + ' mWh';
+// A record's energy, saying which it is: above the idle baseline it was measured with, or the whole draw when there was none.
+const energyText = (e) => !e ? '–' : e.baselineW > 0 ? wh(e.isolatedEnergyWh) + ' above idle' : wh(e.energyWh) + ' including idle';
 const text = (v) => document.createTextNode(v);
 async function loadFunctions() {
   const { functions } = await api('/functions');
@@ -95,7 +98,7 @@ async function refreshResults() {
     const { results } = await api('/results?limit=15');
     $('rows').replaceChildren(...results.map((r) => {
       const tr = document.createElement('tr');
-      const cells = [new Date(r.startedAt).toLocaleTimeString(), r.function, r.runtime, r.mode, JSON.stringify(r.input).slice(0, 30), r.ok ? 'ok' : r.error.code, ms(r.timing.startupMs), ms(r.timing.execMs), ms(r.timing.totalMs), r.energy ? wh(r.energy.isolatedEnergyWh) : '–'];
+      const cells = [new Date(r.startedAt).toLocaleTimeString(), r.function, r.runtime, r.mode, JSON.stringify(r.input).slice(0, 30), r.ok ? 'ok' : r.error.code, ms(r.timing.startupMs), ms(r.timing.execMs), ms(r.timing.totalMs), energyText(r.energy)];
       for (const c of cells) { const td = document.createElement('td'); td.appendChild(text(c)); tr.appendChild(td); }
       if (!r.ok) tr.children[5].className = 'fail';
       return tr;
@@ -108,6 +111,7 @@ async function refreshPower() {
     const since = samples.length ? samples[samples.length - 1].t : Date.now() - 60000;
     const r = await api('/samples?since=' + since);
     $('meter').textContent = r.meter ? '(' + (r.meter.estimate ? 'estimated from CPU load, not measured' : r.meter.name) + ')' : '(no meter attached)';
+    $('idle').textContent = !r.meter ? '' : r.baseline ? 'Energy is above the idle baseline of ' + r.baseline.powerW.toFixed(2) + ' W (records from before it was measured include idle power, and say so).' : 'No idle baseline was measured, so energy includes idle power (nebula serve --baseline 30s measures one).';
     samples = samples.concat(r.samples).filter((s) => s.t > Date.now() - 60000);
     const svg = $('chart');
     if (!samples.length) { svg.innerHTML = '<text x="10" y="70" fill="#999" font-size="13">no samples</text>'; return; }

@@ -187,6 +187,7 @@ function samples(_req: IncomingMessage, res: ServerResponse, ctx: RouteContext, 
   const meter = ctx.nebula.meter;
   send(res, 200, {
     meter: meter ? { name: meter.name, estimate: meter.estimate, intervalMs: meter.intervalMs } : null,
+    baseline: ctx.nebula.baseline,
     samples: ctx.store.samplesSince(since),
   });
 }

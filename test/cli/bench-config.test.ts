@@ -8,13 +8,14 @@ import type { ExperimentResult } from '../../src/experiment/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { dockerAvailable } from '../runtimes/docker/engine.js';
 import { nebula, pool } from './run-cli.js';
+import { tempDir } from '../temp-dir.js';
 
 const fns = join(packageRoot(), 'functions');
 const bin = (name: string) => join(fns, 'bin', `linux-${dockerArch()}`, name);
 const docker = dockerAvailable();
 
 function configFile(config: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nebula-cfg-'));
+  const dir = tempDir('cfg');
   const file = join(dir, 'nebula.config.json');
   writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
   return file;
@@ -210,7 +211,7 @@ describe('nebula bench with your own functions', () => {
   });
 
   it('runs your own wasm function beside a built-in and checks their outputs agree across runtimes', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'nebula-own-')), 'run');
+    const out = join(tempDir('own'), 'run');
     const runtimes = docker ? 'wasm,docker' : 'wasm';
     const r = await nebula(
       'bench',
@@ -245,7 +246,7 @@ describe('nebula bench with your own functions', () => {
   (docker ? it : it.skip)(
     'flags a function whose output differs between runtimes, in the summary, the reports, the CSV and the terminal',
     async () => {
-      const out = join(mkdtempSync(join(tmpdir(), 'nebula-odd-')), 'run');
+      const out = join(tempDir('odd'), 'run');
       const csv = join(out, '..', 'records.csv');
       // The same name, but prime's binary on Docker: fib(20) = 6765, the 20th prime is 71.
       const r = await nebula(

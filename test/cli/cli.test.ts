@@ -1,23 +1,42 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BUILTIN_NAMES } from '../../src/builtins.js';
 import { packageRoot } from '../../src/paths.js';
 import { main, nebula, pool } from './run-cli.js';
+import { tempDir } from '../temp-dir.js';
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at /);
 
 describe('the nebula command', () => {
   it('prints help for itself and every command, and its version', async () => {
     const h = await nebula('--help');
     expect(h.code).toBe(0);
-    const cmds = ['invoke', 'bench', 'load', 'report', 'compare', 'functions', 'gude-sim', 'serve', 'completion'];
+    const cmds = [
+      'invoke',
+      'bench',
+      'load',
+      'replay',
+      'report',
+      'compare',
+      'advise',
+      'functions',
+      'gude-sim',
+      'serve',
+      'clean',
+      'completion',
+    ];
     const helps = await pool(cmds, 4, (cmd) => nebula(cmd, '--help'));
     cmds.forEach((cmd, i) => {
       expect(h.out).toContain(cmd);
       expect(helps[i]!.code, cmd).toBe(0);
       expect(helps[i]!.out).toContain(`Usage: nebula ${cmd}`);
     });
+    // `nebula help bench` is bench's own help, not the general one.
+    const helpBench = await nebula('help', 'bench');
+    expect(helpBench.code).toBe(0);
+    expect(helpBench.out).toMatch(/^Usage: nebula bench/);
+    expect(helpBench.out).toContain('--keep-warm');
     const v = await nebula('--version');
     expect(v.out.trim()).toBe(
       (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version,
@@ -31,6 +50,33 @@ describe('the nebula command', () => {
     expect(a.err).toMatch(/wasm cold: startup .* exec .* total/);
     const b = await nebula('invoke', 'factorial', '{"n": 5}', '--json');
     expect(JSON.parse(b.out)).toMatchObject({ function: 'factorial', ok: true, result: '120' });
+    // Energy of one invocation has no idle baseline behind it, and says so.
+    expect(a.err).toMatch(/^energy: .* including idle/m);
+  });
+
+  it("invokes one's own function given by --wasm or --binary, as bench takes them", async () => {
+    const wasm = await nebula(
+      'invoke',
+      'mine',
+      '20',
+      '--wasm',
+      `mine=${join(packageRoot(), 'functions/wasm/fib.wasm')}`,
+    );
+    expect(wasm.code, wasm.err).toBe(0);
+    expect(wasm.out.trim()).toBe('6765');
+    const bin = join(packageRoot(), 'functions/bin', `linux-${process.arch === 'arm64' ? 'arm64' : 'amd64'}`, 'fib');
+    const native = await nebula('invoke', 'mine', '20', '--binary', `mine=${bin}`, '--runtime', 'process', '--json');
+    expect(native.code, native.err).toBe(0);
+    const rec = JSON.parse(native.out) as {
+      result: number;
+      runtime: string;
+      artifact: { path: string; digest: string };
+    };
+    expect(rec).toMatchObject({ result: 6765, runtime: 'process', artifact: { path: bin } });
+    expect(rec.artifact.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const unknown = await nebula('invoke', 'mine', '20');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/--wasm mine=PATH, --docker mine=IMAGE or --binary mine=PATH/);
   });
 
   it('says what went wrong in one line with a non-zero exit code, never a stack trace', async () => {
@@ -84,7 +130,7 @@ describe('the nebula command', () => {
   });
 
   it('runs a bench on wasm and re-renders its reports', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'nebula-cli-')), 'run');
+    const dir = join(tempDir('cli'), 'run');
     const r = await nebula(
       'bench',
       '--functions',
@@ -122,7 +168,7 @@ describe('the nebula command', () => {
   });
 
   it('prints machine output with --json on every command that has output', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'nebula-cli-')), 'run');
+    const dir = join(tempDir('cli'), 'run');
     const b = await nebula(
       'bench',
       '--functions',
@@ -170,11 +216,20 @@ describe('the nebula command', () => {
       return spawnSync('bash', ['-c', script], { encoding: 'utf8' }).stdout.trim();
     };
     expect(complete('nebula be')).toBe('bench');
+    expect(complete('nebula com')).toBe('compare completion');
     expect(complete('nebula bench --rep')).toBe('--repetitions');
     expect(complete('nebula bench --runtimes ')).toBe('wasm docker process');
     expect(complete('nebula compare --js')).toBe('--json');
+    // Arguments: function names after invoke, then nothing for the input (no file names); shells; commands.
+    expect(complete('nebula invoke f')).toBe('fib factorial');
+    expect(complete('nebula invoke --runtime wasm e')).toBe('exponential');
+    expect(complete('nebula invoke fib ')).toBe('');
+    expect(complete('nebula completion ')).toBe('bash zsh');
+    expect(complete('nebula help cl')).toBe('clean');
     const z = await nebula('completion', 'zsh');
     expect(z.out).toMatch(/^#compdef nebula/);
+    expect(z.out).toContain(`'1:function:(${BUILTIN_NAMES.join(' ')})'`);
+    expect(z.out).toContain("'completion:");
     expect(z.out).toContain("'*--wasm=:wasm: '");
     expect(z.out).toContain("'--modes=:modes:(cold prewarmed warm)'");
     const zsh = spawnSync('zsh', ['-n'], { input: z.out, encoding: 'utf8' });
@@ -206,9 +261,17 @@ describe('the nebula command', () => {
     );
     expect(sim.text).toContain('Gude simulator on 127.0.0.1');
     expect(await sim.stop()).toBe(0);
-    const srv = await started(['serve', '--port', '0'], /serving on (http:\/\/\S+)\//);
+    const srv = await started(['serve', '--port', '0'], /serving on (http:\/\/\S+)\/.*\nenergy: .*\n/);
     const url = /serving on (http:\/\/\S+)\//.exec(srv.text)![1]!;
+    expect(srv.text).toContain('energy: including idle power (no baseline; --baseline 30s measures one)');
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(await srv.stop()).toBe(0);
+    // With --baseline the idle power is measured first, and the page's energy is above it.
+    const measured = await started(['serve', '--port', '0', '--baseline', '300ms'], /\nenergy: .*\n/);
+    expect(measured.text).toMatch(/energy: above the idle baseline of [\d.]+ W/);
+    const base = /serving on (http:\/\/\S+)\//.exec(measured.text)![1]!;
+    const samples = (await (await fetch(`${base}/samples`)).json()) as { baseline: { powerW: number } | null };
+    expect(samples.baseline?.powerW).toBeGreaterThan(0);
+    expect(await measured.stop()).toBe(0);
   });
 });

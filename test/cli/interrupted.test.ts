@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ExperimentResult } from '../../src/experiment/index.js';
 import { main, nebula } from './run-cli.js';
+import { tempDir } from '../temp-dir.js';
 
 const lineCount = (file: string) =>
   existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
@@ -60,7 +60,7 @@ function longBench(dir: string, records: number) {
 
 describe('a bench that is stopped', () => {
   it('killed with -9 midway: its records are intact and nebula report makes a report from them', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'nebula-kill-')), 'run');
+    const dir = join(tempDir('kill'), 'run');
     const b = longBench(dir, 20);
     await b.ready;
     b.p.kill('SIGKILL');
@@ -84,7 +84,7 @@ describe('a bench that is stopped', () => {
   });
 
   it('stopped with SIGTERM: handled like Ctrl-C, the summary and reports are written, exit 143', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'nebula-term-')), 'run');
+    const dir = join(tempDir('term'), 'run');
     const b = longBench(dir, 10);
     await b.ready;
     b.p.kill('SIGTERM');

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { advise, parseRate, type AdvisorInput } from '../../src/energy/advisor.js';
 
-/** 1 J per start-up, 0.1 W per kept sandbox (break-even 10 s), 2 mJ per run; cold takes ~100 ms, warm ~1 ms. */
+/** Wh per J. */
+const WH = 1 / 3600;
+/**
+ * A cold invocation 1.002 J, a warm one (a reused sandbox) 2 mJ: 1 J of start-up; 0.1 W per kept
+ * sandbox (break-even 10 s); cold takes ~100 ms, warm ~1 ms.
+ */
 const fib: AdvisorInput = {
   function: 'fib',
   input: 30,
   runtime: 'docker',
-  execJ: { value: 0.002, ci95: null, source: 'test' },
-  startupJ: { value: 1, ci95: null, source: 'test' },
+  coldWh: { value: 1.002 * WH, ci95: null, source: 'test' },
+  warmWh: { value: 0.002 * WH, ci95: null, source: 'test' },
   keepWarmW: { value: 0.1, ci95: null, source: 'test' },
   latencyMs: {
     cold: Array.from({ length: 100 }, (_, i) => 100 + i),
@@ -17,32 +22,46 @@ const fib: AdvisorInput = {
 };
 
 describe('the energy advisor', () => {
-  it('gives the break-even keep-alive as start-up energy over keep-warm power', () => {
-    expect(advise([fib], 1).breakEven).toEqual([
-      { function: 'fib', input: 30, runtime: 'docker', seconds: 10, estimate: false, atLeast: false },
-    ]);
+  it('gives the break-even keep-alive as start-up energy (cold - warm) over keep-warm power', () => {
+    const a = advise([fib], 1);
+    expect(a.breakEven).toHaveLength(1);
+    expect(a.breakEven[0]).toMatchObject({ function: 'fib', input: 30, runtime: 'docker', atLeast: false });
+    expect(a.breakEven[0]!.seconds).toBeCloseTo(10, 9);
+    expect(a.startup[0]!.startupWh.value).toBeCloseTo(1 * WH, 12);
   });
 
   it('gives a lower bound when the keep-warm power is not distinguishable from idle (its interval reaches zero)', () => {
     const idle = { ...fib, keepWarmW: { value: 0.01, ci95: [-0.3, 0.5] as [number, number], source: 'test' } };
-    expect(advise([idle], 1).breakEven[0]).toMatchObject({ seconds: 2, atLeast: true });
+    expect(advise([idle], 1).breakEven[0]!.seconds).toBeCloseTo(2, 9);
+    expect(advise([idle], 1).breakEven[0]!.atLeast).toBe(true);
     const none = { ...fib, keepWarmW: { value: -0.1, ci95: [-0.3, 0] as [number, number], source: 'test' } };
     expect(advise([none], 1).breakEven[0]).toMatchObject({ seconds: Number.POSITIVE_INFINITY, atLeast: false });
   });
 
+  it('costs a cold option at exactly the cold figure, the number the energy table shows', () => {
+    for (const rate of [0.001, 1, 100]) {
+      const cold = advise([fib], rate).options.find((o) => o.mode === 'cold')!;
+      expect(cold.energyPerInvocationWh).toBe(fib.coldWh!.value);
+    }
+    // With nothing but a cold cell (a run with --modes cold), the cold option is still that figure.
+    const only = advise([{ ...fib, warmWh: null, keepWarmW: null }], 1);
+    expect(only.options.map((o) => [o.mode, o.energyPerInvocationWh])).toEqual([['cold', fib.coldWh!.value]]);
+  });
+
   it('keeps warm when invocations come more often than the break-even, and starts cold when they come less often', () => {
-    // 1/s: mean gap 1 s < 10 s. Keep-alive ln(100)/lambda: 1% cold; E = run + 0.01 x 1 J + 0.1 W x 0.99 / 1.
+    // 1/s: mean gap 1 s < 10 s. Keep-alive ln(100)/lambda: 1% cold; E = 0.01 x cold + 0.99 x warm + 0.1 W x 0.99 / 1.
     const often = advise([fib], 1);
     expect(often.best[0]).toMatchObject({ mode: 'warm', runtime: 'docker' });
     expect(often.best[0]!.keepAliveS).toBeCloseTo(Math.log(100), 9);
     expect(often.best[0]!.coldShare).toBeCloseTo(0.01, 9);
-    expect(often.best[0]!.energyPerInvocationJ).toBeCloseTo(0.002 + 0.01 + 0.099, 9);
-    // 0.01/s: mean gap 100 s > 10 s: cold, E = run + start-up.
+    expect(often.best[0]!.energyPerInvocationWh).toBeCloseTo((0.01 * 1.002 + 0.99 * 0.002 + 0.099) * WH, 12);
+    const p = often.best[0]!.parts;
+    expect(p.coldWh + p.warmWh + p.keepWarmWh).toBeCloseTo(often.best[0]!.energyPerInvocationWh, 15);
+    // 0.01/s: mean gap 100 s > 10 s: cold.
     const rare = advise([fib], 0.01);
-    expect(rare.best[0]).toMatchObject({ mode: 'cold', energyPerInvocationJ: 1.002 });
-    // Exactly at the break-even the two cost the same order; every option is listed, cheapest first.
-    expect(rare.options.map((o) => o.energyPerInvocationJ)).toEqual(
-      [...rare.options.map((o) => o.energyPerInvocationJ)].sort((a, b) => a - b),
+    expect(rare.best[0]).toMatchObject({ mode: 'cold', energyPerInvocationWh: 1.002 * WH });
+    expect(rare.options.map((o) => o.energyPerInvocationWh)).toEqual(
+      [...rare.options.map((o) => o.energyPerInvocationWh)].sort((a, b) => a - b),
     );
   });
 
@@ -66,15 +85,18 @@ describe('the energy advisor', () => {
     const a = advise(
       [
         { ...fib, keepWarmW: null },
-        { ...fib, runtime: 'wasm', startupJ: null },
+        { ...fib, runtime: 'wasm', coldWh: null },
+        { ...fib, runtime: 'process', warmWh: null },
       ],
       1,
     );
-    expect(a.options.map((o) => `${o.runtime} ${o.mode}`)).toEqual(['docker cold']);
-    expect(a.notes.join('\n')).toMatch(/no keep-warm power measured/);
-    expect(a.notes.join('\n')).toMatch(/no start-up energy measured/);
-    const neg = advise([{ ...fib, startupJ: { value: -0.001, ci95: null, source: 'test' } }], 1);
-    expect(neg.options.find((o) => o.mode === 'cold')!.parts.startupJ).toBe(0);
+    expect(a.options.map((o) => `${o.runtime} ${o.mode}`).sort()).toEqual(['docker cold', 'process cold']);
+    const notes = a.notes.join('\n');
+    expect(notes).toMatch(/no keep-warm power measured/);
+    expect(notes).toMatch(/no energy figure of a cold invocation/);
+    expect(notes).toMatch(/no warm cell measured/);
+    const neg = advise([{ ...fib, coldWh: { value: -0.001, ci95: null, source: 'test' } }], 1);
+    expect(neg.options.find((o) => o.mode === 'cold')!.energyPerInvocationWh).toBe(0);
     expect(neg.notes.join('\n')).toMatch(/negative/);
   });
 

@@ -1,16 +1,16 @@
 /** What the results file keeps when the host process dies or exits with energy pending (child processes on the built package). */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { InvocationRecord } from '../../src/index.js';
+import { tempDir } from '../temp-dir.js';
 
 const dist = pathToFileURL(join(process.cwd(), 'dist', 'index.js')).href;
 
 function script(body: string): { dir: string; file: string; results: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'nebula-crash-'));
+  const dir = tempDir('crash');
   const file = join(dir, 'host.mjs');
   writeFileSync(file, `import { Nebula } from ${JSON.stringify(dist)};\n${body}\n`);
   return { dir, file, results: join(dir, 'records.jsonl') };

@@ -1,6 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,10 +16,11 @@ import { GudeSimulator } from '../../src/meters/gude/index.js';
 import { raplUnavailableReason } from '../../src/meters/default-meter.js';
 import { dockerAvailable } from '../runtimes/docker/engine.js';
 import { HandMeter } from './hand-meter.js';
+import { tempDir } from '../temp-dir.js';
 
 const docker = dockerAvailable();
 
-const resultsFile = () => join(mkdtempSync(join(tmpdir(), 'nebula-settle-')), 'records.jsonl');
+const resultsFile = () => join(tempDir('settle'), 'records.jsonl');
 const lines = (file: string): InvocationRecord[] =>
   existsSync(file)
     ? readFileSync(file, 'utf8')

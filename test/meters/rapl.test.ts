@@ -1,14 +1,14 @@
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MeterError, RaplMeter, type PowerSample } from '../../src/index.js';
 import { meterContract } from './meter.contract.js';
+import { tempDir } from '../temp-dir.js';
 
 /** A fake powercap folder: a package and a dram zone whose counters we move by hand. */
 function fakePowercap(max = 1_000_000_000) {
-  const root = mkdtempSync(join(tmpdir(), 'nebula-powercap-'));
+  const root = tempDir('powercap');
   const zone = (dir: string, name: string, value: number) => {
     mkdirSync(join(root, dir));
     writeFileSync(join(root, dir, 'name'), `${name}\n`);
@@ -49,7 +49,7 @@ describe('RaplMeter', () => {
     await expect(new RaplMeter({ root: '/nonexistent/powercap' }).start()).rejects.toMatchObject({
       code: 'METER_UNAVAILABLE',
     });
-    const empty = mkdtempSync(join(tmpdir(), 'nebula-powercap-empty-'));
+    const empty = tempDir('powercap-empty');
     await expect(new RaplMeter({ root: empty }).start()).rejects.toThrow(/No readable RAPL zone/);
     if (process.getuid?.() !== 0) {
       const fake = fakePowercap();

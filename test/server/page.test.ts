@@ -54,6 +54,17 @@ if (!available)
     expect(await page.textContent('#rows')).toContain('fib');
     await page.waitForSelector('#chart polyline', { state: 'attached', timeout: 10_000 });
     expect(await page.textContent('#meter')).toContain('estimate');
+    // No baseline was measured: every energy on the page says it includes idle power.
+    expect(await page.textContent('#idle')).toMatch(/No idle baseline was measured, so energy includes idle power/);
+    await page.waitForFunction(() => document.querySelector('#rows tr td:last-child')?.textContent !== '–');
+    expect(await page.textContent('#rows tr td:last-child')).toMatch(/Wh including idle$/);
+    // Once a baseline is measured, the page says what energy is above.
+    await nebula.measureBaseline({ durationMs: 300 });
+    await page.waitForFunction(() => document.querySelector('#idle')?.textContent?.startsWith('Energy is above'));
+    await page.click('#go');
+    await page.waitForFunction(() =>
+      /above idle$/.test(document.querySelector('#rows tr td:last-child')?.textContent ?? ''),
+    );
 
     // A failing invocation is shown as a failure, not an exception.
     await page.fill('#input', '"abc"');

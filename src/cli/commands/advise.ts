@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { advise, parseRate, type AdvisorOption } from '../../energy/advisor.js';
 import { UsageError } from '../../errors.js';
-import { fmtInput, fmtMs } from '../../experiment/report/format.js';
-import { fmtBreakEven, fmtFigure, fmtJ, fmtS } from '../../experiment/report/sections-energy-analysis.js';
+import { fmtAboveIdle, fmtInput, fmtMs, fmtWh } from '../../experiment/report/format.js';
+import { fmtBreakEven, fmtFigure, fmtS } from '../../experiment/report/sections-energy-analysis.js';
 import type { ExperimentResult } from '../../experiment/analysis/summary.js';
 import { readLoadOrReplay } from '../../experiment/load/folder.js';
+import { fmtJ } from '../../experiment/report/format.js';
 import type { ReplayResult } from '../../experiment/replay/run-replay.js';
 import { termText } from '../../experiment/report/escape.js';
 import { CliError, parse, parseDuration, type Command } from '../args.js';
@@ -19,10 +20,12 @@ const usage = `Usage: nebula advise <dir> --rate 2/s [--p99 50ms] [--function NA
 Given a replay's folder (nebula replay), ranks its keep-alive policies: least total energy (keep-warm
 plus invocations) first among those meeting --p99, then fewest cold starts; --rate is not needed.
 
-From the energy figures of a recorded experiment (nebula bench with a meter; add --modes
-cold,prewarmed,warm for the keep-warm cost), says which runtime and mode spends the least energy
-per invocation at an arrival rate, and the keep-alive to use. The model assumes Poisson arrivals
-and one sandbox per function (docs/energy.md).
+From the energy figures of a recorded experiment (nebula bench with a meter), says which runtime
+and mode spends the least energy per invocation at an arrival rate, and the keep-alive to use.
+It reads the cells' energy figures, the same ones the report's energy table shows: cold is
+costed from a run with --modes cold; prewarmed and warm also need the keep-warm step and a warm
+cell (--modes cold,warm, or cold,prewarmed,warm). The model assumes Poisson arrivals and one
+sandbox per function (docs/energy.md).
 
 Options:
   --rate R          arrivals, e.g. 2/s, 30/min, 10/h (required)
@@ -77,12 +80,24 @@ async function run(argv: string[]): Promise<number> {
   }
 
   const est = result.energy.estimate ? ' (ESTIMATES from the CPU-utilisation model, not measurements)' : '';
+  const idle = result.baseline ? 'above idle' : 'including idle (no baseline was measured)';
   say(
-    `At ${rate.toPrecision(3)} invocations/s${p99 !== undefined ? `, p99 at most ${fmtMs(p99)}` : ''}; energy above idle from ${result.energy.meter}${est}:\n`,
+    `At ${rate.toPrecision(3)} invocations/s${p99 !== undefined ? `, p99 at most ${fmtMs(p99)}` : ''}; energy per invocation ${idle}, from ${result.energy.meter}${est}:\n`,
   );
+  const share = (x: number) => `${(x * 100).toFixed(x < 0.1 && x > 0 ? 1 : 0)}%`;
+  const parts = (o: AdvisorOption) =>
+    o.mode === 'cold'
+      ? "the cold cell's figure"
+      : [
+          o.parts.coldWh > 0 || o.coldShare > 0 ? `${share(o.coldShare)} cold ${fmtWh(o.parts.coldWh)}` : '',
+          o.coldShare < 1 ? `${share(1 - o.coldShare)} warm ${fmtWh(o.parts.warmWh)}` : '',
+          `kept warm ${fmtWh(o.parts.keepWarmWh)}`,
+        ]
+          .filter(Boolean)
+          .join(' + ');
   const line = (o: AdvisorOption) =>
-    `${o.function}(${fmtInput(o.input)}) ${o.runtime} ${o.mode}${o.mode === 'warm' ? ` keep-alive ${fmtS(o.keepAliveS)}` : ''}: ${fmtJ(o.energyPerInvocationJ)} per invocation ` +
-    `(run ${fmtJ(o.parts.runJ)} + start-up ${fmtJ(o.parts.startupJ)} + kept warm ${fmtJ(o.parts.keepWarmJ)}; ${(o.coldShare * 100).toFixed(1)}% cold), p99 ${fmtMs(o.p99Ms ?? undefined)}` +
+    `${o.function}(${fmtInput(o.input)}) ${o.runtime} ${o.mode}${o.mode === 'warm' ? ` keep-alive ${fmtS(o.keepAliveS)}` : ''}: ${fmtAboveIdle(o.energyPerInvocationWh, o.ci95Wh, fmtWh)} per invocation ` +
+    `(${parts(o)}), p99 ${fmtMs(o.p99Ms ?? undefined)}` +
     (o.meetsP99 === false ? ' MISSES the target' : '');
   for (const b of a.best) say(`best: ${line(b)}`);
   if (!a.best.length)
@@ -97,11 +112,17 @@ async function run(argv: string[]): Promise<number> {
     say('\nBreak-even keep-alive (keep warm when invocations come more often than this):');
     for (const b of a.breakEven) say(`  ${b.function}(${fmtInput(b.input)}) ${b.runtime}: ${fmtBreakEven(b)}`);
   }
-  say('\nFigures used:');
-  for (const i of inputs)
-    say(
-      `  ${i.function}(${fmtInput(i.input)}) ${i.runtime}: run ${fmtFigure(i.execJ)}; start-up ${fmtFigure(i.startupJ)}; kept warm ${fmtFigure(i.keepWarmW, (w) => `${(w * 1000).toPrecision(3)} mW`)}`,
+  say("\nFigures used (the cells' energy figures, as in the report's energy table):");
+  for (const i of inputs) {
+    const start = a.startup.find(
+      (s) => s.function === i.function && s.runtime === i.runtime && fmtInput(s.input) === fmtInput(i.input),
     );
+    say(
+      `  ${i.function}(${fmtInput(i.input)}) ${i.runtime}: cold ${fmtFigure(i.coldWh)}${i.coldWh ? ` (${i.coldWh.source})` : ''}; ` +
+        `warm ${fmtFigure(i.warmWh)}${i.warmWh ? ` (${i.warmWh.source})` : ''}; start-up (cold - warm) ${fmtFigure(start?.startupWh ?? null)}; ` +
+        `kept warm ${fmtFigure(i.keepWarmW, (w) => `${(w * 1000).toPrecision(3)} mW`)}`,
+    );
+  }
   for (const n of a.notes) say(`note: ${n}`);
   return 0;
 }
@@ -128,7 +149,7 @@ function adviseReplay(r: ReplayResult, p99: number | undefined, json: boolean): 
     `For the replayed trace (${r.trace.arrivals} invocations over ${(r.trace.spanMs / 60_000).toFixed(1)} min)${p99 !== undefined ? `, p99 at most ${fmtMs(p99)}` : ''}: least total energy first${ranked.some((p) => p.totalJ === null) ? ' (policies without a total, no meter or keep-warm power, last)' : ''}.\n`,
   );
   const line = (p: (typeof ranked)[number]) =>
-    `${p.policy} on ${p.runtime}: ${p.coldStarts} cold starts (${(p.coldShare * 100).toFixed(1)}%), p99 ${fmtMs(p.latencyMs.p99)}, keep-warm ${fmtJ(p.keepWarmJ ?? Number.NaN)} + invocations ${fmtJ(p.invocationJ ?? Number.NaN)} = ${fmtJ(p.totalJ ?? Number.NaN)}${p.meetsP99 === false ? ' MISSES the target' : ''}`;
+    `${p.policy} on ${p.runtime}: ${p.coldStarts} cold starts (${(p.coldShare * 100).toFixed(1)}%), p99 ${fmtMs(p.latencyMs.p99)}, keep-warm ${fmtJ(p.keepWarmJ)} + invocations ${fmtJ(p.invocationJ)} = ${fmtJ(p.totalJ)}${p.meetsP99 === false ? ' MISSES the target' : ''}`;
   if (best[0]) console.log(`best: ${line(best[0])}`);
   else console.log('No policy meets the p99 target.');
   console.log('\nAll policies:');
@@ -141,5 +162,6 @@ export const command: Command = {
   summary: 'the runtime and mode using the least energy per invocation at an arrival rate',
   usage,
   options,
+  positionals: ['folder'],
   run,
 };

@@ -2,7 +2,7 @@
 import { isAbsolute, join, relative } from 'node:path';
 import { isNebulaError } from '../../errors.js';
 import { recordsToCsv } from '../../experiment/report/csv.js';
-import { EXPERIMENT_PHASES, Experiment, type ExperimentPhase } from '../../experiment/run/experiment.js';
+import { Experiment, type ExperimentPhase } from '../../experiment/run/experiment.js';
 import { resolveConfig } from '../../experiment/run/config.js';
 import { termText } from '../../experiment/report/escape.js';
 import { fmtMs } from '../../experiment/report/format.js';
@@ -13,7 +13,7 @@ import { readRecords, RUN_FILES } from '../../experiment/run-folder.js';
 import { cellKey } from '../../experiment/cell.js';
 import { meterFromUrl, meterUsage } from '../../meters/registry.js';
 import { Nebula } from '../../nebula.js';
-import { isRuntimeKind, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
+import { isRuntimeKind, runtimeDescriptor, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
 import { own } from '../../own-keys.js';
 import type { FunctionSpec } from '../../types.js';
 import { INVOCATION_MODES } from '../../types.js';
@@ -24,7 +24,7 @@ import { sourceFlagsHelp } from '../functions-spec.js';
 import { benchOptions, parseBench, planBench, type BenchPlan } from '../bench-plan.js';
 import { onInterrupt } from '../interrupt.js';
 import { writeOutputFile } from '../output-file.js';
-import { Progress } from '../progress.js';
+import { Progress, stdoutIsStderr } from '../progress.js';
 
 /** The help text, with the runtimes and meters registered when it is asked for. */
 const usage = () => `Usage: nebula bench [options]
@@ -52,11 +52,15 @@ Experiment:
   --timeout DURATION     per invocation (default 60s)
   --meter URL            ${meterUsage()} (default estimate)
   --baseline DURATION    idle power measured first, e.g. 30s (default 10s; 0 for none)
-  --no-micro             skip the tinybench engine-overhead benchmarks
+  --keep-warm off|on|K,K,...   the keep-warm step, after the runs (with a meter; on by default
+                         when --modes has warm): the power and memory of 0, 1, 10, 50 kept
+                         sandboxes per runtime, 2 x 5 s of power per count, plus starting them.
+                         K stops growing when memory runs short. off skips it; counts size it.
+  --no-micro             skip the tinybench micro-benchmarks of an invocation back to back
   --preinit MODE         start-up work done at deploy (Wasm snapshots, Wizer): deployed (as each
                          function says; default), auto, true, false, or both: each function that
                          can be runs without and with (as NAME-preinit), side by side in the report
-  --quick                every built-in with small inputs on every runtime, cold and prewarmed (about a minute)
+  --quick                every built-in with small inputs on every runtime, cold and prewarmed (about two minutes)
   A DURATION is a number with its unit: 500ms, 30s, 2m or 1h (a bare number other than 0 is refused).
 
 Output:
@@ -79,7 +83,7 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
   const perFunction = c.functions.map((f) => ({ function: f, inputs: own(c.inputs, f) ?? [null] }));
   const cells = perFunction.reduce((n, f) => n + f.inputs.length, 0) * c.runtimes.length * c.modes.length;
   const invocations = cells * (c.warmup + c.repetitions * c.concurrency);
-  const json = { config: c, meter: plan.meter, functions: plan.specs, cells, invocations };
+  const json = { config: c, meter: plan.meter, functions: plan.specs, cells, invocations, warnings: plan.warnings };
   const text = [
     'Plan (nothing was run):',
     `  functions: ${perFunction.map((f) => `${f.function}(${f.inputs.map((i) => JSON.stringify(i)).join(', ')})`).join(', ')}`,
@@ -97,9 +101,23 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
         ]),
     `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions}${c.concurrency > 1 ? ` x ${c.concurrency} at once` : ''} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
     `  meter: ${plan.meter}${plan.meter === 'none' ? '' : `, idle baseline ${c.baselineMs} ms first`}`,
+    `  keep-warm: ${keepWarmText(plan)}`,
+    ...plan.warnings.map((w) => `  warning: ${w}`),
     `  out: ${shown(c.outDir)}`,
   ].join('\n');
   return { text, json };
+}
+
+/** What the keep-warm step will do, in one line of the plan. */
+function keepWarmText(plan: BenchPlan): string {
+  const kw = plan.config.keepWarm;
+  if (!kw)
+    return `off${plan.config.modes.includes('warm') ? ' (--keep-warm off)' : ' (on with --modes ...,warm or --keep-warm on)'}`;
+  if (plan.meter === 'none') return 'off (it needs a meter; --meter none)';
+  const kinds = plan.config.runtimes.filter((k) => runtimeDescriptor(k)?.keepsWarm);
+  if (!kinds.length) return 'off (no runtime run keeps sandboxes)';
+  const windows = (kinds.length * kw.counts.length * kw.repeats * kw.windowMs) / 1000;
+  return `K = ${kw.counts.join(', ')} kept sandboxes on ${kinds.join(', ')}, ${kw.repeats} x ${kw.windowMs / 1000} s of power per K: ${windows} s of windows plus starting up to ${Math.max(...kw.counts)} sandboxes per runtime; K stops growing when memory runs short (--keep-warm off skips it)`;
 }
 
 /** Deploys the user's functions; an artifact for a runtime that cannot run here is dropped with a note when allowed. */
@@ -159,6 +177,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const meter = meterFromUrl(plan.meter);
   const progress = new Progress();
+  for (const w of plan.warnings) progress.line(termText(`warning: ${w}`, true));
   const nebula = new Nebula(withKeepWarmCaps({ meter }, resolveConfig(plan.config).keepWarm));
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
@@ -173,17 +192,17 @@ async function run(argv: string[]): Promise<number> {
     // A meter that cannot be read fails the run before any work (exit 1); --meter none runs without energy.
     if (nebula.meter) await nebula.checkMeter();
     const exp = new Experiment(nebula, plan.config);
+    for (const w of plan.warnings) exp.note(w);
     await deployOwn(nebula, plan.specs, plan.config.skipUnavailable, (t) => {
       exp.note(t);
       progress.line(termText(`note: ${t}`, true));
     });
-    const phases = EXPERIMENT_PHASES;
     let phase: ExperimentPhase = 'prepare';
     let label = '';
-    exp.on('phase', (p, size) => {
+    exp.on('phase', (p, size, step) => {
       phase = p;
       label = '';
-      progress.phase(p, size, phases.indexOf(p) + 1, phases.length);
+      progress.phase(p, size, step.index, step.count);
     });
     exp.on(
       'progress',
@@ -210,7 +229,7 @@ async function run(argv: string[]): Promise<number> {
       files.csv = plan.exportCsv;
     }
     if (json) console.log(JSON.stringify({ files, result }, null, 2));
-    else console.log(`\n${benchSummary(result, files)}`);
+    else console.log(`\n${benchSummary(result, files, stdoutIsStderr())}`);
     // A cell that never succeeded measured nothing: the run did not do what it was asked.
     return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : failedCells(result).never.length ? 1 : 0;
   } finally {

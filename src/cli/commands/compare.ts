@@ -1,5 +1,11 @@
 /** `nebula compare <dirA> <dirB>`: two recorded runs side by side, with ratios, intervals and a significance test. */
-import { COMPARE_HEAD, compareCells, compareHtml, compareMarkdown } from '../../experiment/report/compare.js';
+import {
+  COMPARE_HEAD,
+  compareCells,
+  compareHtml,
+  compareMarkdown,
+  withheldReasons,
+} from '../../experiment/report/compare.js';
 import { compareRuns } from '../../experiment/analysis/compare.js';
 import { termText } from '../../experiment/report/escape.js';
 import { CliError, parse, parseWhole, type Command } from '../args.js';
@@ -10,7 +16,9 @@ const usage = `Usage: nebula compare <dirA> <dirB> [--markdown FILE] [--html FIL
 
 Compares run B against run A, cell by cell (function, input, runtime, mode present in both):
 medians of both, the ratio B / A with a 95% interval, and a Mann-Whitney U test (p corrected
-with Holm's method over all the tests). Reads each folder as nebula report does.
+with Holm's method over all the tests). Reads each folder as nebula report does. The intervals
+cover the variation within each run, not between runs: no verdict is given where the runs differ
+in machine, load, meter or idle baseline, nor for energy from a batch.
   --markdown FILE   also write the comparison as Markdown
   --html FILE       also write it as a self-contained HTML page
                     (each a new file, never one of a run's own; checked before anything is read)
@@ -58,11 +66,12 @@ async function run(argv: string[]): Promise<number> {
   say(`A: ${c.a.dir} (${c.a.records} records)\nB: ${c.b.dir} (${c.b.records} records)\n`);
   if (!c.rows.length) say('No cell is in both runs.');
   else say(textTable(COMPARE_HEAD, compareCells(c), 'lllllrrrrl'));
+  for (const w of withheldReasons(c)) say(w);
   for (const n of c.notes) say(`note: ${n}`);
   if (c.onlyA.length) say(`only in A: ${c.onlyA.join('; ')}`);
   if (c.onlyB.length) say(`only in B: ${c.onlyB.join('; ')}`);
   say(
-    '\nB / A: ratio of medians per invocation with a 95% bootstrap interval; p: two-sided Mann-Whitney U, Holm-corrected.',
+    `\nB / A: ratio of medians per invocation with a 95% bootstrap interval; p: two-sided Mann-Whitney U, Holm-corrected.\n${c.covers}`,
   );
   for (const [flag, path] of [
     ['markdown', values.markdown],
@@ -77,5 +86,6 @@ export const command: Command = {
   summary: 'compare two recorded runs: ratios with intervals and a significance test',
   usage,
   options,
+  positionals: ['folder', 'folder'],
   run,
 };

@@ -1,4 +1,4 @@
-/** `nebula completion bash|zsh`: a shell completion script made from the commands' own flag lists. */
+/** `nebula completion bash|zsh`: a shell completion script made from the commands' own flag and argument lists. */
 import { BUILTIN_NAMES } from '../../builtins.js';
 import { meterDescriptors } from '../../meters/registry.js';
 import { runtimeKinds } from '../../runtimes/registry.js';
@@ -16,42 +16,83 @@ const values = (): Record<string, readonly string[]> => ({
   functions: BUILTIN_NAMES,
   order: ['interleaved', 'shuffled'],
   meter: [...meterDescriptors().map((d) => d.usage.replace(/:\/\/.*$/, '://')), 'none'],
+  'keep-warm': ['off', 'on'],
 });
+const SHELLS = ['bash', 'zsh'] as const;
 
 const flagsOf = (c: Command) => [...Object.keys(c.options), 'help'].map((f) => `--${f}`);
+const valuedFlagsOf = (c: Command) =>
+  Object.entries(c.options)
+    .filter(([, o]) => o.type === 'string')
+    .map(([f]) => `--${f}`);
+/** A command's positionals as words for the bash script: function, folder, text or `words:a,b`. */
+const kindsOf = (c: Command) =>
+  (c.positionals ?? []).map((p) => (typeof p === 'string' ? p : `words:${p.join(',')}`)).join(' ');
 
 function bash(commands: Command[]): string {
-  const cases = commands.map((c) => `    ${c.name}) opts="${flagsOf(c).join(' ')}" ;;`).join('\n');
+  const names = commands.map((c) => c.name);
+  const cases = commands
+    .map(
+      (c) =>
+        `    ${c.name}) opts="${flagsOf(c).join(' ')}"; valued="${valuedFlagsOf(c).join(' ')}"; kinds="${kindsOf(c)}" ;;`,
+    )
+    .join('\n');
   const prevCases = Object.entries(values())
     .map(([flag, vs]) => `    --${flag}) COMPREPLY=( $(compgen -W "${vs.join(' ')}" -- "$cur") ); return ;;`)
     .join('\n');
   return `# bash completion for nebula. Load it with: eval "$(nebula completion bash)"
 _nebula() {
-  local cur prev opts
+  local cur prev opts valued kinds pos i w kind
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=( $(compgen -W "${commands.map((c) => c.name).join(' ')} --help --version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "${names.join(' ')} help --help --version" -- "$cur") )
     return
   fi
   case "$prev" in
 ${prevCases}
-    ${FILE_FLAGS.map((f) => `--${f}`).join('|')}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+    ${FILE_FLAGS.map((f) => `--${f}`).join('|')}) compopt -o filenames 2>/dev/null; COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
   esac
   case "\${COMP_WORDS[1]}" in
 ${cases}
-    completion) COMPREPLY=( $(compgen -W "bash zsh" -- "$cur") ); return ;;
-    *) opts="" ;;
+    help) opts=""; valued=""; kinds="words:${names.join(',')}" ;;
+    *) return ;;
   esac
-  if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "$opts" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi
+  if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "$opts" -- "$cur") ); return; fi
+  # Which positional is being typed: words after the command that are neither flags nor flag values.
+  pos=0
+  for ((i=2; i<COMP_CWORD; i++)); do
+    w="\${COMP_WORDS[i]}"
+    [[ "$w" == -* ]] && continue
+    [[ " $valued " == *" \${COMP_WORDS[i-1]} "* ]] && continue
+    pos=$((pos+1))
+  done
+  # Each positional's kind: function, folder, text, or words:a,b (one of those words).
+  set -- $kinds
+  kind=""
+  [ "$pos" -lt "$#" ] && shift "$pos" && kind="$1"
+  case "$kind" in
+    function) COMPREPLY=( $(compgen -W "${BUILTIN_NAMES.join(' ')}" -- "$cur") ) ;;
+    folder) compopt -o filenames 2>/dev/null; COMPREPLY=( $(compgen -d -- "$cur") ) ;;
+    words:*) kind="\${kind#words:}"; COMPREPLY=( $(compgen -W "\${kind//,/ }" -- "$cur") ) ;;
+    *) COMPREPLY=() ;;
+  esac
 }
-complete -o default -F _nebula nebula
+complete -F _nebula nebula
 `;
 }
 
 function zsh(commands: Command[]): string {
   const known = values();
   const q = (t: string) => t.replace(/'/g, `'\\''`).replace(/[[\]:]/g, '\\$&');
+  const positional = (p: NonNullable<Command['positionals']>[number], i: number) =>
+    p === 'function'
+      ? `'${i + 1}:function:(${BUILTIN_NAMES.join(' ')})'`
+      : p === 'folder'
+        ? `'${i + 1}:folder:_files -/'`
+        : p === 'text'
+          ? `'${i + 1}:input: '`
+          : `'${i + 1}:value:(${p.join(' ')})'`;
   const spec = (c: Command) =>
     Object.entries(c.options)
       .map(([flag, o]) => {
@@ -60,13 +101,13 @@ function zsh(commands: Command[]): string {
         const action = known[flag] ? `(${known[flag].join(' ')})` : FILE_FLAGS.includes(flag) ? '_files' : ' ';
         return `'${many}--${flag}=:${flag}:${action}'`;
       })
-      .concat(["'(-h --help)'{-h,--help}", "'*:file:_files'"])
+      .concat(["'(-h --help)'{-h,--help}", ...(c.positionals ?? []).map(positional)])
       .join(' ');
   return `#compdef nebula
 # zsh completion for nebula. Load it with: eval "$(nebula completion zsh)" (after compinit)
 _nebula() {
   local -a commands
-  commands=(${commands.map((c) => `'${c.name}:${q(c.summary)}'`).join(' ')})
+  commands=(${commands.map((c) => `'${c.name}:${q(c.summary)}'`).join(' ')} 'help:show the options of a command')
   if (( CURRENT == 2 )); then
     _describe 'command' commands
     return
@@ -76,7 +117,7 @@ _nebula() {
   (( CURRENT-- ))
   case $cmd in
 ${commands.map((c) => `    ${c.name}) _arguments -s ${spec(c)} ;;`).join('\n')}
-    completion) _values 'shell' bash zsh ;;
+    help) _describe 'command' commands ;;
   esac
 }
 compdef _nebula nebula
@@ -96,6 +137,7 @@ export function completionCommand(all: () => Command[]): Command {
     summary: 'print a shell completion script (bash or zsh)',
     usage,
     options: {},
+    positionals: [SHELLS],
     async run(argv) {
       const { values, positionals } = parse(argv, 'completion', {});
       if (values.help) {
@@ -105,8 +147,7 @@ export function completionCommand(all: () => Command[]): Command {
       const shell = positionals[0];
       if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh'))
         throw new CliError(`nebula completion takes bash or zsh, got ${shell ? `"${shell}"` : 'nothing'}.`);
-      const commands = all().filter((c) => c.name !== 'completion');
-      process.stdout.write(shell === 'bash' ? bash(commands) : zsh(commands));
+      process.stdout.write(shell === 'bash' ? bash(all()) : zsh(all()));
       return 0;
     },
   };

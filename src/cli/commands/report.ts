@@ -73,5 +73,6 @@ export const command: Command = {
   summary: 're-render the reports of a recorded experiment (also one that was stopped)',
   usage,
   options,
+  positionals: ['folder'],
   run,
 };

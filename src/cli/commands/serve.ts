@@ -3,20 +3,24 @@ import { meterFromUrl, meterUsage } from '../../meters/registry.js';
 import { Nebula } from '../../nebula.js';
 import { runtimeDescriptors } from '../../runtimes/registry.js';
 import { createServer } from '../../server/index.js';
-import { CliError, parse, parsePort, type Command } from '../args.js';
+import { fmtMs } from '../../experiment/report/format.js';
+import { CliError, parse, parseDuration, parsePort, type Command } from '../args.js';
 
-const usage =
-  () => `Usage: nebula serve [--port 3090] [--host 127.0.0.1] [--token T] [--meter ${meterUsage('|')}] [--json]
+const usage = () =>
+  `Usage: nebula serve [--port 3090] [--host 127.0.0.1] [--token T] [--meter ${meterUsage('|')}] [--baseline 30s] [--json]
 
 Serves the REST API and the web page (http://127.0.0.1:3090/). Listening on another address
 than loopback needs --token (clients send "Authorization: Bearer T"). See docs/server.md.
---json prints the ready line as JSON ({"url"}).`;
+--baseline DURATION measures the idle power first (keep the machine idle meanwhile), so every
+record's energy is also given above idle; without it, energy includes idle power.
+--json prints the ready line as JSON ({"url", "baseline"}).`;
 
 const options = {
   port: { type: 'string' },
   host: { type: 'string' },
   token: { type: 'string' },
   meter: { type: 'string' },
+  baseline: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -29,6 +33,9 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length) throw new CliError('nebula serve takes no positional arguments; see --help.');
   const meter = values.meter ? meterFromUrl(values.meter) : undefined;
   const port = values.port ? parsePort(values.port) : 3090;
+  const baselineMs = values.baseline ? parseDuration(values.baseline, '--baseline') : 0;
+  if (baselineMs > 0 && meter === null)
+    throw new CliError('--baseline needs a meter; --meter none measures no energy.');
   const nebula = new Nebula(meter !== undefined ? { meter } : {});
   const api = createServer(nebula, values.token ? { token: values.token } : {});
   try {
@@ -36,6 +43,7 @@ async function run(argv: string[]): Promise<number> {
     if (nebula.meter && values.meter) await nebula.checkMeter();
     // The engine's set-up first, so no request waits for it.
     await nebula.ready();
+    const baseline = baselineMs > 0 ? await nebula.measureBaseline({ durationMs: baselineMs }) : null;
     const { url } = await api.listen(port, values.host ?? '127.0.0.1');
     // A server deploys ahead, as a FaaS platform does: the built-ins are prepared in the background
     // on each runtime that starts ahead (Wasm), so a first request finds them ready (prepareMs 0).
@@ -49,8 +57,16 @@ async function run(argv: string[]): Promise<number> {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
     });
-    if (values.json) console.log(JSON.stringify({ url: `${url}/` }));
-    else console.log(`nebula-faas serving on ${url}/ (Ctrl-C stops it)`);
+    if (values.json) console.log(JSON.stringify({ url: `${url}/`, baseline }));
+    else {
+      // One write, so the two lines arrive together.
+      const idle = !nebula.meter
+        ? ''
+        : baseline
+          ? `\nenergy: above the idle baseline of ${baseline.powerW.toFixed(2)} W (${baseline.samples} samples over ${fmtMs(baseline.durationMs)})`
+          : '\nenergy: including idle power (no baseline; --baseline 30s measures one)';
+      console.log(`nebula-faas serving on ${url}/ (Ctrl-C stops it)${idle}`);
+    }
     await stopped;
   } finally {
     await api.close();

@@ -1,16 +1,19 @@
 /**
- * The energy step of an experiment: start-up and run energy per cell (from the records' parts),
- * start-up energy from batches (cold minus warm or prewarmed), the keep-warm cost per runtime,
- * and the advisor's inputs built from them, all kept in summary.json.
+ * The energy step of an experiment: each cell's start-up and run parts (from its records),
+ * start-up energy per function and runtime (the cold cell's energy figure minus the warm, else
+ * prewarmed, cell's), the keep-warm cost per runtime, and the advisor's inputs, all kept in
+ * summary.json. Every energy here is a cell's energy figure (`cell.energy`, the one the tables,
+ * charts and ratios show) or a difference of two of them, in Wh above idle.
  */
-import { differenceCi95, summarize } from '../../stats.js';
-import type { AdvisorInput, AdvisorFigure } from '../../energy/advisor.js';
+import { summarize } from '../../stats.js';
+import { startupEnergy, type AdvisorFigure, type AdvisorInput } from '../../energy/advisor.js';
 import type { RuntimeKind } from '../../runtimes/index.js';
 import type { InvocationMode, InvocationRecord } from '../../types.js';
 import type { KeepWarmResult } from '../run/keep-warm.js';
+import { figureSource } from './energy-figures.js';
 import type { CellSummary } from './summary.js';
 
-/** One cell's start-up and run energy from its records' parts, J above idle (medians, with the median's 95% interval). */
+/** One cell's start-up and run parts from its records, Wh above idle (medians, with the median's 95% interval). */
 interface CellEnergySplit {
   function: string;
   runtime: RuntimeKind;
@@ -18,20 +21,21 @@ interface CellEnergySplit {
   input: unknown;
   /** Records with a settled figure. */
   n: number;
-  startupJ: AdvisorFigure | null;
-  execJ: AdvisorFigure | null;
+  startupWh: AdvisorFigure | null;
+  execWh: AdvisorFigure | null;
   /** Of the `n`, how many start-up / run parts held two or more samples (the rest are interpolated). */
   startupMeasured: number;
   execMeasured: number;
 }
 
-/** Start-up energy per invocation from two batches: (cold - reference) per invocation, J above idle. */
-interface BatchStartup {
+/** Start-up energy of one function and runtime: the cold cell's figure minus the reference cell's, Wh above idle. */
+interface CellStartup {
   function: string;
   runtime: RuntimeKind;
   input: unknown;
+  /** The cell subtracted: `warm` (a reused sandbox) where it ran, else `prewarmed` (which understates it). */
   reference: 'warm' | 'prewarmed';
-  startupJ: AdvisorFigure;
+  startupWh: AdvisorFigure;
 }
 
 /** Everything the energy step found (the `energy` field of summary.json). */
@@ -39,13 +43,11 @@ export interface EnergyAnalysis {
   meter: string;
   estimate: boolean;
   split: CellEnergySplit[];
-  batchStartup: BatchStartup[];
+  startup: CellStartup[];
   keepWarm: KeepWarmResult[];
   /** Per function, input and runtime: what `nebula advise` and the reports cost options from. */
   inputs: AdvisorInput[];
 }
-
-const J_PER_WH = 3600;
 
 function median(values: number[], source: string): AdvisorFigure | null {
   const s = summarize(values);
@@ -58,7 +60,14 @@ const sameWork = (
   b: { function: string; runtime: string; input: unknown },
 ) => a.function === b.function && a.runtime === b.runtime && JSON.stringify(a.input) === JSON.stringify(b.input);
 
-/** The energy step's figures from the records and the cells (with their batches) of a run. */
+/** A cell's energy figure (the tables' figure) for the advisor, with its source. */
+function cellFigure(cell: CellSummary | undefined): AdvisorFigure | null {
+  const f = cell?.energy;
+  if (!cell || !f || !Number.isFinite(f.valueWh)) return null;
+  return { value: f.valueWh, ci95: f.ci95Wh, source: `${cell.mode} cell: ${figureSource(f)}` };
+}
+
+/** The energy step's figures from the records and the cells (with their energy figures) of a run. */
 export function analyseEnergy(
   records: InvocationRecord[],
   cells: CellSummary[],
@@ -73,12 +82,12 @@ export function analyseEnergy(
       mode: c.mode,
       input: c.input,
       n: recs.length,
-      startupJ: median(
-        recs.map((r) => r.energy!.startup.isolatedEnergyWh * J_PER_WH),
+      startupWh: median(
+        recs.map((r) => r.energy!.startup.isolatedEnergyWh),
         'records (median start-up part)',
       ),
-      execJ: median(
-        recs.map((r) => r.energy!.exec.isolatedEnergyWh * J_PER_WH),
+      execWh: median(
+        recs.map((r) => r.energy!.exec.isolatedEnergyWh),
         'records (median run part)',
       ),
       startupMeasured: recs.filter((r) => r.energy!.startup.quality === 'measured').length,
@@ -86,37 +95,24 @@ export function analyseEnergy(
     };
   });
 
-  const batchStartup: BatchStartup[] = [];
-  for (const cold of cells.filter((c) => c.mode === 'cold' && c.batch)) {
-    const ref = (['warm', 'prewarmed'] as const)
-      .map((m) => cells.find((c) => c.mode === m && c.batch && sameWork(c, cold)))
-      .find(Boolean);
-    if (!ref) continue;
-    const a = cold.batch!;
-    const b = ref.batch!;
-    const d = differenceCi95(
-      a.isolatedEnergyPerInvocationJ,
-      [a.ci95Wh[0] * J_PER_WH, a.ci95Wh[1] * J_PER_WH],
-      b.isolatedEnergyPerInvocationJ,
-      [b.ci95Wh[0] * J_PER_WH, b.ci95Wh[1] * J_PER_WH],
-    );
-    batchStartup.push({
-      function: cold.function,
-      runtime: cold.runtime,
-      input: cold.input,
-      reference: ref.mode as 'warm' | 'prewarmed',
-      startupJ: { value: d.value, ci95: d.ci95, source: `batches (cold - ${ref.mode}, ${a.n} and ${b.n} invocations)` },
-    });
-  }
-
+  const startup: CellStartup[] = [];
   const inputs: AdvisorInput[] = [];
   const works = cells.filter((c, i) => cells.findIndex((d) => sameWork(c, d)) === i);
   for (const w of works) {
     const mine = cells.filter((c) => sameWork(c, w));
-    const fromBatch = batchStartup.find((b) => sameWork(b, w));
-    const refCell = fromBatch ? mine.find((c) => c.mode === fromBatch.reference) : undefined;
-    const coldSplit = split.find((s) => s.mode === 'cold' && sameWork(s, w));
-    const all = records.filter((r) => r.ok && r.energy && sameWork(r, w));
+    const of = (mode: InvocationMode) => mine.find((c) => c.mode === mode);
+    const cold = cellFigure(of('cold'));
+    const warm = cellFigure(of('warm'));
+    const reference = warm ? 'warm' : 'prewarmed';
+    const ref = warm ?? cellFigure(of('prewarmed'));
+    if (cold && ref)
+      startup.push({
+        function: w.function,
+        runtime: w.runtime,
+        input: w.input,
+        reference,
+        startupWh: { ...startupEnergy(cold, ref), source: `${cold.source} - ${ref.source}` },
+      });
     const kept = keepWarm.find((k) => k.runtime === w.runtime);
     const latencyMs: AdvisorInput['latencyMs'] = {};
     for (const c of mine)
@@ -127,18 +123,8 @@ export function analyseEnergy(
       function: w.function,
       runtime: w.runtime,
       input: w.input,
-      startupJ: fromBatch?.startupJ ?? coldSplit?.startupJ ?? null,
-      execJ:
-        refCell?.batch !== undefined
-          ? {
-              value: refCell.batch.isolatedEnergyPerInvocationJ,
-              ci95: [refCell.batch.ci95Wh[0] * J_PER_WH, refCell.batch.ci95Wh[1] * J_PER_WH],
-              source: `batch of ${refCell.mode} invocations (${refCell.batch.n})`,
-            }
-          : median(
-              all.map((r) => r.energy!.exec.isolatedEnergyWh * J_PER_WH),
-              'records (median run part)',
-            ),
+      coldWh: cold,
+      warmWh: warm,
       keepWarmW:
         kept && Number.isFinite(kept.wattsPerSandbox)
           ? {
@@ -154,5 +140,5 @@ export function analyseEnergy(
       estimate: meter.estimate,
     });
   }
-  return { meter: meter.name, estimate: meter.estimate, split, batchStartup, keepWarm, inputs };
+  return { meter: meter.name, estimate: meter.estimate, split, startup, keepWarm, inputs };
 }

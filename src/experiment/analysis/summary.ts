@@ -10,10 +10,12 @@ import type {
   Baseline,
   BatchEnergy,
   EnergyLedger,
+  FunctionInfo,
   InvocationMode,
   InvocationRecord,
   InvocationResources,
 } from '../../types.js';
+import type { RunLoad } from '../run/machine.js';
 import type { ResolvedConfig } from '../run/config.js';
 import type { EnergyAnalysis } from './energy-analysis.js';
 import { energyFigure, energyRatio, figureMetric, figureSource, type EnergyFigure } from './energy-figures.js';
@@ -81,6 +83,10 @@ export interface ExperimentResult {
   energy?: EnergyAnalysis;
   /** The energy of the measured runs divided up: the records' shares, unattributed, and their balance (with a meter). */
   ledger?: EnergyLedger;
+  /** The functions run, with what exactly each runtime ran: path, sha256 digest, image and image id. */
+  functions?: FunctionInfo[];
+  /** How busy the machine was at the start and the end of the run (1-minute load average). */
+  load?: RunLoad;
   /** The snapshots the run's pre-initialised functions started from, against their originals. */
   snapshots?: RunSnapshot[];
 }

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmtMs, fmtW } from '../report/format.js';
 import { REPORT_CSS } from '../report/html.js';
-import { fmtJ } from '../report/sections-energy-analysis.js';
+import { fmtJ } from '../report/format.js';
 import { colorOf, esc, htmlTable, mdTable, runtimeLabel } from '../report/kit.js';
 import { lineChart, type LineSeries } from '../report/line-chart.js';
 import type { ReplayResult } from '../replay/run-replay.js';

@@ -186,7 +186,10 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
       if (run.keepWarmWattsPerSandbox[runtime] !== undefined || options.signal?.aborted) continue;
       options.onPolicy?.('keep-warm', runtime, 0, 1, KEEP_WARM.windowMs * KEEP_WARM.counts.length * 1.5);
       try {
-        const kw = await measureKeepWarm(nebula, runtime, KEEP_WARM, spec.timeoutMs ?? 30_000, options.signal);
+        const kw = await measureKeepWarm(nebula, runtime, KEEP_WARM, {
+          timeoutMs: spec.timeoutMs ?? 30_000,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
         run.keepWarmWattsPerSandbox[runtime] = kw.wattsPerSandbox;
         for (const n of kw.notes) note(`keep-warm step on ${runtime}: ${n}`);
       } catch (e) {

@@ -6,29 +6,18 @@
 import { htmlTable, mdTable, runtimeLabel, type ReportSection } from './kit.js';
 import { advise, type Advice, type AdvisorFigure } from '../../energy/advisor.js';
 import type { EnergyAnalysis } from '../analysis/energy-analysis.js';
-import { fmtAboveIdle, fmtInput, fmtMs } from './format.js';
+import { fmtAboveIdle, fmtInput, fmtMs, fmtWh } from './format.js';
 import type { ExperimentResult } from '../analysis/summary.js';
 
 /** Arrival rates the reports show the advisor's answer for, per second. */
 const REPORT_RATES = [0.01, 0.1, 1, 10];
 
-/** Energy in J with an SI prefix. */
-export function fmtJ(j: number | undefined | null): string {
-  if (j === undefined || j === null || !Number.isFinite(j)) return '–';
-  const a = Math.abs(j);
-  if (a < 1e-9) return '≈ 0 J';
-  if (a < 1e-6) return `${(j * 1e9).toPrecision(3)} nJ`;
-  if (a < 1e-3) return `${(j * 1e6).toPrecision(3)} µJ`;
-  if (a < 1) return `${(j * 1e3).toPrecision(3)} mJ`;
-  return `${j.toPrecision(3)} J`;
-}
-
 /**
- * A figure above idle and its interval, `1.23 mJ [900 µJ, 1.50 mJ]`, never a bare negative: a
+ * A figure above idle and its interval, `1.23 µWh [900 nWh, 1.50 µWh]`, never a bare negative: a
  * figure whose interval reaches zero (or, without one, at or below zero) is not distinguishable
  * from idle, one wholly below zero is `below idle by ...` (see `fmtAboveIdle`).
  */
-export function fmtFigure(f: AdvisorFigure | null, fmt: (x: number) => string = fmtJ): string {
+export function fmtFigure(f: AdvisorFigure | null, fmt: (x: number) => string = fmtWh): string {
   if (!f) return '–';
   return fmtAboveIdle(f.value, f.ci95, fmt);
 }
@@ -73,31 +62,32 @@ function tables(e: EnergyAnalysis): Table[] {
   const est = e.estimate ? ' (ESTIMATED: CPU-utilisation model, not a measurement)' : '';
   const out: Table[] = [];
   out.push({
-    title: `Start-up and run energy per invocation${est}`,
-    hint: 'Above idle. Medians of each record’s start-up part (function ready to start) and run part (start to end), with the interval of the median; "measured" counts parts with two or more meter samples, the rest are interpolated between samples.',
-    head: ['function', 'input', 'runtime', 'mode', 'n', 'start-up', 'run', 'measured start-up / run'],
+    title: `Start-up and run parts of each invocation${est}`,
+    hint: 'Above idle, in Wh like the energy table. Medians over each cell’s records of the part of its window before the function started (start-up) and from its start to its end (run), with the interval of the median. A part with fewer than two meter samples is interpolated between samples, not measured ("measured" counts the parts that were): for invocations shorter than the meter’s interval these parts say little, and the cell’s energy figure (energy table) comes from a batch instead.',
+    head: ['function', 'input', 'runtime', 'mode', 'n', 'start-up part', 'run part', 'measured start-up / run'],
     rows: e.split.map((s) => [
       s.function,
       fmtInput(s.input),
       runtimeLabel(s.runtime),
       s.mode,
       String(s.n),
-      fmtFigure(s.startupJ),
-      fmtFigure(s.execJ),
+      fmtFigure(s.startupWh),
+      fmtFigure(s.execWh),
       `${s.startupMeasured} / ${s.execMeasured}`,
     ]),
   });
-  if (e.batchStartup.length)
+  if (e.startup.length)
     out.push({
-      title: `Start-up energy from batches${est}`,
-      hint: 'Energy per cold invocation minus energy per warm (or prewarmed) invocation, from back-to-back batches, with a 95% interval. A prewarmed pool refills in the background inside the batch, so cold - prewarmed understates it.',
-      head: ['function', 'input', 'runtime', 'reference', 'start-up energy [95%]'],
-      rows: e.batchStartup.map((b) => [
+      title: `Start-up energy${est}`,
+      hint: 'The cold cell’s energy figure minus the warm cell’s (a reused sandbox: the run alone), both as the energy table shows them, with a 95% interval (half-widths added in quadrature). Where no warm cell ran, the prewarmed cell is subtracted instead, which understates it: a prewarmed pool refills in the background inside a batch. The advisor uses cold - warm only.',
+      head: ['function', 'input', 'runtime', 'reference', 'start-up energy [95%]', 'from'],
+      rows: e.startup.map((b) => [
         b.function,
         fmtInput(b.input),
         runtimeLabel(b.runtime),
         b.reference,
-        fmtFigure(b.startupJ),
+        fmtFigure(b.startupWh),
+        b.startupWh.source,
       ]),
     });
   if (e.keepWarm.length)
@@ -125,14 +115,14 @@ function tables(e: EnergyAnalysis): Table[] {
   if (advice[0]!.breakEven.length)
     out.push({
       title: `Break-even keep-alive${est}`,
-      hint: 'Start-up energy / keep-warm power: keeping a sandbox warm saves energy when invocations arrive more often than once per this time.',
+      hint: 'Start-up energy (cold - warm, above) / keep-warm power: keeping a sandbox warm saves energy when invocations arrive more often than once per this time.',
       head: ['function', 'input', 'runtime', 'break-even'],
       rows: advice[0]!.breakEven.map((b) => [b.function, fmtInput(b.input), runtimeLabel(b.runtime), fmtBreakEven(b)]),
     });
   if (advice.some((a) => a.best.length))
     out.push({
       title: `Least energy per invocation by arrival rate${est}`,
-      hint: 'The advisor (Poisson arrivals, one sandbox; docs/energy.md): the option with the least expected energy per invocation. `nebula advise DIR --rate 2/s --p99 50ms` adds a latency target.',
+      hint: 'The advisor (Poisson arrivals, one sandbox; docs/energy.md): the option with the least expected energy per invocation, above idle. A cold option costs exactly the cold cell’s figure in the energy table; warm mixes the cold and warm figures by the cold share and adds the kept sandbox’s power. `nebula advise DIR --rate 2/s --p99 50ms` adds a latency target.',
       head: [
         'rate',
         'function',
@@ -141,7 +131,7 @@ function tables(e: EnergyAnalysis): Table[] {
         'mode',
         'keep-alive',
         'cold share',
-        'energy per invocation',
+        'energy per invocation above idle',
         'p99 total',
       ],
       rows: advice.flatMap((a: Advice) =>
@@ -153,7 +143,7 @@ function tables(e: EnergyAnalysis): Table[] {
           o.mode,
           o.mode === 'warm' ? fmtS(o.keepAliveS) : o.mode === 'prewarmed' ? 'always' : '–',
           `${(o.coldShare * 100).toFixed(o.coldShare < 0.1 ? 1 : 0)}%`,
-          fmtJ(o.energyPerInvocationJ),
+          fmtAboveIdle(o.energyPerInvocationWh, o.ci95Wh, fmtWh),
           fmtMs(o.p99Ms ?? undefined),
         ]),
       ),

@@ -27,8 +27,8 @@ export function preinitSection(r: ExperimentResult): ReportSection | null {
   const snapshots = r.snapshots ?? [];
   const both = pairs(r);
   if (!both.length && !snapshots.length) return null;
-  const startupJ = (c: CellSummary) =>
-    r.energy?.split.find((s) => s.function === c.function && sameCell(s, c))?.startupJ ?? null;
+  const startupWh = (c: CellSummary) =>
+    r.energy?.split.find((s) => s.function === c.function && sameCell(s, c))?.startupWh ?? null;
   const snapshotOf = (c: CellSummary) =>
     snapshots.find((s) => s.function === c.function && s.runtime === c.runtime)?.snapshot;
   const median = (c: CellSummary, m: string) => c.metrics[m]?.median;
@@ -61,7 +61,7 @@ export function preinitSection(r: ExperimentResult): ReportSection | null {
         arrow(fmtMs(median(without, 'startupMs')), fmtMs(median(w, 'startupMs'))),
         arrow(fmtMs(median(without, 'totalMs')), fmtMs(median(w, 'totalMs'))),
         fmtRatio((median(w, 'totalMs') ?? NaN) / (median(without, 'totalMs') ?? NaN)),
-        ...(r.energy ? [arrow(fmtFigure(startupJ(without)), fmtFigure(startupJ(w)))] : []),
+        ...(r.energy ? [arrow(fmtFigure(startupWh(without)), fmtFigure(startupWh(w)))] : []),
         ...(anyEnergy ? [arrow(fmtEnergy(without.energy, false), fmtEnergy(w.energy, false))] : []),
         snap ? arrow(fmtBytes(snap.originalBytes), fmtBytes(snap.snapshotBytes)) : '–',
         snap ? arrow(fmtBytes(snap.originalMemoryBytes), fmtBytes(snap.snapshotMemoryBytes)) : '–',

@@ -82,7 +82,7 @@ export type ResolvedConfig = Required<Omit<ExperimentConfig, 'inputs' | 'baselin
  */
 export const DEFAULT_INPUTS: Record<string, unknown[]> = builtinInputs('default');
 
-/** Small inputs of the built-ins for `nebula bench --quick` (about a minute for everything). */
+/** Small inputs of the built-ins for `nebula bench --quick` (about two minutes for everything). */
 export const QUICK_INPUTS: Record<string, unknown[]> = builtinInputs('quick');
 
 const CONFIG_KEYS = keysOf<ExperimentConfig>({

@@ -10,11 +10,11 @@ import { isNebulaError, RuntimeUnavailableError, UsageError } from '../../errors
 import type { Nebula } from '../../nebula.js';
 import { own } from '../../own-keys.js';
 import { RecordLog } from '../../record-log.js';
-import { descriptorOf, type RuntimeKind } from '../../runtimes/registry.js';
+import { descriptorOf, runtimeDescriptor, type RuntimeKind } from '../../runtimes/registry.js';
 import { quantile } from '../../stats.js';
 import type { Baseline, BatchEnergy, EnergyLedger, InvocationRecord } from '../../types.js';
 import { resolveConfig, type ExperimentConfig, type ResolvedConfig } from './config.js';
-import { machineInfo } from './machine.js';
+import { loadNow, machineInfo } from './machine.js';
 import { MICRO_EXPECTED_MS, microBenchmarks, microRuntimes, type MicroResult } from './micro.js';
 import { claimOutDir, RUN_FILES, writeJsonAtomic, type RunFile } from '../run-folder.js';
 import { cellKey, type Cell } from '../cell.js';
@@ -32,12 +32,25 @@ export type ExperimentPhase = (typeof EXPERIMENT_PHASES)[number];
 export interface PhaseSize {
   total: number;
   unit: 'invocations' | 'runtimes' | 'ms';
+  /** What the phase does, when its name does not say it all. */
+  detail?: string;
+  /** Set when a planned phase found nothing to do: why. */
+  skipped?: string;
+}
+
+/** Where a phase stands among the phases this run plans (1-based `index` of `count`). */
+export interface PhaseStep {
+  index: number;
+  count: number;
 }
 
 /** Progress events of an experiment. */
 export interface ExperimentEvents {
-  /** A phase started, with its size. Phases with nothing to do are not announced. */
-  phase: (phase: ExperimentPhase, size: PhaseSize) => void;
+  /**
+   * A phase started, with its size and its place among the phases this run plans (those its
+   * configuration and meter call for; one that then finds nothing to do is announced as skipped).
+   */
+  phase: (phase: ExperimentPhase, size: PhaseSize, step: PhaseStep) => void;
   /** Progress inside the current phase: `done` of `total` in the phase's unit. */
   tick: (phase: ExperimentPhase, done: number, total: number) => void;
   /** One measured invocation ended: `done` of `total`. */
@@ -59,6 +72,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   private readonly config: ResolvedConfig;
   private runFile: RunFile | undefined;
   private readonly pending: string[] = [];
+  private planned: readonly ExperimentPhase[] = EXPERIMENT_PHASES;
 
   /** @throws UsageError `INVALID_CONFIG` naming the field that is wrong. */
   constructor(
@@ -85,6 +99,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     // Energy was asked for: a meter that cannot be read fails the run now, not as figures missing at its end.
     if (meter) await this.nebula.checkMeter();
     claimOutDir(cfg.outDir);
+    this.planned = this.plannedPhases(names);
     this.runFile = {
       format: 'nebula-run/1',
       startedAt: isoFromMs(nowMs()),
@@ -94,6 +109,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       baseline: null,
       notes: this.pending.splice(0),
       cells: [],
+      load: { start: loadNow(), end: null },
     };
     this.save();
 
@@ -134,6 +150,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     }
     const baselineRuntime = runtimes.includes(cfg.baseline) ? cfg.baseline : runtimes[0]!;
     run.cells = cells;
+    run.functions = (await this.nebula.functions())
+      .filter((f) => names.includes(f.name))
+      .map((f) => ({
+        ...f,
+        runtimes: f.runtimes.filter((k) => runtimes.includes(k)),
+        artifacts: Object.fromEntries(Object.entries(f.artifacts).filter(([k]) => runtimes.includes(k as RuntimeKind))),
+      }));
     run.config = { ...cfg, runtimes, baseline: baselineRuntime };
     const snapshots = snapshotsOf(infos, all);
     if (snapshots.length) run.snapshots = snapshots;
@@ -149,7 +172,6 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     const records = await this.measure(cells, signal);
     const ledger = await this.ledger(records);
     const batches = await this.batches(cells, records, signal);
-    const micro = await this.micro(runtimes, names, signal);
 
     const summary = summarizeRecords(records, cells, {
       seed: cfg.seed,
@@ -161,6 +183,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     });
     const energy =
       meter && !signal?.aborted ? await this.energyStep(records, summary.cells, runtimes, signal) : undefined;
+    const micro = await this.micro(runtimes, names, signal);
     const result: ExperimentResult = {
       startedAt: run.startedAt,
       finishedAt: isoFromMs(nowMs()),
@@ -176,8 +199,12 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       micro,
       ...(energy ? { energy } : {}),
       ...(ledger ? { ledger } : {}),
+      functions: run.functions,
+      load: { start: run.load!.start, end: loadNow() },
       ...(run.snapshots ? { snapshots: run.snapshots } : {}),
     };
+    run.load = result.load;
+    this.save();
     writeJsonAtomic(join(cfg.outDir, RUN_FILES.summary), result);
     return result;
   }
@@ -196,10 +223,43 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       keepWarm: this.config.keepWarm,
       timeoutMs: this.config.timeoutMs,
       ...(signal ? { signal } : {}),
-      phase: (p, totalMs) => this.emit('phase', p as ExperimentPhase, { total: totalMs, unit: 'ms' }),
+      phase: (p, totalMs, detail) => this.announce(p as ExperimentPhase, { total: totalMs, unit: 'ms', detail }),
       tick: (doneMs, totalMs) => this.emit('tick', 'keep-warm', doneMs, totalMs),
+      skipped: (why) => this.skip('keep-warm', why, signal),
       note: (text) => this.note(text),
     });
+  }
+
+  /**
+   * The phases this run will go through, from its configuration and meter: the baseline with a
+   * meter and a baseline length, the warm-up with warm-up invocations, batches with a meter,
+   * keep-warm with a meter and a runtime that keeps sandboxes, micro-benchmarks with fib and a
+   * runtime that gives a floor.
+   */
+  private plannedPhases(names: string[]): ExperimentPhase[] {
+    const cfg = this.config;
+    const meter = this.nebula.meter !== undefined;
+    const wanted: Record<ExperimentPhase, boolean> = {
+      prepare: true,
+      baseline: meter && cfg.baselineMs > 0,
+      warmup: cfg.warmup > 0,
+      run: true,
+      batch: meter && cfg.batchWindowMs !== false,
+      'keep-warm': meter && cfg.keepWarm !== false && cfg.runtimes.some((r) => runtimeDescriptor(r)?.keepsWarm),
+      micro: cfg.micro && microRuntimes(cfg.runtimes).length > 0 && names.includes('fib'),
+    };
+    return EXPERIMENT_PHASES.filter((p) => wanted[p]);
+  }
+
+  /** Announces a phase with its place in the plan. */
+  private announce(phase: ExperimentPhase, size: PhaseSize): void {
+    const index = this.planned.indexOf(phase) + 1;
+    this.emit('phase', phase, size, { index, count: this.planned.length });
+  }
+
+  /** A planned phase that has nothing to do: said once, so the numbering stays whole. */
+  private skip(phase: ExperimentPhase, why: string, signal?: AbortSignal): void {
+    if (this.planned.includes(phase) && !signal?.aborted) this.announce(phase, { total: 0, unit: 'ms', skipped: why });
   }
 
   private save(): void {
@@ -222,7 +282,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     const cfg = this.config;
     await this.nebula.ready();
     const known = new Map((await this.nebula.functions()).map((f) => [f.name, f.runtimes]));
-    this.emit('phase', 'prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
+    this.announce('prepare', { total: cfg.runtimes.length, unit: 'runtimes' });
     let runtimes = [...cfg.runtimes];
     let done = 0;
     for (const rt of cfg.runtimes) {
@@ -265,7 +325,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   private async warmup(cells: Cell[], signal?: AbortSignal): Promise<void> {
     const total = cells.length * this.config.warmup;
     if (!total) return;
-    this.emit('phase', 'warmup', { total, unit: 'invocations' });
+    this.announce('warmup', { total, unit: 'invocations' });
     let done = 0;
     for (const c of cells)
       for (let i = 0; i < this.config.warmup && !signal?.aborted; i++) {
@@ -279,7 +339,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     const cfg = this.config;
     const order = schedule(cells, cfg.repetitions, cfg.order, cfg.seed);
     const total = order.length * cfg.concurrency;
-    this.emit('phase', 'run', { total, unit: 'invocations' });
+    this.announce('run', { total, unit: 'invocations' });
     const log = new RecordLog(join(cfg.outDir, RUN_FILES.records));
     const records: InvocationRecord[] = [];
     try {
@@ -358,8 +418,11 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     });
     const windowMs = Math.max(window, meter.intervalMs * 20);
     const each = windowMs + meter.intervalMs * 1.5;
-    if (!short.length) return out;
-    this.emit('phase', 'batch', { total: short.length * each, unit: 'ms' });
+    if (!short.length) {
+      this.skip('batch', 'every cell ran for three meter intervals or more, so its own records measure it', signal);
+      return out;
+    }
+    this.announce('batch', { total: short.length * each, unit: 'ms' });
     let done = 0;
     for (const cell of short) {
       if (signal?.aborted) break;
@@ -390,12 +453,15 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     }
   }
 
-  /** The engine-overhead micro-benchmarks, on the runtimes run that give a floor and have fib. */
+  /** The micro-benchmarks of an invocation back to back, on the runtimes run that give a floor and have fib. */
   private async micro(runtimes: RuntimeKind[], names: string[], signal?: AbortSignal): Promise<MicroResult[]> {
     if (!this.config.micro || !names.includes('fib') || signal?.aborted) return [];
     const fib = (await this.nebula.functions()).find((f) => f.name === 'fib')?.runtimes ?? [];
     const on = microRuntimes(runtimes.filter((r) => fib.includes(r)));
-    if (!on.length) return [];
+    if (!on.length) {
+      this.skip('micro', 'no runtime that ran gives a floor to measure against', signal);
+      return [];
+    }
     return this.timed('micro', MICRO_EXPECTED_MS * on.length, microBenchmarks(this.nebula, on));
   }
 
@@ -410,7 +476,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     offset?: number,
     total?: number,
   ): Promise<T> {
-    if (offset === undefined) this.emit('phase', phase, { total: expectedMs, unit: 'ms' });
+    if (offset === undefined) this.announce(phase, { total: expectedMs, unit: 'ms' });
     const all = total ?? expectedMs;
     const start = nowMs();
     const timer = setInterval(

@@ -1,9 +1,12 @@
 /**
  * The cost of keeping sandboxes warm: the power drawn and the memory held with K sandboxes kept
  * alive (K concurrent `warm` invocations of a fresh copy of one function, then idle), for each K
- * in a list, on one runtime. Straight lines over K give watts and bytes per kept sandbox.
+ * in a list, on one runtime. Straight lines over K give watts and bytes per kept sandbox. K only
+ * grows while the machine has the memory for it: the step stops growing, and says so, before the
+ * kept sandboxes would leave less than a reserve free.
  */
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { MeterError, shownValue, UsageError } from '../../errors.js';
 import type { Nebula, NebulaOptions } from '../../nebula.js';
 import { builtinFunctions, runtimeDescriptors, type RuntimeKind } from '../../runtimes/registry.js';
@@ -49,11 +52,46 @@ export interface KeepWarmResult {
   /** Slope of the drop in MemAvailable over K: bytes per kept sandbox (null where /proc/meminfo is not readable). */
   bytesPerSandbox: number | null;
   bytesCi95: [number, number] | null;
-  /** Of the largest K, how many invocations found a kept sandbox when touched again after the windows. */
+  /** Of the largest K measured, how many invocations found a kept sandbox when touched again after the windows. */
   reusedAfter: number;
+  /** The largest K measured (below the largest asked for when the step stopped growing). */
   heldMax: number;
   notes: string[];
 }
+
+/** One step of the measurement, for progress: starting `added` sandboxes, or a wait of `ms` (settling, a window). */
+export type KeepWarmStep = { kind: 'start'; added: number } | { kind: 'wait'; ms: number };
+
+/** Told of each step as it begins and ends, and when K stops growing early. */
+export interface KeepWarmProgress {
+  begin(step: KeepWarmStep): void;
+  end(): void;
+  /** The remaining steps of this runtime will not run. */
+  stopped(): void;
+}
+
+/** The steps of measuring one runtime, in order (for an estimate of the time they take). */
+export function keepWarmSteps(o: ResolvedKeepWarm, intervalMs: number): KeepWarmStep[] {
+  const steps: KeepWarmStep[] = [];
+  let held = 0;
+  for (const k of o.counts) {
+    steps.push({ kind: 'start', added: Math.max(0, k - held) }, { kind: 'wait', ms: settleMs(intervalMs) });
+    held = Math.max(held, k);
+    for (let i = 0; i < o.repeats; i++) steps.push({ kind: 'wait', ms: o.windowMs });
+  }
+  return steps;
+}
+
+const MiB = 1024 * 1024;
+/** What one kept sandbox is taken to hold until the step has measured it: generous, so a machine short of memory stops early rather than late. */
+const PRIOR_BYTES_PER_SANDBOX = 64 * MiB;
+/** Memory the step leaves free: 10% of the machine's, at least 256 MiB. */
+export const reserveBytes = (): number => Math.max(256 * MiB, totalmem() * 0.1);
+/** A start of the sandboxes that takes this many times its estimate (and at least a minute) means the machine is short of cores or memory. */
+const SLOW_START = 20;
+/** Time for the start-up work of new sandboxes to end before the idle power is measured. */
+const settleMs = (intervalMs: number) => intervalMs * 2 + 200;
+const fmtMiB = (b: number) => `${Math.round(b / MiB)} MiB`;
 
 const bad = (what: string, got: unknown) =>
   new UsageError('INVALID_CONFIG', `Experiment config: keepWarm.${what}, got ${shownValue(got)}.`, {
@@ -114,17 +152,28 @@ function memAvailableBytes(): number | null {
   }
 }
 
+/** How one runtime's keep-warm measurement runs. */
+export interface KeepWarmRun {
+  /** Per warm invocation, ms. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  progress?: KeepWarmProgress;
+  /** The expected time to start one sandbox, ms, to notice a machine too busy to start them. Default 300. */
+  startMs?: number;
+  /** The host's available memory in bytes (null where unknown). Default: MemAvailable of /proc/meminfo. */
+  memAvailable?: () => number | null;
+}
+
 /**
- * Measures the keep-warm cost of `runtime` with the instance's meter.
+ * Measures the keep-warm cost of `runtime` with the instance's meter. K grows through `o.counts`
+ * while memory allows (see the module comment).
  * @throws NebulaError `METER_UNAVAILABLE` when no meter is attached or it has a gap.
  */
 export async function measureKeepWarm(
   nebula: Nebula,
   runtime: RuntimeKind,
   o: ResolvedKeepWarm,
-  timeoutMs: number,
-  signal?: AbortSignal,
-  onWindow?: (edge: 'start' | 'end') => void,
+  { timeoutMs, signal, progress, startMs = 300, memAvailable = memAvailableBytes }: KeepWarmRun,
 ): Promise<KeepWarmResult> {
   const meter = nebula.meter;
   if (!meter) throw new MeterError('METER_UNAVAILABLE', 'The keep-warm step needs a meter.');
@@ -147,35 +196,80 @@ export async function measureKeepWarm(
       );
     return recs;
   };
+  const step = async <T>(s: KeepWarmStep, work: () => Promise<T>): Promise<T> => {
+    progress?.begin(s);
+    try {
+      return await work();
+    } finally {
+      progress?.end();
+    }
+  };
+  const wait = (ms: number) => step({ kind: 'wait', ms }, () => new Promise((r) => setTimeout(r, ms)));
+  const cores = cpus().length;
+  const busy = loadavg()[0]!;
+  if (busy > cores)
+    notes.push(
+      `the machine was busy when the step began (load average ${busy.toFixed(1)} on ${cores} cores): other programs' load moves the power measured.`,
+    );
   let reusedAfter = 0;
-  const heldMax = o.counts[o.counts.length - 1]!;
+  let held = 0;
+  const reserve = reserveBytes();
   try {
     for (const k of o.counts) {
       if (signal?.aborted) break;
-      await hold(k);
+      const added = Math.max(0, k - held);
+      const avail = memAvailable();
+      const per = bytesPerSandbox(points) ?? PRIOR_BYTES_PER_SANDBOX;
+      if (avail !== null && added > 0 && avail - added * per < reserve) {
+        notes.push(
+          `stopped growing at K = ${held}: ${fmtMiB(avail)} of memory was available, and ${added} more sandboxes at about ${fmtMiB(per)} each would leave less than the ${fmtMiB(reserve)} kept free (10% of memory); K = ${o.counts.filter((c) => c >= k).join(', ')} not measured.`,
+        );
+        progress?.stopped();
+        break;
+      }
+      const began = performance.now();
+      await step({ kind: 'start', added }, () => hold(k));
+      const took = performance.now() - began;
+      held = Math.max(held, k);
       // Let the start-up work of the new sandboxes end before measuring the idle power.
-      await new Promise((r) => setTimeout(r, meter.intervalMs * 2 + 200));
+      await wait(settleMs(meter.intervalMs));
       for (let i = 0; i < o.repeats && !signal?.aborted; i++) {
-        onWindow?.('start');
-        const p = await nebula.measurePower({ durationMs: o.windowMs });
-        onWindow?.('end');
-        points.push({ k, powerW: p.powerW, memAvailableBytes: memAvailableBytes() });
+        const p = await step({ kind: 'wait', ms: o.windowMs }, () => nebula.measurePower({ durationMs: o.windowMs }));
+        points.push({ k, powerW: p.powerW, memAvailableBytes: memAvailable() });
+      }
+      const left = memAvailable();
+      const next = o.counts.find((c) => c > k);
+      if (next !== undefined && left !== null && left < reserve) {
+        notes.push(
+          `stopped growing at K = ${k}: ${fmtMiB(left)} of memory was left, less than the ${fmtMiB(reserve)} kept free (10% of memory); K = ${o.counts.filter((c) => c > k).join(', ')} not measured.`,
+        );
+        progress?.stopped();
+        break;
+      }
+      if (next !== undefined && added > 0 && took > Math.max(60_000, SLOW_START * added * startMs)) {
+        notes.push(
+          `stopped growing at K = ${k}: starting ${added} sandboxes took ${(took / 1000).toFixed(0)} s, far beyond the ${((added * startMs) / 1000).toFixed(1)} s the run's start-up times predict: the machine has no free cores or memory for more; K = ${o.counts.filter((c) => c > k).join(', ')} not measured.`,
+        );
+        progress?.stopped();
+        break;
       }
     }
-    if (!signal?.aborted) reusedAfter = (await hold(heldMax)).filter((r) => r.sandbox === 'reused').length;
+    if (!signal?.aborted && held > 0) reusedAfter = (await hold(held)).filter((r) => r.sandbox === 'reused').length;
   } finally {
     await nebula.undeploy(name);
   }
-  if (reusedAfter < heldMax)
+  if (reusedAfter < held)
     notes.push(
-      `Only ${reusedAfter} of ${heldMax} warm invocations after the windows found a kept sandbox: ${runtime} did not keep ${heldMax} sandboxes through the measurement (its warm mode, cap or keep-alive), so the figure is per sandbox actually kept, at most.`,
+      `Only ${reusedAfter} of ${held} warm invocations after the windows found a kept sandbox: ${runtime} did not keep ${held} sandboxes through the measurement (its warm mode, cap or keep-alive), so the figure is per sandbox actually kept, at most.`,
     );
   const ks = points.map((p) => p.k);
+  if (new Set(ks).size < 2)
+    notes.push(`fewer than two values of K were measured, so no power or memory per kept sandbox is given.`);
   const power = linearFit(
     ks,
     points.map((p) => p.powerW),
   );
-  const haveMem = points.every((p) => p.memAvailableBytes !== null);
+  const haveMem = points.length > 0 && points.every((p) => p.memAvailableBytes !== null);
   const mem = haveMem
     ? linearFit(
         ks,
@@ -195,7 +289,17 @@ export async function measureKeepWarm(
     bytesPerSandbox: mem ? mem.slope : null,
     bytesCi95: mem ? mem.slopeCi95 : null,
     reusedAfter,
-    heldMax,
+    heldMax: held,
     notes,
   };
+}
+
+/** Memory per kept sandbox from the points so far (the drop in MemAvailable over K), when two values of K were measured. */
+function bytesPerSandbox(points: KeepWarmPoint[]): number | undefined {
+  if (new Set(points.map((p) => p.k)).size < 2 || points.some((p) => p.memAvailableBytes === null)) return undefined;
+  const fit = linearFit(
+    points.map((p) => p.k),
+    points.map((p) => -p.memAvailableBytes!),
+  );
+  return fit.slope > 0 ? fit.slope : undefined;
 }

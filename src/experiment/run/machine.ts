@@ -1,5 +1,19 @@
 /** The machine an experiment ran on, as its summary records it. */
-import { arch, cpus, platform, release, totalmem } from 'node:os';
+import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+
+/**
+ * How busy the machine was during a run: the 1-minute load average (runnable processes, all
+ * programs together) at its start and its end. Two runs compared at different loads did not
+ * share their conditions.
+ */
+export interface RunLoad {
+  start: number;
+  /** Null until the run ends. */
+  end: number | null;
+}
+
+/** The 1-minute load average now. */
+export const loadNow = (): number => loadavg()[0]!;
 
 export function machineInfo(): Record<string, string | number> {
   const c = cpus();

@@ -4,6 +4,8 @@ import { UsageError } from '../../errors.js';
 import { checkKnownKeys } from '../../known-keys.js';
 import type { Schema } from '../../json-schema.js';
 import { defineRuntime } from '../runtime.js';
+import { cleanEngine } from './clean.js';
+import { connect } from './engine.js';
 import { DEFAULT_MAX_WARM_CONTAINERS, DockerRuntime, type DockerRuntimeOptions } from './index.js';
 
 /** How to get a function's container image. Nothing is ever pulled. */
@@ -107,4 +109,7 @@ export const dockerRuntime = defineRuntime<'docker', DockerSource, DockerRuntime
   resourcesNote:
     "the container's cgroup: CPU time with the runtime's set-up inside the container, not the engine's own work; peak memory with page cache",
   create: (options) => new DockerRuntime(options),
+  leaves:
+    'the images built for functions (nebula-faas/<name>:<hash>) and for warm mode, its volume, and containers of nebula-faas processes that are gone (in the engine of DOCKER_HOST)',
+  clean: ({ dryRun }) => cleanEngine(connect(), dryRun),
 });

@@ -19,7 +19,15 @@ export interface ImageRef {
   /** Name:tag (or id) to create containers from. */
   image: string;
   sizeBytes?: number;
+  /** The image's id in the engine (`sha256:...` of its configuration). */
+  imageId: string;
+  /**
+   * What the image was made from: the sha256 of the binary or the archive given, or for an image
+   * given by name its repository digest (`name@sha256:...`) when it has one.
+   */
   digest?: string;
+  /** The file it was made from (binary or archive). */
+  path?: string;
   /** The image's own ENTRYPOINT, CMD and USER (from its inspect). */
   entrypoint: string[];
   cmd: string[];
@@ -59,9 +67,21 @@ function toRef(image: string, info: Docker.ImageInspectInfo): ImageRef {
       }
     | undefined;
   const entrypoint = typeof c?.Entrypoint === 'string' ? [c.Entrypoint] : (c?.Entrypoint ?? []);
-  const volumes = Object.keys(c?.Volumes ?? {});
-  return { image, sizeBytes: info.Size, digest: info.Id, entrypoint, cmd: c?.Cmd ?? [], user: c?.User ?? '', volumes };
+  const ref: ImageRef = {
+    image,
+    sizeBytes: info.Size,
+    imageId: info.Id,
+    entrypoint,
+    cmd: c?.Cmd ?? [],
+    user: c?.User ?? '',
+    volumes: Object.keys(c?.Volumes ?? {}),
+  };
+  const repoDigest = info.RepoDigests?.[0];
+  if (repoDigest) ref.digest = repoDigest;
+  return ref;
 }
+
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 /** Reads a build/load progress stream to its end; rejects on an error line. */
 function follow(docker: Docker, stream: NodeJS.ReadableStream): Promise<Array<Record<string, unknown>>> {
@@ -119,7 +139,8 @@ async function fromBinary(docker: Docker, name: string, path: string, engineArch
   const binary = await readLocalFile(await openLocalFile(name, 'the binary', path, MAX_BINARY_BYTES));
   const check = checkStaticElf(binary, engineArch);
   if (!check.ok) throw refuse(name, `${path} ${check.why}`);
-  return buildScratchImage(docker, `nebula-faas/${name}`, DOCKERFILE, { fn: binary });
+  const ref = await buildScratchImage(docker, `nebula-faas/${name}`, DOCKERFILE, { fn: binary });
+  return { ...ref, digest: sha256(binary), path };
 }
 
 /** Loads a `docker save` archive and returns the image it holds. */
@@ -131,6 +152,9 @@ async function fromTarball(docker: Docker, name: string, path: string): Promise<
   }
   // Exactly the bytes it had when opened, however it grows meanwhile; the stream closes the file.
   const archive = file.handle.createReadStream({ start: 0, end: file.sizeBytes - 1 });
+  // The digest of exactly the bytes the engine was given.
+  const hash = createHash('sha256');
+  archive.on('data', (b) => hash.update(b));
   let lines: Array<Record<string, unknown>>;
   try {
     lines = await by(nowMs() + BUILD_MS, `loading ${path}`, async (abortSignal) =>
@@ -149,7 +173,7 @@ async function fromTarball(docker: Docker, name: string, path: string): Promise<
   const image = loaded[0]!;
   const info = await inspectImage(docker, image);
   if (!info) throw refuse(name, `the engine loaded ${image} from ${path} but cannot find it.`);
-  return toRef(image, info);
+  return { ...toRef(image, info), digest: `sha256:${hash.digest('hex')}`, path };
 }
 
 /**

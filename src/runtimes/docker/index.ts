@@ -8,7 +8,8 @@ import type Docker from 'dockerode';
 import { nowMs } from '../../clock.js';
 import { NebulaError, UsageError } from '../../errors.js';
 import type { ArtifactInfo, FunctionSpec } from '../../types.js';
-import type { Prepared, Runtime } from '../runtime.js';
+import type { CloseOptions, Prepared, Removal, Runtime } from '../runtime.js';
+import { removeImages, removeVolumes } from './clean.js';
 import { by } from './deadline.js';
 import { connect, engineError, ping, type DockerConnection } from './engine.js';
 import { DEPLOY_CALL_MS, ensureImage } from './image.js';
@@ -17,7 +18,7 @@ import { CgroupPlan } from './cgroup.js';
 import { closeInstance, openInstance, ownerLabels } from './owner.js';
 import { PreparedDocker, type DockerParts } from './prepared.js';
 import { Reaper } from './reaper.js';
-import { ensureSupervisorVolume } from './supervisor-volume.js';
+import { ensureSupervisorVolume, supervisorImageOf } from './supervisor-volume.js';
 import { WarmPool } from './warm-pool.js';
 
 /** Options of {@link DockerRuntime}. */
@@ -66,6 +67,8 @@ export class DockerRuntime implements Runtime {
   private volume: Promise<string> | undefined;
   private cgroups: Promise<CgroupPlan> | undefined;
   private readonly prepared = new Set<PreparedDocker>();
+  /** Images this runtime built or loaded (not those given by name), for `close({ removeImages })`. */
+  private readonly made = new Map<string, number | undefined>();
   private closed = false;
 
   /**
@@ -174,15 +177,17 @@ export class DockerRuntime implements Runtime {
     const parts = await this.engine();
     parts.cgroups = await this.cgroupPlan(parts.docker);
     const ref = await ensureImage(parts.docker, fn.name, fn.docker, await this.engineArch(parts.docker));
+    if (!('image' in fn.docker)) this.made.set(ref.image, ref.sizeBytes);
     const command = commandOf(fn, ref);
     if (command.length === 0)
       throw new NebulaError(
         'INVALID_FUNCTION',
         `Function "${fn.name}": the image ${ref.image} has no ENTRYPOINT or CMD and grants.args is empty: nothing to run.`,
       );
-    const info: ArtifactInfo = { image: ref.image };
+    const info: ArtifactInfo = { image: ref.image, imageId: ref.imageId };
     if (ref.sizeBytes !== undefined) info.sizeBytes = ref.sizeBytes;
     if (ref.digest) info.digest = ref.digest;
+    if (ref.path) info.path = ref.path;
     const once = onceOptions(fn, ref, ownerLabels(this.instanceId), this.options.user);
     const p = new PreparedDocker(parts, once, command, info, () => this.prepared.delete(p));
     this.prepared.add(p);
@@ -195,14 +200,17 @@ export class DockerRuntime implements Runtime {
    * Removes every container this runtime made (prewarmed, kept, and any whose creation answered
    * too late) and those of processes that are gone; resolves within about 10 s even when the
    * engine does not answer (what is left then is removed by the next runtime on this host).
+   * With `removeImages`, then removes the images it built or loaded and the warm-mode
+   * supervisor's volume and image, and lists them (one still in use by a container, perhaps of
+   * another nebula-faas on the same engine, stays and says so).
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  async close(options: CloseOptions = {}): Promise<Removal[]> {
+    if (this.closed) return [];
     this.closed = true;
     closeInstance(this.instanceId);
     await Promise.allSettled([...this.prepared].map((p) => p.release()));
     const parts = this.parts;
-    if (!parts) return;
+    if (!parts) return [];
     parts.warm.close();
     const deadline = nowMs() + CLOSE_MS;
     await parts.reaper.sweep(deadline);
@@ -213,5 +221,19 @@ export class DockerRuntime implements Runtime {
         `nebula-faas: ${left} container(s) could not be removed yet (the Docker engine does not answer); ` +
           'they are retried in the background and swept by the next DockerRuntime on this host.',
       );
+    if (!options.removeImages) return [];
+    const removed: Removal[] = [];
+    const volume = await this.volume?.catch(() => undefined);
+    if (volume) {
+      removed.push(...(await removeVolumes(parts.docker, [volume])));
+      this.made.set(supervisorImageOf(volume), undefined);
+    }
+    removed.push(
+      ...(await removeImages(
+        parts.docker,
+        [...this.made].map(([name, sizeBytes]) => ({ name, ...(sizeBytes !== undefined ? { sizeBytes } : {}) })),
+      )),
+    );
+    return removed;
   }
 }

@@ -22,6 +22,9 @@ export function supervisorBinary(arch: string): string {
   return join(packageRoot(), 'src', 'runtimes', 'docker', 'supervisor', `linux-${arch}`, 'nebula-supervisor');
 }
 
+/** The image a supervisor volume was filled from (both are named for the binary's content hash). */
+export const supervisorImageOf = (volume: string): string => `nebula-faas/supervisor:${volume.split('-').pop()}`;
+
 /**
  * Makes sure the engine has the supervisor's volume; returns its name
  * (`nebula-faas-supervisor-<content hash>`, labelled `nebula-faas`).

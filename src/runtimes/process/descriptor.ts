@@ -58,6 +58,8 @@ export const processRuntime = defineRuntime<'process', ProcessSource, ProcessRun
   },
   phases: ['dir', 'spawn', 'start', 'run', 'collect'],
   baseline: true,
+  execNote:
+    "Process execMs is timed by the helper, from execve returning to the exit being reaped: it includes the process's own start-up and exit and, on a busy machine, its waits for a core (for the built-in fib(1), which computes nothing, 0.04 ms at best and 0.64 ms at the median on a loaded 2-core machine), so it is not the compute time alone; compare exec times with inputs that run for milliseconds.",
   sideEffect:
     'each process invocation forks the host process (the helper is spawned from Node): until the host has written to each page it uses again, its writes fault (copy-on-write), which added about 0.6 ms to the next Wasm cold start on a 2-core machine. Run Wasm without the process runtime (--runtimes wasm,docker) to measure it without this.',
   resourcesNote:

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { functionsDir } from '../../paths.js';
 import { defineRuntime } from '../runtime.js';
+import { cleanCache } from './artifact/prepare.js';
 import { DEFAULT_MAX_WARM_INSTANCES, WasmRuntime, type WasmRuntimeOptions } from './index.js';
 import { microFloor } from './micro-floor.js';
 
@@ -52,4 +53,13 @@ export const wasmRuntime = defineRuntime<'wasm', WasmSource, WasmRuntimeOptions>
   resourcesNote:
     "the worker thread's CPU clock from taking the run to its end (instantiation included); peak memory the instance's linear memory",
   create: (options) => new WasmRuntime(options),
+  leaves: 'compiled modules cached on disk ($XDG_CACHE_HOME/nebula-faas or ~/.cache/nebula-faas)',
+  // Only the default cache folder: one set in the options is the caller's.
+  clean: async ({ dryRun }) =>
+    (await cleanCache(dryRun)).map(({ dir, sizeBytes }) => ({
+      kind: 'cache' as const,
+      name: dir,
+      sizeBytes,
+      removed: !dryRun,
+    })),
 });

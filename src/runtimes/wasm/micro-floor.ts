@@ -18,6 +18,10 @@ export async function microFloor(): Promise<MicroFloor> {
   const imports = { wasi_snapshot_preview1: preview1Imports(host) };
   return {
     task: 'direct: new WebAssembly.Instance + _start, fib(1), this thread',
+    covers:
+      'a new instance of the compiled module with a newly mapped memory, and its _start, on the calling thread: no hand-over, no pooled memory, no record',
+    invoke:
+      'the hand-over to a worker that is already awake and polling, a fresh instance over a memory from the pool, zeroed rather than mapped anew, the run, the result and its record',
     run() {
       const { ctx } = host;
       ctx.beginRun(input, ctx.stdout, ctx.stderr);

@@ -82,6 +82,7 @@ describe('text from outside in Markdown and on a terminal', () => {
       onlyA: [`fib(${JSON.stringify(HOSTILE)}) wasm cold`],
       onlyB: [],
       notes: [HOSTILE],
+      covers: 'what the intervals cover',
     };
     const md = compareMarkdown(comparison);
     expect(md).toContain('a&lt;b&gt;');

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
@@ -10,6 +9,7 @@ import { runExperiment } from '../../../src/experiment/index.js';
 import { packageRoot } from '../../../src/paths.js';
 import { dockerAvailable } from '../../runtimes/docker/engine.js';
 import { fixtureResult } from '../fixtures.js';
+import { tempDir } from '../../temp-dir.js';
 
 const executablePath = process.env.NEBULA_CHROMIUM || '/usr/bin/chromium';
 const available = existsSync(executablePath);
@@ -68,7 +68,7 @@ async function withPage<T>(file: string, fn: (page: Page, external: string[]) =>
   });
 
   it('shows a real run readably: every section fits, no label is cut, the estimate warning stands out, nothing is fetched', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'nebula-page-')), 'run');
+    const dir = join(tempDir('page'), 'run');
     const runtimes = dockerAvailable() ? (['wasm', 'docker'] as const) : (['wasm'] as const);
     const result = await runExperiment(
       {
@@ -109,7 +109,7 @@ async function withPage<T>(file: string, fn: (page: Page, external: string[]) =>
   });
 
   it('draws an idle cell as an open marker with its text, and a mismatch as a red banner', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'nebula-page-')), 'report.html');
+    const file = join(tempDir('page'), 'report.html');
     writeFileSync(file, renderHtml(fixtureResult({ mismatch: true }).result));
     await withPage(file, async (page) => {
       await page.screenshot({ path: join(artifacts, 'report-edge-cases.png'), fullPage: true });

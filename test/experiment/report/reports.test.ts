@@ -83,4 +83,22 @@ describe('the reports', () => {
     const ticks = [...svg.matchAll(/class="ax"[^>]*>([^<]+)</g)].map((m) => m[1]);
     expect(ticks).toEqual(['1 µs', '10 µs', '100 µs', '1 ms', '10 ms', '100 ms', '1 s', '10 s']);
   });
+
+  it('define each micro-benchmark beside the others and beside the cold start-ups of the runtime they time', () => {
+    const { result } = fixtureResult();
+    const figure = { samples: 100, meanMs: 0.02, medianMs: 0.02, p99Ms: 0.05, rmePercent: 1 };
+    result.micro = [
+      { task: 'direct: the floor', runtime: 'wasm', covers: 'the bare work, on this thread', ...figure },
+      { task: 'nebula.invoke fib(1), wasm cold, back to back', runtime: 'wasm', covers: 'a whole invoke()', ...figure },
+    ];
+    const md = renderMarkdown(result);
+    const section = md.slice(md.indexOf('Invocation cost, back to back'));
+    expect(section).toContain('| direct: the floor | the bare work, on this thread | 100 |');
+    expect(section).toContain('| nebula.invoke fib(1), wasm cold, back to back | a whole invoke() |');
+    // The run's own cold start of the runtime timed, for the reader to reconcile the three.
+    expect(section).toMatch(
+      /\| run phase: fib\(30\) Wasm cold startupMs \| the cold start the tables show[^|]*\| 8 \|/,
+    );
+    expect(section).not.toContain('Docker cold startupMs');
+  });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { GudeSimulator } from '../../../src/meters/gude/index.js';
 import { resolveConfig } from '../../../src/experiment/run/config.js';
 import { withKeepWarmCaps } from '../../../src/experiment/run/keep-warm.js';
 import { packageRoot } from '../../../src/paths.js';
+import { fmtEnergy } from '../../../src/experiment/analysis/energy-figures.js';
 
 const cli = (...args: string[]) => {
   const r = spawnSync(process.execPath, [join(packageRoot(), 'dist', 'cli', 'main.js'), ...args], {
@@ -19,17 +20,24 @@ const cli = (...args: string[]) => {
 };
 
 // A device whose power rises by 0.5 W for every sandbox kept warm: 40 W + 0.5 W x K, K being the
-// most warm invocations of the keep-warm probe the host has had in flight at once.
+// most warm invocations of the keep-warm probe the host has had in flight at once; and by 20 W
+// while a cold invocation of the measured function runs, 2 W while a warm one does.
 const WATTS_PER_SANDBOX = 0.5;
 let kept = 0;
+const running = { cold: 0, warm: 0 };
 let sim: GudeSimulator;
 let addr: { host: string; port: number };
+const made: string[] = [];
 beforeAll(async () => {
-  sim = new GudeSimulator({ trace: () => 40 + WATTS_PER_SANDBOX * kept, powerFactor: 1 });
+  sim = new GudeSimulator({
+    trace: () => 40 + WATTS_PER_SANDBOX * kept + (running.cold > 0 ? 20 : 0) + (running.warm > 0 ? 2 : 0),
+    powerFactor: 1,
+  });
   addr = await sim.start();
 });
 afterAll(async () => {
   await sim.stop();
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the energy step of an experiment', () => {
@@ -48,15 +56,19 @@ describe('the energy step of an experiment', () => {
 
   it('measures the power per kept-warm sandbox as the slope over K, with memory, and reports the advisor', async () => {
     dir = mkdtempSync(join(tmpdir(), 'nebula-energy-'));
+    made.push(dir);
     const nebula = new Nebula({ meter: new GudeMeter({ ...addr, intervalMs: 20 }) });
     let inflight = 0;
     nebula.on('invocation:start', (i) => {
       if (i.function.startsWith('keepwarm-')) kept = Math.max(kept, ++inflight);
+      else if (i.mode === 'cold' || i.mode === 'warm') running[i.mode]++;
     });
     nebula.on('invocation:end', (r) => {
       if (r.function.startsWith('keepwarm-')) inflight--;
+      else if (r.mode === 'cold' || r.mode === 'warm') running[r.mode]--;
     });
     const phases: string[] = [];
+    const details: string[] = [];
     const ticks: Array<[number, number]> = [];
     result = await runExperiment(
       {
@@ -75,16 +87,23 @@ describe('the energy step of an experiment', () => {
       {
         nebula,
         on: {
-          phase: (p) => phases.push(p),
+          phase: (p, size, step) => {
+            phases.push(`${p} ${step.index}/${step.count}`);
+            if (size.detail) details.push(size.detail);
+          },
           tick: (p, done, total) => void (p === 'keep-warm' && ticks.push([done, total])),
         },
       },
     );
     await nebula.close();
-    expect(phases).toContain('keep-warm');
-    // Progress over the measurement windows: 3 counts x 2 repeats x 300 ms, ending done.
-    expect(ticks.at(-1)).toEqual([1800, 1800]);
-    expect(ticks.every(([d, t], i) => t === 1800 && d <= t && (i === 0 || d >= ticks[i - 1]![0]))).toBe(true);
+    // Every planned phase, numbered without a gap, keep-warm announced with what it does.
+    // (no warm-up invocations, no micro-benchmarks: those phases are not planned)
+    expect(phases).toEqual(['prepare 1/5', 'baseline 2/5', 'run 3/5', 'batch 4/5', 'keep-warm 5/5']);
+    expect(details.join(' ')).toMatch(/K = 0, 2, 4 kept sandboxes on wasm/);
+    // Progress measured as it goes: time done only grows, the expected total follows it, and it ends done.
+    const [lastDone, lastTotal] = ticks.at(-1)!;
+    expect(lastDone).toBe(lastTotal);
+    expect(ticks.every(([d, t], i) => d <= t && (i === 0 || d >= ticks[i - 1]![0]))).toBe(true);
     const k = result.energy!.keepWarm[0]!;
     expect(k.runtime).toBe('wasm');
     expect(k.points.map((p) => p.k)).toEqual([0, 0, 2, 2, 4, 4]);
@@ -106,9 +125,15 @@ describe('the energy step of an experiment', () => {
     expect(e.inputs).toHaveLength(1);
     expect(e.inputs[0]!.keepWarmW?.value).toBeCloseTo(k.wattsPerSandbox, 12);
     expect(e.inputs[0]!.latencyMs.cold).toHaveLength(4);
+    // The advisor reads the very figures of the energy table: the cold and the warm cell's.
+    const cell = (mode: string) => result.cells.find((c) => c.mode === mode)!.energy!;
+    expect(e.inputs[0]!.coldWh?.value).toBe(cell('cold').valueWh);
+    expect(e.inputs[0]!.warmWh?.value).toBe(cell('warm').valueWh);
+    expect(e.startup[0]!.startupWh.value).toBeCloseTo(cell('cold').valueWh - cell('warm').valueWh, 15);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     for (const title of [
-      '## Start-up and run energy per invocation',
+      '## Start-up and run parts of each invocation',
+      '## Start-up energy',
       '## Keeping sandboxes warm',
       '## Break-even keep-alive',
       '## Least energy per invocation by arrival rate',
@@ -126,6 +151,10 @@ describe('the energy step of an experiment', () => {
     expect(a.code, a.err).toBe(0);
     expect(a.out).toMatch(/^best: fib\(15\) wasm (cold|warm)/m);
     expect(a.out).toContain('Break-even keep-alive');
+    // The cold option costs what the report's energy table says of the cold cell, to the digit.
+    const cold = fmtEnergy(result.cells.find((c) => c.mode === 'cold')!.energy);
+    expect(a.out).toContain(`fib(15) wasm cold: ${cold.replace(/ \[.*$/, '')}`);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain(cold);
     const j = cli('advise', dir, '--rate', '30/min', '--p99', '500ms', '--json');
     expect(j.code).toBe(0);
     const advice = JSON.parse(j.out) as { ratePerS: number; p99TargetMs: number; options: unknown[] };

@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GudeMeter, Nebula, type InvocationRecord } from '../../../src/index.js';
 import { Experiment, renderReports, runExperiment, type ExperimentResult } from '../../../src/experiment/index.js';
 import { GudeSimulator } from '../../../src/meters/gude/index.js';
 import { dockerAvailable } from '../../runtimes/docker/engine.js';
+import { tempDir } from '../../temp-dir.js';
 
 const docker = dockerAvailable();
 let sim: GudeSimulator;
@@ -18,7 +18,7 @@ afterAll(async () => {
   await sim.stop();
 });
 
-const out = () => mkdtempSync(join(tmpdir(), 'nebula-exp-'));
+const out = () => tempDir('exp');
 const lines = (file: string) =>
   readFileSync(file, 'utf8')
     .trim()

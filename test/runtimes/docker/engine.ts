@@ -4,13 +4,13 @@
  * programs compiled static, and a proxy in front of the real engine that can freeze or cut it.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
+import { tempDir } from '../../temp-dir.js';
 
 export function dockerAvailable(): boolean {
   try {
@@ -103,7 +103,7 @@ export function compile(
   flags: string[] = ['-static'],
   cc = 'musl-gcc',
 ): Record<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'nebula-docker-'));
+  const dir = tempDir('docker');
   const bins: Record<string, string> = {};
   for (const [name, src] of Object.entries(programs)) {
     writeFileSync(join(dir, `${name}.c`), src);
@@ -138,7 +138,7 @@ export class EngineProxy {
 
   /** @param target the engine's unix socket: by default DOCKER_HOST's, as the runtime and the CLI find it, else the default socket. */
   static async start(target = engineSocket()): Promise<EngineProxy> {
-    const dir = mkdtempSync(join(tmpdir(), 'nebula-proxy-'));
+    const dir = tempDir('proxy');
     const socketPath = join(dir, 'docker.sock');
     // The callback runs on the first connection, after `proxy` is set.
     const server = createServer((client) => proxy.accept(client, target));

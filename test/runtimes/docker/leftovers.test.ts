@@ -4,13 +4,14 @@
  * SIGTERM removes its own before exiting.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DockerRuntime, Nebula } from '../../../src/index.js';
 import { dockerAvailable, eventually, leftovers, list, noLeftovers } from './engine.js';
+import { tempDir } from '../../temp-dir.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const dist = join(root, 'dist', 'index.js');
@@ -86,7 +87,7 @@ d('leftover containers of processes that are gone', () => {
   });
 
   it('nebula bench stopped with SIGTERM ends after the current invocation, keeps its records and removes its containers', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'nebula-sigterm-')), 'run');
+    const out = join(tempDir('sigterm'), 'run');
     const args = [
       'bench',
       '--functions',

@@ -1,9 +1,9 @@
 /** Small C programs for the process runtime's tests, compiled static with musl-gcc (Debian musl-tools). */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupSetup } from '../../../src/runtimes/process/cgroup.js';
+import { tempDir } from '../../temp-dir.js';
 
 const SOURCES = {
   // Describes its own world: environment, working directory and its entries, open descriptors.
@@ -70,7 +70,7 @@ export type Fixture = keyof typeof SOURCES;
 
 /** Compiles every fixture into a fresh temp folder and returns their paths by name. */
 export function buildFixtures(): { dir: string; bins: Record<Fixture, string> } {
-  const dir = mkdtempSync(join(tmpdir(), 'nebula-process-test-'));
+  const dir = tempDir('process-test');
   const bins = {} as Record<Fixture, string>;
   for (const [name, src] of Object.entries(SOURCES) as Array<[Fixture, string]>) {
     writeFileSync(join(dir, `${name}.c`), src);

@@ -11,7 +11,6 @@ import {
   writeFileSync,
   copyFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { Nebula } from '../../../src/index.js';
 import { packageRoot } from '../../../src/paths.js';
 import { cgroupSetup } from '../../../src/runtimes/process/cgroup.js';
 import { buildFixtures, leftoverCgroups, processesIn, running, type Fixture } from './fixtures.js';
+import { tempDir } from '../../temp-dir.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -30,7 +30,7 @@ describe('ProcessRuntime with real processes', () => {
 
   beforeAll(() => {
     ({ dir: fixtures, bins } = buildFixtures());
-    work = mkdtempSync(join(tmpdir(), 'nebula-process-work-'));
+    work = tempDir('process-work');
     nebula = new Nebula({ builtins: false, process: { tmpDir: work } });
   });
   afterAll(async () => {

@@ -3,19 +3,17 @@
  * from the slot or, when large, from the port): nothing lost or mixed up over many invocations,
  * large inputs and outputs whole, and a runaway instance stopped while other runs complete.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Nebula, type InvocationMode } from '../../../src/index.js';
 import { buildFixtures, type Fixture } from './fixtures.js';
+import { tempDir } from '../../temp-dir.js';
 
 let fx: Record<Fixture, Uint8Array>;
 let nebula: Nebula;
 
 beforeAll(async () => {
   fx = await buildFixtures();
-  nebula = new Nebula({ wasm: { cacheDir: mkdtempSync(join(tmpdir(), 'nebula-wasm-cache-')) } });
+  nebula = new Nebula({ wasm: { cacheDir: tempDir('wasm-cache') } });
   await nebula.deploy([
     { name: 'echo', wasm: fx.echo },
     { name: 'loop', wasm: fx.loop },

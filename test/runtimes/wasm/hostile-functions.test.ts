@@ -4,12 +4,10 @@
  * of queued runs. Each case ends as that function's own coded error; the workers, the host and
  * every other function's runs carry on. Real worker threads, real modules.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Nebula, WasmRuntime, type InvocationRecord } from '../../../src/index.js';
 import { buildFixtures, componentOf, type Fixture } from './fixtures.js';
+import { tempDir } from '../../temp-dir.js';
 
 let fx: Record<Fixture, Uint8Array>;
 let cacheDir: string;
@@ -18,7 +16,7 @@ const MiB = 1024 * 1024;
 
 beforeAll(async () => {
   fx = await buildFixtures();
-  cacheDir = mkdtempSync(join(tmpdir(), 'nebula-wasm-cache-'));
+  cacheDir = tempDir('wasm-cache');
   nebula = new Nebula({ wasm: { cacheDir, instantiateTimeoutMs: 300 } });
   await nebula.prepare(['fib'], ['wasm']);
 });

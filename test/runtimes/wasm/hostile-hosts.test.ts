@@ -4,13 +4,13 @@
  * threads that cannot start at all. Real child processes and real threads.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Nebula, WasmRuntime } from '../../../src/index.js';
 import { packageRoot } from '../../../src/paths.js';
+import { tempDir } from '../../temp-dir.js';
 
 const esmEntry = pathToFileURL(join(packageRoot(), 'dist', 'index.js')).href;
 const cjsEntry = join(packageRoot(), 'dist', 'index.cjs');
@@ -51,7 +51,7 @@ describe('hosts started with flags the workers must not inherit', () => {
   });
 
   it('runs under an --import preload with side effects, which runs once (not again in every worker)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nebula-preload-'));
+    const dir = tempDir('preload');
     const marker = join(dir, 'marker');
     writeFileSync(marker, '');
     writeFileSync(

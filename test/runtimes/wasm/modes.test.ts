@@ -3,19 +3,17 @@
  * invocation), prewarmed (made ahead, used once), warm (an instance an earlier invocation ran in,
  * restored to its state right after instantiation); and set-up kept out of the cold start.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Nebula, type InvocationMode, type InvocationRecord } from '../../../src/index.js';
 import { buildFixtures, type Fixture } from './fixtures.js';
+import { tempDir } from '../../temp-dir.js';
 
 let fx: Record<Fixture, Uint8Array>;
 let cacheDir: string;
 
 beforeAll(async () => {
   fx = await buildFixtures();
-  cacheDir = mkdtempSync(join(tmpdir(), 'nebula-wasm-cache-'));
+  cacheDir = tempDir('wasm-cache');
 });
 
 describe('set-up is not cold start', () => {

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Nebula, WasmRuntime } from '../../../src/index.js';
 import { functionsDir } from '../../../src/paths.js';
 import { buildFixtures, type Fixture } from './fixtures.js';
+import { tempDir } from '../../temp-dir.js';
 
 let fx: Record<Fixture, Uint8Array>;
 let cacheDir: string;
@@ -12,7 +12,7 @@ let nebula: Nebula;
 
 beforeAll(async () => {
   fx = await buildFixtures();
-  cacheDir = mkdtempSync(join(tmpdir(), 'nebula-wasm-cache-'));
+  cacheDir = tempDir('wasm-cache');
   nebula = new Nebula({ builtins: false, wasm: { cacheDir } });
 });
 afterAll(async () => {

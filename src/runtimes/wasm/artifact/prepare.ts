@@ -16,7 +16,7 @@
  * the optional jco-transpile), over `host/preview2.ts`.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isComponent, readComponent } from '../binary/component.js';
@@ -68,6 +68,23 @@ export interface WasmArtifact {
   built: boolean;
   /** Deploy-time work, ms. */
   phases: Record<string, number>;
+}
+
+/**
+ * The default cache folder and the bytes it holds, removed unless `dryRun` (`nebula clean`);
+ * empty when there is none. It is rebuilt by the next deploy.
+ */
+export async function cleanCache(dryRun: boolean): Promise<Array<{ dir: string; sizeBytes: number }>> {
+  const dir = defaultCacheDir();
+  let sizeBytes = 0;
+  try {
+    for (const entry of await readdir(dir, { recursive: true }))
+      sizeBytes += (await stat(join(dir, entry)).catch(() => undefined))?.size ?? 0;
+  } catch {
+    return [];
+  }
+  if (!dryRun) await rm(dir, { recursive: true, force: true });
+  return [{ dir, sizeBytes }];
 }
 
 export function defaultCacheDir(): string {

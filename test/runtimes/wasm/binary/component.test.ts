@@ -4,8 +4,7 @@
  * INVALID_FUNCTION at deploy (never a RangeError, a hang or a crash). Real components: the
  * built-ins, components made by jco from clang-built modules, hand-written components.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { MAX_COMPONENT_DEPTH, readComponent } from '../../../../src/runtimes/was
 import { importModules, leb } from '../../../../src/runtimes/wasm/binary/codec.js';
 import { functionsDir } from '../../../../src/paths.js';
 import { buildFixtures, componentOf, type Fixture } from '../fixtures.js';
+import { tempDir } from '../../../temp-dir.js';
 
 let fx: Record<Fixture, Uint8Array>;
 let cacheDir: string;
@@ -21,7 +21,7 @@ const builtins = readdirSync(join(functionsDir(), 'wasm')).filter((f) => f.endsW
 
 beforeAll(async () => {
   fx = await buildFixtures();
-  cacheDir = mkdtempSync(join(tmpdir(), 'nebula-component-cache-'));
+  cacheDir = tempDir('component-cache');
 });
 
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
