@@ -12,7 +12,7 @@ import { QUICK_INPUTS } from '../../experiment/run/config.js';
 import { writeLoadReports } from '../../experiment/load/report.js';
 import { Nebula } from '../../nebula.js';
 import { meterFromUrl, meterUsage } from '../../meters/registry.js';
-import { builtinFunctions, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
+import { builtinFunctions, runtimeDescriptors, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
 import type { FunctionSpec } from '../../types.js';
 import { CliError, parse, parseDuration, parseList, parseWhole, type Command, type Parsed } from '../args.js';
 import { inputsFromFlags, withRuntimeFlags } from '../bench-plan.js';
@@ -214,7 +214,14 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const progress = new Progress();
-  const nebula = new Nebula({ meter: meterFromUrl(values.meter ?? 'estimate') });
+  const maxInFlight = values['max-in-flight'] ? parseWhole(values['max-in-flight'], '--max-in-flight') : 256;
+  // A policy decides how many sandboxes stay: the runtimes' own caps on kept sandboxes (8
+  // containers by default) are raised to what can be in flight, so the cap never evicts one the
+  // policy keeps.
+  const caps: Record<string, Record<string, number>> = {};
+  for (const d of runtimeDescriptors())
+    if (d.keepsWarm?.keeper && runtimes.includes(d.kind)) caps[d.kind] = { [d.keepsWarm.option]: maxInFlight };
+  const nebula = new Nebula({ meter: meterFromUrl(values.meter ?? 'estimate'), ...caps });
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const dispose = onInterrupt((signal) => {
@@ -233,7 +240,7 @@ async function run(argv: string[]): Promise<number> {
         runtimes,
         policies,
         speed,
-        ...(values['max-in-flight'] ? { maxInFlight: parseWhole(values['max-in-flight'], '--max-in-flight') } : {}),
+        maxInFlight,
         ...(values.timeout ? { timeoutMs: parseDuration(values.timeout, '--timeout') } : {}),
         ...(values.baseline ? { baselineMs: parseDuration(values.baseline, '--baseline') } : {}),
         keepWarmWattsPerSandbox: watts,
