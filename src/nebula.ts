@@ -22,7 +22,15 @@ import {
   SPEC_FIELDS,
   type RuntimeOptionsByKind,
 } from './runtimes/registry.js';
-import type { CloseOptions, Prepared, Removal, RunContext, RunOutcome, Runtime } from './runtimes/runtime.js';
+import type {
+  CloseOptions,
+  Prepared,
+  Removal,
+  RunContext,
+  RunOutcome,
+  Runtime,
+  SandboxKeeper,
+} from './runtimes/runtime.js';
 import {
   INVOCATION_MODES,
   type ArtifactInfo,
@@ -388,6 +396,16 @@ export class Nebula extends EventEmitter<NebulaEvents> {
       if (options.waitForEnergy) await this.pending.settled([record]);
     }
     return record;
+  }
+
+  /**
+   * The control of a function's kept sandboxes on a runtime (prepared first if it is not yet), or
+   * undefined when that runtime offers none. Keep-alive policies steer sandboxes through it.
+   * @throws NebulaError as `prepare()` does.
+   */
+  async keeper(name: string, runtime: RuntimeKind): Promise<SandboxKeeper | undefined> {
+    await this.prepare([name], [runtime]);
+    return this.entry(name).ready[runtime]?.keeper;
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * The statistics of nebula-faas, in one place: quantiles, summaries with a distribution-free
- * interval for the median, Student t quantiles, seeded bootstrap ratios, the Mann-Whitney U
+ * interval for the median and for any quantile, Student t quantiles, seeded bootstrap ratios, the Mann-Whitney U
  * test, least-squares lines, differences of estimates and quantiles of mixtures. Used by energy
  * attribution, experiments, reports, the energy advisor and `nebula compare`. Published as
  * `nebula-faas/stats`.
@@ -95,6 +95,22 @@ export function medianInterval(n: number): { lo: number; hi: number; coverage: n
     best = { lo: j, hi: n - 1 - j, coverage };
   }
   return best;
+}
+
+/**
+ * A distribution-free 95% interval for the quantile `q` of the population a sorted sample came
+ * from: the order statistics at ranks `nq -/+ 1.96 sqrt(nq(1 - q))` (normal approximation of the
+ * binomial count below the quantile). `open` is true when the upper rank falls past the sample
+ * (too few values above the quantile to bound it): `hi` is then the largest value seen, a lower
+ * bound of the upper end.
+ */
+export function quantileInterval(sorted: number[], q: number): { lo: number; hi: number; open: boolean } {
+  const n = sorted.length;
+  if (n === 0) return { lo: Number.NaN, hi: Number.NaN, open: true };
+  const half = 1.96 * Math.sqrt(n * q * (1 - q));
+  const j = Math.floor(n * q - half);
+  const k = Math.ceil(n * q + half);
+  return { lo: sorted[Math.max(1, j) - 1]!, hi: sorted[Math.min(n, k) - 1]!, open: k > n };
 }
 
 /** Summarises finite values; an empty sample gives n = 0 and NaN elsewhere. */

@@ -7,6 +7,7 @@ import {
   medianRatio,
   mixtureQuantile,
   quantile,
+  quantileInterval,
   summarize,
   t95,
 } from '../src/stats.js';
@@ -187,5 +188,16 @@ describe('least-squares lines, differences and mixtures', () => {
       ),
     ).toBeGreaterThanOrEqual(100);
     expect(Number.isNaN(mixtureQuantile([], 0.5))).toBe(true);
+  });
+});
+
+describe('quantile intervals', () => {
+  it('takes the order statistics at nq -/+ 1.96 sqrt(nq(1-q)), and says when the sample cannot bound the upper end', () => {
+    const xs = Array.from({ length: 1000 }, (_, i) => i + 1);
+    // n = 1000, q = 0.9: nq = 900, 1.96 * sqrt(90) = 18.59: ranks floor(881.4) = 881 and ceil(918.6) = 919.
+    expect(quantileInterval(xs, 0.9)).toEqual({ lo: 881, hi: 919, open: false });
+    // q = 0.999: nq = 999, 1.96 * sqrt(0.999) = 1.959: ranks 997 and 1001 > n, so the upper end is open.
+    expect(quantileInterval(xs, 0.999)).toEqual({ lo: 997, hi: 1000, open: true });
+    expect(quantileInterval([], 0.5).open).toBe(true);
   });
 });

@@ -58,7 +58,7 @@ function defaultOut(): string {
 }
 
 /** `--inputs fib=30,prime=5000` (repeat a name for several inputs); a comma starts a new pair only before `name=`. */
-function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]> {
+export function inputsFromFlags(values: string[] | undefined): Record<string, unknown[]> {
   const out = new Map<string, unknown[]>();
   for (const pair of (values ?? []).flatMap((s) => s.split(/,(?=[a-z][a-z0-9_-]*=)/))) {
     const eq = pair.indexOf('=');
@@ -138,13 +138,22 @@ export type BenchValues = Parsed<typeof BENCH_FLAGS>['values'];
  * @throws UsageError `INVALID_ARGUMENT` for a runtime whose kind is one of bench's own flags.
  */
 export function benchOptions(): Options {
-  const flags: Options = { ...BENCH_FLAGS };
+  return withRuntimeFlags(BENCH_FLAGS, 'bench');
+}
+
+/**
+ * A command's own flags and `--<kind> NAME=VALUE` (repeatable) for each registered runtime whose
+ * descriptor has a flag (bench, load and replay take the user's functions the same way).
+ * @throws UsageError `INVALID_ARGUMENT` for a runtime whose kind is one of the command's own flags.
+ */
+export function withRuntimeFlags(own: Options, command: string): Options {
+  const flags: Options = { ...own };
   for (const d of runtimeDescriptors()) {
     if (!d.source.flag) continue;
     if (Object.hasOwn(flags, d.kind) || new Set<string>(['help']).has(d.kind))
       throw new UsageError(
         'INVALID_ARGUMENT',
-        `The runtime "${d.kind}" cannot have a flag: --${d.kind} is one of nebula bench's own.`,
+        `The runtime "${d.kind}" cannot have a flag: --${d.kind} is one of nebula ${command}'s own.`,
       );
     flags[d.kind] = { type: 'string', multiple: true };
   }

@@ -16,12 +16,14 @@ import { completionCommand } from './commands/completion.js';
 import { command as functions } from './commands/functions.js';
 import { command as gudeSim } from './commands/gude-sim.js';
 import { command as invoke } from './commands/invoke.js';
+import { command as load } from './commands/load.js';
+import { command as replay } from './commands/replay.js';
 import { command as report } from './commands/report.js';
 import { command as serve } from './commands/serve.js';
 import { loadPlugin, pluginArgs } from './plugins.js';
 
 /** Every command, in the order `nebula --help` lists them. */
-const COMMANDS: Command[] = [invoke, bench, report, compare, advise, functions, gudeSim, serve, clean];
+const COMMANDS: Command[] = [invoke, bench, load, replay, report, compare, advise, functions, gudeSim, serve, clean];
 COMMANDS.push(completionCommand(() => COMMANDS));
 
 function usage(): string {

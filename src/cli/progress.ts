@@ -4,7 +4,7 @@
  */
 import { fstatSync } from 'node:fs';
 import type { WriteStream } from 'node:tty';
-import type { ExperimentPhase, PhaseSize } from '../experiment/run/experiment.js';
+import type { PhaseSize } from '../experiment/run/experiment.js';
 
 const fmtSeconds = (s: number) =>
   s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
@@ -23,7 +23,7 @@ export class Progress {
   }
 
   /** A phase starts: `index` of `count` phases planned; a skipped one says why and has no progress. */
-  phase(name: ExperimentPhase, size: PhaseSize, index: number, count: number): void {
+  phase(name: string, size: PhaseSize, index: number, count: number): void {
     this.clear();
     this.phaseName = `${name} ${index}/${count}`;
     this.size = size;

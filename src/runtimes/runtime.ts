@@ -87,6 +87,22 @@ export interface RunOutcome {
   preinitialized?: boolean;
 }
 
+/**
+ * Control of one prepared function's kept sandboxes (those `mode: 'warm'` reuses), for keep-alive
+ * policies: once held, the runtime's own keep-alive timer leaves them alone, and these calls decide
+ * when they are made and removed. Offered by runtimes that keep sandboxes (`Prepared.keeper`).
+ */
+export interface SandboxKeeper {
+  /** From now on this function's idle sandboxes stay until `drop()` (the runtime's keep-alive no longer removes them). */
+  hold(): void;
+  /** Makes one sandbox now and keeps it idle; the next `warm` run takes it as `prewarmed`. Resolves once it is ready. */
+  prewarm(): Promise<void>;
+  /** Removes this function's idle sandboxes: none can be taken once it returns; resolves once they are gone. */
+  drop(): Promise<void>;
+  /** Idle sandboxes of this function kept now. */
+  idle(): number;
+}
+
 /** A function made ready for a runtime: everything that can be done once is done. */
 export interface Prepared {
   /** Deploy-time facts about the artifact (what `nebula.functions()` shows once prepared). */
@@ -95,6 +111,8 @@ export interface Prepared {
   run(input: string, ctx: RunContext): Promise<RunOutcome>;
   /** Drops what was prepared (warm instances, images built for it stay cached). */
   release(): Promise<void>;
+  /** Control of its kept sandboxes, where the runtime offers it. */
+  readonly keeper?: SandboxKeeper;
 }
 
 /** Something a runtime left on the machine (an image, a volume, a container, a cache) that a clean-up removed, or could not. */
@@ -180,6 +198,11 @@ interface KeepsWarm<O> {
   readonly option: keyof O & string;
   /** Its default. */
   readonly default: number;
+  /**
+   * True when its prepared functions offer a {@link SandboxKeeper} (`Prepared.keeper`): keep-alive
+   * policies can hold, pre-warm and remove their kept sandboxes.
+   */
+  readonly keeper?: boolean;
 }
 
 /** A way to run the built-in `fib` with input 1 directly on this thread, with no engine around it. */

@@ -15,6 +15,8 @@ describe('the nebula command', () => {
     const cmds = [
       'invoke',
       'bench',
+      'load',
+      'replay',
       'report',
       'compare',
       'advise',

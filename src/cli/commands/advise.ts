@@ -6,6 +6,9 @@ import { UsageError } from '../../errors.js';
 import { fmtAboveIdle, fmtInput, fmtMs, fmtWh } from '../../experiment/report/format.js';
 import { fmtBreakEven, fmtFigure, fmtS } from '../../experiment/report/sections-energy-analysis.js';
 import type { ExperimentResult } from '../../experiment/analysis/summary.js';
+import { readLoadOrReplay } from '../../experiment/load/folder.js';
+import { fmtJ } from '../../experiment/report/format.js';
+import type { ReplayResult } from '../../experiment/replay/run-replay.js';
 import { termText } from '../../experiment/report/escape.js';
 import { CliError, parse, parseDuration, type Command } from '../args.js';
 
@@ -13,6 +16,9 @@ import { CliError, parse, parseDuration, type Command } from '../args.js';
 const say = (text: string) => console.log(termText(text, true));
 
 const usage = `Usage: nebula advise <dir> --rate 2/s [--p99 50ms] [--function NAME] [--json]
+
+Given a replay's folder (nebula replay), ranks its keep-alive policies: least total energy (keep-warm
+plus invocations) first among those meeting --p99, then fewest cold starts; --rate is not needed.
 
 From the energy figures of a recorded experiment (nebula bench with a meter), says which runtime
 and mode spends the least energy per invocation at an arrival rate, and the keep-alive to use.
@@ -41,6 +47,9 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new CliError('nebula advise takes one experiment folder. (see --help).');
+  const replay = readLoadOrReplay(positionals[0]!);
+  if (replay?.format === 'nebula-replay/1')
+    return adviseReplay(replay, values.p99 ? parseDuration(values.p99, '--p99') : undefined, values.json === true);
   if (!values.rate) throw new CliError('nebula advise needs --rate, e.g. --rate 2/s. (see --help).');
   const rate = parseRate(values.rate);
   if (!(rate > 0) || !Number.isFinite(rate))
@@ -115,6 +124,36 @@ async function run(argv: string[]): Promise<number> {
     );
   }
   for (const n of a.notes) say(`note: ${n}`);
+  return 0;
+}
+
+/**
+ * A replay's policies ranked for the workload it replayed: least total energy (keep-warm plus
+ * invocations) first among those meeting the p99 target, then fewest cold starts.
+ */
+function adviseReplay(r: ReplayResult, p99: number | undefined, json: boolean): number {
+  const ranked = r.results
+    .map((p) => ({ ...p, meetsP99: p99 === undefined ? null : p.latencyMs.p99 <= p99 }))
+    .sort(
+      (a, b) =>
+        Number(b.meetsP99 !== false) - Number(a.meetsP99 !== false) ||
+        (a.totalJ ?? Number.POSITIVE_INFINITY) - (b.totalJ ?? Number.POSITIVE_INFINITY) ||
+        a.coldStarts - b.coldStarts,
+    );
+  const best = ranked.filter((p) => p.meetsP99 !== false).slice(0, 1);
+  if (json) {
+    console.log(JSON.stringify({ best, options: ranked }, null, 2));
+    return 0;
+  }
+  console.log(
+    `For the replayed trace (${r.trace.arrivals} invocations over ${(r.trace.spanMs / 60_000).toFixed(1)} min)${p99 !== undefined ? `, p99 at most ${fmtMs(p99)}` : ''}: least total energy first${ranked.some((p) => p.totalJ === null) ? ' (policies without a total, no meter or keep-warm power, last)' : ''}.\n`,
+  );
+  const line = (p: (typeof ranked)[number]) =>
+    `${p.policy} on ${p.runtime}: ${p.coldStarts} cold starts (${(p.coldShare * 100).toFixed(1)}%), p99 ${fmtMs(p.latencyMs.p99)}, keep-warm ${fmtJ(p.keepWarmJ)} + invocations ${fmtJ(p.invocationJ)} = ${fmtJ(p.totalJ)}${p.meetsP99 === false ? ' MISSES the target' : ''}`;
+  if (best[0]) console.log(`best: ${line(best[0])}`);
+  else console.log('No policy meets the p99 target.');
+  console.log('\nAll policies:');
+  for (const p of ranked) console.log(`  ${line(p)}`);
   return 0;
 }
 

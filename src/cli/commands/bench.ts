@@ -121,7 +121,7 @@ function keepWarmText(plan: BenchPlan): string {
 }
 
 /** Deploys the user's functions; an artifact for a runtime that cannot run here is dropped with a note when allowed. */
-async function deployOwn(
+export async function deployOwn(
   nebula: Nebula,
   specs: FunctionSpec[],
   skip: boolean,

@@ -116,3 +116,14 @@ function tick(value: number, units: Array<[number, string]>): string {
 export const tickMs = (ms: number): string => tick(ms, TIME_TICKS);
 /** Axis tick label of an energy in Wh at a power of ten. */
 export const tickWh = (wh: number): string => tick(wh, ENERGY_TICKS);
+
+/** Energy in J with an SI prefix (nJ, µJ, mJ, J), three significant digits. */
+export function fmtJ(j: number | null | undefined): string {
+  if (j === undefined || j === null || !Number.isFinite(j)) return '–';
+  const a = Math.abs(j);
+  if (a < 1e-9) return '≈ 0 J';
+  if (a < 1e-6) return `${sig(j * 1e9)} nJ`;
+  if (a < 1e-3) return `${sig(j * 1e6)} µJ`;
+  if (a < 1) return `${sig(j * 1e3)} mJ`;
+  return `${sig(j)} J`;
+}

@@ -7,7 +7,7 @@ import { banners } from './sections-run.js';
 import { estimateWarning } from './sections-energy.js';
 import type { ExperimentResult } from '../analysis/summary.js';
 
-const CSS = `
+export const REPORT_CSS = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1000px;padding:24px;color:#1d1d1f;background:#fafafa}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:0 0 6px}
 section{background:#fff;border:1px solid #e3e3e8;border-radius:10px;padding:14px 18px;margin:14px 0}
@@ -43,7 +43,7 @@ export function renderHtml(r: ExperimentResult): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>nebula-faas experiment ${esc(r.startedAt)}</title>
-<style>${CSS}</style></head><body>
+<style>${REPORT_CSS}</style></head><body>
 <h1>nebula-faas experiment${r.interrupted ? ' (interrupted)' : ''}</h1>
 <p class="hint">${esc(r.startedAt)} – ${esc(r.finishedAt)} · ${esc(String(r.machine.cpu ?? 'machine unknown'))} · ${r.cells.length} cells</p>
 ${top.join('\n')}

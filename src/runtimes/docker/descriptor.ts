@@ -102,7 +102,7 @@ export const dockerRuntime = defineRuntime<'docker', DockerSource, DockerRuntime
     prewarmed: 'a container created and attached ahead, started inside the invocation, used once',
     warm: 'a running container kept alive, its supervisor handed the next input',
   },
-  keepsWarm: { option: 'maxWarmContainers', default: DEFAULT_MAX_WARM_CONTAINERS },
+  keepsWarm: { option: 'maxWarmContainers', default: DEFAULT_MAX_WARM_CONTAINERS, keeper: true },
   phases: ['create', 'attach', 'start', 'ready', 'wait', 'collect'],
   execNote:
     'Docker execMs is engine-reported (State.StartedAt to State.FinishedAt): it includes starting the process inside the container, so it is not the compute time alone.',

@@ -4,13 +4,14 @@
  * once.ts (cold, prewarmed) or warm-run.ts (warm).
  */
 import type Docker from 'dockerode';
+import { nowMs } from '../../clock.js';
 import type { ArtifactInfo } from '../../types.js';
-import type { Prepared, RunContext, RunOutcome } from '../runtime.js';
+import type { Prepared, RunContext, RunOutcome, SandboxKeeper } from '../runtime.js';
 import type { CgroupPlan } from './cgroup.js';
 import { runOnce } from './once.js';
 import { PrewarmedPool } from './prewarmed-pool.js';
 import type { Reaper } from './reaper.js';
-import { runWarm, type WarmSide } from './warm-run.js';
+import { prewarm, runWarm, type WarmSide } from './warm-run.js';
 import type { WarmPool } from './warm-pool.js';
 
 /** What a prepared function shares with its runtime. */
@@ -25,6 +26,9 @@ export interface DockerParts {
   /** Each container's cgroup parent, for its CPU time and memory (set once the engine said which cgroups it uses). */
   cgroups: CgroupPlan | undefined;
 }
+
+/** How long a pre-warm may take to create and start its container, ms. */
+const PREWARM_DEADLINE_MS = 60_000;
 
 export class PreparedDocker implements Prepared {
   private readonly prewarmed: PrewarmedPool;
@@ -51,6 +55,14 @@ export class PreparedDocker implements Prepared {
       cgroups,
     };
   }
+
+  /** Its kept containers, for keep-alive policies: held, made ahead, removed, counted in the runtime's warm pool. */
+  readonly keeper: SandboxKeeper = {
+    hold: () => this.parts.warm.hold(this),
+    prewarm: () => prewarm(this.warm, nowMs() + PREWARM_DEADLINE_MS),
+    drop: async () => this.parts.warm.dropIdle(this),
+    idle: () => this.parts.warm.idleCount(this),
+  };
 
   run(input: string, ctx: RunContext): Promise<RunOutcome> {
     if (ctx.mode === 'warm') return runWarm(this.warm, input, ctx);

@@ -10,6 +10,10 @@ export class WarmPool {
   private readonly expiry = new Map<WarmContainer, NodeJS.Timeout>();
   private readonly owner = new Map<WarmContainer, object>();
   private readonly dropped = new WeakSet<object>();
+  /** Functions whose idle containers stay until removed by `dropIdle` (a keep-alive policy decides). */
+  private readonly held = new WeakSet<object>();
+  /** Containers made ahead and not used yet. */
+  private readonly ahead = new WeakSet<WarmContainer>();
   private closed = false;
 
   /**
@@ -61,6 +65,7 @@ export class WarmPool {
     const list = this.idle.get(fn) ?? [];
     list.push(wc);
     this.idle.set(fn, list);
+    if (this.held.has(fn)) return this.trim();
     const timer = setTimeout(() => {
       this.expiry.delete(wc);
       const l = this.idle.get(fn);
@@ -98,6 +103,42 @@ export class WarmPool {
     }
     this.idle.delete(fn);
     this.dropped.add(fn);
+  }
+
+  /** From now on the idle containers of `fn` stay until `dropIdle` (no keep-alive timer). */
+  hold(fn: object): void {
+    this.held.add(fn);
+    for (const wc of this.idle.get(fn) ?? []) {
+      clearTimeout(this.expiry.get(wc));
+      this.expiry.delete(wc);
+    }
+  }
+
+  /** Removes the idle containers of `fn` now; later ones are kept as before. */
+  dropIdle(fn: object): void {
+    for (const wc of this.idle.get(fn) ?? []) {
+      clearTimeout(this.expiry.get(wc));
+      this.expiry.delete(wc);
+      this.forget(wc);
+      this.discard(wc);
+    }
+    this.idle.delete(fn);
+  }
+
+  /** Idle containers of `fn`. */
+  idleCount(fn: object): number {
+    return this.idle.get(fn)?.length ?? 0;
+  }
+
+  /** Keeps a container made ahead idle for `fn`; `wasAhead` tells when it is first taken. */
+  giveAhead(wc: WarmContainer): void {
+    this.ahead.add(wc);
+    this.giveBack(wc);
+  }
+
+  /** True (once) when `wc` was made ahead and not used before. */
+  wasAhead(wc: WarmContainer): boolean {
+    return this.ahead.delete(wc);
   }
 
   /** Removes every idle container; busy ones are removed when given back. */

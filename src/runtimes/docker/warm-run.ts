@@ -47,7 +47,7 @@ export async function runWarm(side: WarmSide, input: string, ctx: RunContext): P
     pool.evict(wc);
     wc = pool.take(side.owner);
   }
-  const sandbox = wc ? 'reused' : 'fresh';
+  const sandbox = wc ? (pool.wasAhead(wc) ? 'prewarmed' : 'reused') : 'fresh';
   const phases: Partial<Record<Phase, number>> = {};
   let setupWaitMs = 0;
   if (!wc) {
@@ -77,6 +77,12 @@ export async function runWarm(side: WarmSide, input: string, ctx: RunContext): P
     return nowMs() - given;
   });
   return outcome;
+}
+
+/** Makes a container of the function ahead and keeps it idle (a keep-alive policy's pre-warm), by `deadlineAt`. */
+export async function prewarm(side: WarmSide, deadlineAt: number): Promise<void> {
+  const volume = await by(deadlineAt, 'preparing the warm-mode supervisor', () => side.supervisor());
+  side.pool.giveAhead(await spawn(side, volume, deadlineAt, {}));
 }
 
 /** Creates, attaches and starts a warm container, by `deadlineAt`; it joins the pool busy. */

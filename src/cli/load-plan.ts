@@ -1,0 +1,163 @@
+/**
+ * What `nebula load` will run, from its flags, checked in full before anything runs (a mistake is
+ * one line and exit 2): functions, inputs, runtimes, modes, rates, arrivals, bounds.
+ */
+import { BUILTIN_NAMES } from '../builtins.js';
+import { parseRate as advisorRate } from '../energy/advisor.js';
+import { UsageError } from '../errors.js';
+import { ARRIVAL_PROCESSES, type ArrivalProcess } from '../experiment/load/arrivals.js';
+import { resolveLoadSpec, type ResolvedLoadSpec } from '../experiment/load/spec.js';
+import { checkOutDir } from '../experiment/run-folder.js';
+import { runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
+import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
+import { CliError, parse, parseDuration, parseList, parseWhole, type Options, type Parsed } from './args.js';
+import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
+import { functionsFromFlags } from './functions-spec.js';
+
+/** The flags of `nebula load` besides the runtimes' own. */
+const LOAD_FLAGS = {
+  functions: { type: 'string' },
+  binary: { type: 'string', multiple: true },
+  inputs: { type: 'string', multiple: true },
+  runtimes: { type: 'string' },
+  modes: { type: 'string' },
+  rate: { type: 'string' },
+  rates: { type: 'string' },
+  arrivals: { type: 'string' },
+  duration: { type: 'string' },
+  'stop-p99': { type: 'string' },
+  'stop-errors': { type: 'string' },
+  'knee-p99': { type: 'string' },
+  'max-in-flight': { type: 'string' },
+  warmup: { type: 'string' },
+  timeout: { type: 'string' },
+  seed: { type: 'string' },
+  meter: { type: 'string' },
+  baseline: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
+/** The parsed flags of `nebula load`; each runtime's `--<kind>` values are read by kind. */
+type LoadValues = Parsed<typeof LOAD_FLAGS>['values'];
+
+/** The flags of `nebula load`: its own and each registered runtime's `--<kind> NAME=VALUE`. */
+export function loadOptions(): Options {
+  return withRuntimeFlags(LOAD_FLAGS, 'load');
+}
+
+/** Parses `nebula load`'s arguments against {@link loadOptions}. */
+export function parseLoad(argv: string[]): { values: LoadValues; positionals: string[] } {
+  const { values, positionals } = parse(argv, 'load', loadOptions());
+  return { values, positionals };
+}
+
+/** A load run ready to start. */
+export interface LoadPlan {
+  specs: FunctionSpec[];
+  spec: ResolvedLoadSpec;
+  meter: string;
+}
+
+/** A rate as the advisor reads it (`200/s`, `600/min`, `10/h`, `200`), above 0, in arrivals per second. */
+function parseRate(text: string, flag: string): number {
+  const v = advisorRate(text);
+  if (!(v > 0) || !Number.isFinite(v))
+    throw new CliError(`${flag} takes a rate above 0 such as 200/s, 200 or 600/min, got "${text}".`);
+  return v;
+}
+
+/** `50,100,200/s`: a unit on the last one applies to every one without its own. */
+function parseRates(text: string): number[] {
+  const items = parseList(text, '--rates');
+  const unit = /\/\s*[a-z]+$/i.exec(items[items.length - 1]!)?.[0] ?? '';
+  return items.map((i) => parseRate(/\//.test(i) ? i : `${i}${unit}`, '--rates'));
+}
+
+function share(text: string, flag: string): number {
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
+  const v = percent ? Number(percent[1]) / 100 : Number(text);
+  if (!/^\s*\d/.test(text) || !(v >= 0 && v <= 1))
+    throw new CliError(`${flag} takes a share from 0 to 1 or a percentage such as 5%, got "${text}".`);
+  return v;
+}
+
+/** A new folder under nebula-results/ named for the time. */
+function defaultOut(): string {
+  return `nebula-results/load-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+}
+
+/**
+ * Builds the plan from parsed flags.
+ * @throws UsageError (exit 2) naming the flag that is wrong, an unknown function, a used `--out`, too many arrivals.
+ */
+export function planLoad(values: LoadValues): LoadPlan {
+  const own = functionsFromFlags(values as Partial<Record<string, string[]>>);
+  const functions = values.functions
+    ? parseList(values.functions, '--functions')
+    : own.length
+      ? own.map((s) => s.name)
+      : ['fib'];
+  const known = new Set<string>([...BUILTIN_NAMES, ...own.map((s) => s.name)]);
+  for (const f of functions)
+    if (!known.has(f))
+      throw new UsageError(
+        'FUNCTION_NOT_FOUND',
+        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --binary or a runtime's own flag (see --help).`,
+      );
+  const inputs: Record<string, unknown> = {};
+  for (const [name, list] of Object.entries(inputsFromFlags(values.inputs))) {
+    if (!functions.includes(name))
+      throw new CliError(
+        `--inputs names "${name}", which is not among the functions loaded (${functions.join(', ')}).`,
+      );
+    if (list.length > 1)
+      throw new CliError(`--inputs gives "${name}" more than one input; a load run takes one per function.`);
+    inputs[name] = list[0];
+  }
+  if (values.rate && values.rates) throw new CliError('Give --rate or --rates, not both.');
+  const rates = values.rates ? parseRates(values.rates) : values.rate ? [parseRate(values.rate, '--rate')] : undefined;
+  const arrivals = values.arrivals ?? 'constant';
+  if (!ARRIVAL_PROCESSES.includes(arrivals as ArrivalProcess))
+    throw new CliError(`--arrivals is ${ARRIVAL_PROCESSES.join(' or ')}, got "${arrivals}".`);
+  const runtimes = values.runtimes ? parseList<RuntimeKind>(values.runtimes, '--runtimes', runtimeKinds()) : undefined;
+  const durationMs = values.duration ? parseDuration(values.duration, '--duration') : undefined;
+  if (durationMs === 0) throw new CliError('--duration must be above 0.');
+  const spec = resolveLoadSpec({
+    functions,
+    inputs,
+    ...(runtimes ? { runtimes } : {}),
+    ...(values.modes ? { modes: parseList<InvocationMode>(values.modes, '--modes', INVOCATION_MODES) } : {}),
+    ...(rates ? { rates } : {}),
+    arrivals: arrivals as ArrivalProcess,
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    ...(values['stop-p99'] ? { stopP99Ms: positiveMs(values['stop-p99'], '--stop-p99') } : {}),
+    ...(values['stop-errors'] ? { stopErrorRate: share(values['stop-errors'], '--stop-errors') } : {}),
+    ...(values['knee-p99'] ? { kneeP99Ms: positiveMs(values['knee-p99'], '--knee-p99') } : {}),
+    ...(values['max-in-flight'] ? { maxInFlight: parseWhole(values['max-in-flight'], '--max-in-flight') } : {}),
+    ...(values.warmup !== undefined ? { warmup: parseWhole(values.warmup, '--warmup', 0) } : {}),
+    ...(values.timeout ? { timeoutMs: positiveMs(values.timeout, '--timeout') } : {}),
+    ...(values.seed !== undefined ? { seed: parseWhole(values.seed, '--seed', 0) } : {}),
+    ...(values.baseline ? { baselineMs: parseDuration(values.baseline, '--baseline') } : {}),
+    // A runtime nobody asked for by name is skipped with a note when it cannot run here.
+    skipUnavailable: !runtimes,
+    outDir: values.out ?? defaultOut(),
+  });
+  checkOutDir(spec.outDir);
+  const specs = own.map(
+    (s) =>
+      Object.fromEntries(
+        Object.entries(s).filter(
+          ([k]) => !(runtimeKinds() as readonly string[]).includes(k) || spec.runtimes.includes(k as RuntimeKind),
+        ),
+      ) as FunctionSpec,
+  );
+  return { specs, spec, meter: values.meter ?? 'estimate' };
+}
+
+function positiveMs(text: string, flag: string): number {
+  const ms = parseDuration(text, flag);
+  if (!(ms > 0)) throw new CliError(`${flag} must be above 0, got "${text}".`);
+  return ms;
+}

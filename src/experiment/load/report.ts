@@ -1,0 +1,325 @@
+/**
+ * The reports of a load or replay folder: report.md, report.html (tables, and charts of latency
+ * and energy per invocation against offered load, or kept sandboxes over trace time) and a CSV of
+ * the per-rate or per-policy rows.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fmtMs, fmtW } from '../report/format.js';
+import { REPORT_CSS } from '../report/html.js';
+import { fmtJ } from '../report/format.js';
+import { colorOf, esc, htmlTable, mdTable, runtimeLabel } from '../report/kit.js';
+import { lineChart, type LineSeries } from '../report/line-chart.js';
+import type { ReplayResult } from '../replay/run-replay.js';
+import type { LoadResult } from './run-load.js';
+
+const rate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');
+const csvCell = (v: string | number | boolean | null | undefined) => {
+  const t = v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : String(v);
+  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+};
+const csv = (head: string[], rows: Array<Array<string | number | boolean | null | undefined>>) =>
+  [head, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+
+interface Rendered {
+  markdown: string;
+  html: string;
+  csv: string;
+}
+
+function page(title: string, intro: string[], sections: Array<{ title: string; html: string }>): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${REPORT_CSS}</style></head><body><h1>${esc(title)}</h1>${intro.map((p) => `<p class="hint">${esc(p)}</p>`).join('')}${sections.map((s) => `<section><h2>${esc(s.title)}</h2>${s.html}</section>`).join('')}</body></html>\n`;
+}
+
+/** The reports of a load run. */
+function renderLoad(r: LoadResult): Rendered {
+  const head = [
+    'function',
+    'runtime',
+    'mode',
+    'offered',
+    'achieved',
+    'p50',
+    'p90',
+    'p99 [95%]',
+    'p99.9',
+    'max',
+    'errors',
+    'cold',
+    'in flight',
+    'cpu/inv',
+    'energy/inv',
+    'power',
+    'lag p99',
+  ];
+  const rows = r.results.map((s) => [
+    s.function,
+    runtimeLabel(s.runtime),
+    s.mode,
+    rate(s.offeredPerS),
+    rate(s.achievedPerS),
+    fmtMs(s.latencyMs.p50.value),
+    fmtMs(s.latencyMs.p90.value),
+    `${fmtMs(s.latencyMs.p99.value)} [${fmtMs(s.latencyMs.p99.ci95[0])}, ${s.latencyMs.p99.open ? '≥' : ''}${fmtMs(s.latencyMs.p99.ci95[1])}]`,
+    fmtMs(s.latencyMs.p999.value),
+    fmtMs(s.latencyMs.max),
+    Object.entries(s.errors)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ') || '0',
+    Number.isFinite(s.coldShare) ? `${(s.coldShare * 100).toFixed(0)}%` : '–',
+    s.inFlight.mean.toFixed(1),
+    s.cpuMsPerInvocation === null ? '–' : fmtMs(s.cpuMsPerInvocation),
+    fmtJ(s.energyJPerInvocation?.aboveIdle),
+    s.powerW ? fmtW(s.powerW.mean) : '–',
+    `${fmtMs(s.lagMs.p99)}${s.generatorBehind ? ' behind' : ''}`,
+  ]);
+  const kneeHead = ['function', 'runtime', 'mode', 'knee', 'sweep'];
+  const kneeRows = r.series.map((s) => [
+    s.function,
+    runtimeLabel(s.runtime),
+    s.mode,
+    s.knee === null ? 'none of the rates' : rate(s.knee),
+    s.stopped ? `stopped at ${rate(s.stopped.ratePerS)}: ${s.stopped.reason}` : 'every rate run',
+  ]);
+  const series = (y: (s: LoadResult['results'][number]) => number | undefined): LineSeries[] =>
+    r.series.map((s) => ({
+      label: `${s.function} ${runtimeLabel(s.runtime)} ${s.mode}`,
+      color: colorOf(s.runtime, s.mode),
+      points: r.results
+        .filter((x) => x.function === s.function && x.runtime === s.runtime && x.mode === s.mode)
+        .map((x) => ({ x: x.offeredPerS, y: y(x) ?? Number.NaN })),
+    }));
+  const intro = [
+    `${r.spec.arrivals} arrivals, ${r.spec.durationMs / 1000} s a step, at most ${r.spec.maxInFlight} in flight; latency from each invocation's intended send time, queue time included.${r.interrupted ? ' INTERRUPTED: partial results.' : ''}`,
+    `Knee: the highest offered rate with p99 <= ${r.spec.kneeP99Ms} ms. Generator lag p99 at most ${fmtMs(r.generator.lagP99Ms)}${r.generator.behind ? ' (it fell behind its schedule in some step)' : ''}.`,
+  ];
+  const latencyChart = lineChart(
+    'p99 latency against offered load',
+    series((s) => s.latencyMs.p99.value),
+    (v) => `${v.toFixed(0)}/s`,
+    fmtMs,
+  );
+  const energyChart = lineChart(
+    'Energy per invocation (share above idle) against offered load',
+    series((s) => s.energyJPerInvocation?.aboveIdle),
+    (v) => `${v.toFixed(0)}/s`,
+    fmtJ,
+  );
+  const html = page('nebula load', intro, [
+    { title: 'Per rate', html: htmlTable(head, rows, 3) },
+    { title: 'Knee per series', html: htmlTable(kneeHead, kneeRows) },
+    { title: 'Latency against offered load', html: latencyChart || '<p class="hint">No latency to chart.</p>' },
+    {
+      title: 'Energy per invocation against offered load',
+      html: energyChart || '<p class="hint">No energy shares (no meter, or no CPU figures).</p>',
+    },
+    ...(r.notes.length
+      ? [{ title: 'Notes', html: `<ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` }]
+      : []),
+  ]);
+  const markdown = [
+    '# nebula load',
+    '',
+    ...intro.flatMap((p) => [p, '']),
+    '## Per rate',
+    '',
+    mdTable(head, rows),
+    '',
+    '## Knee per series',
+    '',
+    mdTable(kneeHead, kneeRows),
+    '',
+    'Charts of latency and energy per invocation against offered load: report.html.',
+    ...(r.notes.length ? ['', '## Notes', '', ...r.notes.map((n) => `- ${n}`)] : []),
+    '',
+  ].join('\n');
+  const csvText = csv(
+    [
+      'function',
+      'input',
+      'runtime',
+      'mode',
+      'arrivals',
+      'offered_per_s',
+      'achieved_per_s',
+      'scheduled',
+      'ok',
+      'failed',
+      'p50_ms',
+      'p90_ms',
+      'p99_ms',
+      'p99_lo_ms',
+      'p99_hi_ms',
+      'p999_ms',
+      'max_ms',
+      'cold_share',
+      'in_flight_mean',
+      'in_flight_peak',
+      'cpu_ms_per_invocation',
+      'energy_j_per_invocation',
+      'power_w',
+      'lag_p99_ms',
+      'generator_behind',
+    ],
+    r.results.map((s) => [
+      s.function,
+      JSON.stringify(s.input),
+      s.runtime,
+      s.mode,
+      s.arrivals,
+      s.offeredPerS,
+      s.achievedPerS,
+      s.scheduled,
+      s.ok,
+      s.failed,
+      s.latencyMs.p50.value,
+      s.latencyMs.p90.value,
+      s.latencyMs.p99.value,
+      s.latencyMs.p99.ci95[0],
+      s.latencyMs.p99.ci95[1],
+      s.latencyMs.p999.value,
+      s.latencyMs.max,
+      s.coldShare,
+      s.inFlight.mean,
+      s.inFlight.peak,
+      s.cpuMsPerInvocation,
+      s.energyJPerInvocation?.aboveIdle,
+      s.powerW?.mean,
+      s.lagMs.p99,
+      s.generatorBehind,
+    ]),
+  );
+  return { markdown, html, csv: csvText };
+}
+
+/** The reports of a replay. */
+function renderReplay(r: ReplayResult): Rendered {
+  const head = [
+    'runtime',
+    'policy',
+    'invocations',
+    'cold starts',
+    'p50',
+    'p99',
+    'max',
+    'kept (peak)',
+    'kept sandbox-h',
+    'keep-warm',
+    'invocations',
+    'total',
+  ];
+  const rows = r.results.map((p) => [
+    runtimeLabel(p.runtime),
+    p.policy,
+    String(p.invocations),
+    `${p.coldStarts} (${(p.coldShare * 100).toFixed(1)}%)`,
+    fmtMs(p.latencyMs.p50),
+    fmtMs(p.latencyMs.p99),
+    fmtMs(p.latencyMs.max),
+    String(p.keptPeak),
+    (p.keptSandboxS / 3600).toFixed(2),
+    fmtJ(p.keepWarmJ),
+    fmtJ(p.invocationJ),
+    fmtJ(p.totalJ),
+  ]);
+  const palette = ['#888888', '#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
+  const keptChart = lineChart(
+    'Idle sandboxes kept over trace time',
+    r.results.map((p, i) => ({
+      label: `${p.policy} (${runtimeLabel(p.runtime)})`,
+      color: palette[i % palette.length]!,
+      points: p.kept.map((k) => ({ x: k.atMs / 60_000, y: k.kept })),
+    })),
+    (v) => `${v.toFixed(0)} min`,
+    (v) => v.toFixed(0),
+    false,
+  );
+  const fnHead = ['function', 'runs', ...r.results.map((p) => `${p.policy} (${p.runtime})`)];
+  const fnRows = r.trace.functions.map((f, i) => [
+    `f${i + 1}`,
+    r.mapping[f]?.function ?? '–',
+    ...r.results.map((p) => `${p.perFunction[f]?.coldStarts ?? 0} / ${p.perFunction[f]?.invocations ?? 0}`),
+  ]);
+  const intro = [
+    `${r.trace.arrivals} invocations of ${r.trace.functions.length} trace functions (${r.trace.format}) over ${(r.trace.spanMs / 60_000).toFixed(1)} min of trace, replayed at ${r.speed}x.${r.interrupted ? ' INTERRUPTED: partial results.' : ''}`,
+    "Keep-warm energy: power per kept sandbox x kept sandbox time, over the trace time; invocation energy: the sum of the invocations' shares of the power above idle.",
+  ];
+  const html = page('nebula replay', intro, [
+    { title: 'Policies side by side', html: htmlTable(head, rows, 2) },
+    { title: 'Cold starts per trace function (cold / invocations)', html: htmlTable(fnHead, fnRows, 2) },
+    { title: 'Sandboxes kept over time', html: keptChart || '<p class="hint">No sandbox was kept.</p>' },
+    ...(r.notes.length
+      ? [{ title: 'Notes', html: `<ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` }]
+      : []),
+  ]);
+  const markdown = [
+    '# nebula replay',
+    '',
+    ...intro.flatMap((p) => [p, '']),
+    '## Policies side by side',
+    '',
+    mdTable(head, rows),
+    '',
+    '## Cold starts per trace function (cold / invocations)',
+    '',
+    mdTable(fnHead, fnRows),
+    '',
+    'The chart of sandboxes kept over time: report.html.',
+    ...(r.notes.length ? ['', '## Notes', '', ...r.notes.map((n) => `- ${n}`)] : []),
+    '',
+  ].join('\n');
+  const csvText = csv(
+    [
+      'runtime',
+      'policy',
+      'invocations',
+      'ok',
+      'cold_starts',
+      'cold_share',
+      'p50_ms',
+      'p90_ms',
+      'p99_ms',
+      'max_ms',
+      'kept_peak',
+      'kept_sandbox_s',
+      'watts_per_sandbox',
+      'keep_warm_j',
+      'invocation_j',
+      'total_j',
+    ],
+    r.results.map((p) => [
+      p.runtime,
+      p.policy,
+      p.invocations,
+      p.ok,
+      p.coldStarts,
+      p.coldShare,
+      p.latencyMs.p50,
+      p.latencyMs.p90,
+      p.latencyMs.p99,
+      p.latencyMs.max,
+      p.keptPeak,
+      p.keptSandboxS,
+      p.wattsPerSandbox,
+      p.keepWarmJ,
+      p.invocationJ,
+      p.totalJ,
+    ]),
+  );
+  return { markdown, html, csv: csvText };
+}
+
+/** Writes report.md, report.html and the CSV (`steps.csv` for a load run, `policies.csv` for a replay) into `dir`. */
+export function writeLoadReports(dir: string, r: LoadResult | ReplayResult): Record<string, string> {
+  const rendered = r.format === 'nebula-load/1' ? renderLoad(r) : renderReplay(r);
+  const csvName = r.format === 'nebula-load/1' ? 'steps.csv' : 'policies.csv';
+  const files: Record<string, string> = {
+    'report.md': join(dir, 'report.md'),
+    'report.html': join(dir, 'report.html'),
+    [csvName]: join(dir, csvName),
+  };
+  writeFileSync(join(dir, 'report.md'), rendered.markdown);
+  writeFileSync(join(dir, 'report.html'), rendered.html);
+  writeFileSync(join(dir, csvName), rendered.csv);
+  return files;
+}

@@ -1,0 +1,84 @@
+/** `nebula replay` as a user runs it: bad traces and mappings refused before anything runs, a short replay, its reports and advice. */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/paths.js';
+import { nebula, pool } from './run-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nebula-replay-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const trace = join(packageRoot(), 'examples', 'traces', 'synthetic-azure.csv');
+
+describe('nebula replay', () => {
+  it('refuses bad traces, mappings and policies with one line and exit 2, creating nothing', async () => {
+    const file = (name: string, text: string) => {
+      const p = join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    };
+    const duration = file('duration.csv', 'HashOwner,HashApp,HashFunction,Average,Count,Minimum,Maximum\n');
+    const negative = file('negative.csv', 'time,function\n-3,a\n');
+    const out = join(dir, 'never');
+    const cases: Array<[string[], RegExp]> = [
+      [[duration], /duration or memory file/],
+      [[negative], /negative\.csv:2: time "-3" is not a number of seconds/],
+      [[join(dir, 'missing.csv')], /Cannot read the trace/],
+      [[trace, '--map', 'f9=fib'], /the trace has no function "f9"/],
+      [[trace, '--map', 'f1=nosuch'], /No function named "nosuch"/],
+      [[trace, '--policies', 'lru'], /use none, fixed:DURATION/],
+      [[trace, '--window', '10:00-09:00'], /--window must end after it starts/],
+      [[trace, '--speed', 'fast'], /--speed takes a number above 0/],
+      [
+        [trace, '--runtimes', 'wasm', '--policies', 'fixed:10m', '--meter', 'none'],
+        /offers no control of its kept sandboxes/,
+      ],
+    ];
+    const runs = await pool(cases, 4, ([args]) => nebula('replay', ...args, '--out', out));
+    runs.forEach((r, i) => {
+      expect(r.code, `${cases[i]![0].join(' ')}: ${r.err}`).toBe(2);
+      expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
+      expect(r.err).toMatch(cases[i]![1]);
+    });
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('replays a window under none on wasm, writes its reports, and advise ranks its policies', async () => {
+    const out = join(dir, 'run');
+    const r = await nebula(
+      'replay',
+      trace,
+      '--window',
+      '0m-10m',
+      '--speed',
+      '600',
+      '--runtimes',
+      'wasm',
+      '--policies',
+      'none',
+      '--meter',
+      'none',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code, r.err).toBe(0);
+    const { result, files } = JSON.parse(r.out) as {
+      files: Record<string, string>;
+      result: {
+        trace: { arrivals: number };
+        results: Array<{ policy: string; invocations: number; coldStarts: number }>;
+      };
+    };
+    expect(result.results).toHaveLength(1);
+    expect(result.results[0]).toMatchObject({
+      policy: 'none',
+      invocations: result.trace.arrivals,
+      coldStarts: result.trace.arrivals,
+    });
+    expect(readFileSync(files['policies.csv']!, 'utf8')).toMatch(/^runtime,policy,invocations/);
+    const advice = await nebula('advise', out);
+    expect(advice.code, advice.err).toBe(0);
+    expect(advice.out).toMatch(/^best: none on wasm: \d+ cold starts/m);
+  });
+});

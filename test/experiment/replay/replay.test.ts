@@ -1,0 +1,156 @@
+/**
+ * Replay of the shipped synthetic trace under keep-alive policies, on a runtime whose kept
+ * sandboxes are counted exactly: its runs return at once, and its keeper holds, makes and removes
+ * sandboxes as the policy says. The cold starts the records report must equal those computed from
+ * the arrivals alone.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  defineRuntime,
+  Nebula,
+  nowMs,
+  registerRuntime,
+  type FunctionSpec,
+  type Prepared,
+  type RunContext,
+  type RunOutcome,
+  type Runtime,
+  type RuntimeKind,
+} from '../../../src/index.js';
+import { packageRoot } from '../../../src/paths.js';
+import { parseTrace } from '../../../src/experiment/replay/trace.js';
+import { runReplay } from '../../../src/experiment/replay/run-replay.js';
+import type { SandboxKeeper } from '../../../src/runtimes/runtime.js';
+
+/** Sandboxes as a pool per function: a warm run takes an idle one (or makes one, a cold start) and gives it back. */
+class KeepingRuntime implements Runtime {
+  readonly kind = 'kept';
+  constructor(readonly options: { max?: number } = {}) {}
+  async prepare(): Promise<Prepared> {
+    let idle = 0;
+    let ahead = 0;
+    let held = false;
+    const keeper: SandboxKeeper = {
+      hold: () => void (held = true),
+      prewarm: async () => {
+        idle++;
+        ahead++;
+      },
+      drop: async () => void (idle = ahead = 0),
+      idle: () => idle,
+    };
+    return {
+      info: {},
+      keeper,
+      release: async () => undefined,
+      run: async (_input: string, ctx: RunContext): Promise<RunOutcome> => {
+        const at = Math.max(nowMs(), ctx.requestAt);
+        let sandbox: RunOutcome['sandbox'] = 'fresh';
+        if (ctx.mode === 'warm' && idle > 0) {
+          idle--;
+          sandbox = ahead > 0 ? 'prewarmed' : 'reused';
+          ahead = Math.max(0, ahead - 1);
+        }
+        if (ctx.mode === 'warm' && held) idle++;
+        return {
+          exitCode: 0,
+          stdout: '1',
+          stderr: '',
+          functionStartAt: at,
+          functionEndAt: at,
+          phases: {},
+          compiled: false,
+          sandbox,
+        };
+      },
+    };
+  }
+  async close(): Promise<void> {}
+}
+
+// Registered as a runtime of its own, whose descriptor says its sandboxes can be steered.
+registerRuntime(
+  defineRuntime({
+    kind: 'kept',
+    label: 'Kept',
+    color: '#336699',
+    summary: 'runs return at once; its keeper counts sandboxes exactly',
+    source: {
+      schema: { type: 'string' },
+      validate: (source: unknown) => String(source),
+      describe: () => ({}),
+    },
+    modes: { cold: 'a new sandbox', prewarmed: 'a sandbox made ahead', warm: 'a kept sandbox' },
+    keepsWarm: { option: 'max', default: 1, keeper: true },
+    phases: ['run'],
+    create: (options?: { max?: number }) => new KeepingRuntime(options),
+  }),
+);
+const KEPT = 'kept' as RuntimeKind;
+
+const MIN = 60_000;
+const trace = parseTrace(
+  readFileSync(join(packageRoot(), 'examples', 'traces', 'synthetic-azure.csv'), 'utf8'),
+  'synthetic-azure.csv',
+  { fromMs: 0, toMs: 180 * MIN },
+);
+
+/** Cold starts under a fixed keep-alive of `keepMs`, from the arrivals alone: a function's first arrival, and each one more than `keepMs` after the one before. */
+function coldFromArrivals(keepMs: number): Record<string, number> {
+  const last = new Map<string, number>();
+  const cold: Record<string, number> = {};
+  for (const a of trace.arrivals) {
+    const prev = last.get(a.function);
+    if (prev === undefined || a.atMs - prev > keepMs) cold[a.function] = (cold[a.function] ?? 0) + 1;
+    last.set(a.function, a.atMs);
+  }
+  return cold;
+}
+
+let nebula: Nebula | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await nebula?.close();
+  nebula = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+describe('trace replay under keep-alive policies', () => {
+  it('the fixed policy has exactly the cold starts the arrivals imply; none makes every invocation cold', async () => {
+    // The decision counts from the invocation's end, a fraction of a second of trace time after
+    // its arrival: no gap of this window may lie that close to the keep-alive.
+    const gaps: number[] = [];
+    const last = new Map<string, number>();
+    for (const a of trace.arrivals) {
+      if (last.has(a.function)) gaps.push(a.atMs - last.get(a.function)!);
+      last.set(a.function, a.atMs);
+    }
+    expect(gaps.filter((g) => g > 10 * MIN - 1000 && g < 10 * MIN + 60_000)).toEqual([]);
+
+    nebula = new Nebula({ meter: null, builtins: false });
+    dir = mkdtempSync(join(tmpdir(), 'nebula-replay-'));
+    const probe = { name: 'probe', kept: 'probe' } as FunctionSpec;
+    const result = await runReplay(nebula, {
+      trace,
+      mapping: Object.fromEntries(trace.functions.map((f) => [f, { spec: probe, input: 10 }])),
+      runtimes: [KEPT],
+      policies: ['none', 'fixed:10m'],
+      speed: 1800,
+      maxInFlight: 1,
+      baselineMs: 0,
+      outDir: join(dir, 'run'),
+    });
+    const [none, fixed] = result.results;
+    expect(none!.invocations).toBe(trace.arrivals.length);
+    expect(none!.coldStarts).toBe(trace.arrivals.length);
+    const expected = coldFromArrivals(10 * MIN);
+    expect(Object.fromEntries(Object.entries(fixed!.perFunction).map(([f, c]) => [f, c.coldStarts]))).toEqual(expected);
+    expect(fixed!.coldStarts).toBe(Object.values(expected).reduce((a, b) => a + b, 0));
+    expect(fixed!.coldStarts).toBeLessThan(trace.arrivals.length / 2);
+    expect(fixed!.keptPeak).toBeGreaterThan(0);
+  });
+});
