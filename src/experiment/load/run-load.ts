@@ -84,7 +84,7 @@ export interface LoadOptions {
  * @example
  * ```ts
  * import { runLoad } from 'nebula-faas/experiment';
- * const result = await runLoad(nebula, { functions: ['fib'], inputs: { fib: 20 }, runtimes: ['wasm'], rates: [100, 200, 400], durationMs: 10_000, outDir: 'load' });
+ * const result = await runLoad(nebula, { functions: ['fib'], inputs: { fib: 20 }, rates: [100, 200, 400], durationMs: 10_000, outDir: 'load' });
  * for (const s of result.results) console.log(s.ratePerS, s.achievedPerS, s.latencyMs.p99.value);
  * ```
  * @throws UsageError `INVALID_CONFIG` (a field of the spec), `FUNCTION_NOT_FOUND`.
