@@ -1,8 +1,6 @@
 /** What `nebula replay` prints when it ends: the policies side by side, per runtime, and the files written. */
-import { fmtMs } from '../experiment/report/format.js';
-import { runtimeLabel } from '../experiment/report/kit.js';
+import { policyCells } from '../experiment/load/report.js';
 import type { ReplayResult } from '../experiment/replay/run-replay.js';
-import { fmtJ } from '../experiment/report/format.js';
 import { textTable } from './table.js';
 
 /** How output names the i-th trace function (0-based): f1, f2, ... */
@@ -31,20 +29,7 @@ export function replaySummary(r: ReplayResult, files: Record<string, string>): s
         'invocations energy',
         'total',
       ],
-      r.results.map((p) => [
-        runtimeLabel(p.runtime),
-        p.policy,
-        String(p.invocations),
-        `${p.coldStarts} (${(p.coldShare * 100).toFixed(1)}%)`,
-        fmtMs(p.latencyMs.p50),
-        fmtMs(p.latencyMs.p99),
-        fmtMs(p.latencyMs.max),
-        String(p.keptPeak),
-        (p.keptSandboxS / 3600).toFixed(2),
-        fmtJ(p.keepWarmJ),
-        fmtJ(p.invocationJ),
-        fmtJ(p.totalJ),
-      ]),
+      r.results.map(policyCells),
       'llrrrrrrrrrr',
     ),
   );

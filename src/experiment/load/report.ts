@@ -192,6 +192,24 @@ function renderLoad(r: LoadResult): Rendered {
   return { markdown, html, csv: csvText };
 }
 
+/** One policy's row of the replay table, as the terminal summary and the reports show it. */
+export function policyCells(p: ReplayResult['results'][number]): string[] {
+  return [
+    runtimeLabel(p.runtime),
+    p.policy,
+    String(p.invocations),
+    `${p.coldStarts} (${(p.coldShare * 100).toFixed(1)}%)`,
+    fmtMs(p.latencyMs.p50),
+    fmtMs(p.latencyMs.p99),
+    fmtMs(p.latencyMs.max),
+    String(p.keptPeak),
+    (p.keptSandboxS / 3600).toFixed(2),
+    fmtJ(p.keepWarmJ),
+    fmtJ(p.invocationJ),
+    fmtJ(p.totalJ),
+  ];
+}
+
 /** The reports of a replay. */
 function renderReplay(r: ReplayResult): Rendered {
   const head = [
@@ -208,20 +226,7 @@ function renderReplay(r: ReplayResult): Rendered {
     'invocations',
     'total',
   ];
-  const rows = r.results.map((p) => [
-    runtimeLabel(p.runtime),
-    p.policy,
-    String(p.invocations),
-    `${p.coldStarts} (${(p.coldShare * 100).toFixed(1)}%)`,
-    fmtMs(p.latencyMs.p50),
-    fmtMs(p.latencyMs.p99),
-    fmtMs(p.latencyMs.max),
-    String(p.keptPeak),
-    (p.keptSandboxS / 3600).toFixed(2),
-    fmtJ(p.keepWarmJ),
-    fmtJ(p.invocationJ),
-    fmtJ(p.totalJ),
-  ]);
+  const rows = r.results.map(policyCells);
   const palette = ['#888888', '#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
   const keptChart = lineChart(
     'Idle sandboxes kept over trace time',
