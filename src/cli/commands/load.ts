@@ -10,6 +10,7 @@ import { runtimeKinds } from '../../runtimes/registry.js';
 import { INVOCATION_MODES } from '../../types.js';
 import { CliError, type Command } from '../args.js';
 import { onInterrupt } from '../interrupt.js';
+import { loadConfigSchema } from '../config-schema.js';
 import { loadOptions, parseLoad, planLoad } from '../load-plan.js';
 import { loadSummary } from '../load-summary.js';
 import { Progress } from '../progress.js';
@@ -23,6 +24,10 @@ engine is doing, and measures each one's latency from its intended send time, qu
 included. Per rate: achieved rate, latency percentiles with intervals, errors, cold starts,
 sandboxes in use, CPU and energy per invocation, power; the knee of each runtime. Writes
 run.json, records.jsonl and summary.json into a new folder.
+
+Config:
+  --config FILE          a JSON file of the settings below (functions, rates, bounds, ...; flags override it)
+  --config-schema        print the JSON Schema of that file and exit
 
 Functions:
   --functions a,b        which to load (default fib, or the ones you add)
@@ -61,6 +66,10 @@ async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length)
     throw new CliError(`nebula load takes no positional arguments (got "${positionals[0]}"); see --help.`);
+  if (values['config-schema']) {
+    console.log(JSON.stringify(loadConfigSchema(), null, 2));
+    return 0;
+  }
   const plan = planLoad(values);
   const json = values.json === true;
   const s = plan.spec;
@@ -73,11 +82,17 @@ async function run(argv: string[]): Promise<number> {
       `  rates: ${s.rates.map((r) => `${r}/s`).join(', ')}, ${s.arrivals} arrivals, ${s.durationMs} ms a step: up to ${series * s.rates.length} steps`,
       `  stop a sweep at p99 > ${s.stopP99Ms} ms or > ${(s.stopErrorRate * 100).toFixed(1)}% failed; knee at p99 <= ${s.kneeP99Ms} ms`,
       `  meter: ${plan.meter}; out: ${s.outDir}`,
+      ...plan.warnings.map((w) => `  warning: ${w}`),
     ].join('\n');
-    console.log(json ? JSON.stringify({ spec: s, meter: plan.meter, functions: plan.specs }, null, 2) : text);
+    console.log(
+      json
+        ? JSON.stringify({ spec: s, meter: plan.meter, functions: plan.specs, warnings: plan.warnings }, null, 2)
+        : text,
+    );
     return 0;
   }
   const progress = new Progress();
+  for (const w of plan.warnings) progress.line(termText(`warning: ${w}`, true));
   const nebula = new Nebula({ meter: meterFromUrl(plan.meter) });
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
