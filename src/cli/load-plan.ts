@@ -16,6 +16,7 @@ import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
 import { loadConfigFile } from './config-file.js';
 import { loadConfigSchema } from './config-schema.js';
 import { functionsFromFlags } from './functions-spec.js';
+import { checkOutputFiles, type OutputFile } from './output-file.js';
 
 /** The flags of `nebula load` besides the runtimes' own. */
 const LOAD_FLAGS = {
@@ -40,6 +41,8 @@ const LOAD_FLAGS = {
   meter: { type: 'string' },
   baseline: { type: 'string' },
   out: { type: 'string' },
+  'export-csv': { type: 'string' },
+  force: { type: 'boolean' },
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
 } as const;
@@ -65,6 +68,10 @@ export interface LoadPlan {
   meter: string;
   /** What the flags or the file ask for that probably is not meant (printed, never fatal). */
   warnings: string[];
+  /** `--export-csv`: where the CSV of the steps is also written, checked before anything runs. */
+  exportCsv?: OutputFile;
+  /** `--force`: `--export-csv` may replace an existing file. */
+  force: boolean;
 }
 
 /** A rate as the advisor reads it (`200/s`, `600/min`, `10/h`, `200`), above 0, in arrivals per second. */
@@ -189,6 +196,10 @@ export function planLoad(values: LoadValues): LoadPlan {
     outDir: values.out ?? file?.out ?? defaultOut(),
   });
   checkOutDir(spec.outDir);
+  const force = values.force === true;
+  const exportCsv: OutputFile | undefined =
+    values['export-csv'] !== undefined ? { flag: '--export-csv', path: values['export-csv'] } : undefined;
+  if (exportCsv) checkOutputFiles([exportCsv], { force, runDirs: [spec.outDir] });
   const specs = own.map(
     (s) =>
       Object.fromEntries(
@@ -197,7 +208,14 @@ export function planLoad(values: LoadValues): LoadPlan {
         ),
       ) as FunctionSpec,
   );
-  return { specs, spec, meter: values.meter ?? file?.meter ?? 'estimate', warnings };
+  return {
+    specs,
+    spec,
+    meter: values.meter ?? file?.meter ?? 'estimate',
+    warnings,
+    ...(exportCsv ? { exportCsv } : {}),
+    force,
+  };
 }
 
 /** The load's own fields of a config file, as its schema has checked them. */

@@ -19,6 +19,7 @@ import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
 import { loadConfigFile } from './config-file.js';
 import { replayConfigSchema } from './config-schema.js';
 import { functionsFromFlags } from './functions-spec.js';
+import { checkOutputFiles, type OutputFile } from './output-file.js';
 
 /** The flags of `nebula replay` besides the runtimes' own. */
 const REPLAY_FLAGS = {
@@ -38,6 +39,8 @@ const REPLAY_FLAGS = {
   meter: { type: 'string' },
   baseline: { type: 'string' },
   out: { type: 'string' },
+  'export-csv': { type: 'string' },
+  force: { type: 'boolean' },
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
 } as const;
@@ -70,6 +73,10 @@ export interface ReplayPlan {
   keepWarmWattsPerSandbox: Partial<Record<RuntimeKind, number>>;
   meter: string;
   outDir: string;
+  /** `--export-csv`: where the CSV of the policies is also written, checked before anything runs. */
+  exportCsv?: OutputFile;
+  /** `--force`: `--export-csv` may replace an existing file. */
+  force: boolean;
 }
 
 /** The replay's own fields of a config file, as its schema has checked them. */
@@ -218,6 +225,10 @@ export function planReplay(values: ReplayValues, positionals: string[]): ReplayP
   const outDir =
     values.out ?? file?.out ?? `nebula-results/replay-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
   checkOutDir(outDir);
+  const force = values.force === true;
+  const exportCsv: OutputFile | undefined =
+    values['export-csv'] !== undefined ? { flag: '--export-csv', path: values['export-csv'] } : undefined;
+  if (exportCsv) checkOutputFiles([exportCsv], { force, runDirs: [outDir] });
   const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : fx.timeoutMs;
   const baselineMs = values.baseline ? parseDuration(values.baseline, '--baseline') : fx.baselineMs;
   return {
@@ -235,5 +246,7 @@ export function planReplay(values: ReplayValues, positionals: string[]): ReplayP
     keepWarmWattsPerSandbox: watts,
     meter: values.meter ?? file?.meter ?? 'estimate',
     outDir,
+    ...(exportCsv ? { exportCsv } : {}),
+    force,
   };
 }

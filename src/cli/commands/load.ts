@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { runLoad } from '../../experiment/load/run-load.js';
 import { termText } from '../../experiment/report/escape.js';
 import { RUN_FILES } from '../../experiment/run-folder.js';
-import { writeLoadReports } from '../../experiment/load/report.js';
+import { loadCsv, writeLoadReports } from '../../experiment/load/report.js';
 import { Nebula } from '../../nebula.js';
 import { meterFromUrl, meterUsage } from '../../meters/registry.js';
 import { runtimeKinds } from '../../runtimes/registry.js';
 import { INVOCATION_MODES } from '../../types.js';
 import { CliError, type Command } from '../args.js';
 import { onInterrupt } from '../interrupt.js';
+import { writeOutputFile } from '../output-file.js';
 import { loadConfigSchema } from '../config-schema.js';
 import { loadOptions, parseLoad, planLoad } from '../load-plan.js';
 import { loadSummary } from '../load-summary.js';
@@ -54,6 +55,8 @@ Load:
 
 Output:
   --out DIR              a new or empty folder (default nebula-results/load-<time>)
+  --export-csv FILE      also write the CSV of its steps there (a new file; never one of the run's own)
+  --force                let --export-csv replace an existing file
   --json                 print the result as JSON on stdout (progress stays on stderr)
   --dry-run              check everything and print the plan; run nothing
   -h, --help`;
@@ -129,6 +132,10 @@ async function run(argv: string[]): Promise<number> {
       'summary.json': join(s.outDir, RUN_FILES.summary),
     };
     Object.assign(files, writeLoadReports(s.outDir, result));
+    if (plan.exportCsv) {
+      writeOutputFile(plan.exportCsv, loadCsv(result), plan.force);
+      Object.assign(files, { csv: plan.exportCsv.path });
+    }
     if (json) console.log(JSON.stringify({ files, result }, null, 2));
     else console.log(`\n${loadSummary(result, files)}`);
     return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { keepingRuntimes, runReplay } from '../../experiment/replay/run-replay.js';
 import { termText } from '../../experiment/report/escape.js';
 import { RUN_FILES } from '../../experiment/run-folder.js';
-import { writeLoadReports } from '../../experiment/load/report.js';
+import { loadCsv, writeLoadReports } from '../../experiment/load/report.js';
 import { Nebula } from '../../nebula.js';
 import { meterFromUrl, meterUsage } from '../../meters/registry.js';
 import { runtimeDescriptors, runtimeKinds } from '../../runtimes/registry.js';
 import { type Command } from '../args.js';
 import { replayConfigSchema } from '../config-schema.js';
 import { onInterrupt } from '../interrupt.js';
+import { writeOutputFile } from '../output-file.js';
 import { Progress } from '../progress.js';
 import { parseReplay, planReplay, replayOptions } from '../replay-plan.js';
 import { replaySummary, traceLabel } from '../replay-summary.js';
@@ -50,6 +51,8 @@ Policies:
 
 Output:
   --out DIR              a new or empty folder (default nebula-results/replay-<time>)
+  --export-csv FILE      also write the CSV of its policies there (a new file; never one of the run's own)
+  --force                let --export-csv replace an existing file
   --json                 print the result as JSON on stdout
   --dry-run              check everything and print the plan; run nothing
   -h, --help`;
@@ -148,6 +151,10 @@ async function run(argv: string[]): Promise<number> {
       'summary.json': join(outDir, RUN_FILES.summary),
     };
     Object.assign(files, writeLoadReports(outDir, result));
+    if (plan.exportCsv) {
+      writeOutputFile(plan.exportCsv, loadCsv(result), plan.force);
+      Object.assign(files, { csv: plan.exportCsv.path });
+    }
     if (values.json) console.log(JSON.stringify({ files, result }, null, 2));
     else console.log(`\n${replaySummary(result, files)}`);
     return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;

@@ -5,26 +5,18 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fmtMs, fmtW } from '../report/format.js';
+import { fmtMs } from '../report/format.js';
 import { REPORT_CSS } from '../report/html.js';
 import { fmtJ } from '../report/format.js';
 import { colorOf, esc, htmlTable, mdTable, runtimeLabel } from '../report/kit.js';
 import { lineChart, type LineSeries } from '../report/line-chart.js';
 import type { ReplayResult } from '../replay/run-replay.js';
+import { fmtRate as rate, policiesCsv, policyCells, policyHead, stepCells, stepHead, stepsCsv } from './columns.js';
 import type { LoadResult } from './run-load.js';
-
-const rate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');
-const csvCell = (v: string | number | boolean | null | undefined) => {
-  const t = v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : String(v);
-  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
-};
-const csv = (head: string[], rows: Array<Array<string | number | boolean | null | undefined>>) =>
-  [head, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 
 interface Rendered {
   markdown: string;
   html: string;
-  csv: string;
 }
 
 function page(title: string, intro: string[], sections: Array<{ title: string; html: string }>): string {
@@ -33,46 +25,8 @@ function page(title: string, intro: string[], sections: Array<{ title: string; h
 
 /** The reports of a load run. */
 function renderLoad(r: LoadResult): Rendered {
-  const head = [
-    'function',
-    'runtime',
-    'mode',
-    'offered',
-    'achieved',
-    'p50',
-    'p90',
-    'p99 [95%]',
-    'p99.9',
-    'max',
-    'errors',
-    'cold',
-    'in flight',
-    'cpu/inv',
-    'energy/inv',
-    'power',
-    'lag p99',
-  ];
-  const rows = r.results.map((s) => [
-    s.function,
-    runtimeLabel(s.runtime),
-    s.mode,
-    rate(s.offeredPerS),
-    rate(s.achievedPerS),
-    fmtMs(s.latencyMs.p50.value),
-    fmtMs(s.latencyMs.p90.value),
-    `${fmtMs(s.latencyMs.p99.value)} [${fmtMs(s.latencyMs.p99.ci95[0])}, ${s.latencyMs.p99.open ? '≥' : ''}${fmtMs(s.latencyMs.p99.ci95[1])}]`,
-    fmtMs(s.latencyMs.p999.value),
-    fmtMs(s.latencyMs.max),
-    Object.entries(s.errors)
-      .map(([c, n]) => `${c} ${n}`)
-      .join(', ') || '0',
-    Number.isFinite(s.coldShare) ? `${(s.coldShare * 100).toFixed(0)}%` : '–',
-    s.inFlight.mean.toFixed(1),
-    s.cpuMsPerInvocation === null ? '–' : fmtMs(s.cpuMsPerInvocation),
-    fmtJ(s.energyJPerInvocation?.aboveIdle),
-    s.powerW ? fmtW(s.powerW.mean) : '–',
-    `${fmtMs(s.lagMs.p99)}${s.generatorBehind ? ' behind' : ''}`,
-  ]);
+  const head = stepHead();
+  const rows = r.results.map(stepCells);
   const kneeHead = ['function', 'runtime', 'mode', 'knee', 'sweep'];
   const kneeRows = r.series.map((s) => [
     s.function,
@@ -133,99 +87,12 @@ function renderLoad(r: LoadResult): Rendered {
     ...(r.notes.length ? ['', '## Notes', '', ...r.notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
-  const csvText = csv(
-    [
-      'function',
-      'input',
-      'runtime',
-      'mode',
-      'arrivals',
-      'offered_per_s',
-      'achieved_per_s',
-      'scheduled',
-      'ok',
-      'failed',
-      'p50_ms',
-      'p90_ms',
-      'p99_ms',
-      'p99_lo_ms',
-      'p99_hi_ms',
-      'p999_ms',
-      'max_ms',
-      'cold_share',
-      'in_flight_mean',
-      'in_flight_peak',
-      'cpu_ms_per_invocation',
-      'energy_j_per_invocation',
-      'power_w',
-      'lag_p99_ms',
-      'generator_behind',
-    ],
-    r.results.map((s) => [
-      s.function,
-      JSON.stringify(s.input),
-      s.runtime,
-      s.mode,
-      s.arrivals,
-      s.offeredPerS,
-      s.achievedPerS,
-      s.scheduled,
-      s.ok,
-      s.failed,
-      s.latencyMs.p50.value,
-      s.latencyMs.p90.value,
-      s.latencyMs.p99.value,
-      s.latencyMs.p99.ci95[0],
-      s.latencyMs.p99.ci95[1],
-      s.latencyMs.p999.value,
-      s.latencyMs.max,
-      s.coldShare,
-      s.inFlight.mean,
-      s.inFlight.peak,
-      s.cpuMsPerInvocation,
-      s.energyJPerInvocation?.aboveIdle,
-      s.powerW?.mean,
-      s.lagMs.p99,
-      s.generatorBehind,
-    ]),
-  );
-  return { markdown, html, csv: csvText };
-}
-
-/** One policy's row of the replay table, as the terminal summary and the reports show it. */
-export function policyCells(p: ReplayResult['results'][number]): string[] {
-  return [
-    runtimeLabel(p.runtime),
-    p.policy,
-    String(p.invocations),
-    `${p.coldStarts} (${(p.coldShare * 100).toFixed(1)}%)`,
-    fmtMs(p.latencyMs.p50),
-    fmtMs(p.latencyMs.p99),
-    fmtMs(p.latencyMs.max),
-    String(p.keptPeak),
-    (p.keptSandboxS / 3600).toFixed(2),
-    fmtJ(p.keepWarmJ),
-    fmtJ(p.invocationJ),
-    fmtJ(p.totalJ),
-  ];
+  return { markdown, html };
 }
 
 /** The reports of a replay. */
 function renderReplay(r: ReplayResult): Rendered {
-  const head = [
-    'runtime',
-    'policy',
-    'invocations',
-    'cold starts',
-    'p50',
-    'p99',
-    'max',
-    'kept (peak)',
-    'kept sandbox-h',
-    'keep-warm',
-    'invocations',
-    'total',
-  ];
+  const head = policyHead();
   const rows = r.results.map(policyCells);
   const palette = ['#888888', '#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
   const keptChart = lineChart(
@@ -273,45 +140,12 @@ function renderReplay(r: ReplayResult): Rendered {
     ...(r.notes.length ? ['', '## Notes', '', ...r.notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
-  const csvText = csv(
-    [
-      'runtime',
-      'policy',
-      'invocations',
-      'ok',
-      'cold_starts',
-      'cold_share',
-      'p50_ms',
-      'p90_ms',
-      'p99_ms',
-      'max_ms',
-      'kept_peak',
-      'kept_sandbox_s',
-      'watts_per_sandbox',
-      'keep_warm_j',
-      'invocation_j',
-      'total_j',
-    ],
-    r.results.map((p) => [
-      p.runtime,
-      p.policy,
-      p.invocations,
-      p.ok,
-      p.coldStarts,
-      p.coldShare,
-      p.latencyMs.p50,
-      p.latencyMs.p90,
-      p.latencyMs.p99,
-      p.latencyMs.max,
-      p.keptPeak,
-      p.keptSandboxS,
-      p.wattsPerSandbox,
-      p.keepWarmJ,
-      p.invocationJ,
-      p.totalJ,
-    ]),
-  );
-  return { markdown, html, csv: csvText };
+  return { markdown, html };
+}
+
+/** The CSV of a load run (a line per step) or of a replay (a line per policy, and per trace function), as written beside the reports. */
+export function loadCsv(r: LoadResult | ReplayResult): string {
+  return r.format === 'nebula-load/1' ? stepsCsv(r.results) : policiesCsv(r);
 }
 
 /** Writes report.md, report.html and the CSV (`steps.csv` for a load run, `policies.csv` for a replay) into `dir`. */
@@ -325,6 +159,6 @@ export function writeLoadReports(dir: string, r: LoadResult | ReplayResult): Rec
   };
   writeFileSync(join(dir, 'report.md'), rendered.markdown);
   writeFileSync(join(dir, 'report.html'), rendered.html);
-  writeFileSync(join(dir, csvName), rendered.csv);
+  writeFileSync(join(dir, csvName), loadCsv(r));
   return files;
 }
