@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BUILTIN_NAMES } from '../builtins.js';
 import { UsageError } from '../errors.js';
-import { parsePolicy } from '../experiment/replay/policies.js';
+import { parsePolicy, policyOnTrace } from '../experiment/replay/policies.js';
 import { keepingRuntimes } from '../experiment/replay/run-replay.js';
 import { parseTrace, type Trace, type TraceWindow } from '../experiment/replay/trace.js';
 import { checkOutDir } from '../experiment/run-folder.js';
@@ -146,7 +146,7 @@ export function planReplay(values: ReplayValues, positionals: string[]): ReplayP
   const policies = values.policies
     ? parseList(values.policies, '--policies')
     : (fx.policies ?? ['none', 'fixed:10m', 'histogram']);
-  for (const p of policies) parsePolicy(p);
+  for (const p of policies) policyOnTrace(parsePolicy(p), trace);
   const runtimes = values.runtimes
     ? parseList<RuntimeKind>(values.runtimes, '--runtimes', runtimeKinds())
     : (fx.runtimes ?? (policies.every((p) => p === 'none') ? runtimeKinds() : keepingRuntimes()));

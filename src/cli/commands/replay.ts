@@ -39,8 +39,10 @@ Trace:
   --binary NAME=PATH     a static Linux binary, deployed to every runtime that takes one
 
 Policies:
-  --policies LIST        none, fixed:DURATION, histogram[:range=4h,bin=1m,head=5,tail=99,margin=0.1,
-                         min=10,cv=2,out=0.5,fallback=4h] (default none,fixed:10m,histogram)
+  --policies LIST        none, fixed:DURATION, histogram[:per=app,range=4h,bin=1m,head=5,tail=99,
+                         margin=0.1,min=10,cv=2,out=0.5,fallback=4h] (default none,fixed:10m,histogram;
+                         per=app|function: one histogram per application, the default when the
+                         trace has applications, or per trace function)
   --runtimes LIST        from ${runtimeKinds().join(',')} (default: those whose kept sandboxes a policy can
                          steer, ${keepingRuntimes().join(', ') || 'none registered'}; every runtime with --policies none)
   --keep-warm-watts R=W  power per kept sandbox on runtime R, W (default: measured first with a meter)

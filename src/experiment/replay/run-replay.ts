@@ -18,7 +18,13 @@ import { failedRecord, RecordStream } from '../load/record-stream.js';
 import { measureKeepWarm } from '../run/keep-warm.js';
 import { machineInfo } from '../run/machine.js';
 import { claimOutDir, RUN_FILES, writeJsonAtomic } from '../run-folder.js';
-import { parsePolicy, type KeepAliveDecision, type KeepAlivePolicy } from './policies.js';
+import {
+  HistogramKeepAlive,
+  parsePolicy,
+  policyOnTrace,
+  type KeepAliveDecision,
+  type KeepAlivePolicy,
+} from './policies.js';
 import type { Trace } from './trace.js';
 import { summarizePolicy, type PolicySummary, type ReplayRecord } from './summary.js';
 
@@ -145,6 +151,8 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
   const { trace } = spec;
   const first = trace.arrivals[0]!.atMs;
   const spanMs = trace.arrivals[trace.arrivals.length - 1]!.atMs - first;
+  // Each policy on this trace, checked before anything runs (per=app needs applications).
+  const units = policies.map((p) => policyOnTrace(p, trace).per);
   await checkKeepers(nebula, spec, policies);
   claimOutDir(spec.outDir);
   await nebula.ready();
@@ -172,6 +180,12 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
     options.onNote?.(text);
   };
   save();
+  policies.forEach((p, i) => {
+    if (p instanceof HistogramKeepAlive && trace.apps)
+      note(
+        `${p.name} learns idle times per ${units[i] === 'app' ? 'application' : 'function'} (the trace has ${new Set(trace.apps).size} applications of ${trace.functions.length} functions).`,
+      );
+  });
   if (meter && (spec.baselineMs ?? 5000) > 0 && !options.signal?.aborted) {
     try {
       run.baseline = await nebula.measureBaseline({ durationMs: spec.baselineMs ?? 5000 });
@@ -237,8 +251,6 @@ interface Lane {
   name: string;
   input: unknown;
   keeper: SandboxKeeper | undefined;
-  /** Trace ms of its last arrival. */
-  lastAt?: number;
   /** The last decision, in trace ms: a sandbox is kept from `from` (its end, or its pre-warm) until `until`. */
   window: { from: number; until: number; prewarm: boolean };
   timers: NodeJS.Timeout[];
@@ -257,6 +269,7 @@ async function replayOnce(
   const speed = spec.speed ?? 60;
   const keeps = policy.name !== 'none';
   const lanes = new Map<string, Lane>();
+  const learner = policyOnTrace(policy, trace);
   for (const [i, fn] of trace.functions.entries()) {
     const m = spec.mapping[fn]!;
     const name = copyName(i);
@@ -288,8 +301,7 @@ async function replayOnce(
       send: async (a) => {
         const arrival = trace.arrivals[a.index]!;
         const lane = lanes.get(arrival.function)!;
-        policy.observe(arrival.function, lane.lastAt === undefined ? undefined : arrival.atMs - lane.lastAt);
-        lane.lastAt = arrival.atMs;
+        learner.arrive(arrival.function, arrival.atMs);
         for (const t of lane.timers.splice(0)) clearTimeout(t);
         // The decision holds in trace time; its timers may be a moment late on a busy machine.
         if (lane.keeper) {
@@ -304,7 +316,7 @@ async function replayOnce(
           rec = failedRecord({ function: lane.name, runtime, mode, input: lane.input }, a.sentAt, e, 'RUNTIME_ERROR');
         }
         const latencyMs = rec.timing.requestAt + rec.timing.totalMs - a.intendedAt;
-        if (lane.keeper) enforce(lane, policy.decide(arrival.function), arrival.atMs + latencyMs * speed, speed);
+        if (lane.keeper) enforce(lane, learner.decide(arrival.function), arrival.atMs + latencyMs * speed, speed);
         const r = rec as ReplayRecord;
         r.replay = {
           run: index,
