@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { isoFromMs, nowMs } from '../../clock.js';
 import { isNebulaError, NebulaError, UsageError } from '../../errors.js';
 import type { Nebula } from '../../nebula.js';
+import { RecordLog } from '../../record-log.js';
 import { descriptorOf, runtimeDescriptors, type RuntimeKind } from '../../runtimes/registry.js';
 import type { SandboxKeeper } from '../../runtimes/runtime.js';
 import type { Baseline, FunctionSpec, InvocationRecord } from '../../types.js';
@@ -137,6 +138,19 @@ export function keepingRuntimes(): RuntimeKind[] {
 const KEPT_SAMPLE_MS = 15_000;
 
 /**
+ * The file beside records.jsonl to which each count of kept sandboxes is appended as it is taken
+ * (`{ run, atMs, kept }`, one a line), so a replay killed midway still has its series.
+ */
+export const KEPT_FILE = 'kept.jsonl';
+
+/** One count of the idle sandboxes a policy kept: the run (runtime x policy), trace ms from the start, the count. */
+export interface KeptSample {
+  run: number;
+  atMs: number;
+  kept: number;
+}
+
+/**
  * Replays a trace under each policy on each runtime.
  * @throws UsageError `INVALID_CONFIG` (a bad spec), `INVALID_ARGUMENT` (a policy's name, a runtime
  * without keep-alive control for a policy that keeps sandboxes).
@@ -213,6 +227,18 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
       save();
     }
   const stream = new RecordStream(nebula, spec.outDir);
+  const keptLog = new RecordLog(join(spec.outDir, KEPT_FILE));
+  let keptLost = false;
+  const onKept = (sample: KeptSample) => {
+    if (keptLost) return;
+    try {
+      keptLog.append(sample);
+    } catch (e) {
+      // Counted in memory still, and in summary.json at the end; only a run killed midway loses them.
+      keptLost = true;
+      note(`the sandboxes kept over time could not be written to ${KEPT_FILE}: ${(e as Error).message}`);
+    }
+  };
   const results: PolicySummary[] = [];
   let index = 0;
   try {
@@ -220,7 +246,7 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
       for (const policy of policies) {
         if (options.signal?.aborted) break;
         options.onPolicy?.(policy.name, runtime, index, spec.runtimes.length * policies.length, spanMs / speed);
-        const records = await replayOnce(nebula, spec, runtime, policy, index, stream, options);
+        const records = await replayOnce(nebula, spec, runtime, policy, index, stream, onKept, options);
         results.push(
           summarizePolicy(index, policy.name, runtime, records.records, records.kept, {
             speed,
@@ -232,6 +258,7 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
       }
   } finally {
     stream.close();
+    keptLog.close();
   }
   const result: ReplayResult = {
     ...run,
@@ -263,6 +290,7 @@ async function replayOnce(
   policy: KeepAlivePolicy,
   index: number,
   stream: RecordStream,
+  onKept: (sample: KeptSample) => void,
   options: ReplayOptions,
 ): Promise<{ records: ReplayRecord[]; kept: Array<{ atMs: number; kept: number }> }> {
   const { trace } = spec;
@@ -286,10 +314,11 @@ async function replayOnce(
   const kept: Array<{ atMs: number; kept: number }> = [];
   let startAt = nowMs();
   const count = () => [...lanes.values()].reduce((a, l) => a + (l.keeper?.idle() ?? 0), 0);
-  const sampler = setInterval(
-    () => kept.push({ atMs: (nowMs() - startAt) * speed, kept: count() }),
-    KEPT_SAMPLE_MS / speed,
-  );
+  const sampler = setInterval(() => {
+    const sample = { atMs: (nowMs() - startAt) * speed, kept: count() };
+    kept.push(sample);
+    onKept({ run: index, ...sample });
+  }, KEPT_SAMPLE_MS / speed);
   let done = 0;
   const mode = keeps ? 'warm' : 'cold';
   try {
