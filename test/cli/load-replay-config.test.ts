@@ -38,6 +38,7 @@ interface ReplayDryRun {
   policies: string[];
   runtimes: string[];
   speed: number;
+  meter: string;
   outDir: string;
 }
 
@@ -153,6 +154,7 @@ describe('nebula replay --config', () => {
     expect(plan.trace.path).toBe(join(examples, 'traces', 'synthetic-azure.csv'));
     expect(plan.speed).toBe(config.speed);
     expect(plan.policies).toEqual(config.policies);
+    expect(plan.meter).toBe('estimate');
     // functions fib, prime in turn, and f2 mapped to fib by the file.
     expect(Object.values(plan.mapping).map((m) => m.function)).toEqual(['fib', 'fib', 'fib', 'prime']);
 

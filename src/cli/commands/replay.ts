@@ -73,7 +73,7 @@ async function run(argv: string[]): Promise<number> {
   const { path, trace, mapping, policies, runtimes, speed, outDir, maxInFlight } = plan;
   const spanMs = trace.arrivals[trace.arrivals.length - 1]!.atMs - trace.arrivals[0]!.atMs;
   if (values['dry-run']) {
-    const plan = {
+    const shown = {
       trace: { path, format: trace.format, functions: trace.functions.length, arrivals: trace.arrivals.length, spanMs },
       mapping: Object.fromEntries(
         Object.entries(mapping).map(([id, m]) => [id, { function: m.spec.name, input: m.input }]),
@@ -82,11 +82,12 @@ async function run(argv: string[]): Promise<number> {
       runtimes,
       speed,
       replayMsPerPolicy: spanMs / speed,
+      meter: plan.meter,
       outDir,
     };
     console.log(
       values.json
-        ? JSON.stringify(plan, null, 2)
+        ? JSON.stringify(shown, null, 2)
         : [
             'Plan (nothing was run):',
             `  trace: ${path} (${trace.format}), ${trace.arrivals.length} invocations of ${trace.functions.length} functions over ${(spanMs / 60_000).toFixed(1)} min`,
@@ -95,7 +96,7 @@ async function run(argv: string[]): Promise<number> {
                 `  ${traceLabel(i)} ${f.slice(0, 24)}: ${mapping[f]!.spec.name}(${JSON.stringify(mapping[f]!.input)})`,
             ),
             `  policies: ${policies.join(', ')} on ${runtimes.join(', ')}; speed ${speed}: about ${(spanMs / speed / 1000).toFixed(0)} s a policy`,
-            `  out: ${outDir}`,
+            `  meter: ${plan.meter}; out: ${outDir}`,
           ].join('\n'),
     );
     return 0;
