@@ -25,8 +25,9 @@ describe('WasmRuntime keeper', () => {
     const keeper = (await nebula.keeper('fib', 'wasm'))!;
     expect(keeper).toBeDefined();
     keeper.hold();
-    // Held: the instances made ahead at deploy count as idle, and a discard drops them.
-    await keeper.drop();
+    // Held: the instances made ahead at deploy for prewarmed runs are gone, none is made unasked.
+    expect((await nebula.invoke('fib', 10, { runtime: 'wasm', mode: 'prewarmed' })).sandbox).toBe('fresh');
+    expect((await nebula.invoke('fib', 10, { runtime: 'wasm', mode: 'prewarmed' })).sandbox).toBe('fresh');
     expect(keeper.idle()).toBe(0);
     const first = await nebula.invoke('fib', 10, { runtime: 'wasm', mode: 'warm' });
     expect(first).toMatchObject({ ok: true, result: 55, sandbox: 'fresh' });

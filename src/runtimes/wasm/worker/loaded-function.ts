@@ -183,9 +183,13 @@ export class LoadedFunction {
     this.snapshot = { memory: new Uint8Array(memory.buffer).slice(), globals };
   }
 
-  /** From now on held by a keeper, its idle instances counted in `counts` (instances made ahead so far count too). */
+  /**
+   * From now on held by a keeper, its idle instances counted in `counts`. The instances made ahead
+   * for `prewarmed` runs go: held, an instance is made ahead only when the keeper asks.
+   */
   hold(counts: SharedArrayBuffer): void {
     this.held = new KeptCounts(counts);
+    for (const inst of this.stock.splice(0)) this.discard(inst);
     this.counted();
   }
 
