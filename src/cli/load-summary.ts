@@ -35,7 +35,7 @@ export function loadSummary(r: LoadResult, files: Record<string, string>): strin
   );
   out.push(
     '',
-    `Energy per invocation: the mean of each record's share of the power above idle (docs/energy.md#shares)${r.meter?.estimate ? '; the meter only estimates power' : ''}.`,
+    `Energy per invocation: the median of the records' shares of the power above idle (docs/energy.md#shares), [95% interval]${r.meter?.estimate ? '; the meter only estimates power' : ''}.`,
     `The generator's own lag: p99 at most ${fmtMs(r.generator.lagP99Ms)} over the steps${r.generator.behind ? ' (it FELL BEHIND its schedule in some step; latencies still count from the intended times)' : ''}.`,
   );
   if (r.notes.length) out.push('', 'Notes:', ...r.notes.map((n) => `  - ${n}`));

@@ -63,8 +63,8 @@ function renderLoad(r: LoadResult): Rendered {
     fmtMs,
   );
   const energyChart = lineChart(
-    'Energy per invocation (share above idle) against offered load',
-    series((s) => s.energyJPerInvocation?.aboveIdle),
+    'Energy per invocation (median share above idle) against offered load',
+    series((s) => s.energyJPerInvocation?.aboveIdle.value),
     (v) => `${v.toFixed(0)}/s`,
     fmtJ,
   );

@@ -127,12 +127,32 @@ const COLUMNS: readonly StepColumn[] = [
     }),
   },
   {
-    head: 'energy/inv',
+    head: 'energy/inv [95%]',
     numeric: true,
-    keys: ['energy_j_per_invocation', 'energy_j_per_invocation_with_idle'],
+    keys: [
+      'energy_j_per_invocation',
+      'energy_j_per_invocation_lo',
+      'energy_j_per_invocation_hi',
+      'energy_j_per_invocation_open',
+      'energy_j_per_invocation_with_idle',
+      'energy_j_per_invocation_mean',
+      'energy_records',
+    ],
     cell: (s) => {
       const e = s.energyJPerInvocation;
-      return { text: fmtJ(e?.aboveIdle), figures: [finite(e?.aboveIdle), finite(e?.withIdle)] };
+      if (!e) return { text: '–', figures: [null, null, null, null, null, null, 0] };
+      return {
+        text: withInterval(e.aboveIdle, fmtJ),
+        figures: [
+          finite(e.aboveIdle.value),
+          finite(e.aboveIdle.ci95[0]),
+          finite(e.aboveIdle.ci95[1]),
+          e.aboveIdle.open,
+          finite(e.withIdle.value),
+          finite(e.meanAboveIdle),
+          e.n,
+        ],
+      };
     },
   },
   {

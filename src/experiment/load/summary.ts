@@ -1,8 +1,8 @@
 /**
  * The summary of a load step from its records: offered and achieved rate, latency from the
  * intended send time (percentiles with distribution-free intervals), the generator's lag, errors
- * by code, cold starts, sandboxes in use, CPU and energy per invocation (the records' shares) and
- * the power at that load; and the knee of a sweep.
+ * by code, cold starts, sandboxes in use, CPU and energy per invocation (the records' shares, their
+ * median with its interval) and the power at that load; and the knee of a sweep.
  */
 import { quantile, quantileInterval } from '../../stats.js';
 import type { RuntimeKind } from '../../runtimes/index.js';
@@ -81,10 +81,17 @@ export interface StepSummary extends LoadStep {
   /** Median CPU time per invocation, ms (null when the runtime reported none). */
   cpuMsPerInvocation: number | null;
   /**
-   * Mean energy per invocation, J: its share of the power above idle (`energy.shareJ`), and that
-   * plus its share of the idle power; null without a meter or shares.
+   * Energy per invocation, J: the median of the records' shares of the power above idle
+   * (`energy.shareJ`) with its 95% interval, and of that plus their share of the idle power; the
+   * means beside them; `n` records with a share. Null without a meter or shares.
    */
-  energyJPerInvocation: { aboveIdle: number; withIdle: number; n: number } | null;
+  energyJPerInvocation: {
+    aboveIdle: Percentile;
+    withIdle: Percentile;
+    meanAboveIdle: number;
+    meanWithIdle: number;
+    n: number;
+  } | null;
   /** Mean power over the step, W (from the meter's ledger of the step's span), and above idle. */
   powerW: { mean: number; aboveIdle: number } | null;
 }
@@ -127,6 +134,8 @@ export function summarizeStep(
   const spanMs = Math.max(step.durationMs, end - gen.startAt);
   const cpu = sortedOf(ran.map((r) => r.resources?.cpuMs ?? Number.NaN));
   const shared = ran.filter((r) => r.energy?.shareJ != null);
+  const shareJ = shared.map((r) => r.energy!.shareJ!);
+  const shareWithIdleJ = shared.map((r) => r.energy!.shareJ! + r.energy!.baselineShareJ);
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const lagP99 = quantile(lag, 0.99);
   const percentiles = Object.fromEntries(
@@ -158,8 +167,10 @@ export function summarizeStep(
     cpuMsPerInvocation: cpu.length ? quantile(cpu, 0.5) : null,
     energyJPerInvocation: shared.length
       ? {
-          aboveIdle: sum(shared.map((r) => r.energy!.shareJ!)) / shared.length,
-          withIdle: sum(shared.map((r) => r.energy!.shareJ! + r.energy!.baselineShareJ)) / shared.length,
+          aboveIdle: percentile(sortedOf(shareJ), 0.5),
+          withIdle: percentile(sortedOf(shareWithIdleJ), 0.5),
+          meanAboveIdle: sum(shareJ) / shared.length,
+          meanWithIdle: sum(shareWithIdleJ) / shared.length,
           n: shared.length,
         }
       : null,

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { kneeOf, stopReason, type StepSummary } from '../../../src/experiment/load/summary.js';
+import type { Cell } from '../../../src/experiment/cell.js';
+import { STEP_HEAD, stepCells } from '../../../src/experiment/load/step-row.js';
+import {
+  kneeOf,
+  stopReason,
+  summarizeStep,
+  type LoadRecord,
+  type LoadStep,
+  type StepSummary,
+} from '../../../src/experiment/load/summary.js';
+import { quantileInterval } from '../../../src/stats.js';
+import { record } from '../fixtures.js';
 
 const bounds = { stopP99Ms: 100, stopErrorRate: 0.05, kneeP99Ms: 10 };
 
@@ -23,5 +34,47 @@ describe('the knee and the stop bounds of a sweep', () => {
     expect(stopReason(step(100, 50), bounds)).toBeUndefined();
     expect(stopReason(step(100, 150), bounds)).toMatch(/p99 150\.0 ms is over the bound of 100 ms/);
     expect(stopReason(step(100, 5, 90, 10), bounds)).toMatch(/10\.0% of invocations failed/);
+  });
+});
+
+/** A step of `shares.length` records with these energy shares (J), one every 10 ms. */
+function stepOf(shares: number[], edit: (r: LoadRecord, i: number) => void = () => {}): StepSummary {
+  const cell: Cell = { function: 'fib', input: 20, runtime: 'wasm', mode: 'warm' };
+  const startAt = Date.parse('2026-01-01T10:00:00Z');
+  const records = shares.map((shareJ, i) => {
+    const r = record(cell, 0.05, 0.5, 1e-7) as LoadRecord;
+    r.energy = { ...r.energy!, shareJ, baselineShareJ: 0.001 };
+    r.load = { step: 0, intendedAt: startAt + i * 10, lagMs: 0, queueMs: 0, latencyMs: r.timing.totalMs };
+    edit(r, i);
+    return r;
+  });
+  const step: LoadStep = { ...cell, ratePerS: 100, arrivals: 'constant', durationMs: shares.length * 10 };
+  const n = shares.length;
+  return summarizeStep(0, step, records, { scheduled: n, sent: n, givenUp: 0, unsent: 0, peakInFlight: 1, startAt });
+}
+
+describe('energy per invocation under load', () => {
+  it('is the median of the records’ shares with the interval the stats module gives, the mean beside it', () => {
+    const shares = Array.from({ length: 99 }, (_, i) => (i + 1) * 1e-4); // 0.1 mJ .. 9.9 mJ
+    const e = stepOf(shares).energyJPerInvocation!;
+    const ci = quantileInterval(shares, 0.5);
+    expect(e.aboveIdle.value).toBeCloseTo(5e-3, 12);
+    expect(e.aboveIdle.ci95).toEqual([ci.lo, ci.hi]);
+    expect(e.aboveIdle.ci95[0]).toBeLessThan(e.aboveIdle.value);
+    expect(e.aboveIdle.ci95[1]).toBeGreaterThan(e.aboveIdle.value);
+    expect(e.aboveIdle.open).toBe(false);
+    expect(e.withIdle.value).toBeCloseTo(5e-3 + 1e-3, 12);
+    expect(e.meanAboveIdle).toBeCloseTo(5e-3, 12);
+    expect(e.n).toBe(99);
+    expect(stepCells(stepOf(shares))[STEP_HEAD.indexOf('energy/inv [95%]')]).toMatch(/^5\.00 mJ \[\S+ mJ, \S+ mJ\]$/);
+  });
+
+  it('says when too few records bound the interval, as the latency cells do (≥ before the upper end)', () => {
+    const few = stepOf([1e-3, 2e-3, 3e-3]);
+    expect(few.energyJPerInvocation!.aboveIdle.open).toBe(true);
+    expect(stepCells(few)[STEP_HEAD.indexOf('energy/inv [95%]')]).toBe('2.00 mJ [1.00 mJ, ≥3.00 mJ]');
+    const none = stepOf([1e-3], (r) => (r.energy = null));
+    expect(none.energyJPerInvocation).toBeNull();
+    expect(stepCells(none)[STEP_HEAD.indexOf('energy/inv [95%]')]).toBe('–');
   });
 });
