@@ -22,8 +22,8 @@ const usage = () => `Usage: nebula load [options]
 Sends invocations at their own pace (open loop: constant or Poisson arrivals), whatever the
 engine is doing, and measures each one's latency from its intended send time, queue time
 included. Per rate: achieved rate, latency percentiles with intervals, errors, cold starts,
-sandboxes in use, CPU and energy per invocation, power; the knee of each runtime. Writes
-run.json, records.jsonl and summary.json into a new folder.
+invocations in flight, sandboxes made and used, CPU and energy per invocation, power; the knee of
+each runtime. Writes run.json, records.jsonl and summary.json into a new folder.
 
 Functions:
   --functions a,b        which to load (default fib, or the ones you add)

@@ -118,6 +118,24 @@ const COLUMNS: readonly StepColumn[] = [
     }),
   },
   {
+    head: 'sandboxes made',
+    numeric: true,
+    keys: ['sandboxes_made', 'sandboxes_fresh', 'sandboxes_prewarmed'],
+    cell: ({ sandboxes: b }) => ({
+      text: b.prewarmed ? `${b.made} (${b.prewarmed} prewarmed)` : String(b.made),
+      figures: [b.made, b.fresh, b.prewarmed],
+    }),
+  },
+  {
+    head: 'sandboxes used',
+    numeric: true,
+    keys: ['sandboxes_used'],
+    cell: (s) => ({
+      text: s.sandboxes.used === null ? 'not reported' : String(s.sandboxes.used),
+      figures: [s.sandboxes.used],
+    }),
+  },
+  {
     head: 'cpu/inv',
     numeric: true,
     keys: ['cpu_ms_per_invocation'],

@@ -1,8 +1,8 @@
 /**
  * The summary of a load step from its records: offered and achieved rate, latency from the
  * intended send time (percentiles with distribution-free intervals), the generator's lag, errors
- * by code, cold starts, sandboxes in use, CPU and energy per invocation (the records' shares, their
- * median with its interval) and the power at that load; and the knee of a sweep.
+ * by code, cold starts, invocations in flight and sandboxes made, CPU and energy per invocation (the
+ * records' shares, median with its interval) and the power at that load; and the knee of a sweep.
  */
 import { quantile, quantileInterval } from '../../stats.js';
 import type { RuntimeKind } from '../../runtimes/index.js';
@@ -76,8 +76,18 @@ export interface StepSummary extends LoadStep {
   generatorBehind: boolean;
   /** Share of invocations whose sandbox was made inside them (a cold start). */
   coldShare: number;
-  /** Invocations in flight (each holds one sandbox): the most at once, and the mean over the step. */
+  /**
+   * Invocations in flight (sent and not yet ended, each in a sandbox of its own while it runs): the
+   * most at once, and the mean over the step (Little's law: the sum of their `totalMs` over the span).
+   */
   inFlight: { peak: number; mean: number };
+  /**
+   * Sandboxes made during the step, from the records' `sandbox`: `fresh` ones (made inside an
+   * invocation, a cold start) and `prewarmed` ones (made ahead and taken by an invocation). `used`
+   * is how many distinct sandboxes ran the step's invocations, counted from the records' `sandboxId`
+   * (Docker names its containers); null ("not reported") when no record names its sandbox.
+   */
+  sandboxes: { made: number; fresh: number; prewarmed: number; used: number | null };
   /** Median CPU time per invocation, ms (null when the runtime reported none). */
   cpuMsPerInvocation: number | null;
   /**
@@ -104,6 +114,32 @@ const sortedOf = (xs: number[]) => xs.filter(Number.isFinite).sort((a, b) => a -
 function percentile(sorted: number[], q: number): Percentile {
   const ci = quantileInterval(sorted, q);
   return { value: quantile(sorted, q), ci95: [ci.lo, ci.hi], open: ci.open };
+}
+
+/** The most invocations running at once, from their records (each from its `requestAt` for its `totalMs`). */
+function peakOverlap(records: readonly LoadRecord[]): number {
+  const edges = records.flatMap((r): Array<[number, number]> => [
+    [r.timing.requestAt, 1],
+    [r.timing.requestAt + r.timing.totalMs, -1],
+  ]);
+  // At equal times an end comes before a start: a sandbox handed on is not two at once.
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let peak = 0;
+  for (const [, d] of edges) {
+    now += d;
+    peak = Math.max(peak, now);
+  }
+  return peak;
+}
+
+/** The sandboxes a step's invocations made, and the distinct ones they ran in where records name them. */
+function sandboxesOf(records: readonly LoadRecord[]): StepSummary['sandboxes'] {
+  const fresh = records.filter((r) => r.sandbox === 'fresh').length;
+  const prewarmed = records.filter((r) => r.sandbox === 'prewarmed').length;
+  // A record without an id ran in no sandbox (it failed before one was made) or on a runtime that names none.
+  const ids = records.flatMap((r) => (r.sandboxId === undefined ? [] : [r.sandboxId]));
+  return { made: fresh + prewarmed, fresh, prewarmed, used: ids.length ? new Set(ids).size : null };
 }
 
 /**
@@ -163,7 +199,11 @@ export function summarizeStep(
     lagMs: { p50: quantile(lag, 0.5), p99: lagP99, max: lag.length ? lag[lag.length - 1]! : Number.NaN },
     generatorBehind: lagP99 > LAG_BOUND_MS,
     coldShare: ran.length ? ran.filter((r) => r.sandbox === 'fresh').length / ran.length : Number.NaN,
-    inFlight: { peak: gen.peakInFlight, mean: busyMs / spanMs },
+    inFlight: {
+      peak: Number.isFinite(gen.peakInFlight) ? gen.peakInFlight : peakOverlap(ran),
+      mean: busyMs / spanMs,
+    },
+    sandboxes: sandboxesOf(ran),
     cpuMsPerInvocation: cpu.length ? quantile(cpu, 0.5) : null,
     energyJPerInvocation: shared.length
       ? {

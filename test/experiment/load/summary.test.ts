@@ -78,3 +78,46 @@ describe('energy per invocation under load', () => {
     expect(stepCells(none)[STEP_HEAD.indexOf('energy/inv [95%]')]).toBe('–');
   });
 });
+
+describe('sandboxes under load', () => {
+  it('counts the sandboxes made in the step from the records, and the distinct ones used where records name them', () => {
+    const kinds = ['fresh', 'reused', 'prewarmed', 'reused', 'fresh', 'reused'] as const;
+    const ids = ['a', 'a', 'b', 'b', 'c', 'old'];
+    const named = stepOf([1, 1, 1, 1, 1, 1], (r, i) => {
+      r.sandbox = kinds[i]!;
+      r.sandboxId = ids[i]!;
+    });
+    expect(named.sandboxes).toEqual({ made: 3, fresh: 2, prewarmed: 1, used: 4 });
+    const cells = stepCells(named);
+    expect(cells[STEP_HEAD.indexOf('sandboxes made')]).toBe('3 (1 prewarmed)');
+    expect(cells[STEP_HEAD.indexOf('sandboxes used')]).toBe('4');
+
+    const unnamed = stepOf([1, 1, 1], (r, i) => (r.sandbox = i === 0 ? 'fresh' : 'reused'));
+    expect(unnamed.sandboxes).toEqual({ made: 1, fresh: 1, prewarmed: 0, used: null });
+    expect(stepCells(unnamed)[STEP_HEAD.indexOf('sandboxes used')]).toBe('not reported');
+  });
+
+  it('counts the peak in flight from the records when the generator did not (a run read back)', () => {
+    const step = (peakInFlight: number) => {
+      const cell: Cell = { function: 'fib', input: 20, runtime: 'wasm', mode: 'warm' };
+      const t = Date.parse('2026-01-01T10:00:00Z');
+      // Three overlap at 5..6 ms; the fourth starts as the first ends (not two at once).
+      const spans: Array<[number, number]> = [
+        [0, 6],
+        [2, 9],
+        [5, 8],
+        [6, 7],
+      ];
+      const records = spans.map(([from, to]) => {
+        const r = record(cell, 0.05, 0.5, null) as LoadRecord;
+        r.timing = { ...r.timing, requestAt: t + from, totalMs: to - from };
+        r.load = { step: 0, intendedAt: t + from, lagMs: 0, queueMs: 0, latencyMs: to - from };
+        return r;
+      });
+      const gen = { scheduled: 4, sent: 4, givenUp: 0, unsent: 0, peakInFlight, startAt: t };
+      return summarizeStep(0, { ...cell, ratePerS: 400, arrivals: 'constant', durationMs: 10 }, records, gen);
+    };
+    expect(step(Number.NaN).inFlight.peak).toBe(3);
+    expect(step(5).inFlight.peak).toBe(5);
+  });
+});
