@@ -126,5 +126,8 @@ describe('nebula load', () => {
       .map((c) => c.replace(/\\(.)/g, '$1'));
     expect(terminal).toHaveLength(lines[at]!.split(/ {2,}/).length);
     expect(terminal).toEqual(report);
+    // Progress gives the whole run's time left beside the step's own ETA.
+    expect(r.err).toMatch(/== step \(phase 1 of 1\): 20 invocations \(the whole run: about \d+s left\)/);
+    expect(r.err).toMatch(/step 20\/20 done, run \d+s/);
   });
 });

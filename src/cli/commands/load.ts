@@ -13,7 +13,7 @@ import { CliError, type Command } from '../args.js';
 import { onInterrupt } from '../interrupt.js';
 import { loadOptions, parseLoad, planLoad } from '../load-plan.js';
 import { loadSummary } from '../load-summary.js';
-import { Progress } from '../progress.js';
+import { fmtSeconds, Progress } from '../progress.js';
 import { deployOwn } from './bench.js';
 
 /** The help text, with the runtimes and meters registered when it is asked for. */
@@ -92,21 +92,31 @@ async function run(argv: string[]): Promise<number> {
     if (nebula.meter) await nebula.checkMeter();
     await deployOwn(nebula, plan.specs, s.skipUnavailable, (t) => progress.line(termText(`note: ${t}`, true)));
     let label = '';
+    // The whole run's time left: the rest of the current step's arrivals, then what runLoad expects after them.
+    let stepEndAt = 0;
+    let laterMs = Number.NaN;
+    const runLeftMs = () => Math.max(0, stepEndAt + laterMs - Date.now());
     const result = await runLoad(nebula, s, {
       signal: ac.signal,
       onPhase: (phase, total, unit) => {
         if (phase !== 'load') progress.phase(phase, { total, unit }, 1, 1);
       },
-      onStep: (step, index, planned) => {
+      onStep: (step, index, planned, later) => {
         label = `${step.function} ${step.runtime} ${step.mode} ${step.ratePerS}/s`;
+        stepEndAt = Date.now() + step.durationMs;
+        laterMs = later;
         progress.phase(
           `step`,
-          { total: Math.ceil((step.ratePerS * step.durationMs) / 1000), unit: 'invocations' },
+          {
+            total: Math.ceil((step.ratePerS * step.durationMs) / 1000),
+            unit: 'invocations',
+            detail: `the whole run: about ${fmtSeconds(runLeftMs() / 1000)} left`,
+          },
           index + 1,
           planned,
         );
       },
-      onTick: (done, total) => progress.tick(done, total, label),
+      onTick: (done, total) => progress.tick(done, total, label, Number.isFinite(laterMs) ? runLeftMs() : undefined),
       onNote: (t) => progress.line(termText(`note: ${t}`, true)),
     });
     const files = {
