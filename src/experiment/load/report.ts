@@ -5,13 +5,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fmtMs, fmtW } from '../report/format.js';
+import { fmtMs } from '../report/format.js';
 import { REPORT_CSS } from '../report/html.js';
 import { fmtJ } from '../report/format.js';
 import { colorOf, esc, htmlTable, mdTable, runtimeLabel } from '../report/kit.js';
 import { lineChart, type LineSeries } from '../report/line-chart.js';
 import type { ReplayResult } from '../replay/run-replay.js';
 import type { LoadResult } from './run-load.js';
+import { STEP_ALIGN, STEP_HEAD, STEP_KEYS, stepCells, stepFigures } from './step-row.js';
 
 const rate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');
 const csvCell = (v: string | number | boolean | null | undefined) => {
@@ -33,46 +34,8 @@ function page(title: string, intro: string[], sections: Array<{ title: string; h
 
 /** The reports of a load run. */
 function renderLoad(r: LoadResult): Rendered {
-  const head = [
-    'function',
-    'runtime',
-    'mode',
-    'offered',
-    'achieved',
-    'p50',
-    'p90',
-    'p99 [95%]',
-    'p99.9',
-    'max',
-    'errors',
-    'cold',
-    'in flight',
-    'cpu/inv',
-    'energy/inv',
-    'power',
-    'lag p99',
-  ];
-  const rows = r.results.map((s) => [
-    s.function,
-    runtimeLabel(s.runtime),
-    s.mode,
-    rate(s.offeredPerS),
-    rate(s.achievedPerS),
-    fmtMs(s.latencyMs.p50.value),
-    fmtMs(s.latencyMs.p90.value),
-    `${fmtMs(s.latencyMs.p99.value)} [${fmtMs(s.latencyMs.p99.ci95[0])}, ${s.latencyMs.p99.open ? '≥' : ''}${fmtMs(s.latencyMs.p99.ci95[1])}]`,
-    fmtMs(s.latencyMs.p999.value),
-    fmtMs(s.latencyMs.max),
-    Object.entries(s.errors)
-      .map(([c, n]) => `${c} ${n}`)
-      .join(', ') || '0',
-    Number.isFinite(s.coldShare) ? `${(s.coldShare * 100).toFixed(0)}%` : '–',
-    s.inFlight.mean.toFixed(1),
-    s.cpuMsPerInvocation === null ? '–' : fmtMs(s.cpuMsPerInvocation),
-    fmtJ(s.energyJPerInvocation?.aboveIdle),
-    s.powerW ? fmtW(s.powerW.mean) : '–',
-    `${fmtMs(s.lagMs.p99)}${s.generatorBehind ? ' behind' : ''}`,
-  ]);
+  const head = [...STEP_HEAD];
+  const rows = r.results.map(stepCells);
   const kneeHead = ['function', 'runtime', 'mode', 'knee', 'sweep'];
   const kneeRows = r.series.map((s) => [
     s.function,
@@ -100,13 +63,13 @@ function renderLoad(r: LoadResult): Rendered {
     fmtMs,
   );
   const energyChart = lineChart(
-    'Energy per invocation (share above idle) against offered load',
-    series((s) => s.energyJPerInvocation?.aboveIdle),
+    'Energy per invocation (median share above idle) against offered load',
+    series((s) => s.energyJPerInvocation?.aboveIdle.value),
     (v) => `${v.toFixed(0)}/s`,
     fmtJ,
   );
   const html = page('nebula load', intro, [
-    { title: 'Per rate', html: htmlTable(head, rows, 3) },
+    { title: 'Per rate', html: htmlTable(head, rows, STEP_ALIGN.indexOf('r')) },
     { title: 'Knee per series', html: htmlTable(kneeHead, kneeRows) },
     { title: 'Latency against offered load', html: latencyChart || '<p class="hint">No latency to chart.</p>' },
     {
@@ -133,62 +96,7 @@ function renderLoad(r: LoadResult): Rendered {
     ...(r.notes.length ? ['', '## Notes', '', ...r.notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
-  const csvText = csv(
-    [
-      'function',
-      'input',
-      'runtime',
-      'mode',
-      'arrivals',
-      'offered_per_s',
-      'achieved_per_s',
-      'scheduled',
-      'ok',
-      'failed',
-      'p50_ms',
-      'p90_ms',
-      'p99_ms',
-      'p99_lo_ms',
-      'p99_hi_ms',
-      'p999_ms',
-      'max_ms',
-      'cold_share',
-      'in_flight_mean',
-      'in_flight_peak',
-      'cpu_ms_per_invocation',
-      'energy_j_per_invocation',
-      'power_w',
-      'lag_p99_ms',
-      'generator_behind',
-    ],
-    r.results.map((s) => [
-      s.function,
-      JSON.stringify(s.input),
-      s.runtime,
-      s.mode,
-      s.arrivals,
-      s.offeredPerS,
-      s.achievedPerS,
-      s.scheduled,
-      s.ok,
-      s.failed,
-      s.latencyMs.p50.value,
-      s.latencyMs.p90.value,
-      s.latencyMs.p99.value,
-      s.latencyMs.p99.ci95[0],
-      s.latencyMs.p99.ci95[1],
-      s.latencyMs.p999.value,
-      s.latencyMs.max,
-      s.coldShare,
-      s.inFlight.mean,
-      s.inFlight.peak,
-      s.cpuMsPerInvocation,
-      s.energyJPerInvocation?.aboveIdle,
-      s.powerW?.mean,
-      s.lagMs.p99,
-      s.generatorBehind,
-    ]),
-  );
+  const csvText = csv([...STEP_KEYS], r.results.map(stepFigures));
   return { markdown, html, csv: csvText };
 }
 
