@@ -62,15 +62,20 @@ describe('WasmRuntime keeper', () => {
     keeper.hold();
     await keeper.drop();
     const sandboxes: string[] = [];
+    const ids = new Set<string | undefined>();
     for (let i = 0; i < 40; i++) {
       const rec = await nebula.invoke('factorial', 5, { runtime: 'wasm', mode: 'warm' });
       expect(rec).toMatchObject({ ok: true, result: '120' });
       sandboxes.push(rec.sandbox);
+      ids.add(rec.sandboxId);
       // Idle moments between runs: without routing, the other worker would take some runs cold.
       if (i % 4 === 0) await sleep(5);
     }
     expect(sandboxes[0]).toBe('fresh');
     expect(sandboxes.slice(1).filter((s) => s !== 'reused')).toEqual([]);
+    // One instance ran all 40: the records name it (worker thread id and instance number).
+    expect([...ids]).toHaveLength(1);
+    expect([...ids][0]).toMatch(/^\d+\.\d+$/);
     expect(keeper.idle()).toBe(1);
     await keeper.drop();
   });
@@ -84,6 +89,7 @@ describe('WasmRuntime keeper', () => {
     );
     expect(recs.every((r) => r.ok && r.result === 17711)).toBe(true);
     const made = recs.filter((r) => r.sandbox === 'fresh').length;
+    expect(new Set(recs.filter((r) => r.sandbox === 'fresh').map((r) => r.sandboxId)).size).toBe(made);
     expect(made).toBeGreaterThanOrEqual(1);
     expect(keeper.idle()).toBe(made);
     await keeper.drop();

@@ -43,6 +43,8 @@ export interface DoneSlot {
   cpuMs: number;
   cpuUserMs: number;
   cpuSystemMs: number;
+  /** The sandbox it ran in, `thread.instance` (undefined: no instance was made). */
+  sandboxId: string | undefined;
 }
 
 /** A `warm` run of a held function sent to the worker that keeps an idle instance of it. */
@@ -248,6 +250,9 @@ export class RunSlots {
       cpuMs: f64[this.table.time(s, SlotTime.CPU_MS)]!,
       cpuUserMs: f64[this.table.time(s, SlotTime.CPU_USER_MS)]!,
       cpuSystemMs: f64[this.table.time(s, SlotTime.CPU_SYSTEM_MS)]!,
+      sandboxId: word(SlotWord.SANDBOX_SERIAL)
+        ? `${word(SlotWord.SANDBOX_THREAD)}.${word(SlotWord.SANDBOX_SERIAL)}`
+        : undefined,
     };
     if (slot.flags & 4) {
       const out = this.handles[word(SlotWord.WORKER)]?.takeOutput(run.id);

@@ -72,6 +72,9 @@ export const SlotWord = {
    * of a held function is to take (a kept instance lives in one thread; see `pool.ts`, keepers).
    */
   AFFINITY: 16,
+  /** The sandbox the run was in: the worker thread's id and the instance's number in that thread (0: none was made). */
+  SANDBOX_THREAD: 17,
+  SANDBOX_SERIAL: 18,
 } as const;
 
 /**
@@ -100,7 +103,7 @@ export const Busy = { IDLE: 0, RUN: 1, INSTANTIATING: 2 } as const;
 const WORKER_BASE = 8;
 const WORKER_WORDS = 8;
 const SLOT_BASE = WORKER_BASE + MAX_WORKERS * WORKER_WORDS;
-const SLOT_WORDS = 17;
+const SLOT_WORDS = 19;
 const INT_WORDS = SLOT_BASE + ALL_SLOTS * SLOT_WORDS;
 /** Float64 area: one busy-since per worker, SLOT_TIMES per slot, then the clock offset. */
 const F64_BASE = Math.ceil((INT_WORDS * 4) / 8);

@@ -23,8 +23,13 @@ const POOL_MAX_BYTES = 1 << 20;
 /** Recycled memories kept per function beyond its prewarmed and warm instances. */
 const POOL_SPARE = 2;
 
+/** Instances made in this thread so far. */
+let instancesMade = 0;
+
 /** One instance and the host state it runs on (a plain class: no closures, no side tables, little for the GC). */
 export class Instance {
+  /** Its number among the instances made in this thread (with the thread's id, it names the sandbox in records). */
+  readonly serial = ++instancesMade;
   constructor(
     readonly ctx: HostContext,
     /** Runs the command: the preview1 `_start`, or the component's `wasi:cli/run`. */

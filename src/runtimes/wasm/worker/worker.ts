@@ -5,7 +5,7 @@
  * sleeps on its wake word. Control messages (functions loaded and dropped, large inputs) arrive on
  * its port and are read synchronously. Times are reported on the main thread's clock.
  */
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import { isStopSignal, OutputWriter, prepareStopSignal, Stop } from '../host/context.js';
 import { preview1Imports } from '../host/preview1.js';
 import { preview2Imports } from '../host/preview2.js';
@@ -263,6 +263,8 @@ function publish(s: number, r: Ran): void {
   i32[table.slot(s, SlotWord.FLAGS)] = flags;
   i32[table.slot(s, SlotWord.MEMORY_PAGES)] = r.instance ? r.instance.memoryBytes() / 65536 : 0;
   i32[table.slot(s, SlotWord.WORKER)] = me;
+  i32[table.slot(s, SlotWord.SANDBOX_THREAD)] = threadId;
+  i32[table.slot(s, SlotWord.SANDBOX_SERIAL)] = r.instance?.serial ?? 0;
   f64[table.time(s, SlotTime.CLAIMED_AT)] = r.claimedAt;
   f64[table.time(s, SlotTime.START_AT)] = r.startAt;
   f64[table.time(s, SlotTime.END_AT)] = r.endAt;
