@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Nebula, WasmRuntime } from '../../../src/index.js';
 import { tempDir } from '../../temp-dir.js';
+import { command } from './module-builder.js';
 
 let nebula: Nebula;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,5 +104,32 @@ describe('WasmRuntime keeper', () => {
     await n.close();
     await expect(keeper.prewarm()).rejects.toThrow(/closed|undeployed/);
     expect(keeper.idle()).toBe(0);
+  });
+});
+
+describe('WasmRuntime keeper when its worker thread goes away', () => {
+  it('counts none of the instances the thread kept, and a warm run queued for it runs fresh on its replacement', async () => {
+    const runtime = new WasmRuntime({ workers: 1, cacheDir: tempDir('wasm-cache-gone') });
+    const n = new Nebula({ meter: null, runtimes: { wasm: runtime } });
+    try {
+      await n.prepare(['fib'], ['wasm']);
+      // A function that never returns: its run is stopped at its deadline by replacing the thread.
+      await n.deploy({ name: 'spin', wasm: command([0x03, 0x40, 0x0c, 0x00, 0x0b]) });
+      const keeper = (await n.keeper('fib', 'wasm'))!;
+      keeper.hold();
+      expect((await n.invoke('fib', 10, { mode: 'warm' })).sandbox).toBe('fresh');
+      expect(keeper.idle()).toBe(1);
+      const spinning = n.invoke('spin', null, { timeoutMs: 300 });
+      await sleep(50);
+      // Queued for the one thread, which is busy spinning; it goes away at the spin's deadline.
+      const queued = n.invoke('fib', 12, { mode: 'warm' });
+      expect((await spinning).error?.code).toBe('TIMEOUT');
+      const rec = await queued;
+      expect(rec).toMatchObject({ ok: true, result: 144, sandbox: 'fresh' });
+      expect(keeper.idle()).toBe(1);
+      expect((await n.invoke('fib', 10, { mode: 'warm' })).sandbox).toBe('reused');
+    } finally {
+      await n.close();
+    }
   });
 });
