@@ -1,7 +1,8 @@
 // Open-loop load and a trace replay from code: fib at two rates on Wasm (latency from each
 // invocation's intended send time, the knee), then half an hour of the shipped synthetic trace:
-// every invocation cold (policy none) on Wasm at 600x (three seconds), and under fixed:10m and the
-// histogram policy on Docker when an engine answers, at 60x (thirty seconds each). Docker's pace
+// under none (every invocation cold), fixed:10m and the histogram policy on Wasm at 600x (three
+// seconds each), and under the two keeping policies on Docker when an engine answers, at 60x
+// (thirty seconds each). Docker's pace
 // is slower because a container's start does not speed up with the trace: at 600x a start of a
 // second is ten minutes of trace, longer than the histogram policy's pre-warm lead, so every
 // pre-warmed container would arrive too late and each invocation would start cold.
@@ -39,7 +40,7 @@ try {
   const mapping = Object.fromEntries(trace.functions.map((f) => [f, { spec: fib, input: 20 }]));
   const replay = async (runtimes, policies, name, speed) =>
     runReplay(nebula, { trace, mapping, runtimes, policies, speed, baselineMs: 0, outDir: join(outDir, name) });
-  const runs = [await replay(['wasm'], ['none'], 'replay-wasm', 600)];
+  const runs = [await replay(['wasm'], ['none', 'fixed:10m', 'histogram'], 'replay-wasm', 600)];
   try {
     runs.push(await replay(['docker'], ['fixed:10m', 'histogram'], 'replay-docker', 60));
   } catch (e) {

@@ -176,6 +176,7 @@ export function toRecord<R>(f: RecordFacts, o: RunOutcome): InvocationRecord<R> 
     runtime: f.runtime,
     mode: f.mode,
     sandbox: o.sandbox,
+    ...(o.sandboxId !== undefined ? { sandboxId: o.sandboxId } : {}),
     input: f.input,
     startedAt: isoFromMs(f.requestAt),
     timing: {

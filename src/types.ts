@@ -368,6 +368,8 @@ export interface InvocationRecordBase {
   mode: InvocationMode;
   /** What the sandbox was: created in this invocation, prepared ahead, or reused. */
   sandbox: SandboxUse;
+  /** Which sandbox it ran in (Docker: the container's id), where the runtime names it; absent where it does not. */
+  sandboxId?: string;
   input: unknown;
   /** ISO 8601 time of the `invoke()` call. */
   startedAt: string;

@@ -6,7 +6,7 @@ import { fstatSync } from 'node:fs';
 import type { WriteStream } from 'node:tty';
 import type { PhaseSize } from '../experiment/run/experiment.js';
 
-const fmtSeconds = (s: number) =>
+export const fmtSeconds = (s: number): string =>
   s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 
 export class Progress {
@@ -38,13 +38,17 @@ export class Progress {
     this.out.write(`== ${name} (phase ${index} of ${count}): ${what}\n`);
   }
 
-  /** Progress inside the phase; `label` says what just happened. */
-  tick(done: number, total: number, label = ''): void {
+  /**
+   * Progress inside the phase; `label` says what just happened. `runLeftMs`, when given, is what
+   * the whole run still needs (this phase's rest included), printed beside the phase's own ETA.
+   */
+  tick(done: number, total: number, label = '', runLeftMs?: number): void {
     if (this.finished) return;
     this.finished = done >= total;
     const elapsed = (Date.now() - this.started) / 1000;
     const eta = done > 0 ? (elapsed / done) * (total - done) : Number.NaN;
-    const etaText = done >= total ? 'done' : Number.isFinite(eta) ? `ETA ${fmtSeconds(eta)}` : 'ETA …';
+    const whole = runLeftMs !== undefined && Number.isFinite(runLeftMs) ? `, run ${fmtSeconds(runLeftMs / 1000)}` : '';
+    const etaText = `${done >= total ? 'done' : Number.isFinite(eta) ? `ETA ${fmtSeconds(eta)}` : 'ETA …'}${whole}`;
     const count =
       this.size.unit === 'ms' ? `${(done / 1000).toFixed(1)}/${(total / 1000).toFixed(1)} s` : `${done}/${total}`;
     if (this.tty) {

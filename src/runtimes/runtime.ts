@@ -68,6 +68,11 @@ export interface RunOutcome {
   /** `fresh`: created in this invocation; `prewarmed`: created ahead, first use; `reused`: an earlier invocation ran in it. */
   sandbox: SandboxUse;
   /**
+   * Which sandbox the run was in (e.g. a container's id), where the runtime can name it; runs in
+   * the same sandbox carry the same id. Copied to the record's `sandboxId`.
+   */
+  sandboxId?: string;
+  /**
    * ms this run waited for the runtime's own set-up (threads starting, code loading) before its
    * own work began. Reported as `timing.prepareMs`, never inside `startupMs`.
    */

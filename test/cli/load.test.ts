@@ -55,8 +55,9 @@ describe('nebula load', () => {
       '--json',
     );
     expect(r.code, r.err).toBe(0);
-    const { result, files } = JSON.parse(r.out) as {
+    const { result, files, steps } = JSON.parse(r.out) as {
       files: Record<string, string>;
+      steps: Array<Record<string, unknown>>;
       result: {
         results: Array<{
           ratePerS: number;
@@ -80,7 +81,11 @@ describe('nebula load', () => {
     for (const f of ['run.json', 'records.jsonl', 'summary.json', 'report.md', 'report.html', 'steps.csv'])
       expect(existsSync(files[f]!), f).toBe(true);
     expect(readFileSync(files['report.html']!, 'utf8')).toContain('p99 latency against offered load');
-    expect(readFileSync(files['steps.csv']!, 'utf8').trim().split('\n')).toHaveLength(3);
+    const csv = readFileSync(files['steps.csv']!, 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(3);
+    // --json's steps are steps.csv's rows: the same names, the same figures.
+    expect(Object.keys(steps[0]!).join(',')).toBe(csv[0]);
+    expect(steps.map((s) => s.p99_ms)).toEqual(result.results.map((s) => s.latencyMs.p99.value));
 
     // Killed before its summary: still reportable from run.json and its records.
     rmSync(files['summary.json']!);
@@ -89,5 +94,40 @@ describe('nebula load', () => {
     const back = JSON.parse(again.out) as { result: { interrupted: boolean; results: Array<{ ok: number }> } };
     expect(back.result.interrupted).toBe(true);
     expect(back.result.results.map((s) => s.ok)).toEqual([20, 40]);
+  });
+
+  it("prints each step's row with the very cells report.md shows", async () => {
+    const out = join(dir, 'terminal');
+    const r = await nebula(
+      'load',
+      '--runtimes',
+      'wasm',
+      '--inputs',
+      'fib=12',
+      '--rate',
+      '20/s',
+      '--duration',
+      '1s',
+      '--meter',
+      'none',
+      '--warmup',
+      '1',
+      '--out',
+      out,
+    );
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('function  input'));
+    const terminal = lines[at + 1]!.trim().split(/ {2,}/);
+    const md = readFileSync(join(out, 'report.md'), 'utf8').split('\n');
+    const mdAt = md.findIndex((l) => l.startsWith('| function | input |'));
+    const report = md[mdAt + 2]!.slice(2, -2)
+      .split(' | ')
+      .map((c) => c.replace(/\\(.)/g, '$1'));
+    expect(terminal).toHaveLength(lines[at]!.split(/ {2,}/).length);
+    expect(terminal).toEqual(report);
+    // Progress gives the whole run's time left beside the step's own ETA.
+    expect(r.err).toMatch(/== step \(phase 1 of 1\): 20 invocations \(the whole run: about \d+s left\)/);
+    expect(r.err).toMatch(/step 20\/20 done, run \d+s/);
   });
 });

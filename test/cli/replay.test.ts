@@ -31,8 +31,8 @@ describe('nebula replay', () => {
       [[trace, '--window', '10:00-09:00'], /--window must end after it starts/],
       [[trace, '--speed', 'fast'], /--speed takes a number above 0/],
       [
-        [trace, '--runtimes', 'wasm', '--policies', 'fixed:10m', '--meter', 'none'],
-        /offers no control of its kept sandboxes/,
+        [trace, '--runtimes', 'process', '--policies', 'fixed:10m', '--meter', 'none'],
+        /process runtime keeps no sandboxes/,
       ],
     ];
     const runs = await pool(cases, 4, ([args]) => nebula('replay', ...args, '--out', out));
@@ -44,7 +44,7 @@ describe('nebula replay', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('replays a window under none on wasm, writes its reports, and advise ranks its policies', async () => {
+  it('replays a window under none and fixed on wasm, writes its reports, and advise ranks its policies', async () => {
     const out = join(dir, 'run');
     const r = await nebula(
       'replay',
@@ -56,7 +56,7 @@ describe('nebula replay', () => {
       '--runtimes',
       'wasm',
       '--policies',
-      'none',
+      'none,fixed:10m',
       '--meter',
       'none',
       '--out',
@@ -71,16 +71,21 @@ describe('nebula replay', () => {
         results: Array<{ policy: string; invocations: number; coldStarts: number }>;
       };
     };
-    expect(result.results).toHaveLength(1);
+    expect(result.results).toHaveLength(2);
     expect(result.results[0]).toMatchObject({
       policy: 'none',
       invocations: result.trace.arrivals,
       coldStarts: result.trace.arrivals,
     });
+    // Kept instances on Wasm: each trace function starts cold once in a 10-minute window.
+    const fixed = result.results[1]!;
+    expect(fixed).toMatchObject({ policy: 'fixed:10m', invocations: result.trace.arrivals });
+    expect(fixed.coldStarts).toBeGreaterThan(0);
+    expect(fixed.coldStarts).toBeLessThan(result.trace.arrivals);
     expect(readFileSync(files['policies.csv']!, 'utf8')).toMatch(/^runtime,policy,invocations/);
     const advice = await nebula('advise', out);
     expect(advice.code, advice.err).toBe(0);
-    expect(advice.out).toMatch(/^best: none on wasm: \d+ cold starts/m);
+    expect(advice.out).toMatch(/^best: fixed:10m on wasm: \d+ cold starts/m);
   });
 
   it('killed with SIGKILL midway, its folder is reported with the sandboxes kept over time up to the kill', async () => {

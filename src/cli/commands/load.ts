@@ -4,6 +4,7 @@ import { runLoad } from '../../experiment/load/run-load.js';
 import { termText } from '../../experiment/report/escape.js';
 import { RUN_FILES } from '../../experiment/run-folder.js';
 import { loadCsv, writeLoadReports } from '../../experiment/load/report.js';
+import { stepRecord } from '../../experiment/load/step-row.js';
 import { Nebula } from '../../nebula.js';
 import { meterFromUrl, meterUsage } from '../../meters/registry.js';
 import { runtimeKinds } from '../../runtimes/registry.js';
@@ -14,7 +15,7 @@ import { writeOutputFile } from '../output-file.js';
 import { loadConfigSchema } from '../config-schema.js';
 import { loadOptions, parseLoad, planLoad } from '../load-plan.js';
 import { loadSummary } from '../load-summary.js';
-import { Progress } from '../progress.js';
+import { fmtSeconds, Progress } from '../progress.js';
 import { deployOwn } from './bench.js';
 
 /** The help text, with the runtimes and meters registered when it is asked for. */
@@ -23,8 +24,8 @@ const usage = () => `Usage: nebula load [options]
 Sends invocations at their own pace (open loop: constant or Poisson arrivals), whatever the
 engine is doing, and measures each one's latency from its intended send time, queue time
 included. Per rate: achieved rate, latency percentiles with intervals, errors, cold starts,
-sandboxes in use, CPU and energy per invocation, power; the knee of each runtime. Writes
-run.json, records.jsonl and summary.json into a new folder.
+invocations in flight, sandboxes made and used, CPU and energy per invocation, power; the knee of
+each runtime. Writes run.json, records.jsonl and summary.json into a new folder.
 
 Config:
   --config FILE          a JSON file of the settings below (functions, rates, bounds, ...; flags override it)
@@ -109,21 +110,31 @@ async function run(argv: string[]): Promise<number> {
     if (nebula.meter) await nebula.checkMeter();
     await deployOwn(nebula, plan.specs, s.skipUnavailable, (t) => progress.line(termText(`note: ${t}`, true)));
     let label = '';
+    // The whole run's time left: the rest of the current step's arrivals, then what runLoad expects after them.
+    let stepEndAt = 0;
+    let laterMs = Number.NaN;
+    const runLeftMs = () => Math.max(0, stepEndAt + laterMs - Date.now());
     const result = await runLoad(nebula, s, {
       signal: ac.signal,
       onPhase: (phase, total, unit) => {
         if (phase !== 'load') progress.phase(phase, { total, unit }, 1, 1);
       },
-      onStep: (step, index, planned) => {
+      onStep: (step, index, planned, later) => {
         label = `${step.function} ${step.runtime} ${step.mode} ${step.ratePerS}/s`;
+        stepEndAt = Date.now() + step.durationMs;
+        laterMs = later;
         progress.phase(
           `step`,
-          { total: Math.ceil((step.ratePerS * step.durationMs) / 1000), unit: 'invocations' },
+          {
+            total: Math.ceil((step.ratePerS * step.durationMs) / 1000),
+            unit: 'invocations',
+            detail: `the whole run: about ${fmtSeconds(runLeftMs() / 1000)} left`,
+          },
           index + 1,
           planned,
         );
       },
-      onTick: (done, total) => progress.tick(done, total, label),
+      onTick: (done, total) => progress.tick(done, total, label, Number.isFinite(laterMs) ? runLeftMs() : undefined),
       onNote: (t) => progress.line(termText(`note: ${t}`, true)),
     });
     const files = {
@@ -136,7 +147,7 @@ async function run(argv: string[]): Promise<number> {
       writeOutputFile(plan.exportCsv, loadCsv(result), plan.force);
       Object.assign(files, { csv: plan.exportCsv.path });
     }
-    if (json) console.log(JSON.stringify({ files, result }, null, 2));
+    if (json) console.log(JSON.stringify({ files, steps: result.results.map(stepRecord), result }, null, 2));
     else console.log(`\n${loadSummary(result, files)}`);
     return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;
   } finally {

@@ -11,8 +11,9 @@ import { fmtJ } from '../report/format.js';
 import { colorOf, esc, htmlTable, mdTable, runtimeLabel } from '../report/kit.js';
 import { lineChart, type LineSeries } from '../report/line-chart.js';
 import type { ReplayResult } from '../replay/run-replay.js';
-import { fmtRate as rate, policiesCsv, policyCells, policyHead, stepCells, stepHead, stepsCsv } from './columns.js';
 import type { LoadResult } from './run-load.js';
+import { csvText, fmtRate as rate, policiesCsv, policyCells, policyHead } from './policy-row.js';
+import { STEP_ALIGN, STEP_HEAD, STEP_KEYS, stepCells, stepFigures } from './step-row.js';
 
 interface Rendered {
   markdown: string;
@@ -25,7 +26,7 @@ function page(title: string, intro: string[], sections: Array<{ title: string; h
 
 /** The reports of a load run. */
 function renderLoad(r: LoadResult): Rendered {
-  const head = stepHead();
+  const head = [...STEP_HEAD];
   const rows = r.results.map(stepCells);
   const kneeHead = ['function', 'runtime', 'mode', 'knee', 'sweep'];
   const kneeRows = r.series.map((s) => [
@@ -54,13 +55,13 @@ function renderLoad(r: LoadResult): Rendered {
     fmtMs,
   );
   const energyChart = lineChart(
-    'Energy per invocation (share above idle) against offered load',
-    series((s) => s.energyJPerInvocation?.aboveIdle),
+    'Energy per invocation (median share above idle) against offered load',
+    series((s) => s.energyJPerInvocation?.aboveIdle.value),
     (v) => `${v.toFixed(0)}/s`,
     fmtJ,
   );
   const html = page('nebula load', intro, [
-    { title: 'Per rate', html: htmlTable(head, rows, 3) },
+    { title: 'Per rate', html: htmlTable(head, rows, STEP_ALIGN.indexOf('r')) },
     { title: 'Knee per series', html: htmlTable(kneeHead, kneeRows) },
     { title: 'Latency against offered load', html: latencyChart || '<p class="hint">No latency to chart.</p>' },
     {
@@ -145,7 +146,7 @@ function renderReplay(r: ReplayResult): Rendered {
 
 /** The CSV of a load run (a line per step) or of a replay (a line per policy, and per trace function), as written beside the reports. */
 export function loadCsv(r: LoadResult | ReplayResult): string {
-  return r.format === 'nebula-load/1' ? stepsCsv(r.results) : policiesCsv(r);
+  return r.format === 'nebula-load/1' ? csvText([...STEP_KEYS], r.results.map(stepFigures)) : policiesCsv(r);
 }
 
 /** Writes report.md, report.html and the CSV (`steps.csv` for a load run, `policies.csv` for a replay) into `dir`. */

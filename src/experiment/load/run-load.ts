@@ -13,6 +13,7 @@ import { machineInfo } from '../run/machine.js';
 import { claimOutDir, RUN_FILES, writeJsonAtomic } from '../run-folder.js';
 import { arrivalOffsets } from './arrivals.js';
 import { generate, type Arrival } from './generator.js';
+import { PlanTime } from './plan-time.js';
 import { failedRecord, RecordStream } from './record-stream.js';
 import { resolveLoadSpec, type LoadSpec, type ResolvedLoadSpec } from './spec.js';
 import {
@@ -68,8 +69,12 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** A phase of the run started (`prepare`, `baseline`, `warmup`, `load`) with its expected size. */
   onPhase?: (phase: 'prepare' | 'baseline' | 'warmup' | 'load', total: number, unit: 'ms' | 'invocations') => void;
-  /** A step started: `index` of `planned` steps. */
-  onStep?: (step: LoadStep, index: number, planned: number) => void;
+  /**
+   * A step started: `index` of `planned` steps. `laterMs` is the time the run expects to need
+   * after this step's arrivals end (ms): its settling, then each later step still planned (a sweep
+   * stopped early drops the rest of its series), its duration and the settling measured so far.
+   */
+  onStep?: (step: LoadStep, index: number, planned: number, laterMs: number) => void;
   /** Arrivals of the current step handled so far of those scheduled. */
   onTick?: (done: number, total: number) => void;
   /** A step ended. */
@@ -147,6 +152,9 @@ export async function runLoad(nebula: Nebula, spec: LoadSpec, options: LoadOptio
 
   const stream = new RecordStream(nebula, cfg.outDir);
   const results: StepSummary[] = [];
+  const planTime = new PlanTime(run.steps);
+  const dropped = (p: LoadStep) =>
+    series.some((s) => s.stopped && s.function === p.function && s.runtime === p.runtime && s.mode === p.mode);
   try {
     for (const s of series) {
       if (signal?.aborted) break;
@@ -157,7 +165,7 @@ export async function runLoad(nebula: Nebula, spec: LoadSpec, options: LoadOptio
           (p) => p.function === s.function && p.runtime === s.runtime && p.mode === s.mode && p.ratePerS === ratePerS,
         );
         const step = run.steps[index]!;
-        options.onStep?.(step, index, run.steps.length);
+        options.onStep?.(step, index, run.steps.length, planTime.started(index, nowMs(), dropped));
         const summary = await runStep(nebula, step, index, cfg, stream, options);
         results.push(summary);
         options.onStepEnd?.(summary);

@@ -1,8 +1,8 @@
 /**
  * The summary of a load step from its records: offered and achieved rate, latency from the
  * intended send time (percentiles with distribution-free intervals), the generator's lag, errors
- * by code, cold starts, sandboxes in use, CPU and energy per invocation (the records' shares) and
- * the power at that load; and the knee of a sweep.
+ * by code, cold starts, invocations in flight and sandboxes made, CPU and energy per invocation (the
+ * records' shares, median with its interval) and the power at that load; and the knee of a sweep.
  */
 import { quantile, quantileInterval } from '../../stats.js';
 import type { RuntimeKind } from '../../runtimes/index.js';
@@ -76,15 +76,32 @@ export interface StepSummary extends LoadStep {
   generatorBehind: boolean;
   /** Share of invocations whose sandbox was made inside them (a cold start). */
   coldShare: number;
-  /** Invocations in flight (each holds one sandbox): the most at once, and the mean over the step. */
+  /**
+   * Invocations in flight (sent and not yet ended, each in a sandbox of its own while it runs): the
+   * most at once, and the mean over the step (Little's law: the sum of their `totalMs` over the span).
+   */
   inFlight: { peak: number; mean: number };
+  /**
+   * Sandboxes made during the step, from the records' `sandbox`: `fresh` ones (made inside an
+   * invocation, a cold start) and `prewarmed` ones (made ahead and taken by an invocation). `used`
+   * is how many distinct sandboxes ran the step's invocations, counted from the records' `sandboxId`
+   * (Docker names its containers); null ("not reported") when no record names its sandbox.
+   */
+  sandboxes: { made: number; fresh: number; prewarmed: number; used: number | null };
   /** Median CPU time per invocation, ms (null when the runtime reported none). */
   cpuMsPerInvocation: number | null;
   /**
-   * Mean energy per invocation, J: its share of the power above idle (`energy.shareJ`), and that
-   * plus its share of the idle power; null without a meter or shares.
+   * Energy per invocation, J: the median of the records' shares of the power above idle
+   * (`energy.shareJ`) with its 95% interval, and of that plus their share of the idle power; the
+   * means beside them; `n` records with a share. Null without a meter or shares.
    */
-  energyJPerInvocation: { aboveIdle: number; withIdle: number; n: number } | null;
+  energyJPerInvocation: {
+    aboveIdle: Percentile;
+    withIdle: Percentile;
+    meanAboveIdle: number;
+    meanWithIdle: number;
+    n: number;
+  } | null;
   /** Mean power over the step, W (from the meter's ledger of the step's span), and above idle. */
   powerW: { mean: number; aboveIdle: number } | null;
 }
@@ -97,6 +114,32 @@ const sortedOf = (xs: number[]) => xs.filter(Number.isFinite).sort((a, b) => a -
 function percentile(sorted: number[], q: number): Percentile {
   const ci = quantileInterval(sorted, q);
   return { value: quantile(sorted, q), ci95: [ci.lo, ci.hi], open: ci.open };
+}
+
+/** The most invocations running at once, from their records (each from its `requestAt` for its `totalMs`). */
+function peakOverlap(records: readonly LoadRecord[]): number {
+  const edges = records.flatMap((r): Array<[number, number]> => [
+    [r.timing.requestAt, 1],
+    [r.timing.requestAt + r.timing.totalMs, -1],
+  ]);
+  // At equal times an end comes before a start: a sandbox handed on is not two at once.
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let peak = 0;
+  for (const [, d] of edges) {
+    now += d;
+    peak = Math.max(peak, now);
+  }
+  return peak;
+}
+
+/** The sandboxes a step's invocations made, and the distinct ones they ran in where records name them. */
+function sandboxesOf(records: readonly LoadRecord[]): StepSummary['sandboxes'] {
+  const fresh = records.filter((r) => r.sandbox === 'fresh').length;
+  const prewarmed = records.filter((r) => r.sandbox === 'prewarmed').length;
+  // A record without an id ran in no sandbox (it failed before one was made) or on a runtime that names none.
+  const ids = records.flatMap((r) => (r.sandboxId === undefined ? [] : [r.sandboxId]));
+  return { made: fresh + prewarmed, fresh, prewarmed, used: ids.length ? new Set(ids).size : null };
 }
 
 /**
@@ -127,6 +170,8 @@ export function summarizeStep(
   const spanMs = Math.max(step.durationMs, end - gen.startAt);
   const cpu = sortedOf(ran.map((r) => r.resources?.cpuMs ?? Number.NaN));
   const shared = ran.filter((r) => r.energy?.shareJ != null);
+  const shareJ = shared.map((r) => r.energy!.shareJ!);
+  const shareWithIdleJ = shared.map((r) => r.energy!.shareJ! + r.energy!.baselineShareJ);
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const lagP99 = quantile(lag, 0.99);
   const percentiles = Object.fromEntries(
@@ -154,12 +199,18 @@ export function summarizeStep(
     lagMs: { p50: quantile(lag, 0.5), p99: lagP99, max: lag.length ? lag[lag.length - 1]! : Number.NaN },
     generatorBehind: lagP99 > LAG_BOUND_MS,
     coldShare: ran.length ? ran.filter((r) => r.sandbox === 'fresh').length / ran.length : Number.NaN,
-    inFlight: { peak: gen.peakInFlight, mean: busyMs / spanMs },
+    inFlight: {
+      peak: Number.isFinite(gen.peakInFlight) ? gen.peakInFlight : peakOverlap(ran),
+      mean: busyMs / spanMs,
+    },
+    sandboxes: sandboxesOf(ran),
     cpuMsPerInvocation: cpu.length ? quantile(cpu, 0.5) : null,
     energyJPerInvocation: shared.length
       ? {
-          aboveIdle: sum(shared.map((r) => r.energy!.shareJ!)) / shared.length,
-          withIdle: sum(shared.map((r) => r.energy!.shareJ! + r.energy!.baselineShareJ)) / shared.length,
+          aboveIdle: percentile(sortedOf(shareJ), 0.5),
+          withIdle: percentile(sortedOf(shareWithIdleJ), 0.5),
+          meanAboveIdle: sum(shareJ) / shared.length,
+          meanWithIdle: sum(shareWithIdleJ) / shared.length,
           n: shared.length,
         }
       : null,

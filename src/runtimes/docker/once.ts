@@ -50,6 +50,7 @@ export async function runOnce(side: OnceSide, input: string, ctx: RunContext): P
   }
   const outcome = await fire(docker, armed, input, ctx, maxOutputBytes);
   outcome.sandbox = sandbox;
+  outcome.sandboxId = armed.container.id;
   if (sandbox === 'prewarmed') {
     // Created and attached ahead of time: not part of this invocation.
     delete outcome.phases.create;

@@ -67,6 +67,7 @@ export async function runWarm(side: WarmSide, input: string, ctx: RunContext): P
   }
   const outcome = await runIn(side, wc, input, ctx);
   outcome.sandbox = sandbox;
+  outcome.sandboxId = wc.container.id;
   outcome.phases = { ...phases, ...outcome.phases };
   if (setupWaitMs > 1) outcome.setupWaitMs = setupWaitMs;
   const kept = wc;

@@ -46,7 +46,7 @@ export const wasmRuntime = defineRuntime<'wasm', WasmSource, WasmRuntimeOptions>
     prewarmed: 'an instance made ahead by a worker thread, used once',
     warm: 'a used instance kept in its worker thread, restored to its state right after instantiation',
   },
-  keepsWarm: { option: 'maxWarmInstances', default: DEFAULT_MAX_WARM_INSTANCES },
+  keepsWarm: { option: 'maxWarmInstances', default: DEFAULT_MAX_WARM_INSTANCES, keeper: true },
   phases: ['dispatch', 'instantiate', 'run'],
   startsAhead: true,
   microFloor,

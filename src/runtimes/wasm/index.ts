@@ -8,7 +8,7 @@ import v8 from 'node:v8';
 import { nowMs } from '../../clock.js';
 import { NebulaError, RuntimeUnavailableError, UsageError } from '../../errors.js';
 import { INVOCATION_MODES, type ArtifactInfo, type FunctionSpec } from '../../types.js';
-import type { Prepared, RunContext, RunOutcome, Runtime } from '../runtime.js';
+import type { Prepared, RunContext, RunOutcome, Runtime, SandboxKeeper } from '../runtime.js';
 import { defaultCacheDir, prepareArtifact, type WasmArtifact } from './artifact/prepare.js';
 import type { PreinitRequest } from './artifact/snapshot.js';
 import { readFileCapped } from './artifact/source-file.js';
@@ -361,7 +361,23 @@ export class WasmRuntime implements Runtime {
   }
 }
 
+/** Longest a keeper's pre-warm may wait for its worker's idle moment and make the instance, ms. */
+const PREWARM_TIMEOUT_MS = 60_000;
+
 class PreparedWasm implements Prepared {
+  /**
+   * Its idle instances, for keep-alive policies: held in their worker threads (the runtime's
+   * keep-alive no longer drops them), made ahead, dropped, counted; a `warm` run goes to the
+   * worker keeping one. Instances a run cannot be restored from (native WASI 0.2 components, modules whose
+   * state the rewrite cannot restore) are never kept: for those only pre-warms are.
+   */
+  readonly keeper: SandboxKeeper = {
+    hold: () => this.pool.keepIdle(this.fnId),
+    prewarm: () => this.pool.prewarm(this.fnId, PREWARM_TIMEOUT_MS),
+    drop: () => this.pool.discardIdle(this.fnId),
+    idle: () => this.pool.idleCount(this.fnId),
+  };
+
   constructor(
     private readonly pool: WorkerPool,
     private readonly fnId: number,

@@ -123,6 +123,7 @@ export function toOutcome(r: PoolResult, ctx: RunContext, f: OutcomeFacts): RunO
     resources: resourcesOf(d),
   };
   if (r.setupWaitMs > 0) outcome.setupWaitMs = r.setupWaitMs;
+  if (d.sandboxId !== undefined) outcome.sandboxId = d.sandboxId;
   if (d.flags & Flag.STDOUT_CUT) outcome.stdoutTruncated = true;
   if (d.flags & Flag.STDERR_CUT) outcome.stderrTruncated = true;
   const cap = f.memoryMaxBytes / MiB;

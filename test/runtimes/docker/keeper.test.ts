@@ -31,11 +31,21 @@ d('DockerRuntime keeper', () => {
     // Held: the runtime's keep-alive of 200 ms no longer removes it.
     await new Promise((r) => setTimeout(r, 600));
     expect(keeper.idle()).toBe(1);
-    expect((await nebula.invoke('probe', 'host', { mode: 'warm' })).sandbox).toBe('reused');
+    const again = await nebula.invoke('probe', 'host', { mode: 'warm' });
+    expect(again.sandbox).toBe('reused');
+    // Records name the container they ran in: the reused one is the first's.
+    expect(first.sandboxId).toMatch(/^[0-9a-f]{64}$/);
+    expect(again.sandboxId).toBe(first.sandboxId);
 
     await keeper.drop();
     expect(keeper.idle()).toBe(0);
-    expect((await nebula.invoke('probe', 'host', { mode: 'warm' })).sandbox).toBe('fresh');
+    const remade = await nebula.invoke('probe', 'host', { mode: 'warm' });
+    expect(remade.sandbox).toBe('fresh');
+    expect(remade.sandboxId).toMatch(/^[0-9a-f]{64}$/);
+    expect(remade.sandboxId).not.toBe(first.sandboxId);
+    const cold = await nebula.invoke('probe', 'host', { mode: 'cold' });
+    expect(cold.sandboxId).toMatch(/^[0-9a-f]{64}$/);
+    expect(cold.sandboxId).not.toBe(remade.sandboxId);
 
     await keeper.drop();
     await keeper.prewarm();

@@ -7,11 +7,14 @@
  */
 import { nowMs } from '../../../clock.js';
 import type { FromWorker, LoadMessage } from './protocol.js';
-import { RunSlots, type PoolResult } from './run-slots.js';
-import { Busy, WorkerWord, offsetToMonotonic, SlotTable } from './shared-slots.js';
+import { RunSlots, type Affinity, type PoolResult } from './run-slots.js';
+import { Busy, KeptCounts, Mode, WorkerWord, offsetToMonotonic, SlotTable } from './shared-slots.js';
 import { WorkerHandle } from './worker-handle.js';
 
 export type { DoneSlot, PoolResult } from './run-slots.js';
+
+/** Longest a keeper's discard waits for the workers' answers, ms (a worker out of a run answers within microseconds). */
+const DISCARD_WAIT_MS = 5000;
 
 export interface PoolOptions {
   size: number;
@@ -37,6 +40,16 @@ export class WorkerPool {
   >();
   private readonly readyWaiters: Array<{ resolve: () => void; reject: (e: string) => void }> = [];
   private watchdog: NodeJS.Timeout | undefined;
+  /** Functions a keeper holds, with what each worker keeps of them. */
+  private readonly held = new Map<number, KeptCounts>();
+  /** Pre-warms asked of a worker and not answered yet, by token. */
+  private readonly prewarms = new Map<
+    number,
+    { fnId: number; worker: number; timer: NodeJS.Timeout; settle: (error?: string) => void }
+  >();
+  private nextToken = 1;
+  /** Discards waiting for workers' answers, by token. */
+  private readonly discards = new Map<number, { waiting: Set<number>; done: () => void }>();
   /** A ref'd timer while someone waits for a worker or a load (runs hold their own deadline timer). */
   private keepAlive: NodeJS.Timeout | undefined;
 
@@ -49,6 +62,7 @@ export class WorkerPool {
     };
     const handleOptions = {
       table: this.table,
+      workers: options.size,
       spinMs: options.spinMs,
       maxOutputBytes: options.maxOutputBytes,
       heapMiB: options.heapMiB,
@@ -112,7 +126,111 @@ export class WorkerPool {
 
   drop(fnId: number): void {
     this.loaded.delete(fnId);
+    this.held.delete(fnId);
+    for (const [token, p] of this.prewarms) if (p.fnId === fnId) this.settlePrewarm(token);
     for (const h of this.handles) h.post({ type: 'drop', fnId });
+  }
+
+  /**
+   * A keeper holds function `fnId` from now on: its idle instances stay until `discardIdle`, and
+   * none is made ahead but by `prewarm`. A `warm` run of it goes to a worker keeping an idle
+   * instance (an instance lives in the thread that made it), or, with none kept, to any worker.
+   */
+  keepIdle(fnId: number): void {
+    const msg = this.loaded.get(fnId);
+    if (!msg || this.held.has(fnId)) return;
+    const counts = new KeptCounts();
+    this.held.set(fnId, counts);
+    msg.held = counts.sab;
+    for (const h of this.handles) h.post({ type: 'hold', fnId, counts: counts.sab });
+  }
+
+  /** Idle instances of a held function, in the workers running now. */
+  idleCount(fnId: number): number {
+    const counts = this.held.get(fnId);
+    if (!counts) return 0;
+    return this.handles.reduce((n, h) => n + (h.state === 'ready' ? counts.idle(h.index) : 0), 0);
+  }
+
+  /**
+   * Makes one instance of a held function ahead (holding it first), in the worker keeping the
+   * fewest, in that worker's next idle moment; resolves once it is made, or a discard cancelled it.
+   * @throws Error when it cannot be made (its reason), its worker went away, or `timeoutMs` passed.
+   */
+  prewarm(fnId: number, timeoutMs: number): Promise<void> {
+    const why = this.unavailable();
+    if (why) return Promise.reject(new Error(why));
+    if (!this.loaded.has(fnId)) return Promise.reject(new Error('the function was undeployed'));
+    this.keepIdle(fnId);
+    const counts = this.held.get(fnId)!;
+    const pending = (k: number) => [...this.prewarms.values()].filter((p) => p.worker === k).length;
+    const ready = this.handles.filter((h) => h.state === 'ready');
+    if (ready.length === 0) return Promise.reject(new Error('no wasm worker thread is running'));
+    const load = (k: number) => counts.idle(k) + pending(k);
+    const h = ready.reduce((a, b) => (load(b.index) < load(a.index) ? b : a));
+    const token = this.nextToken++;
+    return new Promise<void>((resolve, reject) => {
+      // A ref'd timer: the host stays up while a pre-warm is on its way.
+      const timer = setTimeout(
+        () => this.settlePrewarm(token, `making the instance did not finish within ${timeoutMs} ms`),
+        timeoutMs,
+      );
+      this.prewarms.set(token, {
+        fnId,
+        worker: h.index,
+        timer,
+        settle: (error) => (error === undefined ? resolve() : reject(new Error(error))),
+      });
+      h.post({ type: 'prewarm', fnId, token });
+    });
+  }
+
+  private settlePrewarm(token: number, error?: string): void {
+    const p = this.prewarms.get(token);
+    if (!p) return;
+    this.prewarms.delete(token);
+    clearTimeout(p.timer);
+    p.settle(error);
+  }
+
+  /**
+   * Drops a held function's idle instances and its pre-warms not made yet: no run queued from now
+   * on takes one (a worker reads the message before its next run). Resolves once every worker not
+   * in the middle of a run has dropped them; one in a run drops its own when the run ends (the
+   * instance of that run is not idle, and stays), and its count says so until then.
+   */
+  discardIdle(fnId: number): Promise<void> {
+    if (!this.held.has(fnId)) return Promise.resolve();
+    const token = this.nextToken++;
+    const at = nowMs();
+    const waiting = new Set<number>();
+    for (const h of this.handles) {
+      if (h.state !== 'ready') continue;
+      h.post({ type: 'discard', fnId, at, token });
+      if (Atomics.load(this.table.i32, this.table.worker(h.index, WorkerWord.BUSY)) !== Busy.RUN) waiting.add(h.index);
+    }
+    if (waiting.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      // A ref'd deadline: the host waits for the answers, never longer than this.
+      const timer = setTimeout(() => {
+        this.discards.delete(token);
+        resolve();
+      }, DISCARD_WAIT_MS);
+      this.discards.set(token, {
+        waiting,
+        done: () => {
+          clearTimeout(timer);
+          this.discards.delete(token);
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** Worker `k` answered discard `token` (or went away): the discard resolves once no worker it waits for is left. */
+  private discarded(token: number, k: number): void {
+    const d = this.discards.get(token);
+    if (d && d.waiting.delete(k) && d.waiting.size === 0) d.done();
   }
 
   /** Runs function `fnId` once in `mode` (0 cold, 1 prewarmed, 2 warm) with `input` on stdin. */
@@ -122,7 +240,40 @@ export class WorkerPool {
       const at = nowMs();
       return Promise.resolve({ kind: 'unavailable', at, message: why, setupWaitMs: 0, dispatchAt: at });
     }
-    return this.runs.run(fnId, mode, input, deadlineAt, signal, !this.handles.some((h) => h.state === 'ready'));
+    const affinity = mode === Mode.warm ? this.keeping(fnId) : undefined;
+    return this.runs.run(
+      fnId,
+      mode,
+      input,
+      deadlineAt,
+      signal,
+      !this.handles.some((h) => h.state === 'ready'),
+      affinity,
+    );
+  }
+
+  /**
+   * For a `warm` run of a held function: a running worker keeping an idle instance of it not
+   * promised to a run already queued (an idle worker first, then the one keeping most), or none.
+   */
+  private keeping(fnId: number): Affinity | undefined {
+    const counts = this.held.get(fnId);
+    if (!counts) return undefined;
+    let best: number | undefined;
+    let bestFree = 0;
+    let bestIdle = false;
+    for (const h of this.handles) {
+      if (h.state !== 'ready') continue;
+      const free = counts.idle(h.index) - counts.promised(h.index);
+      if (free <= 0) continue;
+      const idle = Atomics.load(this.table.i32, this.table.worker(h.index, WorkerWord.BUSY)) === Busy.IDLE;
+      if (best === undefined || (idle && !bestIdle) || (idle === bestIdle && free > bestFree)) {
+        best = h.index;
+        bestFree = free;
+        bestIdle = idle;
+      }
+    }
+    return best === undefined ? undefined : { worker: best, counts };
   }
 
   private onReady(h: WorkerHandle): void {
@@ -136,6 +287,8 @@ export class WorkerPool {
   }
 
   private onMessage(h: WorkerHandle, m: FromWorker): void {
+    if (m.type === 'prewarmed') return this.settlePrewarm(m.token, m.error);
+    if (m.type === 'discarded') return this.discarded(m.token, h.index);
     if (m.type !== 'loaded') return;
     const pending = this.loading.get(m.fnId);
     if (!pending) return;
@@ -164,6 +317,11 @@ export class WorkerPool {
   private onGone(h: WorkerHandle, why: string, crashed: boolean): void {
     if (crashed) this.blame(h, why);
     this.runs.workerGone(h, why);
+    // The instances it kept went with it; its replacement starts with none.
+    for (const counts of this.held.values()) counts.setIdle(h.index, 0);
+    for (const [token, p] of this.prewarms)
+      if (p.worker === h.index) this.settlePrewarm(token, `the worker thread making the instance went away (${why})`);
+    for (const token of [...this.discards.keys()]) this.discarded(token, h.index);
     for (const [fnId, l] of this.loading) if (l.waiting.delete(h.index)) this.loadSettled(fnId);
     if (!this.handles.some((x) => x.state === 'ready')) this.runs.setupStarted(nowMs());
     const unavailable = this.unavailable();
@@ -253,6 +411,8 @@ export class WorkerPool {
     for (const w of this.readyWaiters.splice(0)) w.reject('the runtime was closed');
     for (const [, l] of this.loading) l.reject('the runtime was closed', false);
     this.loading.clear();
+    for (const token of [...this.prewarms.keys()]) this.settlePrewarm(token, 'the runtime was closed');
+    for (const d of [...this.discards.values()]) d.done();
     await Promise.all(this.handles.map((h) => h.close()));
   }
 }

@@ -20,6 +20,36 @@ export interface LoadMessage {
   keepAliveMs: number;
   /** Make no instance at load (making one crashed a worker before): runs make their own. */
   lazy?: boolean;
+  /** Set once a keeper holds the function (see {@link HoldMessage}): a replaced worker starts held too. */
+  held?: SharedArrayBuffer;
+}
+
+/**
+ * A keeper holds the function: its idle instances stay until a `discard`, none is made ahead but
+ * on a `prewarm`, and each worker writes how many it keeps idle into its Int32 of `counts`.
+ */
+interface HoldMessage {
+  type: 'hold';
+  fnId: number;
+  counts: SharedArrayBuffer;
+}
+
+/** Make one instance of a held function ahead, in an idle moment; answered by `prewarmed` with the same token. */
+interface PrewarmMessage {
+  type: 'prewarm';
+  fnId: number;
+  token: number;
+}
+
+/**
+ * Drop a held function's instances idle at `at` (epoch ms), and its pre-warms not made yet (each
+ * answered as cancelled); answered by `discarded` with the same token.
+ */
+interface DiscardMessage {
+  type: 'discard';
+  fnId: number;
+  at: number;
+  token: number;
 }
 
 interface DropMessage {
@@ -47,10 +77,23 @@ interface GoMessage {
   type: 'go';
 }
 
-export type ToWorker = LoadMessage | DropMessage | StockOffMessage | InputBufferMessage | GoMessage;
+export type ToWorker =
+  | LoadMessage
+  | DropMessage
+  | StockOffMessage
+  | InputBufferMessage
+  | GoMessage
+  | HoldMessage
+  | PrewarmMessage
+  | DiscardMessage;
 
-/** Worker to pool, as events: started; a function's first instance was made (or could not be). */
-export type FromWorker = { type: 'ready' } | { type: 'loaded'; fnId: number; error?: string };
+/** Worker to pool, as events: started; a function's first instance was made (or could not be); a pre-warm ended. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'loaded'; fnId: number; error?: string }
+  /** A pre-warm is over: made, `cancelled` by a discard (or the function's drop), or failed with `error`. */
+  | { type: 'prewarmed'; token: number; cancelled?: boolean; error?: string }
+  | { type: 'discarded'; token: number };
 
 /** Outputs too large for the slot, through the port (read synchronously by the pool). */
 export interface OutputMessage {
@@ -65,6 +108,8 @@ export interface WorkerData {
   sab: SharedArrayBuffer;
   port: MessagePort;
   index: number;
+  /** Workers in the pool. */
+  workers: number;
   /** How long an idle worker polls for work before it sleeps, ms. */
   spinMs: number;
   maxOutputBytes: number;

@@ -5,7 +5,17 @@
  * abort is taken off the queue; only a run that is running has its worker stopped.
  */
 import { nowMs } from '../../../clock.js';
-import { GlobalWord, SlotWord, SLOT_COUNT, SLOT_DATA_BYTES, State, SlotTime, type SlotTable } from './shared-slots.js';
+import {
+  GlobalWord,
+  SlotWord,
+  SLOT_COUNT,
+  SLOT_DATA_BYTES,
+  State,
+  SlotTime,
+  WorkerWord,
+  type KeptCounts,
+  type SlotTable,
+} from './shared-slots.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 /** How a run ended, as the pool sees it. Times are epoch ms on nebula's clock. */
@@ -33,12 +43,22 @@ export interface DoneSlot {
   cpuMs: number;
   cpuUserMs: number;
   cpuSystemMs: number;
+  /** The sandbox it ran in, `thread.instance` (undefined: no instance was made). */
+  sandboxId: string | undefined;
+}
+
+/** A `warm` run of a held function sent to the worker that keeps an idle instance of it. */
+export interface Affinity {
+  worker: number;
+  counts: KeptCounts;
 }
 
 export interface Run {
   id: number;
   fnId: number;
   mode: number;
+  /** Only this worker may take it, while it is queued. */
+  affinity: Affinity | undefined;
   input: string;
   slot: number;
   dispatchAt: number;
@@ -96,15 +116,18 @@ export class RunSlots {
     deadlineAt: number,
     signal: AbortSignal | undefined,
     waitingForSetup: boolean,
+    affinity?: Affinity,
   ): Promise<PoolResult> {
     return new Promise<PoolResult>((resolve) => {
       const dispatchAt = nowMs();
       if (signal?.aborted)
         return resolve({ kind: 'aborted', at: dispatchAt, started: false, startAt: 0, setupWaitMs: 0, dispatchAt });
+      affinity?.counts.promise(affinity.worker, 1);
       const run: Run = {
         id: this.nextRun++,
         fnId,
         mode,
+        affinity,
         input,
         slot: -1,
         dispatchAt,
@@ -152,15 +175,22 @@ export class RunSlots {
     i32[this.table.slot(s, SlotWord.MODE)] = run.mode;
     i32[this.table.slot(s, SlotWord.RUN_ID)] = run.id;
     i32[this.table.slot(s, SlotWord.TICKET)] = this.ticket = (this.ticket + 1) | 0;
+    const only = run.affinity ? this.handles[run.affinity.worker] : undefined;
+    Atomics.store(i32, this.table.slot(s, SlotWord.AFFINITY), only ? only.index + 1 : 0);
     this.table.f64[this.table.time(s, SlotTime.START_AT)] = 0;
     Atomics.store(i32, this.table.slot(s, SlotWord.STATE), State.QUEUED);
     const queued = Atomics.add(i32, GlobalWord.QUEUED, 1) + 1;
-    // Workers awake and idle (polling) take queued runs without a wake-up (a futex call costs the
-    // host several microseconds): wake a sleeping one only for runs beyond them.
-    let awake = 0;
-    const now = nowMs();
-    for (const h of this.handles) if (h.idleAwake(now)) awake++;
-    if (queued > awake) for (const h of this.handles) if (h.wake()) break;
+    if (only) {
+      Atomics.add(i32, this.table.worker(only.index, WorkerWord.AFFINE), 1);
+      only.wake();
+    } else {
+      // Workers awake and idle (polling) take queued runs without a wake-up (a futex call costs the
+      // host several microseconds): wake a sleeping one only for runs beyond them.
+      let awake = 0;
+      const now = nowMs();
+      for (const h of this.handles) if (h.idleAwake(now)) awake++;
+      if (queued > awake) for (const h of this.handles) if (h.wake()) break;
+    }
     if (!this.watching) void this.watch();
     this.onPlaced();
   }
@@ -220,6 +250,9 @@ export class RunSlots {
       cpuMs: f64[this.table.time(s, SlotTime.CPU_MS)]!,
       cpuUserMs: f64[this.table.time(s, SlotTime.CPU_USER_MS)]!,
       cpuSystemMs: f64[this.table.time(s, SlotTime.CPU_SYSTEM_MS)]!,
+      sandboxId: word(SlotWord.SANDBOX_SERIAL)
+        ? `${word(SlotWord.SANDBOX_THREAD)}.${word(SlotWord.SANDBOX_SERIAL)}`
+        : undefined,
     };
     if (slot.flags & 4) {
       const out = this.handles[word(SlotWord.WORKER)]?.takeOutput(run.id);
@@ -256,9 +289,23 @@ export class RunSlots {
     const { i32 } = this.table;
     if (Atomics.compareExchange(i32, this.table.slot(s, SlotWord.STATE), State.QUEUED, State.FREE) !== State.QUEUED)
       return false;
+    this.unpin(s);
     Atomics.sub(i32, GlobalWord.QUEUED, 1);
     this.release(s);
     return true;
+  }
+
+  /**
+   * A queued run in slot `s` no longer waits for one worker (it left the queue, or its worker is
+   * gone): the worker's count of runs only it may take, and the instances promised, are lowered.
+   */
+  private unpin(s: number): void {
+    const { i32 } = this.table;
+    const affinity = Atomics.exchange(i32, this.table.slot(s, SlotWord.AFFINITY), 0);
+    if (affinity === 0) return;
+    Atomics.sub(i32, this.table.worker(affinity - 1, WorkerWord.AFFINE), 1);
+    const run = this.slots[s];
+    run?.affinity?.counts.promise(affinity - 1, -1);
   }
 
   private settle(run: Run, r: PoolResult): void {
@@ -312,10 +359,25 @@ export class RunSlots {
     );
   }
 
-  /** Worker `h` is gone: its stopped runs' slots are free again, the run it was in the middle of crashed. */
+  /**
+   * Worker `h` is gone: its stopped runs' slots are free again, the run it was in the middle of
+   * crashed, and runs queued for the instances it kept may go to any worker (as cold starts).
+   */
   workerGone(h: WorkerHandle, why: string): void {
     const { i32 } = this.table;
     for (const s of h.zombies.splice(0)) this.reuse(s);
+    let freed = false;
+    for (let s = 0; s < SLOT_COUNT; s++) {
+      if (
+        Atomics.load(i32, this.table.slot(s, SlotWord.STATE)) === State.QUEUED &&
+        Atomics.load(i32, this.table.slot(s, SlotWord.AFFINITY)) === h.index + 1
+      ) {
+        this.unpin(s);
+        freed = true;
+      }
+    }
+    Atomics.store(i32, this.table.worker(h.index, WorkerWord.AFFINE), 0);
+    if (freed) for (const other of this.handles) other.wake();
     for (let s = 0; s < SLOT_COUNT; s++) {
       const run = this.slots[s];
       if (run && Atomics.load(i32, this.table.slot(s, SlotWord.STATE)) === State.RUNNING + h.index) {

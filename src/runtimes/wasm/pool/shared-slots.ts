@@ -42,6 +42,8 @@ export const WorkerWord = {
   BUSY: 3,
   /** The function it is instantiating (when BUSY is INSTANTIATING). */
   BUSY_FN: 4,
+  /** Queued slots only this worker may take (their AFFINITY names it): the others do not wait for them. */
+  AFFINE: 5,
 } as const;
 
 /** Per-slot words. */
@@ -65,6 +67,14 @@ export const SlotWord = {
   BIG_LEN: 14,
   /** Which large-input buffer of the slot holds the input (bumped each time the buffer is replaced by a larger one). */
   BIG_GEN: 15,
+  /**
+   * 0: any worker may take the run; k + 1: only worker k, which keeps the idle instance a `warm` run
+   * of a held function is to take (a kept instance lives in one thread; see `pool.ts`, keepers).
+   */
+  AFFINITY: 16,
+  /** The sandbox the run was in: the worker thread's id and the instance's number in that thread (0: none was made). */
+  SANDBOX_THREAD: 17,
+  SANDBOX_SERIAL: 18,
 } as const;
 
 /**
@@ -93,7 +103,7 @@ export const Busy = { IDLE: 0, RUN: 1, INSTANTIATING: 2 } as const;
 const WORKER_BASE = 8;
 const WORKER_WORDS = 8;
 const SLOT_BASE = WORKER_BASE + MAX_WORKERS * WORKER_WORDS;
-const SLOT_WORDS = 16;
+const SLOT_WORDS = 19;
 const INT_WORDS = SLOT_BASE + ALL_SLOTS * SLOT_WORDS;
 /** Float64 area: one busy-since per worker, SLOT_TIMES per slot, then the clock offset. */
 const F64_BASE = Math.ceil((INT_WORDS * 4) / 8);
@@ -125,6 +135,18 @@ export class SlotTable {
 
   time(s: number, field: number): number {
     return F64_SLOT + s * SLOT_TIMES + field;
+  }
+
+  /**
+   * Queued runs worker `me` may take: those queued less those only another worker may take. A
+   * moment's overcount (a counter not yet lowered) makes a worker look once more, never sleep
+   * past a run: writers raise QUEUED before AFFINE and lower AFFINE before QUEUED.
+   */
+  claimable(me: number, workers: number): number {
+    let n = Atomics.load(this.i32, GlobalWord.QUEUED);
+    for (let k = 0; k < workers && n > 0; k++)
+      if (k !== me) n -= Atomics.load(this.i32, this.worker(k, WorkerWord.AFFINE));
+    return n;
   }
 
   busySince(k: number): number {
@@ -174,4 +196,33 @@ export function offsetToMonotonic(clock: () => number): number {
     }
   }
   return offset;
+}
+
+/**
+ * What a held function's workers keep, shared by the pool and its workers (one per held function):
+ * each worker's idle instances (written by that worker), and the `warm` runs queued for it that
+ * are to take one of them (raised by the pool when it queues such a run, lowered by the worker
+ * that takes it, or by the pool when the run leaves the queue otherwise).
+ */
+export class KeptCounts {
+  readonly i32: Int32Array;
+  constructor(readonly sab: SharedArrayBuffer = new SharedArrayBuffer(2 * MAX_WORKERS * 4)) {
+    this.i32 = new Int32Array(sab);
+  }
+
+  idle(k: number): number {
+    return Atomics.load(this.i32, k);
+  }
+
+  setIdle(k: number, n: number): void {
+    Atomics.store(this.i32, k, n);
+  }
+
+  promised(k: number): number {
+    return Atomics.load(this.i32, MAX_WORKERS + k);
+  }
+
+  promise(k: number, delta: 1 | -1): void {
+    Atomics.add(this.i32, MAX_WORKERS + k, delta);
+  }
 }

@@ -38,6 +38,8 @@ export interface HandleEvents {
 
 export interface HandleOptions {
   table: SlotTable;
+  /** Workers in the pool. */
+  workers: number;
   spinMs: number;
   maxOutputBytes: number;
   heapMiB: number;
@@ -77,6 +79,7 @@ export class WorkerHandle {
       sab: this.options.table.sab,
       port: port2,
       index: this.index,
+      workers: this.options.workers,
       spinMs: this.options.spinMs,
       maxOutputBytes: this.options.maxOutputBytes,
     };

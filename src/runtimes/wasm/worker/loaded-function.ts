@@ -15,6 +15,7 @@ import { HostContext, encodeGrants, type Grants, type OutputWriter } from '../ho
 import { GROW_FAILED_EXPORT, MEMORY_IMPORT } from '../binary/module-rewrite.js';
 import type { Host } from '../host/preview1.js';
 import type { LoadMessage } from '../pool/protocol.js';
+import { KeptCounts } from '../pool/shared-slots.js';
 
 const PAGE = 65536;
 /** Memories up to this size are zeroed and reused; zeroing larger ones costs more than mapping new ones. */
@@ -22,8 +23,13 @@ const POOL_MAX_BYTES = 1 << 20;
 /** Recycled memories kept per function beyond its prewarmed and warm instances. */
 const POOL_SPARE = 2;
 
+/** Instances made in this thread so far. */
+let instancesMade = 0;
+
 /** One instance and the host state it runs on (a plain class: no closures, no side tables, little for the GC). */
 export class Instance {
+  /** Its number among the instances made in this thread (with the thread's id, it names the sandbox in records). */
+  readonly serial = ++instancesMade;
   constructor(
     readonly ctx: HostContext,
     /** Runs the command: the preview1 `_start`, or the component's `wasi:cli/run`. */
@@ -86,6 +92,13 @@ export class LoadedFunction {
   readonly grants: Grants;
   /** Why no instances are made ahead any more (an instantiation failed or hung in the background). */
   stockOff: string | null = null;
+  /**
+   * Set while a keeper holds the function: each worker's count of idle instances (kept and made
+   * ahead), this worker's at `worker`. Held, nothing expires and nothing is made ahead unasked.
+   */
+  held: KeptCounts | null = null;
+  /** Pre-warms asked of this worker and not made yet (their tokens). */
+  readonly prewarms: number[] = [];
   private readonly stock: Instance[] = [];
   /** Used instances kept for `warm`; `clean` once restored. */
   private readonly kept: Array<{ instance: Instance; idleSince: number; clean: boolean }> = [];
@@ -99,8 +112,10 @@ export class LoadedFunction {
   constructor(
     readonly spec: LoadMessage,
     private readonly host: WorkerHost,
+    private readonly worker: number,
   ) {
     this.grants = encodeGrants(spec.args, spec.env);
+    if (spec.held) this.hold(spec.held);
     const f = spec.facts;
     this.initialBytes = (f?.initialPages ?? 0) * PAGE;
     this.memoryType = f?.pooledMemory ? { initial: f.initialPages, maximum: f.maximumPages } : null;
@@ -173,14 +188,32 @@ export class LoadedFunction {
     this.snapshot = { memory: new Uint8Array(memory.buffer).slice(), globals };
   }
 
+  /**
+   * From now on held by a keeper, its idle instances counted in `counts`. The instances made ahead
+   * for `prewarmed` runs go: held, an instance is made ahead only when the keeper asks.
+   */
+  hold(counts: SharedArrayBuffer): void {
+    this.held = new KeptCounts(counts);
+    for (const inst of this.stock.splice(0)) this.discard(inst);
+    this.counted();
+  }
+
+  /** Writes this worker's idle instances into the keeper's counts (when held). */
+  private counted(): void {
+    this.held?.setIdle(this.worker, this.kept.length + this.stock.length);
+  }
+
   /** An instance made ahead, never used. */
   takePrewarmed(): Instance | undefined {
-    return this.stock.pop();
+    const inst = this.stock.pop();
+    this.counted();
+    return inst;
   }
 
   /** A kept instance an earlier invocation ran in, restored (now, if the worker had no idle moment since). */
   takeWarm(): Instance | undefined {
     const k = this.kept.pop();
+    this.counted();
     if (!k || k.clean || this.restore(k.instance)) return k?.instance;
     this.discard(k.instance);
     return undefined;
@@ -188,9 +221,27 @@ export class LoadedFunction {
 
   /** After a run: keeps the instance for `warm` when asked and it can be restored, else lets it go. */
   release(inst: Instance, keep: boolean, now: number): void {
-    if (keep && inst.restorable && this.kept.length < this.spec.warmMax)
+    if (keep && inst.restorable && this.kept.length < this.spec.warmMax) {
       this.kept.push({ instance: inst, idleSince: now, clean: false });
-    else this.discard(inst);
+      this.counted();
+    } else this.discard(inst);
+  }
+
+  /**
+   * A keeper's discard, sent at `at` (epoch ms): drops the instances idle then (those made ahead,
+   * those kept since a run that ended before it; an instance whose run was still going is kept);
+   * returns the tokens of the pre-warms it cancels.
+   */
+  dropIdle(at: number): number[] {
+    for (const inst of this.stock.splice(0)) this.discard(inst);
+    for (let i = this.kept.length - 1; i >= 0; i--) {
+      const k = this.kept[i]!;
+      if (k.idleSince > at) continue;
+      this.kept.splice(i, 1);
+      this.discard(k.instance);
+    }
+    this.counted();
+    return this.prewarms.splice(0);
   }
 
   private restore(inst: Instance): boolean {
@@ -223,6 +274,7 @@ export class LoadedFunction {
       else {
         this.kept.splice(this.kept.indexOf(k), 1);
         this.discard(k.instance);
+        this.counted();
       }
       return true;
     }
@@ -233,9 +285,9 @@ export class LoadedFunction {
     return true;
   }
 
-  /** True when fewer instances are made ahead than asked. */
+  /** True when fewer instances are made ahead than asked (held: only a keeper's pre-warms are made). */
   wantsStock(): boolean {
-    return this.stockOff === null && this.stock.length < this.spec.prewarmed;
+    return this.stockOff === null && !this.held && this.stock.length < this.spec.prewarmed;
   }
 
   /** Instances made ahead and not used yet. */
@@ -254,14 +306,19 @@ export class LoadedFunction {
     this.memories.push(m);
   }
 
-  /** Keeps an instance made ahead for a `prewarmed` run. */
+  /** Keeps an instance made ahead for a `prewarmed` run (or, held, the next `warm` one). */
   keepAhead(inst: Instance): void {
     this.stock.push(inst);
+    this.counted();
   }
 
-  /** Drops kept instances idle since before `now - keepAliveMs`; returns when the next one expires (epoch ms), or Infinity. */
+  /**
+   * Drops kept instances idle since before `now - keepAliveMs` (none while held: the keeper decides);
+   * returns when the next one expires (epoch ms), or Infinity.
+   */
   expire(now: number): number {
     let next = Infinity;
+    if (this.held) return next;
     for (let i = this.kept.length - 1; i >= 0; i--) {
       const k = this.kept[i]!;
       const due = k.idleSince + this.spec.keepAliveMs;
@@ -270,13 +327,17 @@ export class LoadedFunction {
         this.discard(k.instance);
       } else next = Math.min(next, due);
     }
+    this.counted();
     return next;
   }
 
-  dispose(): void {
+  /** Lets everything go (the function was dropped); returns the tokens of the pre-warms not made. */
+  dispose(): number[] {
     this.stock.length = 0;
     this.kept.length = 0;
+    this.counted();
     this.memories.length = 0;
     this.dirtyMemories.length = 0;
+    return this.prewarms.splice(0);
   }
 }

@@ -5,7 +5,7 @@
  * sleeps on its wake word. Control messages (functions loaded and dropped, large inputs) arrive on
  * its port and are read synchronously. Times are reported on the main thread's clock.
  */
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import { isStopSignal, OutputWriter, prepareStopSignal, Stop } from '../host/context.js';
 import { preview1Imports } from '../host/preview1.js';
 import { preview2Imports } from '../host/preview2.js';
@@ -101,10 +101,27 @@ function drainControl(): void {
       functions.delete(msg.fnId);
       if (fn) {
         chores.delete(fn);
-        fn.dispose();
+        cancelled(fn.dispose());
       }
+    } else if (msg.type === 'hold') functions.get(msg.fnId)?.hold(msg.counts);
+    else if (msg.type === 'prewarm') {
+      const fn = functions.get(msg.fnId);
+      if (!fn) send({ type: 'prewarmed', token: msg.token, cancelled: true });
+      else {
+        fn.prewarms.push(msg.token);
+        chores.add(fn);
+      }
+    } else if (msg.type === 'discard') {
+      const fn = functions.get(msg.fnId);
+      if (fn) cancelled(fn.dropIdle(msg.at));
+      send({ type: 'discarded', token: msg.token });
     } else load(msg);
   }
+}
+
+/** Answers pre-warms that will not be made. */
+function cancelled(tokens: number[]): void {
+  for (const token of tokens) send({ type: 'prewarmed', token, cancelled: true });
 }
 
 /**
@@ -116,7 +133,7 @@ function load(msg: LoadMessage): void {
   busy(Busy.INSTANTIATING, msg.fnId);
   let error: string | undefined;
   try {
-    const fn = new LoadedFunction(msg, host);
+    const fn = new LoadedFunction(msg, host, me);
     functions.set(msg.fnId, fn);
     // Making an instance of it outside a run crashed a worker before: its runs make their own.
     if (msg.lazy) fn.stockOff = 'making an instance outside a run crashed a worker thread';
@@ -162,13 +179,15 @@ function rehearse(fn: LoadedFunction): void {
   while (fn.tidy());
 }
 
-/** Claims the oldest queued slot, or returns -1. */
+/** Claims the oldest queued slot this worker may take (any worker's, or its own), or returns -1. */
 function claim(): number {
-  while (Atomics.load(i32, GlobalWord.QUEUED) > 0) {
+  while (table.claimable(me, data.workers) > 0) {
     let best = -1;
     let bestTicket = 0;
     for (let s = 0; s < SLOT_COUNT; s++) {
       if (Atomics.load(i32, table.slot(s, SlotWord.STATE)) !== State.QUEUED) continue;
+      const affinity = Atomics.load(i32, table.slot(s, SlotWord.AFFINITY));
+      if (affinity !== 0 && affinity !== me + 1) continue;
       const ticket = i32[table.slot(s, SlotWord.TICKET)]!;
       if (best < 0 || ((ticket - bestTicket) | 0) < 0) {
         best = s;
@@ -179,6 +198,7 @@ function claim(): number {
     if (
       Atomics.compareExchange(i32, table.slot(best, SlotWord.STATE), State.QUEUED, State.RUNNING + me) === State.QUEUED
     ) {
+      if (Atomics.load(i32, table.slot(best, SlotWord.AFFINITY)) === me + 1) Atomics.sub(i32, w(WorkerWord.AFFINE), 1);
       Atomics.sub(i32, GlobalWord.QUEUED, 1);
       return best;
     }
@@ -243,6 +263,8 @@ function publish(s: number, r: Ran): void {
   i32[table.slot(s, SlotWord.FLAGS)] = flags;
   i32[table.slot(s, SlotWord.MEMORY_PAGES)] = r.instance ? r.instance.memoryBytes() / 65536 : 0;
   i32[table.slot(s, SlotWord.WORKER)] = me;
+  i32[table.slot(s, SlotWord.SANDBOX_THREAD)] = threadId;
+  i32[table.slot(s, SlotWord.SANDBOX_SERIAL)] = r.instance?.serial ?? 0;
   f64[table.time(s, SlotTime.CLAIMED_AT)] = r.claimedAt;
   f64[table.time(s, SlotTime.START_AT)] = r.startAt;
   f64[table.time(s, SlotTime.END_AT)] = r.endAt;
@@ -259,6 +281,8 @@ function publish(s: number, r: Ran): void {
 function runSlot(s: number): void {
   if (typeof cpuClock === 'function') cpuClock(cpuAtClaim);
   const claimedAt = now();
+  // A message posted before this run was queued (a keeper's discard) is read before its instance is taken.
+  if (Atomics.load(i32, w(WorkerWord.CONTROL)) !== controlSeen) drainControl();
   const fnId = i32[table.slot(s, SlotWord.FN)]!;
   const mode = i32[table.slot(s, SlotWord.MODE)]!;
   busy(Busy.RUN, fnId);
@@ -267,6 +291,8 @@ function runSlot(s: number): void {
     drainControl();
     fn = functions.get(fnId);
   }
+  // A run queued to take this worker's kept instance: no longer on its way.
+  if (Atomics.load(i32, table.slot(s, SlotWord.AFFINITY)) === me + 1) fn?.held?.promise(me, -1);
   const input = readInput(s);
   const r: Ran = {
     result: Result.EXITED,
@@ -323,8 +349,9 @@ function runSlot(s: number): void {
   // An exit or a full stdout stopped the run from inside a host call (the module cannot catch it).
   if (inst.ctx.stop === Stop.EXIT) r.exitCode = inst.ctx.exitCode;
   else if (inst.ctx.stop === Stop.OUTPUT_LIMIT) r.result = Result.OUTPUT_LIMIT;
-  publish(s, r);
+  // Kept before the result is handed over: a keeper's count already has it when the caller sees the result.
   fn.release(inst, mode === Mode.warm, r.endAt);
+  publish(s, r);
   if (mode === Mode.warm) nextExpiry = Math.min(nextExpiry, r.endAt + fn.spec.keepAliveMs);
   busy(Busy.IDLE);
   chores.add(fn);
@@ -348,11 +375,28 @@ function makeAhead(fn: LoadedFunction): void {
   busy(Busy.IDLE);
 }
 
-/** One chore of an idle moment (make an instance ahead, restore a kept instance, zero a memory); false when none is left. */
+/** Makes the instance a keeper asked for ahead, and says so (or why it could not). */
+function prewarm(fn: LoadedFunction): void {
+  const token = fn.prewarms.shift()!;
+  busy(Busy.INSTANTIATING, fn.spec.fnId);
+  let error: string | undefined;
+  try {
+    fn.keepAhead(fn.instantiate());
+  } catch (e) {
+    error = describe(e);
+  }
+  busy(Busy.IDLE);
+  send(error === undefined ? { type: 'prewarmed', token } : { type: 'prewarmed', token, error });
+}
+
+/** One chore of an idle moment (a keeper's pre-warm, make an instance ahead, restore a kept instance, zero a memory); false when none is left. */
 function background(): boolean {
   for (const fn of chores) {
     if (!functions.has(fn.spec.fnId)) chores.delete(fn);
-    else if (fn.wantsStock()) {
+    else if (fn.prewarms.length > 0) {
+      prewarm(fn);
+      return true;
+    } else if (fn.wantsStock()) {
       makeAhead(fn);
       return true;
     } else if (fn.tidy()) return true;
@@ -369,7 +413,7 @@ function expire(): void {
 }
 
 function workWaiting(): boolean {
-  return Atomics.load(i32, GlobalWord.QUEUED) > 0 || Atomics.load(i32, w(WorkerWord.CONTROL)) !== controlSeen;
+  return table.claimable(me, data.workers) > 0 || Atomics.load(i32, w(WorkerWord.CONTROL)) !== controlSeen;
 }
 
 function serve(): never {

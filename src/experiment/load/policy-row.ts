@@ -1,13 +1,13 @@
 /**
- * The columns of the load and replay tables, each defined once: the cell the reports and the
- * terminal show, and the raw figures the CSV holds for it (one figure, one meaning). A column
- * without a heading is in the CSV only.
+ * The row of one replay policy, built once: the terminal summary, report.md, report.html and
+ * policies.csv read it. Each column has the cell the tables show and the raw figures the CSV holds
+ * for it (one figure, one meaning); a column without a heading is in the CSV only. The load
+ * step's row is step-row.ts.
  */
-import { fmtJ, fmtMs, fmtW } from '../report/format.js';
+import { fmtJ, fmtMs } from '../report/format.js';
 import { runtimeLabel } from '../report/kit.js';
 import type { PolicySummary } from '../replay/summary.js';
 import type { ReplayResult } from '../replay/run-replay.js';
-import type { StepSummary } from './summary.js';
 
 type CsvValue = string | number | boolean | null | undefined;
 
@@ -27,7 +27,7 @@ const csvCell = (v: CsvValue) => {
 };
 
 /** CSV text: a header line and a line per row. */
-function csvText(head: string[], rows: CsvValue[][]): string {
+export function csvText(head: string[], rows: CsvValue[][]): string {
   return [head, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }
 
@@ -35,88 +35,6 @@ const headsOf = <Row>(columns: Array<Column<Row>>) => columns.flatMap((c) => (c.
 const cellsOf = <Row>(columns: Array<Column<Row>>, row: Row) => columns.flatMap((c) => (c.cell ? [c.cell(row)] : []));
 const csvHead = <Row>(columns: Array<Column<Row>>) => columns.flatMap((c) => c.csv.map(([name]) => name));
 const csvRow = <Row>(columns: Array<Column<Row>>, row: Row) => columns.flatMap((c) => c.csv.map(([, v]) => v(row)));
-
-const errorsText = (errors: Record<string, number>) =>
-  Object.entries(errors)
-    .map(([c, n]) => `${c} ${n}`)
-    .join(', ');
-
-/** The columns of a load step (one rate of a series). */
-const STEP_COLUMNS: Array<Column<StepSummary>> = [
-  { head: 'function', cell: (s) => s.function, csv: [['function', (s) => s.function]] },
-  { csv: [['input', (s) => JSON.stringify(s.input)]] },
-  { head: 'runtime', cell: (s) => runtimeLabel(s.runtime), csv: [['runtime', (s) => s.runtime]] },
-  { head: 'mode', cell: (s) => s.mode, csv: [['mode', (s) => s.mode]] },
-  { csv: [['arrivals', (s) => s.arrivals]] },
-  { head: 'offered', cell: (s) => fmtRate(s.offeredPerS), csv: [['offered_per_s', (s) => s.offeredPerS]] },
-  { head: 'achieved', cell: (s) => fmtRate(s.achievedPerS), csv: [['achieved_per_s', (s) => s.achievedPerS]] },
-  {
-    csv: [
-      ['scheduled', (s) => s.scheduled],
-      ['ok', (s) => s.ok],
-      ['failed', (s) => s.failed],
-    ],
-  },
-  { head: 'p50', cell: (s) => fmtMs(s.latencyMs.p50.value), csv: [['p50_ms', (s) => s.latencyMs.p50.value]] },
-  { head: 'p90', cell: (s) => fmtMs(s.latencyMs.p90.value), csv: [['p90_ms', (s) => s.latencyMs.p90.value]] },
-  {
-    head: 'p99 [95%]',
-    cell: (s) =>
-      `${fmtMs(s.latencyMs.p99.value)} [${fmtMs(s.latencyMs.p99.ci95[0])}, ${s.latencyMs.p99.open ? '≥' : ''}${fmtMs(s.latencyMs.p99.ci95[1])}]`,
-    csv: [
-      ['p99_ms', (s) => s.latencyMs.p99.value],
-      ['p99_lo_ms', (s) => s.latencyMs.p99.ci95[0]],
-      ['p99_hi_ms', (s) => s.latencyMs.p99.ci95[1]],
-      ['p99_hi_open', (s) => s.latencyMs.p99.open === true],
-    ],
-  },
-  { head: 'p99.9', cell: (s) => fmtMs(s.latencyMs.p999.value), csv: [['p999_ms', (s) => s.latencyMs.p999.value]] },
-  { head: 'max', cell: (s) => fmtMs(s.latencyMs.max), csv: [['max_ms', (s) => s.latencyMs.max]] },
-  { head: 'errors', cell: (s) => errorsText(s.errors) || '0', csv: [['errors', (s) => errorsText(s.errors)]] },
-  {
-    head: 'cold',
-    cell: (s) => (Number.isFinite(s.coldShare) ? `${(s.coldShare * 100).toFixed(0)}%` : '–'),
-    csv: [['cold_share', (s) => s.coldShare]],
-  },
-  {
-    head: 'in flight',
-    cell: (s) => s.inFlight.mean.toFixed(1),
-    csv: [
-      ['in_flight_mean', (s) => s.inFlight.mean],
-      ['in_flight_peak', (s) => s.inFlight.peak],
-    ],
-  },
-  {
-    head: 'cpu/inv',
-    cell: (s) => (s.cpuMsPerInvocation === null ? '–' : fmtMs(s.cpuMsPerInvocation)),
-    csv: [['cpu_ms_per_invocation', (s) => s.cpuMsPerInvocation]],
-  },
-  {
-    head: 'energy/inv',
-    cell: (s) => fmtJ(s.energyJPerInvocation?.aboveIdle),
-    csv: [['energy_j_per_invocation', (s) => s.energyJPerInvocation?.aboveIdle]],
-  },
-  { head: 'power', cell: (s) => (s.powerW ? fmtW(s.powerW.mean) : '–'), csv: [['power_w', (s) => s.powerW?.mean]] },
-  {
-    head: 'lag p99',
-    cell: (s) => `${fmtMs(s.lagMs.p99)}${s.generatorBehind ? ' behind' : ''}`,
-    csv: [
-      ['lag_p99_ms', (s) => s.lagMs.p99],
-      ['generator_behind', (s) => s.generatorBehind],
-    ],
-  },
-];
-
-/** The headings of the load table. */
-export const stepHead = (): string[] => headsOf(STEP_COLUMNS);
-/** One step's row of the load table. */
-export const stepCells = (s: StepSummary): string[] => cellsOf(STEP_COLUMNS, s);
-/** The CSV of a load run: a line per step, the raw figures of every cell of the table and a few more. */
-export const stepsCsv = (steps: readonly StepSummary[]): string =>
-  csvText(
-    csvHead(STEP_COLUMNS),
-    steps.map((s) => csvRow(STEP_COLUMNS, s)),
-  );
 
 /** The columns of a replay's policy (one policy on one runtime). */
 const POLICY_COLUMNS: Array<Column<PolicySummary>> = [
