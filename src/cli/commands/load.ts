@@ -4,7 +4,7 @@ import { runLoad } from '../../experiment/load/run-load.js';
 import { termText } from '../../experiment/report/escape.js';
 import { RUN_FILES } from '../../experiment/run-folder.js';
 import { writeLoadReports } from '../../experiment/load/report.js';
-import { stepRecord } from '../../experiment/load/step-row.js';
+import { loadJson } from '../../experiment/load/load-json.js';
 import { Nebula } from '../../nebula.js';
 import { meterFromUrl, meterUsage } from '../../meters/registry.js';
 import { runtimeKinds } from '../../runtimes/registry.js';
@@ -125,7 +125,7 @@ async function run(argv: string[]): Promise<number> {
       'summary.json': join(s.outDir, RUN_FILES.summary),
     };
     Object.assign(files, writeLoadReports(s.outDir, result));
-    if (json) console.log(JSON.stringify({ files, steps: result.results.map(stepRecord), result }, null, 2));
+    if (json) console.log(JSON.stringify(loadJson(result, files), null, 2));
     else console.log(`\n${loadSummary(result, files)}`);
     return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;
   } finally {

@@ -9,7 +9,7 @@ import { runtimeLabel } from '../report/kit.js';
 import type { Percentile, StepSummary } from './summary.js';
 
 /** A figure of a row as steps.csv and the JSON hold it (null: none). */
-type Figure = string | number | boolean | null;
+export type Figure = string | number | boolean | null;
 
 /** One column of the step table. */
 interface StepColumn {
@@ -24,13 +24,14 @@ interface StepColumn {
 }
 
 const finite = (v: number | null | undefined): number | null => (v != null && Number.isFinite(v) ? v : null);
-const rate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');
+/** An offered or achieved rate, arrivals a second. */
+export const fmtRate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');
 
 /**
  * A value with its 95% interval, `≥` before an upper end that is only a lower bound of it (too few
  * values above the percentile to bound it).
  */
-function withInterval(p: Percentile, fmt: (v: number) => string): string {
+export function withInterval(p: Percentile, fmt: (v: number) => string): string {
   if (!Number.isFinite(p.value)) return '–';
   return `${fmt(p.value)} [${fmt(p.ci95[0])}, ${p.open ? '≥' : ''}${fmt(p.ci95[1])}]`;
 }
@@ -70,13 +71,13 @@ const COLUMNS: readonly StepColumn[] = [
     head: 'offered',
     numeric: true,
     keys: ['offered_per_s', 'arrivals', 'scheduled'],
-    cell: (s) => ({ text: rate(s.offeredPerS), figures: [finite(s.offeredPerS), s.arrivals, s.scheduled] }),
+    cell: (s) => ({ text: fmtRate(s.offeredPerS), figures: [finite(s.offeredPerS), s.arrivals, s.scheduled] }),
   },
   {
     head: 'achieved',
     numeric: true,
     keys: ['achieved_per_s', 'ok'],
-    cell: (s) => ({ text: rate(s.achievedPerS), figures: [finite(s.achievedPerS), s.ok] }),
+    cell: (s) => ({ text: fmtRate(s.achievedPerS), figures: [finite(s.achievedPerS), s.ok] }),
   },
   latencyColumn('p50', 'p50', (s) => s.latencyMs.p50),
   latencyColumn('p90', 'p90', (s) => s.latencyMs.p90),
