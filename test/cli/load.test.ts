@@ -93,11 +93,31 @@ describe('nebula load', () => {
     expect(knees[0]!.p99_at_knee_ms).toBe(knees[0]!.knee_per_s === null ? null : at(knees[0]!.knee_per_s));
     expect(knees[0]!.p99_at_next_ms).toBe(knees[0]!.next_per_s === null ? null : at(knees[0]!.next_per_s));
 
-    // Killed before its summary: still reportable from run.json and its records.
+    // nebula report --json prints what nebula load --json printed.
+    const printed = JSON.parse(r.out) as Record<string, unknown>;
+    const reported = await nebula('report', out, '--json');
+    expect(reported.code, reported.err).toBe(0);
+    expect(JSON.parse(reported.out)).toEqual(printed);
+
+    // Killed before its summary: still reportable from run.json and its records, in the same shape.
     rmSync(files['summary.json']!);
     const again = await nebula('report', out, '--json');
     expect(again.code, again.err).toBe(0);
-    const back = JSON.parse(again.out) as { result: { interrupted: boolean; results: Array<{ ok: number }> } };
+    const back = JSON.parse(again.out) as {
+      files: Record<string, string>;
+      steps: Array<Record<string, unknown>>;
+      knees: Array<Record<string, unknown>>;
+      result: { interrupted: boolean; results: Array<{ ok: number }> };
+    };
+    expect(Object.keys(back)).toEqual(Object.keys(printed));
+    expect(Object.keys(back.files).sort()).toEqual(
+      Object.keys(files)
+        .filter((f) => f !== 'summary.json')
+        .sort(),
+    );
+    expect(back.steps.map((s) => Object.keys(s))).toEqual(steps.map((s) => Object.keys(s)));
+    expect(back.steps.map((s) => s.p99_ms)).toEqual(steps.map((s) => s.p99_ms));
+    expect(back.knees).toEqual(knees);
     expect(back.result.interrupted).toBe(true);
     expect(back.result.results.map((s) => s.ok)).toEqual([20, 40]);
   });
