@@ -120,6 +120,12 @@ describe('nebula load', () => {
     expect(back.knees).toEqual(knees);
     expect(back.result.interrupted).toBe(true);
     expect(back.result.results.map((s) => s.ok)).toEqual([20, 40]);
+
+    // nebula advise reads no load run, finished or not: one line, exit 2, not a misread experiment.
+    const advise = await nebula('advise', out, '--rate', '2/s');
+    expect(advise.code, advise.err).toBe(2);
+    expect(advise.err.trim().split('\n')).toHaveLength(1);
+    expect(advise.err).toMatch(/holds a nebula load run; nebula advise reads an experiment/);
   });
 
   it("prints each step's row with the very cells report.md shows", async () => {
@@ -142,6 +148,9 @@ describe('nebula load', () => {
       out,
     );
     expect(r.code, r.err).toBe(0);
+    const advise = await nebula('advise', out, '--rate', '2/s');
+    expect(advise.code, advise.err).toBe(2);
+    expect(advise.err).toMatch(/holds a nebula load run/);
     const lines = r.out.split('\n');
     const at = lines.findIndex((l) => l.startsWith('function  input'));
     const terminal = lines[at + 1]!.trim().split(/ {2,}/);
