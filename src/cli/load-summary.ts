@@ -2,10 +2,9 @@
  * What `nebula load` prints when it ends: the row of each step (step-row.ts, the same cells the
  * reports show); the knee row of each series (knee-row.ts, likewise); the notes and the files written.
  */
-import { fmtMs } from '../experiment/report/format.js';
 import type { LoadResult } from '../experiment/load/run-load.js';
 import { KNEE_HEAD, kneeCaption, kneeCells } from '../experiment/load/knee-row.js';
-import { STEP_ALIGN, STEP_HEAD, stepCells } from '../experiment/load/step-row.js';
+import { energyCaption, lagCaption, STEP_ALIGN, STEP_HEAD, stepCells } from '../experiment/load/step-row.js';
 import { textTable } from './table.js';
 
 /** The summary as lines of text; `files` are the paths written, by what they hold. */
@@ -18,11 +17,7 @@ export function loadSummary(r: LoadResult, files: Record<string, string>): strin
   out.push('');
   out.push(kneeCaption(r));
   out.push(textTable([...KNEE_HEAD], kneeCells(r)));
-  out.push(
-    '',
-    `Energy per invocation: the median of the records' shares of the power above idle (docs/energy.md#shares), [95% interval]${r.meter?.estimate ? '; the meter only estimates power' : ''}.`,
-    `The generator's own lag: p99 at most ${fmtMs(r.generator.lagP99Ms)} over the steps${r.generator.behind ? ' (it FELL BEHIND its schedule in some step; latencies still count from the intended times)' : ''}.`,
-  );
+  out.push('', energyCaption(r), lagCaption(r));
   if (r.notes.length) out.push('', 'Notes:', ...r.notes.map((n) => `  - ${n}`));
   out.push('', 'Files:', ...Object.entries(files).map(([what, path]) => `  ${what.padEnd(14)} ${path}`));
   return out.join('\n');

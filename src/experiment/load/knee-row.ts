@@ -103,7 +103,7 @@ export const KNEE_HEAD: readonly string[] = COLUMNS.map((c) => c.head);
 
 /** What the knee table's caption says the knee is. */
 export function kneeCaption(r: LoadResult): string {
-  return `Knee: the highest offered rate with p99 <= ${r.spec.kneeP99Ms} ms and at most ${pct(r.spec.stopErrorRate)} failed`;
+  return `Knee: the highest rate of the sweep with p99 <= ${r.spec.kneeP99Ms} ms and at most ${pct(r.spec.stopErrorRate)} failed`;
 }
 
 function kneesOf(r: LoadResult): Knee[] {

@@ -13,7 +13,7 @@ import { lineChart, type LineSeries } from '../report/line-chart.js';
 import type { ReplayResult } from '../replay/run-replay.js';
 import type { LoadResult } from './run-load.js';
 import { KNEE_HEAD, kneeCaption, kneeCells } from './knee-row.js';
-import { STEP_ALIGN, STEP_HEAD, STEP_KEYS, stepCells, stepFigures } from './step-row.js';
+import { energyCaption, lagCaption, STEP_ALIGN, STEP_HEAD, STEP_KEYS, stepCells, stepFigures } from './step-row.js';
 
 const csvCell = (v: string | number | boolean | null | undefined) => {
   const t = v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : String(v);
@@ -48,7 +48,9 @@ function renderLoad(r: LoadResult): Rendered {
     }));
   const intro = [
     `${r.spec.arrivals} arrivals, ${r.spec.durationMs / 1000} s a step, at most ${r.spec.maxInFlight} in flight; latency from each invocation's intended send time, queue time included.${r.interrupted ? ' INTERRUPTED: partial results.' : ''}`,
-    `${kneeCaption(r)}. Generator lag p99 at most ${fmtMs(r.generator.lagP99Ms)}${r.generator.behind ? ' (it fell behind its schedule in some step)' : ''}.`,
+    `${kneeCaption(r)}.`,
+    energyCaption(r),
+    lagCaption(r),
   ];
   const latencyChart = lineChart(
     'p99 latency against offered load',

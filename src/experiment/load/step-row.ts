@@ -6,6 +6,7 @@
  */
 import { fmtInput, fmtJ, fmtMs, fmtW } from '../report/format.js';
 import { runtimeLabel } from '../report/kit.js';
+import type { LoadResult } from './run-load.js';
 import type { Percentile, StepSummary } from './summary.js';
 
 /** A figure of a row as steps.csv and the JSON hold it (null: none). */
@@ -214,4 +215,15 @@ export function stepFigures(s: StepSummary): Figure[] {
 export function stepRecord(s: StepSummary): Record<string, Figure> {
   const figures = stepFigures(s);
   return Object.fromEntries(STEP_KEYS.map((k, i) => [k, figures[i] ?? null]));
+}
+
+/** What the energy column holds, and whether the meter only estimated the power it shares out. */
+export function energyCaption(r: LoadResult): string {
+  if (!r.meter) return 'Energy per invocation: none (the run had no meter).';
+  return `Energy per invocation: the median of the records' shares of the power above idle (docs/energy.md#shares), [95% interval]${r.meter.estimate ? '; the meter only estimates power' : ''}.`;
+}
+
+/** The generator's largest lag over the steps (the lag column's), and whether it fell behind its schedule. */
+export function lagCaption(r: LoadResult): string {
+  return `The generator's own lag: p99 at most ${fmtMs(r.generator.lagP99Ms)} over the steps${r.generator.behind ? ' (it FELL BEHIND its schedule in some step; latencies still count from the intended times)' : ''}.`;
 }

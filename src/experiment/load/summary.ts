@@ -221,6 +221,14 @@ export function summarizeStep(
   };
 }
 
+/** The generator over a run's steps: its largest lag p99 (ms) and whether it fell behind in any step. */
+export function generatorOf(steps: readonly StepSummary[]): { lagP99Ms: number; behind: boolean } {
+  return {
+    lagP99Ms: Math.max(0, ...steps.map((s) => s.lagMs.p99).filter(Number.isFinite)),
+    behind: steps.some((s) => s.generatorBehind),
+  };
+}
+
 /** The bounds a sweep is judged by. */
 export interface LoadBounds {
   /** A step whose p99 latency is above this, ms, stops its series' sweep. */

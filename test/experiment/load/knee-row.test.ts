@@ -121,7 +121,7 @@ describe('the knee row of a load series', () => {
     expect(rows).toEqual(expected);
     // One caption says what the knee is, in both.
     const caption = terminal[at - 1]!;
-    expect(caption).toMatch(/^Knee: the highest offered rate with p99 <= 10 ms and at most 5\.0% failed$/);
+    expect(caption).toMatch(/^Knee: the highest rate of the sweep with p99 <= 10 ms and at most 5\.0% failed$/);
     expect(md.join('\n')).toContain(caption);
   });
 });
