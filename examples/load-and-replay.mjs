@@ -32,7 +32,8 @@ try {
     console.log(
       `load ${s.ratePerS}/s: achieved ${s.achievedPerS.toFixed(0)}/s, p50 ${s.latencyMs.p50.value.toFixed(2)} ms, p99 ${s.latencyMs.p99.value.toFixed(2)} ms, generator lag p99 ${s.lagMs.p99.toFixed(3)} ms`,
     );
-  console.log(`knee (p99 <= 10 ms): ${load.series[0]?.knee ?? 'none of the rates'}/s`);
+  const knee = load.series[0]?.knee;
+  console.log(`knee (p99 <= 10 ms): ${knee == null ? 'none of the rates' : `${knee}/s`}`);
 
   const file = fileURLToPath(new URL('./traces/synthetic-azure.csv', import.meta.url));
   const trace = parseTrace(readFileSync(file, 'utf8'), file, { fromMs: 8 * 3_600_000, toMs: 8.5 * 3_600_000 });

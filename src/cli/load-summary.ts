@@ -1,14 +1,11 @@
 /**
  * What `nebula load` prints when it ends: the row of each step (step-row.ts, the same cells the
- * reports show); the knee of each series; the notes and the files written.
+ * reports show); the knee row of each series (knee-row.ts, likewise); the notes and the files written.
  */
-import { fmtMs } from '../experiment/report/format.js';
-import { runtimeLabel } from '../experiment/report/kit.js';
 import type { LoadResult } from '../experiment/load/run-load.js';
-import { STEP_ALIGN, STEP_HEAD, stepCells } from '../experiment/load/step-row.js';
+import { KNEE_HEAD, kneeCaption, kneeCells } from '../experiment/load/knee-row.js';
+import { energyCaption, lagCaption, STEP_ALIGN, STEP_HEAD, stepCells } from '../experiment/load/step-row.js';
 import { textTable } from './table.js';
-
-const rate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');
 
 /** The summary as lines of text; `files` are the paths written, by what they hold. */
 export function loadSummary(r: LoadResult, files: Record<string, string>): string {
@@ -18,26 +15,9 @@ export function loadSummary(r: LoadResult, files: Record<string, string>): strin
   );
   out.push(textTable([...STEP_HEAD], r.results.map(stepCells), STEP_ALIGN));
   out.push('');
-  out.push(
-    `Knee: the highest offered rate with p99 <= ${r.spec.kneeP99Ms} ms and at most ${(r.spec.stopErrorRate * 100).toFixed(1)}% failed`,
-  );
-  out.push(
-    textTable(
-      ['function', 'runtime', 'mode', 'knee', 'sweep'],
-      r.series.map((s) => [
-        s.function,
-        runtimeLabel(s.runtime),
-        s.mode,
-        s.knee === null ? 'none of the rates' : rate(s.knee),
-        s.stopped ? `stopped at ${rate(s.stopped.ratePerS)}: ${s.stopped.reason}` : 'every rate run',
-      ]),
-    ),
-  );
-  out.push(
-    '',
-    `Energy per invocation: the median of the records' shares of the power above idle (docs/energy.md#shares), [95% interval]${r.meter?.estimate ? '; the meter only estimates power' : ''}.`,
-    `The generator's own lag: p99 at most ${fmtMs(r.generator.lagP99Ms)} over the steps${r.generator.behind ? ' (it FELL BEHIND its schedule in some step; latencies still count from the intended times)' : ''}.`,
-  );
+  out.push(kneeCaption(r));
+  out.push(textTable([...KNEE_HEAD], kneeCells(r)));
+  out.push('', energyCaption(r), lagCaption(r));
   if (r.notes.length) out.push('', 'Notes:', ...r.notes.map((n) => `  - ${n}`));
   out.push('', 'Files:', ...Object.entries(files).map(([what, path]) => `  ${what.padEnd(14)} ${path}`));
   return out.join('\n');

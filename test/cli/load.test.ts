@@ -55,9 +55,10 @@ describe('nebula load', () => {
       '--json',
     );
     expect(r.code, r.err).toBe(0);
-    const { result, files, steps } = JSON.parse(r.out) as {
+    const { result, files, steps, knees } = JSON.parse(r.out) as {
       files: Record<string, string>;
       steps: Array<Record<string, unknown>>;
+      knees: Array<Record<string, unknown>>;
       result: {
         results: Array<{
           ratePerS: number;
@@ -86,14 +87,45 @@ describe('nebula load', () => {
     // --json's steps are steps.csv's rows: the same names, the same figures.
     expect(Object.keys(steps[0]!).join(',')).toBe(csv[0]);
     expect(steps.map((s) => s.p99_ms)).toEqual(result.results.map((s) => s.latencyMs.p99.value));
+    // --json's knees are the series' knees, their p99s the steps' own.
+    expect(knees.map((k) => k.knee_per_s)).toEqual(result.series.map((s) => s.knee));
+    const at = (rate: unknown) => steps.find((s) => s.offered_per_s === rate)?.p99_ms ?? null;
+    expect(knees[0]!.p99_at_knee_ms).toBe(knees[0]!.knee_per_s === null ? null : at(knees[0]!.knee_per_s));
+    expect(knees[0]!.p99_at_next_ms).toBe(knees[0]!.next_per_s === null ? null : at(knees[0]!.next_per_s));
 
-    // Killed before its summary: still reportable from run.json and its records.
+    // nebula report --json prints what nebula load --json printed.
+    const printed = JSON.parse(r.out) as Record<string, unknown>;
+    const reported = await nebula('report', out, '--json');
+    expect(reported.code, reported.err).toBe(0);
+    expect(JSON.parse(reported.out)).toEqual(printed);
+
+    // Killed before its summary: still reportable from run.json and its records, in the same shape.
     rmSync(files['summary.json']!);
     const again = await nebula('report', out, '--json');
     expect(again.code, again.err).toBe(0);
-    const back = JSON.parse(again.out) as { result: { interrupted: boolean; results: Array<{ ok: number }> } };
+    const back = JSON.parse(again.out) as {
+      files: Record<string, string>;
+      steps: Array<Record<string, unknown>>;
+      knees: Array<Record<string, unknown>>;
+      result: { interrupted: boolean; results: Array<{ ok: number }> };
+    };
+    expect(Object.keys(back)).toEqual(Object.keys(printed));
+    expect(Object.keys(back.files).sort()).toEqual(
+      Object.keys(files)
+        .filter((f) => f !== 'summary.json')
+        .sort(),
+    );
+    expect(back.steps.map((s) => Object.keys(s))).toEqual(steps.map((s) => Object.keys(s)));
+    expect(back.steps.map((s) => s.p99_ms)).toEqual(steps.map((s) => s.p99_ms));
+    expect(back.knees).toEqual(knees);
     expect(back.result.interrupted).toBe(true);
     expect(back.result.results.map((s) => s.ok)).toEqual([20, 40]);
+
+    // nebula advise reads no load run, finished or not: one line, exit 2, not a misread experiment.
+    const advise = await nebula('advise', out, '--rate', '2/s');
+    expect(advise.code, advise.err).toBe(2);
+    expect(advise.err.trim().split('\n')).toHaveLength(1);
+    expect(advise.err).toMatch(/holds a nebula load run; nebula advise reads an experiment/);
   });
 
   it("prints each step's row with the very cells report.md shows", async () => {
@@ -116,6 +148,9 @@ describe('nebula load', () => {
       out,
     );
     expect(r.code, r.err).toBe(0);
+    const advise = await nebula('advise', out, '--rate', '2/s');
+    expect(advise.code, advise.err).toBe(2);
+    expect(advise.err).toMatch(/holds a nebula load run/);
     const lines = r.out.split('\n');
     const at = lines.findIndex((l) => l.startsWith('function  input'));
     const terminal = lines[at + 1]!.trim().split(/ {2,}/);
@@ -126,6 +161,19 @@ describe('nebula load', () => {
       .map((c) => c.replace(/\\(.)/g, '$1'));
     expect(terminal).toHaveLength(lines[at]!.split(/ {2,}/).length);
     expect(terminal).toEqual(report);
+    // The knee row too: the same cells on the terminal as in report.md.
+    const kneeAt = lines.findIndex((l) => l.startsWith('function  runtime  mode  bound'));
+    const kneeMd = md.findIndex((l) => l.startsWith('| function | runtime | mode | bound |'));
+    const mdRow = (l: string) =>
+      l
+        .slice(2, -2)
+        .split(' | ')
+        .map((c) => c.replace(/\\(.)/g, '$1').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+    expect(lines[kneeAt]!.trim().split(/ {2,}/)).toEqual(mdRow(md[kneeMd]!));
+    const kneeCells = lines[kneeAt + 1]!.trim().split(/ {2,}/);
+    expect(kneeCells).toEqual(mdRow(md[kneeMd + 2]!));
+    expect(kneeCells.slice(0, 4)).toEqual(['fib', 'Wasm', 'warm', 'p99 <= 10 ms, failed <= 5.0%']);
+    expect(kneeCells[4]).toMatch(/^(20\.0\/s|none of the rates \(at 20\.0\/s, the lowest rate run, .+\))$/);
     // Progress gives the whole run's time left beside the step's own ETA.
     expect(r.err).toMatch(/== step \(phase 1 of 1\): 20 invocations \(the whole run: about \d+s left\)/);
     expect(r.err).toMatch(/step 20\/20 done, run \d+s/);

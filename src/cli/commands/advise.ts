@@ -48,6 +48,10 @@ async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new CliError('nebula advise takes one experiment folder. (see --help).');
   const replay = readLoadOrReplay(positionals[0]!);
+  if (replay?.format === 'nebula-load/1')
+    throw new CliError(
+      `${positionals[0]!} holds a nebula load run; nebula advise reads an experiment (nebula bench) or a replay (nebula replay). The load run's knee per series is in its report (nebula report ${positionals[0]!}).`,
+    );
   if (replay?.format === 'nebula-replay/1')
     return adviseReplay(replay, values.p99 ? parseDuration(values.p99, '--p99') : undefined, values.json === true);
   if (!values.rate) throw new CliError('nebula advise needs --rate, e.g. --rate 2/s. (see --help).');

@@ -1,10 +1,8 @@
 /** `nebula load`: open-loop load at constant or Poisson arrivals, a rate or a sweep of rates, per function x runtime x mode. */
-import { join } from 'node:path';
 import { runLoad } from '../../experiment/load/run-load.js';
 import { termText } from '../../experiment/report/escape.js';
-import { RUN_FILES } from '../../experiment/run-folder.js';
 import { loadCsv, writeLoadReports } from '../../experiment/load/report.js';
-import { stepRecord } from '../../experiment/load/step-row.js';
+import { loadJson, loadRunFiles } from '../../experiment/load/load-json.js';
 import { Nebula } from '../../nebula.js';
 import { meterFromUrl, meterUsage } from '../../meters/registry.js';
 import { runtimeKinds } from '../../runtimes/registry.js';
@@ -137,17 +135,12 @@ async function run(argv: string[]): Promise<number> {
       onTick: (done, total) => progress.tick(done, total, label, Number.isFinite(laterMs) ? runLeftMs() : undefined),
       onNote: (t) => progress.line(termText(`note: ${t}`, true)),
     });
-    const files = {
-      'run.json': join(s.outDir, RUN_FILES.run),
-      'records.jsonl': join(s.outDir, RUN_FILES.records),
-      'summary.json': join(s.outDir, RUN_FILES.summary),
-    };
-    Object.assign(files, writeLoadReports(s.outDir, result));
+    const files: Record<string, string> = { ...loadRunFiles(s.outDir), ...writeLoadReports(s.outDir, result) };
     if (plan.exportCsv) {
       writeOutputFile(plan.exportCsv, loadCsv(result), plan.force);
-      Object.assign(files, { csv: plan.exportCsv.path });
+      files.csv = plan.exportCsv.path;
     }
-    if (json) console.log(JSON.stringify({ files, steps: result.results.map(stepRecord), result }, null, 2));
+    if (json) console.log(JSON.stringify(loadJson(result, files), null, 2));
     else console.log(`\n${loadSummary(result, files)}`);
     return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;
   } finally {

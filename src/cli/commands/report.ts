@@ -4,6 +4,7 @@ import { renderReports } from '../../experiment/report/render.js';
 import { loadRun } from '../../experiment/run-folder.js';
 import { readLoadOrReplay } from '../../experiment/load/folder.js';
 import { loadCsv, writeLoadReports } from '../../experiment/load/report.js';
+import { loadJson, loadRunFiles } from '../../experiment/load/load-json.js';
 import { termText } from '../../experiment/report/escape.js';
 import { CliError, parse, type Command } from '../args.js';
 import { checkOutputFiles, writeOutputFile, type OutputFile } from '../output-file.js';
@@ -39,7 +40,17 @@ async function run(argv: string[]): Promise<number> {
       writeOutputFile(csv, loadCsv(other), force);
       files.csv = csv.path;
     }
-    if (values.json) console.log(JSON.stringify({ files, result: other }, null, 2));
+    // A load folder prints what `nebula load --json` printed; a replay its result.
+    if (values.json)
+      console.log(
+        JSON.stringify(
+          other.format === 'nebula-load/1'
+            ? loadJson(other, { ...loadRunFiles(dir), ...files })
+            : { files, result: other },
+          null,
+          2,
+        ),
+      );
     else {
       console.log(
         `${other.format === 'nebula-load/1' ? 'A load run' : 'A replay'}${other.interrupted ? ' (interrupted: partial results)' : ''}.`,

@@ -9,7 +9,7 @@ import { readRecords, RUN_FILES } from '../run-folder.js';
 import { KEPT_FILE, type KeptSample, type ReplayResult, type ReplayRunFile } from '../replay/run-replay.js';
 import { summarizePolicy, type ReplayRecord } from '../replay/summary.js';
 import type { LoadResult, LoadRunFile } from './run-load.js';
-import { kneeOf, stopReason, summarizeStep, type LoadRecord } from './summary.js';
+import { generatorOf, kneeOf, stopReason, summarizeStep, type LoadRecord } from './summary.js';
 
 function readJson(path: string): unknown {
   if (!existsSync(path)) return undefined;
@@ -118,7 +118,7 @@ export function readLoadRun(dir: string): LoadResult {
     });
   const notes = [
     ...file.notes,
-    'This run did not finish (no summary.json): its steps are summarised from the records written before it stopped (scheduled counts are those recorded; the last step may be partial).',
+    "This run did not finish (no summary.json): its steps are summarised from the records written before it stopped (scheduled counts are those recorded; the last step may be partial; the power at each load, from the meter's ledger, is not in the records).",
   ];
   if (skipped) notes.push(`${skipped} line(s) of records.jsonl could not be read and were skipped.`);
   const seen = new Map<string, LoadResult['series'][number]>();
@@ -152,9 +152,6 @@ export function readLoadRun(dir: string): LoadResult {
     interrupted: true,
     results,
     series,
-    generator: {
-      lagP99Ms: Math.max(0, ...results.map((r) => r.lagMs.p99).filter(Number.isFinite)),
-      behind: results.some((r) => r.generatorBehind),
-    },
+    generator: generatorOf(results),
   };
 }

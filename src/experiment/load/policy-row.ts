@@ -18,9 +18,6 @@ interface Column<Row> {
   csv: Array<[name: string, value: (row: Row) => CsvValue]>;
 }
 
-/** A rate as the tables show it: `200/s`, `33.3/s`. */
-export const fmtRate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');
-
 const csvCell = (v: CsvValue) => {
   const t = v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : String(v);
   return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;

@@ -12,8 +12,9 @@ import { colorOf, esc, htmlTable, mdTable, runtimeLabel } from '../report/kit.js
 import { lineChart, type LineSeries } from '../report/line-chart.js';
 import type { ReplayResult } from '../replay/run-replay.js';
 import type { LoadResult } from './run-load.js';
-import { csvText, fmtRate as rate, policiesCsv, policyCells, policyHead } from './policy-row.js';
-import { STEP_ALIGN, STEP_HEAD, STEP_KEYS, stepCells, stepFigures } from './step-row.js';
+import { KNEE_HEAD, kneeCaption, kneeCells } from './knee-row.js';
+import { csvText, policiesCsv, policyCells, policyHead } from './policy-row.js';
+import { energyCaption, lagCaption, STEP_ALIGN, STEP_HEAD, STEP_KEYS, stepCells, stepFigures } from './step-row.js';
 
 interface Rendered {
   markdown: string;
@@ -28,14 +29,8 @@ function page(title: string, intro: string[], sections: Array<{ title: string; h
 function renderLoad(r: LoadResult): Rendered {
   const head = [...STEP_HEAD];
   const rows = r.results.map(stepCells);
-  const kneeHead = ['function', 'runtime', 'mode', 'knee', 'sweep'];
-  const kneeRows = r.series.map((s) => [
-    s.function,
-    runtimeLabel(s.runtime),
-    s.mode,
-    s.knee === null ? 'none of the rates' : rate(s.knee),
-    s.stopped ? `stopped at ${rate(s.stopped.ratePerS)}: ${s.stopped.reason}` : 'every rate run',
-  ]);
+  const kneeHead = [...KNEE_HEAD];
+  const kneeRows = kneeCells(r);
   const series = (y: (s: LoadResult['results'][number]) => number | undefined): LineSeries[] =>
     r.series.map((s) => ({
       label: `${s.function} ${runtimeLabel(s.runtime)} ${s.mode}`,
@@ -46,7 +41,9 @@ function renderLoad(r: LoadResult): Rendered {
     }));
   const intro = [
     `${r.spec.arrivals} arrivals, ${r.spec.durationMs / 1000} s a step, at most ${r.spec.maxInFlight} in flight; latency from each invocation's intended send time, queue time included.${r.interrupted ? ' INTERRUPTED: partial results.' : ''}`,
-    `Knee: the highest offered rate with p99 <= ${r.spec.kneeP99Ms} ms. Generator lag p99 at most ${fmtMs(r.generator.lagP99Ms)}${r.generator.behind ? ' (it fell behind its schedule in some step)' : ''}.`,
+    `${kneeCaption(r)}.`,
+    energyCaption(r),
+    lagCaption(r),
   ];
   const latencyChart = lineChart(
     'p99 latency against offered load',

@@ -17,6 +17,7 @@ import { PlanTime } from './plan-time.js';
 import { failedRecord, RecordStream } from './record-stream.js';
 import { resolveLoadSpec, type LoadSpec, type ResolvedLoadSpec } from './spec.js';
 import {
+  generatorOf,
   kneeOf,
   stopReason,
   summarizeStep,
@@ -194,10 +195,7 @@ export async function runLoad(nebula: Nebula, spec: LoadSpec, options: LoadOptio
     interrupted: signal?.aborted === true,
     results,
     series,
-    generator: {
-      lagP99Ms: Math.max(0, ...results.map((r) => r.lagMs.p99).filter(Number.isFinite)),
-      behind: results.some((r) => r.generatorBehind),
-    },
+    generator: generatorOf(results),
   };
   writeJsonAtomic(join(cfg.outDir, RUN_FILES.summary), result);
   return result;

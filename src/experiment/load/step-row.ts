@@ -6,10 +6,11 @@
  */
 import { fmtInput, fmtJ, fmtMs, fmtW } from '../report/format.js';
 import { runtimeLabel } from '../report/kit.js';
+import type { LoadResult } from './run-load.js';
 import type { Percentile, StepSummary } from './summary.js';
 
 /** A figure of a row as steps.csv and the JSON hold it (null: none). */
-type Figure = string | number | boolean | null;
+export type Figure = string | number | boolean | null;
 
 /** One column of the step table. */
 interface StepColumn {
@@ -24,13 +25,14 @@ interface StepColumn {
 }
 
 const finite = (v: number | null | undefined): number | null => (v != null && Number.isFinite(v) ? v : null);
-const rate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');
+/** An offered or achieved rate, arrivals a second. */
+export const fmtRate = (v: number) => (Number.isFinite(v) ? `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)}/s` : '–');
 
 /**
  * A value with its 95% interval, `≥` before an upper end that is only a lower bound of it (too few
  * values above the percentile to bound it).
  */
-function withInterval(p: Percentile, fmt: (v: number) => string): string {
+export function withInterval(p: Percentile, fmt: (v: number) => string): string {
   if (!Number.isFinite(p.value)) return '–';
   return `${fmt(p.value)} [${fmt(p.ci95[0])}, ${p.open ? '≥' : ''}${fmt(p.ci95[1])}]`;
 }
@@ -70,13 +72,13 @@ const COLUMNS: readonly StepColumn[] = [
     head: 'offered',
     numeric: true,
     keys: ['offered_per_s', 'arrivals', 'scheduled'],
-    cell: (s) => ({ text: rate(s.offeredPerS), figures: [finite(s.offeredPerS), s.arrivals, s.scheduled] }),
+    cell: (s) => ({ text: fmtRate(s.offeredPerS), figures: [finite(s.offeredPerS), s.arrivals, s.scheduled] }),
   },
   {
     head: 'achieved',
     numeric: true,
     keys: ['achieved_per_s', 'ok'],
-    cell: (s) => ({ text: rate(s.achievedPerS), figures: [finite(s.achievedPerS), s.ok] }),
+    cell: (s) => ({ text: fmtRate(s.achievedPerS), figures: [finite(s.achievedPerS), s.ok] }),
   },
   latencyColumn('p50', 'p50', (s) => s.latencyMs.p50),
   latencyColumn('p90', 'p90', (s) => s.latencyMs.p90),
@@ -213,4 +215,15 @@ export function stepFigures(s: StepSummary): Figure[] {
 export function stepRecord(s: StepSummary): Record<string, Figure> {
   const figures = stepFigures(s);
   return Object.fromEntries(STEP_KEYS.map((k, i) => [k, figures[i] ?? null]));
+}
+
+/** What the energy column holds, and whether the meter only estimated the power it shares out. */
+export function energyCaption(r: LoadResult): string {
+  if (!r.meter) return 'Energy per invocation: none (the run had no meter).';
+  return `Energy per invocation: the median of the records' shares of the power above idle (docs/energy.md#shares), [95% interval]${r.meter.estimate ? '; the meter only estimates power' : ''}.`;
+}
+
+/** The generator's largest lag over the steps (the lag column's), and whether it fell behind its schedule. */
+export function lagCaption(r: LoadResult): string {
+  return `The generator's own lag: p99 at most ${fmtMs(r.generator.lagP99Ms)} over the steps${r.generator.behind ? ' (it FELL BEHIND its schedule in some step; latencies still count from the intended times)' : ''}.`;
 }

@@ -221,6 +221,14 @@ export function summarizeStep(
   };
 }
 
+/** The generator over a run's steps: its largest lag p99 (ms) and whether it fell behind in any step. */
+export function generatorOf(steps: readonly StepSummary[]): { lagP99Ms: number; behind: boolean } {
+  return {
+    lagP99Ms: Math.max(0, ...steps.map((s) => s.lagMs.p99).filter(Number.isFinite)),
+    behind: steps.some((s) => s.generatorBehind),
+  };
+}
+
 /** The bounds a sweep is judged by. */
 export interface LoadBounds {
   /** A step whose p99 latency is above this, ms, stops its series' sweep. */
@@ -246,11 +254,21 @@ export function stopReason(s: StepSummary, bounds: LoadBounds): string | undefin
   return undefined;
 }
 
+/** Why a step misses the knee's bounds (p99, failed share, no success at all), or undefined when it meets them. */
+export function kneeMiss(s: StepSummary, bounds: LoadBounds): string | undefined {
+  if (!(s.latencyMs.p99.value <= bounds.kneeP99Ms))
+    return Number.isFinite(s.latencyMs.p99.value)
+      ? `p99 ${s.latencyMs.p99.value.toFixed(1)} ms is over ${bounds.kneeP99Ms} ms`
+      : 'no invocation got a result';
+  if (errorRate(s) > bounds.stopErrorRate)
+    return `${(errorRate(s) * 100).toFixed(1)}% of invocations failed, over ${(bounds.stopErrorRate * 100).toFixed(1)}%`;
+  if (s.ok === 0) return 'no invocation succeeded';
+  return undefined;
+}
+
 /** The knee of one series: the highest offered rate meeting the bounds, or null when none did. */
 export function kneeOf(steps: readonly StepSummary[], bounds: LoadBounds): number | null {
   let knee: number | null = null;
-  for (const s of steps)
-    if (s.latencyMs.p99.value <= bounds.kneeP99Ms && errorRate(s) <= bounds.stopErrorRate && s.ok > 0)
-      knee = Math.max(knee ?? 0, s.ratePerS);
+  for (const s of steps) if (kneeMiss(s, bounds) === undefined) knee = Math.max(knee ?? 0, s.ratePerS);
   return knee;
 }

@@ -99,6 +99,20 @@ describe('the row of a load step', () => {
     expect(rows).toEqual(expected);
   });
 
+  it('the terminal summary and both reports say the same of energy (an estimating meter) and of the lag', () => {
+    const terminal = loadSummary(run, files).split('\n');
+    const energy = terminal.find((l) => l.startsWith('Energy per invocation:'))!;
+    const lag = terminal.find((l) => l.startsWith("The generator's own lag:"))!;
+    expect(energy).toMatch(/the meter only estimates power\.$/);
+    expect(lag).toMatch(/^The generator's own lag: p99 at most 10\.0 µs over the steps\.$/);
+    const md = readFileSync(files['report.md']!, 'utf8').split('\n').map(unescapeMd);
+    const html = unescapeHtml(readFileSync(files['report.html']!, 'utf8'));
+    for (const line of [energy, lag]) {
+      expect(md).toContain(line);
+      expect(html).toContain(line);
+    }
+  });
+
   it('steps.csv and the JSON hold the same figures under the same names', () => {
     const csv = readFileSync(files['steps.csv']!, 'utf8').trim().split('\n');
     expect(csv[0]!.split(',')).toEqual(STEP_KEYS);
