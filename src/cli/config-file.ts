@@ -1,7 +1,9 @@
 /**
- * `nebula.config.json`: the functions (built-in or the user's own, with their artifacts and
- * inputs), runtimes, modes, repetitions and meter of `nebula bench --config FILE`. Every field is
- * checked against the shipped schema, unknown keys included; a problem is one line naming it.
+ * Config files: `nebula.config.json` of `nebula bench --config FILE` (the functions, built-in or
+ * the user's own with their artifacts and inputs, runtimes, modes, repetitions, meter), and the
+ * files of `nebula load` and `nebula replay`, which share its functions, runtimes, meter and out.
+ * Every field is checked against the command's schema, unknown keys included; a problem is one
+ * line naming it.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -12,13 +14,33 @@ import type { ExperimentConfig } from '../experiment/run/config.js';
 import { meterFromUrl } from '../meters/registry.js';
 import { runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import type { FunctionSpec, InvocationMode } from '../types.js';
+import type { Schema } from '../json-schema.js';
 import { configSchema } from './config-schema.js';
 import { addBinary, addSource, checkSource, type FunctionDraft } from './functions-spec.js';
 import { nearest } from '../known-keys.js';
 import { jsonErrorOffset, lineColumn } from './json-syntax.js';
 import { checkSchema } from '../json-schema.js';
 
-/** What a config file asks for. */
+/** What any command's config file asks for: the shared fields, and the rest as written. */
+export interface ConfigFile {
+  /** The user's functions to deploy (built-ins are already there). */
+  specs: FunctionSpec[];
+  /** Every function to run, in the file's order; undefined when the file names none. */
+  functions?: string[];
+  /** Inputs per function given in the file. */
+  inputs: Record<string, unknown[]>;
+  meter?: string;
+  /** Absolute output folder, when the file sets one. */
+  out?: string;
+  /** What the file asks for that probably is not meant (a binary another artifact overrides). */
+  warnings: string[];
+  /** The file's fields as written, checked against the schema. */
+  fields: Record<string, unknown>;
+  /** The file's folder: relative paths in it are taken from here. */
+  base: string;
+}
+
+/** What a bench config file asks for. */
 export interface BenchFile {
   /** The user's functions to deploy (built-ins are already there). */
   specs: FunctionSpec[];
@@ -84,10 +106,38 @@ function readConfigText(path: string): string {
 }
 
 /**
- * Reads and checks a config file; relative paths in it are taken from the file's folder.
+ * Reads and checks a bench config file; relative paths in it are taken from the file's folder.
  * @throws UsageError `INVALID_CONFIG`: one line naming the file, the field and what is wrong.
  */
 export function loadBenchFile(path: string): BenchFile {
+  const { fields: c, base: _base, ...file } = loadConfigFile(path, configSchema());
+  const experiment: BenchFile['experiment'] = {};
+  if (c.runtimes) experiment.runtimes = c.runtimes as RuntimeKind[];
+  if (c.baselineRuntime) experiment.baseline = c.baselineRuntime as RuntimeKind;
+  if (c.modes) experiment.modes = c.modes as InvocationMode[];
+  for (const k of [
+    'repetitions',
+    'warmup',
+    'concurrency',
+    'order',
+    'seed',
+    'baselineMs',
+    'batchWindowMs',
+    'timeoutMs',
+    'micro',
+    'keepWarm',
+    'preinit',
+  ] as const)
+    if (c[k] !== undefined) (experiment as Record<string, unknown>)[k] = c[k];
+  return { ...file, experiment };
+}
+
+/**
+ * Reads a config file and checks it against `schema`; its functions, meter and out are read as
+ * every command reads them, relative paths from the file's folder.
+ * @throws UsageError `INVALID_CONFIG`: one line naming the file, the field and what is wrong.
+ */
+export function loadConfigFile(path: string, schema: Schema): ConfigFile {
   const text = readConfigText(path);
   let raw: unknown;
   try {
@@ -101,7 +151,6 @@ export function loadBenchFile(path: string): BenchFile {
       '',
     );
   }
-  const schema = configSchema();
   const known = Object.keys(schema.properties ?? {});
   // A file that is not a config at all is said to be so, and nothing of it is shown.
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -183,31 +232,14 @@ export function loadBenchFile(path: string): BenchFile {
       fail(path, `meter: ${(e as Error).message.replace(/\.$/, '')}`, 'meter');
     }
 
-  const experiment: BenchFile['experiment'] = {};
-  if (c.runtimes) experiment.runtimes = c.runtimes as RuntimeKind[];
-  if (c.baselineRuntime) experiment.baseline = c.baselineRuntime as RuntimeKind;
-  if (c.modes) experiment.modes = c.modes as InvocationMode[];
-  for (const k of [
-    'repetitions',
-    'warmup',
-    'concurrency',
-    'order',
-    'seed',
-    'baselineMs',
-    'batchWindowMs',
-    'timeoutMs',
-    'micro',
-    'keepWarm',
-    'preinit',
-  ] as const)
-    if (c[k] !== undefined) (experiment as Record<string, unknown>)[k] = c[k];
   return {
     specs: [...drafts.values()].map((d) => d.spec),
     ...(names.length ? { functions: names } : {}),
     inputs,
-    experiment,
     ...(typeof c.meter === 'string' ? { meter: c.meter } : {}),
     ...(typeof c.out === 'string' ? { out: resolve(base, c.out) } : {}),
     warnings,
+    fields: c,
+    base,
   };
 }

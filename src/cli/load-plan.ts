@@ -1,6 +1,7 @@
 /**
- * What `nebula load` will run, from its flags, checked in full before anything runs (a mistake is
- * one line and exit 2): functions, inputs, runtimes, modes, rates, arrivals, bounds.
+ * What `nebula load` will run, from its flags and a config file (`--config`; flags override it),
+ * checked in full before anything runs (a mistake is one line and exit 2): functions, inputs,
+ * runtimes, modes, rates, arrivals, bounds.
  */
 import { BUILTIN_NAMES } from '../builtins.js';
 import { parseRate as advisorRate } from '../energy/advisor.js';
@@ -12,10 +13,15 @@ import { runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
 import { CliError, parse, parseDuration, parseList, parseWhole, type Options, type Parsed } from './args.js';
 import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
+import { loadConfigFile } from './config-file.js';
+import { loadConfigSchema } from './config-schema.js';
 import { functionsFromFlags } from './functions-spec.js';
+import { checkOutputFiles, type OutputFile } from './output-file.js';
 
 /** The flags of `nebula load` besides the runtimes' own. */
 const LOAD_FLAGS = {
+  config: { type: 'string' },
+  'config-schema': { type: 'boolean' },
   functions: { type: 'string' },
   binary: { type: 'string', multiple: true },
   inputs: { type: 'string', multiple: true },
@@ -35,6 +41,8 @@ const LOAD_FLAGS = {
   meter: { type: 'string' },
   baseline: { type: 'string' },
   out: { type: 'string' },
+  'export-csv': { type: 'string' },
+  force: { type: 'boolean' },
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
 } as const;
@@ -58,6 +66,12 @@ export interface LoadPlan {
   specs: FunctionSpec[];
   spec: ResolvedLoadSpec;
   meter: string;
+  /** What the flags or the file ask for that probably is not meant (printed, never fatal). */
+  warnings: string[];
+  /** `--export-csv`: where the CSV of the steps is also written, checked before anything runs. */
+  exportCsv?: OutputFile;
+  /** `--force`: `--export-csv` may replace an existing file. */
+  force: boolean;
 }
 
 /** A rate as the advisor reads it (`200/s`, `600/min`, `10/h`, `200`), above 0, in arrivals per second. */
@@ -93,20 +107,36 @@ function defaultOut(): string {
  * @throws UsageError (exit 2) naming the flag that is wrong, an unknown function, a used `--out`, too many arrivals.
  */
 export function planLoad(values: LoadValues): LoadPlan {
-  const own = functionsFromFlags(values as Partial<Record<string, string[]>>);
+  const file = values.config ? loadConfigFile(values.config, loadConfigSchema()) : undefined;
+  const fx = (file?.fields ?? {}) as FileFields;
+  const warnings = [...(file?.warnings ?? [])];
+  const fromFlags = functionsFromFlags(values as Partial<Record<string, string[]>>, undefined, (w) => warnings.push(w));
+  for (const s of fromFlags)
+    if (file?.specs.some((f) => f.name === s.name))
+      throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
+  const own = [...(file?.specs ?? []), ...fromFlags];
   const functions = values.functions
     ? parseList(values.functions, '--functions')
-    : own.length
-      ? own.map((s) => s.name)
+    : file?.functions || fromFlags.length
+      ? [...new Set([...(file?.functions ?? []), ...fromFlags.map((s) => s.name)])]
       : ['fib'];
   const known = new Set<string>([...BUILTIN_NAMES, ...own.map((s) => s.name)]);
   for (const f of functions)
     if (!known.has(f))
       throw new UsageError(
         'FUNCTION_NOT_FOUND',
-        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --binary or a runtime's own flag (see --help).`,
+        `No function named "${f}": the built-ins are ${BUILTIN_NAMES.join(', ')}; add your own with --binary, a runtime's own flag (see --help) or --config.`,
       );
   const inputs: Record<string, unknown> = {};
+  for (const [name, list] of Object.entries(file?.inputs ?? {})) {
+    if (list.length > 1)
+      throw new UsageError(
+        'INVALID_CONFIG',
+        `${values.config}: "${name}" has ${list.length} inputs; a load run takes one per function.`,
+        { details: { field: 'functions' } },
+      );
+    if (functions.includes(name)) inputs[name] = list[0];
+  }
   for (const [name, list] of Object.entries(inputsFromFlags(values.inputs))) {
     if (!functions.includes(name))
       throw new CliError(
@@ -117,18 +147,39 @@ export function planLoad(values: LoadValues): LoadPlan {
     inputs[name] = list[0];
   }
   if (values.rate && values.rates) throw new CliError('Give --rate or --rates, not both.');
-  const rates = values.rates ? parseRates(values.rates) : values.rate ? [parseRate(values.rate, '--rate')] : undefined;
-  const arrivals = values.arrivals ?? 'constant';
+  if (fx.rate !== undefined && fx.rates !== undefined)
+    throw new UsageError('INVALID_CONFIG', `${values.config}: give rate or rates, not both.`, {
+      details: { field: 'rate' },
+    });
+  const rates = values.rates
+    ? parseRates(values.rates)
+    : values.rate
+      ? [parseRate(values.rate, '--rate')]
+      : (fx.rates ?? (fx.rate !== undefined ? [fx.rate] : undefined));
+  const arrivals = values.arrivals ?? fx.arrivals ?? 'constant';
   if (!ARRIVAL_PROCESSES.includes(arrivals as ArrivalProcess))
     throw new CliError(`--arrivals is ${ARRIVAL_PROCESSES.join(' or ')}, got "${arrivals}".`);
-  const runtimes = values.runtimes ? parseList<RuntimeKind>(values.runtimes, '--runtimes', runtimeKinds()) : undefined;
-  const durationMs = values.duration ? parseDuration(values.duration, '--duration') : undefined;
+  const runtimes = values.runtimes
+    ? parseList<RuntimeKind>(values.runtimes, '--runtimes', runtimeKinds())
+    : (fx.runtimes as RuntimeKind[] | undefined);
+  const durationMs = values.duration ? parseDuration(values.duration, '--duration') : fx.durationMs;
   if (durationMs === 0) throw new CliError('--duration must be above 0.');
+  // The file's numbers, already checked against its schema; each flag given overrides its own.
+  const fromFile = Object.fromEntries(
+    (
+      ['stopP99Ms', 'stopErrorRate', 'kneeP99Ms', 'maxInFlight', 'warmup', 'timeoutMs', 'seed', 'baselineMs'] as const
+    ).flatMap((k) => (fx[k] !== undefined ? [[k, fx[k]]] : [])),
+  );
   const spec = resolveLoadSpec({
+    ...fromFile,
     functions,
     inputs,
     ...(runtimes ? { runtimes } : {}),
-    ...(values.modes ? { modes: parseList<InvocationMode>(values.modes, '--modes', INVOCATION_MODES) } : {}),
+    ...(values.modes
+      ? { modes: parseList<InvocationMode>(values.modes, '--modes', INVOCATION_MODES) }
+      : fx.modes
+        ? { modes: fx.modes as InvocationMode[] }
+        : {}),
     ...(rates ? { rates } : {}),
     arrivals: arrivals as ArrivalProcess,
     ...(durationMs !== undefined ? { durationMs } : {}),
@@ -142,9 +193,13 @@ export function planLoad(values: LoadValues): LoadPlan {
     ...(values.baseline ? { baselineMs: parseDuration(values.baseline, '--baseline') } : {}),
     // A runtime nobody asked for by name is skipped with a note when it cannot run here.
     skipUnavailable: !runtimes,
-    outDir: values.out ?? defaultOut(),
+    outDir: values.out ?? file?.out ?? defaultOut(),
   });
   checkOutDir(spec.outDir);
+  const force = values.force === true;
+  const exportCsv: OutputFile | undefined =
+    values['export-csv'] !== undefined ? { flag: '--export-csv', path: values['export-csv'] } : undefined;
+  if (exportCsv) checkOutputFiles([exportCsv], { force, runDirs: [spec.outDir] });
   const specs = own.map(
     (s) =>
       Object.fromEntries(
@@ -153,7 +208,32 @@ export function planLoad(values: LoadValues): LoadPlan {
         ),
       ) as FunctionSpec,
   );
-  return { specs, spec, meter: values.meter ?? 'estimate' };
+  return {
+    specs,
+    spec,
+    meter: values.meter ?? file?.meter ?? 'estimate',
+    warnings,
+    ...(exportCsv ? { exportCsv } : {}),
+    force,
+  };
+}
+
+/** The load's own fields of a config file, as its schema has checked them. */
+interface FileFields {
+  runtimes?: string[];
+  modes?: string[];
+  rate?: number;
+  rates?: number[];
+  arrivals?: ArrivalProcess;
+  durationMs?: number;
+  stopP99Ms?: number;
+  stopErrorRate?: number;
+  kneeP99Ms?: number;
+  maxInFlight?: number;
+  warmup?: number;
+  timeoutMs?: number;
+  seed?: number;
+  baselineMs?: number;
 }
 
 function positiveMs(text: string, flag: string): number {

@@ -1,5 +1,5 @@
 /** What `nebula replay` prints when it ends: the policies side by side, per runtime, and the files written. */
-import { policyCells } from '../experiment/load/report.js';
+import { policyCells } from '../experiment/load/policy-row.js';
 import type { ReplayResult } from '../experiment/replay/run-replay.js';
 import { textTable } from './table.js';
 

@@ -42,5 +42,5 @@ export type { ReplayOptions, ReplayResult, ReplayRunFile, ReplaySpec } from './r
 export { parseTrace } from './replay/trace.js';
 export type { Trace, TraceArrival, TraceWindow } from './replay/trace.js';
 export { parsePolicy } from './replay/policies.js';
-export type { HistogramParameters, KeepAliveDecision, KeepAlivePolicy } from './replay/policies.js';
+export type { HistogramParameters, KeepAliveDecision, KeepAlivePolicy, LearningUnit } from './replay/policies.js';
 export type { PolicySummary, ReplayFacts, ReplayRecord } from './replay/summary.js';

@@ -1,10 +1,11 @@
 /** `nebula replay` as a user runs it: bad traces and mappings refused before anything runs, a short replay, its reports and advice. */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
-import { nebula, pool } from './run-cli.js';
+import { main, nebula, pool } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nebula-replay-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,5 +86,60 @@ describe('nebula replay', () => {
     const advice = await nebula('advise', out);
     expect(advice.code, advice.err).toBe(0);
     expect(advice.out).toMatch(/^best: fixed:10m on wasm: \d+ cold starts/m);
+  });
+
+  it('killed with SIGKILL midway, its folder is reported with the sandboxes kept over time up to the kill', async () => {
+    const out = join(dir, 'killed');
+    // Two hours of trace at 120x: a minute of replay, killed once it has counted for a while.
+    const child = spawn(
+      process.execPath,
+      [
+        main,
+        'replay',
+        trace,
+        '--window',
+        '08:00-10:00',
+        '--speed',
+        '120',
+        '--runtimes',
+        'wasm',
+        '--policies',
+        'none',
+        '--meter',
+        'none',
+        '--out',
+        out,
+      ],
+      { stdio: 'ignore' },
+    );
+    const kept = join(out, 'kept.jsonl');
+    // Whole lines only: a line the kill cut off is skipped by the reader too.
+    const lines = () =>
+      existsSync(kept)
+        ? readFileSync(kept, 'utf8')
+            .split('\n')
+            .filter((l) => l.endsWith('}')).length
+        : 0;
+    for (let i = 0; i < 600 && lines() < 20; i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(lines()).toBeGreaterThanOrEqual(20);
+    expect(existsSync(join(out, 'summary.json'))).toBe(false);
+
+    const r = await nebula('report', out, '--json');
+    expect(r.code, r.err).toBe(0);
+    const { result } = JSON.parse(r.out) as {
+      result: {
+        interrupted: boolean;
+        notes: string[];
+        results: Array<{ kept: Array<{ atMs: number; kept: number }> }>;
+      };
+    };
+    expect(result.interrupted).toBe(true);
+    expect(result.notes.join(' ')).toMatch(/from kept\.jsonl, up to the stop/);
+    // Every count written before the kill, in trace time order; none kept (the policy is none).
+    const series = result.results[0]!.kept;
+    expect(series.length).toBe(lines());
+    expect(series.every((k, i) => k.kept === 0 && (i === 0 || k.atMs > series[i - 1]!.atMs))).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 /** `nebula load`: open-loop load at constant or Poisson arrivals, a rate or a sweep of rates, per function x runtime x mode. */
 import { runLoad } from '../../experiment/load/run-load.js';
 import { termText } from '../../experiment/report/escape.js';
-import { writeLoadReports } from '../../experiment/load/report.js';
+import { loadCsv, writeLoadReports } from '../../experiment/load/report.js';
 import { loadJson, loadRunFiles } from '../../experiment/load/load-json.js';
 import { Nebula } from '../../nebula.js';
 import { meterFromUrl, meterUsage } from '../../meters/registry.js';
@@ -9,6 +9,8 @@ import { runtimeKinds } from '../../runtimes/registry.js';
 import { INVOCATION_MODES } from '../../types.js';
 import { CliError, type Command } from '../args.js';
 import { onInterrupt } from '../interrupt.js';
+import { writeOutputFile } from '../output-file.js';
+import { loadConfigSchema } from '../config-schema.js';
 import { loadOptions, parseLoad, planLoad } from '../load-plan.js';
 import { loadSummary } from '../load-summary.js';
 import { fmtSeconds, Progress } from '../progress.js';
@@ -22,6 +24,10 @@ engine is doing, and measures each one's latency from its intended send time, qu
 included. Per rate: achieved rate, latency percentiles with intervals, errors, cold starts,
 invocations in flight, sandboxes made and used, CPU and energy per invocation, power; the knee of
 each runtime. Writes run.json, records.jsonl and summary.json into a new folder.
+
+Config:
+  --config FILE          a JSON file of the settings below (functions, rates, bounds, ...; flags override it)
+  --config-schema        print the JSON Schema of that file and exit
 
 Functions:
   --functions a,b        which to load (default fib, or the ones you add)
@@ -48,6 +54,8 @@ Load:
 
 Output:
   --out DIR              a new or empty folder (default nebula-results/load-<time>)
+  --export-csv FILE      also write the CSV of its steps there (a new file; never one of the run's own)
+  --force                let --export-csv replace an existing file
   --json                 print the result as JSON on stdout (progress stays on stderr)
   --dry-run              check everything and print the plan; run nothing
   -h, --help`;
@@ -60,6 +68,10 @@ async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length)
     throw new CliError(`nebula load takes no positional arguments (got "${positionals[0]}"); see --help.`);
+  if (values['config-schema']) {
+    console.log(JSON.stringify(loadConfigSchema(), null, 2));
+    return 0;
+  }
   const plan = planLoad(values);
   const json = values.json === true;
   const s = plan.spec;
@@ -72,11 +84,17 @@ async function run(argv: string[]): Promise<number> {
       `  rates: ${s.rates.map((r) => `${r}/s`).join(', ')}, ${s.arrivals} arrivals, ${s.durationMs} ms a step: up to ${series * s.rates.length} steps`,
       `  stop a sweep at p99 > ${s.stopP99Ms} ms or > ${(s.stopErrorRate * 100).toFixed(1)}% failed; knee at p99 <= ${s.kneeP99Ms} ms`,
       `  meter: ${plan.meter}; out: ${s.outDir}`,
+      ...plan.warnings.map((w) => `  warning: ${w}`),
     ].join('\n');
-    console.log(json ? JSON.stringify({ spec: s, meter: plan.meter, functions: plan.specs }, null, 2) : text);
+    console.log(
+      json
+        ? JSON.stringify({ spec: s, meter: plan.meter, functions: plan.specs, warnings: plan.warnings }, null, 2)
+        : text,
+    );
     return 0;
   }
   const progress = new Progress();
+  for (const w of plan.warnings) progress.line(termText(`warning: ${w}`, true));
   const nebula = new Nebula({ meter: meterFromUrl(plan.meter) });
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
@@ -117,7 +135,11 @@ async function run(argv: string[]): Promise<number> {
       onTick: (done, total) => progress.tick(done, total, label, Number.isFinite(laterMs) ? runLeftMs() : undefined),
       onNote: (t) => progress.line(termText(`note: ${t}`, true)),
     });
-    const files = { ...loadRunFiles(s.outDir), ...writeLoadReports(s.outDir, result) };
+    const files: Record<string, string> = { ...loadRunFiles(s.outDir), ...writeLoadReports(s.outDir, result) };
+    if (plan.exportCsv) {
+      writeOutputFile(plan.exportCsv, loadCsv(result), plan.force);
+      files.csv = plan.exportCsv.path;
+    }
     if (json) console.log(JSON.stringify(loadJson(result, files), null, 2));
     else console.log(`\n${loadSummary(result, files)}`);
     return stoppedBy === 'SIGTERM' ? 143 : result.interrupted ? 130 : 0;

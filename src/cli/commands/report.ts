@@ -3,7 +3,7 @@ import { recordsToCsv } from '../../experiment/report/csv.js';
 import { renderReports } from '../../experiment/report/render.js';
 import { loadRun } from '../../experiment/run-folder.js';
 import { readLoadOrReplay } from '../../experiment/load/folder.js';
-import { writeLoadReports } from '../../experiment/load/report.js';
+import { loadCsv, writeLoadReports } from '../../experiment/load/report.js';
 import { loadJson, loadRunFiles } from '../../experiment/load/load-json.js';
 import { termText } from '../../experiment/report/escape.js';
 import { CliError, parse, type Command } from '../args.js';
@@ -14,7 +14,8 @@ const usage = `Usage: nebula report <dir> [--export-csv FILE [--force]] [--json]
 Re-renders report.md and report.html in <dir> from its records.jsonl, with summary.json (a finished
 run) or run.json (a run that was stopped or killed midway). A line cut off by a crash is skipped.
 A folder of nebula load or nebula replay gets its own reports and CSV (steps.csv, policies.csv).
-  --export-csv FILE   also write every record of the run as one CSV row (a new file; never one of the run's own)
+  --export-csv FILE   also write every record of the run as one CSV row (a new file; never one of the run's own);
+                      of a load or replay folder, its steps.csv or policies.csv
   --force             let --export-csv replace an existing file
   --json              print the summary as JSON on stdout`;
 
@@ -28,13 +29,17 @@ async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new CliError('nebula report takes one folder; see --help.');
   const dir = positionals[0]!;
+  const force = values.force === true;
+  const csv: OutputFile | undefined =
+    values['export-csv'] !== undefined ? { flag: '--export-csv', path: values['export-csv'] } : undefined;
+  if (csv) checkOutputFiles([csv], { force, runDirs: [dir] });
   const other = readLoadOrReplay(dir);
   if (other) {
-    if (values['export-csv'])
-      throw new CliError(
-        '--export-csv is for experiments; a load or replay folder has its rows in the CSV written beside its reports.',
-      );
     const files = writeLoadReports(dir, other);
+    if (csv) {
+      writeOutputFile(csv, loadCsv(other), force);
+      files.csv = csv.path;
+    }
     // A load folder prints what `nebula load --json` printed; a replay its result.
     if (values.json)
       console.log(
@@ -55,10 +60,6 @@ async function run(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  const force = values.force === true;
-  const csv: OutputFile | undefined =
-    values['export-csv'] !== undefined ? { flag: '--export-csv', path: values['export-csv'] } : undefined;
-  if (csv) checkOutputFiles([csv], { force, runDirs: [dir] });
   const r = renderReports(dir);
   const files: Record<string, string> = { 'report.md': r.markdown, 'report.html': r.html };
   if (csv) {

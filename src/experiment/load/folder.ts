@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { readRecords, RUN_FILES } from '../run-folder.js';
-import type { ReplayResult, ReplayRunFile } from '../replay/run-replay.js';
+import { KEPT_FILE, type KeptSample, type ReplayResult, type ReplayRunFile } from '../replay/run-replay.js';
 import { summarizePolicy, type ReplayRecord } from '../replay/summary.js';
 import type { LoadResult, LoadRunFile } from './run-load.js';
 import { generatorOf, kneeOf, stopReason, summarizeStep, type LoadRecord } from './summary.js';
@@ -43,24 +43,45 @@ export function readLoadOrReplay(dir: string): LoadResult | ReplayResult | undef
     Date.parse(file.startedAt),
     ...records.map((r) => Date.parse(r.startedAt)).filter(Number.isFinite),
   );
+  const kept = readKept(join(dir, KEPT_FILE));
   return {
     ...file,
     notes: [
       ...file.notes,
-      'This replay did not finish (no summary.json): its policies are summarised from the records written before it stopped; the sandboxes kept over time were not recorded.',
+      `This replay did not finish (no summary.json): its policies are summarised from the records written before it stopped${kept ? `, and the sandboxes kept over time from ${KEPT_FILE}, up to the stop` : `; the sandboxes kept over time were not recorded (no ${KEPT_FILE})`}.`,
     ],
     finishedAt: new Date(last).toISOString(),
     interrupted: true,
     results: [...byRun.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([index, recs]) =>
-        summarizePolicy(index, recs[0]!.replay.policy, recs[0]!.runtime, recs, [], {
+        summarizePolicy(index, recs[0]!.replay.policy, recs[0]!.runtime, recs, kept?.get(index) ?? [], {
           speed: file.speed,
           spanMs: file.trace.spanMs,
           wattsPerSandbox: file.keepWarmWattsPerSandbox[recs[0]!.runtime],
         }),
       ),
   };
+}
+
+/**
+ * The counts of kept sandboxes a replay appended as it went, by run; undefined without the file.
+ * A line that does not parse (cut off by a kill) is skipped.
+ */
+function readKept(path: string): Map<number, Array<{ atMs: number; kept: number }>> | undefined {
+  if (!existsSync(path)) return undefined;
+  const byRun = new Map<number, Array<{ atMs: number; kept: number }>>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    let s: Partial<KeptSample>;
+    try {
+      s = JSON.parse(line) as Partial<KeptSample>;
+    } catch {
+      continue;
+    }
+    if (typeof s?.run !== 'number' || typeof s.atMs !== 'number' || typeof s.kept !== 'number') continue;
+    (byRun.get(s.run) ?? byRun.set(s.run, []).get(s.run)!).push({ atMs: s.atMs, kept: s.kept });
+  }
+  return byRun;
 }
 
 /**

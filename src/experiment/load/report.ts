@@ -13,19 +13,12 @@ import { lineChart, type LineSeries } from '../report/line-chart.js';
 import type { ReplayResult } from '../replay/run-replay.js';
 import type { LoadResult } from './run-load.js';
 import { KNEE_HEAD, kneeCaption, kneeCells } from './knee-row.js';
+import { csvText, policiesCsv, policyCells, policyHead } from './policy-row.js';
 import { energyCaption, lagCaption, STEP_ALIGN, STEP_HEAD, STEP_KEYS, stepCells, stepFigures } from './step-row.js';
-
-const csvCell = (v: string | number | boolean | null | undefined) => {
-  const t = v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : String(v);
-  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
-};
-const csv = (head: string[], rows: Array<Array<string | number | boolean | null | undefined>>) =>
-  [head, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 
 interface Rendered {
   markdown: string;
   html: string;
-  csv: string;
 }
 
 function page(title: string, intro: string[], sections: Array<{ title: string; html: string }>): string {
@@ -92,44 +85,12 @@ function renderLoad(r: LoadResult): Rendered {
     ...(r.notes.length ? ['', '## Notes', '', ...r.notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
-  const csvText = csv([...STEP_KEYS], r.results.map(stepFigures));
-  return { markdown, html, csv: csvText };
-}
-
-/** One policy's row of the replay table, as the terminal summary and the reports show it. */
-export function policyCells(p: ReplayResult['results'][number]): string[] {
-  return [
-    runtimeLabel(p.runtime),
-    p.policy,
-    String(p.invocations),
-    `${p.coldStarts} (${(p.coldShare * 100).toFixed(1)}%)`,
-    fmtMs(p.latencyMs.p50),
-    fmtMs(p.latencyMs.p99),
-    fmtMs(p.latencyMs.max),
-    String(p.keptPeak),
-    (p.keptSandboxS / 3600).toFixed(2),
-    fmtJ(p.keepWarmJ),
-    fmtJ(p.invocationJ),
-    fmtJ(p.totalJ),
-  ];
+  return { markdown, html };
 }
 
 /** The reports of a replay. */
 function renderReplay(r: ReplayResult): Rendered {
-  const head = [
-    'runtime',
-    'policy',
-    'invocations',
-    'cold starts',
-    'p50',
-    'p99',
-    'max',
-    'kept (peak)',
-    'kept sandbox-h',
-    'keep-warm',
-    'invocations',
-    'total',
-  ];
+  const head = policyHead();
   const rows = r.results.map(policyCells);
   const palette = ['#888888', '#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
   const keptChart = lineChart(
@@ -177,45 +138,12 @@ function renderReplay(r: ReplayResult): Rendered {
     ...(r.notes.length ? ['', '## Notes', '', ...r.notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
-  const csvText = csv(
-    [
-      'runtime',
-      'policy',
-      'invocations',
-      'ok',
-      'cold_starts',
-      'cold_share',
-      'p50_ms',
-      'p90_ms',
-      'p99_ms',
-      'max_ms',
-      'kept_peak',
-      'kept_sandbox_s',
-      'watts_per_sandbox',
-      'keep_warm_j',
-      'invocation_j',
-      'total_j',
-    ],
-    r.results.map((p) => [
-      p.runtime,
-      p.policy,
-      p.invocations,
-      p.ok,
-      p.coldStarts,
-      p.coldShare,
-      p.latencyMs.p50,
-      p.latencyMs.p90,
-      p.latencyMs.p99,
-      p.latencyMs.max,
-      p.keptPeak,
-      p.keptSandboxS,
-      p.wattsPerSandbox,
-      p.keepWarmJ,
-      p.invocationJ,
-      p.totalJ,
-    ]),
-  );
-  return { markdown, html, csv: csvText };
+  return { markdown, html };
+}
+
+/** The CSV of a load run (a line per step) or of a replay (a line per policy, and per trace function), as written beside the reports. */
+export function loadCsv(r: LoadResult | ReplayResult): string {
+  return r.format === 'nebula-load/1' ? csvText([...STEP_KEYS], r.results.map(stepFigures)) : policiesCsv(r);
 }
 
 /** Writes report.md, report.html and the CSV (`steps.csv` for a load run, `policies.csv` for a replay) into `dir`. */
@@ -229,6 +157,6 @@ export function writeLoadReports(dir: string, r: LoadResult | ReplayResult): Rec
   };
   writeFileSync(join(dir, 'report.md'), rendered.markdown);
   writeFileSync(join(dir, 'report.html'), rendered.html);
-  writeFileSync(join(dir, csvName), rendered.csv);
+  writeFileSync(join(dir, csvName), loadCsv(r));
   return files;
 }

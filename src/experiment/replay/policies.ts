@@ -2,10 +2,12 @@
  * Keep-alive policies: after each invocation of a function ends, how long its sandbox is kept, and
  * whether it is removed and made again ahead of the next expected arrival (a pre-warm). `none`
  * keeps nothing, `fixed` keeps every sandbox a fixed time (providers' 10-20 minutes), `histogram`
- * is the hybrid policy of Shahrad et al., "Serverless in the Wild" (USENIX ATC 2020): a per-function
- * histogram of idle times sets a pre-warm window at its head and a keep-alive window to its tail.
+ * is the hybrid policy of Shahrad et al., "Serverless in the Wild" (USENIX ATC 2020): a histogram
+ * of idle times, per application as the paper keeps it or per function, sets a pre-warm window at
+ * its head and a keep-alive window to its tail.
  */
 import { UsageError } from '../../errors.js';
+import type { Trace } from './trace.js';
 
 /** What to do after an invocation ends, in trace time (ms). */
 export interface KeepAliveDecision {
@@ -15,14 +17,58 @@ export interface KeepAliveDecision {
   keepAliveMs: number;
 }
 
-/** A keep-alive policy. It learns from each function's idle times (time between arrivals, trace ms). */
+/** What a policy learns the idle times of: each trace function, or each application (all its functions' arrivals together). */
+export type LearningUnit = 'app' | 'function';
+
+/** A keep-alive policy. It learns from each unit's idle times (time between arrivals, trace ms). */
 export interface KeepAlivePolicy {
   /** As the command line names it, e.g. `fixed:10m`. */
   readonly name: string;
-  /** An arrival of `fn`, `idleMs` after its previous one (undefined for its first). */
-  observe(fn: string, idleMs: number | undefined): void;
-  /** What to do after an invocation of `fn` ends. */
+  /** What it learns per; undefined: per application when the trace has applications, else per function. */
+  readonly per?: LearningUnit;
+  /** An arrival of `unit` (a function or an application), `idleMs` after its previous one (undefined for its first). */
+  observe(unit: string, idleMs: number | undefined): void;
+  /** What to do after an invocation of a function of `unit` ends. */
+  decide(unit: string): KeepAliveDecision;
+}
+
+/** A policy following a trace's arrivals: each arrival taught to its unit, each function decided by its unit. */
+export interface PolicyOnTrace {
+  /** The unit learnt per. */
+  per: LearningUnit;
+  /** An arrival of trace function `fn` at trace time `atMs` (arrivals in time order). */
+  arrive(fn: string, atMs: number): void;
+  /** What to do after an invocation of trace function `fn` ends. */
   decide(fn: string): KeepAliveDecision;
+}
+
+/**
+ * Applies `policy` to a trace: per application, an idle time is the time from one arrival of any of
+ * the application's functions to the next (as Shahrad et al. count it: the application is their
+ * unit of keep-alive), and every function of the application follows its histogram; per function,
+ * each function's own arrivals.
+ * @throws UsageError `INVALID_ARGUMENT` for a policy per application on a trace without applications.
+ */
+export function policyOnTrace(policy: KeepAlivePolicy, trace: Pick<Trace, 'functions' | 'apps'>): PolicyOnTrace {
+  if (policy.per === 'app' && !trace.apps)
+    throw bad(
+      policy.name,
+      'per=app needs a trace with applications (the Azure format, whose HashApp names them); this one has none: use per=function.',
+    );
+  const per: LearningUnit = policy.per ?? (trace.apps ? 'app' : 'function');
+  const appOf = new Map(trace.functions.map((f, i) => [f, trace.apps?.[i] ?? f]));
+  const unit = (fn: string) => (per === 'app' ? `app:${appOf.get(fn) ?? fn}` : `fn:${fn}`);
+  const lastAt = new Map<string, number>();
+  return {
+    per,
+    arrive(fn, atMs) {
+      const u = unit(fn);
+      const last = lastAt.get(u);
+      policy.observe(u, last === undefined ? undefined : atMs - last);
+      lastAt.set(u, atMs);
+    },
+    decide: (fn) => policy.decide(unit(fn)),
+  };
 }
 
 /** The parameters of the hybrid histogram policy, with the paper's values as defaults. */
@@ -88,13 +134,14 @@ interface IdleHistogram {
   outOfRange: number;
 }
 
-/** The hybrid histogram policy (per function; the paper keeps one per application). */
+/** The hybrid histogram policy, one histogram per unit (an application or a function). */
 export class HistogramKeepAlive implements KeepAlivePolicy {
   readonly params: HistogramParameters;
   private readonly histograms = new Map<string, IdleHistogram>();
   constructor(
     readonly name: string,
     params: Partial<HistogramParameters> = {},
+    readonly per?: LearningUnit,
   ) {
     this.params = { ...HISTOGRAM_DEFAULTS, ...params };
     if (params.fallbackMs === undefined) this.params.fallbackMs = this.params.rangeMs;
@@ -147,9 +194,9 @@ export class HistogramKeepAlive implements KeepAlivePolicy {
     return h.bins.length - 1;
   }
 
-  /** The histogram of `fn`, for reports and tests. */
-  histogram(fn: string): IdleHistogram | undefined {
-    return this.histograms.get(fn);
+  /** The histogram of `unit`, for reports and tests. */
+  histogram(unit: string): IdleHistogram | undefined {
+    return this.histograms.get(unit);
   }
 }
 
@@ -165,7 +212,8 @@ function duration(text: string, policy: string): number {
 
 /**
  * A policy from its name: `none`, `fixed:DURATION` (e.g. `fixed:10m`), `histogram` or
- * `histogram:range=4h,bin=1m,head=5,tail=99,margin=0.1,min=10,cv=2,out=0.5,fallback=4h`.
+ * `histogram:per=app,range=4h,bin=1m,head=5,tail=99,margin=0.1,min=10,cv=2,out=0.5,fallback=4h`
+ * (`per=app|function`; by default per application when the trace has applications).
  * @throws UsageError `INVALID_ARGUMENT` saying what is wrong.
  */
 export function parsePolicy(text: string): KeepAlivePolicy {
@@ -178,6 +226,7 @@ export function parsePolicy(text: string): KeepAlivePolicy {
   }
   if (kind === 'histogram') {
     const params: Partial<HistogramParameters> = {};
+    let per: LearningUnit | undefined;
     const keys: Record<string, [keyof HistogramParameters, 'duration' | 'number']> = {
       range: ['rangeMs', 'duration'],
       bin: ['binMs', 'duration'],
@@ -191,11 +240,16 @@ export function parsePolicy(text: string): KeepAlivePolicy {
     };
     for (const pair of hasArgs ? rest.split(',') : []) {
       const [key, value] = pair.split('=');
+      if (key === 'per') {
+        if (value !== 'app' && value !== 'function') throw bad(text, `per is app or function, got "${value ?? ''}".`);
+        per = value;
+        continue;
+      }
       const entry = key === undefined ? undefined : keys[key];
       if (!entry || value === undefined)
         throw bad(
           text,
-          `"${pair}" is not one of ${Object.keys(keys)
+          `"${pair}" is not one of per=app|function, ${Object.keys(keys)
             .map((k) => `${k}=...`)
             .join(', ')}.`,
         );
@@ -209,7 +263,7 @@ export function parsePolicy(text: string): KeepAlivePolicy {
     if (merged.headPercentile > merged.tailPercentile || merged.tailPercentile > 100)
       throw bad(text, 'head must be at most tail, and tail at most 100.');
     if (merged.margin >= 1) throw bad(text, 'margin must be below 1.');
-    return new HistogramKeepAlive(text, params);
+    return new HistogramKeepAlive(text, params, per);
   }
-  throw bad(text, 'use none, fixed:DURATION (e.g. fixed:10m) or histogram[:range=4h,head=5,tail=99,...].');
+  throw bad(text, 'use none, fixed:DURATION (e.g. fixed:10m) or histogram[:per=app,range=4h,head=5,tail=99,...].');
 }

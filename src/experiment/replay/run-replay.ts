@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { isoFromMs, nowMs } from '../../clock.js';
 import { isNebulaError, NebulaError, UsageError } from '../../errors.js';
 import type { Nebula } from '../../nebula.js';
+import { RecordLog } from '../../record-log.js';
 import { descriptorOf, runtimeDescriptors, type RuntimeKind } from '../../runtimes/registry.js';
 import type { SandboxKeeper } from '../../runtimes/runtime.js';
 import type { Baseline, FunctionSpec, InvocationRecord } from '../../types.js';
@@ -18,7 +19,13 @@ import { failedRecord, RecordStream } from '../load/record-stream.js';
 import { measureKeepWarm } from '../run/keep-warm.js';
 import { machineInfo } from '../run/machine.js';
 import { claimOutDir, RUN_FILES, writeJsonAtomic } from '../run-folder.js';
-import { parsePolicy, type KeepAliveDecision, type KeepAlivePolicy } from './policies.js';
+import {
+  HistogramKeepAlive,
+  parsePolicy,
+  policyOnTrace,
+  type KeepAliveDecision,
+  type KeepAlivePolicy,
+} from './policies.js';
 import type { Trace } from './trace.js';
 import { summarizePolicy, type PolicySummary, type ReplayRecord } from './summary.js';
 
@@ -131,6 +138,19 @@ export function keepingRuntimes(): RuntimeKind[] {
 const KEPT_SAMPLE_MS = 15_000;
 
 /**
+ * The file beside records.jsonl to which each count of kept sandboxes is appended as it is taken
+ * (`{ run, atMs, kept }`, one a line), so a replay killed midway still has its series.
+ */
+export const KEPT_FILE = 'kept.jsonl';
+
+/** One count of the idle sandboxes a policy kept: the run (runtime x policy), trace ms from the start, the count. */
+export interface KeptSample {
+  run: number;
+  atMs: number;
+  kept: number;
+}
+
+/**
  * Replays a trace under each policy on each runtime.
  * @throws UsageError `INVALID_CONFIG` (a bad spec), `INVALID_ARGUMENT` (a policy's name, a runtime
  * without keep-alive control for a policy that keeps sandboxes).
@@ -145,6 +165,8 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
   const { trace } = spec;
   const first = trace.arrivals[0]!.atMs;
   const spanMs = trace.arrivals[trace.arrivals.length - 1]!.atMs - first;
+  // Each policy on this trace, checked before anything runs (per=app needs applications).
+  const units = policies.map((p) => policyOnTrace(p, trace).per);
   await checkKeepers(nebula, spec, policies);
   claimOutDir(spec.outDir);
   await nebula.ready();
@@ -172,6 +194,12 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
     options.onNote?.(text);
   };
   save();
+  policies.forEach((p, i) => {
+    if (p instanceof HistogramKeepAlive && trace.apps)
+      note(
+        `${p.name} learns idle times per ${units[i] === 'app' ? 'application' : 'function'} (the trace has ${new Set(trace.apps).size} applications of ${trace.functions.length} functions).`,
+      );
+  });
   if (meter && (spec.baselineMs ?? 5000) > 0 && !options.signal?.aborted) {
     try {
       run.baseline = await nebula.measureBaseline({ durationMs: spec.baselineMs ?? 5000 });
@@ -199,6 +227,18 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
       save();
     }
   const stream = new RecordStream(nebula, spec.outDir);
+  const keptLog = new RecordLog(join(spec.outDir, KEPT_FILE));
+  let keptLost = false;
+  const onKept = (sample: KeptSample) => {
+    if (keptLost) return;
+    try {
+      keptLog.append(sample);
+    } catch (e) {
+      // Counted in memory still, and in summary.json at the end; only a run killed midway loses them.
+      keptLost = true;
+      note(`the sandboxes kept over time could not be written to ${KEPT_FILE}: ${(e as Error).message}`);
+    }
+  };
   const results: PolicySummary[] = [];
   let index = 0;
   try {
@@ -206,7 +246,7 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
       for (const policy of policies) {
         if (options.signal?.aborted) break;
         options.onPolicy?.(policy.name, runtime, index, spec.runtimes.length * policies.length, spanMs / speed);
-        const records = await replayOnce(nebula, spec, runtime, policy, index, stream, options);
+        const records = await replayOnce(nebula, spec, runtime, policy, index, stream, onKept, options);
         results.push(
           summarizePolicy(index, policy.name, runtime, records.records, records.kept, {
             speed,
@@ -218,6 +258,7 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
       }
   } finally {
     stream.close();
+    keptLog.close();
   }
   const result: ReplayResult = {
     ...run,
@@ -237,8 +278,6 @@ interface Lane {
   name: string;
   input: unknown;
   keeper: SandboxKeeper | undefined;
-  /** Trace ms of its last arrival. */
-  lastAt?: number;
   /** The last decision, in trace ms: a sandbox is kept from `from` (its end, or its pre-warm) until `until`. */
   window: { from: number; until: number; prewarm: boolean };
   timers: NodeJS.Timeout[];
@@ -251,12 +290,14 @@ async function replayOnce(
   policy: KeepAlivePolicy,
   index: number,
   stream: RecordStream,
+  onKept: (sample: KeptSample) => void,
   options: ReplayOptions,
 ): Promise<{ records: ReplayRecord[]; kept: Array<{ atMs: number; kept: number }> }> {
   const { trace } = spec;
   const speed = spec.speed ?? 60;
   const keeps = policy.name !== 'none';
   const lanes = new Map<string, Lane>();
+  const learner = policyOnTrace(policy, trace);
   for (const [i, fn] of trace.functions.entries()) {
     const m = spec.mapping[fn]!;
     const name = copyName(i);
@@ -273,10 +314,11 @@ async function replayOnce(
   const kept: Array<{ atMs: number; kept: number }> = [];
   let startAt = nowMs();
   const count = () => [...lanes.values()].reduce((a, l) => a + (l.keeper?.idle() ?? 0), 0);
-  const sampler = setInterval(
-    () => kept.push({ atMs: (nowMs() - startAt) * speed, kept: count() }),
-    KEPT_SAMPLE_MS / speed,
-  );
+  const sampler = setInterval(() => {
+    const sample = { atMs: (nowMs() - startAt) * speed, kept: count() };
+    kept.push(sample);
+    onKept({ run: index, ...sample });
+  }, KEPT_SAMPLE_MS / speed);
   let done = 0;
   const mode = keeps ? 'warm' : 'cold';
   try {
@@ -288,8 +330,7 @@ async function replayOnce(
       send: async (a) => {
         const arrival = trace.arrivals[a.index]!;
         const lane = lanes.get(arrival.function)!;
-        policy.observe(arrival.function, lane.lastAt === undefined ? undefined : arrival.atMs - lane.lastAt);
-        lane.lastAt = arrival.atMs;
+        learner.arrive(arrival.function, arrival.atMs);
         for (const t of lane.timers.splice(0)) clearTimeout(t);
         // The decision holds in trace time; its timers may be a moment late on a busy machine.
         if (lane.keeper) {
@@ -304,7 +345,7 @@ async function replayOnce(
           rec = failedRecord({ function: lane.name, runtime, mode, input: lane.input }, a.sentAt, e, 'RUNTIME_ERROR');
         }
         const latencyMs = rec.timing.requestAt + rec.timing.totalMs - a.intendedAt;
-        if (lane.keeper) enforce(lane, policy.decide(arrival.function), arrival.atMs + latencyMs * speed, speed);
+        if (lane.keeper) enforce(lane, learner.decide(arrival.function), arrival.atMs + latencyMs * speed, speed);
         const r = rec as ReplayRecord;
         r.replay = {
           run: index,

@@ -17,6 +17,8 @@ export interface Trace {
   format: 'azure-2019' | 'time-function';
   /** The trace's functions, in the order first seen. */
   functions: string[];
+  /** The application of each function (`functions[i]`'s is `apps[i]`), where the format has them (Azure: HashApp). */
+  apps?: string[];
   /** Arrivals, ascending in time. */
   arrivals: TraceArrival[];
 }
@@ -67,7 +69,7 @@ function parseAzure(lines: string[], columns: string[], name: string, window?: T
   const minutes = columns.slice(4);
   if (columns[3] !== 'Trigger' || !minutes.length || minutes.some((m, i) => m !== String(i + 1)))
     throw bad(name, `line 1 is not a header of a known format: ${describeHeader(columns)}`);
-  const counts: Array<{ fn: string; perMinute: number[] }> = [];
+  const counts: Array<{ fn: string; app: string; perMinute: number[] }> = [];
   let total = 0;
   const seen = new Set<string>();
   for (let i = 1; i < lines.length; i++) {
@@ -88,7 +90,7 @@ function parseAzure(lines: string[], columns: string[], name: string, window?: T
     });
     for (const [m, n] of perMinute.entries()) if (inWindow(m * MINUTE_MS, window)) total += n;
     if (total > MAX_TRACE_ARRIVALS) throw tooMany(name, total);
-    counts.push({ fn, perMinute });
+    counts.push({ fn, app: cells[1]!.trim(), perMinute });
   }
   const arrivals: TraceArrival[] = [];
   for (const { fn, perMinute } of counts)
@@ -98,7 +100,12 @@ function parseAzure(lines: string[], columns: string[], name: string, window?: T
       for (let k = 0; k < n; k++) arrivals.push({ atMs: m * MINUTE_MS + ((k + 0.5) * MINUTE_MS) / n, function: fn });
     }
   arrivals.sort((a, b) => a.atMs - b.atMs);
-  return { format: 'azure-2019', functions: counts.map((c) => c.fn), arrivals };
+  return {
+    format: 'azure-2019',
+    functions: counts.map((c) => c.fn),
+    apps: counts.map((c) => c.app),
+    arrivals,
+  };
 }
 
 function parseTimeFunction(lines: string[], name: string, window?: TraceWindow): Trace {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HistogramKeepAlive, parsePolicy } from '../../../src/experiment/replay/policies.js';
+import { HistogramKeepAlive, parsePolicy, policyOnTrace } from '../../../src/experiment/replay/policies.js';
+import { parseTrace, type Trace } from '../../../src/experiment/replay/trace.js';
 
 const MIN = 60_000;
 
@@ -56,8 +57,85 @@ describe('keep-alive policies', () => {
     });
     expect(() => parsePolicy('fixed')).toThrow(/fixed takes its keep-alive/);
     expect(() => parsePolicy('fixed:ten')).toThrow(/not a duration/);
-    expect(() => parsePolicy('histogram:width=3')).toThrow(/"width=3" is not one of range=/);
+    expect(() => parsePolicy('histogram:width=3')).toThrow(/"width=3" is not one of per=app\|function, range=/);
     expect(() => parsePolicy('histogram:head=99,tail=5')).toThrow(/head must be at most tail/);
     expect(() => parsePolicy('lru')).toThrow(/use none, fixed:DURATION/);
+  });
+
+  describe('histogram per application', () => {
+    /** An Azure trace of a day: each function's row of counts per minute, from `every` minutes starting at `from`. */
+    const azure = (rows: Array<[app: string, fn: string, from: number, every: number]>) =>
+      parseTrace(
+        [
+          ['HashOwner', 'HashApp', 'HashFunction', 'Trigger', ...Array.from({ length: 1440 }, (_, m) => m + 1)].join(
+            ',',
+          ),
+          ...rows.map(([app, fn, from, every]) =>
+            [
+              'o',
+              app,
+              fn,
+              'http',
+              ...Array.from({ length: 1440 }, (_, m) => (m >= from && (m - from) % every === 0 ? 1 : 0)),
+            ].join(','),
+          ),
+        ].join('\n'),
+        'hand-made.csv',
+      );
+    // App A: f at minutes 0, 10, 20, ...; g at 5, 15, 25, ...: the application is idle 5 minutes at a time,
+    // each of its functions 10. App B: h alone, every 3 minutes.
+    const trace = azure([
+      ['A', 'f', 0, 10],
+      ['A', 'g', 5, 10],
+      ['B', 'h', 0, 3],
+    ]);
+    const learn = (policy: string, t: Trace = trace) => {
+      const learner = policyOnTrace(parsePolicy(policy), t);
+      for (const a of t.arrivals) learner.arrive(a.function, a.atMs);
+      return learner;
+    };
+    // Pre-warm at the idle time's bin (lower edge) minus 10%, kept to its upper edge plus 10%.
+    const window = (idleMin: number) => ({
+      prewarmMs: idleMin * MIN * 0.9,
+      keepAliveMs: (idleMin + 1) * MIN * 1.1 - idleMin * MIN * 0.9,
+    });
+    const close = (d: { prewarmMs: number; keepAliveMs: number }, want: { prewarmMs: number; keepAliveMs: number }) => {
+      expect(d.prewarmMs).toBeCloseTo(want.prewarmMs, 6);
+      expect(d.keepAliveMs).toBeCloseTo(want.keepAliveMs, 6);
+    };
+
+    it("reads each function's application from the Azure trace", () => {
+      expect(trace.functions).toEqual(['A/f', 'A/g', 'B/h']);
+      expect(trace.apps).toEqual(['A', 'A', 'B']);
+    });
+
+    it('by default pools the arrivals of an application: both its functions follow its 5-minute idle times', () => {
+      const learner = learn('histogram');
+      expect(learner.per).toBe('app');
+      close(learner.decide('A/f'), window(5));
+      close(learner.decide('A/g'), window(5));
+      close(learner.decide('B/h'), window(3));
+    });
+
+    it('per=function learns each function alone: 10 minutes for f and g', () => {
+      const learner = learn('histogram:per=function');
+      expect(learner.per).toBe('function');
+      close(learner.decide('A/f'), window(10));
+      close(learner.decide('A/g'), window(10));
+      close(learner.decide('B/h'), window(3));
+    });
+
+    it('a trace without applications is learnt per function, and per=app on it is refused', () => {
+      const plain = parseTrace(
+        ['time,function', ...Array.from({ length: 30 }, (_, i) => `${i * 120},x`)].join('\n'),
+        'plain.csv',
+      );
+      expect(plain.apps).toBeUndefined();
+      const learner = learn('histogram', plain);
+      expect(learner.per).toBe('function');
+      close(learner.decide('x'), window(2));
+      expect(() => learn('histogram:per=app', plain)).toThrow(/per=app needs a trace with applications/);
+      expect(() => parsePolicy('histogram:per=owner')).toThrow(/per is app or function, got "owner"/);
+    });
   });
 });

@@ -4,7 +4,7 @@
  * sandboxes as the policy says. The cold starts the records report must equal those computed from
  * the arrivals alone.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,7 +22,10 @@ import {
 } from '../../../src/index.js';
 import { packageRoot } from '../../../src/paths.js';
 import { parseTrace } from '../../../src/experiment/replay/trace.js';
-import { runReplay } from '../../../src/experiment/replay/run-replay.js';
+import { KEPT_FILE, runReplay } from '../../../src/experiment/replay/run-replay.js';
+import { readLoadOrReplay } from '../../../src/experiment/load/folder.js';
+import { writeLoadReports } from '../../../src/experiment/load/report.js';
+import type { ReplayResult } from '../../../src/experiment/replay/run-replay.js';
 import type { SandboxKeeper } from '../../../src/runtimes/runtime.js';
 
 /** Sandboxes as a pool per function: a warm run takes an idle one (or makes one, a cold start) and gives it back. */
@@ -152,5 +155,50 @@ describe('trace replay under keep-alive policies', () => {
     expect(fixed!.coldStarts).toBe(Object.values(expected).reduce((a, b) => a + b, 0));
     expect(fixed!.coldStarts).toBeLessThan(trace.arrivals.length / 2);
     expect(fixed!.keptPeak).toBeGreaterThan(0);
+  });
+
+  it('an interrupted replay keeps its series of kept sandboxes on disk: its folder reports it up to the stop', async () => {
+    nebula = new Nebula({ meter: null, builtins: false });
+    dir = mkdtempSync(join(tmpdir(), 'nebula-replay-'));
+    const out = join(dir, 'run');
+    const probe = { name: 'probe', kept: 'probe' } as FunctionSpec;
+    const ac = new AbortController();
+    let done = 0;
+    const result = await runReplay(
+      nebula,
+      {
+        trace,
+        mapping: Object.fromEntries(trace.functions.map((f) => [f, { spec: probe, input: 10 }])),
+        runtimes: [KEPT],
+        policies: ['fixed:10m', 'none'],
+        speed: 1800,
+        maxInFlight: 1,
+        baselineMs: 0,
+        outDir: out,
+      },
+      // Stopped a third of the way through the first policy.
+      { signal: ac.signal, onTick: () => void (++done === Math.floor(trace.arrivals.length / 3) && ac.abort()) },
+    );
+    expect(result.interrupted).toBe(true);
+    expect(result.results.map((p) => p.policy)).toEqual(['fixed:10m']);
+    const live = result.results[0]!;
+    expect(live.invocations).toBeLessThan(trace.arrivals.length);
+    expect(live.keptPeak).toBeGreaterThan(0);
+    expect(existsSync(join(out, KEPT_FILE))).toBe(true);
+
+    // As a kill -9 leaves it: no summary.json. The series is read back from its file, as it was counted.
+    rmSync(join(out, 'summary.json'));
+    const back = readLoadOrReplay(out) as ReplayResult;
+    expect(back.interrupted).toBe(true);
+    expect(back.notes.join(' ')).toMatch(/the sandboxes kept over time from kept\.jsonl, up to the stop/);
+    const [policy] = back.results;
+    expect(policy!.kept).toEqual(live.kept);
+    expect([policy!.keptPeak, policy!.keptSandboxS, policy!.coldStarts]).toEqual([
+      live.keptPeak,
+      live.keptSandboxS,
+      live.coldStarts,
+    ]);
+    writeLoadReports(out, back);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).not.toContain('No sandbox was kept.');
   });
 });
