@@ -6,8 +6,14 @@ import { fstatSync } from 'node:fs';
 import type { WriteStream } from 'node:tty';
 import type { PhaseSize } from '../experiment/run/experiment.js';
 
-export const fmtSeconds = (s: number): string =>
-  s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+/** A duration for people: `42s`, `23m59s`, `2h24m` (rounded to the second first, so never `60s`). */
+export function fmtSeconds(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
+}
 
 export class Progress {
   private readonly tty: boolean;

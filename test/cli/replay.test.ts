@@ -83,6 +83,13 @@ describe('nebula replay', () => {
     expect(fixed.coldStarts).toBeGreaterThan(0);
     expect(fixed.coldStarts).toBeLessThan(result.trace.arrivals);
     expect(readFileSync(files['policies.csv']!, 'utf8')).toMatch(/^runtime,policy,invocations/);
+    expect(Object.keys(files)).toEqual(
+      expect.arrayContaining(['run.json', 'records.jsonl', 'kept.jsonl', 'summary.json']),
+    );
+    // The folder reported again prints what the replay printed.
+    const again = await nebula('report', out, '--json');
+    expect(again.code, again.err).toBe(0);
+    expect(JSON.parse(again.out)).toEqual(JSON.parse(r.out));
     const advice = await nebula('advise', out);
     expect(advice.code, advice.err).toBe(0);
     expect(advice.out).toMatch(/^best: fixed:10m on wasm: \d+ cold starts/m);

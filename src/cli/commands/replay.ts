@@ -1,8 +1,7 @@
 /** `nebula replay [TRACE]`: a workload trace replayed under keep-alive policies, cold starts and energy side by side. */
-import { join } from 'node:path';
 import { keepingRuntimes, runReplay } from '../../experiment/replay/run-replay.js';
 import { termText } from '../../experiment/report/escape.js';
-import { RUN_FILES } from '../../experiment/run-folder.js';
+import { loadRunFiles } from '../../experiment/load/load-json.js';
 import { loadCsv, writeLoadReports } from '../../experiment/load/report.js';
 import { Nebula } from '../../nebula.js';
 import { meterFromUrl, meterUsage } from '../../meters/registry.js';
@@ -11,7 +10,7 @@ import { type Command } from '../args.js';
 import { replayConfigSchema } from '../config-schema.js';
 import { onInterrupt } from '../interrupt.js';
 import { writeOutputFile } from '../output-file.js';
-import { Progress } from '../progress.js';
+import { fmtSeconds, Progress } from '../progress.js';
 import { parseReplay, planReplay, replayOptions } from '../replay-plan.js';
 import { replaySummary, traceLabel } from '../replay-summary.js';
 
@@ -73,6 +72,8 @@ async function run(argv: string[]): Promise<number> {
   const { path, trace, mapping, policies, runtimes, speed, outDir, maxInFlight } = plan;
   const spanMs = trace.arrivals[trace.arrivals.length - 1]!.atMs - trace.arrivals[0]!.atMs;
   if (values['dry-run']) {
+    const replays = runtimes.length * policies.length;
+    const inAllMs = replays * (spanMs / speed);
     const shown = {
       trace: { path, format: trace.format, functions: trace.functions.length, arrivals: trace.arrivals.length, spanMs },
       mapping: Object.fromEntries(
@@ -82,6 +83,8 @@ async function run(argv: string[]): Promise<number> {
       runtimes,
       speed,
       replayMsPerPolicy: spanMs / speed,
+      replays,
+      replayMsInAll: inAllMs,
       meter: plan.meter,
       outDir,
     };
@@ -95,7 +98,7 @@ async function run(argv: string[]): Promise<number> {
               (f, i) =>
                 `  ${traceLabel(i)} ${f.slice(0, 24)}: ${mapping[f]!.spec.name}(${JSON.stringify(mapping[f]!.input)})`,
             ),
-            `  policies: ${policies.join(', ')} on ${runtimes.join(', ')}; speed ${speed}: about ${(spanMs / speed / 1000).toFixed(0)} s a policy`,
+            `  policies: ${policies.join(', ')} on ${runtimes.join(', ')}; speed ${speed}: about ${fmtSeconds(spanMs / speed / 1000)} a policy, ${replays} replay${replays === 1 ? '' : 's'}: about ${fmtSeconds(inAllMs / 1000)} in all (plus the idle baseline and keep-warm steps with a meter)`,
             `  meter: ${plan.meter}; out: ${outDir}`,
           ].join('\n'),
     );
@@ -116,6 +119,10 @@ async function run(argv: string[]): Promise<number> {
     progress.line(`Stopping the replay (${signal}; again to quit at once); everything recorded so far is kept.`);
     ac.abort();
   });
+  // The whole run's time left: the rest of the current policy's replay, then what runReplay expects after it.
+  let phaseEndAt = 0;
+  let later = Number.NaN;
+  const runLeftMs = () => Math.max(0, phaseEndAt + later - Date.now());
   try {
     // A meter that cannot be read fails the run before any work (exit 1); --meter none runs without energy.
     if (nebula.meter) await nebula.checkMeter();
@@ -135,25 +142,31 @@ async function run(argv: string[]): Promise<number> {
       },
       {
         signal: ac.signal,
-        onPolicy: (policy, runtime, index, count, expectedMs) =>
+        onPolicy: (policy, runtime, index, count, expectedMs, laterMs) => {
+          phaseEndAt = Date.now() + expectedMs;
+          later = laterMs;
           progress.phase(
             `${policy} on ${runtime}`,
             policy === 'keep-warm'
-              ? { total: Math.round(expectedMs), unit: 'ms' }
-              : { total: trace.arrivals.length, unit: 'invocations' },
+              ? {
+                  total: Math.round(expectedMs),
+                  unit: 'ms',
+                  detail: `the whole run: about ${fmtSeconds(runLeftMs() / 1000)} left`,
+                }
+              : {
+                  total: trace.arrivals.length,
+                  unit: 'invocations',
+                  detail: `the whole run: about ${fmtSeconds(runLeftMs() / 1000)} left`,
+                },
             index + 1,
             count,
-          ),
-        onTick: (done, total) => progress.tick(done, total),
+          );
+        },
+        onTick: (done, total) => progress.tick(done, total, '', Number.isFinite(later) ? runLeftMs() : undefined),
         onNote: (t) => progress.line(termText(`note: ${t}`, true)),
       },
     );
-    const files = {
-      'run.json': join(outDir, RUN_FILES.run),
-      'records.jsonl': join(outDir, RUN_FILES.records),
-      'summary.json': join(outDir, RUN_FILES.summary),
-    };
-    Object.assign(files, writeLoadReports(outDir, result));
+    const files = { ...loadRunFiles(outDir), ...writeLoadReports(outDir, result) };
     if (plan.exportCsv) {
       writeOutputFile(plan.exportCsv, loadCsv(result), plan.force);
       Object.assign(files, { csv: plan.exportCsv.path });

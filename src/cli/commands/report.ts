@@ -40,13 +40,13 @@ async function run(argv: string[]): Promise<number> {
       writeOutputFile(csv, loadCsv(other), force);
       files.csv = csv.path;
     }
-    // A load folder prints what `nebula load --json` printed; a replay its result.
+    // A load or replay folder prints what `nebula load --json` or `nebula replay --json` printed.
     if (values.json)
       console.log(
         JSON.stringify(
           other.format === 'nebula-load/1'
             ? loadJson(other, { ...loadRunFiles(dir), ...files })
-            : { files, result: other },
+            : { files: { ...loadRunFiles(dir), ...files }, result: other },
           null,
           2,
         ),

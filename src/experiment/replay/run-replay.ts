@@ -15,6 +15,7 @@ import { descriptorOf, runtimeDescriptors, type RuntimeKind } from '../../runtim
 import type { SandboxKeeper } from '../../runtimes/runtime.js';
 import type { Baseline, FunctionSpec, InvocationRecord } from '../../types.js';
 import { generate } from '../load/generator.js';
+import { PlanTime } from '../load/plan-time.js';
 import { failedRecord, RecordStream } from '../load/record-stream.js';
 import { measureKeepWarm } from '../run/keep-warm.js';
 import { machineInfo } from '../run/machine.js';
@@ -85,8 +86,20 @@ export interface ReplayResult extends ReplayRunFile {
 /** Progress callbacks of {@link runReplay}. */
 export interface ReplayOptions {
   signal?: AbortSignal;
-  /** A policy's replay on a runtime started: `index` of `count`, taking about `expectedMs`. */
-  onPolicy?: (policy: string, runtime: RuntimeKind, index: number, count: number, expectedMs: number) => void;
+  /**
+   * A policy's replay on a runtime started (or the keep-warm step before them, as policy
+   * `keep-warm`): `index` of `count`, taking about `expectedMs`; `laterMs` is what the run expects
+   * to need after it (the policies still planned, each its replay time plus the settling measured
+   * between them), for an ETA of the whole run.
+   */
+  onPolicy?: (
+    policy: string,
+    runtime: RuntimeKind,
+    index: number,
+    count: number,
+    expectedMs: number,
+    laterMs: number,
+  ) => void;
   onTick?: (done: number, total: number) => void;
   onNote?: (text: string) => void;
 }
@@ -209,10 +222,14 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
     }
     save();
   }
+  const planned = spec.runtimes.length * policies.length;
+  const planTime = new PlanTime(Array.from({ length: planned }, () => ({ durationMs: spanMs / speed })));
+  const keepWarmMs = KEEP_WARM.windowMs * KEEP_WARM.counts.length * 1.5;
   if (meter && spec.measureKeepWarm !== false && policies.some((p) => p.name !== 'none'))
-    for (const runtime of spec.runtimes) {
+    for (const [i, runtime] of spec.runtimes.entries()) {
       if (run.keepWarmWattsPerSandbox[runtime] !== undefined || options.signal?.aborted) continue;
-      options.onPolicy?.('keep-warm', runtime, 0, 1, KEEP_WARM.windowMs * KEEP_WARM.counts.length * 1.5);
+      const laterMs = planTime.totalMs + keepWarmMs * (spec.runtimes.length - i - 1);
+      options.onPolicy?.('keep-warm', runtime, 0, 1, keepWarmMs, laterMs);
       try {
         const kw = await measureKeepWarm(nebula, runtime, KEEP_WARM, {
           timeoutMs: spec.timeoutMs ?? 30_000,
@@ -245,7 +262,7 @@ export async function runReplay(nebula: Nebula, spec: ReplaySpec, options: Repla
     for (const runtime of spec.runtimes)
       for (const policy of policies) {
         if (options.signal?.aborted) break;
-        options.onPolicy?.(policy.name, runtime, index, spec.runtimes.length * policies.length, spanMs / speed);
+        options.onPolicy?.(policy.name, runtime, index, planned, spanMs / speed, planTime.started(index, nowMs()));
         const records = await replayOnce(nebula, spec, runtime, policy, index, stream, onKept, options);
         results.push(
           summarizePolicy(index, policy.name, runtime, records.records, records.kept, {

@@ -137,16 +137,29 @@ describe('trace replay under keep-alive policies', () => {
     nebula = new Nebula({ meter: null, builtins: false });
     dir = mkdtempSync(join(tmpdir(), 'nebula-replay-'));
     const probe = { name: 'probe', kept: 'probe' } as FunctionSpec;
-    const result = await runReplay(nebula, {
-      trace,
-      mapping: Object.fromEntries(trace.functions.map((f) => [f, { spec: probe, input: 10 }])),
-      runtimes: [KEPT],
-      policies: ['none', 'fixed:10m'],
-      speed: 1800,
-      maxInFlight: 1,
-      baselineMs: 0,
-      outDir: join(dir, 'run'),
-    });
+    const phases: Array<{ index: number; count: number; expectedMs: number; laterMs: number }> = [];
+    const result = await runReplay(
+      nebula,
+      {
+        trace,
+        mapping: Object.fromEntries(trace.functions.map((f) => [f, { spec: probe, input: 10 }])),
+        runtimes: [KEPT],
+        policies: ['none', 'fixed:10m'],
+        speed: 1800,
+        maxInFlight: 1,
+        baselineMs: 0,
+        outDir: join(dir, 'run'),
+      },
+      { onPolicy: (_p, _r, index, count, expectedMs, laterMs) => phases.push({ index, count, expectedMs, laterMs }) },
+    );
+    // The whole run's time left after the first policy: the second one's replay and the settling
+    // around it (1 s each, assumed until a settling between two policies has been measured).
+    const spanMs = trace.arrivals.at(-1)!.atMs - trace.arrivals[0]!.atMs;
+    expect(phases.map((p) => [p.index, p.count, p.expectedMs])).toEqual([
+      [0, 2, spanMs / 1800],
+      [1, 2, spanMs / 1800],
+    ]);
+    expect(phases[0]!.laterMs).toBe(1000 + spanMs / 1800 + 1000);
     const [none, fixed] = result.results;
     expect(none!.invocations).toBe(trace.arrivals.length);
     expect(none!.coldStarts).toBe(trace.arrivals.length);
