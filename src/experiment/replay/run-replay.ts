@@ -141,7 +141,7 @@ const KEPT_SAMPLE_MS = 15_000;
  * The file beside records.jsonl to which each count of kept sandboxes is appended as it is taken
  * (`{ run, atMs, kept }`, one a line), so a replay killed midway still has its series.
  */
-export const KEPT_FILE = 'kept.jsonl';
+export const KEPT_FILE = RUN_FILES.kept;
 
 /** One count of the idle sandboxes a policy kept: the run (runtime x policy), trace ms from the start, the count. */
 export interface KeptSample {
