@@ -16,7 +16,8 @@ import { runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import type { FunctionSpec, InvocationMode } from '../types.js';
 import type { Schema } from '../json-schema.js';
 import { configSchema } from './config-schema.js';
-import { addBinary, addSource, checkSource, type FunctionDraft } from './functions-spec.js';
+import { CliError, parseList } from './args.js';
+import { addBinary, addSource, checkSource, functionsFromFlags, type FunctionDraft } from './functions-spec.js';
 import { nearest } from '../known-keys.js';
 import { jsonErrorOffset, lineColumn } from './json-syntax.js';
 import { checkSchema } from '../json-schema.js';
@@ -242,4 +243,37 @@ export function loadConfigFile(path: string, schema: Schema): ConfigFile {
     fields: c,
     base,
   };
+}
+
+/** What a command runs, from its config file and its flags. */
+export interface FunctionsToRun {
+  /** The user's functions to deploy: the file's, then the flags'. */
+  own: FunctionSpec[];
+  /** The functions to run, in order. */
+  functions: string[];
+  /** The file's warnings and the flags' (a binary another artifact overrides), for the plan and the run to print. */
+  warnings: string[];
+}
+
+/**
+ * The functions of `nebula bench`, `load` and `replay`: `--functions`, else the file's and the
+ * flags' own, else `byDefault`.
+ * @throws CliError (exit 2) for a function defined both in the file and by a flag, a bad `--functions`.
+ */
+export function functionsToRun(
+  values: { config?: string | undefined; functions?: string | undefined },
+  file: Pick<ConfigFile, 'specs' | 'functions' | 'warnings'> | undefined,
+  byDefault: readonly string[],
+): FunctionsToRun {
+  const warnings = [...(file?.warnings ?? [])];
+  const fromFlags = functionsFromFlags(values as Partial<Record<string, string[]>>, undefined, (w) => warnings.push(w));
+  for (const s of fromFlags)
+    if (file?.specs.some((f) => f.name === s.name))
+      throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
+  const functions = values.functions
+    ? parseList(values.functions, '--functions')
+    : file?.functions || fromFlags.length
+      ? [...new Set([...(file?.functions ?? []), ...fromFlags.map((s) => s.name)])]
+      : [...byDefault];
+  return { own: [...(file?.specs ?? []), ...fromFlags], functions, warnings };
 }

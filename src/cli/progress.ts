@@ -4,10 +4,18 @@
  */
 import { fstatSync } from 'node:fs';
 import type { WriteStream } from 'node:tty';
+import { termText } from '../experiment/report/escape.js';
 import type { PhaseSize } from '../experiment/run/experiment.js';
 
 export const fmtSeconds = (s: number): string =>
   s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+
+/**
+ * A plan's warnings (a binary another artifact overrides, ...) as bench, load and replay print
+ * them: one line each, in the dry run's plan (`indent`) and before the run.
+ */
+export const warningLines = (warnings: readonly string[], indent = ''): string[] =>
+  warnings.map((w) => `${indent}${termText(`warning: ${w}`, true)}`);
 
 export class Progress {
   private readonly tty: boolean;
@@ -70,6 +78,11 @@ export class Progress {
   line(text: string): void {
     this.clear();
     this.out.write(`${text}\n`);
+  }
+
+  /** The plan's warnings, a line each ({@link warningLines}). */
+  warn(warnings: readonly string[]): void {
+    for (const text of warningLines(warnings)) this.line(text);
   }
 
   private clear(): void {

@@ -182,6 +182,41 @@ describe('nebula replay --config', () => {
     ]);
   });
 
+  it("prints the file's warnings as load and bench do: in the plan and before the run", async () => {
+    const root = packageRoot();
+    const file = configFile('replay-warned.json', {
+      trace: configFile('warned.csv', 'time,function\n0,a\n1,a\n'),
+      functions: [
+        {
+          name: 'mine',
+          docker: { image: 'nebula-never-built' },
+          binary: join(root, 'functions', 'bin', 'linux-amd64', 'fib'),
+          inputs: [5],
+        },
+      ],
+      policies: ['none'],
+      runtimes: ['process'],
+      meter: 'none',
+      speed: 100,
+    });
+    // Its docker image stays: the binary runs on the process runtime only.
+    const warning = /^warning: .*replay-warned\.json: functions\[0\]\.binary: "mine" already has a docker artifact/m;
+    const [text, json, run] = await pool(
+      [['--dry-run'], ['--dry-run', '--json'], ['--out', join(dir, 'replay-warned')]],
+      3,
+      (flags) => nebula('replay', '--config', file, ...flags),
+    );
+    expect(text!.code, text!.err).toBe(0);
+    expect(text!.out.split('\n').map((l) => l.trim())).toContainEqual(expect.stringMatching(warning));
+    expect(json!.code, json!.err).toBe(0);
+    expect((JSON.parse(json!.out) as { warnings: string[] }).warnings).toEqual([
+      expect.stringMatching(/already has a docker artifact/),
+    ]);
+    // Before anything runs (the run itself then stops at the image, which is not in the engine).
+    expect(run!.err).toMatch(warning);
+    expect(run!.err.search(warning)).toBeLessThan(run!.err.indexOf('== '));
+  });
+
   it('refuses a bad file in one line naming the field, exit 2', async () => {
     const trace = join(examples, 'traces', 'synthetic-azure.csv');
     const cases: Array<[unknown, RegExp]> = [

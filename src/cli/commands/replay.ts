@@ -11,7 +11,7 @@ import { type Command } from '../args.js';
 import { replayConfigSchema } from '../config-schema.js';
 import { onInterrupt } from '../interrupt.js';
 import { writeOutputFile } from '../output-file.js';
-import { Progress } from '../progress.js';
+import { Progress, warningLines } from '../progress.js';
 import { parseReplay, planReplay, replayOptions } from '../replay-plan.js';
 import { replaySummary, traceLabel } from '../replay-summary.js';
 
@@ -84,6 +84,7 @@ async function run(argv: string[]): Promise<number> {
       replayMsPerPolicy: spanMs / speed,
       meter: plan.meter,
       outDir,
+      warnings: plan.warnings,
     };
     console.log(
       values.json
@@ -97,11 +98,13 @@ async function run(argv: string[]): Promise<number> {
             ),
             `  policies: ${policies.join(', ')} on ${runtimes.join(', ')}; speed ${speed}: about ${(spanMs / speed / 1000).toFixed(0)} s a policy`,
             `  meter: ${plan.meter}; out: ${outDir}`,
+            ...warningLines(plan.warnings, '  '),
           ].join('\n'),
     );
     return 0;
   }
   const progress = new Progress();
+  progress.warn(plan.warnings);
   // A policy decides how many sandboxes stay: the runtimes' own caps on kept sandboxes (8
   // containers by default) are raised to what can be in flight, so the cap never evicts one the
   // policy keeps.
