@@ -14,7 +14,6 @@ import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../typ
 import { CliError, parse, parseDuration, parseList, parseWhole, type Options, type Parsed } from './args.js';
 import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
 import { functionsToRun, loadConfigFile } from './config-file.js';
-import { loadConfigSchema } from './config-schema.js';
 import { checkOutputFiles, type OutputFile } from './output-file.js';
 
 /** The flags of `nebula load` besides the runtimes' own. */
@@ -106,7 +105,7 @@ function defaultOut(): string {
  * @throws UsageError (exit 2) naming the flag that is wrong, an unknown function, a used `--out`, too many arrivals.
  */
 export function planLoad(values: LoadValues): LoadPlan {
-  const file = values.config ? loadConfigFile(values.config, loadConfigSchema()) : undefined;
+  const file = values.config ? loadConfigFile(values.config, 'load') : undefined;
   const fx = (file?.fields ?? {}) as FileFields;
   const { own, functions, warnings } = functionsToRun(values, file, ['fib']);
   const known = new Set<string>([...BUILTIN_NAMES, ...own.map((s) => s.name)]);

@@ -17,7 +17,6 @@ import type { FunctionSpec } from '../types.js';
 import { CliError, parse, parseDuration, parseList, parseWhole, type Options, type Parsed } from './args.js';
 import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
 import { functionsToRun, loadConfigFile } from './config-file.js';
-import { replayConfigSchema } from './config-schema.js';
 import { checkOutputFiles, type OutputFile } from './output-file.js';
 
 /** The flags of `nebula replay` besides the runtimes' own. */
@@ -129,7 +128,7 @@ function readTrace(path: string): string {
  * @throws UsageError (exit 2) naming the flag, field or trace line that is wrong, an unknown function, a used `--out`.
  */
 export function planReplay(values: ReplayValues, positionals: string[]): ReplayPlan {
-  const file = values.config ? loadConfigFile(values.config, replayConfigSchema()) : undefined;
+  const file = values.config ? loadConfigFile(values.config, 'replay') : undefined;
   const fx = (file?.fields ?? {}) as FileFields;
   const inFile = (field: string) => `${values.config}: ${field}`;
   if (positionals.length > 1 || (!positionals.length && !fx.trace))
