@@ -28,8 +28,7 @@ import {
   type Options,
   type Parsed,
 } from './args.js';
-import { loadBenchFile } from './config-file.js';
-import { functionsFromFlags } from './functions-spec.js';
+import { functionsToRun, loadBenchFile } from './config-file.js';
 import { checkOutputFiles } from './output-file.js';
 
 /** A bench ready to run. */
@@ -174,18 +173,7 @@ export function parseBench(argv: string[]): { values: BenchValues; positionals: 
 export function planBench(values: BenchValues): BenchPlan {
   const quick = values.quick === true;
   const file = values.config ? loadBenchFile(values.config) : undefined;
-  const warnings = [...(file?.warnings ?? [])];
-  const fromFlags = functionsFromFlags(values as Partial<Record<string, string[]>>, undefined, (w) => warnings.push(w));
-  for (const s of fromFlags)
-    if (file?.specs.some((f) => f.name === s.name))
-      throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
-  const own = [...(file?.specs ?? []), ...fromFlags];
-
-  const functions: string[] = values.functions
-    ? parseList(values.functions, '--functions')
-    : file?.functions || fromFlags.length
-      ? [...new Set([...(file?.functions ?? []), ...fromFlags.map((s) => s.name)])]
-      : [...BUILTIN_NAMES];
+  const { own, functions, warnings } = functionsToRun(values, file, BUILTIN_NAMES);
   const known = new Set<string>([...BUILTIN_NAMES, ...own.map((s) => s.name)]);
   for (const f of functions)
     if (!known.has(f))

@@ -14,9 +14,9 @@ import type { ExperimentConfig } from '../experiment/run/config.js';
 import { meterFromUrl } from '../meters/registry.js';
 import { runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import type { FunctionSpec, InvocationMode } from '../types.js';
-import type { Schema } from '../json-schema.js';
-import { configSchema } from './config-schema.js';
-import { addBinary, addSource, checkSource, type FunctionDraft } from './functions-spec.js';
+import { configSchema, loadConfigSchema, replayConfigSchema } from './config-schema.js';
+import { CliError, parseList } from './args.js';
+import { addBinary, addSource, checkSource, functionsFromFlags, type FunctionDraft } from './functions-spec.js';
 import { nearest } from '../known-keys.js';
 import { jsonErrorOffset, lineColumn } from './json-syntax.js';
 import { checkSchema } from '../json-schema.js';
@@ -70,6 +70,36 @@ interface RawFunction {
   [kind: string]: unknown;
 }
 
+/** The commands that read a config file: the schema of each one's file, and where its file is described. */
+const CONFIG_FILES = {
+  bench: { schema: configSchema, docs: 'docs/cli.md, A config file' },
+  load: { schema: loadConfigSchema, docs: 'docs/load.md, Config files' },
+  replay: { schema: replayConfigSchema, docs: 'docs/load.md, Config files' },
+} as const;
+
+/** A command that reads a config file (`--config FILE`). */
+export type ConfigCommand = keyof typeof CONFIG_FILES;
+
+const fieldsOf = (command: ConfigCommand) => Object.keys(CONFIG_FILES[command].schema().properties ?? {});
+
+/**
+ * A file is the kind of config whose fields it has: one with a field `command` does not take, all
+ * of whose fields another command takes, is that command's file, and is refused as such.
+ */
+function checkKind(path: string, keys: string[], command: ConfigCommand): void {
+  const own = fieldsOf(command);
+  if (keys.every((k) => own.includes(k))) return;
+  const others = (Object.keys(CONFIG_FILES) as ConfigCommand[]).filter(
+    (c) => c !== command && keys.every((k) => fieldsOf(c).includes(k)),
+  );
+  if (others.length)
+    throw new UsageError(
+      'INVALID_CONFIG',
+      `${path} is a ${others.map((c) => `\`nebula ${c}\``).join(' or ')} config file; \`nebula ${command} --config\` takes a ${command} config (${CONFIG_FILES[command].docs}).`,
+      { details: { field: '', configOf: others } },
+    );
+}
+
 function fail(file: string, problem: string, field: string): never {
   throw new UsageError('INVALID_CONFIG', `${file}: ${problem}.`, { details: { field } });
 }
@@ -110,7 +140,7 @@ function readConfigText(path: string): string {
  * @throws UsageError `INVALID_CONFIG`: one line naming the file, the field and what is wrong.
  */
 export function loadBenchFile(path: string): BenchFile {
-  const { fields: c, base: _base, ...file } = loadConfigFile(path, configSchema());
+  const { fields: c, base: _base, ...file } = loadConfigFile(path, 'bench');
   const experiment: BenchFile['experiment'] = {};
   if (c.runtimes) experiment.runtimes = c.runtimes as RuntimeKind[];
   if (c.baselineRuntime) experiment.baseline = c.baselineRuntime as RuntimeKind;
@@ -133,11 +163,13 @@ export function loadBenchFile(path: string): BenchFile {
 }
 
 /**
- * Reads a config file and checks it against `schema`; its functions, meter and out are read as
- * every command reads them, relative paths from the file's folder.
- * @throws UsageError `INVALID_CONFIG`: one line naming the file, the field and what is wrong.
+ * Reads a config file of `command` and checks it against its schema; its functions, meter and out
+ * are read as every command reads them, relative paths from the file's folder.
+ * @throws UsageError `INVALID_CONFIG`: one line naming the file, the field and what is wrong, or
+ * the command whose file it is when it is another command's.
  */
-export function loadConfigFile(path: string, schema: Schema): ConfigFile {
+export function loadConfigFile(path: string, command: ConfigCommand): ConfigFile {
+  const schema = CONFIG_FILES[command].schema();
   const text = readConfigText(path);
   let raw: unknown;
   try {
@@ -160,6 +192,7 @@ export function loadConfigFile(path: string, schema: Schema): ConfigFile {
       '',
     );
   const keys = Object.keys(raw);
+  checkKind(path, keys, command);
   // A config with a mistyped field is still a config: only a file with no field near a known one is not.
   if (keys.length && !keys.some((k) => known.includes(k) || nearest(k, known)))
     fail(path, `is not a nebula config: none of its ${keys.length} fields is one of ${known.join(', ')}`, '');
@@ -242,4 +275,37 @@ export function loadConfigFile(path: string, schema: Schema): ConfigFile {
     fields: c,
     base,
   };
+}
+
+/** What a command runs, from its config file and its flags. */
+export interface FunctionsToRun {
+  /** The user's functions to deploy: the file's, then the flags'. */
+  own: FunctionSpec[];
+  /** The functions to run, in order. */
+  functions: string[];
+  /** The file's warnings and the flags' (a binary another artifact overrides), for the plan and the run to print. */
+  warnings: string[];
+}
+
+/**
+ * The functions of `nebula bench`, `load` and `replay`: `--functions`, else the file's and the
+ * flags' own, else `byDefault`.
+ * @throws CliError (exit 2) for a function defined both in the file and by a flag, a bad `--functions`.
+ */
+export function functionsToRun(
+  values: { config?: string | undefined; functions?: string | undefined },
+  file: Pick<ConfigFile, 'specs' | 'functions' | 'warnings'> | undefined,
+  byDefault: readonly string[],
+): FunctionsToRun {
+  const warnings = [...(file?.warnings ?? [])];
+  const fromFlags = functionsFromFlags(values as Partial<Record<string, string[]>>, undefined, (w) => warnings.push(w));
+  for (const s of fromFlags)
+    if (file?.specs.some((f) => f.name === s.name))
+      throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
+  const functions = values.functions
+    ? parseList(values.functions, '--functions')
+    : file?.functions || fromFlags.length
+      ? [...new Set([...(file?.functions ?? []), ...fromFlags.map((s) => s.name)])]
+      : [...byDefault];
+  return { own: [...(file?.specs ?? []), ...fromFlags], functions, warnings };
 }

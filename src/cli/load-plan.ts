@@ -13,9 +13,7 @@ import { runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
 import { CliError, parse, parseDuration, parseList, parseWhole, type Options, type Parsed } from './args.js';
 import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
-import { loadConfigFile } from './config-file.js';
-import { loadConfigSchema } from './config-schema.js';
-import { functionsFromFlags } from './functions-spec.js';
+import { functionsToRun, loadConfigFile } from './config-file.js';
 import { checkOutputFiles, type OutputFile } from './output-file.js';
 
 /** The flags of `nebula load` besides the runtimes' own. */
@@ -107,19 +105,9 @@ function defaultOut(): string {
  * @throws UsageError (exit 2) naming the flag that is wrong, an unknown function, a used `--out`, too many arrivals.
  */
 export function planLoad(values: LoadValues): LoadPlan {
-  const file = values.config ? loadConfigFile(values.config, loadConfigSchema()) : undefined;
+  const file = values.config ? loadConfigFile(values.config, 'load') : undefined;
   const fx = (file?.fields ?? {}) as FileFields;
-  const warnings = [...(file?.warnings ?? [])];
-  const fromFlags = functionsFromFlags(values as Partial<Record<string, string[]>>, undefined, (w) => warnings.push(w));
-  for (const s of fromFlags)
-    if (file?.specs.some((f) => f.name === s.name))
-      throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
-  const own = [...(file?.specs ?? []), ...fromFlags];
-  const functions = values.functions
-    ? parseList(values.functions, '--functions')
-    : file?.functions || fromFlags.length
-      ? [...new Set([...(file?.functions ?? []), ...fromFlags.map((s) => s.name)])]
-      : ['fib'];
+  const { own, functions, warnings } = functionsToRun(values, file, ['fib']);
   const known = new Set<string>([...BUILTIN_NAMES, ...own.map((s) => s.name)]);
   for (const f of functions)
     if (!known.has(f))

@@ -1,7 +1,8 @@
 /**
  * Files the CLI writes on request (`--export-csv`, `--markdown`, `--html`): each path is checked
  * before any work, so a run never fails at its end over a missing folder, and a run's own files
- * (records.jsonl, summary.json, run.json, its reports) are never replaced by an export.
+ * (`RUN_FILES`: its records, summary, reports and CSV, a replay's kept.jsonl) are never replaced by an
+ * export.
  */
 import { realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -4,6 +4,7 @@
  */
 import { fstatSync } from 'node:fs';
 import type { WriteStream } from 'node:tty';
+import { termText } from '../experiment/report/escape.js';
 import type { PhaseSize } from '../experiment/run/experiment.js';
 
 /** A duration for people: `42s`, `23m59s`, `2h24m` (rounded to the second first, so never `60s`). */
@@ -14,6 +15,13 @@ export function fmtSeconds(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
   return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
 }
+
+/**
+ * A plan's warnings (a binary another artifact overrides, ...) as bench, load and replay print
+ * them: one line each, in the dry run's plan (`indent`) and before the run.
+ */
+export const warningLines = (warnings: readonly string[], indent = ''): string[] =>
+  warnings.map((w) => `${indent}${termText(`warning: ${w}`, true)}`);
 
 export class Progress {
   private readonly tty: boolean;
@@ -76,6 +84,11 @@ export class Progress {
   line(text: string): void {
     this.clear();
     this.out.write(`${text}\n`);
+  }
+
+  /** The plan's warnings, a line each ({@link warningLines}). */
+  warn(warnings: readonly string[]): void {
+    for (const text of warningLines(warnings)) this.line(text);
   }
 
   private clear(): void {

@@ -16,9 +16,7 @@ import { builtinFunctions, runtimeKinds, type RuntimeKind } from '../runtimes/re
 import type { FunctionSpec } from '../types.js';
 import { CliError, parse, parseDuration, parseList, parseWhole, type Options, type Parsed } from './args.js';
 import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
-import { loadConfigFile } from './config-file.js';
-import { replayConfigSchema } from './config-schema.js';
-import { functionsFromFlags } from './functions-spec.js';
+import { functionsToRun, loadConfigFile } from './config-file.js';
 import { checkOutputFiles, type OutputFile } from './output-file.js';
 
 /** The flags of `nebula replay` besides the runtimes' own. */
@@ -77,6 +75,8 @@ export interface ReplayPlan {
   exportCsv?: OutputFile;
   /** `--force`: `--export-csv` may replace an existing file. */
   force: boolean;
+  /** What the config file and the flags ask for that probably is not meant (a binary another artifact overrides). */
+  warnings: string[];
 }
 
 /** The replay's own fields of a config file, as its schema has checked them. */
@@ -128,7 +128,7 @@ function readTrace(path: string): string {
  * @throws UsageError (exit 2) naming the flag, field or trace line that is wrong, an unknown function, a used `--out`.
  */
 export function planReplay(values: ReplayValues, positionals: string[]): ReplayPlan {
-  const file = values.config ? loadConfigFile(values.config, replayConfigSchema()) : undefined;
+  const file = values.config ? loadConfigFile(values.config, 'replay') : undefined;
   const fx = (file?.fields ?? {}) as FileFields;
   const inFile = (field: string) => `${values.config}: ${field}`;
   if (positionals.length > 1 || (!positionals.length && !fx.trace))
@@ -154,17 +154,8 @@ export function planReplay(values: ReplayValues, positionals: string[]): ReplayP
     throw new CliError("No registered runtime keeps sandboxes under a policy's control; replay with --policies none.");
 
   // What each trace function runs.
-  const fromFlags = functionsFromFlags(values as Partial<Record<string, string[]>>);
-  for (const s of fromFlags)
-    if (file?.specs.some((f) => f.name === s.name))
-      throw new CliError(`Function "${s.name}" is defined both in ${values.config} and by a flag; give it once.`);
-  const own = [...(file?.specs ?? []), ...fromFlags];
+  const { own, functions, warnings } = functionsToRun(values, file, ['fib']);
   const specs = new Map<string, FunctionSpec>([...builtinFunctions(), ...own].map((s) => [s.name, s]));
-  const functions = values.functions
-    ? parseList(values.functions, '--functions')
-    : file?.functions || fromFlags.length
-      ? [...new Set([...(file?.functions ?? []), ...fromFlags.map((s) => s.name)])]
-      : ['fib'];
   const known = (f: string) => {
     if (!specs.has(f))
       throw new UsageError(
@@ -248,5 +239,6 @@ export function planReplay(values: ReplayValues, positionals: string[]): ReplayP
     outDir,
     ...(exportCsv ? { exportCsv } : {}),
     force,
+    warnings,
   };
 }

@@ -25,13 +25,22 @@ import { cellKey, type Cell } from './cell.js';
 import { summarizeRecords, type ExperimentResult } from './analysis/summary.js';
 import { TWIN_SUFFIX, type RunSnapshot } from './run/preinit-variants.js';
 
-/** The files of an experiment folder. */
+/**
+ * The files of a run's folder (an experiment's, a load's or a replay's), the one list of them:
+ * no export replaces any of these in a folder that holds a run.
+ */
 export const RUN_FILES = {
   run: 'run.json',
   records: 'records.jsonl',
   summary: 'summary.json',
   markdown: 'report.md',
   html: 'report.html',
+  /** A load run's rows. */
+  steps: 'steps.csv',
+  /** A replay's rows. */
+  policies: 'policies.csv',
+  /** A replay's idle sandboxes kept over time, appended as counted. */
+  kept: 'kept.jsonl',
 } as const;
 
 /** What `run.json` holds: enough to summarise the records without `summary.json`. */

@@ -144,6 +144,42 @@ describe('nebula load --config', () => {
   });
 });
 
+describe('a config file given to the wrong command', () => {
+  it('is refused in one line saying whose file it is and which file the command takes, exit 2', async () => {
+    const bench = configFile('bench.config.json', {
+      functions: ['fib'],
+      runtimes: ['wasm'],
+      modes: ['cold'],
+      repetitions: 5,
+    });
+    const load = join(examples, 'load.config.json');
+    const replay = join(examples, 'replay.config.json');
+    const cases: Array<[string, string, string]> = [
+      ['load', bench, '`nebula bench`'],
+      ['replay', bench, '`nebula bench`'],
+      ['replay', load, '`nebula load`'],
+      ['load', replay, '`nebula replay`'],
+      ['bench', load, '`nebula load`'],
+      ['bench', replay, '`nebula replay`'],
+      // Fields both load and replay take, and bench does not.
+      ['bench', configFile('in-flight.json', { maxInFlight: 8 }), '`nebula load` or `nebula replay`'],
+    ];
+    const runs = await pool(cases, 4, ([command, file]) => nebula(command, '--config', file, '--dry-run'));
+    runs.forEach((r, i) => {
+      const [command, file, owner] = cases[i]!;
+      const docs = command === 'bench' ? 'docs/cli.md, A config file' : 'docs/load.md, Config files';
+      expect(r.code, `${command} ${file}: ${r.err}`).toBe(2);
+      expect(r.err.trim()).toBe(
+        `nebula: INVALID_CONFIG: ${file} is a ${owner} config file; \`nebula ${command} --config\` takes a ${command} config (${docs}).`,
+      );
+    });
+    // A file of the command's own kind with a mistyped field is still told what is wrong with it.
+    const typo = await nebula('load', '--config', configFile('typo.json', { rats: [10] }), '--dry-run');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toMatch(/rats is not a known field \(did you mean rate/);
+  });
+});
+
 describe('nebula replay --config', () => {
   it('reads the trace relative to the file, its mapping and policies; flags and a trace argument override them', async () => {
     const file = join(examples, 'replay.config.json');
@@ -180,6 +216,41 @@ describe('nebula replay --config', () => {
       ['none'],
       ['wasm'],
     ]);
+  });
+
+  it("prints the file's warnings as load and bench do: in the plan and before the run", async () => {
+    const root = packageRoot();
+    const file = configFile('replay-warned.json', {
+      trace: configFile('warned.csv', 'time,function\n0,a\n1,a\n'),
+      functions: [
+        {
+          name: 'mine',
+          docker: { image: 'nebula-never-built' },
+          binary: join(root, 'functions', 'bin', 'linux-amd64', 'fib'),
+          inputs: [5],
+        },
+      ],
+      policies: ['none'],
+      runtimes: ['process'],
+      meter: 'none',
+      speed: 100,
+    });
+    // Its docker image stays: the binary runs on the process runtime only.
+    const warning = /^warning: .*replay-warned\.json: functions\[0\]\.binary: "mine" already has a docker artifact/m;
+    const [text, json, run] = await pool(
+      [['--dry-run'], ['--dry-run', '--json'], ['--out', join(dir, 'replay-warned')]],
+      3,
+      (flags) => nebula('replay', '--config', file, ...flags),
+    );
+    expect(text!.code, text!.err).toBe(0);
+    expect(text!.out.split('\n').map((l) => l.trim())).toContainEqual(expect.stringMatching(warning));
+    expect(json!.code, json!.err).toBe(0);
+    expect((JSON.parse(json!.out) as { warnings: string[] }).warnings).toEqual([
+      expect.stringMatching(/already has a docker artifact/),
+    ]);
+    // Before anything runs (the run itself then stops at the image, which is not in the engine).
+    expect(run!.err).toMatch(warning);
+    expect(run!.err.search(warning)).toBeLessThan(run!.err.indexOf('== '));
   });
 
   it('refuses a bad file in one line naming the field, exit 2', async () => {

@@ -1,10 +1,10 @@
 /** `--export-csv` of load and replay runs and folders: the CSV holds the figures of the report's cells, one figure each. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fmtMs } from '../../src/experiment/report/format.js';
 import { tempDir } from '../temp-dir.js';
-import { nebula } from './run-cli.js';
+import { nebula, pool } from './run-cli.js';
 
 const dir = tempDir('load-replay-csv');
 
@@ -73,6 +73,9 @@ describe('--export-csv of load and replay', () => {
     const refused = await nebula('report', out, '--export-csv', again);
     expect(refused.code).toBe(2);
     expect(refused.err).toMatch(/already exists; choose another name, or pass --force/);
+    const own = await nebula('report', out, '--export-csv', join(out, 'steps.csv'), '--force');
+    expect(own.code).toBe(2);
+    expect(own.err).toMatch(/steps\.csv: is one of a run's own files/);
   });
 
   it('a replay folder exports a line per policy and per trace function, its figures the report cells', async () => {
@@ -109,5 +112,38 @@ describe('--export-csv of load and replay', () => {
     expect(report[0]!['cold starts']).toBe(
       `${policy!.cold_starts} (${(Number(policy!.cold_share) * 100).toFixed(1)}%)`,
     );
+
+    // Every file of the folder, kept.jsonl included, is its own: never replaced by an export, even with --force.
+    const held = readdirSync(out).sort();
+    expect(held).toEqual([
+      'kept.jsonl',
+      'policies.csv',
+      'records.jsonl',
+      'report.html',
+      'report.md',
+      'run.json',
+      'summary.json',
+    ]);
+    const before = held.map((f) => readFileSync(join(out, f), 'utf8'));
+    const refused = await pool(held, 4, (f) => nebula('report', out, '--export-csv', join(out, f), '--force'));
+    for (const [i, f] of held.entries()) {
+      expect(refused[i]!.code, f).toBe(2);
+      expect(refused[i]!.err).toMatch(/is one of a run's own files/);
+    }
+    expect(held.map((f) => readFileSync(join(out, f), 'utf8'))).toEqual(before);
+    // ... nor by a replay's export into the folder it makes, refused before anything runs.
+    const into = await nebula(
+      'replay',
+      trace,
+      '--policies',
+      'none',
+      '--out',
+      join(dir, 'replay2'),
+      '--export-csv',
+      join(dir, 'replay2', 'kept.jsonl'),
+    );
+    expect(into.code).toBe(2);
+    expect(into.err).toMatch(/kept\.jsonl: is one of a run's own files/);
+    expect(existsSync(join(dir, 'replay2'))).toBe(false);
   });
 });

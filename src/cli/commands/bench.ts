@@ -24,7 +24,7 @@ import { sourceFlagsHelp } from '../functions-spec.js';
 import { benchOptions, parseBench, planBench, type BenchPlan } from '../bench-plan.js';
 import { onInterrupt } from '../interrupt.js';
 import { writeOutputFile } from '../output-file.js';
-import { Progress, stdoutIsStderr } from '../progress.js';
+import { Progress, stdoutIsStderr, warningLines } from '../progress.js';
 
 /** The help text, with the runtimes and meters registered when it is asked for. */
 const usage = () => `Usage: nebula bench [options]
@@ -102,7 +102,7 @@ function planText(plan: BenchPlan): { text: string; json: unknown } {
     `  up to ${cells} cells x (${c.warmup} warm-up + ${c.repetitions}${c.concurrency > 1 ? ` x ${c.concurrency} at once` : ''} measured) = ${invocations} invocations, ${c.order} order, seed ${c.seed}`,
     `  meter: ${plan.meter}${plan.meter === 'none' ? '' : `, idle baseline ${c.baselineMs} ms first`}`,
     `  keep-warm: ${keepWarmText(plan)}`,
-    ...plan.warnings.map((w) => `  warning: ${w}`),
+    ...warningLines(plan.warnings, '  '),
     `  out: ${shown(c.outDir)}`,
   ].join('\n');
   return { text, json };
@@ -177,7 +177,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const meter = meterFromUrl(plan.meter);
   const progress = new Progress();
-  for (const w of plan.warnings) progress.line(termText(`warning: ${w}`, true));
+  progress.warn(plan.warnings);
   const nebula = new Nebula(withKeepWarmCaps({ meter }, resolveConfig(plan.config).keepWarm));
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;

@@ -13,7 +13,7 @@ import { writeOutputFile } from '../output-file.js';
 import { loadConfigSchema } from '../config-schema.js';
 import { loadOptions, parseLoad, planLoad } from '../load-plan.js';
 import { loadSummary } from '../load-summary.js';
-import { fmtSeconds, Progress } from '../progress.js';
+import { fmtSeconds, Progress, warningLines } from '../progress.js';
 import { deployOwn } from './bench.js';
 
 /** The help text, with the runtimes and meters registered when it is asked for. */
@@ -84,7 +84,7 @@ async function run(argv: string[]): Promise<number> {
       `  rates: ${s.rates.map((r) => `${r}/s`).join(', ')}, ${s.arrivals} arrivals, ${s.durationMs} ms a step: up to ${series * s.rates.length} steps`,
       `  stop a sweep at p99 > ${s.stopP99Ms} ms or > ${(s.stopErrorRate * 100).toFixed(1)}% failed; knee at p99 <= ${s.kneeP99Ms} ms`,
       `  meter: ${plan.meter}; out: ${s.outDir}`,
-      ...plan.warnings.map((w) => `  warning: ${w}`),
+      ...warningLines(plan.warnings, '  '),
     ].join('\n');
     console.log(
       json
@@ -94,7 +94,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const progress = new Progress();
-  for (const w of plan.warnings) progress.line(termText(`warning: ${w}`, true));
+  progress.warn(plan.warnings);
   const nebula = new Nebula({ meter: meterFromUrl(plan.meter) });
   const ac = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;

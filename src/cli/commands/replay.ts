@@ -10,7 +10,7 @@ import { type Command } from '../args.js';
 import { replayConfigSchema } from '../config-schema.js';
 import { onInterrupt } from '../interrupt.js';
 import { writeOutputFile } from '../output-file.js';
-import { fmtSeconds, Progress } from '../progress.js';
+import { fmtSeconds, Progress, warningLines } from '../progress.js';
 import { parseReplay, planReplay, replayOptions } from '../replay-plan.js';
 import { replaySummary, traceLabel } from '../replay-summary.js';
 
@@ -87,6 +87,7 @@ async function run(argv: string[]): Promise<number> {
       replayMsInAll: inAllMs,
       meter: plan.meter,
       outDir,
+      warnings: plan.warnings,
     };
     console.log(
       values.json
@@ -100,11 +101,13 @@ async function run(argv: string[]): Promise<number> {
             ),
             `  policies: ${policies.join(', ')} on ${runtimes.join(', ')}; speed ${speed}: about ${fmtSeconds(spanMs / speed / 1000)} a policy, ${replays} replay${replays === 1 ? '' : 's'}: about ${fmtSeconds(inAllMs / 1000)} in all (plus the idle baseline and keep-warm steps with a meter)`,
             `  meter: ${plan.meter}; out: ${outDir}`,
+            ...warningLines(plan.warnings, '  '),
           ].join('\n'),
     );
     return 0;
   }
   const progress = new Progress();
+  progress.warn(plan.warnings);
   // A policy decides how many sandboxes stay: the runtimes' own caps on kept sandboxes (8
   // containers by default) are raised to what can be in flight, so the cap never evicts one the
   // policy keeps.

@@ -31,6 +31,8 @@ export interface GeneratorOptions {
   giveUp(arrival: Arrival, at: number): void;
   /** Stops sending: arrivals not yet sent are dropped (counted in `unsent`). */
   signal?: AbortSignal | undefined;
+  /** Hears the step's start (epoch ms of offset 0) before the first arrival is due. */
+  onStart?: (startAt: number) => void;
 }
 
 /** What the generator saw of a step. */
@@ -57,6 +59,7 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function generate(options: GeneratorOptions): Promise<GeneratorResult> {
   const { offsets, maxInFlight, queueTimeoutMs, signal } = options;
   const startAt = nowMs() + LEAD_MS;
+  options.onStart?.(startAt);
   const queue: Arrival[] = [];
   let inFlight = 0;
   let peakInFlight = 0;

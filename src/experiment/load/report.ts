@@ -10,6 +10,7 @@ import { REPORT_CSS } from '../report/html.js';
 import { fmtJ } from '../report/format.js';
 import { colorOf, esc, htmlTable, mdTable, runtimeLabel } from '../report/kit.js';
 import { lineChart, type LineSeries } from '../report/line-chart.js';
+import { RUN_FILES } from '../run-folder.js';
 import type { ReplayResult } from '../replay/run-replay.js';
 import type { LoadResult } from './run-load.js';
 import { KNEE_HEAD, kneeCaption, kneeCells } from './knee-row.js';
@@ -149,14 +150,14 @@ export function loadCsv(r: LoadResult | ReplayResult): string {
 /** Writes report.md, report.html and the CSV (`steps.csv` for a load run, `policies.csv` for a replay) into `dir`. */
 export function writeLoadReports(dir: string, r: LoadResult | ReplayResult): Record<string, string> {
   const rendered = r.format === 'nebula-load/1' ? renderLoad(r) : renderReplay(r);
-  const csvName = r.format === 'nebula-load/1' ? 'steps.csv' : 'policies.csv';
+  const csvName = r.format === 'nebula-load/1' ? RUN_FILES.steps : RUN_FILES.policies;
   const files: Record<string, string> = {
-    'report.md': join(dir, 'report.md'),
-    'report.html': join(dir, 'report.html'),
+    [RUN_FILES.markdown]: join(dir, RUN_FILES.markdown),
+    [RUN_FILES.html]: join(dir, RUN_FILES.html),
     [csvName]: join(dir, csvName),
   };
-  writeFileSync(join(dir, 'report.md'), rendered.markdown);
-  writeFileSync(join(dir, 'report.html'), rendered.html);
+  writeFileSync(join(dir, RUN_FILES.markdown), rendered.markdown);
+  writeFileSync(join(dir, RUN_FILES.html), rendered.html);
   writeFileSync(join(dir, csvName), loadCsv(r));
   return files;
 }

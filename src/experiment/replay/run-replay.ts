@@ -154,9 +154,9 @@ const KEPT_SAMPLE_MS = 15_000;
  * The file beside records.jsonl to which each count of kept sandboxes is appended as it is taken
  * (`{ run, atMs, kept }`, one a line), so a replay killed midway still has its series.
  */
-export const KEPT_FILE = 'kept.jsonl';
+export const KEPT_FILE = RUN_FILES.kept;
 
-/** One count of the idle sandboxes a policy kept: the run (runtime x policy), trace ms from the start, the count. */
+/** One count of the idle sandboxes a policy kept: the run (runtime x policy), trace ms from the first arrival, the count. */
 export interface KeptSample {
   run: number;
   atMs: number;
@@ -329,21 +329,34 @@ async function replayOnce(
   const offsets = trace.arrivals.map((a) => (a.atMs - first) / speed);
   const records: ReplayRecord[] = [];
   const kept: Array<{ atMs: number; kept: number }> = [];
-  let startAt = nowMs();
   const count = () => [...lanes.values()].reduce((a, l) => a + (l.keeper?.idle() ?? 0), 0);
-  const sampler = setInterval(() => {
-    const sample = { atMs: (nowMs() - startAt) * speed, kept: count() };
-    kept.push(sample);
-    onKept({ run: index, ...sample });
-  }, KEPT_SAMPLE_MS / speed);
+  // Counted at trace times 15 s, 30 s, ... from the first arrival (the generator's start, trace time
+  // 0), on the clock the arrivals and the policy's timers keep. A timer late past a count still
+  // gives that count, so the series covers the whole replay and its kept time sums right.
+  let sampler: NodeJS.Timeout | undefined;
+  const sampleFrom = (startAt: number) => {
+    let next = 1;
+    const due = () => startAt + (next * KEPT_SAMPLE_MS) / speed;
+    const take = () => {
+      const now = count();
+      for (; due() <= nowMs(); next++) {
+        const sample = { atMs: next * KEPT_SAMPLE_MS, kept: now };
+        kept.push(sample);
+        onKept({ run: index, ...sample });
+      }
+      sampler = setTimeout(take, due() - nowMs());
+    };
+    sampler = setTimeout(take, due() - nowMs());
+  };
   let done = 0;
   const mode = keeps ? 'warm' : 'cold';
   try {
-    const gen = await generate({
+    await generate({
       offsets,
       maxInFlight: spec.maxInFlight ?? 256,
       queueTimeoutMs: spec.timeoutMs ?? 30_000,
       signal: options.signal,
+      onStart: sampleFrom,
       send: async (a) => {
         const arrival = trace.arrivals[a.index]!;
         const lane = lanes.get(arrival.function)!;
@@ -401,9 +414,8 @@ async function replayOnce(
         options.onTick?.(++done, offsets.length);
       },
     });
-    startAt = gen.startAt;
   } finally {
-    clearInterval(sampler);
+    clearTimeout(sampler);
     for (const lane of lanes.values()) for (const t of lane.timers.splice(0)) clearTimeout(t);
     await nebula.settled();
     for (const lane of lanes.values()) await nebula.undeploy(lane.name);

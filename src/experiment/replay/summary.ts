@@ -40,7 +40,7 @@ export interface PolicySummary {
   perFunction: Record<string, { invocations: number; coldStarts: number }>;
   /** Latency from the intended send time, ms. */
   latencyMs: { p50: number; p90: number; p99: number; max: number };
-  /** Idle sandboxes kept, counted every 15 s of trace time: the series, its peak, and the kept time (sandbox-s of trace time). */
+  /** Idle sandboxes kept, counted every 15 s of trace time from the first arrival: the series, its peak, and the kept time (sandbox-s of trace time). */
   kept: Array<{ atMs: number; kept: number }>;
   keptPeak: number;
   keptSandboxS: number;

@@ -170,6 +170,33 @@ describe('trace replay under keep-alive policies', () => {
     expect(fixed!.keptPeak).toBeGreaterThan(0);
   });
 
+  it('counts the kept sandboxes at trace times from the first arrival, so the series lines up with the arrivals', async () => {
+    // a at 0 s is kept 10 minutes, until about 600 s; b at 1210 s ends the replay.
+    const known = parseTrace('time,function\n0,a\n1210,b\n', 'known.csv');
+    nebula = new Nebula({ meter: null, builtins: false });
+    dir = mkdtempSync(join(tmpdir(), 'nebula-replay-'));
+    const probe = { name: 'probe', kept: 'probe' } as FunctionSpec;
+    const result = await runReplay(nebula, {
+      trace: known,
+      mapping: { a: { spec: probe, input: 1 }, b: { spec: probe, input: 1 } },
+      runtimes: [KEPT],
+      policies: ['fixed:10m'],
+      speed: 600,
+      baselineMs: 0,
+      outDir: join(dir, 'run'),
+    });
+    const { kept, keptSandboxS } = result.results[0]!;
+    // Every 15 s of trace time from the first arrival up to the last, none missed or shifted.
+    expect(kept.map((k) => k.atMs)).toEqual(Array.from({ length: 80 }, (_, i) => (i + 1) * 15_000));
+    const at = (s: number) => kept.find((k) => k.atMs === s * 1000)!.kept;
+    // Away from the drop at about 600 s by 30 s of trace time (50 ms here) for the timers' lateness.
+    for (let s = 15; s <= 570; s += 15) expect(at(s), `${s} s`).toBe(1);
+    for (let s = 630; s <= 1200; s += 15) expect(at(s), `${s} s`).toBe(0);
+    // The keep-warm time is a's 10 minutes, give or take the count at 600 s.
+    expect(keptSandboxS).toBeGreaterThanOrEqual(585);
+    expect(keptSandboxS).toBeLessThanOrEqual(600);
+  });
+
   it('an interrupted replay keeps its series of kept sandboxes on disk: its folder reports it up to the stop', async () => {
     nebula = new Nebula({ meter: null, builtins: false });
     dir = mkdtempSync(join(tmpdir(), 'nebula-replay-'));
