@@ -99,14 +99,30 @@ function parsePreinit(text: string): PreinitSetting {
   return value;
 }
 
-/** The flags of `nebula bench` besides the runtimes' own. */
-const BENCH_FLAGS = {
+/**
+ * The flags every command that runs functions into a run folder takes with one meaning (`nebula
+ * bench`, `load`, `replay`): what runs, where its config and results go, the meter.
+ */
+export const RUN_FLAGS = {
   config: { type: 'string' },
   'config-schema': { type: 'boolean' },
   functions: { type: 'string' },
   binary: { type: 'string', multiple: true },
   inputs: { type: 'string', multiple: true },
   runtimes: { type: 'string' },
+  timeout: { type: 'string' },
+  meter: { type: 'string' },
+  baseline: { type: 'string' },
+  out: { type: 'string' },
+  'export-csv': { type: 'string' },
+  force: { type: 'boolean' },
+  json: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
+/** The flags of `nebula bench` besides the runtimes' own. */
+const BENCH_FLAGS = {
+  ...RUN_FLAGS,
   'baseline-runtime': { type: 'string' },
   modes: { type: 'string' },
   repetitions: { type: 'string' },
@@ -114,18 +130,10 @@ const BENCH_FLAGS = {
   concurrency: { type: 'string' },
   order: { type: 'string' },
   seed: { type: 'string' },
-  timeout: { type: 'string' },
-  meter: { type: 'string' },
-  baseline: { type: 'string' },
   'keep-warm': { type: 'string' },
   'no-micro': { type: 'boolean' },
   preinit: { type: 'string' },
   quick: { type: 'boolean' },
-  out: { type: 'string' },
-  'export-csv': { type: 'string' },
-  force: { type: 'boolean' },
-  json: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
 } as const;
 
 /** The parsed flags of `nebula bench`; each runtime's `--<kind>` values are read by kind. */

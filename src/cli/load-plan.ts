@@ -12,18 +12,13 @@ import { checkOutDir } from '../experiment/run-folder.js';
 import { runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import { INVOCATION_MODES, type FunctionSpec, type InvocationMode } from '../types.js';
 import { CliError, parse, parseDuration, parseList, parseWhole, type Options, type Parsed } from './args.js';
-import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
+import { inputsFromFlags, RUN_FLAGS, withRuntimeFlags } from './bench-plan.js';
 import { functionsToRun, loadConfigFile } from './config-file.js';
 import { checkOutputFiles, type OutputFile } from './output-file.js';
 
 /** The flags of `nebula load` besides the runtimes' own. */
 const LOAD_FLAGS = {
-  config: { type: 'string' },
-  'config-schema': { type: 'boolean' },
-  functions: { type: 'string' },
-  binary: { type: 'string', multiple: true },
-  inputs: { type: 'string', multiple: true },
-  runtimes: { type: 'string' },
+  ...RUN_FLAGS,
   modes: { type: 'string' },
   rate: { type: 'string' },
   rates: { type: 'string' },
@@ -34,15 +29,7 @@ const LOAD_FLAGS = {
   'knee-p99': { type: 'string' },
   'max-in-flight': { type: 'string' },
   warmup: { type: 'string' },
-  timeout: { type: 'string' },
   seed: { type: 'string' },
-  meter: { type: 'string' },
-  baseline: { type: 'string' },
-  out: { type: 'string' },
-  'export-csv': { type: 'string' },
-  force: { type: 'boolean' },
-  json: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
 } as const;
 
 /** The parsed flags of `nebula load`; each runtime's `--<kind>` values are read by kind. */

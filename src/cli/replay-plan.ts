@@ -15,32 +15,19 @@ import { QUICK_INPUTS } from '../experiment/run/config.js';
 import { builtinFunctions, runtimeKinds, type RuntimeKind } from '../runtimes/registry.js';
 import type { FunctionSpec } from '../types.js';
 import { CliError, parse, parseDuration, parseList, parseWhole, type Options, type Parsed } from './args.js';
-import { inputsFromFlags, withRuntimeFlags } from './bench-plan.js';
+import { inputsFromFlags, RUN_FLAGS, withRuntimeFlags } from './bench-plan.js';
 import { functionsToRun, loadConfigFile } from './config-file.js';
 import { checkOutputFiles, type OutputFile } from './output-file.js';
 
 /** The flags of `nebula replay` besides the runtimes' own. */
 const REPLAY_FLAGS = {
-  config: { type: 'string' },
-  'config-schema': { type: 'boolean' },
+  ...RUN_FLAGS,
   window: { type: 'string' },
   speed: { type: 'string' },
-  functions: { type: 'string' },
   map: { type: 'string', multiple: true },
-  inputs: { type: 'string', multiple: true },
-  binary: { type: 'string', multiple: true },
   policies: { type: 'string' },
-  runtimes: { type: 'string' },
   'keep-warm-watts': { type: 'string', multiple: true },
   'max-in-flight': { type: 'string' },
-  timeout: { type: 'string' },
-  meter: { type: 'string' },
-  baseline: { type: 'string' },
-  out: { type: 'string' },
-  'export-csv': { type: 'string' },
-  force: { type: 'boolean' },
-  json: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
 } as const;
 
 type ReplayValues = Parsed<typeof REPLAY_FLAGS>['values'];

@@ -20,13 +20,13 @@ import {
   type Runtime,
   type RuntimeKind,
 } from '../../../src/index.js';
-import { packageRoot } from '../../../src/paths.js';
 import { parseTrace } from '../../../src/experiment/replay/trace.js';
 import { KEPT_FILE, runReplay } from '../../../src/experiment/replay/run-replay.js';
 import { readLoadOrReplay } from '../../../src/experiment/load/folder.js';
 import { writeLoadReports } from '../../../src/experiment/load/report.js';
 import type { ReplayResult } from '../../../src/experiment/replay/run-replay.js';
 import type { SandboxKeeper } from '../../../src/runtimes/runtime.js';
+import { coldFromArrivals, gapsNear, MIN, shippedTrace } from './shipped-trace.js';
 
 /** Sandboxes as a pool per function: a warm run takes an idle one (or makes one, a cold start) and gives it back. */
 class KeepingRuntime implements Runtime {
@@ -94,24 +94,7 @@ registerRuntime(
 );
 const KEPT = 'kept' as RuntimeKind;
 
-const MIN = 60_000;
-const trace = parseTrace(
-  readFileSync(join(packageRoot(), 'examples', 'traces', 'synthetic-azure.csv'), 'utf8'),
-  'synthetic-azure.csv',
-  { fromMs: 0, toMs: 180 * MIN },
-);
-
-/** Cold starts under a fixed keep-alive of `keepMs`, from the arrivals alone: a function's first arrival, and each one more than `keepMs` after the one before. */
-function coldFromArrivals(keepMs: number): Record<string, number> {
-  const last = new Map<string, number>();
-  const cold: Record<string, number> = {};
-  for (const a of trace.arrivals) {
-    const prev = last.get(a.function);
-    if (prev === undefined || a.atMs - prev > keepMs) cold[a.function] = (cold[a.function] ?? 0) + 1;
-    last.set(a.function, a.atMs);
-  }
-  return cold;
-}
+const trace = shippedTrace(180);
 
 let nebula: Nebula | undefined;
 let dir: string | undefined;
@@ -124,15 +107,7 @@ afterEach(async () => {
 
 describe('trace replay under keep-alive policies', () => {
   it('the fixed policy has exactly the cold starts the arrivals imply; none makes every invocation cold', async () => {
-    // The decision counts from the invocation's end, a fraction of a second of trace time after
-    // its arrival: no gap of this window may lie that close to the keep-alive.
-    const gaps: number[] = [];
-    const last = new Map<string, number>();
-    for (const a of trace.arrivals) {
-      if (last.has(a.function)) gaps.push(a.atMs - last.get(a.function)!);
-      last.set(a.function, a.atMs);
-    }
-    expect(gaps.filter((g) => g > 10 * MIN - 1000 && g < 10 * MIN + 60_000)).toEqual([]);
+    expect(gapsNear(trace, 10 * MIN)).toEqual([]);
 
     nebula = new Nebula({ meter: null, builtins: false });
     dir = mkdtempSync(join(tmpdir(), 'nebula-replay-'));
@@ -163,7 +138,7 @@ describe('trace replay under keep-alive policies', () => {
     const [none, fixed] = result.results;
     expect(none!.invocations).toBe(trace.arrivals.length);
     expect(none!.coldStarts).toBe(trace.arrivals.length);
-    const expected = coldFromArrivals(10 * MIN);
+    const expected = coldFromArrivals(trace, 10 * MIN);
     expect(Object.fromEntries(Object.entries(fixed!.perFunction).map(([f, c]) => [f, c.coldStarts]))).toEqual(expected);
     expect(fixed!.coldStarts).toBe(Object.values(expected).reduce((a, b) => a + b, 0));
     expect(fixed!.coldStarts).toBeLessThan(trace.arrivals.length / 2);
