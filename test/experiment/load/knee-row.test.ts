@@ -12,6 +12,7 @@ import { STEP_HEAD, stepCells } from '../../../src/experiment/load/step-row.js';
 import { kneeOf, summarizeStep, type LoadRecord, type LoadStep } from '../../../src/experiment/load/summary.js';
 import type { Cell } from '../../../src/experiment/cell.js';
 import { record } from '../fixtures.js';
+import { unescapeHtml, unescapeMd } from './unescape.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nebula-knee-row-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,16 +60,6 @@ function loadRun(): LoadResult {
     generator: { lagP99Ms: 0.01, behind: false },
   };
 }
-
-const unescapeMd = (t: string) =>
-  t.replace(/\\(.)/g, '$1').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-const unescapeHtml = (t: string) =>
-  t
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
 
 describe('the knee row of a load series', () => {
   const run = loadRun();

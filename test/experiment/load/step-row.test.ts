@@ -11,6 +11,7 @@ import { STEP_HEAD, STEP_KEYS, stepCells, stepRecord } from '../../../src/experi
 import { summarizeStep, type LoadRecord, type LoadStep } from '../../../src/experiment/load/summary.js';
 import type { Cell } from '../../../src/experiment/cell.js';
 import { record } from '../fixtures.js';
+import { unescapeHtml, unescapeMd } from './unescape.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nebula-step-row-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,15 +54,6 @@ function loadRun(): LoadResult {
     generator: { lagP99Ms: 0.01, behind: false },
   };
 }
-
-const unescapeMd = (t: string) =>
-  t.replace(/\\(.)/g, '$1').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-const unescapeHtml = (t: string) =>
-  t
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&');
 
 describe('the row of a load step', () => {
   const run = loadRun();
