@@ -116,6 +116,13 @@ export function isRuntimeKind(kind: unknown): kind is RuntimeKind {
   return typeof kind === 'string' && registered.has(kind);
 }
 
+/** `spec` with the artifacts of `kinds` only (its other fields as they are): deployed, it is prepared for nothing else. */
+export function specFor(spec: FunctionSpec, kinds: readonly RuntimeKind[]): FunctionSpec {
+  return Object.fromEntries(
+    Object.entries(spec).filter(([key]) => !isRuntimeKind(key) || kinds.includes(key)),
+  ) as FunctionSpec;
+}
+
 /** The descriptor of a registered kind; undefined for one this process does not know (e.g. read from an old run). */
 export function runtimeDescriptor(kind: string): RuntimeDescriptor<RuntimeKind> | undefined {
   return registered.get(kind);

@@ -13,7 +13,7 @@ import { readRecords, RUN_FILES } from '../../experiment/run-folder.js';
 import { cellKey } from '../../experiment/cell.js';
 import { meterFromUrl, meterUsage } from '../../meters/registry.js';
 import { Nebula } from '../../nebula.js';
-import { isRuntimeKind, runtimeDescriptor, runtimeKinds, type RuntimeKind } from '../../runtimes/registry.js';
+import { runtimeDescriptor, runtimeKinds, specFor, type RuntimeKind } from '../../runtimes/registry.js';
 import { own } from '../../own-keys.js';
 import type { FunctionSpec } from '../../types.js';
 import { INVOCATION_MODES } from '../../types.js';
@@ -135,9 +135,7 @@ export async function deployOwn(
       const kinds = runtimeKinds().filter((k) => k in spec);
       const working: RuntimeKind[] = [];
       for (const k of kinds) {
-        const only = Object.fromEntries(
-          Object.entries(spec).filter(([key]) => key === k || !isRuntimeKind(key)),
-        ) as FunctionSpec;
+        const only = specFor(spec, [k]);
         try {
           await nebula.deploy(only);
           working.push(k);
@@ -147,11 +145,7 @@ export async function deployOwn(
         }
       }
       if (!working.length) throw e;
-      await nebula.deploy(
-        Object.fromEntries(
-          Object.entries(spec).filter(([key]) => working.includes(key as RuntimeKind) || !isRuntimeKind(key)),
-        ) as FunctionSpec,
-      );
+      await nebula.deploy(specFor(spec, working));
     }
   }
 }

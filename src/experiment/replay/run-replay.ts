@@ -11,7 +11,7 @@ import { isoFromMs, nowMs } from '../../clock.js';
 import { isNebulaError, NebulaError, UsageError } from '../../errors.js';
 import type { Nebula } from '../../nebula.js';
 import { RecordLog } from '../../record-log.js';
-import { descriptorOf, runtimeDescriptors, type RuntimeKind } from '../../runtimes/registry.js';
+import { descriptorOf, runtimeDescriptors, specFor, type RuntimeKind } from '../../runtimes/registry.js';
 import type { SandboxKeeper } from '../../runtimes/runtime.js';
 import type { Baseline, FunctionSpec, InvocationRecord } from '../../types.js';
 import { generate } from '../load/generator.js';
@@ -124,7 +124,7 @@ async function checkKeepers(nebula: Nebula, spec: ReplaySpec, policies: KeepAliv
         `The ${runtime} runtime ${d.keepsWarm ? 'offers no control of its kept sandboxes' : 'keeps no sandboxes'}, so the policy ${keeping.name} cannot be enforced on it; replay it under "none" only, or choose a runtime that keeps sandboxes under control (${keepingRuntimes().join(', ') || 'none is registered'}).`,
       );
     for (const fnSpec of specs.values()) {
-      const { builtin: _builtin, ...own } = fnSpec;
+      const { builtin: _builtin, ...own } = specFor(fnSpec, [runtime]);
       const name = 'replay-check';
       await nebula.deploy({ ...own, name });
       try {
@@ -318,7 +318,8 @@ async function replayOnce(
   for (const [i, fn] of trace.functions.entries()) {
     const m = spec.mapping[fn]!;
     const name = copyName(i);
-    const { builtin: _builtin, ...own } = m.spec;
+    // Only the replayed runtime's artifact: another one (an image not in the engine) cannot fail it.
+    const { builtin: _builtin, ...own } = specFor(m.spec, [runtime]);
     await nebula.deploy({ ...own, name, description: `trace function ${fn}` });
     await nebula.prepare([name], [runtime]);
     const keeper = keeps ? await nebula.keeper(name, runtime) : undefined;
