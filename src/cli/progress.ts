@@ -23,6 +23,31 @@ export function fmtSeconds(seconds: number): string {
 export const warningLines = (warnings: readonly string[], indent = ''): string[] =>
   warnings.map((w) => `${indent}${termText(`warning: ${w}`, true)}`);
 
+/**
+ * The whole run's time left, for progress: the rest of the step running now (a load step, a
+ * replay under one policy), then what the run expects to need after it.
+ */
+export class RunLeft {
+  private endAt = 0;
+  private laterMs = Number.NaN;
+
+  /** A step taking about `expectedMs` starts now; the run expects `laterMs` after it. */
+  step(expectedMs: number, laterMs: number): void {
+    this.endAt = Date.now() + expectedMs;
+    this.laterMs = laterMs;
+  }
+
+  /** ms left, or undefined before a step has started. */
+  get ms(): number | undefined {
+    return Number.isFinite(this.laterMs) ? Math.max(0, this.endAt + this.laterMs - Date.now()) : undefined;
+  }
+
+  /** As a step's announcement says it. */
+  get detail(): string {
+    return `the whole run: about ${fmtSeconds((this.ms ?? 0) / 1000)} left`;
+  }
+}
+
 export class Progress {
   private readonly tty: boolean;
   private phaseName = '';

@@ -13,7 +13,7 @@ import { writeOutputFile } from '../output-file.js';
 import { loadConfigSchema } from '../config-schema.js';
 import { loadOptions, parseLoad, planLoad } from '../load-plan.js';
 import { loadSummary } from '../load-summary.js';
-import { fmtSeconds, Progress, warningLines } from '../progress.js';
+import { Progress, RunLeft, warningLines } from '../progress.js';
 import { deployOwn } from './bench.js';
 
 /** The help text, with the runtimes and meters registered when it is asked for. */
@@ -108,10 +108,7 @@ async function run(argv: string[]): Promise<number> {
     if (nebula.meter) await nebula.checkMeter();
     await deployOwn(nebula, plan.specs, s.skipUnavailable, (t) => progress.line(termText(`note: ${t}`, true)));
     let label = '';
-    // The whole run's time left: the rest of the current step's arrivals, then what runLoad expects after them.
-    let stepEndAt = 0;
-    let laterMs = Number.NaN;
-    const runLeftMs = () => Math.max(0, stepEndAt + laterMs - Date.now());
+    const runLeft = new RunLeft();
     const result = await runLoad(nebula, s, {
       signal: ac.signal,
       onPhase: (phase, total, unit) => {
@@ -119,20 +116,19 @@ async function run(argv: string[]): Promise<number> {
       },
       onStep: (step, index, planned, later) => {
         label = `${step.function} ${step.runtime} ${step.mode} ${step.ratePerS}/s`;
-        stepEndAt = Date.now() + step.durationMs;
-        laterMs = later;
+        runLeft.step(step.durationMs, later);
         progress.phase(
           `step`,
           {
             total: Math.ceil((step.ratePerS * step.durationMs) / 1000),
             unit: 'invocations',
-            detail: `the whole run: about ${fmtSeconds(runLeftMs() / 1000)} left`,
+            detail: runLeft.detail,
           },
           index + 1,
           planned,
         );
       },
-      onTick: (done, total) => progress.tick(done, total, label, Number.isFinite(laterMs) ? runLeftMs() : undefined),
+      onTick: (done, total) => progress.tick(done, total, label, runLeft.ms),
       onNote: (t) => progress.line(termText(`note: ${t}`, true)),
     });
     const files: Record<string, string> = { ...loadRunFiles(s.outDir), ...writeLoadReports(s.outDir, result) };

@@ -10,7 +10,7 @@ import { type Command } from '../args.js';
 import { replayConfigSchema } from '../config-schema.js';
 import { onInterrupt } from '../interrupt.js';
 import { writeOutputFile } from '../output-file.js';
-import { fmtSeconds, Progress, warningLines } from '../progress.js';
+import { fmtSeconds, Progress, RunLeft, warningLines } from '../progress.js';
 import { parseReplay, planReplay, replayOptions } from '../replay-plan.js';
 import { replaySummary, traceLabel } from '../replay-summary.js';
 
@@ -123,9 +123,7 @@ async function run(argv: string[]): Promise<number> {
     ac.abort();
   });
   // The whole run's time left: the rest of the current policy's replay, then what runReplay expects after it.
-  let phaseEndAt = 0;
-  let later = Number.NaN;
-  const runLeftMs = () => Math.max(0, phaseEndAt + later - Date.now());
+  const runLeft = new RunLeft();
   try {
     // A meter that cannot be read fails the run before any work (exit 1); --meter none runs without energy.
     if (nebula.meter) await nebula.checkMeter();
@@ -146,26 +144,14 @@ async function run(argv: string[]): Promise<number> {
       {
         signal: ac.signal,
         onPolicy: (policy, runtime, index, count, expectedMs, laterMs) => {
-          phaseEndAt = Date.now() + expectedMs;
-          later = laterMs;
-          progress.phase(
-            `${policy} on ${runtime}`,
+          runLeft.step(expectedMs, laterMs);
+          const size =
             policy === 'keep-warm'
-              ? {
-                  total: Math.round(expectedMs),
-                  unit: 'ms',
-                  detail: `the whole run: about ${fmtSeconds(runLeftMs() / 1000)} left`,
-                }
-              : {
-                  total: trace.arrivals.length,
-                  unit: 'invocations',
-                  detail: `the whole run: about ${fmtSeconds(runLeftMs() / 1000)} left`,
-                },
-            index + 1,
-            count,
-          );
+              ? { total: Math.round(expectedMs), unit: 'ms' as const }
+              : { total: trace.arrivals.length, unit: 'invocations' as const };
+          progress.phase(`${policy} on ${runtime}`, { ...size, detail: runLeft.detail }, index + 1, count);
         },
-        onTick: (done, total) => progress.tick(done, total, '', Number.isFinite(later) ? runLeftMs() : undefined),
+        onTick: (done, total) => progress.tick(done, total, '', runLeft.ms),
         onNote: (t) => progress.line(termText(`note: ${t}`, true)),
       },
     );
