@@ -207,7 +207,8 @@ export class WorkerPool {
     for (const h of this.handles) {
       if (h.state !== 'ready') continue;
       h.post({ type: 'discard', fnId, at, token });
-      if (Atomics.load(this.table.i32, this.table.worker(h.index, WorkerWord.BUSY)) !== Busy.RUN) waiting.add(h.index);
+      // In a run: its result is not handed over yet (a worker that just handed one over answers at once).
+      if (!this.runs.running(h.index)) waiting.add(h.index);
     }
     if (waiting.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {

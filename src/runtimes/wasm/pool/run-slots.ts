@@ -284,6 +284,13 @@ export class RunSlots {
     else this.free.push(s);
   }
 
+  /** True while worker `k` runs a run whose result it has not handed over. */
+  running(k: number): boolean {
+    for (let s = 0; s < SLOT_COUNT; s++)
+      if (Atomics.load(this.table.i32, this.table.slot(s, SlotWord.STATE)) === State.RUNNING + k) return true;
+    return false;
+  }
+
   /** Takes a queued run off its slot; false when a worker claimed it first. */
   private unqueue(s: number): boolean {
     const { i32 } = this.table;
